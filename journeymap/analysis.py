@@ -1,0 +1,220 @@
+"""Structural analysis of a journey graph: plain functions, graph in, data out.
+
+Counting rules (also in ``docs/analysis.md``):
+
+* A **touchpoint** is a step the customer sees: lane ``customer`` or ``frontstage``.
+* An **internal handoff** is a flow between steps owned by two different
+  departments. Flows into or out of a customer step are interactions, not
+  internal handoffs; a handoff is counted in the stage of the step that
+  receives the work.
+* **Expected visits** come from the journey as an absorbing Markov chain:
+  ``v = s + Qᵀ v`` where ``s`` puts one case on the start step and ``Q`` holds
+  the branch probabilities; end steps absorb. A fork sends one token down each
+  parallel branch; the join counts once per fork, so flows into a join are
+  scaled by ``1/branches``.
+* **Expected touch time** is the sum over steps of visits × mean duration: the
+  work done on a case with no queueing at all. With parallel branches, the
+  elapsed time is shorter than the touch time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .model import CUSTOMER
+
+__all__ = [
+    "touchpoints",
+    "steps_per_lane",
+    "handoffs",
+    "handoff_matrix",
+    "ping_pongs",
+    "expected_visits",
+    "expected_flow_counts",
+    "rework_loops",
+    "longest_backstage_chain",
+    "analyze",
+]
+
+
+def touchpoints(g: nx.DiGraph) -> list[str]:
+    """Step ids the customer sees, in file order."""
+    return [n for n in _ordered(g) if g.nodes[n]["touchpoint"]]
+
+
+def _ordered(g: nx.DiGraph) -> list[str]:
+    return sorted(g.nodes, key=lambda n: g.nodes[n]["order"])
+
+
+def steps_per_lane(g: nx.DiGraph) -> dict[str, int]:
+    counts = Counter(g.nodes[n]["lane"] for n in g)
+    return {lane: counts.get(lane, 0) for lane in ("customer", "frontstage", "backstage", "support")}
+
+
+def handoffs(g: nx.DiGraph) -> list[dict[str, Any]]:
+    """Every internal handoff edge, with the departments and the stage that receives it."""
+    out = []
+    for u, v, d in g.edges(data=True):
+        if d["handoff"]:
+            out.append({"from_step": u, "to_step": v, "from": g.nodes[u]["owner"], "to": g.nodes[v]["owner"],
+                        "stage": g.nodes[v]["stage"], "rework": d["rework"], "probability": d["probability"]})
+    out.sort(key=lambda h: (g.nodes[h["from_step"]]["order"], g.nodes[h["to_step"]]["order"]))
+    return out
+
+
+def handoff_matrix(g: nx.DiGraph, weights: dict[tuple[str, str], float] | None = None) -> dict[str, dict[str, float]]:
+    """Department × department handoffs: ``matrix[a][b]`` counts handoffs from a to b.
+
+    With ``weights`` (expected traversals per edge) the counts are expected
+    handoffs per case instead of edges in the map.
+    """
+    depts = sorted({g.nodes[n]["owner"] for n in g} - {CUSTOMER})
+    matrix: dict[str, dict[str, float]] = {a: {b: 0 for b in depts} for a in depts}
+    for u, v, d in g.edges(data=True):
+        if d["handoff"]:
+            a, b = g.nodes[u]["owner"], g.nodes[v]["owner"]
+            matrix[a][b] += weights.get((u, v), 0.0) if weights is not None else 1
+    return matrix
+
+
+def ping_pongs(g: nx.DiGraph) -> list[dict[str, Any]]:
+    """Work that goes from department A to B and straight back to A (u -> v -> w)."""
+    out = []
+    for v in _ordered(g):
+        b = g.nodes[v]["owner"]
+        for u in g.predecessors(v):
+            a = g.nodes[u]["owner"]
+            if not g.edges[u, v]["handoff"]:
+                continue
+            for w in g.successors(v):
+                if g.edges[v, w]["handoff"] and g.nodes[w]["owner"] == a:
+                    out.append({"steps": [u, v, w], "departments": [a, b, a]})
+    return out
+
+
+def _token_matrix(g: nx.DiGraph, nodes: list[str]) -> np.ndarray:
+    """Q[i, j]: expected tokens moving from step i to step j each time i is done."""
+    index = {n: i for i, n in enumerate(nodes)}
+    q = np.zeros((len(nodes), len(nodes)))
+    # how many tokens each join collects: the branches of the fork that owns it
+    join_arity = {}
+    for n in nodes:
+        join = g.nodes[n]["join"]
+        if join is not None:
+            join_arity[join] = max(1, sum(1 for _ in g.successors(n)))
+    for u, v, d in g.edges(data=True):
+        if g.nodes[u]["end"]:
+            continue
+        p = d["probability"]
+        if v in join_arity:
+            p = p / join_arity[v]
+        q[index[u], index[v]] += p
+    return q
+
+
+def expected_visits(g: nx.DiGraph) -> dict[str, float]:
+    """Expected number of times each step is done per case (exact, absorbing Markov chain)."""
+    nodes = _ordered(g)
+    if not nodes:
+        return {}
+    q = _token_matrix(g, nodes)
+    s = np.zeros(len(nodes))
+    s[nodes.index(g.graph["start"])] = 1.0
+    visits = np.linalg.solve(np.eye(len(nodes)) - q.T, s)
+    return {n: float(max(v, 0.0)) for n, v in zip(nodes, visits)}
+
+
+def expected_flow_counts(g: nx.DiGraph, visits: dict[str, float] | None = None) -> dict[tuple[str, str], float]:
+    """Expected number of times each flow is taken per case."""
+    visits = visits if visits is not None else expected_visits(g)
+    return {(u, v): visits[u] * d["probability"] for u, v, d in g.edges(data=True)}
+
+
+def rework_loops(g: nx.DiGraph, visits: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """Each rework flow with the steps it makes the case redo."""
+    visits = visits if visits is not None else expected_visits(g)
+    out = []
+    forward = nx.DiGraph((u, v) for u, v, d in g.edges(data=True) if not d["rework"])
+    forward.add_nodes_from(g)
+    for u, v, d in g.edges(data=True):
+        if not d["rework"]:
+            continue
+        redo = (nx.descendants(forward, v) | {v}) & (nx.ancestors(forward, u) | {u})
+        out.append({"from": u, "to": v, "probability": d["probability"],
+                    "steps": sorted(redo, key=lambda n: g.nodes[n]["order"]),
+                    "expected_times_taken": visits[u] * d["probability"]})
+    return out
+
+
+def longest_backstage_chain(g: nx.DiGraph) -> dict[str, Any]:
+    """The longest run of consecutive steps the customer cannot see (rework ignored)."""
+    hidden = [n for n in g if not g.nodes[n]["touchpoint"]]
+    sub = nx.DiGraph()
+    sub.add_nodes_from(hidden)
+    sub.add_edges_from((u, v) for u, v, d in g.edges(data=True)
+                       if u in sub and v in sub and not d["rework"])
+    if not hidden or not nx.is_directed_acyclic_graph(sub):
+        return {"steps": [], "length": 0, "mean_time": 0.0}
+    best: dict[str, tuple[int, list[str]]] = {}
+    for n in nx.topological_sort(sub):
+        preds = [best[p] for p in sub.predecessors(n)]
+        length, chain = max(preds, key=lambda t: t[0]) if preds else (0, [])
+        best[n] = (length + 1, chain + [n])
+    length, chain = max(best.values(), key=lambda t: (t[0], -g.nodes[t[1][0]]["order"]))
+    mean = sum(g.nodes[n]["mean_duration"] for n in chain)
+    return {"steps": chain, "length": length, "mean_time": mean,
+            "followed_by": [s for s in g.successors(chain[-1]) if g.nodes[s]["touchpoint"]]}
+
+
+def analyze(g: nx.DiGraph) -> dict[str, Any]:
+    """Everything ``journeymap analyze`` reports, as JSON-ready data (times in minutes)."""
+    visits = expected_visits(g)
+    traversals = expected_flow_counts(g, visits)
+    hs = handoffs(g)
+    stage_ids = list(g.graph["stages"])
+    per_stage: dict[str, dict[str, Any]] = {
+        s: {"steps": 0, "touchpoints": 0, "handoffs": 0, "expected_handoffs": 0.0, "expected_touch_time": 0.0}
+        for s in stage_ids}
+    for n in g:
+        st = per_stage[g.nodes[n]["stage"]]
+        st["steps"] += 1
+        st["touchpoints"] += int(g.nodes[n]["touchpoint"])
+        st["expected_touch_time"] += visits[n] * g.nodes[n]["mean_duration"]
+    for h in hs:
+        per_stage[h["stage"]]["handoffs"] += 1
+        per_stage[h["stage"]]["expected_handoffs"] += traversals[(h["from_step"], h["to_step"])]
+    expected_handoffs = sum(traversals[(h["from_step"], h["to_step"])] for h in hs)
+    touch = sum(visits[n] * g.nodes[n]["mean_duration"] for n in g)
+    delay = sum(traversals[(u, v)] * d["mean_delay"] for u, v, d in g.edges(data=True))
+    value = sum(visits[n] * g.nodes[n]["mean_duration"] for n in g if g.nodes[n]["value_adding"])
+    department_work: dict[str, float] = defaultdict(float)
+    for n in g:
+        if not g.nodes[n]["customer"]:
+            department_work[g.nodes[n]["owner"]] += visits[n] * g.nodes[n]["mean_duration"]
+    tps = touchpoints(g)
+    return {
+        "journey": g.graph["journey"],
+        "persona": g.graph["persona"],
+        "steps": g.number_of_nodes(),
+        "touchpoints": len(tps),
+        "touchpoint_steps": tps,
+        "steps_per_lane": steps_per_lane(g),
+        "handoffs": len(hs),
+        "handoff_list": hs,
+        "expected_handoffs": expected_handoffs,
+        "handoff_matrix": handoff_matrix(g),
+        "expected_handoff_matrix": handoff_matrix(g, traversals),
+        "ping_pongs": ping_pongs(g),
+        "stages": per_stage,
+        "expected_visits": visits,
+        "expected_touch_time": touch,
+        "expected_flow_delay": delay,
+        "expected_value_adding_time": value,
+        "expected_work_per_department": dict(sorted(department_work.items())),
+        "longest_backstage_chain": longest_backstage_chain(g),
+        "rework_loops": rework_loops(g, visits),
+    }

@@ -1,0 +1,192 @@
+"""The ``journeymap`` command: parse arguments, call the library, format, choose the exit code.
+
+Exit codes (documented in the README):
+  0  success
+  1  a journey file has errors (every problem is printed)
+  2  the command line is wrong
+  3  something outside the journey is missing (Graphviz's ``dot``, an output folder we cannot write)
+  130 interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+from typing import Callable, Sequence
+
+from . import __version__
+from .errors import JourneyInvalid, JourneymapError
+from .problems import Problem, format_problem
+
+__all__ = ["main", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED"]
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 3
+EXIT_INTERRUPTED = 130
+
+
+def _print_problems(problems: Sequence[Problem], stream=None) -> None:
+    stream = stream or sys.stderr
+    for p in problems:
+        print(format_problem(p), file=stream)
+
+
+def _expand(paths: Sequence[str]) -> list[str]:
+    """Expand folders to their *.yaml files and globs the shell left alone."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out += sorted(glob.glob(os.path.join(p, "*.yaml")) + glob.glob(os.path.join(p, "*.yml")))
+        elif any(c in p for c in "*?[") and not os.path.exists(p):
+            out += sorted(glob.glob(p)) or [p]
+        else:
+            out.append(p)
+    return out
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import check_file
+
+    files = _expand(args.files)
+    results = {f: check_file(f, lint=not args.no_lint) for f in files}
+    n_err = sum(len(r.errors) for r in results.values())
+    n_warn = sum(len(r.warnings) for r in results.values())
+    if args.json:
+        print(json.dumps({"files": {f: {"valid": r.journey is not None, "problems": [p.as_dict() for p in r.problems]}
+                                    for f, r in results.items()},
+                          "errors": n_err, "warnings": n_warn}, indent=2))
+    else:
+        for r in results.values():
+            _print_problems(r.problems, sys.stdout)
+        bad = sum(1 for r in results.values() if r.journey is None)
+        print(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors; "
+              f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+    if n_err or (args.strict and n_warn):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+    from .graph import build_graph
+    from .tables import analysis_text
+    from .validation import load_journey
+
+    reports = {}
+    for f in _expand(args.files):
+        reports[f] = analyze(build_graph(load_journey(f)))
+    if args.json:
+        data = next(iter(reports.values())) if len(reports) == 1 else reports
+        print(json.dumps(data, indent=2, default=_json_default))
+    else:
+        print("\n\n".join(f"== {f}\n{analysis_text(r)}" for f, r in reports.items()))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import schema_json
+
+    if args.output:
+        from .output import write_text
+
+        write_text(args.output, schema_json())
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(schema_json())
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run_all
+
+    return run_all(_expand(args.files), args.output, seed=args.seed, quick=args.quick,
+                   log=lambda msg: print(msg, file=sys.stderr))
+
+
+def _json_default(obj):
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(type(obj).__name__)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="journeymap", formatter_class=_Formatter,
+        description="Model, validate, simulate and draw B2B customer journeys and their internal handoffs.",
+        epilog="Example:\n  journeymap validate journeys/*.yaml\n  journeymap run journeys/ -o outputs/")
+    parser.add_argument("--version", action="version", version=f"journeymap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable, help: str, example: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, formatter_class=_Formatter,
+                           epilog=f"Example:\n  {example}")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("validate", cmd_validate, "Check journey files; print every problem as file:line:column.",
+            "journeymap validate journeys/*.yaml")
+    p.add_argument("files", nargs="+", metavar="FILE", help="journey files or folders")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    p.add_argument("--no-lint", action="store_true", help="report errors only, no warnings")
+
+    p = add("analyze", cmd_analyze, "Count touchpoints and handoffs; expected visits and handoffs per case.",
+            "journeymap analyze journeys/insurance-before.yaml --json")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print JSON (times in minutes)")
+
+    p = add("schema", cmd_schema, "Print the JSON Schema of journey files (for editors).",
+            "journeymap schema > journey.schema.json")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+    p = add("run", cmd_run, "The main job: validate, analyze, simulate and render every journey into a folder.",
+            "journeymap run journeys/ -o outputs/")
+    p.add_argument("files", nargs="*", default=["journeys"], metavar="FILE", help="journey files or folders (default: journeys/)")
+    p.add_argument("-o", "--output", default="outputs", help="output folder (default: outputs/)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except JourneyInvalid as exc:
+        _print_problems(exc.problems)
+        n = sum(1 for p in exc.problems if p.is_error)
+        print(f"journeymap: {n} error(s); fix them and run again (journeymap validate FILE lists them)", file=sys.stderr)
+        return EXIT_INVALID
+    except JourneymapError as exc:
+        print(f"journeymap: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except KeyboardInterrupt:
+        print("journeymap: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        print(f"journeymap: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT

@@ -1,0 +1,154 @@
+"""Lint: warnings about journeys that are valid but smell.
+
+Each warning has a rule id, documented in ``docs/format.md``; thresholds are
+the module constants below. Warnings never stop a journey from loading.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .analysis import expected_visits, handoffs, longest_backstage_chain, ping_pongs
+from .graph import build_graph
+from .loading import Located, Path
+from .model import Journey
+from .problems import Problem
+
+__all__ = ["LINT_RULES", "MAX_STAGE_HANDOFFS", "MAX_BACKSTAGE_CHAIN", "MAX_REWORK_PROBABILITY", "lint_journey"]
+
+#: A stage with more internal handoffs than this gets a warning.
+MAX_STAGE_HANDOFFS = 5
+#: More hidden steps than this in a row, before the customer hears back, gets a warning.
+MAX_BACKSTAGE_CHAIN = 4
+#: Rework taken more often than this gets a warning.
+MAX_REWORK_PROBABILITY = 0.3
+
+LINT_RULES: dict[str, str] = {
+    "handoff-heavy-stage": f"a stage with more than {MAX_STAGE_HANDOFFS} internal handoffs",
+    "long-backstage-chain": f"more than {MAX_BACKSTAGE_CHAIN} hidden steps in a row before the customer hears back",
+    "missing-emotion": "a touchpoint without an emotion score",
+    "missing-channel": "a frontstage touchpoint without a channel",
+    "ping-pong": "work that goes from department A to B and straight back to A",
+    "heavy-rework": f"a rework loop taken with probability above {MAX_REWORK_PROBABILITY}",
+    "overloaded-department": "a department asked for more work than its capacity can do: queues grow without end",
+    "hidden-moment-of-truth": "a moment of truth on a step the customer cannot see",
+    "no-value-adding": "no step is marked value_adding, so flow efficiency is zero",
+    "unused-department": "a department that owns no step",
+    "empty-stage": "a stage with no steps",
+}
+
+
+def lint_journey(journey: Journey, loc: Located, step_index: dict[str, int],
+                 flow_path: dict[tuple[str, str], Path]) -> list[Problem]:
+    """Warnings for a journey that passed every error check."""
+    g = build_graph(journey)
+    out: list[Problem] = []
+
+    def warn(path: Path, rule: str, message: str, hint: str = "", key: bool = False) -> None:
+        out.append(loc.problem(path, rule, message, hint, key=key, severity="warning"))
+
+    def step_at(sid: str, field: str = "id") -> Path:
+        return ("steps", step_index[sid], field)
+
+    stage_pos = _stage_positions(loc)
+    per_stage: dict[str, int] = {}
+    for h in handoffs(g):
+        per_stage[h["stage"]] = per_stage.get(h["stage"], 0) + 1
+    for stage, count in per_stage.items():
+        if count > MAX_STAGE_HANDOFFS:
+            warn(stage_pos.get(stage, ("stages",)), "handoff-heavy-stage",
+                 f"stage {stage!r} has {count} internal handoffs (more than {MAX_STAGE_HANDOFFS})",
+                 "each handoff is a queue and a chance to lose information: merge steps or give one team the case")
+
+    chain = longest_backstage_chain(g)
+    if chain["length"] > MAX_BACKSTAGE_CHAIN:
+        warn(step_at(chain["steps"][0]), "long-backstage-chain",
+             f"{chain['length']} hidden steps in a row ({chain['steps'][0]} ... {chain['steps'][-1]}) "
+             "before the customer hears back",
+             "add a status update touchpoint, or cut the chain")
+
+    for s in journey.steps:
+        if s.is_touchpoint and s.emotion is None:
+            warn(step_at(s.id), "missing-emotion", f"touchpoint {s.id!r} has no emotion score",
+                 "add emotion: -3 (furious) .. +3 (delighted)")
+        if s.lane == "frontstage" and not s.channel:
+            warn(step_at(s.id), "missing-channel", f"frontstage touchpoint {s.id!r} has no channel",
+                 "add channel: email, phone, meeting, portal, ...")
+        if s.moment_of_truth and not s.is_touchpoint:
+            warn(step_at(s.id, "moment_of_truth") if "moment_of_truth" in _raw_step(loc, step_index[s.id]) else step_at(s.id),
+                 "hidden-moment-of-truth", f"{s.id!r} is a moment of truth but the customer cannot see it",
+                 "mark the touchpoint where the customer experiences it instead", key=True)
+
+    for pp in ping_pongs(g):
+        u, v, w = pp["steps"]
+        a, b, _ = pp["departments"]
+        warn(flow_path.get((v, w), step_at(v)), "ping-pong",
+             f"work goes {a} -> {b} -> {a} ({u} -> {v} -> {w})",
+             f"let {a} finish the case, or give {b}'s part to {a}")
+
+    for f in journey.flows:
+        if f.rework and f.probability > MAX_REWORK_PROBABILITY:
+            warn(flow_path.get((f.source, f.target), step_at(f.source)), "heavy-rework",
+                 f"{f.probability:.0%} of cases go back from {f.source!r} to {f.target!r}",
+                 "find why work comes back and fix it at the source (checklists, better intake)")
+
+    if not any(s.value_adding for s in journey.steps):
+        warn(("steps",), "no-value-adding", "no step is marked value_adding: flow efficiency will be 0%",
+             "mark the steps the customer would pay for with value_adding: true", key=True)
+
+    owners = {s.owner for s in journey.steps}
+    raw_depts = loc.data.get("departments") or []
+    for i, d in enumerate(raw_depts):
+        if isinstance(d, dict) and d.get("id") not in owners:
+            warn(("departments", i, "id"), "unused-department", f"department {d.get('id')!r} owns no step",
+                 "remove it, or give it the steps it does")
+
+    used_stages = {s.stage for s in journey.steps}
+    for st in journey.stages:
+        if st.id not in used_stages:
+            warn(stage_pos.get(st.id, ("stages",)), "empty-stage", f"stage {st.id!r} has no steps",
+                 "remove the stage or add its steps")
+
+    out += _load_warnings(journey, g, loc)
+    return out
+
+
+def _raw_step(loc: Located, i: int) -> dict[str, Any]:
+    steps = loc.data.get("steps") or []
+    return steps[i] if i < len(steps) and isinstance(steps[i], dict) else {}
+
+
+def _stage_positions(loc: Located) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for i, s in enumerate(loc.data.get("stages") or []):
+        if isinstance(s, str):
+            out.setdefault(s, ("stages", i))
+        elif isinstance(s, dict) and isinstance(s.get("id"), str):
+            out.setdefault(s["id"], ("stages", i, "id"))
+    return out
+
+
+def _load_warnings(journey: Journey, g, loc: Located) -> list[Problem]:
+    """Offered load per department: arrival rate × expected work per case ÷ capacity."""
+    arrivals = journey.workload.arrivals
+    if arrivals.kind == "schedule" or arrivals.gap <= 0:
+        return []
+    visits = expected_visits(g)
+    work: dict[str, float] = {}
+    for s in journey.steps:
+        if not s.is_customer:
+            work[s.owner] = work.get(s.owner, 0.0) + visits[s.id] * s.duration.mean
+    out = []
+    for i, d in enumerate(loc.data.get("departments") or []):
+        if not isinstance(d, dict) or d.get("id") not in journey.department_by_id:
+            continue
+        dept = journey.department_by_id[d["id"]]
+        rho = work.get(dept.id, 0.0) / arrivals.gap / dept.capacity
+        if rho >= 1:
+            need = int(work[dept.id] / arrivals.gap) + 1
+            out.append(loc.problem(("departments", i, "capacity") if "capacity" in d else ("departments", i, "id"),
+                                   "overloaded-department",
+                                   f"department {dept.id!r} would be {rho:.0%} busy: each case needs "
+                                   f"{work[dept.id]:.0f} min of its work, and a case arrives every {arrivals.gap:.0f} min",
+                                   f"give it a capacity of at least {need}, or slow the arrivals", severity="warning"))
+    return out

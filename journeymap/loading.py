@@ -1,0 +1,139 @@
+"""Safe YAML loading that remembers where every key and value came from.
+
+PyYAML's ``safe_load`` throws positions away, and silently keeps the last of
+two duplicate keys. We compose the node tree with the safe loader instead,
+build plain Python data ourselves, and record the 1-based line and column of
+every value and every mapping key, keyed by its path (``("steps", 3,
+"owner")``). Tags that would construct Python objects are refused, never
+executed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Hashable
+
+import yaml
+
+from .problems import Problem
+
+__all__ = ["Located", "Path", "load_yaml", "read_text"]
+
+Path = tuple[Hashable, ...]
+
+
+@dataclass
+class Located:
+    """Plain data from a YAML file with the positions of its values and keys."""
+
+    file: str
+    data: Any
+    #: path -> (line, column) of the value at that path
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    #: path -> (line, column) of the mapping key that introduces that path
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Position of the value (or key) at ``path``; falls back to the nearest parent."""
+        table = self.keys if key else self.values
+        p = tuple(path)
+        while p:
+            if p in table:
+                return table[p]
+            if key and p in self.values:
+                return self.values[p]
+            p = p[:-1]
+        return self.values.get((), (1, 1))
+
+    def problem(self, path: Path, rule: str, message: str, hint: str = "", *,
+                key: bool = False, severity: str = "error") -> Problem:
+        line, col = self.where(path, key=key)
+        return Problem(self.file, line, col, severity, rule, message, hint)  # type: ignore[arg-type]
+
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+def read_text(path: str) -> str:
+    """Read a file as UTF-8 (with or without BOM); never writes to it."""
+    with open(path, "r", encoding="utf-8-sig") as fh:
+        return fh.read()
+
+
+def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
+    """Parse ``text`` safely. Returns the located data (None on a syntax error) and problems."""
+    problems: list[Problem] = []
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        msg = exc.problem or str(exc)
+        if exc.context:
+            msg = f"{exc.context}, {msg}"
+        return None, [Problem(file, line, col, "error", "yaml-syntax", f"YAML syntax error: {msg}",
+                              "check indentation, colons and quotes around this spot")]
+    except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
+        return None, [Problem(file, 1, 1, "error", "yaml-syntax", f"YAML error: {exc}")]
+
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        return None, [Problem(file, 1, 1, "error", "empty-file", "the file is empty",
+                              "start from one of the examples in journeys/")]
+    if len(nodes) > 1:
+        m = nodes[1].start_mark
+        problems.append(Problem(file, m.line + 1, m.column + 1, "error", "yaml-syntax",
+                                "the file holds more than one YAML document (---)",
+                                "put one journey per file"))
+
+    located = Located(file, None)
+    constructor = yaml.SafeLoader("")
+
+    def build(node: yaml.Node, path: Path) -> Any:
+        located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            for key_node, value_node in node.value:
+                key = build(key_node, path + ("<key>",))
+                if not isinstance(key, (str, int, float, bool)) or key is None:
+                    problems.append(located.problem(path + ("<key>",), "wrong-type",
+                                                    "mapping keys must be plain words"))
+                    continue
+                key = str(key) if not isinstance(key, str) else key
+                kpos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key in out:
+                    first = located.keys[path + (key,)]
+                    problems.append(Problem(file, kpos[0], kpos[1], "error", "duplicate-key",
+                                            f"key {key!r} appears twice in this mapping (first on line {first[0]})",
+                                            "remove or rename one of them; YAML keeps only the last"))
+                    continue
+                located.keys[path + (key,)] = kpos
+                out[key] = build(value_node, path + (key,))
+            located.values.pop(path + ("<key>",), None)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [build(child, path + (i,)) for i, child in enumerate(node.value)]
+        if node.tag not in _SCALAR_TAGS:
+            problems.append(located.problem(path, "unsafe-tag",
+                                            f"YAML tag {node.tag!r} is not allowed",
+                                            "journey files hold plain data; remove the tag"))
+            return node.value
+        try:
+            value = constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            problems.append(located.problem(path, "yaml-syntax", f"cannot read value: {exc}"))
+            return node.value
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # keep dates as written; nothing in a journey is a timestamp
+        return value
+
+    located.data = build(nodes[0], ())
+    return located, problems

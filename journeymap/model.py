@@ -1,0 +1,227 @@
+"""The journey domain model: small frozen records with no I/O.
+
+A :class:`Journey` is what :func:`journeymap.load_journey` returns once every
+check has passed, so code downstream (graph, analysis, simulation, rendering)
+can trust it: every reference resolves, probabilities sum to one, every step
+can reach an end.
+
+Times are float minutes (see :mod:`journeymap.distributions`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal, Optional
+
+from .distributions import Distribution
+
+__all__ = [
+    "CUSTOMER",
+    "ROLES",
+    "LANES",
+    "CHANNELS",
+    "EMOTION_SCALE",
+    "Persona",
+    "Stage",
+    "Department",
+    "Step",
+    "Flow",
+    "Arrivals",
+    "Backlog",
+    "Workload",
+    "Journey",
+]
+
+#: The reserved owner id of steps the customer does: they take time but no staff.
+CUSTOMER = "customer"
+
+#: Roles in the B2B buying group.
+ROLES = ("decision_maker", "influencer", "user")
+
+#: Service-blueprint lanes, top to bottom. Customer actions and frontstage
+#: steps are visible to the customer (above the line of visibility);
+#: backstage and support steps are not.
+LANES = ("customer", "frontstage", "backstage", "support")
+
+#: Channels a touchpoint can use.
+CHANNELS = (
+    "in_person",
+    "meeting",
+    "video",
+    "phone",
+    "email",
+    "chat",
+    "web",
+    "portal",
+    "app",
+    "document",
+    "mail",
+    "event",
+    "other",
+)
+
+#: How a touchpoint feels to the persona, from -3 to +3.
+EMOTION_SCALE = {
+    -3: "furious",
+    -2: "frustrated",
+    -1: "uneasy",
+    0: "neutral",
+    1: "satisfied",
+    2: "pleased",
+    3: "delighted",
+}
+
+Role = Literal["decision_maker", "influencer", "user"]
+Lane = Literal["customer", "frontstage", "backstage", "support"]
+
+
+@dataclass(frozen=True)
+class Persona:
+    """One member of the buying group, whose journey a file describes."""
+
+    id: str
+    name: str
+    role: Role = "user"
+    goals: tuple[str, ...] = ()
+    #: How long this persona waits for a touchpoint before it turns sour (minutes).
+    tolerance: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A phase of the journey (evaluate, buy, onboard, use, renew)."""
+
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Department:
+    """An internal team: a pool of ``capacity`` people shared by all cases."""
+
+    id: str
+    name: str
+    capacity: int = 1
+    cost_per_hour: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One unit of work in the journey, done by a department or by the customer."""
+
+    id: str
+    name: str
+    stage: str
+    lane: Lane
+    owner: str
+    duration: Distribution
+    channel: Optional[str] = None
+    value_adding: bool = False
+    emotion: Optional[float] = None
+    moment_of_truth: bool = False
+    notes: str = ""
+    #: When set, this step forks: all its outgoing flows run in parallel and
+    #: meet again at this join step, which waits for every branch.
+    join: Optional[str] = None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.owner == CUSTOMER
+
+    @property
+    def is_touchpoint(self) -> bool:
+        """Touchpoints are the steps the customer sees: customer actions and frontstage steps."""
+        return self.lane in ("customer", "frontstage")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A move of the case from one step to the next."""
+
+    source: str
+    target: str
+    probability: float = 1.0
+    #: Time the case sits without anyone working on it (an inbox, a batch run).
+    delay: Optional[Distribution] = None
+    #: Sends the case back to redo earlier work.
+    rework: bool = False
+    #: One branch of a fork: taken together with its siblings, not instead of them.
+    parallel: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """How new cases arrive: ``poisson`` (mean gap), ``every`` (fixed gap) or ``schedule`` (times)."""
+
+    kind: Literal["poisson", "every", "schedule"] = "poisson"
+    gap: float = 1440.0
+    times: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Cases already waiting at a step when the simulation starts."""
+
+    step: str
+    cases: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What to feed the simulation."""
+
+    arrivals: Arrivals = field(default_factory=Arrivals)
+    cases: int = 200
+    backlog: tuple[Backlog, ...] = ()
+    #: Cases discarded from the statistics at the start of each replication.
+    warmup: int = 0
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One persona's journey: stages, departments, steps and the flows between them."""
+
+    id: str
+    name: str
+    persona: Persona
+    stages: tuple[Stage, ...]
+    departments: tuple[Department, ...]
+    steps: tuple[Step, ...]
+    flows: tuple[Flow, ...]
+    start: str
+    ends: tuple[str, ...]
+    workload: Workload = field(default_factory=Workload)
+    description: str = ""
+    source: str = ""
+
+    @cached_property
+    def step_by_id(self) -> dict[str, Step]:
+        return {s.id: s for s in self.steps}
+
+    @cached_property
+    def department_by_id(self) -> dict[str, Department]:
+        return {d.id: d for d in self.departments}
+
+    @cached_property
+    def stage_by_id(self) -> dict[str, Stage]:
+        return {s.id: s for s in self.stages}
+
+    @cached_property
+    def flows_from(self) -> dict[str, tuple[Flow, ...]]:
+        out: dict[str, list[Flow]] = {s.id: [] for s in self.steps}
+        for f in self.flows:
+            out[f.source].append(f)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def is_handoff(self, flow: Flow) -> bool:
+        """A flow is an internal handoff when two different departments own its ends.
+
+        Flows into or out of customer steps are interactions, not internal
+        handoffs: the customer is not a department and holds no staff.
+        """
+        a = self.step_by_id[flow.source].owner
+        b = self.step_by_id[flow.target].owner
+        return a != b and a != CUSTOMER and b != CUSTOMER

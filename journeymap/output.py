@@ -1,0 +1,58 @@
+"""The one place journeymap writes files: atomically.
+
+Everything is written to a temporary file in the destination folder and then
+renamed over the target (``os.replace`` is atomic on POSIX and Windows), so an
+interrupted run never leaves a half-written result that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Callable
+
+__all__ = ["write_bytes", "write_text", "write_json", "write_with"]
+
+
+def write_with(path: str | os.PathLike, writer: Callable[[str], None], suffix: str = "") -> str:
+    """Call ``writer(tmp_path)`` to produce the file, then move it into place."""
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".journeymap-", suffix=suffix or os.path.splitext(target)[1], dir=folder)
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> str:
+    def _w(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return write_with(path, _w)
+
+
+def write_text(path: str | os.PathLike, text: str) -> str:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | os.PathLike, data: Any) -> str:
+    return write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_default) + "\n")
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    raise TypeError(f"cannot write {type(obj).__name__} as JSON")

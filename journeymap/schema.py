@@ -1,0 +1,202 @@
+"""The JSON Schema of journey files.
+
+One schema serves two purposes: editors use it (through the
+``yaml-language-server`` modeline, or ``journeymap schema > journey.schema.json``)
+to autocomplete and flag mistakes as the designer types, and the loader checks
+every file against the very same schema before the semantic rules run, so what
+the editor says and what ``journeymap validate`` says cannot drift apart.
+
+Rules a schema cannot express (references, probabilities summing to one,
+reachability) live in :mod:`journeymap.validation`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .distributions import UNITS
+from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES
+
+__all__ = ["JOURNEY_SCHEMA", "schema_json", "ID_PATTERN", "DURATION_PATTERN"]
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*$"
+
+_ID = {"type": "string", "pattern": ID_PATTERN,
+       "description": "A short identifier: a letter, then letters, digits, '_', '-' or '.'."}
+_TEXT = {"type": "string"}
+
+_DURATION_STRING = {"type": "string", "pattern": DURATION_PATTERN,
+                    "description": "A number and a unit: 45s, 30min, 2h, 3d, 1w."}
+
+DURATION: dict[str, Any] = {
+    "$comment": "duration",
+    "description": "A fixed duration (30min, 2h, 3d) or a distribution: {exponential: 2h}, "
+                   "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]}, {lognormal: {mean: 2h, sd: 1h}}, {fixed: 30min}.",
+    "anyOf": [
+        _DURATION_STRING,
+        {"type": "number", "const": 0},
+        {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+         "properties": {
+             "fixed": _DURATION_STRING,
+             "exponential": {**_DURATION_STRING, "description": "The mean duration."},
+             "triangular": {"type": "array", "items": _DURATION_STRING, "minItems": 3, "maxItems": 3,
+                            "description": "[shortest, most likely, longest]"},
+             "uniform": {"type": "array", "items": _DURATION_STRING, "minItems": 2, "maxItems": 2,
+                         "description": "[shortest, longest]"},
+             "lognormal": {"type": "object", "additionalProperties": False, "required": ["mean", "sd"],
+                           "properties": {"mean": _DURATION_STRING, "sd": _DURATION_STRING}},
+         }},
+    ],
+}
+
+FLOW: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["to"],
+    "description": "A flow to another step.",
+    "properties": {
+        "to": {**_ID, "description": "The id of the step the case goes to."},
+        "probability": {"type": "number", "minimum": 0, "maximum": 1,
+                        "description": "Chance of taking this branch; the branches of a step sum to 1."},
+        "delay": {**DURATION, "description": "Time the case sits untouched before the next step starts "
+                                             "(an inbox, a weekly committee)."},
+        "rework": {"type": "boolean", "description": "Marks a loop back to redo work. Flows to an earlier "
+                                                     "step in the file are rework anyway."},
+        "label": {**_TEXT, "description": "Shown on the map, e.g. 'documents missing'."},
+    },
+}
+
+NEXT: dict[str, Any] = {
+    "description": "Where the case goes after this step. Omit it to go to the next step in the file. "
+                   "A step id; a flow {to, delay}; a list of branches with probabilities; or "
+                   "{parallel: [...], join: step} to run branches at the same time.",
+    "anyOf": [
+        {**_ID, "description": "The id of the next step."},
+        FLOW,
+        {"type": "array", "minItems": 1, "items": FLOW},
+        {"type": "object", "additionalProperties": False, "required": ["parallel", "join"],
+         "properties": {
+             "parallel": {"type": "array", "minItems": 2,
+                          "items": {"anyOf": [_ID, FLOW]},
+                          "description": "Steps started at the same time."},
+             "join": {**_ID, "description": "The step that waits for every parallel branch."},
+         }},
+    ],
+}
+
+STEP: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "stage", "owner", "duration"],
+    "properties": {
+        "id": _ID,
+        "name": {**_TEXT, "description": "What happens, in the customer's words for touchpoints."},
+        "stage": {**_ID, "description": "The id of the stage this step belongs to."},
+        "lane": {"enum": list(LANES),
+                 "description": "Service-blueprint lane. Default: customer for customer steps, frontstage "
+                                "when a channel is given, backstage otherwise."},
+        "owner": {**_ID, "description": "The department doing the step, or 'customer'."},
+        "channel": {"enum": list(CHANNELS), "description": "How the customer meets us at this touchpoint."},
+        "duration": DURATION,
+        "value_adding": {"type": "boolean", "default": False,
+                         "description": "Would the customer pay for this step? Used for flow efficiency."},
+        "emotion": {"type": "number", "minimum": -3, "maximum": 3,
+                    "description": "How the touchpoint feels: " +
+                                   ", ".join(f"{k:+d} {v}" for k, v in EMOTION_SCALE.items())},
+        "moment_of_truth": {"type": "boolean", "default": False,
+                            "description": "A touchpoint that makes or breaks the relationship."},
+        "notes": _TEXT,
+        "next": NEXT,
+    },
+}
+
+ARRIVALS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "description": "One of: poisson (mean gap between cases), every (fixed gap), schedule (list of times).",
+    "properties": {
+        "poisson": {**_DURATION_STRING, "description": "Mean time between arrivals of a Poisson process."},
+        "every": {**_DURATION_STRING, "description": "A new case arrives at this fixed interval."},
+        "schedule": {"type": "array", "minItems": 1, "items": _DURATION_STRING,
+                     "description": "Arrival times from the start of the simulation."},
+    },
+}
+
+JOURNEY_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://journeymap.dev/schema/journey.schema.json",
+    "title": "journeymap journey",
+    "description": "One persona's journey through a B2B relationship, and the internal work behind it.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["journey", "persona", "stages", "steps"],
+    "properties": {
+        "$schema": {"type": "string"},
+        "journey": {
+            "type": "object", "additionalProperties": False, "required": ["name"],
+            "properties": {"id": _ID, "name": _TEXT, "description": _TEXT},
+        },
+        "persona": {
+            "type": "object", "additionalProperties": False, "required": ["id"],
+            "properties": {
+                "id": _ID,
+                "name": _TEXT,
+                "role": {"enum": list(ROLES), "description": "Role in the buying group."},
+                "goals": {"type": "array", "items": _TEXT},
+                "tolerance": {**_DURATION_STRING,
+                              "description": "How long this persona waits before a touchpoint turns sour."},
+            },
+        },
+        "stages": {
+            "type": "array", "minItems": 1,
+            "description": "The stages in order, e.g. evaluate, buy, onboard, use, renew.",
+            "items": {"anyOf": [
+                _ID,
+                {"type": "object", "additionalProperties": False, "required": ["id"],
+                 "properties": {"id": _ID, "name": _TEXT, "description": _TEXT}},
+            ]},
+        },
+        "departments": {
+            "type": "array",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["id"],
+                "properties": {
+                    "id": _ID,
+                    "name": _TEXT,
+                    "capacity": {"type": "integer", "minimum": 1, "default": 1,
+                                 "description": "People who can work on cases at the same time."},
+                    "cost_per_hour": {"type": "number", "minimum": 0},
+                },
+            },
+        },
+        "steps": {"type": "array", "minItems": 1, "items": STEP},
+        "start": {**_ID, "description": "The first step. Default: the first step in the file."},
+        "end": {"description": "The step(s) where the journey ends. Default: the last step in the file.",
+                "anyOf": [_ID, {"type": "array", "minItems": 1, "items": _ID}]},
+        "workload": {
+            "type": "object", "additionalProperties": False,
+            "description": "What the simulation feeds in.",
+            "properties": {
+                "arrivals": ARRIVALS,
+                "cases": {"type": "integer", "minimum": 1, "description": "Cases per replication."},
+                "warmup": {"type": "integer", "minimum": 0,
+                           "description": "Cases at the start of each run left out of the statistics."},
+                "backlog": {
+                    "type": "array",
+                    "description": "Cases already waiting at a step at time zero.",
+                    "items": {"type": "object", "additionalProperties": False, "required": ["step", "cases"],
+                              "properties": {"step": _ID, "cases": {"type": "integer", "minimum": 1}}},
+                },
+            },
+        },
+    },
+}
+
+
+def schema_json() -> str:
+    """The schema as pretty JSON, for ``journeymap schema``."""
+    return json.dumps(JOURNEY_SCHEMA, indent=2) + "\n"

@@ -1,0 +1,61 @@
+"""Plain-text tables for the terminal: pure functions from result data to strings."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .distributions import format_minutes
+
+__all__ = ["table", "analysis_text"]
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
+    """A fixed-width table; ``align`` has one of 'l'/'r' per column (default: text left, numbers right)."""
+    cells = [[str(h) for h in headers]] + [[_cell(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    if align is None:
+        align = "".join("r" if rows and isinstance(rows[0][i], (int, float)) else "l" for i in range(len(headers)))
+    lines = []
+    for n, r in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(r, widths, align)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(c: Any) -> str:
+    if isinstance(c, float):
+        return f"{c:.2f}"
+    return str(c)
+
+
+def analysis_text(a: dict[str, Any]) -> str:
+    """The report of ``journeymap analyze`` for a person."""
+    out = [f"Journey {a['journey']} (persona {a['persona']}): {a['steps']} steps, "
+           f"{a['touchpoints']} touchpoints, {a['handoffs']} internal handoffs",
+           f"Expected per case: {a['expected_handoffs']:.2f} handoffs, touch time {format_minutes(a['expected_touch_time'])}, "
+           f"flow delays {format_minutes(a['expected_flow_delay'])}",
+           "", "Steps per lane: " + ", ".join(f"{k} {v}" for k, v in a["steps_per_lane"].items()), ""]
+    rows = [[sid, st["steps"], st["touchpoints"], st["handoffs"], round(st["expected_handoffs"], 2),
+             format_minutes(st["expected_touch_time"])] for sid, st in a["stages"].items()]
+    out.append(table(["stage", "steps", "touchpoints", "handoffs", "exp. handoffs", "touch time"], rows, "lrrrrr"))
+    matrix = a["handoff_matrix"]
+    depts = [d for d in matrix if any(matrix[d].values()) or any(matrix[x][d] for x in matrix)]
+    if depts:
+        out += ["", "Handoffs from (rows) to (columns):",
+                table(["from \\ to"] + depts, [[d] + [matrix[d][e] or "." for e in depts] for d in depts],
+                      "l" + "r" * len(depts))]
+    if a["ping_pongs"]:
+        out += ["", "Ping-pong handoffs:"] + [f"  {' -> '.join(p['departments'])}  ({' -> '.join(p['steps'])})"
+                                              for p in a["ping_pongs"]]
+    chain = a["longest_backstage_chain"]
+    if chain["length"]:
+        out += ["", f"Longest backstage chain: {chain['length']} steps, {format_minutes(chain['mean_time'])} "
+                    f"({' -> '.join(chain['steps'])})"]
+    if a["rework_loops"]:
+        out += ["", "Rework loops:"] + [
+            f"  {r['from']} -> {r['to']}: p={r['probability']:.2f}, taken {r['expected_times_taken']:.2f} times per case, "
+            f"redoes {len(r['steps'])} step(s)" for r in a["rework_loops"]]
+    busiest = sorted(a["expected_visits"].items(), key=lambda kv: -kv[1])[:5]
+    out += ["", "Most visited steps: " + ", ".join(f"{k} {v:.2f}" for k, v in busiest)]
+    return "\n".join(out)

@@ -1,0 +1,645 @@
+"""Checking journey files, and the one way in: :func:`load_journey`.
+
+Checks run in three passes, and each pass reports every problem it finds
+rather than stopping at the first:
+
+1. **structure**: the file against the JSON Schema of :mod:`journeymap.schema`
+   (unknown keys with the closest correct one, wrong types, bad values);
+2. **meaning**: durations and distributions, references to departments,
+   stages and steps, duplicate ids, probabilities; this pass builds the model;
+3. **flow**: steps unreachable from the start, steps with no way to an end,
+   loops a case can never leave, parallel blocks that do not meet again;
+   then the lint warnings of :mod:`journeymap.lint`.
+
+Each problem carries the rule id listed in ``RULES`` (documented in
+``docs/format.md``) and the line and column of the offending key or value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import jsonschema
+import networkx as nx
+
+from .distributions import DurationError, parse_distribution, parse_duration
+from .errors import JourneyInvalid
+from .loading import Located, Path, load_yaml, read_text
+from .model import (CUSTOMER, Arrivals, Backlog, Department, Flow, Journey, Persona, Stage, Step,
+                    Workload)
+from .problems import Problem, sort_problems
+from .schema import DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA
+
+__all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked"]
+
+#: Every rule id, with what it catches. ``docs/format.md`` lists them with examples.
+RULES: dict[str, str] = {
+    "yaml-syntax": "the file is not valid YAML",
+    "empty-file": "the file holds no journey",
+    "duplicate-key": "the same key twice in one mapping",
+    "unsafe-tag": "a YAML tag that would build objects",
+    "unknown-key": "a key the format does not know (often a typo)",
+    "missing-key": "a required key is absent",
+    "wrong-type": "a value of the wrong kind (text, number, list, mapping)",
+    "invalid-value": "a value outside the allowed choices",
+    "invalid-id": "an id with characters other than letters, digits, '_', '-', '.'",
+    "out-of-range": "a number outside its allowed range",
+    "wrong-size": "a list with too few or too many items",
+    "invalid-duration": "a duration or distribution that cannot be understood",
+    "invalid-capacity": "a department capacity that is not a whole number of at least 1",
+    "duplicate-id": "two stages, departments or steps with the same id",
+    "unknown-reference": "a reference to a stage, department or step that does not exist",
+    "probability-range": "a branch probability outside [0, 1]",
+    "probability-sum": "the branches of a step do not sum to 1",
+    "invalid-flow": "a flow the format does not allow (from an end step, a customer lane mismatch...)",
+    "invalid-parallel": "parallel branches that do not all meet at their join step",
+    "unreachable-step": "a step no case can reach from the start",
+    "dead-end": "a step from which no case can reach an end",
+    "endless-loop": "a loop a case can enter and never leave",
+}
+
+_VALIDATOR = jsonschema.Draft202012Validator(JOURNEY_SCHEMA)
+_PROB_TOLERANCE = 1e-6
+
+
+def _closest(word: Any, choices: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
+    c = _closest(word, choices)
+    return f" (did you mean {c!r}?)" if c else ""
+
+
+def _name_of(path: Path) -> str:
+    for part in reversed(path):
+        if isinstance(part, str):
+            return part
+    return "the file"
+
+
+_JSON_TYPES = {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
+               int: "a whole number", float: "a number", type(None): "nothing"}
+
+
+def _kind(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]:
+    """Turn one jsonschema error into problems a designer can act on."""
+    path = tuple(err.absolute_path)
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    inst = err.instance
+    name = _name_of(path)
+    if schema.get("$comment") == "duration":
+        return  # parse_distribution gives a far better message in the meaning pass
+    v = err.validator
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = list(schema.get("properties", {}))
+        for key in inst:
+            if key not in allowed:
+                close = _closest(key, allowed)
+                yield loc.problem(path + (key,), "unknown-key",
+                                  f"unknown key {key!r}" + (f" (did you mean {close!r}?)" if close else ""),
+                                  f"allowed keys here: {', '.join(allowed)}", key=True)
+    elif v == "required" and isinstance(inst, dict):
+        for key in schema.get("required", []):
+            if key not in inst:
+                what = f"step {inst.get('id')!r}" if "id" in inst and name != "the file" else (
+                    "the file" if not path else f"{name!r}")
+                desc = schema.get("properties", {}).get(key, {}).get("description", "")
+                yield loc.problem(path, "missing-key", f"{what} is missing the required key {key!r}",
+                                  desc, key=bool(path))
+    elif v == "anyOf" or v == "oneOf":
+        yield from _explain_any_of(loc, err)
+    elif v == "type":
+        rule = "invalid-capacity" if name == "capacity" else "wrong-type"
+        want = err.validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        yield loc.problem(path, rule, f"{name!r} must be {_describe_type(want)}, got {_kind(inst)} {inst!r}",
+                          schema.get("description", ""))
+    elif v == "enum":
+        allowed = [str(x) for x in err.validator_value]
+        yield loc.problem(path, "invalid-value",
+                          f"{inst!r} is not a valid {name}{_did_you_mean(inst, allowed)}",
+                          f"must be one of: {', '.join(allowed)}")
+    elif v == "pattern":
+        if err.validator_value == DURATION_PATTERN:
+            try:
+                parse_duration(inst)
+                msg = f"invalid duration {inst!r}"
+            except DurationError as exc:
+                msg = str(exc)
+            yield loc.problem(path, "invalid-duration", msg, "write a number then a unit: 45s, 30min, 2h, 3d, 1w")
+        elif err.validator_value == ID_PATTERN:
+            yield loc.problem(path, "invalid-id", f"{inst!r} is not a valid id",
+                              "ids start with a letter, then letters, digits, '_', '-' or '.'; no spaces")
+        else:  # pragma: no cover - no other patterns in the schema
+            yield loc.problem(path, "invalid-value", f"{inst!r} does not match {err.validator_value}")
+    elif v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if name == "capacity":
+            yield loc.problem(path, "invalid-capacity", f"capacity must be a whole number of at least 1, got {inst!r}",
+                              "capacity is how many people of the department can work on cases at once")
+        elif name == "probability":
+            yield loc.problem(path, "probability-range", f"probability {inst!r} is outside [0, 1]",
+                              "write it as a fraction, e.g. 0.2 for 20%")
+        elif name == "emotion":
+            yield loc.problem(path, "out-of-range", f"emotion {inst!r} is outside the scale -3..+3",
+                              "-3 furious, -2 frustrated, -1 uneasy, 0 neutral, +1 satisfied, +2 pleased, +3 delighted")
+        else:
+            bound = err.validator_value
+            yield loc.problem(path, "out-of-range", f"{name!r} is {inst!r}; it must be {'at least' if 'min' in v.lower() else 'at most'} {bound}")
+    elif v in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        yield loc.problem(path, "wrong-size", f"{name!r}: {err.message}", schema.get("description", ""))
+    else:
+        yield loc.problem(path, "wrong-type", f"{name!r}: {err.message}", schema.get("description", ""))
+
+
+def _describe_type(t: str) -> str:
+    return {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
+            "number": "a number", "boolean": "true or false"}.get(t, t)
+
+
+def _explain_any_of(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]:
+    """Explain an anyOf failure through the branch the author most likely meant."""
+    branches: dict[int, list[jsonschema.ValidationError]] = {}
+    for sub in err.context or ():
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    inst = err.instance
+    options = err.validator_value
+    candidates = []
+    for idx, subschema in enumerate(options):
+        errs = branches.get(idx, [])
+        if any(e.validator == "type" and tuple(e.absolute_path) == tuple(err.absolute_path) for e in errs):
+            continue  # this branch wants another kind of value altogether
+        required = subschema.get("required", []) if isinstance(subschema, dict) else []
+        present = sum(1 for r in required if isinstance(inst, dict) and r in inst)
+        candidates.append((-present, len(errs), idx, errs))
+    path = tuple(err.absolute_path)
+    if not candidates:
+        kinds = sorted({_describe_type(o.get("type")) for o in options if isinstance(o, dict) and o.get("type")})
+        yield loc.problem(path, "wrong-type",
+                          f"{_name_of(path)!r} cannot be {_kind(inst)}; expected {' or '.join(kinds)}",
+                          err.schema.get("description", "") if isinstance(err.schema, dict) else "")
+        return
+    candidates.sort(key=lambda c: c[:3])
+    for sub in candidates[0][3]:
+        yield from _explain(loc, sub)
+
+
+def _structure_problems(loc: Located) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in _VALIDATOR.iter_errors(loc.data):
+        problems.extend(_explain(loc, err))
+    return problems
+
+
+# --------------------------------------------------------------------------- meaning
+
+
+@dataclass
+class _Context:
+    loc: Located
+    problems: list[Problem] = field(default_factory=list)
+    step_index: dict[str, int] = field(default_factory=dict)
+    flow_path: dict[tuple[str, str], Path] = field(default_factory=dict)
+
+    def error(self, path: Path, rule: str, message: str, hint: str = "", *, key: bool = False) -> None:
+        self.problems.append(self.loc.problem(path, rule, message, hint, key=key))
+
+    def dist(self, value: Any, path: Path):
+        try:
+            return parse_distribution(value)
+        except DurationError as exc:
+            self.error(path, "invalid-duration", str(exc),
+                       "a duration is 30min, 2h, 3d; a distribution is {exponential: 2h}, "
+                       "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]} or {lognormal: {mean: 2h, sd: 1h}}")
+            return None
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _ids(ctx: _Context, items: list, kind: str, path: Path) -> dict[str, int]:
+    """Collect ids of a list, reporting duplicates; returns id -> index."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        ident = item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
+        if not isinstance(ident, str):
+            continue
+        where = path + (i,) if isinstance(item, str) else path + (i, "id")
+        if ident in seen:
+            first = ctx.loc.where(path + (seen[ident],))[0]
+            ctx.error(where, "duplicate-id", f"{kind} id {ident!r} is used twice (first on line {first})",
+                      f"give each {kind} its own id")
+        else:
+            seen[ident] = i
+    return seen
+
+
+def _build(ctx: _Context) -> Journey | None:
+    data = ctx.loc.data
+    if not isinstance(data, dict):
+        return None
+    meta = data.get("journey") if isinstance(data.get("journey"), dict) else {}
+    pdata = data.get("persona") if isinstance(data.get("persona"), dict) else {}
+
+    tolerance = None
+    if isinstance(pdata.get("tolerance"), str):
+        try:
+            tolerance = parse_duration(pdata["tolerance"])
+        except DurationError:
+            pass  # reported by the structure pass
+    role = pdata.get("role", "user")
+    persona = Persona(id=_str(pdata.get("id"), "persona"), name=_str(pdata.get("name"), _str(pdata.get("id"), "persona")),
+                      role=role if role in ("decision_maker", "influencer", "user") else "user",
+                      goals=tuple(g for g in pdata.get("goals", []) or [] if isinstance(g, str)),
+                      tolerance=tolerance)
+
+    raw_stages = data.get("stages") if isinstance(data.get("stages"), list) else []
+    stage_ids = _ids(ctx, raw_stages, "stage", ("stages",))
+    stages = []
+    for s in raw_stages:
+        if isinstance(s, str):
+            stages.append(Stage(s, s.replace("_", " ").capitalize()))
+        elif isinstance(s, dict) and isinstance(s.get("id"), str):
+            stages.append(Stage(s["id"], _str(s.get("name"), s["id"].replace("_", " ").capitalize()),
+                                _str(s.get("description"))))
+    stages = list({s.id: s for s in reversed(stages)}.values())[::-1]  # first wins on duplicates
+
+    raw_depts = data.get("departments") if isinstance(data.get("departments"), list) else []
+    dept_ids = _ids(ctx, raw_depts, "department", ("departments",))
+    departments = []
+    for i, d in enumerate(raw_depts):
+        if not isinstance(d, dict) or not isinstance(d.get("id"), str):
+            continue
+        if d["id"] == CUSTOMER:
+            ctx.error(("departments", i, "id"), "duplicate-id",
+                      "'customer' is reserved for the customer's own steps",
+                      "rename the department, e.g. customer_service")
+            continue
+        cap = d.get("capacity", 1)
+        cap = cap if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 1 else 1
+        cost = d.get("cost_per_hour")
+        departments.append(Department(d["id"], _str(d.get("name"), d["id"]), cap,
+                                      float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None))
+    departments = list({d.id: d for d in reversed(departments)}.values())[::-1]
+
+    raw_steps = data.get("steps") if isinstance(data.get("steps"), list) else []
+    ctx.step_index = _ids(ctx, raw_steps, "step", ("steps",))
+    step_ids = list(ctx.step_index)
+    owners = set(dept_ids) | {CUSTOMER}
+
+    # ends and start
+    ends: list[str] = []
+    raw_end = data.get("end")
+    if raw_end is None:
+        if step_ids:
+            ends = [step_ids[-1]]
+    else:
+        end_list = [raw_end] if isinstance(raw_end, str) else raw_end if isinstance(raw_end, list) else []
+        for i, e in enumerate(end_list):
+            p = ("end",) if isinstance(raw_end, str) else ("end", i)
+            if isinstance(e, str):
+                if e not in ctx.step_index:
+                    ctx.error(p, "unknown-reference", f"end step {e!r} does not exist{_did_you_mean(e, step_ids)}",
+                              "list ids of steps under 'steps'")
+                else:
+                    ends.append(e)
+    start = data.get("start", step_ids[0] if step_ids else "")
+    if isinstance(start, str) and start and start not in ctx.step_index:
+        ctx.error(("start",), "unknown-reference", f"start step {start!r} does not exist{_did_you_mean(start, step_ids)}",
+                  "give the id of the first step")
+    start = start if isinstance(start, str) else ""
+
+    steps: list[Step] = []
+    flows: list[Flow] = []
+    for i, s in enumerate(raw_steps):
+        if not isinstance(s, dict) or not isinstance(s.get("id"), str):
+            continue
+        sid = s["id"]
+        p = ("steps", i)
+        duplicate = ctx.step_index.get(sid) != i  # reported; still checked, not built
+        stage = s.get("stage")
+        if isinstance(stage, str) and stage not in stage_ids:
+            ctx.error(p + ("stage",), "unknown-reference",
+                      f"step {sid!r} is in stage {stage!r}, which is not declared{_did_you_mean(stage, stage_ids)}",
+                      f"declared stages: {', '.join(stage_ids) or 'none'}; add it under 'stages'")
+        owner = s.get("owner")
+        if isinstance(owner, str) and owner not in owners:
+            ctx.error(p + ("owner",), "unknown-reference",
+                      f"step {sid!r} is owned by {owner!r}, which is not a department{_did_you_mean(owner, owners)}",
+                      f"use 'customer' or one of: {', '.join(dept_ids) or 'no departments declared'}")
+        duration = ctx.dist(s["duration"], p + ("duration",)) if "duration" in s else None
+        channel = s.get("channel")
+        lane = s.get("lane")
+        if lane is None:
+            lane = "customer" if owner == CUSTOMER else "frontstage" if channel else "backstage"
+        if owner == CUSTOMER and lane in ("backstage", "support"):
+            ctx.error(p + ("lane",), "invalid-flow",
+                      f"customer step {sid!r} cannot be in the {lane} lane: the customer is above the line of visibility",
+                      "use lane: customer, or give the step to a department")
+        if owner not in (None, CUSTOMER) and lane == "customer":
+            ctx.error(p + ("lane",), "invalid-value",
+                      f"step {sid!r} is owned by {owner!r} but placed in the customer lane",
+                      "the customer lane is for steps the customer does: set owner: customer or lane: frontstage")
+
+        join = None
+        nxt = s.get("next")
+        targets: list[tuple[Any, Path, dict]] = []  # (target, path, flow dict)
+        parallel = False
+        if nxt is None:
+            if sid not in ends and i + 1 < len(raw_steps):
+                following = raw_steps[i + 1]
+                if isinstance(following, dict) and isinstance(following.get("id"), str):
+                    targets.append((following["id"], p + ("id",), {}))
+        elif isinstance(nxt, str):
+            targets.append((nxt, p + ("next",), {}))
+        elif isinstance(nxt, dict) and "parallel" in nxt:
+            parallel = True
+            join = nxt.get("join") if isinstance(nxt.get("join"), str) else None
+            if join is not None and join not in ctx.step_index:
+                ctx.error(p + ("next", "join"), "unknown-reference",
+                          f"join step {join!r} does not exist{_did_you_mean(join, step_ids)}")
+                join = None
+            for j, b in enumerate(nxt.get("parallel") or []):
+                if isinstance(b, str):
+                    targets.append((b, p + ("next", "parallel", j), {}))
+                elif isinstance(b, dict):
+                    targets.append((b.get("to"), p + ("next", "parallel", j, "to"), b))
+            for t, tp, fd in targets:
+                if "probability" in fd:
+                    ctx.error(tp[:-1] + ("probability",), "invalid-parallel",
+                              "parallel branches are all taken; they have no probability",
+                              "remove 'probability', or use a plain list of branches for a choice")
+        elif isinstance(nxt, dict):
+            targets.append((nxt.get("to"), p + ("next", "to"), nxt))
+        elif isinstance(nxt, list):
+            for j, b in enumerate(nxt):
+                if isinstance(b, dict):
+                    targets.append((b.get("to"), p + ("next", j, "to"), b))
+        if nxt is not None and sid in ends:
+            ctx.error(p + ("next",), "invalid-flow", f"{sid!r} is an end step, so it cannot have a 'next'",
+                      "remove 'next', or remove the step from 'end'", key=True)
+            targets = []
+
+        # probabilities
+        branch_list = isinstance(nxt, list)
+        total = 0.0
+        prob_ok = True
+        for t, tp, fd in targets:
+            prob = fd.get("probability")
+            if prob is None:
+                prob = 1.0 if (not branch_list or len(targets) == 1 or parallel) else None
+                if prob is None:
+                    ctx.error(tp[:-1], "probability-sum", f"branch of {sid!r} to {t!r} has no probability",
+                              "when a step has several branches, give each one a probability", key=True)
+                    prob_ok = False
+                    prob = 0.0
+            if not isinstance(prob, (int, float)) or isinstance(prob, bool) or not 0 <= prob <= 1:
+                prob_ok = False
+                prob = 0.0
+            total += prob
+        if targets and prob_ok and not parallel and abs(total - 1.0) > _PROB_TOLERANCE:
+            ctx.error(p + ("next",), "probability-sum",
+                      f"the branches of {sid!r} sum to {total:g}, not 1",
+                      "adjust the probabilities so they add up to exactly 1", key=True)
+
+        for t, tp, fd in targets:
+            if not isinstance(t, str):
+                continue
+            if duplicate:
+                continue
+            if t not in ctx.step_index:
+                ctx.error(tp, "unknown-reference", f"{sid!r} flows to {t!r}, which is not a step{_did_you_mean(t, step_ids)}",
+                          "use the id of a step listed under 'steps'")
+                continue
+            delay = ctx.dist(fd["delay"], tp[:-1] + ("delay",)) if "delay" in fd else None
+            prob = fd.get("probability", 1.0)
+            prob = float(prob) if isinstance(prob, (int, float)) and not isinstance(prob, bool) else 0.0
+            rework = bool(fd.get("rework", False)) or ctx.step_index[t] <= i
+            flows.append(Flow(sid, t, prob, delay, rework, parallel, _str(fd.get("label"))))
+            ctx.flow_path[(sid, t)] = tp
+
+        emotion = s.get("emotion")
+        if duplicate:
+            continue
+        steps.append(Step(
+            id=sid, name=_str(s.get("name"), sid.replace("_", " ")), stage=_str(stage),
+            lane=lane if lane in ("customer", "frontstage", "backstage", "support") else "backstage",
+            owner=_str(owner), duration=duration or parse_distribution("0min"),
+            channel=channel if isinstance(channel, str) else None,
+            value_adding=s.get("value_adding") is True,
+            emotion=float(emotion) if isinstance(emotion, (int, float)) and not isinstance(emotion, bool) else None,
+            moment_of_truth=s.get("moment_of_truth") is True, notes=_str(s.get("notes")), join=join))
+
+    workload = _workload(ctx, data.get("workload"))
+    if any(p.is_error for p in ctx.problems):
+        return None
+    return Journey(id=_str(meta.get("id"), persona.id), name=_str(meta.get("name"), persona.name),
+                   description=_str(meta.get("description")), persona=persona, stages=tuple(stages),
+                   departments=tuple(departments), steps=tuple(steps), flows=tuple(flows), start=start,
+                   ends=tuple(ends), workload=workload, source=ctx.loc.file)
+
+
+def _workload(ctx: _Context, w: Any) -> Workload:
+    if not isinstance(w, dict):
+        return Workload()
+    arrivals = Arrivals()
+    a = w.get("arrivals")
+    try:
+        if isinstance(a, dict) and isinstance(a.get("poisson"), str):
+            arrivals = Arrivals("poisson", parse_duration(a["poisson"]))
+        elif isinstance(a, dict) and isinstance(a.get("every"), str):
+            arrivals = Arrivals("every", parse_duration(a["every"]))
+        elif isinstance(a, dict) and isinstance(a.get("schedule"), list):
+            times = tuple(sorted(parse_duration(t) for t in a["schedule"]))
+            arrivals = Arrivals("schedule", 0.0, times)
+    except DurationError:
+        pass  # reported by the structure pass
+    if arrivals.kind in ("poisson", "every") and arrivals.gap <= 0:
+        ctx.error(("workload", "arrivals"), "out-of-range", "the gap between arrivals must be longer than zero")
+    backlog = []
+    for i, b in enumerate(w.get("backlog") or []):
+        if isinstance(b, dict) and isinstance(b.get("step"), str):
+            if b["step"] not in ctx.step_index:
+                ctx.error(("workload", "backlog", i, "step"), "unknown-reference",
+                          f"backlog step {b['step']!r} does not exist{_did_you_mean(b['step'], ctx.step_index)}")
+            elif isinstance(b.get("cases"), int):
+                backlog.append(Backlog(b["step"], b["cases"]))
+    cases = w.get("cases", 200)
+    cases = cases if isinstance(cases, int) and cases >= 1 else 200
+    if arrivals.kind == "schedule":
+        cases = min(cases, len(arrivals.times)) if "cases" in w else len(arrivals.times)
+    warmup = w.get("warmup", 0)
+    warmup = warmup if isinstance(warmup, int) and warmup >= 0 else 0
+    if warmup >= cases:
+        ctx.error(("workload", "warmup"), "out-of-range",
+                  f"warmup ({warmup}) leaves no cases out of {cases} to measure",
+                  "make warmup smaller than cases")
+    return Workload(arrivals, cases, tuple(backlog), warmup)
+
+
+# --------------------------------------------------------------------------- flow
+
+
+def _flow_problems(ctx: _Context, journey: Journey) -> None:
+    g = nx.DiGraph()
+    g.add_nodes_from(s.id for s in journey.steps)
+    g.add_edges_from((f.source, f.target) for f in journey.flows if f.probability > 0)
+    step_path = lambda sid: ("steps", ctx.step_index[sid], "id")  # noqa: E731
+
+    reachable = nx.descendants(g, journey.start) | {journey.start} if journey.start in g else set()
+    for s in journey.steps:
+        if s.id not in reachable:
+            ctx.error(step_path(s.id), "unreachable-step",
+                      f"step {s.id!r} cannot be reached from the start step {journey.start!r}",
+                      "add a flow ('next') that leads to it, or remove it")
+
+    ends = set(journey.ends)
+    can_end = set(ends)
+    for e in ends:
+        can_end |= nx.ancestors(g, e)
+    stuck = [s.id for s in journey.steps if s.id in reachable and s.id not in can_end]
+    if stuck:
+        stuck_set = set(stuck)
+        sub = g.subgraph(stuck_set)
+        looped: set[str] = set()
+        for comp in nx.strongly_connected_components(sub):
+            node = next(iter(comp))
+            if len(comp) > 1 or g.has_edge(node, node):
+                # a closed loop: nothing in it reaches an end
+                first = min(comp, key=ctx.step_index.__getitem__)
+                members = sorted(comp, key=ctx.step_index.__getitem__)
+                ctx.error(step_path(first), "endless-loop",
+                          f"cases that enter the loop {' -> '.join(members)} -> {first} can never leave it",
+                          "give one of these steps a branch that leads out of the loop towards an end")
+                looped |= comp
+        for sid in stuck:
+            if sid in looped:
+                continue
+            has_out = bool(journey.flows_from.get(sid))
+            msg = (f"step {sid!r} has no way to an end step ({', '.join(journey.ends)})" if has_out else
+                   f"step {sid!r} is a dead end: it has no 'next' and is not an end step")
+            ctx.error(step_path(sid), "dead-end", msg,
+                      "add a 'next' towards an end, or list the step under 'end'")
+
+    for s in journey.steps:
+        if s.join is not None:
+            _parallel_problems(ctx, journey, g, s)
+
+
+def _parallel_problems(ctx: _Context, journey: Journey, g: nx.DiGraph, fork: Step) -> None:
+    """Each branch of a fork must stay inside its block and reach the join step."""
+    join = fork.join
+    assert join is not None
+    where = ("steps", ctx.step_index[fork.id], "next")
+    seen: dict[str, str] = {}
+    for f in journey.flows_from[fork.id]:
+        if f.target == join:
+            continue  # an empty branch: fine, the join just does not wait for it
+        block = {f.target} | nx.descendants(g.subgraph(set(g) - {join}), f.target)
+        if fork.id in block:
+            ctx.error(where, "invalid-parallel", f"branch {f.target!r} of {fork.id!r} loops back before the fork",
+                      "rework inside a parallel branch must stay inside the branch", key=True)
+            return
+        for n in block:
+            if n in journey.ends or not nx.has_path(g, n, join):
+                ctx.error(where, "invalid-parallel",
+                          f"branch {f.target!r} of {fork.id!r} can finish without reaching the join step {join!r} (via {n!r})",
+                          f"every path from {f.target!r} must lead to {join!r}", key=True)
+                return
+            if n in seen:
+                ctx.error(where, "invalid-parallel",
+                          f"step {n!r} belongs to two parallel branches ({seen[n]!r} and {f.target!r})",
+                          "each step may belong to one branch only", key=True)
+                return
+            seen[n] = f.target
+            for pred in g.predecessors(n):
+                if pred not in block and pred != fork.id:
+                    ctx.error(where, "invalid-parallel",
+                              f"step {n!r} in a parallel branch of {fork.id!r} is also entered from {pred!r}, outside the branch",
+                              "only the fork may lead into a parallel branch", key=True)
+                    return
+    for pred in g.predecessors(join):
+        if pred != fork.id and pred not in seen:
+            ctx.error(where, "invalid-parallel",
+                      f"join step {join!r} is also entered from {pred!r}, outside the parallel block of {fork.id!r}",
+                      "a join step may only be entered from its own branches", key=True)
+            return
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+@dataclass
+class Checked:
+    """What checking a file gives: the journey (None when it has errors) and every problem."""
+
+    journey: Journey | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Checked:
+    """Check journey YAML given as text. Never raises on bad input."""
+    loc, problems = load_yaml(text, file)
+    if loc is None:
+        return Checked(None, sort_problems(problems))
+    problems += _structure_problems(loc)
+    ctx = _Context(loc)
+    journey = _build(ctx)
+    problems += ctx.problems
+    if journey is not None and not any(p.is_error for p in problems):
+        ctx.problems = []
+        _flow_problems(ctx, journey)
+        problems += ctx.problems
+        if not ctx.problems and lint:
+            from .lint import lint_journey
+
+            problems += lint_journey(journey, loc, ctx.step_index, ctx.flow_path)
+    if any(p.is_error for p in problems):
+        journey = None
+    return Checked(journey, sort_problems(problems))
+
+
+def check_file(path: str | os.PathLike, *, lint: bool = True) -> Checked:
+    """Check a journey file on disk (read only; the file is never modified)."""
+    file = os.fspath(path)
+    try:
+        text = read_text(file)
+    except FileNotFoundError:
+        return Checked(None, [Problem(file, 1, 1, "error", "file", "file not found",
+                                      "check the path; journeys live in journeys/*.yaml")])
+    except (OSError, UnicodeDecodeError) as exc:
+        return Checked(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc}",
+                                      "journey files are UTF-8 text")])
+    return check_text(text, file, lint=lint)
+
+
+def load_journey(path: str | os.PathLike) -> Journey:
+    """Load and check a journey file; the one way in.
+
+    Raises :class:`~journeymap.errors.JourneyInvalid` carrying every problem
+    when the file has errors. Warnings do not stop loading.
+    """
+    checked = check_file(path, lint=False)
+    if checked.journey is None:
+        raise JourneyInvalid(checked.problems)
+    return checked.journey
