@@ -1,0 +1,650 @@
+"""Discrete-event simulation of a journey with SimPy.
+
+The model (also in ``docs/simulation.md``):
+
+* Each **department** is one shared pool of ``capacity`` staff
+  (a :class:`simpy.Resource`): every case competes for it, first come first
+  served. A department step holds one staff member for its sampled duration.
+* **Customer steps** take time but hold no staff.
+* A **flow delay** holds the case without staff (work sitting in an inbox).
+* **Branches** and **rework** follow the file's probabilities.
+* A step with ``join`` **forks**: each outgoing flow runs at the same time as
+  its own SimPy process until it reaches the join step; the case continues at
+  the join once every branch has arrived (``AllOf``). A fork flow straight to
+  the join is an empty branch (only its delay, if any).
+* **Arrivals** follow the file: ``poisson`` (first case after one random gap),
+  ``every`` (first case at time 0) or ``schedule``. ``workload.cases`` new
+  cases arrive per replication.
+* The **backlog** (``workload.backlog``) is extra cases that enter at time 0
+  directly at their step, before the first new arrival. They are numbered
+  first, so they are the first cases by arrival order.
+* The **warm-up** discards the first ``warmup`` cases by arrival order (backlog
+  first) from every per-case statistic. Time-based statistics (utilisation,
+  queue length, work in progress) are measured over the **window** from the
+  arrival of the first measured case to the completion of the last case.
+
+One replication is one independent run with its own :class:`random.Random`
+derived from ``(seed, replication index)`` by :class:`numpy.random.SeedSequence`,
+so results are identical whatever the number of worker processes.
+
+The hot loop (:meth:`_Run._walk`) accumulates sums and counters into flat
+lists and arrays, never one object per event; a replication ends as one flat
+:class:`Replication` record that :func:`summarize_replications` turns into the
+JSON summary.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import os
+import signal
+from array import array
+from dataclasses import dataclass
+from functools import partial
+from random import Random
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+import simpy
+
+from .distributions import Distribution, Exponential, Fixed
+from .eventlog import EventLogWriter, case_width, open_log
+from .model import CUSTOMER, Journey
+from .statistics import summarize, summarize_values, thin_sorted
+
+__all__ = [
+    "CASE_METRICS",
+    "Replication",
+    "SimulationResult",
+    "replication_seed",
+    "run_replication",
+    "simulate",
+    "summarize_replications",
+]
+
+#: Per-case metrics, in the order of :attr:`Replication.cases`.
+CASE_METRICS = (
+    "cycle_time",        # arrival to completion (elapsed)
+    "processing_time",   # sum of step durations (all branches)
+    "waiting_time",      # queueing for staff
+    "flow_delay",        # time in inboxes (delays on flows)
+    "handoff_delay",     # flow delays on handoffs + queueing right after a handoff
+    "handoffs",          # internal handoffs taken
+    "rework",            # rework flows taken
+    "value_adding_time",  # processing time of value-adding steps
+    "flow_efficiency",   # value-adding time / cycle time
+    "handoff_share",     # handoff delay / cycle time
+)
+
+#: At most this many pooled cycle times go into the JSON summary.
+CYCLE_TIME_SAMPLES = 20000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What one replication measured: flat arrays and sums, indexed like the journey's tuples.
+
+    ``cases`` maps each name in :data:`CASE_METRICS` to one value per measured
+    case (in completion order). Step sums are indexed like ``journey.steps``,
+    department values like ``journey.departments``, pair values like
+    ``pairs``. All times are minutes; department areas and ``wip_area`` cover
+    the window ``(window_start, window_end)`` only.
+    """
+
+    index: int
+    measured: int
+    cases: dict[str, np.ndarray]
+    step_visits: tuple[float, ...]
+    step_processing: tuple[float, ...]
+    step_waiting: tuple[float, ...]
+    step_flow_delay: tuple[float, ...]
+    step_handoff_delay: tuple[float, ...]
+    pairs: tuple[tuple[str, str], ...]
+    pair_handoffs: tuple[float, ...]
+    pair_waste: tuple[float, ...]
+    department_busy: tuple[float, ...]
+    department_queue_area: tuple[float, ...]
+    department_waits: tuple[np.ndarray, ...]
+    window_start: float
+    window_end: float
+    wip_area: float
+
+    @property
+    def window(self) -> float:
+        return self.window_end - self.window_start
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """The outcome of :func:`simulate`: the JSON-ready ``summary`` and the data behind it."""
+
+    summary: dict[str, Any]
+    #: Every measured case's cycle time, pooled over replications in replication order.
+    cycle_times: np.ndarray
+    replications: tuple[Replication, ...]
+
+
+def replication_seed(seed: int, index: int) -> int:
+    """The seed of replication ``index``: independent streams from one user seed.
+
+    ``SeedSequence(seed, spawn_key=(index,))`` is what ``SeedSequence(seed).spawn(n)[index]``
+    returns, so a replication's stream does not depend on how many there are.
+    """
+    words = np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(4, dtype=np.uint32)
+    return int.from_bytes(words.astype("<u4").tobytes(), "little")
+
+
+def _sampler(dist: Distribution, rng: Random) -> tuple[float, Optional[Callable[[], float]]]:
+    """(constant, None) for fixed values, else (0, a zero-argument sampler bound to ``rng``)."""
+    if isinstance(dist, Fixed):
+        return dist.value, None
+    if isinstance(dist, Exponential):
+        # same draw as Exponential.sample, without a Python-level method call per sample
+        return 0.0, partial(rng.expovariate, 1.0 / dist.mean_value)
+    return 0.0, partial(dist.sample, rng)
+
+
+class _Sums:
+    """Per-step, per-pair and per-department sums; one for measured cases, one scratch for the warm-up."""
+
+    __slots__ = ("visits", "processing", "waiting", "flow_delay", "handoff_delay",
+                 "pair_handoffs", "pair_waste", "waits")
+
+    def __init__(self, n_steps: int, n_pairs: int, n_depts: int) -> None:
+        self.visits = [0] * n_steps
+        self.processing = [0.0] * n_steps
+        self.waiting = [0.0] * n_steps
+        self.flow_delay = [0.0] * n_steps
+        self.handoff_delay = [0.0] * n_steps
+        self.pair_handoffs = [0] * n_pairs
+        self.pair_waste = [0.0] * n_pairs
+        self.waits = [array("d") for _ in range(n_depts)]
+
+
+class _Run:
+    """One replication: the SimPy environment, the compiled journey and the accumulators."""
+
+    def __init__(self, journey: Journey, cases: int, warmup: int, rng: Random,
+                 log: Optional[EventLogWriter] = None,
+                 progress: Optional[Callable[[int], None]] = None) -> None:
+        self.journey = journey
+        self.cases = cases
+        self.warmup = warmup
+        self.rng = rng
+        self.log = log
+        self.progress = progress
+        self.env = env = simpy.Environment()
+        depts = journey.departments
+        dept_index = {d.id: i for i, d in enumerate(depts)}
+        self.resources = [simpy.Resource(env, capacity=d.capacity) for d in depts]
+        # idle staff names per department; popped when work starts (for the event log)
+        self.free = [[f"{d.id}-{k}" for k in range(d.capacity, 0, -1)] for d in depts]
+        self.step_index = step_index = {s.id: i for i, s in enumerate(journey.steps)}
+
+        pairs: dict[tuple[str, str], int] = {}
+        for f in journey.flows:
+            if journey.is_handoff(f):
+                key = (journey.step_by_id[f.source].owner, journey.step_by_id[f.target].owner)
+                pairs.setdefault(key, len(pairs))
+        self.pairs = tuple(pairs)
+
+        ends = set(journey.ends)
+        steps = []
+        for s in journey.steps:
+            const, sampler = _sampler(s.duration, rng)
+            flows = []
+            cum = 0.0
+            out = journey.flows_from[s.id]
+            for k, f in enumerate(out):
+                cum += f.probability
+                dconst, dsampler = _sampler(f.delay, rng) if f.delay is not None else (0.0, None)
+                pair = (pairs[(s.owner, journey.step_by_id[f.target].owner)]
+                        if journey.is_handoff(f) else -1)
+                # the last branch catches float round-off in the cumulative sum
+                flows.append((2.0 if k == len(out) - 1 else cum, step_index[f.target],
+                              dconst, dsampler, pair, f.rework))
+            steps.append((
+                dept_index[s.owner] if s.owner != CUSTOMER else -1, const, sampler, s.value_adding,
+                tuple(flows), step_index[s.join] if s.join is not None else -1, s.id in ends or not flows,
+            ))
+        self.steps = steps
+        self.meta = [(s.id, s.owner, s.stage, s.lane) for s in journey.steps]
+
+        n_steps, n_pairs, n_depts = len(steps), len(pairs), len(depts)
+        self.sums = _Sums(n_steps, n_pairs, n_depts)
+        self.scratch = _Sums(n_steps, n_pairs, n_depts)
+        self.busy_area = [0.0] * n_depts
+        self.queue_area = [0.0] * n_depts
+        self.t0 = math.inf if warmup > 0 else 0.0
+        self.t_end = 0.0
+        self.in_system = 0
+        self.wip_area = 0.0
+        self.wip_last = 0.0
+        self.wip_at_t0 = 0.0
+        self.done = 0
+        self.records = [array("d") for _ in CASE_METRICS]
+
+    # ------------------------------------------------------------------ processes
+
+    def source(self):
+        """Create the backlog at time 0, then the arrivals."""
+        env, journey = self.env, self.journey
+        start = self.step_index[journey.start]
+        idx = 0
+        for b in journey.workload.backlog:
+            for _ in range(b.cases):
+                env.process(self.case(idx, self.step_index[b.step]))
+                idx += 1
+        arrivals = journey.workload.arrivals
+        if arrivals.kind == "poisson":
+            gap = partial(self.rng.expovariate, 1.0 / arrivals.gap)
+            for _ in range(self.cases):
+                yield env.timeout(gap())
+                env.process(self.case(idx, start))
+                idx += 1
+        elif arrivals.kind == "every":
+            for i in range(self.cases):
+                if i:
+                    yield env.timeout(arrivals.gap)
+                env.process(self.case(idx, start))
+                idx += 1
+        else:
+            for t in arrivals.times[: self.cases]:
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                env.process(self.case(idx, start))
+                idx += 1
+
+    def _count_wip(self, change: int) -> None:
+        now = self.env.now
+        self.wip_area += self.in_system * (now - self.wip_last)
+        self.wip_last = now
+        self.in_system += change
+
+    def case(self, idx: int, step: int):
+        """One case from its arrival to the end of the journey."""
+        env = self.env
+        arrived = env.now
+        self._count_wip(+1)
+        if idx == self.warmup and self.warmup > 0:
+            # the first measured case opens the measurement window
+            self.t0 = arrived
+            self.wip_at_t0 = self.wip_area
+        measured = idx >= self.warmup
+        # processing, waiting, flow delay, handoff delay, handoffs, rework, value adding
+        acc = [0.0, 0.0, 0.0, 0.0, 0, 0, 0.0]
+        yield from self._walk(idx, step, -1, None, -1, acc, self.sums if measured else self.scratch, None)
+        now = env.now
+        self._count_wip(-1)
+        self.t_end = now
+        if measured:
+            cycle = now - arrived
+            processing, waiting, flow_delay, handoff_delay, handoffs, rework, value = acc
+            for rec, v in zip(self.records, (
+                    cycle, processing, waiting, flow_delay, handoff_delay, handoffs, rework, value,
+                    value / cycle if cycle > 0 else 0.0, handoff_delay / cycle if cycle > 0 else 0.0)):
+                rec.append(v)
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done)
+
+    def _walk(self, case: int, step: int, entry: int, flow: Optional[tuple], stop: int,
+              acc: list, sums: _Sums, arrived: Optional[list]):
+        """Take ``flow`` (if given), then do steps until an end step or the ``stop`` (join) step.
+
+        ``entry`` is the handoff pair by which the case reached ``step`` (-1
+        when it was not a handoff); queueing there counts as handoff delay.
+        A branch that reaches ``stop`` appends its entry pair to ``arrived``.
+
+        This is the hot loop: locals are bound once and the accounting is
+        inlined for performance reasons.
+        """
+        env = self.env
+        timeout = env.timeout
+        steps, resources, free = self.steps, self.resources, self.free
+        busy_area, queue_area = self.busy_area, self.queue_area
+        visits, processing, waiting = sums.visits, sums.processing, sums.waiting
+        flow_delay, handoff_delay = sums.flow_delay, sums.handoff_delay
+        pair_handoffs, pair_waste, waits = sums.pair_handoffs, sums.pair_waste, sums.waits
+        random = self.rng.random
+        log = self.log
+        while True:
+            if flow is not None:
+                _, step, dconst, dsampler, entry, rework = flow
+                if rework:
+                    acc[5] += 1
+                if entry >= 0:
+                    acc[4] += 1
+                    pair_handoffs[entry] += 1
+                delay = dsampler() if dsampler is not None else dconst
+                if delay > 0.0:
+                    yield timeout(delay)
+                    acc[2] += delay
+                    flow_delay[step] += delay
+                    if entry >= 0:
+                        acc[3] += delay
+                        handoff_delay[step] += delay
+                        pair_waste[entry] += delay
+                if step == stop:
+                    arrived.append(entry)
+                    return
+            dept, const, sampler, value_adding, flows, join, end = steps[step]
+            duration = sampler() if sampler is not None else const
+            if dept < 0:
+                start = env.now
+                wait = 0.0
+                staff = CUSTOMER
+                if duration > 0.0:
+                    yield timeout(duration)
+            else:
+                asked = env.now
+                with resources[dept].request() as req:
+                    yield req
+                    start = env.now
+                    staff = free[dept].pop()
+                    yield timeout(duration)
+                    free[dept].append(staff)
+                wait = start - asked
+                waits[dept].append(wait)
+                # areas clipped to the window, which opens at t0
+                t0 = self.t0
+                if start > t0:
+                    queue_area[dept] += start - (asked if asked > t0 else t0)
+                if start + duration > t0:
+                    busy_area[dept] += start + duration - (start if start > t0 else t0)
+                if entry >= 0 and wait > 0.0:
+                    acc[3] += wait
+                    handoff_delay[step] += wait
+                    pair_waste[entry] += wait
+            acc[0] += duration
+            acc[1] += wait
+            if value_adding:
+                acc[6] += duration
+            visits[step] += 1
+            processing[step] += duration
+            waiting[step] += wait
+            if log is not None:
+                sid, group, stage, lane = self.meta[step]
+                log.write(case, sid, group, staff, stage, lane, start, start + duration, wait)
+            if end:
+                return
+            if join >= 0:
+                came: list[int] = []
+                yield env.all_of([env.process(self._walk(case, -1, -1, f, join, acc, sums, came))
+                                  for f in flows])
+                step, entry, flow = join, came[-1], None  # the last branch to arrive hands over
+                continue
+            if len(flows) == 1:
+                flow = flows[0]
+            else:
+                u = random()
+                for flow in flows:
+                    if u < flow[0]:
+                        break
+
+    # ------------------------------------------------------------------ result
+
+    def run(self, index: int) -> Replication:
+        self.env.process(self.source())
+        self.env.run()
+        if self.t0 == math.inf:  # pragma: no cover - warm-up covers every case (refused by simulate)
+            self.t0 = self.t_end
+        self.wip_area += self.in_system * (self.t_end - self.wip_last)
+        s = self.sums
+        return Replication(
+            index=index,
+            measured=len(self.records[0]),
+            cases={name: np.frombuffer(rec, dtype=float).copy() for name, rec in zip(CASE_METRICS, self.records)},
+            step_visits=tuple(float(v) for v in s.visits),
+            step_processing=tuple(s.processing),
+            step_waiting=tuple(s.waiting),
+            step_flow_delay=tuple(s.flow_delay),
+            step_handoff_delay=tuple(s.handoff_delay),
+            pairs=self.pairs,
+            pair_handoffs=tuple(float(v) for v in s.pair_handoffs),
+            pair_waste=tuple(s.pair_waste),
+            department_busy=tuple(self.busy_area),
+            department_queue_area=tuple(self.queue_area),
+            department_waits=tuple(np.frombuffer(w, dtype=float).copy() for w in s.waits),
+            window_start=self.t0,
+            window_end=self.t_end,
+            wip_area=self.wip_area - self.wip_at_t0,
+        )
+
+
+def _total_cases(journey: Journey, cases: int) -> int:
+    return cases + sum(b.cases for b in journey.workload.backlog)
+
+
+def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, index: int,
+                    events: Optional[str] = None,
+                    progress: Optional[Callable[[int], None]] = None) -> Replication:
+    """Run replication ``index`` and return its flat record.
+
+    ``events`` is a path to stream the event log of this replication to (the
+    caller makes it atomic); ``progress`` is called with the number of cases
+    finished so far.
+    """
+    rng = Random(replication_seed(seed, index))
+    if events is None:
+        return _Run(journey, cases, warmup, rng, progress=progress).run(index)
+    with open_log(events) as stream:
+        log = EventLogWriter(stream, journey.persona.id, case_width(_total_cases(journey, cases)))
+        return _Run(journey, cases, warmup, rng, log=log, progress=progress).run(index)
+
+
+def _worker_init() -> None:
+    # Ctrl-C is handled once, in the parent, which then stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
+             events: Optional[str], progress: Optional[ProgressCallback]) -> list[Replication]:
+    per_rep = _total_cases(journey, cases)
+    total = per_rep * replications
+    if workers <= 1 or replications == 1:
+        out = []
+        for i in range(replications):
+            tick = None
+            if progress is not None:
+                every = max(1, per_rep // 100)
+                base = i * per_rep
+
+                def tick(done: int, base: int = base, every: int = every) -> None:
+                    if done % every == 0 or done == per_rep:
+                        progress(base + done, total)
+            out.append(run_replication(journey, cases=cases, warmup=warmup, seed=seed, index=i,
+                                       events=events if i == 0 else None, progress=tick))
+        return out
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, replications), initializer=_worker_init)
+    try:
+        futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
+                               events=events if i == 0 else None) for i in range(replications)]
+        done = 0
+        for fut in cf.as_completed(futures):
+            fut.result()
+            done += 1
+            if progress is not None:
+                progress(done * per_rep, total)
+        results = [f.result() for f in futures]  # replication order, whatever finished first
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()  # our own workers: stop them now rather than after their replication
+        raise
+    pool.shutdown()
+    return results
+
+
+def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int = 10, seed: int = 1,
+             warmup: Optional[int] = None, workers: int = 1, events: Optional[str | os.PathLike] = None,
+             progress: Optional[ProgressCallback] = None) -> SimulationResult:
+    """Simulate ``replications`` independent runs of ``journey`` and summarise them.
+
+    ``cases`` (new arrivals per replication) and ``warmup`` default to the
+    file's ``workload``. ``workers > 1`` runs replications in parallel
+    processes; the result is identical for any number of workers. ``events``
+    writes the event log of the first replication (see
+    :mod:`journeymap.eventlog`), atomically. ``progress(done, total)`` is
+    called with cases finished so far.
+
+    Raises :class:`ValueError` for arguments that leave nothing to measure.
+    """
+    wl = journey.workload
+    cases = wl.cases if cases is None else cases
+    if wl.arrivals.kind == "schedule":
+        cases = min(cases, len(wl.arrivals.times))
+    warmup = wl.warmup if warmup is None else warmup
+    if replications < 1:
+        raise ValueError(f"replications must be at least 1, got {replications}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if cases < 0:
+        raise ValueError(f"cases cannot be negative, got {cases}")
+    total = _total_cases(journey, cases)
+    if not 0 <= warmup < total:
+        raise ValueError(f"warmup ({warmup}) must be at least 0 and less than the {total} cases per replication")
+    if events is not None:
+        from .output import write_with
+
+        reps: list[Replication] = []
+
+        def write(tmp: str) -> None:
+            reps.extend(_run_all(journey, cases, warmup, seed, replications, workers, tmp, progress))
+
+        write_with(events, write, suffix=".csv")
+    else:
+        reps = _run_all(journey, cases, warmup, seed, replications, workers, None, progress)
+    summary = summarize_replications(journey, reps, seed=seed, cases=cases, warmup=warmup)
+    cycle = np.concatenate([r.cases["cycle_time"] for r in reps])
+    return SimulationResult(summary=summary, cycle_times=cycle, replications=tuple(reps))
+
+
+# ---------------------------------------------------------------------- summary
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def summarize_replications(journey: Journey, reps: Sequence[Replication], *, seed: int, cases: int,
+                           warmup: int) -> dict[str, Any]:
+    """The JSON summary (documented in ``docs/simulation.md``) of a list of replications."""
+    n = sum(r.measured for r in reps)
+    pooled = {m: np.concatenate([r.cases[m] for r in reps]) for m in CASE_METRICS}
+    rep_means = {m: [float(r.cases[m].mean()) for r in reps if r.measured] for m in CASE_METRICS}
+    case = {m: summarize(pooled[m], rep_means[m]) for m in CASE_METRICS if m not in ("handoff_share",)}
+
+    def total(attr: str) -> np.ndarray:
+        return np.sum([getattr(r, attr) for r in reps], axis=0) if reps else np.zeros(0)
+
+    visits, proc = total("step_visits"), total("step_processing")
+    wait, fdelay, hdelay = total("step_waiting"), total("step_flow_delay"), total("step_handoff_delay")
+    all_wait = float(wait.sum())
+    steps = {}
+    for i, s in enumerate(journey.steps):
+        steps[s.id] = {
+            "visits_per_case": _ratio(visits[i], n),
+            "time_per_case": _ratio(proc[i], n),
+            "wait_per_visit": _ratio(wait[i], visits[i]),
+            "wait_per_case": _ratio(wait[i], n),
+            "share_of_waiting": _ratio(wait[i], all_wait),
+            "processing_per_visit": _ratio(proc[i], visits[i]),
+            "flow_delay_per_case": _ratio(fdelay[i], n),
+            "handoff_delay_per_case": _ratio(hdelay[i], n),
+        }
+    stages: dict[str, dict[str, float]] = {
+        st.id: {"processing": 0.0, "value_adding": 0.0, "waiting": 0.0, "handoff_delay": 0.0, "flow_delay": 0.0}
+        for st in journey.stages}
+    for i, s in enumerate(journey.steps):
+        st = stages[s.stage]
+        st["processing"] += _ratio(proc[i], n)
+        st["value_adding"] += _ratio(proc[i], n) if s.value_adding else 0.0
+        st["waiting"] += _ratio(wait[i], n)
+        st["handoff_delay"] += _ratio(hdelay[i], n)
+        st["flow_delay"] += _ratio(fdelay[i], n)
+
+    departments = {}
+    for j, d in enumerate(journey.departments):
+        util = [_ratio(r.department_busy[j], d.capacity * r.window) for r in reps]
+        queue = [_ratio(r.department_queue_area[j], r.window) for r in reps]
+        dw = np.concatenate([r.department_waits[j] for r in reps])
+        dw_means = [float(r.department_waits[j].mean()) for r in reps if len(r.department_waits[j])]
+        dept_wait = sum(float(wait[i]) for i, s in enumerate(journey.steps) if s.owner == d.id)
+        departments[d.id] = {
+            "utilisation": summarize_values(util),
+            "queue_length": summarize_values(queue),
+            "wait": summarize(dw, dw_means),
+            "share_of_waiting": _ratio(dept_wait, all_wait),
+            "capacity": d.capacity,
+            "visits_per_case": _ratio(len(dw), n),
+            "wait_per_case": _ratio(dept_wait, n),
+        }
+
+    pair_n, pair_w = total("pair_handoffs"), total("pair_waste")
+    pairs_out = [{"from": a, "to": b, "handoffs_per_case": _ratio(pair_n[k], n), "waste_per_case": _ratio(pair_w[k], n)}
+                 for k, (a, b) in enumerate(reps[0].pairs if reps else ())]
+    pairs_out.sort(key=lambda p: -p["waste_per_case"])  # stable: file order among equals
+
+    wip = [_ratio(r.wip_area, r.window) for r in reps]
+    rate = [_ratio(r.measured, r.window) for r in reps]
+    return {
+        "journey": journey.id,
+        "persona": journey.persona.id,
+        "seed": seed,
+        "replications": len(reps),
+        "cases": cases,
+        "warmup": warmup,
+        "time_unit": "minutes",
+        "measured_cases": n,
+        "backlog": sum(b.cases for b in journey.workload.backlog),
+        "case": case,
+        "handoff_waste": {
+            "total": case["handoff_delay"],
+            "share_of_cycle_time": summarize(pooled["handoff_share"], rep_means["handoff_share"]),
+            "pairs": pairs_out,
+        },
+        "steps": steps,
+        "stages": stages,
+        "departments": departments,
+        "bottleneck": _bottleneck(journey, departments, steps, n),
+        "system": {
+            "wip": summarize_values(wip),
+            "arrival_rate": summarize_values(rate),
+            "window": summarize_values([r.window for r in reps]),
+        },
+        "replication_means": {m: rep_means[m] for m in CASE_METRICS},
+        "cycle_time_samples": [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)],
+    }
+
+
+def _bottleneck(journey: Journey, departments: dict[str, dict[str, Any]],
+                steps: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
+    """The department where cases wait longest, and its step where they wait longest.
+
+    Without any queueing at all, the busiest department (highest utilisation)
+    and its longest step, with a share of 0.
+    """
+    if not departments:
+        return {"department": None, "step": None, "share_of_waiting": 0.0, "mean_wait_per_case": 0.0,
+                "step_share_of_waiting": 0.0}
+    order = {d.id: k for k, d in enumerate(journey.departments)}
+    if any(d["share_of_waiting"] > 0 for d in departments.values()):
+        dept = max(departments, key=lambda d: (departments[d]["share_of_waiting"], -order[d]))
+        key = "wait_per_case"
+    else:
+        dept = max(departments, key=lambda d: (departments[d]["utilisation"]["mean"], -order[d]))
+        key = "time_per_case"
+    owned = [s.id for s in journey.steps if s.owner == dept]
+    step = max(owned, key=lambda s: steps[s][key]) if owned else None
+    return {
+        "department": dept,
+        "step": step,
+        "share_of_waiting": departments[dept]["share_of_waiting"],
+        "mean_wait_per_case": departments[dept]["wait_per_case"],
+        "step_share_of_waiting": steps[step]["share_of_waiting"] if step else 0.0,
+        "step_wait_per_case": steps[step]["wait_per_case"] if step else 0.0,
+    }
