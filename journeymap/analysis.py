@@ -96,36 +96,60 @@ def ping_pongs(g: nx.DiGraph) -> list[dict[str, Any]]:
     return out
 
 
-def _token_matrix(g: nx.DiGraph, nodes: list[str]) -> np.ndarray:
-    """Q[i, j]: expected tokens moving from step i to step j each time i is done."""
-    index = {n: i for i, n in enumerate(nodes)}
-    q = np.zeros((len(nodes), len(nodes)))
-    # how many tokens each join collects: the branches of the fork that owns it
-    join_arity = {}
-    for n in nodes:
-        join = g.nodes[n]["join"]
+def _join_arity(g: nx.DiGraph) -> dict[str, int]:
+    """How many tokens each join step collects: the branches of the fork that names it."""
+    arity = {}
+    for n, join in g.nodes(data="join"):
         if join is not None:
-            join_arity[join] = max(1, sum(1 for _ in g.successors(n)))
-    for u, v, d in g.edges(data=True):
-        if g.nodes[u]["end"]:
-            continue
-        p = d["probability"]
-        if v in join_arity:
-            p = p / join_arity[v]
-        q[index[u], index[v]] += p
-    return q
+            arity[join] = max(1, g.out_degree(n))
+    return arity
+
+
+def _token_weight(g: nx.DiGraph, u: str, v: str, arity: dict[str, int]) -> float:
+    """Expected tokens moving from ``u`` to ``v`` each time ``u`` is done (0 out of an end step)."""
+    if g.nodes[u]["end"]:
+        return 0.0
+    p = g.edges[u, v]["probability"]
+    return p / arity[v] if v in arity else p
 
 
 def expected_visits(g: nx.DiGraph) -> dict[str, float]:
-    """Expected number of times each step is done per case (exact, absorbing Markov chain)."""
+    """Expected number of times each step is done per case (exact, absorbing Markov chain).
+
+    Solves ``v = s + Qᵀ v`` one strongly connected component at a time, in
+    topological order of the condensation: steps outside rework loops need no
+    solve at all, and each loop is a small dense system. This is exact and
+    keeps a 2,000-step journey in milliseconds (a dense solve is O(n³)).
+    Raises :class:`numpy.linalg.LinAlgError` when a loop can never be left.
+    """
     nodes = _ordered(g)
     if not nodes:
         return {}
-    q = _token_matrix(g, nodes)
-    s = np.zeros(len(nodes))
-    s[nodes.index(g.graph["start"])] = 1.0
-    visits = np.linalg.solve(np.eye(len(nodes)) - q.T, s)
-    return {n: float(max(v, 0.0)) for n, v in zip(nodes, visits)}
+    arity = _join_arity(g)
+    visits = dict.fromkeys(nodes, 0.0)
+    start = g.graph["start"]
+    cond = nx.condensation(g)
+    component = cond.graph["mapping"]
+    for c in nx.topological_sort(cond):
+        members = sorted(cond.nodes[c]["members"], key=lambda n: g.nodes[n]["order"])
+        # tokens flowing in from components already solved (and the case itself, at the start)
+        inflow = np.array([
+            (1.0 if n == start else 0.0)
+            + sum(visits[u] * _token_weight(g, u, n, arity) for u in g.predecessors(n) if component[u] != c)
+            for n in members])
+        if len(members) == 1 and not g.has_edge(members[0], members[0]):
+            visits[members[0]] = float(inflow[0])
+            continue
+        index = {n: i for i, n in enumerate(members)}
+        q = np.zeros((len(members), len(members)))
+        for u in members:
+            for v in g.successors(u):
+                if v in index:
+                    q[index[u], index[v]] += _token_weight(g, u, v, arity)
+        solved = np.linalg.solve(np.eye(len(members)) - q.T, inflow)
+        for n, x in zip(members, solved):
+            visits[n] = float(x)
+    return {n: max(v, 0.0) for n, v in visits.items()}
 
 
 def expected_flow_counts(g: nx.DiGraph, visits: dict[str, float] | None = None) -> dict[tuple[str, str], float]:
@@ -135,19 +159,41 @@ def expected_flow_counts(g: nx.DiGraph, visits: dict[str, float] | None = None) 
 
 
 def rework_loops(g: nx.DiGraph, visits: dict[str, float] | None = None) -> list[dict[str, Any]]:
-    """Each rework flow with the steps it makes the case redo."""
+    """Each rework flow with the steps it makes the case redo.
+
+    The steps redone by a rework flow ``u -> v`` are those on a forward
+    (non-rework) path from ``v`` to ``u``. Forward flows always lead to a
+    later step in the file (a flow to an earlier step is rework by
+    definition), so the search stays between ``v`` and ``u`` in file order:
+    that keeps a journey with hundreds of loops fast.
+    """
     visits = visits if visits is not None else expected_visits(g)
+    order = dict(g.nodes(data="order"))
     out = []
     forward = nx.DiGraph((u, v) for u, v, d in g.edges(data=True) if not d["rework"])
     forward.add_nodes_from(g)
     for u, v, d in g.edges(data=True):
         if not d["rework"]:
             continue
-        redo = (nx.descendants(forward, v) | {v}) & (nx.ancestors(forward, u) | {u})
+        lo, hi = order[v], order[u]
+        after_v = _reach(forward.successors, v, lambda n: lo <= order[n] <= hi)
+        redo = _reach(forward.predecessors, u, after_v.__contains__) & after_v
         out.append({"from": u, "to": v, "probability": d["probability"],
-                    "steps": sorted(redo, key=lambda n: g.nodes[n]["order"]),
+                    "steps": sorted(redo, key=order.__getitem__),
                     "expected_times_taken": visits[u] * d["probability"]})
     return out
+
+
+def _reach(neighbours, source: str, allowed) -> set[str]:
+    """``source`` and the nodes reachable from it through ``neighbours`` for which ``allowed(n)``."""
+    seen = {source}
+    todo = [source]
+    while todo:
+        for m in neighbours(todo.pop()):
+            if m not in seen and allowed(m):
+                seen.add(m)
+                todo.append(m)
+    return seen
 
 
 def longest_backstage_chain(g: nx.DiGraph) -> dict[str, Any]:
