@@ -18,6 +18,7 @@ Each problem carries the rule id listed in ``RULES`` (documented in
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -82,6 +83,33 @@ def _name_of(path: Path) -> str:
     return "the file"
 
 
+#: What one item of each list is called in messages.
+_ITEM_NOUNS = {"steps": "step", "stages": "stage", "departments": "department", "backlog": "backlog entry",
+               "next": "branch", "parallel": "parallel branch", "goals": "goal", "end": "end step",
+               "schedule": "arrival time"}
+
+
+def _what(path: Path, inst: Any = None) -> str:
+    """How a message names the value at ``path``: 'the file', "step 'kickoff'", 'stage 3', "'owner'"."""
+    if not path:
+        return "the file"
+    last = path[-1]
+    if isinstance(last, int):
+        parent = path[-2] if len(path) > 1 and isinstance(path[-2], str) else ""
+        noun = _ITEM_NOUNS.get(parent, f"item of {parent!r}" if parent else "item")
+        ident = inst.get("id") if isinstance(inst, dict) else None
+        return f"{noun} {ident!r}" if isinstance(ident, str) else f"{noun} {last + 1}"
+    return repr(last)
+
+
+def _duration_message(value: Any) -> str:
+    try:
+        parse_duration(value)
+        return f"invalid duration {value!r}"
+    except DurationError as exc:
+        return str(exc)
+
+
 _JSON_TYPES = {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
                int: "a whole number", float: "a number", type(None): "nothing"}
 
@@ -113,18 +141,20 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
     elif v == "required" and isinstance(inst, dict):
         for key in schema.get("required", []):
             if key not in inst:
-                what = f"step {inst.get('id')!r}" if "id" in inst and name != "the file" else (
-                    "the file" if not path else f"{name!r}")
+                what = _what(path, inst)
                 desc = schema.get("properties", {}).get(key, {}).get("description", "")
                 yield loc.problem(path, "missing-key", f"{what} is missing the required key {key!r}",
                                   desc, key=bool(path))
     elif v == "anyOf" or v == "oneOf":
         yield from _explain_any_of(loc, err)
+    elif v == "type" and schema.get("pattern") == DURATION_PATTERN:
+        yield loc.problem(path, "invalid-duration", _duration_message(inst),
+                          "write a number then a unit: 45s, 30min, 2h, 3d, 1w")
     elif v == "type":
         rule = "invalid-capacity" if name == "capacity" else "wrong-type"
         want = err.validator_value
         want = " or ".join(want) if isinstance(want, list) else want
-        yield loc.problem(path, rule, f"{name!r} must be {_describe_type(want)}, got {_kind(inst)} {inst!r}",
+        yield loc.problem(path, rule, f"{_what(path)} must be {_describe_type(want)}, got {_kind(inst)} {inst!r}",
                           schema.get("description", ""))
     elif v == "enum":
         allowed = [str(x) for x in err.validator_value]
@@ -133,12 +163,8 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
                           f"must be one of: {', '.join(allowed)}")
     elif v == "pattern":
         if err.validator_value == DURATION_PATTERN:
-            try:
-                parse_duration(inst)
-                msg = f"invalid duration {inst!r}"
-            except DurationError as exc:
-                msg = str(exc)
-            yield loc.problem(path, "invalid-duration", msg, "write a number then a unit: 45s, 30min, 2h, 3d, 1w")
+            yield loc.problem(path, "invalid-duration", _duration_message(inst),
+                              "write a number then a unit: 45s, 30min, 2h, 3d, 1w")
         elif err.validator_value == ID_PATTERN:
             yield loc.problem(path, "invalid-id", f"{inst!r} is not a valid id",
                               "ids start with a letter, then letters, digits, '_', '-' or '.'; no spaces")
@@ -158,9 +184,9 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
             bound = err.validator_value
             yield loc.problem(path, "out-of-range", f"{name!r} is {inst!r}; it must be {'at least' if 'min' in v.lower() else 'at most'} {bound}")
     elif v in ("minItems", "maxItems", "minProperties", "maxProperties"):
-        yield loc.problem(path, "wrong-size", f"{name!r}: {err.message}", schema.get("description", ""))
+        yield loc.problem(path, "wrong-size", f"{_what(path)}: {err.message}", schema.get("description", ""))
     else:
-        yield loc.problem(path, "wrong-type", f"{name!r}: {err.message}", schema.get("description", ""))
+        yield loc.problem(path, "wrong-type", f"{_what(path)}: {err.message}", schema.get("description", ""))
 
 
 def _describe_type(t: str) -> str:
@@ -187,7 +213,7 @@ def _explain_any_of(loc: Located, err: jsonschema.ValidationError) -> Iterable[P
     if not candidates:
         kinds = sorted({_describe_type(o.get("type")) for o in options if isinstance(o, dict) and o.get("type")})
         yield loc.problem(path, "wrong-type",
-                          f"{_name_of(path)!r} cannot be {_kind(inst)}; expected {' or '.join(kinds)}",
+                          f"{_what(path)} cannot be {_kind(inst)}; expected {' or '.join(kinds)}",
                           err.schema.get("description", "") if isinstance(err.schema, dict) else "")
         return
     candidates.sort(key=lambda c: c[:3])
@@ -199,7 +225,31 @@ def _structure_problems(loc: Located) -> list[Problem]:
     problems: list[Problem] = []
     for err in _VALIDATOR.iter_errors(loc.data):
         problems.extend(_explain(loc, err))
+    # JSON Schema bounds let NaN through (every comparison with it is false),
+    # and .inf where there is no upper bound: no journey number may be either.
+    reported = {(p.line, p.column) for p in problems}
+    for path, value in _non_finite(loc.data, ()):
+        if loc.where(path) in reported:
+            continue
+        name = _name_of(path)
+        if name == "probability":
+            problems.append(loc.problem(path, "probability-range", f"probability {value!r} is not a number in [0, 1]",
+                                        "write it as a fraction, e.g. 0.2 for 20%"))
+        else:
+            problems.append(loc.problem(path, "out-of-range", f"{name!r} is {value!r}; it must be a finite number",
+                                        "write an ordinary number; .nan and .inf are not allowed"))
     return problems
+
+
+def _non_finite(data: Any, path: Path) -> Iterable[tuple[Path, float]]:
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path, data
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _non_finite(v, path + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _non_finite(v, path + (i,))
 
 
 # --------------------------------------------------------------------------- meaning
@@ -369,7 +419,13 @@ def _build(ctx: _Context) -> Journey | None:
             join = nxt.get("join") if isinstance(nxt.get("join"), str) else None
             if join is not None and join not in ctx.step_index:
                 ctx.error(p + ("next", "join"), "unknown-reference",
-                          f"join step {join!r} does not exist{_did_you_mean(join, step_ids)}")
+                          f"join step {join!r} does not exist{_did_you_mean(join, step_ids)}",
+                          "the join is the step that waits for every parallel branch; give its id")
+                join = None
+            elif join == sid:
+                ctx.error(p + ("next", "join"), "invalid-parallel",
+                          f"step {sid!r} cannot be the join of its own parallel branches",
+                          "name the later step where the branches meet again")
                 join = None
             for j, b in enumerate(nxt.get("parallel") or []):
                 if isinstance(b, str):
@@ -414,11 +470,18 @@ def _build(ctx: _Context) -> Journey | None:
                       f"the branches of {sid!r} sum to {total:g}, not 1",
                       "adjust the probabilities so they add up to exactly 1", key=True)
 
+        seen_targets: set[str] = set()
         for t, tp, fd in targets:
             if not isinstance(t, str):
                 continue
             if duplicate:
                 continue
+            if t in seen_targets:
+                ctx.error(tp, "invalid-flow", f"{sid!r} has two flows to {t!r}",
+                          "merge them into one branch (add up the probabilities); "
+                          "a parallel block lists each branch once")
+                continue
+            seen_targets.add(t)
             if t not in ctx.step_index:
                 ctx.error(tp, "unknown-reference", f"{sid!r} flows to {t!r}, which is not a step{_did_you_mean(t, step_ids)}",
                           "use the id of a step listed under 'steps'")
@@ -538,39 +601,67 @@ def _flow_problems(ctx: _Context, journey: Journey) -> None:
             _parallel_problems(ctx, journey, g, s)
 
 
+def _reach(neighbours, source: str, allowed) -> set[str]:
+    """``source`` and the nodes reachable from it through ``neighbours`` for which ``allowed(n)``."""
+    seen = {source}
+    todo = [source]
+    while todo:
+        for m in neighbours(todo.pop()):
+            if m not in seen and allowed(m):
+                seen.add(m)
+                todo.append(m)
+    return seen
+
+
 def _parallel_problems(ctx: _Context, journey: Journey, g: nx.DiGraph, fork: Step) -> None:
-    """Each branch of a fork must stay inside its block and reach the join step."""
+    """Each branch of a fork must stay inside its block and reach the join step.
+
+    A branch's block is everything reachable from its first step without
+    passing the join. Searches stay inside the block, so checking a journey
+    with many parallel blocks is linear in its size; steps are visited in file
+    order so the messages are the same on every run.
+    """
     join = fork.join
     assert join is not None
     where = ("steps", ctx.step_index[fork.id], "next")
-    seen: dict[str, str] = {}
+    in_file_order = ctx.step_index.__getitem__
+    blocks: list[tuple[str, set[str]]] = []
     for f in journey.flows_from[fork.id]:
         if f.target == join:
             continue  # an empty branch: fine, the join just does not wait for it
-        block = {f.target} | nx.descendants(g.subgraph(set(g) - {join}), f.target)
+        block = _reach(g.successors, f.target, lambda n: n != join)
         if fork.id in block:
             ctx.error(where, "invalid-parallel", f"branch {f.target!r} of {fork.id!r} loops back before the fork",
                       "rework inside a parallel branch must stay inside the branch", key=True)
             return
-        for n in block:
-            if n in journey.ends or not nx.has_path(g, n, join):
-                ctx.error(where, "invalid-parallel",
-                          f"branch {f.target!r} of {fork.id!r} can finish without reaching the join step {join!r} (via {n!r})",
-                          f"every path from {f.target!r} must lead to {join!r}", key=True)
-                return
+        reaches_join = _reach(g.predecessors, join, block.__contains__)
+        escapes = sorted((n for n in block if n in journey.ends or n not in reaches_join),
+                         key=lambda n: (n not in journey.ends, -in_file_order(n)))
+        if escapes:  # name the end step it runs into, else the last step that cannot reach the join
+            ctx.error(where, "invalid-parallel",
+                      f"branch {f.target!r} of {fork.id!r} can finish without reaching the join step {join!r} "
+                      f"(via {escapes[0]!r})",
+                      f"every path from {f.target!r} must lead to {join!r}", key=True)
+            return
+        blocks.append((f.target, block))
+    seen: dict[str, str] = {}
+    for first, block in blocks:
+        for n in sorted(block, key=in_file_order):
             if n in seen:
                 ctx.error(where, "invalid-parallel",
-                          f"step {n!r} belongs to two parallel branches ({seen[n]!r} and {f.target!r})",
+                          f"step {n!r} belongs to two parallel branches ({seen[n]!r} and {first!r})",
                           "each step may belong to one branch only", key=True)
                 return
-            seen[n] = f.target
+            seen[n] = first
+    for first, block in blocks:
+        for n in sorted(block, key=in_file_order):
             for pred in g.predecessors(n):
                 if pred not in block and pred != fork.id:
                     ctx.error(where, "invalid-parallel",
                               f"step {n!r} in a parallel branch of {fork.id!r} is also entered from {pred!r}, outside the branch",
                               "only the fork may lead into a parallel branch", key=True)
                     return
-    for pred in g.predecessors(join):
+    for pred in sorted(g.predecessors(join), key=in_file_order):
         if pred != fork.id and pred not in seen:
             ctx.error(where, "invalid-parallel",
                       f"join step {join!r} is also entered from {pred!r}, outside the parallel block of {fork.id!r}",
