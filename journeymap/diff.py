@@ -1,0 +1,108 @@
+"""What changed between two designs of a journey: steps, touchpoints, handoffs, load.
+
+Pure functions over two journeys; the statistics of the change live in
+:mod:`journeymap.comparison`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .analysis import expected_flow_counts, expected_visits
+from .graph import build_graph
+from .model import Journey, Step
+
+__all__ = ["structural_diff", "STEP_FIELDS"]
+
+#: The step fields compared; a difference in any of them marks the step as changed.
+STEP_FIELDS = ("name", "stage", "lane", "owner", "channel", "value_adding", "emotion", "moment_of_truth", "join")
+
+
+def _step_changes(a: Step, b: Step) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    for f in STEP_FIELDS:
+        if getattr(a, f) != getattr(b, f):
+            changes[f] = [getattr(a, f), getattr(b, f)]
+    if a.duration != b.duration:
+        changes["duration"] = [a.duration.describe(), b.duration.describe()]
+    return changes
+
+
+def _handoff_keys(journey: Journey) -> Counter:
+    keys: Counter = Counter()
+    for f in journey.flows:
+        if journey.is_handoff(f):
+            a = journey.step_by_id[f.source].owner
+            b = journey.step_by_id[f.target].owner
+            keys[(f.source, f.target, a, b)] += 1
+    return keys
+
+
+def _work(journey: Journey) -> tuple[dict[str, float], float, dict[tuple[str, str], float]]:
+    g = build_graph(journey)
+    visits = expected_visits(g)
+    work: dict[str, float] = {}
+    for s in journey.steps:
+        if not s.is_customer:
+            work[s.owner] = work.get(s.owner, 0.0) + visits[s.id] * s.duration.mean
+    flows = expected_flow_counts(g, visits)
+    handoffs = sum(n for (u, v), n in flows.items() if g.edges[u, v]["handoff"])
+    pairs: dict[tuple[str, str], float] = {}
+    for (u, v), n in flows.items():
+        if g.edges[u, v]["handoff"]:
+            key = (g.nodes[u]["owner"], g.nodes[v]["owner"])
+            pairs[key] = pairs.get(key, 0.0) + n
+    return work, handoffs, pairs
+
+
+def structural_diff(before: Journey, after: Journey) -> dict[str, Any]:
+    """Steps and touchpoints added, removed or changed; handoffs removed and added; load moved.
+
+    Steps are matched by id. Handoffs are matched by (from step, to step,
+    from department, to department). Load is the expected minutes of work per
+    case each department does (visits × mean duration), so a redesign that
+    moves work from one team to another shows up even when no step is removed.
+    """
+    b_ids, a_ids = set(before.step_by_id), set(after.step_by_id)
+    removed = [s.id for s in before.steps if s.id not in a_ids]
+    added = [s.id for s in after.steps if s.id not in b_ids]
+    changed = {}
+    for s in before.steps:
+        if s.id in a_ids:
+            c = _step_changes(s, after.step_by_id[s.id])
+            if c:
+                changed[s.id] = c
+    b_tp = {s.id for s in before.steps if s.is_touchpoint}
+    a_tp = {s.id for s in after.steps if s.is_touchpoint}
+
+    hb, ha = _handoff_keys(before), _handoff_keys(after)
+    as_dict = lambda k: {"from_step": k[0], "to_step": k[1], "from": k[2], "to": k[3]}  # noqa: E731
+    handoffs_removed = [as_dict(k) for k in hb if k not in ha]
+    handoffs_added = [as_dict(k) for k in ha if k not in hb]
+
+    wb, exp_b, pairs_b = _work(before)
+    wa, exp_a, pairs_a = _work(after)
+    depts = sorted(set(wb) | set(wa) | set(before.department_by_id) | set(after.department_by_id))
+    load = []
+    for d in depts:
+        cb = before.department_by_id[d].capacity if d in before.department_by_id else 0
+        ca = after.department_by_id[d].capacity if d in after.department_by_id else 0
+        load.append({"department": d, "before": wb.get(d, 0.0), "after": wa.get(d, 0.0),
+                     "change": wa.get(d, 0.0) - wb.get(d, 0.0), "capacity_before": cb, "capacity_after": ca})
+    pair_keys = sorted(set(pairs_b) | set(pairs_a))
+    return {
+        "steps": {"before": len(before.steps), "after": len(after.steps),
+                  "added": added, "removed": removed, "changed": changed},
+        "touchpoints": {"before": len(b_tp), "after": len(a_tp),
+                        "added": sorted(a_tp - b_tp, key=lambda s: after.steps.index(after.step_by_id[s])),
+                        "removed": sorted(b_tp - a_tp, key=lambda s: before.steps.index(before.step_by_id[s]))},
+        "handoffs": {"before": sum(hb.values()), "after": sum(ha.values()),
+                     "expected_before": exp_b, "expected_after": exp_a,
+                     "removed": handoffs_removed, "added": handoffs_added,
+                     "pairs": [{"from": a, "to": b, "before": pairs_b.get((a, b), 0.0), "after": pairs_a.get((a, b), 0.0)}
+                               for a, b in pair_keys]},
+        "load": load,
+        "rework_loops": {"before": sum(1 for f in before.flows if f.rework),
+                         "after": sum(1 for f in after.flows if f.rework)},
+    }
