@@ -88,10 +88,11 @@ class EventLogWriter:
         return self._order
 
     def write(self, case: int, step: str, group: str, resource: str, stage: str, lane: str,
-              start: float, end: float, wait: float) -> None:
+              start: float, duration: float, wait: float) -> None:
+        """One row: ``case`` is the case number, times are simulation minutes."""
         self._writer.writerow((
-            self._order, case_name(case, self._width), step, timestamp(start), timestamp(end),
-            resource, group, self._persona, stage, lane, repr(wait), repr(end - start)))
+            self._order, case_name(case, self._width), step, timestamp(start), timestamp(start + duration),
+            resource, group, self._persona, stage, lane, repr(wait), repr(duration)))
         self._order += 1
 
 

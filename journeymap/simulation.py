@@ -61,6 +61,7 @@ __all__ = [
     "run_replication",
     "simulate",
     "summarize_replications",
+    "summary_text",
 ]
 
 #: Per-case metrics, in the order of :attr:`Replication.cases`.
@@ -368,7 +369,7 @@ class _Run:
             waiting[step] += wait
             if log is not None:
                 sid, group, stage, lane = self.meta[step]
-                log.write(case, sid, group, staff, stage, lane, start, start + duration, wait)
+                log.write(case, sid, group, staff, stage, lane, start, duration, wait)
             if end:
                 return
             if join >= 0:
@@ -648,3 +649,60 @@ def _bottleneck(journey: Journey, departments: dict[str, dict[str, Any]],
         "step_share_of_waiting": steps[step]["share_of_waiting"] if step else 0.0,
         "step_wait_per_case": steps[step]["wait_per_case"] if step else 0.0,
     }
+
+
+# ---------------------------------------------------------------------- text
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """The terminal report of ``journeymap simulate``: a few readable tables (pure)."""
+    from .distributions import format_minutes as fm
+    from .tables import table
+
+    def ci(s: dict[str, Any], fmt: Callable[[float], str]) -> str:
+        lo, hi = s["ci95"]
+        return "n/a" if lo is None else f"{fmt(lo)} .. {fmt(hi)}"
+
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f}%"
+
+    def num(x: float) -> str:
+        return f"{x:.2f}"
+
+    c = summary["case"]
+    out = [f"Journey {summary['journey']} (persona {summary['persona']}): {summary['replications']} replication(s) "
+           f"x {summary['cases']} cases" + (f" + {summary['backlog']} backlog" if summary.get("backlog") else "")
+           + f", warm-up {summary['warmup']}, seed {summary['seed']}; {summary['measured_cases']} cases measured", ""]
+    rows = []
+    for key, label, fmt in (("cycle_time", "cycle time", fm), ("processing_time", "processing (touch) time", fm),
+                            ("waiting_time", "queue waiting", fm), ("flow_delay", "flow delays (inboxes)", fm),
+                            ("handoff_delay", "handoff delay", fm), ("handoffs", "handoffs", num),
+                            ("rework", "rework", num), ("flow_efficiency", "flow efficiency", pct)):
+        s = c[key]
+        rows.append([label, fmt(s["mean"]), fmt(s["p50"]), fmt(s["p90"]), fmt(s["p95"]), ci(s, fmt)])
+    share = summary["handoff_waste"]["share_of_cycle_time"]
+    rows.append(["handoff waste / cycle time", pct(share["mean"]), pct(share["p50"]), pct(share["p90"]),
+                 pct(share["p95"]), ci(share, pct)])
+    out.append(table(["per case", "mean", "p50", "p90", "p95", "95% CI of mean"], rows, "lrrrrr"))
+
+    rows = [[d, pct(v["utilisation"]["mean"]), num(v["queue_length"]["mean"]), fm(v["wait"]["mean"]),
+             fm(v["wait"]["p90"]), pct(v["share_of_waiting"])] for d, v in summary["departments"].items()]
+    if rows:
+        out += ["", table(["department", "utilisation", "queue", "wait", "p90 wait", "share of waiting"], rows,
+                          "lrrrrr")]
+    rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
+             pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
+    out += ["", table(["step", "visits", "time/case", "wait/visit", "share of waiting"], rows, "lrrrr")]
+    rows = [[sid, fm(v["processing"]), fm(v["value_adding"]), fm(v["waiting"]), fm(v["handoff_delay"])]
+            for sid, v in summary["stages"].items()]
+    out += ["", table(["stage", "processing", "value adding", "waiting", "handoff delay"], rows, "lrrrr")]
+    pairs = [p for p in summary["handoff_waste"]["pairs"] if p["handoffs_per_case"]]
+    if pairs:
+        out += ["", table(["handoff", "per case", "waste per case"],
+                          [[f"{p['from']} -> {p['to']}", num(p["handoffs_per_case"]), fm(p["waste_per_case"])]
+                           for p in pairs], "lrr")]
+    b = summary["bottleneck"]
+    if b["department"] is not None:
+        out += ["", f"Bottleneck: {b['department']} at step {b['step']}: {pct(b['share_of_waiting'])} of all "
+                    f"waiting, {fm(b['mean_wait_per_case'])} per case"]
+    return "\n".join(out)
