@@ -111,6 +111,69 @@ def cmd_run(args: argparse.Namespace) -> int:
                    log=lambda msg: print(msg, file=sys.stderr))
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulation import simulate, summary_text
+    from .validation import load_journey
+
+    journey = load_journey(args.file)
+    for name in ("cases", "replications", "workers", "warmup"):
+        value = getattr(args, name)
+        if value is not None and value < (1 if name in ("replications", "workers") else 0):
+            print(f"journeymap simulate: --{name} cannot be {value}", file=sys.stderr)
+            return EXIT_USAGE
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
+                          warmup=args.warmup, workers=args.workers, events=args.events,
+                          progress=progress)
+    except ValueError as exc:
+        print(f"journeymap simulate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(json.dumps(result.summary, indent=2, default=_json_default))
+    else:
+        print(summary_text(result.summary))
+    if args.events:
+        print(f"wrote {args.events}", file=sys.stderr)
+    return EXIT_OK
+
+
+class _ProgressBar:
+    """A one-line progress bar on a terminal, shown only once a run has lasted a second."""
+
+    def __init__(self, stream, delay: float = 1.0) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._stream = stream
+        self._started = self._clock()
+        self._delay = delay
+        self._shown = False
+        self._enabled = hasattr(stream, "isatty") and stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._enabled:
+            return
+        elapsed = self._clock() - self._started
+        if elapsed < self._delay:
+            return
+        width = 30
+        frac = done / total if total else 1.0
+        eta = elapsed / frac - elapsed if frac > 0 else 0.0
+        self._stream.write(f"\r[{'#' * int(width * frac):<{width}}] {done:,}/{total:,} cases, "
+                           f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left ")
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self._stream.write("\r" + " " * 79 + "\r")
+            self._stream.flush()
+
+
 def _json_default(obj):
     if isinstance(obj, (set, tuple)):
         return list(obj)
@@ -162,6 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="outputs", help="output folder (default: outputs/)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
+
+    p = add("simulate", cmd_simulate,
+            "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",
+            "journeymap simulate journeys/acme-cio.yaml --replications 20 --workers 2 --events outputs/acme-events.csv")
+    p.add_argument("file", metavar="FILE", help="a journey file")
+    p.add_argument("--cases", type=int, help="new cases per replication (default: the file's workload.cases)")
+    p.add_argument("--replications", type=int, default=10, help="independent runs (default: 10)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    p.add_argument("--warmup", type=int, help="first cases left out of the statistics (default: the file's workload.warmup)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes; results do not depend on it (default: 1)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
+    p.add_argument("--events", metavar="PATH", help="write the event log of the first replication as CSV")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     return parser
 
