@@ -86,12 +86,18 @@ NEXT: dict[str, Any] = {
     ],
 }
 
+#: Keys every step of a complete journey needs. An overlay (a file with
+#: ``extends``) may give just a step's id and the keys it changes, so these are
+#: required through the conditional at the top of the schema, not in STEP.
+STEP_REQUIRED = ["id", "stage", "owner", "duration"]
+
 STEP: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["id", "stage", "owner", "duration"],
+    "required": ["id"],
     "properties": {
         "id": _ID,
+        "after": {**_ID, "description": "Overlays only: place this new step right after that step of the base journey."},
         "name": {**_TEXT, "description": "What happens, in the customer's words for touchpoints."},
         "stage": {**_ID, "description": "The id of the stage this step belongs to."},
         "lane": {"enum": list(LANES),
@@ -133,9 +139,20 @@ JOURNEY_SCHEMA: dict[str, Any] = {
     "description": "One persona's journey through a B2B relationship, and the internal work behind it.",
     "type": "object",
     "additionalProperties": False,
-    "required": ["journey", "persona", "stages", "steps"],
+    # A complete journey needs these; an overlay (with 'extends') inherits them.
+    "if": {"required": ["extends"]},
+    "then": {},
+    "else": {"required": ["journey", "persona", "stages", "steps"],
+             "properties": {"steps": {"items": {"required": STEP_REQUIRED}}}},
     "properties": {
         "$schema": {"type": "string"},
+        "extends": {"type": "string",
+                    "description": "Path of the base journey this file changes (an overlay); see docs/format.md."},
+        "remove": {
+            "type": "object", "additionalProperties": False,
+            "description": "Overlays only: ids of base entries to drop.",
+            "properties": {k: {"type": "array", "items": _ID} for k in ("steps", "departments", "stages")},
+        },
         "journey": {
             "type": "object", "additionalProperties": False, "required": ["name"],
             "properties": {"id": _ID, "name": _TEXT, "description": _TEXT},

@@ -1,0 +1,180 @@
+"""Scenario overlays: an "after" file that extends a base journey and says only what changes.
+
+An overlay names its base with ``extends:`` (a path relative to the overlay)
+and may then give:
+
+* ``journey``, ``persona``, ``workload``: keys that replace the base's keys;
+* ``stages``, ``departments``: entries matched by id; the overlay's keys
+  replace the base entry's keys, new ids are appended;
+* ``steps``: matched by id; the overlay's keys replace the base step's keys
+  (``next`` is replaced as a whole); a new step goes right after the step
+  named by its ``after:`` key, or at the end of the list;
+* ``remove: {steps: [...], departments: [...], stages: [...]}``: entries dropped;
+* ``start``, ``end``: replace the base's.
+
+The result is validated like any journey. Every value keeps the file, line
+and column it was written at, so a problem in an inherited step points into
+the base file and a problem in an override points into the overlay.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from .loading import Located, Path, load_yaml, read_text
+from .problems import Problem
+
+__all__ = ["resolve_overlay", "MERGED_BY_ID", "REPLACED"]
+
+#: Lists merged entry by entry, matched on ``id``.
+MERGED_BY_ID = ("stages", "departments", "steps")
+#: Mappings whose keys the overlay replaces one by one.
+REPLACED = ("journey", "persona", "workload")
+
+
+def _copy(dst: Located, src: Located, src_prefix: Path, dst_prefix: Path) -> None:
+    """Copy the positions under ``src_prefix`` of ``src`` to ``dst_prefix`` of ``dst``."""
+    n = len(src_prefix)
+    for table_src, table_dst in ((src.values, dst.values), (src.keys, dst.keys)):
+        for p, pos in table_src.items():
+            if p[:n] == src_prefix:
+                table_dst[dst_prefix + p[n:]] = pos
+    # the file of everything copied: the longest recorded origin, else src.file
+    dst.files[dst_prefix] = src.file_of(src_prefix)
+    for p, f in src.files.items():
+        if p[:n] == src_prefix and len(p) > n:
+            dst.files[dst_prefix + p[n:]] = f
+
+
+def _entry_id(item: Any) -> Any:
+    return item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
+
+
+def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
+                    _chain: tuple[str, ...] = ()) -> tuple[Located, list[Problem]]:
+    """Merge ``loc`` onto the journey it ``extends``; returns the merged data and problems."""
+    data = loc.data
+    if not isinstance(data, dict) or "extends" not in data:
+        problems = []
+        if isinstance(data, dict):
+            for key in ("remove",):
+                if key in data:
+                    problems.append(loc.problem((key,), "invalid-flow", f"{key!r} is only for a file that extends another",
+                                                "add extends: <base file>, or delete it", key=True))
+            for i, step in enumerate(data.get("steps") or [] if isinstance(data.get("steps"), list) else []):
+                if isinstance(step, dict) and "after" in step:
+                    problems.append(loc.problem(("steps", i, "after"), "invalid-flow",
+                                                "'after' places a new step in a file that extends another",
+                                                "in a complete journey, steps run in file order: move the step instead",
+                                                key=True))
+        return loc, problems
+    ref = data["extends"]
+    if not isinstance(ref, str) or not ref:
+        return loc, [loc.problem(("extends",), "wrong-type", "'extends' must be the path of a journey file",
+                                 "e.g. extends: insurance-before.yaml")]
+    base_file = os.path.normpath(os.path.join(os.path.dirname(loc.file), ref))
+    if base_file in _chain + (os.path.normpath(loc.file),):
+        return loc, [loc.problem(("extends",), "invalid-value", f"{ref!r} extends itself (through {' -> '.join(_chain)})",
+                                 "an overlay cannot extend a file that extends it")]
+    try:
+        text = reader(base_file)
+    except (OSError, UnicodeDecodeError) as exc:
+        return loc, [loc.problem(("extends",), "unknown-reference", f"cannot read the base journey {ref!r}: {exc}",
+                                 "give the path of the base file relative to this one")]
+    base, problems = load_yaml(text, base_file)
+    if base is None:
+        return loc, problems
+    base, more = resolve_overlay(base, reader=reader, _chain=_chain + (os.path.normpath(loc.file),))
+    problems += more
+    if not isinstance(base.data, dict):
+        return loc, problems
+
+    merged = Located(loc.file, {})
+    out: dict[str, Any] = merged.data
+    merged.values[()] = loc.values.get((), (1, 1))
+    remove = data.get("remove") if isinstance(data.get("remove"), dict) else {}
+
+    keys = list(base.data) + [k for k in data if k not in base.data]
+    for key in keys:
+        if key in ("extends", "remove", "$schema"):
+            continue
+        in_base, in_over = key in base.data, key in data
+        if key in MERGED_BY_ID and isinstance(base.data.get(key), list) and isinstance(data.get(key, []), list):
+            out[key] = _merge_list(merged, base, loc, key, remove.get(key) if isinstance(remove.get(key), list) else [])
+        elif key in REPLACED and in_base and in_over and isinstance(base.data[key], dict) and isinstance(data[key], dict):
+            out[key] = {}
+            _copy(merged, base, (key,), (key,))
+            for k, v in base.data[key].items():
+                if k not in data[key]:
+                    out[key][k] = v
+            for k, v in data[key].items():
+                out[key][k] = v
+                _copy(merged, loc, (key, k), (key, k))
+            merged.files[(key,)] = loc.file  # the mapping itself is the overlay's
+            for k in base.data[key]:
+                if k not in data[key]:
+                    merged.files[(key, k)] = base.file_of((key, k))
+        elif in_over:
+            out[key] = data[key]
+            _copy(merged, loc, (key,), (key,))
+        else:
+            out[key] = base.data[key]
+            _copy(merged, base, (key,), (key,))
+    # remove: validate the ids it names
+    for key, ids in remove.items():
+        if key not in MERGED_BY_ID:
+            problems.append(loc.problem(("remove", key), "unknown-key", f"cannot remove {key!r}",
+                                        f"remove may list: {', '.join(MERGED_BY_ID)}", key=True))
+            continue
+        known = {_entry_id(e) for e in base.data.get(key) or []}
+        for i, ident in enumerate(ids if isinstance(ids, list) else []):
+            if ident not in known:
+                problems.append(loc.problem(("remove", key, i), "unknown-reference",
+                                            f"{ident!r} is not among the base journey's {key}",
+                                            f"the base ({ref}) has: {', '.join(str(k) for k in known)}"))
+    return merged, problems
+
+
+def _merge_list(merged: Located, base: Located, over: Located, key: str, removed: list) -> list:
+    """Merge a list of id'd entries; positions follow each entry to its new index."""
+    base_items = [e for e in base.data.get(key) or []]
+    over_items = over.data.get(key) or []
+    over_by_id = {_entry_id(e): (i, e) for i, e in enumerate(over_items) if _entry_id(e) is not None}
+    base_ids = {_entry_id(e) for e in base_items}
+    # (source, index, entry) in final order
+    order: list[tuple[Located, int, Any]] = [(base, i, e) for i, e in enumerate(base_items) if _entry_id(e) not in removed]
+    for i, e in enumerate(over_items):
+        ident = _entry_id(e)
+        if ident in base_ids:
+            continue
+        after = e.get("after") if isinstance(e, dict) else None
+        pos = len(order)
+        if isinstance(after, str):
+            for k, (_, _, be) in enumerate(order):
+                if _entry_id(be) == after:
+                    pos = k + 1
+                    break
+            # an 'after' naming a new step placed earlier in the overlay
+        order.insert(pos, (over, i, e))
+    result = []
+    for j, (src, i, e) in enumerate(order):
+        ident = _entry_id(e)
+        if src is base and ident in over_by_id:
+            oi, oe = over_by_id[ident]
+            if isinstance(e, dict) and isinstance(oe, dict):
+                entry = dict(e)
+                _copy(merged, base, (key, i), (key, j))
+                for k, v in oe.items():
+                    entry[k] = v
+                    _copy(merged, over, (key, oi, k), (key, j, k))
+                    merged.files[(key, j, k)] = over.file_of((key, oi, k))
+                result.append(entry)
+                continue
+            src, i, e = over, oi, oe
+        _copy(merged, src, (key, i), (key, j))
+        result.append(e)
+    merged.values.setdefault((key,), (over if key in over.data else base).where((key,)))
+    merged.files[(key,)] = over.file if key in over.data else base.file_of((key,))
+    # entries keep their own files (set per index by _copy)
+    return result
