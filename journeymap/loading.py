@@ -32,6 +32,19 @@ class Located:
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     #: path -> (line, column) of the mapping key that introduces that path
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    #: path prefix -> file, for data merged from several files (an overlay and
+    #: the journey it extends); paths without an entry come from ``file``
+    files: dict[Path, str] = field(default_factory=dict)
+
+    def file_of(self, path: Path) -> str:
+        """The file the value at ``path`` was written in."""
+        p = tuple(path)
+        while True:
+            if p in self.files:
+                return self.files[p]
+            if not p:
+                return self.file
+            p = p[:-1]
 
     def where(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Position of the value (or key) at ``path``; falls back to the nearest parent."""
@@ -48,7 +61,7 @@ class Located:
     def problem(self, path: Path, rule: str, message: str, hint: str = "", *,
                 key: bool = False, severity: str = "error") -> Problem:
         line, col = self.where(path, key=key)
-        return Problem(self.file, line, col, severity, rule, message, hint)  # type: ignore[arg-type]
+        return Problem(self.file_of(path), line, col, severity, rule, message, hint)  # type: ignore[arg-type]
 
 
 #: libyaml's parser when PyYAML was built with it (about 3x faster on big
@@ -90,8 +103,12 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         msg = exc.problem or str(exc)
         if exc.context:
             msg = f"{exc.context}, {msg}"
-        return None, [Problem(file, line, col, "error", "yaml-syntax", f"YAML syntax error: {msg}",
-                              "check indentation, colons and quotes around this spot")]
+        hint = "check indentation, colons and quotes around this spot"
+        lines = text.splitlines()
+        if 0 < line <= len(lines) and lines[line - 1][col - 1:col] == "\t":
+            msg, hint = "YAML syntax error: a tab character", "YAML is indented with spaces only; replace the tab"
+            return None, [Problem(file, line, col, "error", "yaml-syntax", msg, hint)]
+        return None, [Problem(file, line, col, "error", "yaml-syntax", f"YAML syntax error: {msg}", hint)]
     except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
         return None, [Problem(file, 1, 1, "error", "yaml-syntax", f"YAML error: {exc}")]
 
@@ -122,7 +139,8 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
                 key = build(key_node, path + ("<key>",))
                 if not isinstance(key, (str, int, float, bool)) or key is None:
                     problems.append(located.problem(path + ("<key>",), "wrong-type",
-                                                    "mapping keys must be plain words"))
+                                                    "mapping keys must be plain words",
+                                                    "write the key as a single word such as 'name'"))
                     continue
                 key = str(key) if not isinstance(key, str) else key
                 kpos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)

@@ -127,7 +127,7 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
             problems.append(loc.problem(("remove", key), "unknown-key", f"cannot remove {key!r}",
                                         f"remove may list: {', '.join(MERGED_BY_ID)}", key=True))
             continue
-        known = {_entry_id(e) for e in base.data.get(key) or []}
+        known = [_entry_id(e) for e in base.data.get(key) or []]
         for i, ident in enumerate(ids if isinstance(ids, list) else []):
             if ident not in known:
                 problems.append(loc.problem(("remove", key, i), "unknown-reference",

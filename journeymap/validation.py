@@ -29,6 +29,7 @@ import networkx as nx
 from .distributions import DurationError, parse_distribution, parse_duration
 from .errors import JourneyInvalid
 from .loading import Located, Path, load_yaml, read_text
+from .overlay import resolve_overlay
 from .model import (CUSTOMER, Arrivals, Backlog, Department, Flow, Journey, Persona, Stage, Step,
                     Workload)
 from .problems import Problem, sort_problems
@@ -60,6 +61,7 @@ RULES: dict[str, str] = {
     "unreachable-step": "a step no case can reach from the start",
     "dead-end": "a step from which no case can reach an end",
     "endless-loop": "a loop a case can enter and never leave",
+    "file": "the file cannot be found or read",
 }
 
 _VALIDATOR = jsonschema.Draft202012Validator(JOURNEY_SCHEMA)
@@ -693,6 +695,11 @@ def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Chec
     loc, problems = load_yaml(text, file)
     if loc is None:
         return Checked(None, sort_problems(problems))
+    merged, more = resolve_overlay(loc)
+    problems += more
+    if merged is loc and isinstance(loc.data, dict) and "extends" in loc.data:
+        return Checked(None, sort_problems(problems))  # the base could not be read
+    loc = merged
     problems += _structure_problems(loc)
     ctx = _Context(loc)
     journey = _build(ctx)
