@@ -18,6 +18,7 @@ rather than taken from SciPy, so SciPy stays an optional dependency.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Any, Optional, Sequence
 
@@ -43,6 +44,7 @@ def _t_cdf(x: float, df: float, intervals: int = 2000) -> float:
     return 0.5 + total * h / 3
 
 
+@lru_cache(maxsize=256)
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t distribution with ``df`` degrees of freedom.
 

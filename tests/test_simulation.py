@@ -1,0 +1,412 @@
+"""Tests for journeymap.simulation: the simulator checked against theory, not just run.
+
+Statistical checks compare an exact result (Erlang C, Jackson networks, exact
+expectations) with the simulator's replication means: the theory must lie in
+the 99% Student-t confidence interval of the replication means. Seeds are
+fixed, so each check is deterministic; the tolerance is the interval itself
+and is never widened to make a test pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, example_ids, journey_of, queue_journey
+from journeymap.analysis import expected_visits
+from journeymap.graph import build_graph
+from journeymap.simulation import CASE_METRICS, replication_seed, run_replication, simulate, summary_text
+from journeymap.statistics import t_interval
+
+
+def assert_in_ci99(theory: float, means, what: str) -> None:
+    lo, hi = t_interval(means, 0.99)
+    assert lo <= theory <= hi, f"{what}: theory {theory:.4f} outside the 99% CI [{lo:.4f}, {hi:.4f}]"
+
+
+def erlang_c_wait(c: int, lam: float, mu: float) -> float:
+    """Mean time in queue of an M/M/c queue (Erlang C)."""
+    a = lam / mu
+    top = a**c / math.factorial(c) * c / (c - a)
+    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    return p_wait / (c * mu - lam)
+
+
+# --------------------------------------------------------------------------- queueing theory
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("c, service, gap", [
+    (1, 5.0, 10.0),   # M/M/1 at rho 0.5: Wq = 5 min
+    (3, 10.0, 5.0),   # M/M/3 at rho 2/3: Wq = 40/9 min (Erlang C)
+])
+def test_waiting_matches_erlang_c(c, service, gap):
+    journey = journey_of(queue_journey(c, service, gap))
+    result = simulate(journey, cases=20_000, replications=10, warmup=1_000, seed=11)
+    s = result.summary
+    lam, mu = 1 / gap, 1 / service
+    wq = erlang_c_wait(c, lam, mu)
+    assert_in_ci99(wq, s["replication_means"]["waiting_time"], "mean wait")
+    desk = s["departments"]["desk"]
+    # per-replication values: the same 99% rule, from the replication values
+    rep_util = [r.department_busy[0] / (c * r.window) for r in result.replications]
+    assert desk["utilisation"]["mean"] == pytest.approx(np.mean(rep_util))
+    assert_in_ci99(lam / (c * mu), rep_util, "utilisation")
+    rep_queue = [r.department_queue_area[0] / r.window for r in result.replications]
+    assert_in_ci99(lam * wq, rep_queue, "mean queue length")
+    assert_in_ci99(wq + service, s["replication_means"]["cycle_time"], "time in system")
+
+
+TANDEM = """
+    journey: {id: tandem, name: Two stations in series}
+    persona: {id: buyer}
+    stages: [flow]
+    departments: [{id: first, capacity: 1}, {id: second, capacity: 1}]
+    steps:
+      - {id: a, stage: flow, owner: first, duration: {exponential: 4min}}
+      - {id: b, stage: flow, owner: second, duration: {exponential: 6min}}
+    workload: {arrivals: {poisson: 10min}, cases: 100}
+    """
+
+
+@pytest.mark.slow
+def test_tandem_line_matches_jackson():
+    # Jackson: each station behaves as M/M/1 with the external rate, W_i = 1 / (mu_i - lambda)
+    s = simulate(journey_of(TANDEM), cases=20_000, replications=10, warmup=1_000, seed=3).summary
+    lam = 0.1
+    w1, w2 = 1 / (1 / 4 - lam), 1 / (1 / 6 - lam)
+    assert_in_ci99(w1 + w2, s["replication_means"]["cycle_time"], "time through the line")
+    assert_in_ci99(w1 - 4 + w2 - 6, s["replication_means"]["waiting_time"], "waiting in the line")
+    assert s["bottleneck"]["department"] == "second"
+    assert s["bottleneck"]["step"] == "b"
+
+
+REWORK = """
+    journey: {id: rework, name: One station with rework}
+    persona: {id: buyer}
+    stages: [flow]
+    departments: [{id: desk, capacity: 1}]
+    steps:
+      - id: work
+        stage: flow
+        owner: desk
+        duration: {exponential: 4min}
+        next:
+          - {to: work, probability: 0.3, rework: true}
+          - {to: done, probability: 0.7}
+      - {id: done, stage: flow, owner: customer, duration: 0min}
+    workload: {arrivals: {poisson: 10min}, cases: 100}
+    """
+
+
+@pytest.mark.slow
+def test_rework_loop_matches_jackson_with_feedback():
+    # Bernoulli feedback: visits 1/(1-p), effective rate lambda/(1-p); by Little's law on the station
+    # the time in system is L / lambda with L = rho / (1 - rho).
+    s = simulate(journey_of(REWORK), cases=20_000, replications=10, warmup=1_000, seed=5).summary
+    lam, mu, p = 0.1, 0.25, 0.3
+    rho = lam / (1 - p) / mu
+    assert_in_ci99(rho / (1 - rho) / lam, s["replication_means"]["cycle_time"], "time in system")
+    assert_in_ci99(p / (1 - p), s["replication_means"]["rework"], "rework per case")
+    visits = s["steps"]["work"]["visits_per_case"]
+    assert visits == pytest.approx(1 / (1 - p), abs=4 * math.sqrt(p) / (1 - p) / math.sqrt(s["measured_cases"]))
+
+
+# --------------------------------------------------------------------------- exact results
+
+
+CHAIN = """
+    journey: {id: chain, name: Deterministic chain}
+    persona: {id: buyer}
+    stages: [one, two]
+    departments: [{id: sales, capacity: 1}, {id: legal, capacity: 2}]
+    steps:
+      - {id: call, stage: one, owner: sales, duration: 1h, value_adding: true, next: {to: draft, delay: 2h}}
+      - {id: draft, stage: one, owner: legal, duration: 45min}
+      - {id: read, stage: two, owner: customer, duration: 1d}
+      - {id: sign, stage: two, owner: legal, duration: {fixed: 15min}, value_adding: true}
+    workload: {arrivals: {every: 1w}, cases: 5}
+    """
+
+
+def test_deterministic_chain_is_the_exact_sum():
+    s = simulate(journey_of(CHAIN), replications=2, seed=1).summary
+    c = s["case"]
+    assert c["cycle_time"]["mean"] == pytest.approx(60 + 120 + 45 + 1440 + 15)
+    assert c["cycle_time"]["std"] == 0.0
+    assert c["cycle_time"]["ci95"] == pytest.approx([c["cycle_time"]["mean"]] * 2)
+    assert c["processing_time"]["mean"] == pytest.approx(60 + 45 + 1440 + 15)
+    assert c["flow_delay"]["mean"] == 120
+    assert c["waiting_time"]["mean"] == 0
+    assert c["handoffs"]["mean"] == 1  # sales -> legal; customer interactions are not handoffs
+    assert c["handoff_delay"]["mean"] == 120
+    assert c["flow_efficiency"]["mean"] == pytest.approx(75 / 1680)
+    assert s["stages"]["one"] == pytest.approx({"processing": 105, "value_adding": 60, "waiting": 0,
+                                               "handoff_delay": 120, "flow_delay": 120})
+    assert s["measured_cases"] == 10
+
+
+def test_deterministic_handoff_journey_is_exact(handoff_journey):
+    # case 0: pitch 0-10, inbox 10-40, redline 40-60, sign 60-65            -> cycle 65
+    # case 1: waits for sales 0-10, pitch 10-20, inbox 20-50, waits for legal 50-60 (a handoff wait),
+    #         redline 60-80, sign 80-85                                     -> cycle 85
+    s = simulate(handoff_journey, replications=1, seed=1).summary
+    c = s["case"]
+    assert c["cycle_time"]["mean"] == 75
+    assert c["processing_time"]["mean"] == 35
+    assert c["waiting_time"]["mean"] == 10
+    assert c["flow_delay"]["mean"] == 30
+    assert c["handoff_delay"]["mean"] == 35      # both inboxes (30) + case 1's wait at legal (10), per case
+    assert c["flow_efficiency"]["mean"] == pytest.approx((15 / 65 + 15 / 85) / 2)
+    hw = s["handoff_waste"]
+    assert hw["total"] == c["handoff_delay"]
+    assert hw["share_of_cycle_time"]["mean"] == pytest.approx((30 / 65 + 40 / 85) / 2)
+    assert hw["pairs"] == [{"from": "sales", "to": "legal", "handoffs_per_case": 1.0, "waste_per_case": 35.0}]
+    assert s["stages"]["sign"]["handoff_delay"] == 35
+    assert s["stages"]["sell"]["waiting"] == 5 and s["stages"]["sign"]["waiting"] == 5
+    assert s["steps"]["redline"]["wait_per_visit"] == 5
+    # window 0..85: sales busy 20, legal 40; one case waited 10 at each
+    d = s["departments"]
+    assert d["sales"]["utilisation"]["mean"] == pytest.approx(20 / 85)
+    assert d["legal"]["utilisation"]["mean"] == pytest.approx(40 / 85)
+    assert d["legal"]["queue_length"]["mean"] == pytest.approx(10 / 85)
+    assert d["legal"]["wait"]["mean"] == 5
+    assert s["system"]["wip"]["mean"] == pytest.approx((65 + 85) / 85)
+    assert s["bottleneck"]["department"] == "sales"  # a tie at 50% each: the first department in the file
+    assert s["bottleneck"]["share_of_waiting"] == 0.5
+
+
+BRANCH = """
+    journey: {id: branch, name: A branch}
+    persona: {id: buyer}
+    stages: [s]
+    steps:
+      - id: ask
+        stage: s
+        owner: customer
+        duration: 10min
+        next: [{to: short, probability: 0.25}, {to: long, probability: 0.75}]
+      - {id: short, stage: s, owner: customer, duration: 20min, next: done}
+      - {id: long, stage: s, owner: customer, duration: 40min}
+      - {id: done, stage: s, owner: customer, duration: 5min}
+    workload: {arrivals: {every: 1h}, cases: 300}
+    """
+
+
+def test_branch_matches_its_exact_expectation():
+    journey = journey_of(BRANCH)
+    s = simulate(journey, replications=10, seed=2).summary
+    assert_in_ci99(10 + 0.25 * 20 + 0.75 * 40 + 5, s["replication_means"]["cycle_time"], "cycle time")
+    exact = expected_visits(build_graph(journey))
+    n = s["measured_cases"]
+    for step in ("ask", "short", "long", "done"):
+        p = exact[step]
+        # binomial: 4 standard deviations of a proportion over n cases
+        assert s["steps"][step]["visits_per_case"] == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / n) + 1e-12)
+
+
+FORK = """
+    journey: {id: fork, name: Parallel work}
+    persona: {id: buyer}
+    stages: [s]
+    departments: [{id: impl, capacity: 5}]
+    steps:
+      - id: kickoff
+        stage: s
+        owner: impl
+        duration: 1h
+        next: {parallel: [sso, erp, {to: review, delay: 6h}], join: review}
+      - {id: sso, stage: s, owner: impl, duration: 2h, next: review}
+      - {id: erp, stage: s, owner: impl, duration: 3h, value_adding: true, next: {to: review, delay: 1h}}
+      - {id: review, stage: s, owner: customer, duration: 30min}
+    workload: {arrivals: {every: 1d}, cases: 3}
+    """
+
+
+def test_fork_runs_branches_at_the_same_time_and_joins():
+    s = simulate(journey_of(FORK), replications=1, seed=1).summary
+    c = s["case"]
+    # elapsed: kickoff 1h, then the slowest branch (the empty one: a 6h delay), then the review
+    assert c["cycle_time"]["mean"] == pytest.approx(60 + 360 + 30)
+    # work: every branch counts
+    assert c["processing_time"]["mean"] == pytest.approx(60 + 120 + 180 + 30)
+    assert c["flow_delay"]["mean"] == pytest.approx(360 + 60)
+    assert s["steps"]["review"]["visits_per_case"] == 1
+    assert c["flow_efficiency"]["mean"] == pytest.approx(180 / 450)
+
+
+BACKLOG = """
+    journey: {id: backlog, name: Backlog at underwriting}
+    persona: {id: buyer}
+    stages: [s]
+    departments: [{id: uw, capacity: 1}]
+    steps:
+      - {id: apply, stage: s, owner: customer, duration: 1h}
+      - {id: underwrite, stage: s, owner: uw, duration: 10min}
+    workload:
+      arrivals: {every: 1w}
+      cases: 1
+      backlog: [{step: underwrite, cases: 40}]
+    """
+
+
+def test_backlog_waits_at_its_step_from_time_zero():
+    journey = journey_of(BACKLOG)
+    s = simulate(journey, replications=1, seed=1).summary
+    # 40 backlog cases served one after another (waits 0, 10, ..., 390, done at 400 min); the one new
+    # case arrives at 0, applies for 1h and then queues behind the backlog until 400 min (waits 340)
+    assert s["measured_cases"] == 41
+    assert s["case"]["waiting_time"]["mean"] == pytest.approx((10 * sum(range(40)) + 340) / 41)
+    assert s["steps"]["apply"]["visits_per_case"] == pytest.approx(1 / 41)
+    # the warm-up takes cases by arrival order, and the backlog arrives first
+    s = simulate(journey, replications=1, seed=1, warmup=40).summary
+    assert s["measured_cases"] == 1
+    assert s["case"]["cycle_time"]["mean"] == 60 + 340 + 10
+    assert s["case"]["waiting_time"]["mean"] == 340
+
+
+# --------------------------------------------------------------------------- Little's law and invariants
+
+
+@pytest.mark.slow
+def test_littles_law_holds_on_the_output():
+    result = simulate(journey_of(queue_journey(2, 8.0, 5.0)), cases=10_000, replications=8, warmup=500, seed=9)
+    s = result.summary
+    wip = [r.wip_area / r.window for r in result.replications]
+    lam_w = [r.measured / r.window * r.cases["cycle_time"].mean() for r in result.replications]
+    # L = lambda W: the two estimates agree within the 99% interval of the time-average L
+    lo, hi = t_interval(wip, 0.99)
+    assert lo <= float(np.mean(lam_w)) <= hi
+    assert s["system"]["wip"]["mean"] == pytest.approx(np.mean(wip))
+    # and queue by queue: Lq = lambda Wq
+    lq = [r.department_queue_area[0] / r.window for r in result.replications]
+    lam_wq = [len(r.department_waits[0]) / r.window * r.department_waits[0].mean() for r in result.replications]
+    lo, hi = t_interval(lq, 0.99)
+    assert lo <= float(np.mean(lam_wq)) <= hi
+
+
+def test_littles_law_is_exact_without_warmup(handoff_journey):
+    r = simulate(handoff_journey, replications=1).replications[0]
+    assert r.wip_area == pytest.approx(r.cases["cycle_time"].sum())
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32), capacity=st.integers(1, 3), p=st.sampled_from([0.1, 0.5]))
+def test_cycle_time_is_work_plus_waiting_plus_inboxes(seed, capacity, p):
+    # without forks every minute of a case is processing, queueing or an inbox
+    journey = journey_of(f"""
+        journey: {{id: prop, name: Property}}
+        persona: {{id: buyer}}
+        stages: [s]
+        departments: [{{id: a, capacity: {capacity}}}, {{id: b, capacity: 1}}]
+        steps:
+          - {{id: one, stage: s, owner: a, duration: {{exponential: 5min}}, next: {{to: two, delay: {{uniform: [1min, 3min]}}}}}}
+          - id: two
+            stage: s
+            owner: b
+            duration: {{triangular: [1min, 3min, 6min]}}
+            next: [{{to: one, probability: {p}}}, {{to: three, probability: {1 - p:g}}}]
+          - {{id: three, stage: s, owner: customer, duration: {{lognormal: {{mean: 2min, sd: 1min}}}}}}
+        workload: {{arrivals: {{poisson: 6min}}, cases: 60}}
+        """)
+    r = simulate(journey, replications=1, seed=seed).replications[0]
+    c = r.cases
+    assert np.allclose(c["cycle_time"], c["processing_time"] + c["waiting_time"] + c["flow_delay"])
+    assert np.all(c["handoff_delay"] <= c["waiting_time"] + c["flow_delay"] + 1e-9)
+    assert np.all((c["flow_efficiency"] >= 0) & (c["flow_efficiency"] <= 1))
+    assert np.all(c["handoffs"] == 2 * c["rework"] + 1)  # a -> b, plus b -> a and a -> b per loop
+
+
+# --------------------------------------------------------------------------- reproducibility
+
+
+def test_same_seed_gives_identical_json(acme):
+    a = simulate(acme, replications=3, seed=42).summary
+    b = simulate(acme, replications=3, seed=42).summary
+    assert json.dumps(a) == json.dumps(b)
+    c = simulate(acme, replications=3, seed=43).summary
+    assert c["case"]["cycle_time"] != a["case"]["cycle_time"]
+
+
+def test_workers_do_not_change_the_results(acme):
+    one = simulate(acme, replications=4, seed=7, workers=1).summary
+    two = simulate(acme, replications=4, seed=7, workers=2).summary
+    assert json.dumps(one) == json.dumps(two)
+
+
+def test_replication_streams_do_not_depend_on_the_number_of_replications(acme):
+    r = run_replication(acme, cases=50, warmup=0, seed=3, index=2)
+    again = simulate(acme, cases=50, replications=3, seed=3).replications[2]
+    assert np.array_equal(r.cases["cycle_time"], again.cases["cycle_time"])
+    assert len({replication_seed(3, i) for i in range(100)}) == 100
+
+
+# --------------------------------------------------------------------------- the JSON contract
+
+
+def test_summary_has_the_documented_shape(acme):
+    s = simulate(acme, cases=100, replications=2, seed=1).summary
+    assert {"journey", "persona", "seed", "replications", "cases", "warmup", "time_unit", "case", "handoff_waste",
+            "steps", "stages", "departments", "bottleneck", "cycle_time_samples"} <= set(s)
+    stat = {"mean", "p50", "p90", "p95", "std", "ci95"}
+    for key in ("cycle_time", "processing_time", "waiting_time", "handoff_delay", "handoffs", "rework",
+                "flow_efficiency"):
+        assert set(s["case"][key]) == stat
+    assert set(s["handoff_waste"]) >= {"total", "share_of_cycle_time", "pairs"}
+    assert all(set(p) == {"from", "to", "handoffs_per_case", "waste_per_case"} for p in s["handoff_waste"]["pairs"])
+    assert set(s["steps"]) == {st.id for st in acme.steps}
+    for v in s["steps"].values():
+        assert {"visits_per_case", "time_per_case", "wait_per_visit", "wait_per_case", "share_of_waiting"} <= set(v)
+    assert set(s["stages"]) == {st.id for st in acme.stages}
+    for v in s["stages"].values():
+        assert {"processing", "value_adding", "waiting", "handoff_delay"} <= set(v)
+    for v in s["departments"].values():
+        assert set(v["utilisation"]) == set(v["queue_length"]) == set(v["wait"]) == stat
+        assert isinstance(v["share_of_waiting"], float)
+    assert {"department", "step", "share_of_waiting", "mean_wait_per_case"} <= set(s["bottleneck"])
+    assert s["cycle_time_samples"] == sorted(s["cycle_time_samples"])
+    assert sum(v["share_of_waiting"] for v in s["departments"].values()) == pytest.approx(1.0)
+    assert sum(v["share_of_waiting"] for v in s["steps"].values()) == pytest.approx(1.0)
+    json.loads(json.dumps(s, allow_nan=False))  # strict JSON: no NaN anywhere
+    assert set(s["replication_means"]) == set(CASE_METRICS)
+
+
+def test_cycle_time_samples_are_thinned_to_20000():
+    result = simulate(journey_of(BRANCH), cases=2_001, replications=10, seed=1)
+    samples = result.summary["cycle_time_samples"]
+    assert len(samples) == 20_000
+    assert samples[0] == result.cycle_times.min() and samples[-1] == result.cycle_times.max()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"replications": 0}, "replications"),     # nothing to run
+    ({"workers": 0}, "workers"),               # nobody to run it
+    ({"warmup": 300}, "warmup"),               # the warm-up would swallow every case
+    ({"cases": -1}, "cases"),                  # negative
+])
+def test_impossible_arguments_are_refused(acme, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        simulate(acme, **kwargs)
+
+
+def test_summary_text_is_readable(acme):
+    text = summary_text(simulate(acme, cases=100, replications=2).summary)
+    assert "cycle time" in text and "Bottleneck: " in text and "flow efficiency" in text
+
+
+# --------------------------------------------------------------------------- examples
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_ids())
+def test_every_example_simulates(path):
+    from journeymap import load_journey
+
+    s = simulate(load_journey(path), cases=60, replications=2, seed=1).summary
+    assert s["measured_cases"] > 0
+    assert s["case"]["cycle_time"]["mean"] >= 0
+    json.loads(json.dumps(s, allow_nan=False))
