@@ -141,6 +141,37 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .comparison import compare
+    from .output import write_json, write_text
+    from .report import build_report
+    from .tables import comparison_text
+    from .validation import load_journey
+
+    before, after = load_journey(args.before), load_journey(args.after)
+    if args.replications < 2:
+        print("journeymap compare: --replications must be at least 2 to give a confidence interval", file=sys.stderr)
+        return EXIT_USAGE
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = compare(before, after, replications=args.replications, seed=args.seed, cases=args.cases,
+                         workers=args.workers, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(json.dumps(result, indent=2, default=_json_default))
+    else:
+        print(comparison_text(result))
+    if args.json_output:
+        write_json(args.json_output, result)
+        print(f"wrote {args.json_output}", file=sys.stderr)
+    if args.report:
+        write_text(args.report, build_report(result, before, after))
+        print(f"wrote {args.report}", file=sys.stderr)
+    return EXIT_OK
+
+
 class _ProgressBar:
     """A one-line progress bar on a terminal, shown only once a run has lasted a second."""
 
@@ -237,6 +268,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="parallel processes; results do not depend on it (default: 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
     p.add_argument("--events", metavar="PATH", help="write the event log of the first replication as CSV")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("compare", cmd_compare,
+            "Compare a before and an after design: change in each metric, its 95% CI and significance, "
+            "structural diff, HTML report.",
+            "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml --report outputs/compare.html")
+    p.add_argument("before", metavar="BEFORE", help="the current design")
+    p.add_argument("after", metavar="AFTER", help="the new design (a full journey or an overlay that extends BEFORE)")
+    p.add_argument("--replications", type=int, default=20, help="paired replications (default: 20)")
+    p.add_argument("--seed", type=int, default=1, help="random seed shared by both designs (default: 1)")
+    p.add_argument("--cases", type=int, help="new cases per replication (default: each file's workload.cases)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes; results do not depend on it")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of a table")
+    p.add_argument("--json-output", metavar="PATH", help="also write the JSON to this file")
+    p.add_argument("--report", metavar="PATH.html", help="write the self-contained HTML report here")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     return parser

@@ -19,8 +19,16 @@ __all__ = ["structural_diff", "STEP_FIELDS"]
 STEP_FIELDS = ("name", "stage", "lane", "owner", "channel", "value_adding", "emotion", "moment_of_truth", "join")
 
 
-def _step_changes(a: Step, b: Step) -> dict[str, list[Any]]:
+def _flows(journey: Journey, step: str) -> list[str]:
+    return sorted(f"{f.target} p={f.probability:g}" + (f" delay={f.delay.describe()}" if f.delay else "")
+                  + (" parallel" if f.parallel else "") for f in journey.flows_from.get(step, ()))
+
+
+def _step_changes(a: Step, b: Step, before: Journey, after: Journey) -> dict[str, list[Any]]:
     changes: dict[str, list[Any]] = {}
+    fa, fb = _flows(before, a.id), _flows(after, b.id)
+    if fa != fb:
+        changes["next"] = [fa, fb]
     for f in STEP_FIELDS:
         if getattr(a, f) != getattr(b, f):
             changes[f] = [getattr(a, f), getattr(b, f)]
@@ -70,7 +78,7 @@ def structural_diff(before: Journey, after: Journey) -> dict[str, Any]:
     changed = {}
     for s in before.steps:
         if s.id in a_ids:
-            c = _step_changes(s, after.step_by_id[s.id])
+            c = _step_changes(s, after.step_by_id[s.id], before, after)
             if c:
                 changed[s.id] = c
     b_tp = {s.id for s in before.steps if s.is_touchpoint}

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .distributions import format_minutes
 
-__all__ = ["report_html", "inline_svg"]
+__all__ = ["report_html", "inline_svg", "build_report"]
 
 _ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
@@ -196,3 +196,37 @@ def report_html(comparison: Mapping[str, Any], *, before_map: str | bytes | None
         diff=diff, load=load, before_map=inline_svg(before_map), after_map=inline_svg(after_map),
         distribution_chart=inline_svg(distribution_chart), stage_chart=inline_svg(stage_chart),
     )
+
+
+def _figure_svg(fig) -> str:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def build_report(comparison: Mapping[str, Any], before, after) -> str:
+    """The full report for two journeys and their comparison: maps (when Graphviz is there) and charts."""
+    from .rendering.comparison_plots import cycle_time_comparison, stage_comparison
+    from .rendering.dot import map_dot
+    from .rendering.output import dot_available, run_dot
+
+    sb, sa = comparison["before"]["simulation"], comparison["after"]["simulation"]
+    maps: dict[str, Any] = {"before_map": None, "after_map": None}
+    if dot_available():
+        changed = set(comparison["diff"]["steps"]["added"]) | set(comparison["diff"]["steps"]["changed"])
+        maps["before_map"] = run_dot(map_dot(before, results=sb), "svg")
+        try:
+            after_src = map_dot(after, results=sa, highlight=changed)
+        except TypeError:  # a renderer without highlighting
+            after_src = map_dot(after, results=sa)
+        maps["after_map"] = run_dot(after_src, "svg")
+    dist = _figure_svg(cycle_time_comparison(sb["cycle_time_samples"], sa["cycle_time_samples"],
+                                             labels=(f"Before: {before.name}", f"After: {after.name}")))
+    stages = [s.id for s in after.stages] + [s.id for s in before.stages if s.id not in after.stage_by_id]
+    stage = _figure_svg(stage_comparison(sb["stages"], sa["stages"], stages))
+    return report_html(comparison, distribution_chart=dist, stage_chart=stage, **maps)

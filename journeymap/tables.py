@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from .distributions import format_minutes
 
-__all__ = ["table", "analysis_text"]
+__all__ = ["table", "analysis_text", "comparison_text"]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
@@ -58,4 +58,41 @@ def analysis_text(a: dict[str, Any]) -> str:
             f"redoes {len(r['steps'])} step(s)" for r in a["rework_loops"]]
     busiest = sorted(a["expected_visits"].items(), key=lambda kv: -kv[1])[:5]
     out += ["", "Most visited steps: " + ", ".join(f"{k} {v:.2f}" for k, v in busiest)]
+    return "\n".join(out)
+
+
+def _fmt_value(value, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "minutes":
+        return format_minutes(value)
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value:.2f}"
+
+
+def comparison_text(c: dict[str, Any]) -> str:
+    """The table of ``journeymap compare``: one row per metric, with the CI of the change."""
+    rows = []
+    for r in c["metrics"]:
+        lo, hi = r["ci95"]
+        rel = r["relative_change"]
+        rows.append([r["label"], _fmt_value(r["before"], r["unit"]), _fmt_value(r["after"], r["unit"]),
+                     (f"{rel:+.0%}" if rel is not None else "n/a"),
+                     (f"[{_fmt_value(lo, r['unit'])}, {_fmt_value(hi, r['unit'])}]" if lo is not None else "n/a"),
+                     ("yes" if r["significant"] else "no")])
+    d = c["diff"]
+    out = [f"{c['before']['name']}  ->  {c['after']['name']}",
+           f"{c['replications']} paired replications, seed {c['seed']}", "", c["headline"], "",
+           table(["metric", "before", "after", "change", "95% CI of the change", "significant"], rows, "lrrrrl"), "",
+           f"Steps {d['steps']['before']} -> {d['steps']['after']} (added {len(d['steps']['added'])}, "
+           f"removed {len(d['steps']['removed'])}, changed {len(d['steps']['changed'])}); "
+           f"touchpoints {d['touchpoints']['before']} -> {d['touchpoints']['after']}; "
+           f"handoffs on the map {d['handoffs']['before']} -> {d['handoffs']['after']} "
+           f"(expected per case {d['handoffs']['expected_before']:.1f} -> {d['handoffs']['expected_after']:.1f})"]
+    moved = [l for l in d["load"] if abs(l["change"]) >= 1]
+    if moved:
+        out += ["", "Load moved (expected work per case):"] + [
+            f"  {l['department']}: {format_minutes(l['before'])} -> {format_minutes(l['after'])}"
+            f" (capacity {l['capacity_before']} -> {l['capacity_after']})" for l in moved]
     return "\n".join(out)
