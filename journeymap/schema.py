@@ -55,7 +55,7 @@ FLOW: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["to"],
-    "description": "A flow to another step.",
+    "description": "A flow to another step: {to: step_id, probability: 0.3, delay: 2d, label: why}.",
     "properties": {
         "to": {**_ID, "description": "The id of the step the case goes to."},
         "probability": {"type": "number", "minimum": 0, "maximum": 1,

@@ -104,6 +104,16 @@ def _what(path: Path, inst: Any = None) -> str:
     return repr(last)
 
 
+def _schema_at(path: Path) -> dict:
+    """The journey schema of the value at ``path`` (through properties and items), or {}."""
+    node: Any = JOURNEY_SCHEMA
+    for part in path:
+        if not isinstance(node, dict):
+            return {}
+        node = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+    return node if isinstance(node, dict) else {}
+
+
 def _duration_message(value: Any) -> str:
     try:
         parse_duration(value)
@@ -144,7 +154,7 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
         for key in schema.get("required", []):
             if key not in inst:
                 what = _what(path, inst)
-                desc = schema.get("properties", {}).get(key, {}).get("description", "")
+                desc = (schema.get("properties", {}).get(key) or _schema_at(path + (key,))).get("description", "")
                 yield loc.problem(path, "missing-key", f"{what} is missing the required key {key!r}",
                                   desc, key=bool(path))
     elif v == "anyOf" or v == "oneOf":
