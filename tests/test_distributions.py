@@ -1,0 +1,136 @@
+"""Durations and distributions: parsing, exact moments, sampling."""
+
+from __future__ import annotations
+
+import math
+from random import Random
+
+import pytest
+from hypothesis import given, strategies as st
+
+from journeymap.distributions import (DISTRIBUTION_NAMES, UNITS, DurationError, Exponential, Fixed, LogNormal,
+                                      Triangular, Uniform, format_minutes, parse_distribution, parse_duration)
+
+
+@pytest.mark.parametrize("text, minutes", [
+    ("45s", 0.75),          # seconds
+    ("30min", 30.0),        # minutes
+    ("30m", 30.0),          # m is minutes, never months
+    ("2h", 120.0),
+    ("1.5d", 2160.0),       # a calendar day is 24 h
+    ("1w", 10080.0),        # a calendar week
+    (".5h", 30.0),          # leading dot
+    (" 2 h ", 120.0),       # spaces around and between
+    ("3D", 4320.0),         # units are case-insensitive
+    (0, 0.0),               # a bare zero needs no unit
+])
+def test_parse_duration(text, minutes):
+    assert parse_duration(text) == pytest.approx(minutes)
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (30, "has no unit; write it with one, e.g. 30min"),   # the 60x mistake
+    (2.5, "has no unit"),
+    ("30", "write a number then a unit"),
+    ("-1h", "write a number then a unit"),                 # no negative durations
+    ("3 fortnights", "unknown time unit 'fortnights'"),
+    ("h", "write a number then a unit"),
+    (None, "expected a duration"),
+    (True, "expected a duration"),                         # YAML yes/no are not durations
+    ([1, 2], "got list"),
+])
+def test_parse_duration_refuses(value, fragment):
+    with pytest.raises(DurationError, match=None) as exc:
+        parse_duration(value)
+    assert fragment in str(exc.value)
+
+
+@given(number=st.decimals(min_value=0, max_value=10_000, places=3, allow_nan=False, allow_infinity=False),
+       unit=st.sampled_from(sorted(UNITS)))
+def test_parse_duration_is_number_times_unit(number, unit):
+    """Property: 'N<unit>' is N times the unit's minutes, for every unit and spelling."""
+    assert parse_duration(f"{number}{unit}") == pytest.approx(float(number) * UNITS[unit])
+    assert parse_duration(f"{number} {unit.upper()}") == pytest.approx(float(number) * UNITS[unit])
+
+
+@given(minutes=st.floats(min_value=1 / 60, max_value=1e6, allow_nan=False))
+def test_format_minutes_round_trips_within_its_rounding(minutes):
+    """Property: parse_duration(format_minutes(m)) is m, up to half the shown precision."""
+    back = parse_duration(format_minutes(minutes))
+    step = 1440 * 0.1 if minutes >= 1440 else 60 * 0.1 if minutes >= 60 else 1.0 if minutes >= 1 else 1 / 60
+    assert abs(back - minutes) <= step / 2 + 1e-9
+
+
+def test_format_minutes():
+    assert [format_minutes(m) for m in (0.5, 30, 90, 2880, -90)] == ["30s", "30min", "1.5h", "2.0d", "-1.5h"]
+    assert format_minutes(float("nan")) == "n/a"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2h", Fixed(120.0)),
+    ({"fixed": "30min"}, Fixed(30.0)),
+    ({"exponential": "2h"}, Exponential(120.0)),
+    ({"triangular": ["1h", "2h", "4h"]}, Triangular(60.0, 120.0, 240.0)),
+    ({"uniform": ["1h", "3h"]}, Uniform(60.0, 180.0)),
+    ({"lognormal": {"mean": "2h", "sd": "1h"}}, LogNormal(120.0, 60.0)),
+])
+def test_parse_distribution(value, expected):
+    assert parse_distribution(value) == expected
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ({"triangle": ["1h", "2h", "3h"]}, "did you mean 'triangular'?"),        # misspelt name
+    ({"triangular": ["3h", "2h", "1h"]}, "shortest <= most likely <= longest"),
+    ({"triangular": ["1h", "1h", "1h"]}, "shortest < longest"),             # degenerate
+    ({"triangular": ["1h", "2h"]}, "triangular needs [shortest, most likely, longest]"),
+    ({"uniform": ["2h", "1h"]}, "uniform needs shortest < longest"),
+    ({"exponential": "0min"}, "mean greater than zero"),
+    ({"lognormal": {"mean": "2h"}}, "lognormal needs {mean: ..., sd: ...}"),
+    ({"lognormal": {"mean": "2h", "sd": "0h"}}, "greater than zero"),
+    ({"fixed": "1h", "uniform": ["1h", "2h"]}, "exactly one key"),
+    ({}, "exactly one key"),
+])
+def test_parse_distribution_refuses(value, fragment):
+    with pytest.raises(DurationError) as exc:
+        parse_distribution(value)
+    assert fragment in str(exc.value)
+
+
+def test_every_distribution_name_is_documented_with_an_example():
+    for name, shape in DISTRIBUTION_NAMES.items():
+        assert "e.g." in shape and name in shape
+
+
+@pytest.mark.parametrize("dist, mean, variance", [
+    (Fixed(30.0), 30.0, 0.0),
+    (Exponential(60.0), 60.0, 3600.0),
+    (Triangular(0.0, 0.0, 6.0), 2.0, 2.0),          # (a²+b²+c²-ab-ac-bc)/18 = 36/18
+    (Uniform(0.0, 12.0), 6.0, 12.0),                 # (b-a)²/12
+    (LogNormal(120.0, 60.0), 120.0, 3600.0),         # given by mean and sd directly
+])
+def test_exact_moments(dist, mean, variance):
+    assert dist.mean == pytest.approx(mean)
+    assert dist.variance == pytest.approx(variance)
+
+
+@pytest.mark.parametrize("dist", [Fixed(30.0), Exponential(60.0), Triangular(10.0, 20.0, 60.0),
+                                  Uniform(5.0, 25.0), LogNormal(120.0, 60.0)], ids=lambda d: type(d).__name__)
+def test_samples_agree_with_exact_moments(dist):
+    """The sample mean is within 4 standard errors of the exact mean (seeded, so deterministic)."""
+    rng = Random(2)
+    n = 20_000
+    xs = [dist.sample(rng) for _ in range(n)]
+    mean = sum(xs) / n
+    assert abs(mean - dist.mean) <= 4 * math.sqrt(dist.variance / n) + 1e-9
+    assert min(xs) >= 0
+
+
+@given(a=st.floats(0, 1e4), b=st.floats(0, 1e4), c=st.floats(0, 1e4), seed=st.integers(0, 2**32))
+def test_triangular_samples_stay_in_bounds(a, b, c, seed):
+    low, mode, high = sorted((a, b, c))
+    if low == high:
+        return
+    d = Triangular(low, mode, high)
+    x = d.sample(Random(seed))
+    assert low <= x <= high
+    assert low <= d.mean <= high and d.variance >= 0
