@@ -177,7 +177,7 @@ class _Run:
         self.rng = rng
         self.log = log
         self.progress = progress
-        self.env = env = simpy.Environment()
+        self.env = env = simpy.Environment(initial_time=0.0)  # float minutes from the start
         depts = journey.departments
         dept_index = {d.id: i for i, d in enumerate(depts)}
         self.resources = [simpy.Resource(env, capacity=d.capacity) for d in depts]

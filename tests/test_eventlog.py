@@ -1,0 +1,131 @@
+"""Tests for journeymap.eventlog and the event log the simulator streams."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import pytest
+
+from conftest import journey_of, queue_journey
+from journeymap.cli import main
+from journeymap.eventlog import COLUMNS, START_DATE, EventLogWriter, case_name, case_width, timestamp
+from journeymap.simulation import simulate
+
+
+def read_rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("minutes, text", [
+    (0.0, "2025-01-06T00:00:00.000Z"),          # the documented start date
+    (90.5, "2025-01-06T01:30:30.000Z"),         # minutes and seconds
+    (1440.0, "2025-01-07T00:00:00.000Z"),       # a calendar day later
+    (0.00001, "2025-01-06T00:00:00.001Z"),      # rounded to the millisecond
+])
+def test_timestamps_count_from_the_start_date(minutes, text):
+    assert timestamp(minutes) == text
+    assert START_DATE.isoformat() == "2025-01-06T00:00:00+00:00"
+
+
+def test_case_names_are_strings_that_sort_as_numbers():
+    names = [case_name(i, case_width(1_000_001)) for i in (2, 10, 1_000_000)]
+    assert names == sorted(names)
+    assert names[0] == "case-0000002"
+
+
+def test_writer_writes_the_header_and_one_row_per_call():
+    buf = io.StringIO()
+    w = EventLogWriter(buf, "cio")
+    w.write(3, "review", "legal", "legal-2", "buy", "backstage", 10.0, 20.0, 5.0)
+    rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    assert tuple(rows[0]) == COLUMNS
+    assert rows[0] == {"order": "0", "case:concept:name": "case-000003", "concept:name": "review",
+                       "start_timestamp": "2025-01-06T00:10:00.000Z", "time:timestamp": "2025-01-06T00:30:00.000Z",
+                       "org:resource": "legal-2", "org:group": "legal", "case:persona": "cio", "stage": "buy",
+                       "lane": "backstage", "wait_minutes": "5.0", "duration_minutes": "20.0"}
+    assert w.rows == 1
+
+
+def test_deterministic_log_is_exactly_what_happened(handoff_journey, tmp_path):
+    path = tmp_path / "events.csv"
+    simulate(handoff_journey, replications=2, seed=1, events=path)
+    rows = read_rows(path)
+    got = [(r["order"], r["case:concept:name"], r["concept:name"], r["org:resource"], r["wait_minutes"],
+            r["start_timestamp"][11:16], r["time:timestamp"][11:16]) for r in rows]
+    assert got == [  # completion order; only the first replication is logged
+        ("0", "case-000000", "pitch", "sales-1", "0.0", "00:00", "00:10"),
+        ("1", "case-000001", "pitch", "sales-1", "10.0", "00:10", "00:20"),
+        ("2", "case-000000", "redline", "legal-1", "0.0", "00:40", "01:00"),
+        ("3", "case-000000", "sign", "customer", "0.0", "01:00", "01:05"),
+        ("4", "case-000001", "redline", "legal-1", "10.0", "01:00", "01:20"),
+        ("5", "case-000001", "sign", "customer", "0.0", "01:20", "01:25"),
+    ]
+    assert {r["org:group"] for r in rows} == {"sales", "legal", "customer"}
+    assert {(r["concept:name"], r["stage"], r["lane"]) for r in rows} == {
+        ("pitch", "sell", "backstage"), ("redline", "sign", "backstage"), ("sign", "sign", "customer")}
+
+
+def test_log_has_one_row_per_step_occurrence_and_names_each_staff_member(acme, tmp_path):
+    path = tmp_path / "acme.csv"
+    result = simulate(acme, cases=80, replications=1, seed=4, events=path)
+    rows = read_rows(path)
+    visits = sum(result.replications[0].step_visits)
+    assert len(rows) == visits  # no warm-up: every case is measured, every occurrence logged
+    assert [int(r["order"]) for r in rows] == list(range(len(rows)))
+    assert [r["time:timestamp"] for r in rows] == sorted(r["time:timestamp"] for r in rows)
+    capacity = acme.department_by_id["implementation"].capacity
+    staff = {r["org:resource"] for r in rows if r["org:group"] == "implementation"}
+    assert staff <= {f"implementation-{k}" for k in range(1, capacity + 1)} and len(staff) > 1
+    assert all(r["start_timestamp"] <= r["time:timestamp"] for r in rows)
+
+
+def test_log_does_not_depend_on_workers(acme, tmp_path):
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    simulate(acme, cases=50, replications=3, seed=2, workers=1, events=one)
+    simulate(acme, cases=50, replications=3, seed=2, workers=2, events=two)
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_interrupted_run_leaves_no_log_behind(tmp_path):
+    journey = journey_of(queue_journey(1, 5, 10))
+    path = tmp_path / "events.csv"
+
+    def interrupt(done, total):
+        if done >= 500:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(journey, cases=5_000, replications=1, events=path, progress=interrupt)
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_writes_the_log(write_journey, tmp_path, capsys):
+    from conftest import HANDOFF_JOURNEY
+
+    path = write_journey(HANDOFF_JOURNEY)
+    out = tmp_path / "logs" / "events.csv"
+    assert main(["simulate", str(path), "--replications", "1", "--events", str(out), "--json"]) == 0
+    assert len(read_rows(out)) == 6
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_pm4py_reads_the_log_without_fiddling(acme, tmp_path):
+    pm4py = pytest.importorskip("pm4py")
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "events.csv"
+    simulate(acme, cases=60, replications=1, seed=1, events=path)
+    df = pm4py.format_dataframe(pd.read_csv(path), case_id="case:concept:name", activity_key="concept:name",
+                                timestamp_key="time:timestamp", start_timestamp_key="start_timestamp")
+    assert df["case:concept:name"].nunique() == 60
+    # handover of work between staff members
+    sna = pm4py.discover_handover_of_work_network(df)
+    handovers = set(sna.connections)
+    assert ("sales-1", "legal-1") in handovers or any(a.startswith("sales") and b.startswith("legal")
+                                                      for a, b in handovers)
+    # performance view: the directly-follows graph with times between activities
+    dfg, start, end = pm4py.discover_performance_dfg(df)
+    assert ("proposal", "contract_review") in dfg
+    assert set(start) == {"briefing"} and set(end) == {"renewal"}
