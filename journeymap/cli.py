@@ -107,7 +107,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run_all
 
-    return run_all(_expand(args.files), args.output, seed=args.seed, quick=args.quick,
+    return run_all(_expand(args.files), args.output, seed=args.seed, quick=args.quick, workers=args.workers,
                    log=lambda msg: print(msg, file=sys.stderr))
 
 
@@ -256,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="outputs", help="output folder (default: outputs/)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes for the simulations (default: 1)")
 
     p = add("simulate", cmd_simulate,
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",

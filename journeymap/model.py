@@ -196,6 +196,8 @@ class Journey:
     workload: Workload = field(default_factory=Workload)
     description: str = ""
     source: str = ""
+    #: The file this journey ``extends`` when it is an overlay, else "".
+    base: str = ""
 
     @cached_property
     def step_by_id(self) -> dict[str, Step]:

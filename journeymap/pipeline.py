@@ -1,29 +1,76 @@
 """The main job: everything journeymap can say about a set of journeys, written into one folder.
 
-``journeymap run journeys/ -o outputs/`` validates every file (reporting all
-problems), then for each valid journey writes ``<name>/analysis.json`` and
-``<name>/analysis.txt``. Every file is written atomically.
+``journeymap run journeys/ -o outputs/`` does, for every journey file:
+
+1. validate it (every problem printed; a file with errors is skipped, the
+   others go on, and the exit code is 1);
+2. analyse it: ``<name>/analysis.json`` and ``analysis.txt``;
+3. simulate it with a fixed seed: ``<name>/simulation.json`` and ``simulation.txt``;
+4. render the map, blueprint and handoff network (SVG and PNG) shaded by the
+   simulation, and its charts;
+
+then, across files:
+
+5. one emotion chart per group of personas (files whose names share the
+   prefix before the first ``-``, such as ``acme-*.yaml``): ``<group>-emotions.png``;
+6. a before/after comparison for every overlay (a file with ``extends:``)
+   against its base, and for every ``NAME-after.yaml`` against
+   ``NAME-before.yaml``: ``NAME-compare.html`` and ``NAME-compare.json``.
+
+Every file is written atomically.
 """
 
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from typing import Callable, Sequence
 
 from .analysis import analyze
+from .errors import DotNotFound
 from .graph import build_graph
+from .model import Journey
 from .output import write_json, write_text
 from .problems import format_problem
 from .tables import analysis_text
 from .validation import check_file
 
-__all__ = ["run_all"]
+__all__ = ["run_all", "comparison_pairs"]
+
+#: Replications per journey in the main job (``--quick``: fewer).
+REPLICATIONS = 10
+QUICK_REPLICATIONS = 3
 
 
-def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = False,
+def _name(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def comparison_pairs(journeys: dict[str, Journey]) -> list[tuple[str, str, str]]:
+    """(name, before file, after file) for every overlay and every NAME-before/NAME-after pair."""
+    by_norm = {os.path.normpath(f): f for f in journeys}
+    pairs = []
+    for f, j in journeys.items():
+        if j.base and os.path.normpath(j.base) in by_norm:
+            pairs.append((_name(f), by_norm[os.path.normpath(j.base)], f))
+        elif _name(f).endswith("-after"):
+            stem = _name(f)[: -len("-after")]
+            before = os.path.join(os.path.dirname(f), stem + "-before" + os.path.splitext(f)[1])
+            if os.path.normpath(before) in by_norm:
+                pairs.append((stem, by_norm[os.path.normpath(before)], f))
+    return pairs
+
+
+def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = False, workers: int = 1,
             log: Callable[[str], None] = print) -> int:
-    """Run the main job; returns the exit code (1 when any file has errors)."""
+    """Run the main job; returns the exit code (1 when any file has errors, 3 without Graphviz)."""
+    from .rendering import emotion_chart, render_all
+    from .simulation import simulate, summary_text
+
+    replications = QUICK_REPLICATIONS if quick else REPLICATIONS
     failed = 0
+    journeys: dict[str, Journey] = {}
+    missing_dot = False
     for f in files:
         checked = check_file(f)
         for p in checked.problems:
@@ -31,12 +78,45 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
         if checked.journey is None:
             failed += 1
             continue
-        name = os.path.splitext(os.path.basename(f))[0]
-        folder = os.path.join(out_dir, name)
-        report = analyze(build_graph(checked.journey))
+        journey = checked.journey
+        journeys[f] = journey
+        folder = os.path.join(out_dir, _name(f))
+        report = analyze(build_graph(journey))
         write_json(os.path.join(folder, "analysis.json"), report)
         write_text(os.path.join(folder, "analysis.txt"), analysis_text(report) + "\n")
-        log(f"{f}: {report['touchpoints']} touchpoints, {report['handoffs']} handoffs "
-            f"-> {folder}/")
-    log(f"{len(files)} journey(s): {len(files) - failed} done, {failed} with errors; outputs in {out_dir}/")
-    return 1 if failed else 0
+        result = simulate(journey, replications=replications, seed=seed, workers=workers)
+        write_json(os.path.join(folder, "simulation.json"), result.summary)
+        write_text(os.path.join(folder, "simulation.txt"), summary_text(result.summary) + "\n")
+        try:
+            render_all(journey, folder, results=result.summary)
+        except DotNotFound as exc:
+            missing_dot = True
+            log(f"journeymap: {exc}")
+        cycle = result.summary["case"]["cycle_time"]
+        log(f"{f}: {report['touchpoints']} touchpoints, {report['handoffs']} handoffs, "
+            f"cycle time mean {cycle['mean'] / 1440:.1f}d (P90 {cycle['p90'] / 1440:.1f}d), "
+            f"bottleneck {result.summary['bottleneck']['department']} -> {folder}/")
+
+    groups: dict[str, list[Journey]] = defaultdict(list)
+    for f, j in journeys.items():
+        if not j.base and not _name(f).endswith("-after"):
+            groups[_name(f).split("-")[0]].append(j)
+    for group, members in groups.items():
+        if len(members) > 1:
+            path = emotion_chart(members, os.path.join(out_dir, f"{group}-emotions.png"))
+            log(f"{len(members)} personas of {group}: emotion curves -> {path}")
+
+    for name, before_file, after_file in comparison_pairs(journeys):
+        from .comparison import compare
+        from .report import build_report
+
+        before, after = journeys[before_file], journeys[after_file]
+        result = compare(before, after, replications=max(replications, 10), seed=seed, workers=workers)
+        write_json(os.path.join(out_dir, f"{name}-compare.json"), result)
+        write_text(os.path.join(out_dir, f"{name}-compare.html"), build_report(result, before, after))
+        log(f"{before_file} -> {after_file}: {result['headline']} -> {out_dir}/{name}-compare.html")
+
+    log(f"{len(files)} journey file(s): {len(files) - failed} done, {failed} with errors; outputs in {out_dir}/")
+    if failed:
+        return 1
+    return 3 if missing_dot else 0
