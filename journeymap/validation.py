@@ -17,6 +17,7 @@ Each problem carries the rule id listed in ``RULES`` (documented in
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
@@ -709,6 +710,7 @@ def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Chec
     problems += more
     if merged is loc and isinstance(loc.data, dict) and "extends" in loc.data:
         return Checked(None, sort_problems(problems))  # the base could not be read
+    base = os.path.normpath(os.path.join(os.path.dirname(file), loc.data["extends"])) if merged is not loc else ""
     loc = merged
     problems += _structure_problems(loc)
     ctx = _Context(loc)
@@ -724,6 +726,8 @@ def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Chec
             problems += lint_journey(journey, loc, ctx.step_index, ctx.flow_path)
     if any(p.is_error for p in problems):
         journey = None
+    elif base:
+        journey = dataclasses.replace(journey, base=base)
     return Checked(journey, sort_problems(problems))
 
 
