@@ -1,0 +1,164 @@
+"""The one module of :mod:`journeymap.rendering` that runs Graphviz and writes files.
+
+Everything it writes goes through :mod:`journeymap.output`, so files appear
+atomically (a temporary file renamed into place). ``dot`` is only needed for
+SVG, PNG and PDF: ``format="dot"`` writes the DOT source and works without
+Graphviz installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from typing import Any, Mapping, Optional, Sequence
+
+from ..errors import DotNotFound, JourneymapError
+from ..graph import build_graph
+from ..model import Journey
+from ..output import write_bytes, write_text, write_with
+from .dot import VIEWS, journey_dot
+
+__all__ = [
+    "FORMATS",
+    "RenderError",
+    "dot_available",
+    "run_dot",
+    "write_graph",
+    "write_figure",
+    "load_results",
+    "render_view",
+    "render_all",
+    "emotion_chart",
+]
+
+#: Output formats of the Graphviz views.
+FORMATS = ("svg", "png", "pdf", "dot")
+
+#: PNG resolution: crisp on a projector without making 200-step maps enormous.
+PNG_DPI = 110
+
+
+class RenderError(JourneymapError):
+    """Graphviz ran but could not draw the graph (its own message is included)."""
+
+
+def dot_available() -> bool:
+    """Whether Graphviz's ``dot`` program is on PATH."""
+    return shutil.which("dot") is not None
+
+
+def run_dot(source: str, fmt: str) -> bytes:
+    """Lay out and draw DOT ``source`` with ``dot -T<fmt>``; the layout engine is named in the source.
+
+    Raises :class:`~journeymap.errors.DotNotFound` (with install instructions)
+    when ``dot`` is missing, and :class:`RenderError` when it fails.
+    """
+    if fmt not in FORMATS or fmt == "dot":
+        raise ValueError(f"unknown format: {fmt!r} (must be one of svg, png, pdf)")
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DotNotFound()
+    args = [exe, f"-T{fmt}"]
+    if fmt == "png":
+        args.append(f"-Gdpi={PNG_DPI}")
+    try:
+        proc = subprocess.run(args, input=source.encode("utf-8"), capture_output=True, check=False)
+    except FileNotFoundError as exc:  # removed between which() and run()
+        raise DotNotFound() from exc
+    if proc.returncode != 0 or not proc.stdout:
+        msg = proc.stderr.decode("utf-8", "replace").strip()
+        raise RenderError(f"Graphviz failed to draw the {fmt.upper()}: {msg or 'no output'}")
+    return proc.stdout
+
+
+def write_graph(path: str | os.PathLike, source: str, fmt: Optional[str] = None) -> str:
+    """Write DOT ``source`` to ``path`` as ``fmt`` (default: the file's extension), atomically."""
+    fmt = fmt or os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "svg"
+    if fmt in ("dot", "gv"):
+        return write_text(path, source)
+    return write_bytes(path, run_dot(source, fmt))
+
+
+def write_figure(path: str | os.PathLike, fig: Any, dpi: int = 150) -> str:
+    """Save a matplotlib figure atomically (format from the extension) and close it."""
+    import matplotlib.pyplot as plt
+
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    try:
+        return write_with(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+
+
+def load_results(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a simulation results JSON (the summary dict, or a file holding it under ``"summary"``)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise JourneymapError(f"{os.fspath(path)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+    if isinstance(data, dict) and "case" not in data and isinstance(data.get("summary"), dict):
+        data = data["summary"]
+    if not isinstance(data, dict) or "case" not in data:
+        raise JourneymapError(f"{os.fspath(path)}: not simulation results (no 'case' key); "
+                              "make them with 'journeymap simulate FILE --json' or use --simulate")
+    return data
+
+
+def render_view(journey: Journey, path: str | os.PathLike, view: str = "map",
+                results: Optional[Mapping[str, Any]] = None, fmt: Optional[str] = None) -> str:
+    """Build one view's DOT source and write it to ``path`` (format from ``fmt`` or the extension)."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view: {view!r} (must be one of {', '.join(VIEWS)})")
+    return write_graph(path, journey_dot(journey, view, results), fmt)
+
+
+def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[Mapping[str, Any]] = None,
+               formats: Sequence[str] = ("svg", "png"), charts: bool = True) -> list[str]:
+    """Write every view (map, blueprint, handoffs) and, with results, every chart, for one journey.
+
+    Files are named ``<view>.<fmt>`` and ``<chart>.<fmt>`` inside ``out_dir``.
+    Without ``dot`` the DOT sources are still written and
+    :class:`~journeymap.errors.DotNotFound` is raised afterwards, so a caller
+    can report it once. Returns the paths written.
+    """
+    from . import plots
+
+    out = os.fspath(out_dir)
+    g = build_graph(journey)
+    written: list[str] = []
+    missing_dot = False
+    for view in VIEWS:
+        source = journey_dot(journey, view, results, g=g)
+        for fmt in formats:
+            path = os.path.join(out, f"{view}.{fmt}")
+            try:
+                written.append(write_graph(path, source, fmt))
+            except DotNotFound:
+                missing_dot = True
+        if missing_dot and "dot" not in formats:
+            written.append(write_text(os.path.join(out, f"{view}.dot"), source))
+    if charts:
+        figures = {"emotion": lambda: plots.emotion_curve([journey])}
+        if results:
+            figures.update({
+                "cycle_time": lambda: plots.cycle_time_chart(results),
+                "stage_breakdown": lambda: plots.stage_breakdown_chart(results, journey),
+                "utilisation": lambda: plots.utilisation_chart(results, journey),
+            })
+        for name, make in figures.items():
+            for fmt in formats:
+                if fmt in ("png", "svg", "pdf"):
+                    written.append(write_figure(os.path.join(out, f"{name}.{fmt}"), make()))
+    if missing_dot:
+        raise DotNotFound()
+    return written
+
+
+def emotion_chart(journeys: Sequence[Journey], path: str | os.PathLike) -> str:
+    """Several personas' emotion curves on one chart, written to ``path`` (PNG, SVG or PDF)."""
+    from . import plots
+
+    return write_figure(path, plots.emotion_curve(journeys))
