@@ -21,6 +21,7 @@ __all__ = [
     "ROLES",
     "LANES",
     "CHANNELS",
+    "SURVEYS",
     "EMOTION_SCALE",
     "Persona",
     "Stage",
@@ -60,6 +61,9 @@ CHANNELS = (
     "event",
     "other",
 )
+
+#: Kinds of survey a touchpoint can carry: about this interaction, or about the relationship.
+SURVEYS = ("transactional", "relational")
 
 #: How a touchpoint feels to the persona, from -3 to +3.
 EMOTION_SCALE = {
@@ -125,6 +129,11 @@ class Step:
     #: When set, this step forks: all its outgoing flows run in parallel and
     #: meet again at this join step, which waits for every branch.
     join: Optional[str] = None
+    #: How long the persona waits for this touchpoint before it turns sour
+    #: (minutes); None falls back to the persona's tolerance.
+    tolerance: Optional[float] = None
+    #: A survey sent at this touchpoint: "transactional" or "relational".
+    survey: Optional[str] = None
 
     @property
     def is_customer(self) -> bool:

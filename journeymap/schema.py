@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from .distributions import UNITS
-from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES
+from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES, SURVEYS
 
 __all__ = ["JOURNEY_SCHEMA", "schema_json", "ID_PATTERN", "DURATION_PATTERN"]
 
@@ -114,6 +114,12 @@ STEP: dict[str, Any] = {
         "moment_of_truth": {"type": "boolean", "default": False,
                             "description": "A touchpoint that makes or breaks the relationship."},
         "notes": _TEXT,
+        "tolerance": {**_DURATION_STRING,
+                      "description": "How long the persona waits for this touchpoint before it turns sour "
+                                     "(overrides the persona's tolerance)."},
+        "survey": {"enum": list(SURVEYS),
+                   "description": "A survey sent at this touchpoint: transactional (about this interaction) "
+                                  "or relational (about the relationship)."},
         "next": NEXT,
     },
 }

@@ -516,7 +516,9 @@ def _build(ctx: _Context) -> Journey | None:
             channel=channel if isinstance(channel, str) else None,
             value_adding=s.get("value_adding") is True,
             emotion=float(emotion) if isinstance(emotion, (int, float)) and not isinstance(emotion, bool) else None,
-            moment_of_truth=s.get("moment_of_truth") is True, notes=_str(s.get("notes")), join=join))
+            moment_of_truth=s.get("moment_of_truth") is True, notes=_str(s.get("notes")), join=join,
+            tolerance=_optional_duration(s.get("tolerance")),
+            survey=s.get("survey") if s.get("survey") in ("transactional", "relational") else None))
 
     workload = _workload(ctx, data.get("workload"))
     if any(p.is_error for p in ctx.problems):
@@ -525,6 +527,14 @@ def _build(ctx: _Context) -> Journey | None:
                    description=_str(meta.get("description")), persona=persona, stages=tuple(stages),
                    departments=tuple(departments), steps=tuple(steps), flows=tuple(flows), start=start,
                    ends=tuple(ends), workload=workload, source=ctx.loc.file)
+
+
+def _optional_duration(value: Any) -> float | None:
+    """A duration already checked by the schema pass, or None when absent or invalid."""
+    try:
+        return parse_duration(value) if isinstance(value, str) else None
+    except DurationError:
+        return None
 
 
 def _workload(ctx: _Context, w: Any) -> Workload:
