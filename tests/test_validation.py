@@ -1,0 +1,472 @@
+"""Validation rules and lint warnings: one small bad file per rule id, located to the column.
+
+Each row of ERROR_CASES / WARNING_CASES is the smallest journey that breaks
+one rule, the exact line and column the problem must point at, and words
+the message and hint must contain (the bad value and how to fix it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from journeymap.cli import main
+from journeymap.errors import JourneyInvalid
+from journeymap.lint import LINT_RULES
+from journeymap.validation import RULES, check_file, check_text, load_journey
+from conftest import DATA, EXAMPLES, dedent
+
+# Lines 1-7 of every case; steps start on line 8.
+HEAD = dedent("""
+    journey: {name: T}
+    persona: {id: p}
+    stages: [a, b]
+    departments:
+      - {id: sales}
+      - {id: ops}
+    steps:
+    """)
+
+
+def _items(steps: str) -> str:
+    """Step items written in a test, indented under 'steps:' as in the examples."""
+    return textwrap.indent(dedent(steps), "  ")
+
+
+def J(steps: str, tail: str = "") -> str:
+    """HEAD, then the steps (line 8 on, items at column 3), then anything after them."""
+    return HEAD + _items(steps) + dedent(tail)
+
+
+TWO_STEPS = """
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """
+
+# (rule, text, line, column, words in the message, words in the hint)
+ERROR_CASES = [
+    pytest.param("yaml-syntax", "journey: {name: T\npersona: {id: p}\n", 2, 8, "YAML syntax error", "indentation",
+                 id="yaml-syntax: unclosed flow mapping"),
+    pytest.param("empty-file", "# nothing yet\n", 1, 1, "empty", "examples",
+                 id="empty-file"),
+    pytest.param("duplicate-key", HEAD.replace("persona: {id: p}", "persona: {id: p, id: q}") + _items(TWO_STEPS),
+                 2, 18, "'id' appears twice", "keeps only the last",
+                 id="duplicate-key"),
+    pytest.param("unsafe-tag", HEAD.replace("{name: T}", "{name: !!python/object/apply:os.system [ls]}") + _items(TWO_STEPS),
+                 1, 17, "!!python/object/apply:os.system", "plain data",
+                 id="unsafe-tag"),
+    pytest.param("unknown-key", J("""
+      - id: s1
+        stage: a
+        owner: sales
+        duration: 1h
+        valu_adding: true
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 12, 5, "unknown key 'valu_adding' (did you mean 'value_adding'?)", "allowed keys here",
+                 id="unknown-key: misspelt, closest suggested"),
+    pytest.param("missing-key", J("""
+      - id: s1
+        stage: a
+        owner: sales
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 5, "step 's1' is missing the required key 'duration'", "30min",
+                 id="missing-key: a step without duration"),
+    pytest.param("missing-key", "journey: {name: T}\nstages: [a]\nsteps:\n  - {id: s, stage: a, owner: customer, duration: 1h}\n",
+                 1, 1, "the file is missing the required key 'persona'", "",
+                 id="missing-key: top level"),
+    pytest.param("wrong-type", J("""
+      - {id: s1, stage: [a], owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 21, "'stage' must be text, got a list", "stage",
+                 id="wrong-type"),
+    pytest.param("wrong-type", J("""
+      - s1
+    """), 8, 5, "step 1 must be a mapping, got text 's1'", "",
+                 id="wrong-type: a step given as a bare id"),
+    pytest.param("wrong-type", J("""
+      - id: s1
+        stage: a
+        owner: sales
+        duration: 1h
+        next: [s2]
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 12, 12, "branch 1 must be a mapping, got text 's2'", "to:",
+                 id="wrong-type: branches given as bare ids"),
+    pytest.param("invalid-value", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, lane: backstag}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 58, "'backstag' is not a valid lane (did you mean 'backstage'?)", "frontstage",
+                 id="invalid-value: lane"),
+    pytest.param("invalid-id", J("""
+      - {id: s 1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 10, "'s 1' is not a valid id", "no spaces",
+                 id="invalid-id"),
+    pytest.param("out-of-range", J("""
+      - {id: s1, stage: a, owner: customer, duration: 1h, emotion: 5}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 64, "emotion 5 is outside the scale -3..+3", "delighted",
+                 id="out-of-range: emotion"),
+    pytest.param("out-of-range", J(TWO_STEPS, "workload: {cases: 10, warmup: 10}\n"), 10, 31,
+                 "warmup (10) leaves no cases out of 10", "smaller than cases",
+                 id="out-of-range: warmup"),
+    pytest.param("out-of-range", J("""
+      - {id: s1, stage: a, owner: customer, duration: 1h, emotion: .nan}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 64, "'emotion' is nan", ".nan",
+                 id="out-of-range: NaN"),
+    pytest.param("wrong-size", HEAD.replace("[a, b]", "[]") + _items(TWO_STEPS), 3, 9, "'stages': [] should be non-empty",
+                 "stages in order", id="wrong-size"),
+    pytest.param("invalid-duration", J("""
+      - {id: s1, stage: a, owner: sales, duration: 30}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 48, "duration 30 has no unit; write it with one, e.g. 30min", "2h",
+                 id="invalid-duration: bare number"),
+    pytest.param("invalid-duration", J("""
+      - {id: s1, stage: a, owner: sales, duration: {triangular: [3h, 2h, 1h]}}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 48, "shortest <= most likely <= longest", "triangular",
+                 id="invalid-duration: distribution parameters"),
+    pytest.param("invalid-duration", J("""
+      - {id: s1, stage: a, owner: sales, duration: 2 fortnights}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 48, "unknown time unit 'fortnights'", "30min",
+                 id="invalid-duration: unit"),
+    pytest.param("invalid-duration", HEAD.replace("{id: p}", "{id: p, tolerance: 2}") + _items(TWO_STEPS), 2, 29,
+                 "duration 2 has no unit", "number then a unit", id="invalid-duration: persona tolerance"),
+    pytest.param("invalid-capacity", HEAD.replace("{id: ops}", "{id: ops, capacity: 0}") + _items(TWO_STEPS), 6, 25,
+                 "capacity must be a whole number of at least 1, got 0", "people", id="invalid-capacity: zero"),
+    pytest.param("invalid-capacity", HEAD.replace("{id: ops}", "{id: ops, capacity: 2.5}") + _items(TWO_STEPS), 6, 25,
+                 "'capacity' must be a whole number, got a number 2.5", "People", id="invalid-capacity: fraction"),
+    pytest.param("duplicate-id", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s1, stage: b, owner: ops, duration: 1h}
+    """), 9, 10, "step id 's1' is used twice (first on line 8)", "its own id",
+                 id="duplicate-id"),
+    pytest.param("unknown-reference", J("""
+      - {id: s1, stage: a, owner: sale, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 31, "owned by 'sale', which is not a department (did you mean 'sales'?)", "ops",
+                 id="unknown-reference: department"),
+    pytest.param("unknown-reference", J("""
+      - {id: s1, stage: c, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 21, "stage 'c', which is not declared", "declared stages: a, b",
+                 id="unknown-reference: stage"),
+    pytest.param("unknown-reference", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, next: s22}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 58, "'s1' flows to 's22', which is not a step (did you mean 's2'?)", "steps",
+                 id="unknown-reference: step"),
+    pytest.param("probability-range", J("""
+      - id: s1
+        stage: a
+        owner: sales
+        duration: 1h
+        next:
+          - {to: s2, probability: 1.5}
+          - {to: s1, probability: -0.5}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 13, 31, "probability 1.5 is outside [0, 1]", "0.2 for 20%",
+                 id="probability-range"),
+    pytest.param("probability-sum", J("""
+      - id: s1
+        stage: a
+        owner: sales
+        duration: 1h
+        next:
+          - {to: s2, probability: 0.5}
+          - {to: s1, probability: 0.4}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 12, 5, "the branches of 's1' sum to 0.9, not 1", "add up to exactly 1",
+                 id="probability-sum"),
+    pytest.param("invalid-flow", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h, next: s1}
+    """), 9, 50, "'s2' is an end step, so it cannot have a 'next'", "remove 'next'",
+                 id="invalid-flow: the end step has a next"),
+    pytest.param("invalid-flow", J("""
+      - id: s1
+        stage: a
+        owner: sales
+        duration: 1h
+        next:
+          - {to: s2, probability: 0.5}
+          - {to: s2, probability: 0.5}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 14, 14, "'s1' has two flows to 's2'", "merge them",
+                 id="invalid-flow: two branches to one step"),
+    pytest.param("invalid-parallel", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, next: {parallel: [s2, s3], join: s4}}
+      - {id: s2, stage: a, owner: ops, duration: 1h, next: s5}
+      - {id: s3, stage: a, owner: ops, duration: 1h}
+      - {id: s4, stage: b, owner: ops, duration: 1h}
+      - {id: s5, stage: b, owner: ops, duration: 1h}
+    """, "end: [s4, s5]\n"), 8, 52, "branch 's2' of 's1' can finish without reaching the join step 's4' (via 's5')",
+                 "must lead to 's4'", id="invalid-parallel: a branch escapes its join"),
+    pytest.param("unreachable-step", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, next: s3}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """), 9, 10, "step 's2' cannot be reached from the start step 's1'", "add a flow",
+                 id="unreachable-step"),
+    pytest.param("dead-end", J("""
+      - id: s1
+        stage: a
+        owner: sales
+        duration: 1h
+        next:
+          - {to: s2, probability: 0.5}
+          - {to: s3, probability: 0.5}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """, "end: s2\n"), 16, 10, "step 's3' is a dead end: it has no 'next' and is not an end step", "list the step under 'end'",
+                 id="dead-end"),
+    pytest.param("endless-loop", J("""
+      - id: s1
+        stage: a
+        owner: sales
+        duration: 1h
+        next:
+          - {to: s2, probability: 0.5}
+          - {to: s4, probability: 0.5}
+      - {id: s2, stage: a, owner: ops, duration: 1h}
+      - {id: s3, stage: a, owner: ops, duration: 1h, next: s2}
+      - {id: s4, stage: b, owner: ops, duration: 1h}
+    """), 15, 10, "cases that enter the loop s2 -> s3 -> s2 can never leave it", "leads out of the loop",
+                 id="endless-loop: a closed loop"),
+]
+
+
+# Lines 1-7 of every warning case: a journey with no warnings at all; steps start on line 8.
+CLEAN_HEAD = HEAD
+CLEAN_STEPS = """
+  - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true}
+  - {id: s2, stage: b, owner: ops, duration: 1h}
+"""
+
+
+def W(steps: str = CLEAN_STEPS, tail: str = "", head: str = CLEAN_HEAD) -> str:
+    return head + _items(steps) + dedent(tail)
+
+
+def _chain(owners: list[str], stage: str = "a", extra: str = "") -> str:
+    return "".join(f"- {{id: s{i}, stage: {stage}, owner: {o}, duration: 1h{extra if i == 0 else ''}}}\n"
+                   for i, o in enumerate(owners)) + "- {id: z, stage: b, owner: ops, duration: 1h}\n"
+
+
+WARNING_CASES = [
+    pytest.param("handoff-heavy-stage", W(_chain(["sales", "ops"] * 4, extra=", value_adding: true")), 3, 10,
+                 "stage 'a' has 7 internal handoffs (more than 5)", "queue", id="handoff-heavy-stage"),
+    pytest.param("long-backstage-chain", W(_chain(["sales"] * 6, extra=", value_adding: true")), 8, 10,
+                 "7 hidden steps in a row (s0 ... z)", "status update", id="long-backstage-chain"),
+    pytest.param("missing-emotion", W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true}
+      - {id: s2, stage: b, owner: customer, duration: 1h}
+    """), 9, 10, "touchpoint 's2' has no emotion score", "-3 (furious)", id="missing-emotion"),
+    pytest.param("missing-channel", W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true, lane: frontstage, emotion: 1}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 10, "frontstage touchpoint 's1' has no channel", "channel: email", id="missing-channel"),
+    pytest.param("ping-pong", W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true}
+      - {id: s2, stage: a, owner: ops, duration: 1h}
+      - {id: s3, stage: b, owner: sales, duration: 1h}
+    """), 9, 10, "work goes sales -> ops -> sales (s1 -> s2 -> s3)", "let sales finish", id="ping-pong"),
+    pytest.param("heavy-rework", W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true}
+      - id: s2
+        stage: b
+        owner: ops
+        duration: 1h
+        next:
+          - {to: s1, probability: 0.4}
+          - {to: s3, probability: 0.6}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """), 14, 14, "40% of cases go back from 's2' to 's1'", "fix it at the source", id="heavy-rework"),
+    pytest.param("overloaded-department", W(tail="workload: {arrivals: {every: 30min}}\n"), 6, 10,
+                 "department 'ops' would be 200% busy", "capacity of at least 3", id="overloaded-department"),
+    pytest.param("hidden-moment-of-truth", W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true, moment_of_truth: true}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 72, "'s1' is a moment of truth but the customer cannot see it", "touchpoint", id="hidden-moment-of-truth"),
+    pytest.param("no-value-adding", W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 7, 1, "no step is marked value_adding", "value_adding: true", id="no-value-adding"),
+    pytest.param("unused-department", W(head=CLEAN_HEAD.replace("  - {id: ops}\n", "  - {id: ops}\n  - {id: legal}\n")
+                                        .replace("steps:", "steps:")), 7, 10, "department 'legal' owns no step",
+                 "remove it", id="unused-department"),
+    pytest.param("empty-stage", W(head=CLEAN_HEAD.replace("[a, b]", "[a, b, c]")), 3, 16, "stage 'c' has no steps",
+                 "remove the stage", id="empty-stage"),
+]
+
+
+def _find(problems, rule):
+    found = [p for p in problems if p.rule == rule]
+    assert found, f"no [{rule}] among: " + "; ".join(f"{p.line}:{p.column} [{p.rule}] {p.message}" for p in problems)
+    return found
+
+
+@pytest.mark.parametrize("rule, text, line, column, message, hint", ERROR_CASES)
+def test_each_error_rule_is_located_and_explained(rule, text, line, column, message, hint):
+    checked = check_text(text, "bad.yaml")
+    assert checked.journey is None
+    located = [p for p in _find(checked.errors, rule) if (p.line, p.column) == (line, column)]
+    assert located, [(p.line, p.column, p.message) for p in _find(checked.errors, rule)]
+    p = located[0]
+    assert p.file == "bad.yaml" and p.severity == "error"
+    assert message in p.message
+    assert hint in p.hint
+
+
+@pytest.mark.parametrize("rule, text, line, column, message, hint", WARNING_CASES)
+def test_each_lint_rule_is_located_and_explained(rule, text, line, column, message, hint):
+    checked = check_text(text, "smelly.yaml")
+    assert checked.errors == [], checked.errors
+    assert checked.journey is not None                      # warnings never stop loading
+    located = [p for p in _find(checked.warnings, rule) if (p.line, p.column) == (line, column)]
+    assert len(located) == 1, _find(checked.warnings, rule)
+    p = located[0]
+    assert p.severity == "warning"
+    assert message in p.message
+    assert hint in p.hint
+
+
+def test_the_clean_journey_has_no_warnings():
+    assert check_text(W(), "clean.yaml").problems == []
+
+
+def test_every_rule_id_has_a_case():
+    """Every documented rule is exercised above (except 'file', tested on its own)."""
+    errors = {c.values[0] for c in ERROR_CASES}
+    warnings = {c.values[0] for c in WARNING_CASES}
+    assert set(RULES) - errors == {"file"}
+    assert set(LINT_RULES) == warnings
+    assert not set(RULES) & set(LINT_RULES)
+
+
+def test_every_rule_is_documented_in_format_md():
+    text = (DATA.parent.parent / "docs" / "format.md").read_text(encoding="utf-8")
+    for rule in list(RULES) + list(LINT_RULES):
+        assert f"`{rule}`" in text, rule
+
+
+def test_missing_file_is_a_located_problem(tmp_path):
+    checked = check_file(tmp_path / "nope.yaml")
+    (p,) = checked.problems
+    assert (p.rule, p.line, p.column) == ("file", 1, 1) and "not found" in p.message
+
+
+def test_not_utf8_is_a_problem_not_a_traceback(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("journey: {name: caf\xe9}\n".encode("latin-1"))
+    (p,) = check_file(path).problems
+    assert p.rule == "file" and "UTF-8" in p.hint
+
+
+# --------------------------------------------------------------------------- the dozen mistakes
+
+DOZEN = DATA / "dozen-mistakes.yaml"
+LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): error \[(?P<rule>[a-z-]+)\] .+")
+
+
+def test_a_dozen_mistakes_give_a_dozen_located_errors():
+    checked = check_file(DOZEN)
+    lines = {p.line for p in checked.errors}
+    rules = {p.rule for p in checked.errors}
+    assert len(checked.errors) >= 12
+    assert len(lines) >= 12, "each mistake is on its own line and reported there"
+    assert len(rules) >= 10, rules
+    # each mistake line is marked in the file with '# mistake'
+    marked = {i for i, text in enumerate(DOZEN.read_text().splitlines(), 1) if "# mistake:" in text}
+    assert marked <= lines, f"mistakes not reported on their line: {sorted(marked - lines)}"
+
+
+def test_a_dozen_mistakes_through_the_cli(capsys):
+    before = (DOZEN.read_bytes(), os.stat(DOZEN).st_mtime_ns)
+    code = main(["validate", str(DOZEN)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in out + err
+    errors = [line for line in out.splitlines() if LOCATED.match(line)]
+    assert len(errors) >= 12
+    assert all(LOCATED.match(line)["file"] == str(DOZEN) for line in errors)
+    assert "with errors" in err
+    assert (DOZEN.read_bytes(), os.stat(DOZEN).st_mtime_ns) == before      # never modified
+
+
+def test_load_journey_raises_with_every_problem():
+    with pytest.raises(JourneyInvalid) as exc:
+        load_journey(DOZEN)
+    assert len([p for p in exc.value.problems if p.is_error]) >= 12
+    assert "error(s) in journey file (first: " in str(exc.value)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_checking_never_modifies_the_file(path):
+    before = (path.read_bytes(), os.stat(path).st_mtime_ns)
+    check_file(path)
+    main(["validate", "--json", str(path)])
+    assert (path.read_bytes(), os.stat(path).st_mtime_ns) == before
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _branch_journey(probabilities: list[float]) -> str:
+    branches = "".join(f"      - {{to: t{i}, probability: {p!r}}}\n" for i, p in enumerate(probabilities))
+    targets = "".join(f"  - {{id: t{i}, stage: b, owner: ops, duration: 1h, next: z}}\n"
+                      for i in range(len(probabilities)))
+    return (HEAD + "  - id: s\n    stage: a\n    owner: sales\n    duration: 1h\n    next:\n" + branches + targets
+            + "  - {id: z, stage: b, owner: customer, duration: 1h}\n")
+
+
+_weights = st.lists(st.integers(1, 1000), min_size=2, max_size=7)
+
+
+@settings(deadline=None, max_examples=60)
+@given(_weights)
+def test_branch_probabilities_that_sum_to_one_never_flag_probability_sum(weights):
+    """Property: normalised weights (floats that sum to 1 up to rounding) are accepted."""
+    total = sum(weights)
+    checked = check_text(_branch_journey([w / total for w in weights]), lint=False)
+    assert not [p for p in checked.problems if p.rule == "probability-sum"]
+    assert checked.journey is not None
+
+
+@settings(deadline=None, max_examples=40)
+@given(_weights, st.sampled_from([-0.05, 0.01, 0.2]))
+def test_branch_probabilities_that_do_not_sum_to_one_are_flagged(weights, shift):
+    total = sum(weights)
+    probs = [w / total for w in weights]
+    probs[0] = min(1.0, max(0.0, probs[0] + shift))
+    if abs(sum(probs) - 1) < 1e-3:
+        return
+    checked = check_text(_branch_journey(probs), lint=False)
+    assert [p.rule for p in checked.errors] == ["probability-sum"]
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_raises(text):
+    """Property: whatever the file holds, checking returns problems instead of raising."""
+    checked = check_text(text, "fuzz.yaml")
+    assert checked.journey is not None or checked.errors
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.data())
+def test_mangled_examples_never_raise(data):
+    """Property: an example with one line dropped or duplicated gives problems, never a traceback."""
+    path = data.draw(st.sampled_from(EXAMPLES))
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    i = data.draw(st.integers(0, len(lines) - 1))
+    mangled = lines[:i] + lines[i + 1:] if data.draw(st.booleans()) else lines[:i] + [lines[i]] + lines[i:]
+    checked = check_text("".join(mangled), path.name)
+    for p in checked.problems:
+        assert 1 <= p.line <= len(mangled) + 1 and p.column >= 1 and p.rule in {**RULES, **LINT_RULES}
