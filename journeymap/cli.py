@@ -53,20 +53,22 @@ def _expand(paths: Sequence[str]) -> list[str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .account import check_account, is_account_file
     from .validation import check_file
 
     files = _expand(args.files)
-    results = {f: check_file(f, lint=not args.no_lint) for f in files}
+    results = {f: (check_account(f, lint=not args.no_lint) if is_account_file(f) else check_file(f, lint=not args.no_lint))
+               for f in files}
     n_err = sum(len(r.errors) for r in results.values())
     n_warn = sum(len(r.warnings) for r in results.values())
     if args.json:
-        print(json.dumps({"files": {f: {"valid": r.journey is not None, "problems": [p.as_dict() for p in r.problems]}
+        print(json.dumps({"files": {f: {"valid": not r.errors, "problems": [p.as_dict() for p in r.problems]}
                                     for f, r in results.items()},
                           "errors": n_err, "warnings": n_warn}, indent=2))
     else:
         for r in results.values():
             _print_problems(r.problems, sys.stdout)
-        bad = sum(1 for r in results.values() if r.journey is None)
+        bad = sum(1 for r in results.values() if r.errors)
         print(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors; "
               f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
     if n_err or (args.strict and n_warn):
@@ -138,6 +140,37 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(summary_text(result.summary))
     if args.events:
         print(f"wrote {args.events}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .rendering import load_results, render_all, render_view
+    from .validation import load_journey
+
+    journey = load_journey(args.file)
+    results = None
+    if args.results:
+        results = load_results(args.results)
+    elif args.simulate:
+        try:
+            from .simulation import simulate
+        except ImportError:
+            print("journeymap render: --simulate needs journeymap.simulation, which this installation does not "
+                  "have yet; pass --results RESULTS.json instead", file=sys.stderr)
+            return EXIT_ENVIRONMENT
+        results = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed).summary
+    stem = os.path.splitext(os.path.basename(args.file))[0]
+    if args.all:
+        folder = args.output or os.path.join("outputs", stem)
+        for path in render_all(journey, folder, results=results, formats=("svg", "png")):
+            print(f"wrote {path}", file=sys.stderr)
+        return EXIT_OK
+    name = f"{stem}-{args.view}.{args.format}"
+    path = args.output or os.path.join("outputs", name)
+    if os.path.isdir(path) or path.endswith(os.sep):
+        path = os.path.join(path, name)
+    render_view(journey, path, args.view, results, args.format)
+    print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -270,6 +303,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
     p.add_argument("--events", metavar="PATH", help="write the event log of the first replication as CSV")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("render", cmd_render,
+            "Draw a journey: map (a lane per department), service blueprint or handoff network; "
+            "shaded by waiting with simulation results.",
+            "journeymap render journeys/acme-cio.yaml --view blueprint --format png --simulate\n"
+            "  journeymap render journeys/acme-cio.yaml --format dot -o outputs/acme.dot   # no Graphviz needed")
+    p.add_argument("file", metavar="FILE", help="a journey file")
+    p.add_argument("--view", choices=("map", "blueprint", "handoffs"), default="map",
+                   help="map: one lane per department; blueprint: customer/frontstage/backstage/support lanes; "
+                        "handoffs: departments and the work they pass (default: map)")
+    p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default="svg",
+                   help="output format; dot writes the Graphviz source and needs no Graphviz (default: svg)")
+    given = p.add_mutually_exclusive_group()
+    given.add_argument("--results", metavar="RESULTS.json", help="shade by these simulation results "
+                       "(journeymap simulate FILE --json > RESULTS.json)")
+    given.add_argument("--simulate", action="store_true", help="simulate first, then shade by the results")
+    p.add_argument("--seed", type=int, default=1, help="random seed for --simulate (default: 1)")
+    p.add_argument("--replications", type=int, default=10, help="replications for --simulate (default: 10)")
+    p.add_argument("--cases", type=int, help="cases per replication for --simulate (default: the file's workload)")
+    p.add_argument("--all", action="store_true", help="write every view and chart as SVG and PNG into a folder")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
 
     p = add("compare", cmd_compare,
             "Compare a before and an after design: change in each metric, its 95% CI and significance, "

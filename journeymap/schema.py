@@ -18,7 +18,7 @@ from typing import Any
 from .distributions import UNITS
 from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES, SURVEYS
 
-__all__ = ["JOURNEY_SCHEMA", "schema_json", "ID_PATTERN", "DURATION_PATTERN"]
+__all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN"]
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*$"
@@ -223,3 +223,80 @@ JOURNEY_SCHEMA: dict[str, Any] = {
 def schema_json() -> str:
     """The schema as pretty JSON, for ``journeymap schema``."""
     return json.dumps(JOURNEY_SCHEMA, indent=2) + "\n"
+
+
+#: The JSON Schema of account files: a buying group of personas whose journeys
+#: run together against shared staff and meet at consensus gates.
+ACCOUNT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://journeymap.dev/schema/account.schema.json",
+    "title": "journeymap account",
+    "description": "A B2B account: its buying group's personas, their journeys, shared departments and consensus gates.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["account", "personas"],
+    "properties": {
+        "$schema": {"type": "string"},
+        "account": {
+            "type": "object", "additionalProperties": False, "required": ["name"],
+            "properties": {
+                "id": _ID, "name": _TEXT, "description": _TEXT,
+                "tier": {**_TEXT, "description": "e.g. strategic, enterprise, mid-market"},
+                "revenue_band": {**_TEXT, "description": "e.g. 1-5M"},
+            },
+        },
+        "personas": {
+            "type": "array", "minItems": 1,
+            "description": "The buying group: one journey file per persona, with its influence on the decision.",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["journey"],
+                "properties": {
+                    "journey": {"type": "string", "description": "Path of the persona's journey file, relative to this file."},
+                    "influence": {"type": "number", "exclusiveMinimum": 0, "default": 1,
+                                  "description": "Weight of this persona in the account's experience index."},
+                },
+            },
+        },
+        "departments": {
+            "type": "array",
+            "description": "Capacities of the staff the personas share (override the journeys' own).",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["id"],
+                "properties": {"id": _ID, "name": _TEXT,
+                               "capacity": {"type": "integer", "minimum": 1},
+                               "cost_per_hour": {"type": "number", "minimum": 0}},
+            },
+        },
+        "gates": {
+            "type": "array",
+            "description": "Consensus gates: each named persona waits at its step until all have arrived.",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["id", "at"],
+                "properties": {
+                    "id": _ID, "name": _TEXT,
+                    "at": {"type": "object", "minProperties": 2,
+                           "description": "persona id: the step of that persona's journey where it waits",
+                           "additionalProperties": _ID},
+                },
+            },
+        },
+        "workload": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "arrivals": ARRIVALS,
+                "cases": {"type": "integer", "minimum": 1, "description": "Accounts (deals) per replication."},
+                "warmup": {"type": "integer", "minimum": 0},
+            },
+        },
+        "surveys": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"max_per_quarter": {"type": "integer", "minimum": 0, "default": 2,
+                                               "description": "Warn when a persona gets more surveys than this in a quarter."}},
+        },
+    },
+}
+
+
+def account_schema_json() -> str:
+    """The account schema as pretty JSON, for ``journeymap schema --account``."""
+    return json.dumps(ACCOUNT_SCHEMA, indent=2) + "\n"

@@ -36,7 +36,7 @@ from .model import (CUSTOMER, Arrivals, Backlog, Department, Flow, Journey, Pers
 from .problems import Problem, sort_problems
 from .schema import DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA
 
-__all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked"]
+__all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked", "structure_problems"]
 
 #: Every rule id, with what it catches. ``docs/format.md`` lists them with examples.
 RULES: dict[str, str] = {
@@ -234,9 +234,10 @@ def _explain_any_of(loc: Located, err: jsonschema.ValidationError) -> Iterable[P
         yield from _explain(loc, sub)
 
 
-def _structure_problems(loc: Located) -> list[Problem]:
+def structure_problems(loc: Located, validator: jsonschema.protocols.Validator = _VALIDATOR) -> list[Problem]:
+    """Check located data against a JSON Schema (the journey schema by default), explained for people."""
     problems: list[Problem] = []
-    for err in _VALIDATOR.iter_errors(loc.data):
+    for err in validator.iter_errors(loc.data):
         problems.extend(_explain(loc, err))
     # JSON Schema bounds let NaN through (every comparison with it is false),
     # and .inf where there is no upper bound: no journey number may be either.
@@ -722,7 +723,7 @@ def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Chec
         return Checked(None, sort_problems(problems))  # the base could not be read
     base = os.path.normpath(os.path.join(os.path.dirname(file), loc.data["extends"])) if merged is not loc else ""
     loc = merged
-    problems += _structure_problems(loc)
+    problems += structure_problems(loc)
     ctx = _Context(loc)
     journey = _build(ctx)
     problems += ctx.problems
