@@ -307,7 +307,7 @@ def _left_table(cells: Sequence[_Cell]) -> Html:
     return Html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="4">{inner}</TABLE>')
 
 
-def _legend_cells(res: Optional[_Results], blueprint: bool) -> tuple[Html, tuple[float, float]]:
+def _legend_cells(res: Optional[_Results], blueprint: bool, changed: bool = False) -> tuple[Html, tuple[float, float]]:
     """The legend: what each mark means, as one HTML table."""
     rows: list[tuple[str, str, Optional[str], str]] = [
         # (sample text, sample colour, sample fill, meaning)
@@ -325,6 +325,8 @@ def _legend_cells(res: Optional[_Results], blueprint: bool) -> tuple[Html, tuple
         rows.append(("\u2588\u2588 orange", "#000000", palette.waiting_colour(1.0), "share of waiting (darker = more)"))
         rows.append(("\u2501\u2501 thick", palette.HANDOFF, None, "handoff edge width = time lost per case"))
         rows.append(("BOTTLENECK", "#FFFFFF", palette.BOTTLENECK, "where cases wait the most"))
+    if changed:
+        rows.append(("\u271a CHANGED", "#FFFFFF", palette.CHANGED, "step added or changed by this design"))
     emotions = "".join(
         f'<TD BGCOLOR="{palette.emotion_colour(v)}"><FONT POINT-SIZE="{_num(TEXT_SIZE)}" '
         f'COLOR="{palette.emotion_text_colour(v)}">{v:+d}</FONT></TD>'.replace("+0", "0")
@@ -477,8 +479,11 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
 
 
 def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[str, Any]] = None,
-                g: Optional[nx.DiGraph] = None) -> str:
+                g: Optional[nx.DiGraph] = None, highlight: Iterable[str] = ()) -> str:
     """DOT source of one view of a journey; ``results`` is a simulation summary (optional).
+
+    ``highlight`` names steps to mark as changed (a green border and a
+    "CHANGED" badge), e.g. the steps an after-design adds or edits.
 
     >>> from journeymap import load_journey
     >>> src = journey_dot(load_journey("journeys/acme-cio.yaml"), "blueprint")  # doctest: +SKIP
@@ -488,23 +493,26 @@ def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[s
     g = g if g is not None else build_graph(journey)
     if view == "handoffs":
         return handoff_network_dot(journey, g, results)
-    return _lane_dot(journey, g, view, _read_results(results))
+    return _lane_dot(journey, g, view, _read_results(results), set(highlight or ()))
 
 
-def map_dot(journey: Journey, results: Optional[Mapping[str, Any]] = None, g: Optional[nx.DiGraph] = None) -> str:
+def map_dot(journey: Journey, results: Optional[Mapping[str, Any]] = None, g: Optional[nx.DiGraph] = None,
+            highlight: Iterable[str] = ()) -> str:
     """The journey map: one lane per department, the customer on top."""
-    return journey_dot(journey, "map", results, g)
+    return journey_dot(journey, "map", results, g, highlight)
 
 
 def blueprint_dot(journey: Journey, results: Optional[Mapping[str, Any]] = None,
-                  g: Optional[nx.DiGraph] = None) -> str:
+                  g: Optional[nx.DiGraph] = None, highlight: Iterable[str] = ()) -> str:
     """The service blueprint: customer, frontstage | line of visibility | backstage, support."""
-    return journey_dot(journey, "blueprint", results, g)
+    return journey_dot(journey, "blueprint", results, g, highlight)
 
 
-def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results]) -> str:
+def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results], highlight: set[str]) -> str:
     lanes, lane_of, titles = _lanes(journey, g, view)
     cells = {n: _step_cells(journey, g, n, res, view) for n in g}
+    for n in highlight & set(g):
+        cells[n].insert(0, _Cell(["\u271a CHANGED"], TEXT_SIZE, bold=True, colour="#FFFFFF", fill=palette.CHANGED))
     sizes = {n: _size(cells[n]) for n in g}
     stages = [s.id for s in journey.stages]
     room: dict[str, float] = {}
@@ -520,7 +528,7 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
     title = _title_cells(journey, g, res, "service blueprint" if view == "blueprint" else "journey map")
     title_w, title_h = _size(title)
     header_h = 74.0
-    legend, (legend_w, legend_h) = _legend_cells(res, view == "blueprint")
+    legend, (legend_w, legend_h) = _legend_cells(res, view == "blueprint", bool(highlight))
     right_margin = 200.0 if view == "blueprint" else 40.0
     width = max(layout.width + right_margin, title_w + 40, legend_w + 40)
     # top-down frame: title, stage headers, lanes, legend
@@ -612,6 +620,8 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
     for n in sorted(g, key=lambda k: g.nodes[k]["order"]):
         x, y = layout.positions[n]
         attrs = _step_attrs(g, n, res)
+        if n in highlight:
+            attrs.update(color=palette.CHANGED, penwidth=5.0)
         attrs["label"] = _table(cells[n])
         attrs["pos"] = _pos(x, Y(lanes_top + y))
         attrs["class"] = "touchpoint" if g.nodes[n]["touchpoint"] else "internal"

@@ -144,7 +144,7 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
         figures = {"emotion": lambda: plots.emotion_curve([journey])}
         if results:
             figures.update({
-                "cycle_time": lambda: plots.cycle_time_chart(results),
+                "cycle_time": lambda: plots.cycle_time_chart(results, journey),
                 "stage_breakdown": lambda: plots.stage_breakdown_chart(results, journey),
                 "utilisation": lambda: plots.utilisation_chart(results, journey),
             })

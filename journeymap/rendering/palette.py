@@ -18,6 +18,7 @@ __all__ = [
     "INTERNAL_FILL",
     "MOMENT",
     "BOTTLENECK",
+    "CHANGED",
     "EMOTION_COLOURS",
     "emotion_colour",
     "emotion_text_colour",
@@ -45,6 +46,8 @@ CUSTOMER_FILL = "#FFF4CC"
 INTERNAL_FILL = "#FFFFFF"
 MOMENT = "#B8860B"
 BOTTLENECK = "#000000"
+#: Steps a new design adds or changes.
+CHANGED = OKABE_ITO["green"]
 
 #: PuOr, -3 .. +3 (ColorBrewer, colour-blind safe).
 EMOTION_COLOURS = {

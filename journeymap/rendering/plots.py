@@ -32,8 +32,8 @@ __all__ = [
 ]
 
 OI = palette.OKABE_ITO
-_SERIES = [OI["blue"], OI["orange"], OI["green"], OI["vermillion"], OI["purple"], OI["sky_blue"], OI["yellow"],
-           OI["black"]]
+# yellow is left out: too pale for a line on white
+_SERIES = [OI["blue"], OI["orange"], OI["green"], OI["vermillion"], OI["purple"], OI["sky_blue"], OI["black"]]
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 plt.rcParams.update({"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "legend.fontsize": 12,
@@ -69,11 +69,14 @@ def _cycle(results: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, float], st
     return samples, {"P50": p50, "P90": p90}, unit, div
 
 
-def _persona(results: Mapping[str, Any]) -> str:
+def _persona(results: Mapping[str, Any], journey: Optional[Journey] = None) -> str:
+    if journey is not None:
+        return journey.persona.name
     return str(results.get("persona") or results.get("journey") or "")
 
 
-def cycle_time_histogram(results: Mapping[str, Any], ax: Optional[Axes] = None) -> Figure:
+def cycle_time_histogram(results: Mapping[str, Any], ax: Optional[Axes] = None,
+                         journey: Optional[Journey] = None) -> Figure:
     """Histogram of simulated cycle times with P50 and P90 marked."""
     fig, ax = _axes(ax)
     samples, marks, unit, div = _cycle(results)
@@ -84,13 +87,14 @@ def cycle_time_histogram(results: Mapping[str, Any], ax: Optional[Axes] = None) 
                    label=f"{name} = {value / div:.1f} {unit}")
     ax.set_xlabel(f"cycle time ({unit})")
     ax.set_ylabel("cases")
-    ax.set_title(f"Cycle time distribution \u2014 {_persona(results)} ({samples.size} cases)")
+    ax.set_title(f"Cycle time distribution \u2014 {_persona(results, journey)} ({samples.size} cases)")
     ax.legend(loc="upper right")
     ax.grid(axis="y", alpha=0.3)
     return fig
 
 
-def cycle_time_cdf(results: Mapping[str, Any], ax: Optional[Axes] = None) -> Figure:
+def cycle_time_cdf(results: Mapping[str, Any], ax: Optional[Axes] = None,
+                   journey: Optional[Journey] = None) -> Figure:
     """Cumulative share of cases done by each time, with P50 and P90 marked."""
     fig, ax = _axes(ax)
     samples, marks, unit, div = _cycle(results)
@@ -105,16 +109,16 @@ def cycle_time_cdf(results: Mapping[str, Any], ax: Optional[Axes] = None) -> Fig
     ax.set_ylim(0, 102)
     ax.set_xlabel(f"cycle time ({unit})")
     ax.set_ylabel("cases done (%)")
-    ax.set_title(f"Cycle time, cumulative \u2014 {_persona(results)}")
+    ax.set_title(f"Cycle time, cumulative \u2014 {_persona(results, journey)}")
     ax.grid(alpha=0.3)
     return fig
 
 
-def cycle_time_chart(results: Mapping[str, Any]) -> Figure:
+def cycle_time_chart(results: Mapping[str, Any], journey: Optional[Journey] = None) -> Figure:
     """Histogram and CDF side by side, P50 and P90 marked on both."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(15, 5.5), layout="constrained")
-    cycle_time_histogram(results, a)
-    cycle_time_cdf(results, b)
+    cycle_time_histogram(results, a, journey)
+    cycle_time_cdf(results, b, journey)
     return fig
 
 
@@ -147,8 +151,8 @@ def stage_breakdown_chart(results: Mapping[str, Any], journey: Optional[Journey]
     ax.set_yticks(y, [names.get(s, s) for s in order])
     ax.invert_yaxis()
     ax.set_xlabel(f"mean time per case ({unit})")
-    ax.set_title(f"Where the time goes, by stage \u2014 {_persona(results)}")
-    ax.legend(loc="lower right")
+    ax.set_title(f"Where the time goes, by stage \u2014 {_persona(results, journey)}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=4, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     ax.margins(x=0.12)
     return fig
@@ -171,17 +175,18 @@ def utilisation_chart(results: Mapping[str, Any], journey: Optional[Journey] = N
     ax.barh(y, util, color=colours)
     if np.isfinite(lo).all() and np.isfinite(hi).all() and len(order):
         ax.errorbar(util, y, xerr=[util - lo * 100, hi * 100 - util], fmt="none", ecolor="black", capsize=4)
+    ends = np.where(np.isfinite(hi), np.maximum(hi * 100, util), util)
     for i, (u, s) in enumerate(zip(util, share)):
-        ax.text(min(u, 100) + 2, i, f"{u:.0f}% busy \u00b7 {100 * s:.0f}% of waiting", va="center", fontsize=12)
-    ax.axvline(85, color="#777777", linestyle="--", linewidth=1.5)
-    ax.text(85, -0.7, " 85%: queues grow fast", color="#555555", fontsize=11)
+        ax.text(min(ends[i], 100) + 3, i, f"{u:.0f}% busy \u00b7 {100 * s:.0f}% of waiting", va="center", fontsize=12)
+    ax.axvline(85, color="#777777", linestyle="--", linewidth=1.5, label="85% busy: queues grow fast above this")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     labels = [names.get(d, d) + ("  \u26a0 bottleneck" if d == bottleneck else "") for d in order]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlim(0, 150)
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xlabel("utilisation (% of staff time busy)")
-    ax.set_title(f"Department utilisation \u2014 {_persona(results)}")
+    ax.set_title(f"Department utilisation \u2014 {_persona(results, journey)}")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -216,7 +221,8 @@ def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Optional[Axes] = No
             if s.id not in stage_order:
                 stage_order.append(s.id)
                 stage_names[s.id] = s.name
-    fig, ax = _axes(ax, (max(10.0, 2.6 * len(stage_order)), 6.5 if len(journeys) == 1 else 6.0))
+    own = ax is None
+    fig, ax = _axes(ax, (min(24.0, max(10.0, 2.6 * len(stage_order))), 7.0))
     ax.axhspan(0, 3.6, color=palette.EMOTION_COLOURS[1], alpha=0.25, linewidth=0)
     ax.axhspan(-3.6, 0, color=palette.EMOTION_COLOURS[-1], alpha=0.35, linewidth=0)
     ax.axhline(0, color="#555555", linewidth=1)
@@ -226,11 +232,14 @@ def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Optional[Axes] = No
     for n, j in enumerate(journeys):
         xs, ys, steps = _emotion_points(j, stage_order)
         colour = _SERIES[n % len(_SERIES)]
-        ax.plot(xs, ys, color=colour, linewidth=2.5, marker=_MARKERS[n % len(_MARKERS)], markersize=9,
-                label=f"{j.persona.name} ({j.persona.role.replace('_', ' ')})")
+        label = f"{j.persona.name} ({j.persona.role.replace('_', ' ')})"
+        if sum(1 for o in journeys if o.persona.name == j.persona.name) > 1:
+            label = f"{j.name} — {j.persona.name}"  # e.g. before/after versions of one persona
+        ax.plot(xs, ys, color=colour, linewidth=2.5, marker=_MARKERS[n % len(_MARKERS)], markersize=9, label=label,
+                linestyle="-" if n < len(_SERIES) else "--")
         mot = [(x, y) for x, y, s in zip(xs, ys, steps) if s.moment_of_truth]
         if mot:
-            ax.scatter(*zip(*mot), marker="*", s=420, color=OI["yellow"], edgecolor="black", zorder=5,
+            ax.scatter(*zip(*mot), marker="*", s=380, color=OI["yellow"], edgecolor=colour, linewidth=1.5, zorder=5,
                        label="moment of truth" if n == 0 else None)
         if single:
             for k, (x, y, s) in enumerate(zip(xs, ys, steps)):
@@ -244,5 +253,9 @@ def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Optional[Axes] = No
     ax.set_ylabel("emotion at the touchpoint")
     who = journeys[0].persona.name if single else f"{len(journeys)} personas"
     ax.set_title(f"Emotion curve across touchpoints \u2014 {who}")
-    ax.legend(loc="lower left", ncols=2 if len(journeys) > 3 else 1, framealpha=0.9)
+    if own:
+        # below the plot, so it never hides a point
+        fig.legend(loc="outside lower center", ncols=min(3, len(journeys) + 1), frameon=False)
+    else:
+        ax.legend(loc="lower left", framealpha=0.9)
     return fig
