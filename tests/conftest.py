@@ -14,7 +14,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = ROOT / "journeys"
-EXAMPLES = sorted(JOURNEYS.glob("*.yaml"))
+
+
+def _is_account(path: Path) -> bool:
+    """Account files (a buying group of journeys) sit in journeys/ too; they are not journeys."""
+    from journeymap.account import is_account_file
+
+    return is_account_file(str(path))
+
+
+#: Every example file in journeys/, journeys and account files alike.
+ALL_EXAMPLES = sorted(JOURNEYS.glob("*.yaml"))
+#: The example journeys (not account files).
+EXAMPLES = [p for p in ALL_EXAMPLES if not _is_account(p)]
+#: The example account files.
+ACCOUNTS = [p for p in ALL_EXAMPLES if _is_account(p)]
 DATA = Path(__file__).resolve().parent / "data"
 
 

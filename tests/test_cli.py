@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from journeymap.cli import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
-from conftest import DATA, EXAMPLES, ROOT
+from conftest import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
 
 PROBLEM_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning) "
                           r"\[(?P<rule>[a-z-]+)\] (?P<message>.+)$")
@@ -28,7 +28,7 @@ def test_validate_examples_exit_0(capsys):
 
 def test_validate_a_folder_expands_to_its_yaml_files(capsys):
     assert main(["validate", str(ROOT / "journeys")]) == EXIT_OK
-    assert f"{len(EXAMPLES)} file(s) checked" in capsys.readouterr().err
+    assert f"{len(ALL_EXAMPLES)} file(s) checked" in capsys.readouterr().err
 
 
 def test_validate_bad_file_exit_1_with_located_errors(capsys):

@@ -11,11 +11,18 @@ from journeymap.analysis import analyze
 from journeymap.graph import build_graph
 from journeymap.problems import format_problem
 from journeymap.validation import check_file, check_text
-from conftest import EXAMPLES, ROOT
+from journeymap.cli import main
+from conftest import ALL_EXAMPLES, EXAMPLES, ROOT
 
 
 def test_there_are_examples():
     assert len(EXAMPLES) >= 1
+
+
+def test_validate_every_file_in_journeys_passes(capsys):
+    """Issue 2, done when: `journeymap validate journeys/*.yaml` passes (account files included)."""
+    assert main(["validate", *map(str, ALL_EXAMPLES)]) == 0
+    assert "0 with errors; 0 error(s)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
