@@ -1,0 +1,363 @@
+"""DOT builders (no Graphviz needed), the one writer, and the drawings when ``dot`` is installed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from conftest import EXAMPLES, example_ids, fake_results
+
+from journeymap import load_journey
+from journeymap.analysis import handoffs
+from journeymap.errors import DotNotFound
+from journeymap.graph import build_graph
+from journeymap.rendering import dot as rdot
+from journeymap.rendering import layout, output
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+
+TRICKY = 'Quote " <b>bold</b> & \\n back\\slash ünïcødé 日本 ✓ ]'
+
+
+def _journey_with_tricky_text(write_journey):
+    return load_journey(write_journey(f"""
+        journey: {{id: tricky, name: {TRICKY!r}}}
+        persona: {{id: p, name: "O'Brien <CFO> & \\"Co\\""}}
+        stages: [evaluate, buy]
+        departments:
+          - {{id: sales, name: "Sales & <Marketing>"}}
+          - {{id: legal, name: 'Legal \\ Risk'}}
+        steps:
+          - {{id: a, name: {TRICKY!r}, stage: evaluate, owner: sales, channel: email, duration: 1h, emotion: -2,
+             moment_of_truth: true}}
+          - {{id: b, name: "R&D check", stage: evaluate, owner: legal, duration: 1h}}
+          - {{id: c, name: "Signs <here>", stage: buy, owner: customer, duration: 1h}}
+        """))
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('plain', '"plain"'),                      # nothing to do
+    ('say "hi"', '"say \\"hi\\""'),            # quotes escaped
+    ('C:\\new', '"C:\\\\new"'),                # backslash doubled: no accidental \n line break
+    ('ends with \\', '"ends with \\\\"'),        # a trailing backslash cannot swallow the closing quote
+    ('two\nlines', '"two\\nlines"'),           # newline becomes a DOT line break
+    ('bell\x07', '"bell"'),                    # control characters dropped
+    ('日本 ✓', '"日本 ✓"'),                     # any Unicode passes through
+])
+def test_quote(text, expected):
+    assert rdot.quote(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('R&D', 'R&amp;D'),                                  # ampersand first, so entities are not doubled
+    ('<b>', '&lt;b&gt;'),                                # tags are text, not markup
+    ('"x"', '&quot;x&quot;'),                            # quotes
+    ('a\\b', 'a\\b'),                                    # backslashes are literal in HTML labels
+    ('one\ntwo', 'one<BR/>two'),                         # newline becomes a line break
+    ('ünï ✓', 'ünï ✓'),                                  # Unicode passes through
+    ('&amp;', '&amp;amp;'),                              # user text that looks like an entity stays literal
+])
+def test_escape_html(text, expected):
+    assert rdot.escape_html(text) == expected
+
+
+def test_attrs_render_html_labels_unquoted_and_everything_else_quoted():
+    assert rdot._attrs({"label": rdot.Html("<B>x</B>"), "color": "#fff", "penwidth": 2.5, "fixedsize": True}) == \
+        '[label=<<B>x</B>>, color="#fff", penwidth=2.5, fixedsize=true]'
+
+
+# --------------------------------------------------------------------------- map and blueprint source
+
+
+def _node_y(src: str, node: str) -> float:
+    m = re.search(rf'^\s*"?{re.escape(node)}"? \[.*?pos="([\d.]+),([\d.]+)!"', src, re.M)
+    assert m, f"node {node} not found"
+    return float(m.group(2))
+
+
+def _node_x(src: str, node: str) -> float:
+    m = re.search(rf'^\s*"?{re.escape(node)}"? \[.*?pos="([\d.]+),([\d.]+)!"', src, re.M)
+    assert m, f"node {node} not found"
+    return float(m.group(1))
+
+
+def test_blueprint_lanes_top_to_bottom_with_line_of_visibility(acme):
+    src = rdot.blueprint_dot(acme)
+    ys = [_node_y(src, f"lane:{lane}") for lane in ("customer", "frontstage", "backstage", "support")]
+    assert ys == sorted(ys, reverse=True), "lanes must run customer, frontstage, backstage, support from the top"
+    assert "LINE OF VISIBILITY" in src
+    # the visibility label sits on the boundary between frontstage and backstage
+    assert ys[2] < _node_y(src, "_visibility") < ys[1]
+    # each step sits in its lane's band: between the neighbouring lane title centres
+    assert _node_y(src, "questionnaire") > _node_y(src, "briefing") > _node_y(src, "contract_review")
+
+
+def test_map_has_one_lane_per_department_customer_first(acme):
+    src = rdot.map_dot(acme)
+    lanes = re.findall(r'^\s*"lane:([^"]+)"', src, re.M)
+    used = {s.owner for s in acme.steps}
+    assert lanes[0] == "customer"
+    assert lanes[1:] == [d.id for d in acme.departments if d.id in used]
+    for s in acme.steps:
+        assert abs(_node_y(src, s.id) - _node_y(src, f"lane:{s.owner}")) < 200
+
+
+def test_stages_run_left_to_right(acme):
+    src = rdot.map_dot(acme)
+    xs = [_node_x(src, f"stage:{s.id}") for s in acme.stages]
+    assert xs == sorted(xs)
+    for s in acme.steps:  # every step sits under its own stage's header
+        order = [st.id for st in acme.stages]
+        i = order.index(s.stage)
+        assert (i == 0 or _node_x(src, s.id) > xs[i - 1]) and (i == len(xs) - 1 or _node_x(src, s.id) < xs[i + 1])
+
+
+def test_every_handoff_is_a_numbered_vermillion_edge_and_counted_per_stage(acme):
+    g = build_graph(acme)
+    hs = handoffs(g)
+    src = rdot.map_dot(acme, g=g)
+    labels = re.findall(r">H(\d+)<", src)
+    assert sorted(map(int, labels)) == list(range(1, len(hs) + 1))
+    handoff_edges = [line for line in src.splitlines() if 'class="handoff' in line and " -> " in line]
+    assert handoff_edges and all("#D55E00" in line for line in handoff_edges)
+    for h in hs:
+        assert re.search(rf'"{h["from_step"]}" -> ("{h["to_step"]}"|_loop\d+)', src)
+    per_stage = {s.id: sum(1 for h in hs if h["stage"] == s.id) for s in acme.stages}
+    for stage, n in per_stage.items():
+        line = next(ln for ln in src.splitlines() if f'"stage:{stage}"' in ln)
+        assert f"{n} handoff{'s' if n != 1 else ''}" in line
+
+
+def test_title_carries_persona_and_totals(acme):
+    g = build_graph(acme)
+    src = rdot.map_dot(acme, g=g)
+    title = next(ln for ln in src.splitlines() if ln.strip().startswith("_title"))
+    assert rdot.escape_html(acme.persona.name) in title
+    assert f"{len(handoffs(g))} internal handoffs" in title
+    assert f"{len(acme.steps)} steps" in title
+
+
+def test_touchpoints_internal_steps_channel_emotion_and_moments(acme):
+    src = rdot.blueprint_dot(acme)
+    for s in acme.steps:
+        line = next(ln for ln in src.splitlines() if ln.strip().startswith(f'"{s.id}" ['))
+        if s.is_touchpoint:
+            assert 'class="touchpoint"' in line and "rounded" in line
+            if s.channel:
+                assert s.channel.replace("_", " ") in line
+            if s.emotion is not None:
+                assert f"{s.emotion:+g}".replace("+0", "0") in line
+        else:
+            assert 'class="internal"' in line and "rounded" not in line
+        assert ("MOMENT OF TRUTH" in line) == s.moment_of_truth
+        assert ("peripheries=2" in line) == s.moment_of_truth
+
+
+def test_rework_is_a_dashed_loop_through_a_waypoint(acme):
+    src = rdot.map_dot(acme)
+    rework = [ln for ln in src.splitlines() if 'class="rework' in ln]
+    assert rework and all("dashed" in ln for ln in rework)
+    assert any("_loop" in ln for ln in rework)
+    assert "rework" in src and "25%" in src
+
+
+def test_legend_is_there(acme):
+    assert "Legend" in rdot.map_dot(acme)
+    assert "line of visibility" in rdot.blueprint_dot(acme)
+
+
+def test_text_from_files_is_escaped_everywhere(write_journey):
+    j = _journey_with_tricky_text(write_journey)
+    for view in rdot.VIEWS:
+        src = rdot.journey_dot(j, view)
+        # no raw markup from the file survives: every < from it is an entity
+        assert "<b>bold</b>" not in src and "<CFO>" not in src and "<Marketing>" not in src
+        assert "&lt;CFO&gt;" in src and "&amp;" in src
+        assert "日本" in src
+
+
+@needs_dot
+@pytest.mark.exe
+@pytest.mark.parametrize("view", rdot.VIEWS)
+def test_tricky_text_renders(write_journey, tmp_path, view):
+    j = _journey_with_tricky_text(write_journey)
+    svg = output.run_dot(rdot.journey_dot(j, view), "svg").decode("utf-8")
+    assert "日本" in svg and "&lt;CFO&gt;" in svg
+
+
+def test_unknown_view_says_what_is_allowed(acme):
+    with pytest.raises(ValueError, match=r"unknown view: 'gant' \(must be one of map, blueprint, handoffs\)"):
+        rdot.journey_dot(acme, "gant")
+
+
+# --------------------------------------------------------------------------- with results
+
+
+def test_results_shade_steps_and_call_out_the_bottleneck(acme, acme_results):
+    src = rdot.map_dot(acme, results=acme_results)
+    b = acme_results["bottleneck"]
+    line = next(ln for ln in src.splitlines() if ln.strip().startswith(f'"{b["step"]}" ['))
+    assert "BOTTLENECK" in line and "penwidth=6" in line
+    # the biggest share gets the darkest shade; a step with no waiting stays white
+    assert 'fillcolor="#FD8D3C"' in line
+    lane = next(ln for ln in src.splitlines() if f'"lane:{b["department"]}"' in ln)
+    assert "BOTTLENECK" in lane and "% of waiting" in lane
+    assert "Bottleneck:" in src and "Simulated 400 cases" in src
+
+
+def test_handoff_edges_are_weighted_by_waste(acme, acme_results):
+    src = rdot.map_dot(acme, results=acme_results)
+    widths = [float(w) for w in re.findall(r'class="handoff[^"]*".*?penwidth=([\d.]+)|penwidth=([\d.]+).*?class="handoff',
+                                           src) for w in w if w]
+    assert widths and max(widths) == pytest.approx(12.0)
+    assert "lost/case" in src
+
+
+def test_handoff_network(acme, acme_results):
+    src = rdot.handoff_network_dot(acme)
+    g = build_graph(acme)
+    pairs = {(h["from"], h["to"]) for h in handoffs(g)}
+    for a, b in pairs:
+        assert f'"{a}" -> "{b}"' in src
+    assert src.count(" -> ") == len(pairs)
+    with_results = rdot.handoff_network_dot(acme, results=acme_results)
+    assert "lost per case" in with_results and "BOTTLENECK" in with_results
+
+
+def test_ping_pong_is_flagged(write_journey):
+    j = load_journey(write_journey("""
+        journey: {id: pp, name: Ping pong}
+        persona: {id: p, name: Buyer}
+        stages: [buy]
+        departments: [{id: sales, name: Sales}, {id: legal, name: Legal}]
+        steps:
+          - {id: a, name: Draft, stage: buy, owner: sales, duration: 1h}
+          - {id: b, name: Review, stage: buy, owner: legal, duration: 1h}
+          - {id: c, name: Fix, stage: buy, owner: sales, duration: 1h}
+          - {id: d, name: Sign, stage: buy, owner: customer, duration: 1h}
+        """))
+    src = rdot.handoff_network_dot(j)
+    assert src.count('class="ping-pong"') == 2 and "ping-pong" in src
+
+
+def test_highlight_marks_changed_steps(acme):
+    src = rdot.map_dot(acme, highlight={"proposal"})
+    line = next(ln for ln in src.splitlines() if ln.strip().startswith('"proposal" ['))
+    assert "CHANGED" in line
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_columns_follow_the_flow_and_stages_are_contiguous(acme):
+    g = build_graph(acme)
+    col, spans = layout.assign_columns(g, [s.id for s in acme.stages])
+    back = layout.back_edges(g)
+    assert ("security_call", "answer_questionnaire") in back
+    for u, v in g.edges:
+        if (u, v) not in back:
+            assert col[v] > col[u]
+    firsts = [spans[s.id][0] for s in acme.stages]
+    assert firsts == sorted(firsts)
+    for (a0, a1), (b0, _) in zip(list(spans.values()), list(spans.values())[1:]):
+        assert a1 < b0
+
+
+def test_parallel_branches_are_stacked_not_overlapping(acme):
+    g = build_graph(acme)
+    lane_of = {n: g.nodes[n]["lane"] for n in g}
+    sizes = {n: (150.0, 80.0) for n in g}
+    lay = layout.grid_layout(g, [s.id for s in acme.stages], ["customer", "frontstage", "backstage", "support"],
+                             lane_of, sizes)
+    boxes = {n: (x - 75, y - 40, x + 75, y + 40) for n, (x, y) in lay.positions.items()}
+    for a in boxes:
+        for b in boxes:
+            if a < b:
+                ax0, ay0, ax1, ay1 = boxes[a]
+                bx0, by0, bx1, by1 = boxes[b]
+                assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, f"{a} overlaps {b}"
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+def test_dot_format_needs_no_graphviz(acme, tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    path = output.render_view(acme, tmp_path / "map.dot", "map", fmt="dot")
+    assert open(path, encoding="utf-8").read().startswith("// journeymap map")
+    with pytest.raises(DotNotFound, match="apt-get install graphviz"):
+        output.render_view(acme, tmp_path / "map.svg", "map")
+    assert not (tmp_path / "map.svg").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["map.dot"]  # no temporary file left behind
+
+
+def test_render_all_without_dot_still_writes_sources_then_says_so(acme, acme_results, tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(DotNotFound):
+        output.render_all(acme, tmp_path, results=acme_results)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"map.dot", "blueprint.dot", "handoffs.dot"} <= names
+
+
+def test_cli_render_dot_without_graphviz(tmp_path, monkeypatch, capsys):
+    from journeymap.cli import main
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    out = tmp_path / "m.dot"
+    assert main(["render", str(EXAMPLES[0]), "--format", "dot", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("// journeymap")
+    assert main(["render", str(EXAMPLES[0]), "--format", "png", "-o", str(tmp_path / "m.png")]) == 3
+    assert "apt-get install graphviz" in capsys.readouterr().err
+
+
+def test_cli_render_with_results_file(tmp_path, acme, acme_results):
+    import json
+
+    from journeymap.cli import main
+
+    res = tmp_path / "results.json"
+    res.write_text(json.dumps(acme_results), encoding="utf-8")
+    out = tmp_path / "bp.dot"
+    assert main(["render", str(EXAMPLES[0].parent / "acme-cio.yaml"), "--view", "blueprint", "--format", "dot", "--results", str(res), "-o", str(out)]) == 0
+    assert "BOTTLENECK" in out.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- rendered files (need dot)
+
+
+@needs_dot
+@pytest.mark.exe
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_ids())
+def test_every_example_renders(path, tmp_path):
+    j = load_journey(path)
+    res = fake_results(j)
+    for view in rdot.VIEWS:
+        svg = output.run_dot(rdot.journey_dot(j, view, res), "svg")
+        assert svg.lstrip().startswith(b"<?xml") and b"</svg>" in svg
+        assert b"Warning" not in svg
+
+
+@needs_dot
+@pytest.mark.exe
+def test_render_all_writes_pngs_and_svgs(acme, acme_results, tmp_path):
+    paths = output.render_all(acme, tmp_path, results=acme_results)
+    names = {p.rsplit("/", 1)[-1] for p in paths}
+    for stem in ("map", "blueprint", "handoffs", "cycle_time", "stage_breakdown", "utilisation", "emotion"):
+        assert {f"{stem}.svg", f"{stem}.png"} <= names
+    png = (tmp_path / "map.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # nothing half-written or temporary left over
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".journeymap-")]
+
+
+@needs_dot
+@pytest.mark.exe
+def test_layout_lines_up_with_background_bands(acme):
+    """neato shifts drawings to (0, 0); the frame corners keep the shift nil so the bands stay under their steps."""
+    svg = output.run_dot(rdot.blueprint_dot(acme), "svg").decode()
+    m = re.search(r'class="graph" transform="scale\(1 1\) rotate\(0\) translate\(([\d.]+) ([\d.]+)\)"', svg)
+    assert m and float(m.group(1)) < 30  # only the pad, no layout shift
