@@ -66,8 +66,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                                     for f, r in results.items()},
                           "errors": n_err, "warnings": n_warn}, indent=2))
     else:
-        for r in results.values():
-            _print_problems(r.problems, sys.stdout)
+        from .problems import sort_problems
+
+        # an account re-checks its personas' journeys: print each problem once
+        _print_problems(sort_problems(p for r in results.values() for p in r.problems), sys.stdout)
         bad = sum(1 for r in results.values() if r.errors)
         print(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors; "
               f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
@@ -94,15 +96,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .schema import schema_json
+    from .schema import account_schema_json, schema_json
 
+    text = account_schema_json() if args.account else schema_json()
     if args.output:
         from .output import write_text
 
-        write_text(args.output, schema_json())
+        write_text(args.output, text)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(schema_json())
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -282,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schema", cmd_schema, "Print the JSON Schema of journey files (for editors).",
             "journeymap schema > journey.schema.json")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--account", action="store_true", help="the schema of account files instead of journey files")
 
     p = add("run", cmd_run, "The main job: validate, analyze, simulate and render every journey into a folder.",
             "journeymap run journeys/ -o outputs/")

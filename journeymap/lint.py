@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .analysis import expected_visits, handoffs, longest_backstage_chain, ping_pongs
+from .analysis import expected_visits, handoffs, longest_backstage_chain, ping_pongs, return_probability
 from .graph import build_graph
 from .loading import Located, Path
 from .model import Journey
@@ -24,12 +24,12 @@ MAX_BACKSTAGE_CHAIN = 4
 MAX_REWORK_PROBABILITY = 0.3
 
 LINT_RULES: dict[str, str] = {
-    "handoff-heavy-stage": f"a stage with more than {MAX_STAGE_HANDOFFS} internal handoffs",
+    "handoff-heavy-stage": f"a stage where a case goes through more than {MAX_STAGE_HANDOFFS} internal handoffs (expected)",
     "long-backstage-chain": f"more than {MAX_BACKSTAGE_CHAIN} hidden steps in a row before the customer hears back",
     "missing-emotion": "a touchpoint without an emotion score",
     "missing-channel": "a frontstage touchpoint without a channel",
     "ping-pong": "work that goes from department A to B and straight back to A",
-    "heavy-rework": f"a rework loop taken with probability above {MAX_REWORK_PROBABILITY}",
+    "heavy-rework": f"a step that more than {MAX_REWORK_PROBABILITY:.0%} of its cases come back to redo",
     "overloaded-department": "a department asked for more work than its capacity can do: queues grow without end",
     "hidden-moment-of-truth": "a moment of truth on a step the customer cannot see",
     "no-value-adding": "no step is marked value_adding, so flow efficiency is zero",
@@ -51,13 +51,15 @@ def lint_journey(journey: Journey, loc: Located, step_index: dict[str, int],
         return ("steps", step_index[sid], field)
 
     stage_pos = _stage_positions(loc)
-    per_stage: dict[str, int] = {}
+    visits = expected_visits(g)
+    per_stage: dict[str, float] = {}
     for h in handoffs(g):
-        per_stage[h["stage"]] = per_stage.get(h["stage"], 0) + 1
+        per_stage[h["stage"]] = per_stage.get(h["stage"], 0.0) + visits[h["from_step"]] * h["probability"]
     for stage, count in per_stage.items():
         if count > MAX_STAGE_HANDOFFS:
             warn(stage_pos.get(stage, ("stages",)), "handoff-heavy-stage",
-                 f"stage {stage!r} has {count} internal handoffs (more than {MAX_STAGE_HANDOFFS})",
+                 f"a case goes through {count:.1f} internal handoffs in stage {stage!r} "
+                 f"(more than {MAX_STAGE_HANDOFFS})",
                  "each handoff is a queue and a chance to lose information: merge steps or give one team the case")
 
     chain = longest_backstage_chain(g)
@@ -86,10 +88,14 @@ def lint_journey(journey: Journey, loc: Located, step_index: dict[str, int],
              f"work goes {a} -> {b} -> {a} ({u} -> {v} -> {w})",
              f"let {a} finish the case, or give {b}'s part to {a}")
 
+    returns = return_probability(g, visits)
+    warned: set[str] = set()
     for f in journey.flows:
-        if f.rework and f.probability > MAX_REWORK_PROBABILITY:
+        r = returns[f.target]
+        if f.rework and r > MAX_REWORK_PROBABILITY and f.target not in warned:
+            warned.add(f.target)
             warn(flow_path.get((f.source, f.target), step_at(f.source)), "heavy-rework",
-                 f"{f.probability:.0%} of cases go back from {f.source!r} to {f.target!r}",
+                 f"{r:.0%} of the cases at {f.target!r} come back to do it again (via {f.source!r})",
                  "find why work comes back and fix it at the source (checklists, better intake)")
 
     if not any(s.value_adding for s in journey.steps):

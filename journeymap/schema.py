@@ -63,7 +63,8 @@ FLOW: dict[str, Any] = {
         "delay": {**DURATION, "description": "Time the case sits untouched before the next step starts "
                                              "(an inbox, a weekly committee)."},
         "rework": {"type": "boolean", "description": "Marks a loop back to redo work. Flows to an earlier "
-                                                     "step in the file are rework anyway."},
+                                                     "step in the file are rework unless marked rework: false "
+                                                     "(a cycle of use, such as raising another ticket)."},
         "label": {**_TEXT, "description": "Shown on the map, e.g. 'documents missing'."},
     },
 }

@@ -503,7 +503,8 @@ def _build(ctx: _Context) -> Journey | None:
             delay = ctx.dist(fd["delay"], tp[:-1] + ("delay",)) if "delay" in fd else None
             prob = fd.get("probability", 1.0)
             prob = float(prob) if isinstance(prob, (int, float)) and not isinstance(prob, bool) else 0.0
-            rework = bool(fd.get("rework", False)) or ctx.step_index[t] <= i
+            # back to an earlier step is rework, unless marked rework: false (a cycle of use, not redone work)
+            rework = fd["rework"] if isinstance(fd.get("rework"), bool) else ctx.step_index[t] <= i
             flows.append(Flow(sid, t, prob, delay, rework, parallel, _str(fd.get("label"))))
             ctx.flow_path[(sid, t)] = tp
 
@@ -674,9 +675,16 @@ def _parallel_problems(ctx: _Context, journey: Journey, g: nx.DiGraph, fork: Ste
             if n in seen:
                 ctx.error(where, "invalid-parallel",
                           f"step {n!r} belongs to two parallel branches ({seen[n]!r} and {first!r})",
-                          "each step may belong to one branch only", key=True)
+                          "each step may belong to one branch only; a step without 'next' goes on to the step "
+                          f"below it in the file, so end each branch with next: {join}", key=True)
                 return
             seen[n] = first
+    for i, b in enumerate(journey.workload.backlog):
+        if b.step in seen:
+            ctx.error(("workload", "backlog", i, "step"), "invalid-parallel",
+                      f"backlog step {b.step!r} is inside a parallel branch of {fork.id!r}: those cases would "
+                      "skip the other branches",
+                      f"put the backlog at {fork.id!r} or before it, or at the join {join!r}")
     for first, block in blocks:
         for n in sorted(block, key=in_file_order):
             for pred in g.predecessors(n):

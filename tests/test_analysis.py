@@ -282,3 +282,28 @@ def test_random_walk_agrees_with_the_markov_chain(path):
         var = max(0.0, squares[k] / n - mean * mean)
         se = math.sqrt(var / (n - 1))
         assert abs(mean - mu) <= 4 * se + 1e-9, f"{k}: walk {mean:.4f} vs exact {mu:.4f} (se {se:.4f})"
+
+
+def test_return_probability_counts_cases_entering_a_loop_not_the_closing_flow():
+    # 30% of cases at 'review' go to 'fix', and 'fix' -> 'log' -> back to 'review' always:
+    # the closing flow has probability 1, but only 30% of the cases at 'review' come back.
+    from journeymap.analysis import return_probability
+    from journeymap.validation import check_text
+
+    text = """
+journey: {name: t}
+persona: {id: p}
+stages: [a]
+departments: [{id: ops}, {id: qa}]
+steps:
+  - {id: intake, stage: a, owner: ops, duration: 1h}
+  - {id: review, stage: a, owner: qa, duration: 1h, next: [{to: done, probability: 0.7}, {to: fix, probability: 0.3}]}
+  - {id: fix, stage: a, owner: ops, duration: 1h}
+  - {id: log, stage: a, owner: ops, duration: 1h, next: review}
+  - {id: done, stage: a, owner: ops, duration: 1h}
+end: done
+"""
+    journey = check_text(text).journey
+    r = return_probability(build_graph(journey))
+    assert r["review"] == pytest.approx(0.3)
+    assert r["intake"] == pytest.approx(0.0)

@@ -261,7 +261,7 @@ def _chain(owners: list[str], stage: str = "a", extra: str = "") -> str:
 
 WARNING_CASES = [
     pytest.param("handoff-heavy-stage", W(_chain(["sales", "ops"] * 4, extra=", value_adding: true")), 3, 10,
-                 "stage 'a' has 7 internal handoffs (more than 5)", "queue", id="handoff-heavy-stage"),
+                 "a case goes through 7.0 internal handoffs in stage 'a' (more than 5)", "queue", id="handoff-heavy-stage"),
     pytest.param("long-backstage-chain", W(_chain(["sales"] * 6, extra=", value_adding: true")), 8, 10,
                  "7 hidden steps in a row (s0 ... z)", "status update", id="long-backstage-chain"),
     pytest.param("missing-emotion", W("""
@@ -287,7 +287,7 @@ WARNING_CASES = [
           - {to: s1, probability: 0.4}
           - {to: s3, probability: 0.6}
       - {id: s3, stage: b, owner: ops, duration: 1h}
-    """), 14, 14, "40% of cases go back from 's2' to 's1'", "fix it at the source", id="heavy-rework"),
+    """), 14, 14, "40% of the cases at 's1' come back to do it again (via 's2')", "fix it at the source", id="heavy-rework"),
     pytest.param("overloaded-department", W(tail="workload: {arrivals: {every: 30min}}\n"), 6, 10,
                  "department 'ops' would be 200% busy", "capacity of at least 3", id="overloaded-department"),
     pytest.param("hidden-moment-of-truth", W("""
