@@ -200,21 +200,23 @@ def rework_loops(g: nx.DiGraph, visits: dict[str, float] | None = None) -> list[
     """Each rework flow with the steps it makes the case redo.
 
     The steps redone by a rework flow ``u -> v`` are those on a forward
-    (non-rework) path from ``v`` to ``u``. Forward flows always lead to a
-    later step in the file (a flow to an earlier step is rework by
-    definition), so the search stays between ``v`` and ``u`` in file order:
-    that keeps a journey with hundreds of loops fast.
+    (non-rework) path from ``v`` to ``u``. When every forward flow leads to
+    a later step in the file (the usual case: a flow to an earlier step is
+    rework unless marked ``rework: false``), the search stays between ``v``
+    and ``u`` in file order, which keeps a journey with hundreds of loops fast.
     """
     visits = visits if visits is not None else expected_visits(g)
     order = dict(g.nodes(data="order"))
     out = []
     forward = nx.DiGraph((u, v) for u, v, d in g.edges(data=True) if not d["rework"])
     forward.add_nodes_from(g)
+    in_file_order = all(order[a] < order[b] for a, b in forward.edges)
     for u, v, d in g.edges(data=True):
         if not d["rework"]:
             continue
         lo, hi = order[v], order[u]
-        after_v = _reach(forward.successors, v, lambda n: lo <= order[n] <= hi)
+        window = (lambda n: lo <= order[n] <= hi) if in_file_order else (lambda n: True)
+        after_v = _reach(forward.successors, v, window)
         redo = _reach(forward.predecessors, u, after_v.__contains__) & after_v
         out.append({"from": u, "to": v, "probability": d["probability"],
                     "steps": sorted(redo, key=order.__getitem__),
