@@ -470,3 +470,17 @@ def test_mangled_examples_never_raise(data):
     checked = check_text("".join(mangled), path.name)
     for p in checked.problems:
         assert 1 <= p.line <= len(mangled) + 1 and p.column >= 1 and p.rule in {**RULES, **LINT_RULES}
+
+
+def test_the_benchmark_journey_is_valid():
+    """benchmarks/bench_validate.py generates valid journeys (checked small here, to stay fast)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_validate", DATA.parent.parent / "benchmarks" / "bench_validate.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text = bench.generate_journey(300, seed=3)
+    checked = check_text(text, "generated.yaml")
+    assert checked.errors == []
+    assert len(checked.journey.steps) >= 300
+    assert "parallel:" in text and "rework" in text
