@@ -480,9 +480,14 @@ def _build(ctx: _Context) -> Journey | None:
                 prob = 0.0
             total += prob
         if targets and prob_ok and not parallel and abs(total - 1.0) > _PROB_TOLERANCE:
-            ctx.error(p + ("next",), "probability-sum",
-                      f"the branches of {sid!r} sum to {total:g}, not 1",
-                      "adjust the probabilities so they add up to exactly 1", key=True)
+            if len(targets) == 1:
+                ctx.error(p + ("next",), "probability-sum",
+                          f"{sid!r} has a single flow, with probability {total:g}: a single flow is always taken",
+                          "remove 'probability', or list the other branches so they add up to 1", key=True)
+            else:
+                ctx.error(p + ("next",), "probability-sum",
+                          f"the branches of {sid!r} sum to {total:g}, not 1",
+                          "adjust the probabilities so they add up to exactly 1", key=True)
 
         seen_targets: set[str] = set()
         for t, tp, fd in targets:
