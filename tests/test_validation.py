@@ -484,3 +484,13 @@ def test_the_benchmark_journey_is_valid():
     assert checked.errors == []
     assert len(checked.journey.steps) >= 300
     assert "parallel:" in text and "rework" in text
+
+
+def test_a_single_flow_with_a_probability_is_explained():
+    checked = check_text(J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, next: {to: s2, probability: 0.5}}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), "bad.yaml")
+    (p,) = checked.errors
+    assert (p.rule, p.line, p.column) == ("probability-sum", 8, 52)   # the key next
+    assert "single flow" in p.message and "remove 'probability'" in p.hint
