@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
 
     p = add("compare", cmd_compare,
-            "Compare a before and an after design: change in each metric, its 95% CI and significance, "
+            "Compare a before and an after design: change in each metric, its 95%% CI and significance, "
             "structural diff, HTML report.",
             "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml --report outputs/compare.html")
     p.add_argument("before", metavar="BEFORE", help="the current design")
