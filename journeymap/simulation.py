@@ -472,9 +472,12 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
                 progress(done * per_rep, total)
         results = [f.result() for f in futures]  # replication order, whatever finished first
     except BaseException:
+        # Our own workers: stop them now rather than after their replication. (The list must be
+        # taken before shutdown(), which forgets it.)
+        workers_started = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()  # our own workers: stop them now rather than after their replication
+        for proc in workers_started:
+            proc.terminate()
         raise
     pool.shutdown()
     return results

@@ -476,3 +476,24 @@ def test_cli_progress_bar_only_on_a_terminal():
         bar.close()
     assert "50/100 cases" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_interrupt_stops_parallel_workers_at_once(tmp_path):
+    import multiprocessing
+    import time
+
+    journey = journey_of(queue_journey(1, 5, 10))
+
+    def interrupt(done, total):  # Ctrl-C once the first replication is back
+        raise KeyboardInterrupt
+
+    events = tmp_path / "events.csv"
+    t = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        simulate(journey, cases=20_000, replications=200, workers=2, events=events, progress=interrupt)
+    assert time.perf_counter() - t < 20  # all 200 replications would take over half a minute
+    deadline = time.time() + 10
+    while multiprocessing.active_children() and time.time() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []
+    assert os.listdir(tmp_path) == []
