@@ -398,7 +398,8 @@ class _Run:
         return Replication(
             index=index,
             measured=len(self.records[0]),
-            cases={name: np.frombuffer(rec, dtype=float).copy() for name, rec in zip(CASE_METRICS, self.records)},
+            # frombuffer shares the arrays' memory instead of copying it (they are not appended to again)
+            cases={name: np.frombuffer(rec, dtype=float) for name, rec in zip(CASE_METRICS, self.records)},
             step_visits=tuple(float(v) for v in s.visits),
             step_processing=tuple(s.processing),
             step_waiting=tuple(s.waiting),
@@ -409,7 +410,7 @@ class _Run:
             pair_waste=tuple(s.pair_waste),
             department_busy=tuple(self.busy_area),
             department_queue_area=tuple(self.queue_area),
-            department_waits=tuple(np.frombuffer(w, dtype=float).copy() for w in s.waits),
+            department_waits=tuple(np.frombuffer(w, dtype=float) for w in s.waits),
             window_start=self.t0,
             window_end=self.t_end,
             wip_area=self.wip_area - self.wip_at_t0,
@@ -523,11 +524,16 @@ def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int
     else:
         reps = _run_all(journey, cases, warmup, seed, replications, workers, None, progress)
     summary = summarize_replications(journey, reps, seed=seed, cases=cases, warmup=warmup)
-    cycle = np.concatenate([r.cases["cycle_time"] for r in reps])
+    cycle = _pool([r.cases["cycle_time"] for r in reps])
     return SimulationResult(summary=summary, cycle_times=cycle, replications=tuple(reps))
 
 
 # ---------------------------------------------------------------------- summary
+
+
+def _pool(arrays: list[np.ndarray]) -> np.ndarray:
+    """Concatenate, without a copy when there is only one array (large single runs)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -538,7 +544,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
                            warmup: int) -> dict[str, Any]:
     """The JSON summary (documented in ``docs/simulation.md``) of a list of replications."""
     n = sum(r.measured for r in reps)
-    pooled = {m: np.concatenate([r.cases[m] for r in reps]) for m in CASE_METRICS}
+    pooled = {m: _pool([r.cases[m] for r in reps]) for m in CASE_METRICS}
     rep_means = {m: [float(r.cases[m].mean()) for r in reps if r.measured] for m in CASE_METRICS}
     case = {m: summarize(pooled[m], rep_means[m]) for m in CASE_METRICS if m not in ("handoff_share",)}
 
@@ -575,7 +581,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
     for j, d in enumerate(journey.departments):
         util = [_ratio(r.department_busy[j], d.capacity * r.window) for r in reps]
         queue = [_ratio(r.department_queue_area[j], r.window) for r in reps]
-        dw = np.concatenate([r.department_waits[j] for r in reps])
+        dw = _pool([r.department_waits[j] for r in reps])
         dw_means = [float(r.department_waits[j].mean()) for r in reps if len(r.department_waits[j])]
         dept_wait = sum(float(wait[i]) for i, s in enumerate(journey.steps) if s.owner == d.id)
         departments[d.id] = {
