@@ -510,6 +510,8 @@ def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int
     if cases < 0:
         raise ValueError(f"cases cannot be negative, got {cases}")
     total = _total_cases(journey, cases)
+    if total == 0:
+        raise ValueError("nothing to simulate: 0 cases per replication (give --cases or workload.cases)")
     if not 0 <= warmup < total:
         raise ValueError(f"warmup ({warmup}) must be at least 0 and less than the {total} cases per replication")
     if events is not None:

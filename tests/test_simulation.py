@@ -390,6 +390,7 @@ def test_cycle_time_samples_are_thinned_to_20000():
     ({"workers": 0}, "workers"),               # nobody to run it
     ({"warmup": 300}, "warmup"),               # the warm-up would swallow every case
     ({"cases": -1}, "cases"),                  # negative
+    ({"cases": 0}, "nothing to simulate"),     # no arrivals and no backlog
 ])
 def test_impossible_arguments_are_refused(acme, kwargs, message):
     with pytest.raises(ValueError, match=message):
