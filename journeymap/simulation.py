@@ -199,13 +199,14 @@ class _Run:
             flows = []
             cum = 0.0
             out = journey.flows_from[s.id]
+            last = max((k for k, f in enumerate(out) if f.probability > 0), default=len(out) - 1)
             for k, f in enumerate(out):
                 cum += f.probability
                 dconst, dsampler = _sampler(f.delay, rng) if f.delay is not None else (0.0, None)
                 pair = (pairs[(s.owner, journey.step_by_id[f.target].owner)]
                         if journey.is_handoff(f) else -1)
-                # the last branch catches float round-off in the cumulative sum
-                flows.append((2.0 if k == len(out) - 1 else cum, step_index[f.target],
+                # the last possible branch catches float round-off in the cumulative sum
+                flows.append((2.0 if k == last else cum, step_index[f.target],
                               dconst, dsampler, pair, f.rework))
             steps.append((
                 dept_index[s.owner] if s.owner != CUSTOMER else -1, const, sampler, s.value_adding,

@@ -498,3 +498,25 @@ def test_interrupt_stops_parallel_workers_at_once(tmp_path):
         time.sleep(0.05)
     assert multiprocessing.active_children() == []
     assert os.listdir(tmp_path) == []
+
+
+def test_a_branch_with_probability_zero_is_never_taken():
+    # the zero branch comes last, where a catch-all for round-off would be most tempting
+    journey = journey_of("""
+        journey: {id: zero, name: Zero branch}
+        persona: {id: buyer}
+        stages: [s]
+        steps:
+          - id: ask
+            stage: s
+            owner: customer
+            duration: 1min
+            next: [{to: accept, probability: 0.3}, {to: decline, probability: 0.7}, {to: done, probability: 0}]
+          - {id: accept, stage: s, owner: customer, duration: 1min, next: done}
+          - {id: decline, stage: s, owner: customer, duration: 1min, next: done}
+          - {id: done, stage: s, owner: customer, duration: 1min}
+        workload: {arrivals: {every: 1h}, cases: 2000}
+        """)
+    s = simulate(journey, replications=2, seed=1).summary
+    assert s["steps"]["accept"]["visits_per_case"] + s["steps"]["decline"]["visits_per_case"] == 1
+    assert s["case"]["cycle_time"]["std"] == 0
