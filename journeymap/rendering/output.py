@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from typing import Any, Mapping, Optional, Sequence
@@ -36,8 +37,23 @@ __all__ = [
 #: Output formats of the Graphviz views.
 FORMATS = ("svg", "png", "pdf", "dot")
 
-#: PNG resolution: crisp on a projector without making 200-step maps enormous.
+#: PNG resolution: crisp on a projector...
 PNG_DPI = 110
+#: ...unless the picture would exceed this many pixels (a 200-step map), then the resolution drops to fit.
+MAX_PNG_PIXELS = 40e6
+
+_SIZE = re.compile(r"^// size: ([\d.]+) x ([\d.]+) pt$", re.M)
+
+
+def png_dpi(source: str) -> float:
+    """The PNG resolution for a DOT source: :data:`PNG_DPI`, lowered so huge drawings stay under the pixel cap."""
+    m = _SIZE.search(source)
+    if not m:
+        return PNG_DPI
+    w_in, h_in = float(m.group(1)) / 72, float(m.group(2)) / 72
+    if w_in <= 0 or h_in <= 0:
+        return PNG_DPI
+    return round(min(PNG_DPI, (MAX_PNG_PIXELS / (w_in * h_in)) ** 0.5, 32000 / w_in, 32000 / h_in), 1)
 
 
 class RenderError(JourneymapError):
@@ -62,7 +78,7 @@ def run_dot(source: str, fmt: str) -> bytes:
         raise DotNotFound()
     args = [exe, f"-T{fmt}"]
     if fmt == "png":
-        args.append(f"-Gdpi={PNG_DPI}")
+        args.append(f"-Gdpi={png_dpi(source)}")
     try:
         proc = subprocess.run(args, input=source.encode("utf-8"), capture_output=True, check=False)
     except FileNotFoundError as exc:  # removed between which() and run()
