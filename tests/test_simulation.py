@@ -520,3 +520,25 @@ def test_a_branch_with_probability_zero_is_never_taken():
     s = simulate(journey, replications=2, seed=1).summary
     assert s["steps"]["accept"]["visits_per_case"] + s["steps"]["decline"]["visits_per_case"] == 1
     assert s["case"]["cycle_time"]["std"] == 0
+
+
+def test_time_based_statistics_are_clipped_to_the_window_after_the_warmup():
+    # arrivals at 0, 10, 20; one person, 15 min each: work 0-15, 15-30, 30-45.
+    # warm-up 1: the window opens when case 1 arrives (10) and closes when the last case is done (45)
+    journey = journey_of("""
+        journey: {id: window, name: Window}
+        persona: {id: buyer}
+        stages: [s]
+        departments: [{id: desk, capacity: 1}]
+        steps:
+          - {id: work, stage: s, owner: desk, duration: 15min}
+        workload: {arrivals: {every: 10min}, cases: 3, warmup: 1}
+        """)
+    s = simulate(journey, replications=1).summary
+    assert s["measured_cases"] == 2
+    assert s["case"]["cycle_time"]["mean"] == (20 + 25) / 2
+    assert s["system"]["window"]["mean"] == 35
+    desk = s["departments"]["desk"]
+    assert desk["utilisation"]["mean"] == 1.0              # busy 10-45; the warm-up case's 0-10 is outside
+    assert desk["queue_length"]["mean"] == pytest.approx(15 / 35)  # waits 10-15 and 20-30
+    assert s["system"]["wip"]["mean"] == pytest.approx(50 / 35)    # 2, 1, 2, 1 cases over 5, 5, 10, 15 min
