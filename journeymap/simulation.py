@@ -43,7 +43,7 @@ from array import array
 from dataclasses import dataclass
 from functools import partial
 from random import Random
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Generator, Optional, Sequence
 
 import numpy as np
 import simpy
@@ -82,6 +82,8 @@ CASE_METRICS = (
 CYCLE_TIME_SAMPLES = 20000
 
 ProgressCallback = Callable[[int, int], None]
+#: A SimPy process body: yields events, returns nothing.
+Process = Generator[simpy.Event, Any, None]
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ class _Run:
 
     # ------------------------------------------------------------------ processes
 
-    def source(self):
+    def source(self) -> Process:
         """Create the backlog at time 0, then the arrivals."""
         env, journey = self.env, self.journey
         start = self.step_index[journey.start]
@@ -266,7 +268,7 @@ class _Run:
         self.wip_last = now
         self.in_system += change
 
-    def case(self, idx: int, step: int):
+    def case(self, idx: int, step: int) -> Process:
         """One case from its arrival to the end of the journey."""
         env = self.env
         arrived = env.now
@@ -294,7 +296,7 @@ class _Run:
             self.progress(self.done)
 
     def _walk(self, case: int, step: int, entry: int, flow: Optional[tuple], stop: int,
-              acc: list, sums: _Sums, arrived: Optional[list]):
+              acc: list, sums: _Sums, arrived: Optional[list]) -> Process:
         """Take ``flow`` (if given), then do steps until an end step or the ``stop`` (join) step.
 
         ``entry`` is the handoff pair by which the case reached ``step`` (-1
