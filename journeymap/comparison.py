@@ -98,8 +98,9 @@ def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequenc
     """Compare every metric both sides measured; rows follow :data:`METRICS`, then per-department utilisation."""
     rows = []
     known = {m.key: m for m in METRICS}
-    keys = [m.key for m in METRICS]
-    extra = sorted({k for r in list(before_reps) + list(after_reps) for k in r} - set(keys))
+    measured = {k for r in list(before_reps) + list(after_reps) for k in r}
+    keys = [m.key for m in METRICS if m.key in measured]
+    extra = sorted(measured - set(keys))
     for key in keys + extra:
         if key in known:
             metric = known[key]
