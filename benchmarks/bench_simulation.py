@@ -147,8 +147,12 @@ def main(argv=None) -> int:
 
     print(f"Python {platform.python_version()}, SimPy {simpy.__version__}, {os.cpu_count()} CPUs, "
           f"{args.cases:,} cases")
-    t_min, _ = timed(lambda: minimal_model(args.cases, 1), args.repeat)
-    t_jm, res = timed(lambda: simulate(journey, cases=args.cases, replications=1, seed=1), args.repeat)
+    # interleaved, best of each: a load that comes and goes hits both sides alike
+    t_min = t_jm = float("inf")
+    for _ in range(args.repeat):
+        t_min = min(t_min, timed(lambda: minimal_model(args.cases, 1))[0])
+        t, res = timed(lambda: simulate(journey, cases=args.cases, replications=1, seed=1))
+        t_jm = min(t_jm, t)
     print(f"minimal SimPy model : {args.cases / t_min:10,.0f} cases/s  ({t_min:.2f} s)")
     print(f"journeymap          : {args.cases / t_jm:10,.0f} cases/s  ({t_jm:.2f} s, all metrics)")
     print(f"time ratio          : {t_jm / t_min:10.2f}  (target <= 1.5)")
