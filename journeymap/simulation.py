@@ -23,9 +23,13 @@ The model (also in ``docs/simulation.md``):
   queue length, work in progress) are measured over the **window** from the
   arrival of the first measured case to the completion of the last case.
 
-One replication is one independent run with its own :class:`random.Random`
-derived from ``(seed, replication index)`` by :class:`numpy.random.SeedSequence`,
-so results are identical whatever the number of worker processes.
+One replication is one independent run. Each source of randomness in it
+(arrivals, each step's durations, each step's branch choice, each flow's
+delay) has its own :class:`random.Random`, derived from ``(seed, replication
+index, purpose)`` by :class:`numpy.random.SeedSequence` (see :func:`stream`),
+so results are identical whatever the number of worker processes, and two
+designs run with the same seed share their random numbers where they share
+steps.
 
 The hot loop (:meth:`_Run._walk`) accumulates sums and counters into flat
 lists and arrays, never one object per event; a replication ends as one flat
@@ -36,6 +40,7 @@ JSON summary.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 import math
 import os
 import signal
@@ -57,7 +62,7 @@ __all__ = [
     "CASE_METRICS",
     "Replication",
     "SimulationResult",
-    "replication_seed",
+    "stream",
     "run_replication",
     "simulate",
     "summarize_replications",
@@ -130,14 +135,24 @@ class SimulationResult:
     replications: tuple[Replication, ...]
 
 
-def replication_seed(seed: int, index: int) -> int:
-    """The seed of replication ``index``: independent streams from one user seed.
+def stream(seed: int, index: int, purpose: str) -> Random:
+    """The random stream of one ``purpose`` in replication ``index``.
 
-    ``SeedSequence(seed, spawn_key=(index,))`` is what ``SeedSequence(seed).spawn(n)[index]``
-    returns, so a replication's stream does not depend on how many there are.
+    Every source of randomness has its own stream: ``arrivals``,
+    ``duration:<step>``, ``branch:<step>`` and ``delay:<from>-><to>``. The
+    stream is seeded by ``SeedSequence(seed, spawn_key=(index, key))`` where
+    ``key`` is a stable hash of the purpose, so
+
+    * replications are independent and do not depend on how many there are
+      or on the number of workers;
+    * two designs simulated with the same seed draw the same arrivals and the
+      same durations for the steps they share, even when steps are added,
+      removed or changed elsewhere (common random numbers), which is what
+      makes a before/after comparison sharp.
     """
-    words = np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(4, dtype=np.uint32)
-    return int.from_bytes(words.astype("<u4").tobytes(), "little")
+    key = int.from_bytes(hashlib.blake2b(purpose.encode("utf-8"), digest_size=4).digest(), "little")
+    words = np.random.SeedSequence(seed, spawn_key=(index, key)).generate_state(4, dtype=np.uint32)
+    return Random(int.from_bytes(words.astype("<u4").tobytes(), "little"))
 
 
 def _sampler(dist: Distribution, rng: Random) -> tuple[float, Optional[Callable[[], float]]]:
@@ -170,13 +185,13 @@ class _Sums:
 class _Run:
     """One replication: the SimPy environment, the compiled journey and the accumulators."""
 
-    def __init__(self, journey: Journey, cases: int, warmup: int, rng: Random,
+    def __init__(self, journey: Journey, cases: int, warmup: int, seed: int, index: int,
                  log: Optional[EventLogWriter] = None,
                  progress: Optional[Callable[[int], None]] = None) -> None:
         self.journey = journey
         self.cases = cases
         self.warmup = warmup
-        self.rng = rng
+        self.arrival_rng = stream(seed, index, "arrivals")
         self.log = log
         self.progress = progress
         self.env = env = simpy.Environment(initial_time=0.0)  # float minutes from the start
@@ -197,22 +212,25 @@ class _Run:
         ends = set(journey.ends)
         steps = []
         for s in journey.steps:
-            const, sampler = _sampler(s.duration, rng)
+            const, sampler = _sampler(s.duration, stream(seed, index, f"duration:{s.id}"))
             flows = []
             cum = 0.0
             out = journey.flows_from[s.id]
             last = max((k for k, f in enumerate(out) if f.probability > 0), default=len(out) - 1)
             for k, f in enumerate(out):
                 cum += f.probability
-                dconst, dsampler = _sampler(f.delay, rng) if f.delay is not None else (0.0, None)
+                dconst, dsampler = (_sampler(f.delay, stream(seed, index, f"delay:{f.source}->{f.target}"))
+                                    if f.delay is not None else (0.0, None))
                 pair = (pairs[(s.owner, journey.step_by_id[f.target].owner)]
                         if journey.is_handoff(f) else -1)
                 # the last possible branch catches float round-off in the cumulative sum
                 flows.append((2.0 if k == last else cum, step_index[f.target],
                               dconst, dsampler, pair, f.rework))
+            choose = stream(seed, index, f"branch:{s.id}").random if len(flows) > 1 and not s.join else None
             steps.append((
                 dept_index[s.owner] if s.owner != CUSTOMER else -1, const, sampler, s.value_adding,
                 tuple(flows), step_index[s.join] if s.join is not None else -1, s.id in ends or not flows,
+                choose,
             ))
         self.steps = steps
         self.meta = [(s.id, s.owner, s.stage, s.lane) for s in journey.steps]
@@ -244,7 +262,7 @@ class _Run:
                 idx += 1
         arrivals = journey.workload.arrivals
         if arrivals.kind == "poisson":
-            gap = partial(self.rng.expovariate, 1.0 / arrivals.gap)
+            gap = partial(self.arrival_rng.expovariate, 1.0 / arrivals.gap)
             for _ in range(self.cases):
                 yield env.timeout(gap())
                 env.process(self.case(idx, start))
@@ -313,7 +331,6 @@ class _Run:
         visits, processing, waiting = sums.visits, sums.processing, sums.waiting
         flow_delay, handoff_delay = sums.flow_delay, sums.handoff_delay
         pair_handoffs, pair_waste, waits = sums.pair_handoffs, sums.pair_waste, sums.waits
-        random = self.rng.random
         log = self.log
         while True:
             if flow is not None:
@@ -335,7 +352,7 @@ class _Run:
                 if step == stop:
                     arrived.append(entry)
                     return
-            dept, const, sampler, value_adding, flows, join, end = steps[step]
+            dept, const, sampler, value_adding, flows, join, end, choose = steps[step]
             duration = sampler() if sampler is not None else const
             if dept < 0:
                 start = env.now
@@ -381,10 +398,10 @@ class _Run:
                                   for f in flows])
                 step, entry, flow = join, came[-1], None  # the last branch to arrive hands over
                 continue
-            if len(flows) == 1:
+            if choose is None:
                 flow = flows[0]
             else:
-                u = random()
+                u = choose()
                 for flow in flows:
                     if u < flow[0]:
                         break
@@ -433,12 +450,11 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
     caller makes it atomic); ``progress`` is called with the number of cases
     finished so far.
     """
-    rng = Random(replication_seed(seed, index))
     if events is None:
-        return _Run(journey, cases, warmup, rng, progress=progress).run(index)
+        return _Run(journey, cases, warmup, seed, index, progress=progress).run(index)
     with open_log(events) as stream:
         log = EventLogWriter(stream, journey.persona.id, case_width(_total_cases(journey, cases)))
-        return _Run(journey, cases, warmup, rng, log=log, progress=progress).run(index)
+        return _Run(journey, cases, warmup, seed, index, log=log, progress=progress).run(index)
 
 
 def _worker_init() -> None:

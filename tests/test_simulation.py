@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from conftest import EXAMPLES, example_ids, journey_of, queue_journey
 from journeymap.analysis import expected_visits
 from journeymap.graph import build_graph
-from journeymap.simulation import CASE_METRICS, replication_seed, run_replication, simulate, summary_text
+from journeymap.simulation import CASE_METRICS, run_replication, simulate, stream, summary_text
 from journeymap.statistics import t_interval
 
 
@@ -345,7 +345,33 @@ def test_replication_streams_do_not_depend_on_the_number_of_replications(acme):
     r = run_replication(acme, cases=50, warmup=0, seed=3, index=2)
     again = simulate(acme, cases=50, replications=3, seed=3).replications[2]
     assert np.array_equal(r.cases["cycle_time"], again.cases["cycle_time"])
-    assert len({replication_seed(3, i) for i in range(100)}) == 100
+    firsts = {stream(3, i, p).random() for i in range(50) for p in ("arrivals", "duration:a", "duration:b")}
+    assert len(firsts) == 150  # every replication and purpose has its own stream
+
+
+def test_designs_share_random_numbers_where_they_share_steps():
+    # common random numbers: adding a fixed inbox before the last (customer) step must delay every
+    # case by exactly that much, because arrivals and every step's durations are drawn the same
+    base = """
+        journey: {{id: crn, name: CRN}}
+        persona: {{id: buyer}}
+        stages: [s]
+        departments: [{{id: sales, capacity: 1}}, {{id: legal, capacity: 1}}]
+        steps:
+          - {{id: quote, stage: s, owner: sales, duration: {{exponential: 40min}}}}
+          - id: review
+            stage: s
+            owner: legal
+            duration: {{exponential: 30min}}
+            next: [{{to: review, probability: 0.2}}, {{to: sign, probability: 0.8{delay}}}]
+          - {{id: sign, stage: s, owner: customer, duration: {{exponential: 10min}}}}
+        workload: {{arrivals: {{poisson: 1h}}, cases: 300}}
+        """
+    before = simulate(journey_of(base.format(delay="")), replications=3, seed=8)
+    after = simulate(journey_of(base.format(delay=", delay: 2h")), replications=3, seed=8)
+    for b, a in zip(before.replications, after.replications):
+        assert np.allclose(np.sort(a.cases["cycle_time"]) - np.sort(b.cases["cycle_time"]), 120)
+        assert np.array_equal(a.cases["rework"], b.cases["rework"])
 
 
 # --------------------------------------------------------------------------- the JSON contract
