@@ -117,10 +117,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from .account_simulation import account_summary_text, load_subject, summarize_account
     from .simulation import simulate, summary_text
-    from .validation import load_journey
 
-    journey = load_journey(args.file)
+    journey, meeting, account = load_subject(args.file)
     for name in ("cases", "replications", "workers", "warmup"):
         value = getattr(args, name)
         if value is not None and value < (1 if name in ("replications", "workers") else 0):
@@ -130,27 +130,33 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     try:
         result = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
                           warmup=args.warmup, workers=args.workers, events=args.events,
-                          progress=progress)
+                          progress=progress, meeting=meeting)
     except ValueError as exc:
         print(f"journeymap simulate: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         if progress is not None:
             progress.close()
+    summary = result.summary if account is None else summarize_account(account, journey, result)
     if args.json:
-        print(json.dumps(result.summary, indent=2, default=_json_default))
+        print(json.dumps(summary, indent=2, default=_json_default))
     else:
-        print(summary_text(result.summary))
+        print(summary_text(summary) if account is None else account_summary_text(summary))
     if args.events:
         print(f"wrote {args.events}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from .account_simulation import load_subject
     from .rendering import load_results, render_all, render_view
-    from .validation import load_journey
 
-    journey = load_journey(args.file)
+    journey, meeting, account = load_subject(args.file)
+    if args.view is None:
+        args.view = "personas" if account is not None else "map"
+    elif args.view == "personas" and account is None:
+        print("journeymap render: --view personas is for account files (a lane per persona)", file=sys.stderr)
+        return EXIT_USAGE
     results = None
     if args.results:
         results = load_results(args.results)
@@ -161,7 +167,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             print("journeymap render: --simulate needs journeymap.simulation, which this installation does not "
                   "have yet; pass --results RESULTS.json instead", file=sys.stderr)
             return EXIT_ENVIRONMENT
-        results = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed).summary
+        results = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
+                           meeting=meeting).summary
     stem = os.path.splitext(os.path.basename(args.file))[0]
     if args.all:
         folder = args.output or os.path.join("outputs", stem)
@@ -182,16 +189,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .output import write_json, write_text
     from .report import build_report
     from .tables import comparison_text
-    from .validation import load_journey
+    from .account_simulation import load_subject
 
-    before, after = load_journey(args.before), load_journey(args.after)
+    before, meeting_b, _ = load_subject(args.before)
+    after, meeting_a, _ = load_subject(args.after)
     if args.replications < 2:
         print("journeymap compare: --replications must be at least 2 to give a confidence interval", file=sys.stderr)
         return EXIT_USAGE
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
         result = compare(before, after, replications=args.replications, seed=args.seed, cases=args.cases,
-                         workers=args.workers, progress=progress)
+                         workers=args.workers, progress=progress, meetings=(meeting_b, meeting_a))
     finally:
         if progress is not None:
             progress.close()
@@ -314,9 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
             "journeymap render journeys/acme-cio.yaml --view blueprint --format png --simulate\n"
             "  journeymap render journeys/acme-cio.yaml --format dot -o outputs/acme.dot   # no Graphviz needed")
     p.add_argument("file", metavar="FILE", help="a journey file")
-    p.add_argument("--view", choices=("map", "blueprint", "handoffs"), default="map",
+    p.add_argument("--view", choices=("map", "blueprint", "handoffs", "personas"), default=None,
                    help="map: one lane per department; blueprint: customer/frontstage/backstage/support lanes; "
-                        "handoffs: departments and the work they pass (default: map)")
+                        "handoffs: departments and the work they pass; personas: a lane per persona, for "
+                        "account files (default: map, personas for an account)")
     p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default="svg",
                    help="output format; dot writes the Graphviz source and needs no Graphviz (default: svg)")
     given = p.add_mutually_exclusive_group()

@@ -166,17 +166,21 @@ def replication_metrics(journey, result) -> list[dict[str, float]]:
 
 
 def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int | None = None,
-            workers: int = 1, progress=None) -> dict[str, Any]:
+            workers: int = 1, progress=None, meetings=(None, None)) -> dict[str, Any]:
     """Simulate both designs with the same seed and compare them: metrics, structure, headline.
 
     Returns a JSON-ready dict; the two simulation summaries are under
-    ``before.simulation`` and ``after.simulation``.
+    ``before.simulation`` and ``after.simulation``. ``meetings`` carries the
+    personas and gates when the designs are accounts' combined journeys (see
+    :mod:`journeymap.account_simulation`).
     """
     from .diff import structural_diff
     from .simulation import simulate
 
-    rb = simulate(before, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress)
-    ra = simulate(after, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress)
+    rb = simulate(before, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress,
+                  meeting=meetings[0])
+    ra = simulate(after, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress,
+                  meeting=meetings[1])
     rows = compare_metrics(replication_metrics(before, rb), replication_metrics(after, ra), paired=True)
     return {
         "before": {"journey": before.id, "name": before.name, "file": before.source, "simulation": rb.summary},

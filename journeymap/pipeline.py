@@ -11,8 +11,9 @@
 
 then, across files:
 
-5. one emotion chart per group of personas (files whose names share the
-   prefix before the first ``-``, such as ``acme-*.yaml``): ``<group>-emotions.png``;
+5. for every account file: the buying group simulated together
+   (``<name>/account.{json,txt}``), the map with a lane per persona, and the
+   personas' emotion curves on one chart (``<account id>-emotions.png``);
 6. a before/after comparison for every overlay (a file with ``extends:``)
    against its base, and for every ``NAME-after.yaml`` against
    ``NAME-before.yaml``: ``NAME-compare.html`` and ``NAME-compare.json``.
@@ -23,7 +24,6 @@ Every file is written atomically.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from typing import Callable, Sequence
 
 from .analysis import analyze
@@ -71,7 +71,12 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
     failed = 0
     journeys: dict[str, Journey] = {}
     missing_dot = False
+    from .account import check_account, is_account_file
+
+    accounts = [f for f in files if is_account_file(f)]
     for f in files:
+        if f in accounts:
+            continue
         checked = check_file(f)
         for p in checked.problems:
             log(format_problem(p))
@@ -97,14 +102,34 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
             f"cycle time mean {cycle['mean'] / 1440:.1f}d (P90 {cycle['p90'] / 1440:.1f}d), "
             f"bottleneck {result.summary['bottleneck']['department']} -> {folder}/")
 
-    groups: dict[str, list[Journey]] = defaultdict(list)
-    for f, j in journeys.items():
-        if not j.base and not _name(f).endswith("-after"):
-            groups[_name(f).split("-")[0]].append(j)
-    for group, members in groups.items():
-        if len(members) > 1:
-            path = emotion_chart(members, os.path.join(out_dir, f"{group}-emotions.png"))
-            log(f"{len(members)} personas of {group}: emotion curves -> {path}")
+    for f in accounts:
+        from .account_simulation import account_summary_text, combined_journey, summarize_account
+        from .rendering import render_view
+
+        checked_account = check_account(f)
+        for p in checked_account.problems:
+            if p.file == f:  # the personas' own journeys were reported above
+                log(format_problem(p))
+        account = checked_account.account
+        if account is None:
+            failed += 1
+            continue
+        folder = os.path.join(out_dir, _name(f))
+        combined, meeting = combined_journey(account)
+        result = simulate(combined, replications=replications, seed=seed, workers=workers, meeting=meeting)
+        summary = summarize_account(account, combined, result)
+        write_json(os.path.join(folder, "account.json"), summary)
+        write_text(os.path.join(folder, "account.txt"), account_summary_text(summary) + "\n")
+        try:
+            for fmt in ("svg", "png"):
+                render_view(combined, os.path.join(folder, f"personas.{fmt}"), "personas", result.summary, fmt)
+        except DotNotFound as exc:
+            missing_dot = True
+            log(f"journeymap: {exc}")
+        chart = emotion_chart([p.journey for p in account.personas], os.path.join(out_dir, f"{account.id}-emotions.png"))
+        log(f"{f}: {len(account.personas)} personas, deal cycle time mean "
+            f"{summary['cycle_time']['mean'] / 1440:.1f}d, experience index "
+            f"{summary['experience']['overall']:.0f} -> {folder}/, {chart}")
 
     for name, before_file, after_file in comparison_pairs(journeys):
         from .comparison import compare

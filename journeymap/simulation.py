@@ -119,6 +119,15 @@ class Replication:
     window_start: float
     window_end: float
     wip_area: float
+    #: per step: visits where the persona waited longer than its tolerance
+    step_over_tolerance: tuple[float, ...] = ()
+    #: per persona (one for a single journey): the most surveys one measured case got in any quarter
+    survey_max_per_quarter: tuple[np.ndarray, ...] = ()
+    #: account runs only, per persona: time from the account's arrival to the persona's last step
+    persona_cycle: tuple[np.ndarray, ...] = ()
+    #: account runs only, [gate][persona]: total wait at the gate, and how often that persona arrived last
+    gate_wait: tuple[tuple[float, ...], ...] = ()
+    gate_last: tuple[tuple[float, ...], ...] = ()
 
     @property
     def window(self) -> float:
@@ -133,6 +142,29 @@ class SimulationResult:
     #: Every measured case's cycle time, pooled over replications in replication order.
     cycle_times: np.ndarray
     replications: tuple[Replication, ...]
+
+
+#: A quarter of a year, in minutes: the period of the feedback plan's survey limit.
+QUARTER = 365.25 / 4 * 1440
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """Several personas of one account walking together: who each step belongs to, and the gates.
+
+    Built by :mod:`journeymap.account_simulation` for the combined journey of
+    an account; a single journey has none.
+    """
+
+    #: step id -> persona index
+    persona_of: dict[str, int]
+    #: the steps after which a persona is done
+    persona_ends: frozenset[str]
+    #: step id -> gate index, for the step where a persona waits at a gate
+    gate_of: dict[str, int]
+    #: how many personas each gate waits for
+    gate_sizes: tuple[int, ...]
+    n_personas: int
 
 
 def stream(seed: int, index: int, purpose: str) -> Random:
@@ -187,8 +219,10 @@ class _Run:
 
     def __init__(self, journey: Journey, cases: int, warmup: int, seed: int, index: int,
                  log: Optional[EventLogWriter] = None,
-                 progress: Optional[Callable[[int], None]] = None) -> None:
+                 progress: Optional[Callable[[int], None]] = None,
+                 meeting: Optional[Meeting] = None) -> None:
         self.journey = journey
+        self.meeting = meeting
         self.cases = cases
         self.warmup = warmup
         self.arrival_rng = stream(seed, index, "arrivals")
@@ -227,10 +261,16 @@ class _Run:
                 flows.append((2.0 if k == last else cum, step_index[f.target],
                               dconst, dsampler, pair, f.rework))
             choose = stream(seed, index, f"branch:{s.id}").random if len(flows) > 1 and not s.join else None
+            tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
             steps.append((
                 dept_index[s.owner] if s.owner != CUSTOMER else -1, const, sampler, s.value_adding,
                 tuple(flows), step_index[s.join] if s.join is not None else -1, s.id in ends or not flows,
                 choose,
+                meeting.gate_of.get(s.id, -1) if meeting else -1,
+                tolerance if tolerance is not None and s.is_touchpoint else math.inf,
+                s.survey is not None and s.is_touchpoint,
+                meeting.persona_of.get(s.id, 0) if meeting else 0,
+                bool(meeting) and s.id in meeting.persona_ends,
             ))
         self.steps = steps
         self.meta = [(s.id, s.owner, s.stage, s.lane) for s in journey.steps]
@@ -248,6 +288,16 @@ class _Run:
         self.wip_at_t0 = 0.0
         self.done = 0
         self.records = [array("d") for _ in CASE_METRICS]
+        n_personas = meeting.n_personas if meeting else 1
+        self.over = [0] * n_steps
+        self.survey_max = [array("d") for _ in range(n_personas)]
+        self.persona_cycle = [array("d") for _ in range(n_personas)] if meeting else []
+        n_gates = len(meeting.gate_sizes) if meeting else 0
+        self.gate_wait = [[0.0] * n_personas for _ in range(n_gates)]
+        self.gate_last = [[0] * n_personas for _ in range(n_gates)]
+        #: (case, gate) -> [personas arrived, release event]; (case, step) seen at a gate
+        self.gate_state: dict[tuple[int, int], list] = {}
+        self.gate_passed: set[tuple[int, int]] = set()
 
     # ------------------------------------------------------------------ processes
 
@@ -296,19 +346,29 @@ class _Run:
             self.t0 = arrived
             self.wip_at_t0 = self.wip_area
         measured = idx >= self.warmup
-        # processing, waiting, flow delay, handoff delay, handoffs, rework, value adding
-        acc = [0.0, 0.0, 0.0, 0.0, 0, 0, 0.0]
+        # processing, waiting, flow delay, handoff delay, handoffs, rework, value adding,
+        # then the arrival time, the survey times per persona (made when the first survey is sent)
+        # and, in an account, when each persona finished
+        acc = [0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, arrived, None, [math.nan] * len(self.persona_cycle)]
         yield from self._walk(idx, step, -1, None, -1, acc, self.sums if measured else self.scratch, None)
         now = env.now
         self._count_wip(-1)
         self.t_end = now
         if measured:
             cycle = now - arrived
-            processing, waiting, flow_delay, handoff_delay, handoffs, rework, value = acc
+            processing, waiting, flow_delay, handoff_delay, handoffs, rework, value = acc[:7]
             for rec, v in zip(self.records, (
                     cycle, processing, waiting, flow_delay, handoff_delay, handoffs, rework, value,
                     value / cycle if cycle > 0 else 0.0, handoff_delay / cycle if cycle > 0 else 0.0)):
                 rec.append(v)
+            surveys = acc[8] or {}
+            for p, rec in enumerate(self.survey_max):
+                quarters: dict[int, int] = {}
+                for t in surveys.get(p, ()):
+                    quarters[int(t // QUARTER)] = quarters.get(int(t // QUARTER), 0) + 1
+                rec.append(max(quarters.values(), default=0))
+            for rec, v in zip(self.persona_cycle, acc[9]):
+                rec.append(v)  # aligned: entry i of every persona is the same deal
         self.done += 1
         if self.progress is not None:
             self.progress(self.done)
@@ -332,6 +392,8 @@ class _Run:
         flow_delay, handoff_delay = sums.flow_delay, sums.handoff_delay
         pair_handoffs, pair_waste, waits = sums.pair_handoffs, sums.pair_waste, sums.waits
         log = self.log
+        measured = sums is self.sums
+        delay = 0.0
         while True:
             if flow is not None:
                 _, step, dconst, dsampler, entry, rework = flow
@@ -352,7 +414,11 @@ class _Run:
                 if step == stop:
                     arrived.append(entry)
                     return
-            dept, const, sampler, value_adding, flows, join, end, choose = steps[step]
+            dept, const, sampler, value_adding, flows, join, end, choose, gate, tolerance, survey, persona, \
+                persona_end = steps[step]
+            held = 0.0
+            if gate >= 0 and (case, step) not in self.gate_passed:
+                held = yield from self._gate(case, gate, step, persona, measured)
             duration = sampler() if sampler is not None else const
             if dept < 0:
                 start = env.now
@@ -387,6 +453,15 @@ class _Run:
             visits[step] += 1
             processing[step] += duration
             waiting[step] += wait
+            if delay + wait + held > tolerance and measured:
+                self.over[step] += 1
+            delay = 0.0
+            if survey:
+                if acc[8] is None:
+                    acc[8] = {}
+                acc[8].setdefault(persona, []).append(start - acc[7])
+            if persona_end:
+                acc[9][persona] = env.now - acc[7]
             if log is not None:
                 sid, group, stage, lane = self.meta[step]
                 log.write(case, sid, group, staff, stage, lane, start, duration, wait)
@@ -405,6 +480,31 @@ class _Run:
                 for flow in flows:
                     if u < flow[0]:
                         break
+
+    def _gate(self, case: int, gate: int, step: int, persona: int, measured: bool) -> Generator[simpy.Event, Any, float]:
+        """Wait at a consensus gate until every persona it names has arrived; returns the time held.
+
+        A persona passes its gate once per case: coming back to the gate step
+        (rework) does not wait again.
+        """
+        env = self.env
+        self.gate_passed.add((case, step))
+        state = self.gate_state.get((case, gate))
+        if state is None:
+            state = self.gate_state[(case, gate)] = [0, env.event()]
+        state[0] += 1
+        came = env.now
+        if state[0] == self.meeting.gate_sizes[gate]:
+            state[1].succeed()
+            del self.gate_state[(case, gate)]
+            if measured:
+                self.gate_last[gate][persona] += 1
+        else:
+            yield state[1]
+        held = env.now - came
+        if measured:
+            self.gate_wait[gate][persona] += held
+        return held
 
     # ------------------------------------------------------------------ result
 
@@ -434,6 +534,11 @@ class _Run:
             window_start=self.t0,
             window_end=self.t_end,
             wip_area=self.wip_area - self.wip_at_t0,
+            step_over_tolerance=tuple(float(v) for v in self.over),
+            survey_max_per_quarter=tuple(np.frombuffer(r, dtype=float) for r in self.survey_max),
+            persona_cycle=tuple(np.frombuffer(r, dtype=float) for r in self.persona_cycle),
+            gate_wait=tuple(tuple(g) for g in self.gate_wait),
+            gate_last=tuple(tuple(float(x) for x in g) for g in self.gate_last),
         )
 
 
@@ -443,7 +548,8 @@ def _total_cases(journey: Journey, cases: int) -> int:
 
 def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, index: int,
                     events: Optional[str] = None,
-                    progress: Optional[Callable[[int], None]] = None) -> Replication:
+                    progress: Optional[Callable[[int], None]] = None,
+                    meeting: Optional[Meeting] = None) -> Replication:
     """Run replication ``index`` and return its flat record.
 
     ``events`` is a path to stream the event log of this replication to (the
@@ -451,10 +557,10 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
     finished so far.
     """
     if events is None:
-        return _Run(journey, cases, warmup, seed, index, progress=progress).run(index)
+        return _Run(journey, cases, warmup, seed, index, progress=progress, meeting=meeting).run(index)
     with open_log(events) as stream:
         log = EventLogWriter(stream, journey.persona.id, case_width(_total_cases(journey, cases)))
-        return _Run(journey, cases, warmup, seed, index, log=log, progress=progress).run(index)
+        return _Run(journey, cases, warmup, seed, index, log=log, progress=progress, meeting=meeting).run(index)
 
 
 def _worker_init() -> None:
@@ -463,7 +569,8 @@ def _worker_init() -> None:
 
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
-             events: Optional[str], progress: Optional[ProgressCallback]) -> list[Replication]:
+             events: Optional[str], progress: Optional[ProgressCallback],
+             meeting: Optional[Meeting] = None) -> list[Replication]:
     per_rep = _total_cases(journey, cases)
     total = per_rep * replications
     if workers <= 1 or replications == 1:
@@ -478,12 +585,12 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
                     if done % every == 0 or done == per_rep:
                         progress(base + done, total)
             out.append(run_replication(journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                                       events=events if i == 0 else None, progress=tick))
+                                       events=events if i == 0 else None, progress=tick, meeting=meeting))
         return out
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, replications), initializer=_worker_init)
     try:
         futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                               events=events if i == 0 else None) for i in range(replications)]
+                               events=events if i == 0 else None, meeting=meeting) for i in range(replications)]
         done = 0
         for fut in cf.as_completed(futures):
             fut.result()
@@ -505,7 +612,7 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
 
 def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int = 10, seed: int = 1,
              warmup: Optional[int] = None, workers: int = 1, events: Optional[str | os.PathLike] = None,
-             progress: Optional[ProgressCallback] = None) -> SimulationResult:
+             progress: Optional[ProgressCallback] = None, meeting: Optional[Meeting] = None) -> SimulationResult:
     """Simulate ``replications`` independent runs of ``journey`` and summarise them.
 
     ``cases`` (new arrivals per replication) and ``warmup`` default to the
@@ -539,11 +646,11 @@ def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int
         reps: list[Replication] = []
 
         def write(tmp: str) -> None:
-            reps.extend(_run_all(journey, cases, warmup, seed, replications, workers, tmp, progress))
+            reps.extend(_run_all(journey, cases, warmup, seed, replications, workers, tmp, progress, meeting))
 
         write_with(events, write, suffix=".csv")
     else:
-        reps = _run_all(journey, cases, warmup, seed, replications, workers, None, progress)
+        reps = _run_all(journey, cases, warmup, seed, replications, workers, None, progress, meeting)
     summary = summarize_replications(journey, reps, seed=seed, cases=cases, warmup=warmup)
     cycle = _pool([r.cases["cycle_time"] for r in reps])
     return SimulationResult(summary=summary, cycle_times=cycle, replications=tuple(reps))
@@ -575,6 +682,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
     visits, proc = total("step_visits"), total("step_processing")
     wait, fdelay, hdelay = total("step_waiting"), total("step_flow_delay"), total("step_handoff_delay")
     all_wait = float(wait.sum())
+    over = total("step_over_tolerance") if reps and reps[0].step_over_tolerance else np.zeros(0)
     steps = {}
     for i, s in enumerate(journey.steps):
         steps[s.id] = {
@@ -586,6 +694,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
             "processing_per_visit": _ratio(proc[i], visits[i]),
             "flow_delay_per_case": _ratio(fdelay[i], n),
             "handoff_delay_per_case": _ratio(hdelay[i], n),
+            "over_tolerance": _ratio(over[i], visits[i]) if len(over) else 0.0,
         }
     stages: dict[str, dict[str, float]] = {
         st.id: {"processing": 0.0, "value_adding": 0.0, "waiting": 0.0, "handoff_delay": 0.0, "flow_delay": 0.0}
@@ -648,8 +757,34 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
             "window": summarize_values([r.window for r in reps]),
         },
         "replication_means": {m: rep_means[m] for m in CASE_METRICS},
+        "experience": _experience(journey, steps),
+        "surveys": _surveys(journey, reps),
         "cycle_time_samples": [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)],
     }
+
+
+def _experience(journey: Journey, steps: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The persona's experience index (see :mod:`journeymap.experience`) from the simulated waits."""
+    from .experience import persona_experience
+
+    tps = [{"step": s.id, "stage": s.stage, "emotion": s.emotion, "visits_per_case": steps[s.id]["visits_per_case"],
+            "over_tolerance": steps[s.id]["over_tolerance"]} for s in journey.steps if s.is_touchpoint]
+    return persona_experience(tps, [st.id for st in journey.stages])
+
+
+def _surveys(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
+    """Survey contacts: the most one case got in a quarter, as mean, P90 and max over cases."""
+    if not reps or not reps[0].survey_max_per_quarter:
+        return {}
+    out = {}
+    for p in range(len(reps[0].survey_max_per_quarter)):
+        values = _pool([r.survey_max_per_quarter[p] for r in reps])
+        out[str(p)] = {"max_per_quarter_mean": float(values.mean()) if len(values) else 0.0,
+                       "max_per_quarter_p90": float(np.percentile(values, 90)) if len(values) else 0.0,
+                       "max_per_quarter_max": float(values.max()) if len(values) else 0.0}
+    if len(out) == 1:
+        out = {journey.persona.id: out["0"]}
+    return out
 
 
 def _bottleneck(journey: Journey, departments: dict[str, dict[str, Any]],

@@ -190,7 +190,7 @@ def test_tricky_text_renders(write_journey, tmp_path, view):
 
 
 def test_unknown_view_says_what_is_allowed(acme):
-    with pytest.raises(ValueError, match=r"unknown view: 'gant' \(must be one of map, blueprint, handoffs\)"):
+    with pytest.raises(ValueError, match=r"unknown view: 'gant' \(must be one of map, blueprint, handoffs, personas\)"):
         rdot.journey_dot(acme, "gant")
 
 

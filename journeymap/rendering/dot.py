@@ -51,7 +51,7 @@ __all__ = [
     "handoff_network_dot",
 ]
 
-VIEWS = ("map", "blueprint", "handoffs")
+VIEWS = ("map", "blueprint", "handoffs", "personas")
 
 #: Lane titles of the service blueprint, top to bottom.
 BLUEPRINT_LANES = {
@@ -474,6 +474,17 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
     """Lane keys top to bottom, each step's lane, and each lane's (title, subtitle)."""
     if view == "blueprint":
         return list(LANES), {n: g.nodes[n]["lane"] for n in g}, dict(BLUEPRINT_LANES)
+    if view == "personas":
+        # an account's combined journey: step ids are "persona.step", names "Persona name: step name"
+        lane_of = {n: n.split(".", 1)[0] if "." in n else n for n in g}
+        lanes = list(dict.fromkeys(lane_of[s.id] for s in journey.steps))
+        titles = {}
+        for s in journey.steps:
+            lane = lane_of[s.id]
+            if lane not in titles:
+                name = s.name.split(": ", 1)[0] if ": " in s.name else lane
+                titles[lane] = (name, "persona") if lane != "deal" else ("The deal", "start and end")
+        return lanes, lane_of, titles
     owners = {g.nodes[n]["owner"] for n in g}
     lanes = ([CUSTOMER] if CUSTOMER in owners else []) + [d.id for d in journey.departments if d.id in owners]
     titles = {CUSTOMER: (journey.persona.name, "the customer")}

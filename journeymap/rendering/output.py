@@ -146,7 +146,8 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
     g = build_graph(journey)
     written: list[str] = []
     missing_dot = False
-    for view in VIEWS:
+    views = [v for v in VIEWS if v != "personas" or any("." in s.id for s in journey.steps[:1])]
+    for view in views:
         source = journey_dot(journey, view, results, g=g)
         for fmt in formats:
             path = os.path.join(out, f"{view}.{fmt}")
