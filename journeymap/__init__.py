@@ -2,9 +2,10 @@
 
 The library is the product; the ``journeymap`` command is a thin layer over it::
 
-    from journeymap import load_journey, build_graph, analyze
-    journey = load_journey("journeys/cio.yaml")
+    from journeymap import load_journey, build_graph, analyze, simulate
+    journey = load_journey("journeys/acme-cio.yaml")
     report = analyze(build_graph(journey))
+    result = simulate(journey, replications=10, seed=1)   # result.summary is the JSON
 """
 
 from .analysis import analyze
@@ -13,6 +14,13 @@ from .graph import build_graph
 from .model import Journey
 from .problems import Problem
 from .validation import check_file, load_journey
+
+
+def simulate(journey, **kwargs):
+    """Simulate a journey; see :func:`journeymap.simulation.simulate` (imported lazily: SimPy is heavy)."""
+    from .simulation import simulate as _simulate
+
+    return _simulate(journey, **kwargs)
 
 __version__ = "0.1.0"
 
@@ -26,4 +34,5 @@ __all__ = [
     "check_file",
     "build_graph",
     "analyze",
+    "simulate",
 ]
