@@ -32,6 +32,7 @@ LINT_RULES: dict[str, str] = {
     "heavy-rework": f"a step that more than {MAX_REWORK_PROBABILITY:.0%} of its cases come back to redo",
     "overloaded-department": "a department asked for more work than its capacity can do: queues grow without end",
     "hidden-moment-of-truth": "a moment of truth on a step the customer cannot see",
+    "hidden-survey": "a survey or a wait tolerance on a step the customer cannot see (it is ignored there)",
     "no-value-adding": "no step is marked value_adding, so flow efficiency is zero",
     "unused-department": "a department that owns no step",
     "empty-stage": "a stage with no steps",
@@ -80,6 +81,14 @@ def lint_journey(journey: Journey, loc: Located, step_index: dict[str, int],
             warn(step_at(s.id, "moment_of_truth") if "moment_of_truth" in _raw_step(loc, step_index[s.id]) else step_at(s.id),
                  "hidden-moment-of-truth", f"{s.id!r} is a moment of truth but the customer cannot see it",
                  "mark the touchpoint where the customer experiences it instead", key=True)
+
+    for s in journey.steps:
+        raw = _raw_step(loc, step_index[s.id])
+        for key in ("survey", "tolerance"):
+            if key in raw and not s.is_touchpoint:
+                warn(step_at(s.id, key), "hidden-survey",
+                     f"{s.id!r} has a {key} but the customer cannot see this step, so it is ignored",
+                     f"move the {key} to the touchpoint where the customer experiences it", key=True)
 
     for pp in ping_pongs(g):
         u, v, w = pp["steps"]

@@ -294,6 +294,10 @@ WARNING_CASES = [
       - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true, moment_of_truth: true}
       - {id: s2, stage: b, owner: ops, duration: 1h}
     """), 8, 72, "'s1' is a moment of truth but the customer cannot see it", "touchpoint", id="hidden-moment-of-truth"),
+    pytest.param("hidden-survey", W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true, survey: relational}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 72, "'s1' has a survey but the customer cannot see this step", "touchpoint", id="hidden-survey"),
     pytest.param("no-value-adding", W("""
       - {id: s1, stage: a, owner: sales, duration: 1h}
       - {id: s2, stage: b, owner: ops, duration: 1h}
