@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Mapping, Optional, Sequence
 
 import matplotlib
@@ -34,12 +35,15 @@ def cycle_time_comparison(before: Sequence[float], after: Sequence[float], *, la
     b, a = np.sort(np.asarray(before, float)), np.sort(np.asarray(after, float))
     div, unit = time_unit(float(max(b.max(initial=0), a.max(initial=0))))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
-    hi = max(b.max(initial=1), a.max(initial=1)) / div
+    # the axis ends at the larger P99.5, not the single slowest case (a long thin tail squeezes the bulk);
+    # the histogram counts the few slower cases in its last bin, so its area stays the whole sample
+    both = [d for d in (b, a) if len(d)]
+    hi = max([float(np.percentile(d, 99.5)) for d in both] + [1.0]) / div
     bins = np.linspace(0, hi, 40)
     for data, colour, label in ((b, BEFORE, labels[0]), (a, AFTER, labels[1])):
         if len(data) == 0:
             continue
-        ax1.hist(data / div, bins=bins, density=True, alpha=0.55, color=colour, label=label)
+        ax1.hist(np.minimum(data / div, hi), bins=bins, density=True, alpha=0.55, color=colour, label=label)
         ax2.plot(data / div, np.linspace(0, 1, len(data)), color=colour, lw=2.5, label=label)
         for q, style in ((50, "--"), (90, ":")):
             x = np.percentile(data, q) / div
@@ -50,6 +54,7 @@ def cycle_time_comparison(before: Sequence[float], after: Sequence[float], *, la
     ax2.set(title="Cumulative share of cases (dashed P50, dotted P90)", xlabel=f"cycle time ({unit})",
             ylabel="share of cases done", ylim=(0, 1.02))
     for ax in (ax1, ax2):
+        ax.set_xlim(0, hi)
         ax.legend(fontsize=12)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=11)
@@ -64,11 +69,12 @@ _PARTS = (("value_adding", "value-adding work", OKABE_ITO["green"]),
 
 
 def stage_comparison(before: Mapping[str, Mapping[str, float]], after: Mapping[str, Mapping[str, float]],
-                     stages: Optional[Sequence[str]] = None, ax: Any = None) -> Figure:
+                     stages: Optional[Sequence[str]] = None, ax: Any = None,
+                     labels: Optional[Mapping[str, str]] = None) -> Figure:
     """Per stage, a stacked bar for each design: value-adding and other work, waiting, inbox delays.
 
     ``before``/``after`` are the ``stages`` blocks of two simulation summaries
-    (mean minutes per case).
+    (mean minutes per case); ``labels`` maps stage ids to the names on the axis.
     """
     stages = list(stages or list(dict.fromkeys(list(before) + list(after))))
     if ax is None:
@@ -96,7 +102,8 @@ def stage_comparison(before: Mapping[str, Mapping[str, float]], after: Mapping[s
         for xi, total in zip(x + offset, bottom):
             ax.annotate(("before" if side == 0 else "after") + f"\n{total:.1f}", (xi, total), ha="center",
                         va="bottom", fontsize=10, xytext=(0, 2), textcoords="offset points")
-    ax.set_xticks(x, stages, fontsize=12)
+    names = [textwrap.fill((labels or {}).get(s, s), 18) for s in stages]
+    ax.set_xticks(x, names, fontsize=12)
     ax.set_ylabel(f"mean time per case ({unit})", fontsize=12)
     ax.set_title("Where the time goes per stage (left bar before, hatched; right bar after)", fontsize=14,
                  fontweight="bold")

@@ -1,0 +1,495 @@
+"""The before/after HTML report (journeymap/report.py).
+
+Two halves: pure checks of the page :func:`report_html` builds (sections,
+self-containment, escaping of journey text), and a headless Chromium run
+(``@pytest.mark.browser``) that opens the report of the bundled insurance
+pair and fails on any console error, uncaught exception or request that
+leaves the file. Chromium is driven over the DevTools protocol on a pipe
+(``--remote-debugging-pipe``), so the standard library is enough: no
+websocket client, no port.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from journeymap.comparison import compare
+from journeymap.report import build_report, report_html
+from journeymap.validation import check_text
+
+from conftest import JOURNEYS, dedent
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+
+# --------------------------------------------------------------------------- a small pair with hostile text
+
+EVIL = "<script>alert(1)</script>"
+QUOTES = "\"Tom\" & 'Jerry'"
+UNICODE = "Ünïcödé — 顧客 ✓"
+
+SMALL = """
+journey: {{id: small-{side}, name: {journey_name}}}
+persona: {{id: buyer}}
+stages: [{{id: buy, name: {stage_name}}}]
+departments: [{{id: sales, name: {dept_name}, capacity: 1}}{legal}]
+steps:
+  - {{id: quote, stage: buy, owner: sales, name: {quote_name}, duration: {{exponential: 40min}}, value_adding: true}}
+{middle}  - {{id: sign, stage: buy, owner: customer, name: {sign_name}, duration: {{exponential: 10min}}}}
+workload: {{arrivals: {{poisson: 2h}}, cases: 60}}
+"""
+
+REVIEW = "  - {id: review, stage: buy, owner: legal, duration: {exponential: 30min}, next: {to: sign, delay: 1d}}\n"
+
+
+def _q(text: str) -> str:
+    """A YAML double-quoted scalar."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def small_journey(side: str):
+    """Before: quote -> review (legal, a day in the inbox) -> sign. After: quote -> sign, no legal department.
+
+    The journey, stage, department and step names carry markup, quotes, ``&`` and non-ASCII text.
+    """
+    text = SMALL.format(
+        side=side, journey_name=_q(f"{EVIL} {QUOTES} {UNICODE} ({side})"), stage_name=_q(f"Buy {QUOTES}"),
+        dept_name=_q(f"Sales {EVIL}"), quote_name=_q(EVIL), sign_name=_q(f"Sign {QUOTES} {UNICODE}"),
+        middle=REVIEW if side == "before" else "", legal=", {id: legal, capacity: 1}" if side == "before" else "")
+    checked = check_text(dedent(text), f"{side}.yaml", lint=False)
+    assert checked.journey is not None, checked.problems
+    return checked.journey
+
+
+@pytest.fixture(scope="module")
+def small_pair():
+    """Two small journeys with hostile names and their comparison (3 paired replications)."""
+    before, after = small_journey("before"), small_journey("after")
+    return before, after, compare(before, after, replications=3)
+
+
+#: Stand-ins for the pictures, so the pure tests need neither Graphviz nor matplotlib.
+PICTURES = {name: f'<svg xmlns="http://www.w3.org/2000/svg" id="{name}"><rect width="10" height="10"/></svg>'
+            for name in ("before_map", "after_map", "distribution_chart", "stage_chart")}
+
+
+# --------------------------------------------------------------------------- reading a page
+
+
+@dataclass
+class Page:
+    """What an HTML parser sees in a page: tags with their attributes, text, ids."""
+
+    tags: list[tuple[str, dict[str, Optional[str]]]] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> set[str]:
+        return {a["id"] for _, a in self.tags if a.get("id")}
+
+    @property
+    def all_text(self) -> str:
+        return "".join(self.text)
+
+
+def parse(html: str) -> Page:
+    """Parse ``html`` leniently (as a browser would) into a :class:`Page`."""
+    page = Page()
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            page.tags.append((tag, dict(attrs)))
+
+        handle_startendtag = handle_starttag
+
+        def handle_data(self, data):
+            page.text.append(data)
+
+    reader = Reader(convert_charrefs=True)
+    reader.feed(html)
+    reader.close()
+    return page
+
+
+#: A resource the page would fetch from the network: src=/href= to http(s) or protocol-relative, url(...),
+#: @import. (xmlns="http://www.w3.org/2000/svg" is a namespace name, not a resource, and is not matched.)
+REMOTE = re.compile(r"""(?:\b(?:src|href|srcset|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//)"""
+                    r"""|(?:url\(\s*["']?\s*(?:https?:)?//)|@import""", re.I)
+
+
+def assert_self_contained(html: str) -> None:
+    hits = [html[max(m.start() - 40, 0):m.end() + 40] for m in REMOTE.finditer(html)]
+    assert not hits, f"network resources in the report: {hits}"
+    page = parse(html)
+    assert not [t for t, a in page.tags if t in ("link", "iframe", "object", "embed", "base")]
+    external = [(t, a) for t, a in page.tags if t in ("script", "img") and a.get("src")]
+    assert not external, f"external scripts or images: {external}"
+
+
+def assert_escaped(html: str) -> None:
+    """Journey text reaches the page as text: no injected tag or attribute, and it reads back unchanged."""
+    assert EVIL not in html
+    assert QUOTES not in html  # the raw & (and quotes) are always escaped
+    page = parse(html)
+    assert not [t for t, _ in page.tags if t == "script"], "a <script> element made it into the page"
+    assert not [(t, k) for t, a in page.tags for k in a if k.lower().startswith("on")], "an event handler attribute"
+    text = page.all_text
+    assert EVIL in text and QUOTES in text and UNICODE in text  # the reader sees exactly what was written
+
+
+# --------------------------------------------------------------------------- pure: report_html
+
+
+def test_every_section_is_there(small_pair):
+    _, _, comparison = small_pair
+    html = report_html(comparison, **PICTURES)
+    page = parse(html)
+    # the headline, the metrics table, the two maps, both charts, the diff and the load table
+    assert {"headline", "metrics", "maps", "cycle-time", "stages", "diff", "load"} <= page.ids
+    assert set(PICTURES) <= page.ids  # each picture is inlined, not linked
+    assert comparison["headline"] in page.all_text
+    assert html.count("<tr>") >= len(comparison["metrics"])
+
+
+def case_metrics(comparison: dict) -> list[dict]:
+    """The metrics of the main table: all but per-department utilisation, which the department table shows."""
+    return [r for r in comparison["metrics"] if not r["key"].startswith("utilisation:")]
+
+
+def test_the_metrics_table_has_a_row_per_metric_with_its_interval(small_pair):
+    _, _, comparison = small_pair
+    html = report_html(comparison)
+    metrics_table = parse(html[html.index('id="metrics"'):html.index("</table>", html.index('id="metrics"'))])
+    for row in case_metrics(comparison):
+        assert row["label"] in metrics_table.all_text
+    assert "95% CI" in metrics_table.all_text
+
+
+def test_department_table_has_utilisation_and_marks_absent_departments(small_pair):
+    _, _, comparison = small_pair
+    html = report_html(comparison, department_names={"legal": "Legal & contracts"})
+    load = html[html.index('id="load"'):html.index("</table>", html.index('id="load"'))]
+    cells = [c.strip() for c in parse(load).text if c.strip()]
+    # legal exists before only: its "after" cells say so instead of showing an idle 0%
+    legal = cells[cells.index("Legal & contracts"):]
+    assert legal[1] == "1 → 0" and legal[2:5] == ["30min", "—", "gone"]
+    assert "pp" in parse(load).all_text  # a change of utilisation is in percentage points
+
+
+def test_missing_pictures_leave_a_note_not_a_hole(small_pair):
+    _, _, comparison = small_pair
+    html = report_html(comparison)  # no Graphviz, no charts
+    assert "<svg" not in html
+    assert "Graphviz" in html  # says why the maps are missing
+
+
+def test_the_page_is_self_contained(small_pair):
+    _, _, comparison = small_pair
+    assert_self_contained(report_html(comparison, **PICTURES))
+
+
+def test_the_self_containment_check_catches_a_remote_resource(small_pair):
+    _, _, comparison = small_pair
+    html = report_html(comparison, **PICTURES)
+    for bad in ('<img src="https://example.com/x.png">', '<link rel="stylesheet" href="//cdn.example.com/a.css">',
+                '<div style="background: url(http://example.com/bg.png)"></div>'):
+        with pytest.raises(AssertionError):
+            assert_self_contained(html.replace("</body>", bad + "</body>"))
+
+
+def test_journey_text_is_escaped(small_pair):
+    before, after, comparison = small_pair
+    steps = {s.id: s.name for s in before.steps + after.steps}
+    departments = {d.id: d.name for d in before.departments + after.departments}
+    html = report_html(comparison, **PICTURES, step_names=steps, department_names=departments)
+    assert_escaped(html)
+    assert f"Sales {EVIL}" in parse(html).all_text  # a department name, in the department table
+
+
+def test_inline_svg_drops_scripts_and_declarations():
+    from journeymap.report import inline_svg
+
+    svg = '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<!-- x --><svg><script>alert(1)</script><g/></svg>'
+    assert str(inline_svg(svg)) == "<svg><g/></svg>"
+
+
+# --------------------------------------------------------------------------- with Graphviz and matplotlib
+
+
+@pytest.fixture(scope="module")
+def small_report(small_pair) -> str:
+    """The full report of the small pair: maps from Graphviz, charts from matplotlib."""
+    before, after, comparison = small_pair
+    return build_report(comparison, before, after)
+
+
+@pytest.mark.exe
+@needs_dot
+def test_full_report_escapes_journey_text_in_maps_too(small_report):
+    assert small_report.count("<svg") == 4  # two maps, two charts
+    assert_escaped(small_report)
+    assert_self_contained(small_report)
+    # the step names reach the maps (Graphviz output of escaped DOT), escaped, and read back unchanged
+    before_map = small_report[small_report.index('id="before-map"'):small_report.index('id="after-map"')]
+    assert EVIL not in before_map
+    assert EVIL in parse(before_map).all_text
+
+
+@pytest.mark.exe
+@needs_dot
+def test_after_map_marks_the_changed_steps(small_pair, small_report):
+    _, _, comparison = small_pair
+    diff = comparison["diff"]["steps"]
+    assert set(diff["added"]) | set(diff["changed"])  # the pair differs in a step
+    after_map = small_report[small_report.index('id="after-map"'):]
+    before_map = small_report[small_report.index('id="before-map"'):small_report.index('id="after-map"')]
+    assert "CHANGED" in parse(after_map).all_text
+    assert "CHANGED" not in parse(before_map).all_text
+
+
+# --------------------------------------------------------------------------- headless Chromium
+
+
+def _find_chromium() -> Optional[str]:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium; installed with apt-get when missing and we are root, else the test skips."""
+    found = _find_chromium()
+    if found:
+        return found
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); "
+                    "installing it needs root and apt-get")
+    proc = subprocess.run(
+        ["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"],
+        capture_output=True, text=True, timeout=1200)
+    found = _find_chromium()
+    if not found:
+        pytest.skip(f"could not install Chromium with apt-get (exit {proc.returncode}): {proc.stderr[-400:]}")
+    return found
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over ``--remote-debugging-pipe``.
+
+    Chromium reads NUL-terminated JSON commands on fd 3 and writes replies and
+    events on fd 4. Events that arrive while we wait for a reply are kept in
+    :attr:`events`, so nothing logged during a page load is lost.
+    """
+
+    def __init__(self, executable: str, user_data_dir: Path, timeout: float = 30.0):
+        self.timeout = timeout
+        self.events: list[dict[str, Any]] = []
+        self._buffer = b""
+        self._id = 0
+        to_chrome_r, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome_w = os.pipe()
+
+        def as_fd_3_and_4():  # runs in the child, before exec
+            a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)  # fresh numbers, so dup2 below never is a no-op
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        args = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-extensions", "--hide-scrollbars", "--mute-audio", f"--user-data-dir={user_data_dir}",
+                "--remote-debugging-pipe", "about:blank"]
+        self.process = subprocess.Popen(args, preexec_fn=as_fd_3_and_4, close_fds=False,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._deadline = time.monotonic() + timeout
+
+    def _receive(self) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = self._deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_chrome], [], [], left)[0]:
+                raise TimeoutError(f"Chromium did not answer within {self.timeout:g} s")
+            chunk = os.read(self._from_chrome, 1 << 20)
+            if not chunk:
+                raise EOFError(f"Chromium closed the pipe (exit code {self.process.poll()})")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def send(self, method: str, session: Optional[str] = None, **params: Any) -> dict[str, Any]:
+        """Send one command and return its result; events that arrive meanwhile go to :attr:`events`."""
+        self._id += 1
+        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._receive()
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str) -> dict[str, Any]:
+        """The first event called ``method`` (already received, or the next to come)."""
+        for event in self.events:
+            if event.get("method") == method:
+                return event
+        while True:
+            event = self._receive()
+            self.events.append(event)
+            if event.get("method") == method:
+                return event
+
+    def close(self) -> None:
+        try:
+            if self.process.poll() is None:
+                self.send("Browser.close")
+        except (OSError, EOFError, TimeoutError, RuntimeError):
+            pass
+        finally:
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            os.close(self._to_chrome)
+            os.close(self._from_chrome)
+
+
+@dataclass
+class Rendered:
+    """What a headless Chromium saw when it opened a page."""
+
+    errors: list[str]       # console.error/assert, uncaught exceptions, error log entries (e.g. failed loads)
+    requests: list[str]     # every URL the page asked for, the page itself included
+    headline: Optional[str]
+    metric_rows: int
+    page_width: int         # document.documentElement.scrollWidth: wider than the viewport means sideways scrolling
+    viewport_width: int
+    screenshot: bytes       # PNG of the whole page
+
+
+#: Evaluated in the page once it has loaded.
+PROBE = """JSON.stringify({
+  headline: document.getElementById('headline') && document.getElementById('headline').textContent,
+  metric_rows: document.querySelectorAll('#metrics tbody tr').length,
+  page_width: document.documentElement.scrollWidth,
+  viewport_width: window.innerWidth,
+})"""
+
+
+def render_in_chromium(executable: str, html_file: Path, workdir: Path, *, width: int = 1440,
+                       height: int = 1000) -> Rendered:
+    """Open ``html_file`` headless at ``width`` x ``height`` CSS pixels; report errors, requests and a screenshot."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    chrome = DevTools(executable, workdir / "profile")
+    try:
+        target = chrome.send("Target.createTarget", url="about:blank")["targetId"]
+        session = chrome.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Runtime", "Log", "Network", "Page"):
+            chrome.send(f"{domain}.enable", session)
+        chrome.send("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
+                    deviceScaleFactor=1, mobile=False)
+        chrome.send("Page.navigate", session, url=html_file.resolve().as_uri())
+        chrome.wait_for("Page.loadEventFired")
+        probe = json.loads(chrome.send("Runtime.evaluate", session, expression=PROBE,
+                                       returnByValue=True)["result"]["value"])
+        shot = chrome.send("Page.captureScreenshot", session, format="png", captureBeyondViewport=True)
+    finally:
+        chrome.close()
+    errors, requests = [], []
+    for event in chrome.events:
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            errors.append("console.%s: %s" % (params["type"], " ".join(
+                str(a.get("value", a.get("description", ""))) for a in params.get("args", []))))
+        elif method == "Runtime.exceptionThrown":
+            details = params.get("exceptionDetails", {})
+            errors.append("uncaught: " + details.get("exception", {}).get("description", details.get("text", "")))
+        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            entry = params["entry"]
+            errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}".strip())
+        elif method == "Network.requestWillBeSent":
+            requests.append(params["request"]["url"])
+    return Rendered(errors=errors, requests=requests, headline=probe["headline"], metric_rows=probe["metric_rows"],
+                    page_width=probe["page_width"], viewport_width=probe["viewport_width"],
+                    screenshot=base64.b64decode(shot["data"]))
+
+
+@pytest.fixture(scope="module")
+def insurance_report(tmp_path_factory) -> tuple[Path, dict]:
+    """The report of the bundled insurance before/after pair (3 paired replications), written to a temp file."""
+    from journeymap import load_journey
+
+    before = load_journey(JOURNEYS / "insurance-before.yaml")
+    after = load_journey(JOURNEYS / "insurance-after.yaml")
+    comparison = compare(before, after, replications=3)
+    path = tmp_path_factory.mktemp("report") / "insurance.html"
+    path.write_text(build_report(comparison, before, after), encoding="utf-8")
+    return path, comparison
+
+
+def _local(url: str) -> bool:
+    return url.startswith(("file:", "data:", "about:"))
+
+
+@pytest.mark.browser
+@pytest.mark.exe
+@needs_dot
+def test_report_renders_in_chromium_without_errors(chromium, insurance_report, tmp_path):
+    path, comparison = insurance_report
+    seen = render_in_chromium(chromium, path, tmp_path)
+    (tmp_path / "report.png").write_bytes(seen.screenshot)  # kept by pytest's tmp_path, to look at by hand
+    assert seen.errors == []
+    assert [u for u in seen.requests if not _local(u)] == []  # nothing fetched from the network
+    assert seen.headline == comparison["headline"]
+    assert seen.metric_rows == len(case_metrics(comparison))
+    assert seen.page_width <= seen.viewport_width, "the page scrolls sideways"
+    assert seen.screenshot[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(seen.screenshot) > 100_000  # a whole report with maps and charts, not a blank page
+
+
+@pytest.mark.browser
+@pytest.mark.exe
+@needs_dot
+def test_report_fits_a_narrow_screen(chromium, insurance_report, tmp_path):
+    path, _ = insurance_report
+    seen = render_in_chromium(chromium, path, tmp_path, width=720, height=1000)
+    (tmp_path / "report-narrow.png").write_bytes(seen.screenshot)
+    assert seen.errors == []
+    assert seen.page_width <= seen.viewport_width, "the page scrolls sideways on a narrow screen"
+
+
+@pytest.mark.browser
+def test_the_browser_check_catches_console_errors_and_remote_requests(chromium, small_pair, tmp_path):
+    _, _, comparison = small_pair
+    html = report_html(comparison, **PICTURES)
+    (tmp_path / "clean.html").write_text(html, encoding="utf-8")
+    clean = render_in_chromium(chromium, tmp_path / "clean.html", tmp_path / "clean")
+    assert clean.errors == [] and all(_local(u) for u in clean.requests)
+
+    # port 9 (discard) on the loopback: refused at once, so the test does not wait on a network
+    bad = html.replace("</body>", '<script>console.error("deliberate error")</script>'
+                                  '<img alt="" src="http://127.0.0.1:9/pixel.png"></body>')
+    (tmp_path / "bad.html").write_text(bad, encoding="utf-8")
+    seen = render_in_chromium(chromium, tmp_path / "bad.html", tmp_path / "bad")
+    assert any("deliberate error" in e for e in seen.errors), seen.errors
+    assert "http://127.0.0.1:9/pixel.png" in seen.requests
