@@ -18,6 +18,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[test]'
+# pm4py is optional for users; the tests use it to read the event log as process-mining tools do
+.venv/bin/python -m pip install -q -e '.[test,pm4py]'
 
 .venv/bin/journeymap run journeys/ -o outputs/

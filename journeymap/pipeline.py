@@ -68,6 +68,18 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
     from .simulation import simulate, summary_text
 
     replications = QUICK_REPLICATIONS if quick else REPLICATIONS
+    out_dir = os.path.normpath(out_dir)
+
+    def show(problems) -> None:
+        """Errors in full; warnings counted, so the job's log stays readable."""
+        for p in problems:
+            if p.is_error:
+                log(format_problem(p))
+        warnings = [p for p in problems if not p.is_error]
+        if warnings:
+            files = sorted({p.file for p in warnings})
+            log(f"{', '.join(files)}: {len(warnings)} warning(s); see them with: journeymap validate {' '.join(files)}")
+
     failed = 0
     journeys: dict[str, Journey] = {}
     missing_dot = False
@@ -78,8 +90,7 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
         if f in accounts:
             continue
         checked = check_file(f)
-        for p in checked.problems:
-            log(format_problem(p))
+        show(checked.problems)
         if checked.journey is None:
             failed += 1
             continue
@@ -107,9 +118,7 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
         from .rendering import render_view
 
         checked_account = check_account(f)
-        for p in checked_account.problems:
-            if p.file == f:  # the personas' own journeys were reported above
-                log(format_problem(p))
+        show([p for p in checked_account.problems if p.file == f])  # the personas' journeys were reported above
         account = checked_account.account
         if account is None:
             failed += 1
