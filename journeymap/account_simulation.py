@@ -55,13 +55,16 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
     flows: list[Flow] = []
     persona_of: dict[str, int] = {}
     persona_ends: set[str] = set()
+    gate_names = {(pid, sid): gate.name for gate in account.gates for pid, sid in gate.at}
     for k, p in enumerate(account.personas):
         j = p.journey
         tol = j.persona.tolerance
         for s in j.steps:
             sid = _pid(p.id, s.id)
+            # the gate is part of the step's name so that maps and reports show where personas wait
+            gate = f" (waits for everyone at gate: {gate_names[(p.id, s.id)]})" if (p.id, s.id) in gate_names else ""
             steps.append(dataclasses.replace(
-                s, id=sid, name=f"{j.persona.name}: {s.name}", join=_pid(p.id, s.join) if s.join else None,
+                s, id=sid, name=f"{j.persona.name}: {s.name}{gate}", join=_pid(p.id, s.join) if s.join else None,
                 tolerance=s.tolerance if s.tolerance is not None else tol))
             persona_of[sid] = k
         for f in j.flows:
