@@ -26,7 +26,7 @@ from .distributions import DurationError, parse_duration
 from .errors import JourneyInvalid
 from .loading import Located, load_yaml, read_text
 from .model import Arrivals, Department, Journey
-from .problems import Problem, sort_problems
+from .problems import Problem, Problems, sort_problems
 from .schema import ACCOUNT_SCHEMA
 from .validation import check_file, structure_problems
 
@@ -95,17 +95,9 @@ class Account:
 
 
 @dataclass
-class CheckedAccount:
+class CheckedAccount(Problems):
     account: Optional[Account]
     problems: list[Problem]
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
 
 def is_account_file(path: str | os.PathLike) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from .graph import reach
 from .model import CUSTOMER
 
 __all__ = [
@@ -216,24 +217,12 @@ def rework_loops(g: nx.DiGraph, visits: dict[str, float] | None = None) -> list[
             continue
         lo, hi = order[v], order[u]
         window = (lambda n: lo <= order[n] <= hi) if in_file_order else (lambda n: True)
-        after_v = _reach(forward.successors, v, window)
-        redo = _reach(forward.predecessors, u, after_v.__contains__) & after_v
+        after_v = reach(forward.successors, v, window)
+        redo = reach(forward.predecessors, u, after_v.__contains__) & after_v
         out.append({"from": u, "to": v, "probability": d["probability"],
                     "steps": sorted(redo, key=order.__getitem__),
                     "expected_times_taken": visits[u] * d["probability"]})
     return out
-
-
-def _reach(neighbours, source: str, allowed) -> set[str]:
-    """``source`` and the nodes reachable from it through ``neighbours`` for which ``allowed(n)``."""
-    seen = {source}
-    todo = [source]
-    while todo:
-        for m in neighbours(todo.pop()):
-            if m not in seen and allowed(m):
-                seen.add(m)
-                todo.append(m)
-    return seen
 
 
 def longest_backstage_chain(g: nx.DiGraph) -> dict[str, Any]:

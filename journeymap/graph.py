@@ -31,7 +31,24 @@ import networkx as nx
 
 from .model import CUSTOMER, Journey
 
-__all__ = ["build_graph"]
+__all__ = ["build_graph", "reach"]
+
+
+def reach(neighbours, source: str, allowed) -> set[str]:
+    """``source`` and the nodes reachable from it through ``neighbours`` for which ``allowed(n)``.
+
+    A plain search that stays inside what ``allowed`` admits (a rework loop,
+    a parallel block), so checks on big journeys cost what the region costs,
+    not what the whole graph costs.
+    """
+    seen = {source}
+    todo = [source]
+    while todo:
+        for m in neighbours(todo.pop()):
+            if m not in seen and allowed(m):
+                seen.add(m)
+                todo.append(m)
+    return seen
 
 
 def build_graph(journey: Journey) -> nx.DiGraph:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-__all__ = ["Problem", "format_problem", "sort_problems"]
+__all__ = ["Problem", "Problems", "format_problem", "sort_problems"]
 
 Severity = Literal["error", "warning"]
 
@@ -45,6 +45,20 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+class Problems:
+    """Mixin for results that carry ``problems``: the errors and the warnings among them."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
 
 
 def format_problem(p: Problem) -> str:

@@ -17,6 +17,7 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
 from .distributions import format_minutes
+from .tables import format_value
 
 __all__ = ["report_html", "inline_svg", "build_report"]
 
@@ -50,16 +51,6 @@ def _svg_width_px(svg: str) -> Optional[float]:
     return float(m.group(1)) * (_PX_PER_PT if m.group(2) == "pt" else 1.0)
 
 
-def _fmt(value: Any, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "minutes":
-        return format_minutes(value)
-    if unit == "share":
-        return f"{value:.1%}"
-    return f"{value:.2f}"
-
-
 def _fmt_change(value: Any, unit: str) -> str:
     """A signed change; a change of a share is in percentage points (pp), never a bare % that reads as relative."""
     if value is None:
@@ -67,7 +58,7 @@ def _fmt_change(value: Any, unit: str) -> str:
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     if unit == "share":
         return f"{sign}{abs(value) * 100:.1f} pp"
-    return sign + _fmt(abs(value), unit).lstrip("-")
+    return sign + format_value(abs(value), unit).lstrip("-")
 
 
 def _row(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,7 +66,7 @@ def _row(r: Mapping[str, Any]) -> dict[str, Any]:
     lo, hi = r["ci95"]
     rel = r["relative_change"]
     return {
-        "label": r["label"], "before": _fmt(r["before"], unit), "after": _fmt(r["after"], unit),
+        "label": r["label"], "before": format_value(r["before"], unit), "after": format_value(r["after"], unit),
         "change": _fmt_change(r["change"], unit),
         "relative": f"{rel:+.0%}".replace("-", "−") if rel is not None else "n/a",
         "ci": f"{_fmt_change(lo, unit)} … {_fmt_change(hi, unit)}" if lo is not None else "n/a",
@@ -106,8 +97,8 @@ def _departments(comparison: Mapping[str, Any], names: Mapping[str, str]) -> lis
         }
         if u is not None:
             lo, hi = u["ci95"]
-            row.update(util_before=_fmt(u["before"], "share") if cb else "—",
-                       util_after=_fmt(u["after"], "share") if ca else "—")
+            row.update(util_before=format_value(u["before"], "share") if cb else "—",
+                       util_after=format_value(u["after"], "share") if ca else "—")
             if cb and ca:
                 row.update(util_change=_fmt_change(u["change"], "share"),
                            util_ci=f"{_fmt_change(lo, 'share')} … {_fmt_change(hi, 'share')}" if lo is not None else "n/a",

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from .distributions import format_minutes
 
-__all__ = ["table", "analysis_text", "comparison_text"]
+__all__ = ["table", "analysis_text", "comparison_text", "format_value"]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
@@ -61,7 +61,8 @@ def analysis_text(a: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _fmt_value(value, unit: str) -> str:
+def format_value(value: Any, unit: str) -> str:
+    """A metric value in its unit: minutes as 2.5h/3.1d, shares as percentages, counts with 2 decimals."""
     if value is None:
         return "n/a"
     if unit == "minutes":
@@ -77,9 +78,9 @@ def comparison_text(c: dict[str, Any]) -> str:
     for r in c["metrics"]:
         lo, hi = r["ci95"]
         rel = r["relative_change"]
-        rows.append([r["label"], _fmt_value(r["before"], r["unit"]), _fmt_value(r["after"], r["unit"]),
+        rows.append([r["label"], format_value(r["before"], r["unit"]), format_value(r["after"], r["unit"]),
                      (f"{rel:+.0%}" if rel is not None else "n/a"),
-                     (f"[{_fmt_value(lo, r['unit'])}, {_fmt_value(hi, r['unit'])}]" if lo is not None else "n/a"),
+                     (f"[{format_value(lo, r['unit'])}, {format_value(hi, r['unit'])}]" if lo is not None else "n/a"),
                      ("yes" if r["significant"] else "no")])
     d = c["diff"]
     out = [f"{c['before']['name']}  ->  {c['after']['name']}",

@@ -29,11 +29,12 @@ import networkx as nx
 
 from .distributions import DurationError, parse_distribution, parse_duration
 from .errors import JourneyInvalid
+from .graph import reach
 from .loading import Located, Path, load_yaml, read_text
 from .overlay import resolve_overlay
 from .model import (CUSTOMER, Arrivals, Backlog, Department, Flow, Journey, Persona, Stage, Step,
                     Workload)
-from .problems import Problem, sort_problems
+from .problems import Problem, Problems, sort_problems
 from .schema import DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA
 
 __all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked", "structure_problems"]
@@ -631,18 +632,6 @@ def _flow_problems(ctx: _Context, journey: Journey) -> None:
             _parallel_problems(ctx, journey, g, s)
 
 
-def _reach(neighbours, source: str, allowed) -> set[str]:
-    """``source`` and the nodes reachable from it through ``neighbours`` for which ``allowed(n)``."""
-    seen = {source}
-    todo = [source]
-    while todo:
-        for m in neighbours(todo.pop()):
-            if m not in seen and allowed(m):
-                seen.add(m)
-                todo.append(m)
-    return seen
-
-
 def _parallel_problems(ctx: _Context, journey: Journey, g: nx.DiGraph, fork: Step) -> None:
     """Each branch of a fork must stay inside its block and reach the join step.
 
@@ -659,12 +648,12 @@ def _parallel_problems(ctx: _Context, journey: Journey, g: nx.DiGraph, fork: Ste
     for f in journey.flows_from[fork.id]:
         if f.target == join:
             continue  # an empty branch: fine, the join just does not wait for it
-        block = _reach(g.successors, f.target, lambda n: n != join)
+        block = reach(g.successors, f.target, lambda n: n != join)
         if fork.id in block:
             ctx.error(where, "invalid-parallel", f"branch {f.target!r} of {fork.id!r} loops back before the fork",
                       "rework inside a parallel branch must stay inside the branch", key=True)
             return
-        reaches_join = _reach(g.predecessors, join, block.__contains__)
+        reaches_join = reach(g.predecessors, join, block.__contains__)
         escapes = sorted((n for n in block if n in journey.ends or n not in reaches_join),
                          key=lambda n: (n not in journey.ends, -in_file_order(n)))
         if escapes:  # name the end step it runs into, else the last step that cannot reach the join
@@ -710,19 +699,11 @@ def _parallel_problems(ctx: _Context, journey: Journey, g: nx.DiGraph, fork: Ste
 
 
 @dataclass
-class Checked:
+class Checked(Problems):
     """What checking a file gives: the journey (None when it has errors) and every problem."""
 
     journey: Journey | None
     problems: list[Problem]
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
 
 def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Checked:
