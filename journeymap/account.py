@@ -22,13 +22,12 @@ from typing import Any, Optional
 import jsonschema
 import networkx as nx
 
-from .distributions import DurationError, parse_duration
 from .errors import JourneyInvalid
 from .loading import Located, load_yaml, read_text
 from .model import Arrivals, Department, Journey
 from .problems import Problem, Problems, sort_problems
 from .schema import ACCOUNT_SCHEMA
-from .validation import check_file, structure_problems
+from .validation import check_file, parse_arrivals, structure_problems
 
 __all__ = ["AccountPersona", "Gate", "Account", "CheckedAccount", "check_account", "load_account",
            "is_account_file", "coverage", "DEFAULT_SURVEYS_PER_QUARTER"]
@@ -262,17 +261,8 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
         problems += _gate_problems(loc, gates, journeys)
 
     w = data.get("workload") if isinstance(data.get("workload"), dict) else {}
-    arrivals = personas[0].journey.workload.arrivals if personas else Arrivals()
-    a = w.get("arrivals")
-    try:
-        if isinstance(a, dict) and isinstance(a.get("poisson"), str):
-            arrivals = Arrivals("poisson", parse_duration(a["poisson"]))
-        elif isinstance(a, dict) and isinstance(a.get("every"), str):
-            arrivals = Arrivals("every", parse_duration(a["every"]))
-        elif isinstance(a, dict) and isinstance(a.get("schedule"), list):
-            arrivals = Arrivals("schedule", 0.0, tuple(sorted(parse_duration(t) for t in a["schedule"])))
-    except DurationError:
-        pass  # reported by the schema pass
+    arrivals = (parse_arrivals(w.get("arrivals"))
+                or (personas[0].journey.workload.arrivals if personas else Arrivals()))
     cases = w.get("cases", 100) if isinstance(w.get("cases"), int) else 100
     warmup = w.get("warmup", 0) if isinstance(w.get("warmup"), int) else 0
     surveys = data.get("surveys") if isinstance(data.get("surveys"), dict) else {}

@@ -545,21 +545,24 @@ def _optional_duration(value: Any) -> float | None:
         return None
 
 
+def parse_arrivals(a: Any) -> Arrivals | None:
+    """An ``arrivals:`` mapping already checked by the schema pass; None when absent or invalid."""
+    try:
+        if isinstance(a, dict) and isinstance(a.get("poisson"), str):
+            return Arrivals("poisson", parse_duration(a["poisson"]))
+        if isinstance(a, dict) and isinstance(a.get("every"), str):
+            return Arrivals("every", parse_duration(a["every"]))
+        if isinstance(a, dict) and isinstance(a.get("schedule"), list):
+            return Arrivals("schedule", 0.0, tuple(sorted(parse_duration(t) for t in a["schedule"])))
+    except DurationError:
+        pass  # reported by the structure pass
+    return None
+
+
 def _workload(ctx: _Context, w: Any) -> Workload:
     if not isinstance(w, dict):
         return Workload()
-    arrivals = Arrivals()
-    a = w.get("arrivals")
-    try:
-        if isinstance(a, dict) and isinstance(a.get("poisson"), str):
-            arrivals = Arrivals("poisson", parse_duration(a["poisson"]))
-        elif isinstance(a, dict) and isinstance(a.get("every"), str):
-            arrivals = Arrivals("every", parse_duration(a["every"]))
-        elif isinstance(a, dict) and isinstance(a.get("schedule"), list):
-            times = tuple(sorted(parse_duration(t) for t in a["schedule"]))
-            arrivals = Arrivals("schedule", 0.0, times)
-    except DurationError:
-        pass  # reported by the structure pass
+    arrivals = parse_arrivals(w.get("arrivals")) or Arrivals()
     if arrivals.kind in ("poisson", "every") and arrivals.gap <= 0:
         ctx.error(("workload", "arrivals"), "out-of-range", "the gap between arrivals must be longer than zero")
     backlog = []
