@@ -493,6 +493,11 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
     return lanes, {n: g.nodes[n]["owner"] for n in g}, titles
 
 
+def is_account_journey(journey: Journey) -> bool:
+    """True for the combined journey of an account (see journeymap.account_simulation), which starts at 'deal.start'."""
+    return journey.start == "deal.start"
+
+
 def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[str, Any]] = None,
                 g: Optional[nx.DiGraph] = None, highlight: Iterable[str] = ()) -> str:
     """DOT source of one view of a journey; ``results`` is a simulation summary (optional).
@@ -508,6 +513,8 @@ def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[s
     g = g if g is not None else build_graph(journey)
     if view == "handoffs":
         return handoff_network_dot(journey, g, results)
+    if view == "personas" and not is_account_journey(journey):
+        raise ValueError("the personas view is for accounts: render an account file (a lane per persona)")
     return _lane_dot(journey, g, view, _read_results(results), set(highlight or ()))
 
 
