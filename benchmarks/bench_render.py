@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_validate import generate_journey  # noqa: E402
 
 from journeymap.graph import build_graph  # noqa: E402
-from journeymap.rendering.dot import VIEWS, journey_dot  # noqa: E402
+from journeymap.rendering.dot import JOURNEY_VIEWS, journey_dot  # noqa: E402
 from journeymap.rendering.output import dot_available, run_dot  # noqa: E402
 from journeymap.validation import load_journey  # noqa: E402
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"journey: {len(journey.steps)} steps, {g.number_of_edges()} flows, {handoff_count} handoffs, "
           f"{len(journey.departments)} departments, {len(journey.stages)} stages")
     worst = 0.0
-    for view in (v for v in VIEWS if v != "personas"):  # personas is for accounts
+    for view in JOURNEY_VIEWS:
         builds, draws, pngs = [], [], []
         for _ in range(args.runs):
             t0 = time.perf_counter()

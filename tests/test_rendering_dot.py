@@ -172,7 +172,7 @@ def test_legend_is_there(acme):
 
 def test_text_from_files_is_escaped_everywhere(write_journey):
     j = _journey_with_tricky_text(write_journey)
-    for view in rdot.VIEWS:
+    for view in rdot.JOURNEY_VIEWS:
         src = rdot.journey_dot(j, view)
         # no raw markup from the file survives: every < from it is an entity
         assert "<b>bold</b>" not in src and "<CFO>" not in src and "<Marketing>" not in src
@@ -182,7 +182,7 @@ def test_text_from_files_is_escaped_everywhere(write_journey):
 
 @needs_dot
 @pytest.mark.exe
-@pytest.mark.parametrize("view", rdot.VIEWS)
+@pytest.mark.parametrize("view", rdot.JOURNEY_VIEWS)
 def test_tricky_text_renders(write_journey, tmp_path, view):
     j = _journey_with_tricky_text(write_journey)
     svg = output.run_dot(rdot.journey_dot(j, view), "svg").decode("utf-8")
@@ -335,7 +335,7 @@ def test_cli_render_with_results_file(tmp_path, acme, acme_results):
 def test_every_example_renders(path, tmp_path):
     j = load_journey(path)
     res = fake_results(j)
-    for view in rdot.VIEWS:
+    for view in rdot.JOURNEY_VIEWS:
         svg = output.run_dot(rdot.journey_dot(j, view, res), "svg")
         assert svg.lstrip().startswith(b"<?xml") and b"</svg>" in svg
         assert b"Warning" not in svg

@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 VIEWS = ("map", "blueprint", "handoffs", "personas")
+#: The views of a single journey; "personas" (a lane per persona) is for accounts.
+JOURNEY_VIEWS = ("map", "blueprint", "handoffs")
 
 #: Lane titles of the service blueprint, top to bottom.
 BLUEPRINT_LANES = {

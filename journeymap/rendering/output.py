@@ -19,7 +19,7 @@ from ..errors import DotNotFound, JourneymapError
 from ..graph import build_graph
 from ..model import Journey
 from ..output import write_bytes, write_text, write_with
-from .dot import VIEWS, is_account_journey, journey_dot
+from .dot import JOURNEY_VIEWS, VIEWS, is_account_journey, journey_dot
 
 __all__ = [
     "FORMATS",
@@ -146,7 +146,7 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
     g = build_graph(journey)
     written: list[str] = []
     missing_dot = False
-    views = [v for v in VIEWS if v != "personas" or is_account_journey(journey)]
+    views = VIEWS if is_account_journey(journey) else JOURNEY_VIEWS
     for view in views:
         source = journey_dot(journey, view, results, g=g)
         for fmt in formats:
