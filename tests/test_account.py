@@ -211,3 +211,18 @@ def test_the_bundled_account_validates_and_simulates():
         assert summary["measured_cases"] == 40
         assert set(summary["personas"]) == {p.id for p in checked.account.personas}
         assert 0 <= summary["experience"]["overall"] <= 100
+
+
+def test_the_personas_map_has_a_lane_per_persona_and_escapes_names(trio, write_journey):
+    from journeymap.account_simulation import combined_journey
+    from journeymap.rendering.dot import journey_dot
+
+    write_journey(persona("a", "decision_maker", "1h").replace("name: A,", 'name: "<CFO> & \\"co\\"",'), "a.yaml")
+    journey, _ = combined_journey(load_account(trio("a: sign, b: sign")))
+    src = journey_dot(journey, "personas")
+    assert "<CFO>" not in src and "&lt;CFO&gt; &amp;" in src
+    # the gate step says so on the map (the label is wrapped, so look at the name and a word of it)
+    assert journey.step_by_id["a.sign"].name.endswith("(waits for everyone at gate: decision)")
+    assert "gate:" in src
+    with pytest.raises(ValueError, match="personas view is for accounts"):
+        journey_dot(check_account(trio("a: sign, b: sign")).account.personas[1].journey, "personas")
