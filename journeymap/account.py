@@ -16,6 +16,7 @@ coverage gaps); the simulated parts live in :mod:`journeymap.account_simulation`
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -33,6 +34,8 @@ __all__ = ["AccountPersona", "Gate", "Account", "CheckedAccount", "check_account
            "is_account_file", "coverage", "DEFAULT_SURVEYS_PER_QUARTER"]
 
 _VALIDATOR = jsonschema.Draft202012Validator(ACCOUNT_SCHEMA)
+#: A top-level ``account:`` key, in block style or as the first key of a flow/JSON mapping.
+_ACCOUNT_KEY = re.compile(r'^(?:account|"account"|\{\s*"?account"?)\s*:', re.M)
 
 #: Surveys per persona per quarter above which the feedback plan warns.
 DEFAULT_SURVEYS_PER_QUARTER = 2
@@ -105,7 +108,7 @@ def is_account_file(path: str | os.PathLike) -> bool:
         text = read_text(os.fspath(path))
     except (OSError, UnicodeDecodeError):
         return False
-    return any(line.startswith("account:") for line in text.splitlines())
+    return _ACCOUNT_KEY.search(text) is not None
 
 
 def _gate_problems(loc: Located, account_gates: list[tuple[int, Gate]], journeys: dict[str, Journey]) -> list[Problem]:
@@ -265,6 +268,10 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
                 or (personas[0].journey.workload.arrivals if personas else Arrivals()))
     cases = w.get("cases", 100) if isinstance(w.get("cases"), int) else 100
     warmup = w.get("warmup", 0) if isinstance(w.get("warmup"), int) else 0
+    if warmup >= cases:
+        problems.append(loc.problem(("workload", "warmup"), "out-of-range",
+                                    f"warmup ({warmup}) leaves no deals out of {cases} to measure",
+                                    "make warmup smaller than cases"))
     surveys = data.get("surveys") if isinstance(data.get("surveys"), dict) else {}
     limit = surveys.get("max_per_quarter", DEFAULT_SURVEYS_PER_QUARTER)
 

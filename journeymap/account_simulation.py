@@ -1,7 +1,7 @@
 """Simulating an account: the personas' journeys run together, share staff and meet at gates.
 
 The account becomes one **combined journey**: a start step forks, in
-parallel, into every persona's journey (step ids prefixed ``persona.``), and
+parallel, into every persona's journey (step ids ``persona:step``; ``:`` is never part of an id), and
 every persona's end steps lead to one join step, so a deal is done when its
 last persona is done. The departments are the account's shared pools, so the
 personas of every open deal compete for the same people. The simulator's
@@ -34,11 +34,13 @@ from .statistics import summarize
 __all__ = ["combined_journey", "simulate_account", "account_summary_text", "load_subject", "START", "END"]
 
 #: Ids of the synthetic steps where a deal starts and ends.
-START, END = "deal.start", "deal.end"
+#: ':' cannot appear in a journey id, so no persona's step can collide with these or with each other.
+SEPARATOR = ":"
+START, END = "deal:start", "deal:end"
 
 
 def _pid(persona: str, step: str) -> str:
-    return f"{persona}.{step}"
+    return f"{persona}{SEPARATOR}{step}"
 
 
 def combined_journey(account: Account) -> tuple[Journey, Meeting]:
@@ -74,6 +76,7 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
             flows.append(Flow(_pid(p.id, e), END))
             persona_ends.add(_pid(p.id, e))
     steps.append(Step(END, "Deal done", last, "customer", CUSTOMER, Fixed(0.0)))
+    assert len({s.id for s in steps}) == len(steps), "combined step ids must be unique"
     gate_of = {}
     for g, gate in enumerate(account.gates):
         for pid, sid in gate.at:

@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 
 from . import __version__
 from .errors import JourneyInvalid, JourneymapError
+from .output import dumps_json
 from .problems import Problem, format_problem
 
 __all__ = ["main", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED"]
@@ -36,12 +37,20 @@ def _print_problems(problems: Sequence[Problem], stream=None) -> None:
         print(format_problem(p), file=stream)
 
 
+class _NoFiles(Exception):
+    """A folder given on the command line holds no journey files."""
+
+
 def _expand(paths: Sequence[str]) -> list[str]:
-    """Expand folders to their *.yaml files and globs the shell left alone."""
+    """Expand folders to their *.yaml/*.yml files and globs the shell left alone."""
     out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
-            out += sorted(glob.glob(os.path.join(p, "*.yaml")) + glob.glob(os.path.join(p, "*.yml")))
+            found = sorted(f for f in glob.glob(os.path.join(p, "*"))
+                           if os.path.splitext(f)[1].lower() in (".yaml", ".yml") and os.path.isfile(f))
+            if not found:
+                raise _NoFiles(f"no journey files (*.yaml, *.yml) in {p}")
+            out += found
         elif any(c in p for c in "*?[") and not os.path.exists(p):
             out += sorted(glob.glob(p)) or [p]
         else:
@@ -81,15 +90,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze
     from .graph import build_graph
+    from .account_simulation import load_subject
     from .tables import analysis_text
-    from .validation import load_journey
 
     reports = {}
     for f in _expand(args.files):
-        reports[f] = analyze(build_graph(load_journey(f)))
+        journey, _, _ = load_subject(f)  # an account is analysed as its personas' journeys together
+        reports[f] = analyze(build_graph(journey))
     if args.json:
         data = next(iter(reports.values())) if len(reports) == 1 else reports
-        print(json.dumps(data, indent=2, default=_json_default))
+        print(dumps_json(data))
     else:
         print("\n\n".join(f"== {f}\n{analysis_text(r)}" for f, r in reports.items()))
     return EXIT_OK
@@ -121,11 +131,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulation import simulate, summary_text
 
     journey, meeting, account = load_subject(args.file)
-    for name in ("cases", "replications", "workers", "warmup"):
-        value = getattr(args, name)
-        if value is not None and value < (1 if name in ("replications", "workers") else 0):
-            print(f"journeymap simulate: --{name} cannot be {value}", file=sys.stderr)
-            return EXIT_USAGE
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
         result = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
@@ -139,7 +144,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             progress.close()
     summary = result.summary if account is None else summarize_account(account, journey, result)
     if args.json:
-        print(json.dumps(summary, indent=2, default=_json_default))
+        print(dumps_json(summary))
     else:
         print(summary_text(summary) if account is None else account_summary_text(summary))
     if args.events:
@@ -175,11 +180,20 @@ def cmd_render(args: argparse.Namespace) -> int:
         for path in render_all(journey, folder, results=results, formats=("svg", "png")):
             print(f"wrote {path}", file=sys.stderr)
         return EXIT_OK
-    name = f"{stem}-{args.view}.{args.format}"
+    # the format: --format, else the extension of -o, else svg; the two must agree when both are given
+    ext = os.path.splitext(args.output)[1].lstrip(".").lower() if args.output else ""
+    if ext and ext not in ("svg", "png", "pdf", "dot"):
+        ext = ""  # a folder, or a name without a known extension
+    if args.format and ext and args.format != ext:
+        print(f"journeymap render: --format {args.format} does not match the file name {args.output!r}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    fmt = args.format or ext or "svg"
+    name = f"{stem}-{args.view}.{fmt}"
     path = args.output or os.path.join("outputs", name)
-    if os.path.isdir(path) or path.endswith(os.sep):
+    if os.path.isdir(path) or path.endswith(os.sep) or (args.output and not ext and not os.path.splitext(path)[1]):
         path = os.path.join(path, name)
-    render_view(journey, path, args.view, results, args.format)
+    render_view(journey, path, args.view, results, fmt)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
@@ -191,8 +205,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .tables import comparison_text
     from .account_simulation import load_subject
 
-    before, meeting_b, _ = load_subject(args.before)
-    after, meeting_a, _ = load_subject(args.after)
+    before, meeting_b, account_b = load_subject(args.before)
+    after, meeting_a, account_a = load_subject(args.after)
+    if (account_b is None) != (account_a is None):
+        print("journeymap compare: compare two journeys or two accounts, not one of each "
+              "(a buying group and one persona's journey are not two designs of the same thing)", file=sys.stderr)
+        return EXIT_USAGE
     if args.replications < 2:
         print("journeymap compare: --replications must be at least 2 to give a confidence interval", file=sys.stderr)
         return EXIT_USAGE
@@ -204,7 +222,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     if args.json:
-        print(json.dumps(result, indent=2, default=_json_default))
+        print(dumps_json(result))
     else:
         print(comparison_text(result))
     if args.json_output:
@@ -249,19 +267,30 @@ class _ProgressBar:
             self._stream.flush()
 
 
-def _json_default(obj):
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    if hasattr(obj, "item"):
-        return obj.item()
-    raise TypeError(type(obj).__name__)
-
-
 # --------------------------------------------------------------------------- parser
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
+
+
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (cases, replications, workers): argparse exits 2 otherwise."""
+    return _whole(text, 1)
+
+
+def _non_negative(text: str) -> int:
+    return _whole(text, 0)
+
+
+def _whole(text: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,17 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="outputs", help="output folder (default: outputs/)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
-    p.add_argument("--workers", type=int, default=1, help="parallel processes for the simulations (default: 1)")
+    p.add_argument("--workers", type=_positive, default=1, help="parallel processes for the simulations (default: 1)")
 
     p = add("simulate", cmd_simulate,
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",
             "journeymap simulate journeys/acme-cio.yaml --replications 20 --workers 2 --events outputs/acme-events.csv")
     p.add_argument("file", metavar="FILE", help="a journey file")
-    p.add_argument("--cases", type=int, help="new cases per replication (default: the file's workload.cases)")
-    p.add_argument("--replications", type=int, default=10, help="independent runs (default: 10)")
+    p.add_argument("--cases", type=_positive, help="new cases per replication (default: the file's workload.cases)")
+    p.add_argument("--replications", type=_positive, default=10, help="independent runs (default: 10)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
-    p.add_argument("--warmup", type=int, help="first cases left out of the statistics (default: the file's workload.warmup)")
-    p.add_argument("--workers", type=int, default=1, help="parallel processes; results do not depend on it (default: 1)")
+    p.add_argument("--warmup", type=_non_negative, help="first cases left out of the statistics (default: the file's workload.warmup)")
+    p.add_argument("--workers", type=_positive, default=1, help="parallel processes; results do not depend on it (default: 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
     p.add_argument("--events", metavar="PATH", help="write the event log of the first replication as CSV")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
@@ -326,15 +355,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="map: one lane per department; blueprint: customer/frontstage/backstage/support lanes; "
                         "handoffs: departments and the work they pass; personas: a lane per persona, for "
                         "account files (default: map, personas for an account)")
-    p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default="svg",
-                   help="output format; dot writes the Graphviz source and needs no Graphviz (default: svg)")
+    p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default=None,
+                   help="output format; dot writes the Graphviz source and needs no Graphviz "
+                        "(default: the extension of -o, else svg)")
     given = p.add_mutually_exclusive_group()
     given.add_argument("--results", metavar="RESULTS.json", help="shade by these simulation results "
                        "(journeymap simulate FILE --json > RESULTS.json)")
     given.add_argument("--simulate", action="store_true", help="simulate first, then shade by the results")
     p.add_argument("--seed", type=int, default=1, help="random seed for --simulate (default: 1)")
-    p.add_argument("--replications", type=int, default=10, help="replications for --simulate (default: 10)")
-    p.add_argument("--cases", type=int, help="cases per replication for --simulate (default: the file's workload)")
+    p.add_argument("--replications", type=_positive, default=10, help="replications for --simulate (default: 10)")
+    p.add_argument("--cases", type=_positive, help="cases per replication for --simulate (default: the file's workload)")
     p.add_argument("--all", action="store_true", help="write every view and chart as SVG and PNG into a folder")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
@@ -345,10 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
             "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml --report outputs/compare.html")
     p.add_argument("before", metavar="BEFORE", help="the current design")
     p.add_argument("after", metavar="AFTER", help="the new design (a full journey or an overlay that extends BEFORE)")
-    p.add_argument("--replications", type=int, default=20, help="paired replications (default: 20)")
+    p.add_argument("--replications", type=_positive, default=20, help="paired replications (default: 20)")
     p.add_argument("--seed", type=int, default=1, help="random seed shared by both designs (default: 1)")
-    p.add_argument("--cases", type=int, help="new cases per replication (default: each file's workload.cases)")
-    p.add_argument("--workers", type=int, default=1, help="parallel processes; results do not depend on it")
+    p.add_argument("--cases", type=_positive, help="new cases per replication (default: each file's workload.cases)")
+    p.add_argument("--workers", type=_positive, default=1, help="parallel processes; results do not depend on it")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of a table")
     p.add_argument("--json-output", metavar="PATH", help="also write the JSON to this file")
     p.add_argument("--report", metavar="PATH.html", help="write the self-contained HTML report here")
@@ -359,7 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad command line (argparse printed why)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
@@ -373,6 +406,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JourneymapError as exc:
         print(f"journeymap: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
+    except _NoFiles as exc:
+        print(f"journeymap {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # arguments the library refuses (e.g. a warm-up longer than the run)
+        print(f"journeymap {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("journeymap: interrupted; nothing half-written was left behind", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -88,7 +88,15 @@ def parse_duration(value: Any) -> float:
         raise DurationError(
             f"unknown time unit {unit!r} in {value!r} (must be one of s, min, h, d, w)"
         )
-    return float(number) * factor
+    minutes = float(number) * factor
+    if minutes > MAX_DURATION:
+        raise DurationError(f"duration {value!r} is longer than 10 years; journeys are simulated in calendar "
+                            "time, so check the unit")
+    return minutes
+
+
+#: The longest duration a journey may give (10 years, in minutes): anything longer is a typo in a unit.
+MAX_DURATION = 10 * 365.25 * 1440
 
 
 def format_minutes(minutes: float) -> str:

@@ -8,11 +8,12 @@ interrupted run never leaves a half-written result that looks complete.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from typing import Any, Callable
 
-__all__ = ["write_bytes", "write_text", "write_json", "write_with"]
+__all__ = ["write_bytes", "write_text", "write_json", "write_with", "dumps_json"]
 
 
 def write_with(path: str | os.PathLike, writer: Callable[[str], None], suffix: str = "") -> str:
@@ -46,8 +47,27 @@ def write_text(path: str | os.PathLike, text: str) -> str:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def dumps_json(data: Any) -> str:
+    """Strict JSON: tuples and NumPy scalars as plain values, and NaN or infinity (an undefined
+    statistic, such as the mean wait of a department no case visited) as null, which every JSON
+    reader accepts."""
+    return json.dumps(_finite(data), indent=2, default=_default, allow_nan=False)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        return _finite(obj.item())
+    return obj
+
+
 def write_json(path: str | os.PathLike, data: Any) -> str:
-    return write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_default) + "\n")
+    return write_text(path, dumps_json(data) + "\n")
 
 
 def _default(obj: Any) -> Any:

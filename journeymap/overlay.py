@@ -75,8 +75,9 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
                                  "e.g. extends: insurance-before.yaml")]
     base_file = os.path.normpath(os.path.join(os.path.dirname(loc.file), ref))
     if base_file in _chain + (os.path.normpath(loc.file),):
-        return loc, [loc.problem(("extends",), "invalid-value", f"{ref!r} extends itself (through {' -> '.join(_chain)})",
-                                 "an overlay cannot extend a file that extends it")]
+        chain = " -> ".join(_chain + (os.path.normpath(loc.file), base_file))
+        return loc, [loc.problem(("extends",), "invalid-value", f"{ref!r} leads back to this file ({chain})",
+                                 "an overlay cannot extend itself, or a file that extends it")]
     try:
         text = reader(base_file)
     except (OSError, UnicodeDecodeError) as exc:
@@ -88,7 +89,8 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
     base, more = resolve_overlay(base, reader=reader, _chain=_chain + (os.path.normpath(loc.file),))
     problems += more
     if not isinstance(base.data, dict):
-        return loc, problems
+        return loc, problems + [loc.problem(("extends",), "wrong-type", f"the base journey {ref!r} is not a journey "
+                                            "(its top level is not a mapping)", "extend a journey file")]
 
     merged = Located(loc.file, {})
     out: dict[str, Any] = merged.data
@@ -101,7 +103,8 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
             continue
         in_base, in_over = key in base.data, key in data
         if key in MERGED_BY_ID and isinstance(base.data.get(key), list) and isinstance(data.get(key, []), list):
-            out[key] = _merge_list(merged, base, loc, key, remove.get(key) if isinstance(remove.get(key), list) else [])
+            out[key] = _merge_list(merged, base, loc, key, remove.get(key) if isinstance(remove.get(key), list) else [],
+                                   problems)
         elif key in REPLACED and in_base and in_over and isinstance(base.data[key], dict) and isinstance(data[key], dict):
             out[key] = {}
             _copy(merged, base, (key,), (key,))
@@ -136,7 +139,8 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
     return merged, problems
 
 
-def _merge_list(merged: Located, base: Located, over: Located, key: str, removed: list) -> list:
+def _merge_list(merged: Located, base: Located, over: Located, key: str, removed: list,
+                problems: list[Problem]) -> list:
     """Merge a list of id'd entries; positions follow each entry to its new index."""
     base_items = [e for e in base.data.get(key) or []]
     over_items = over.data.get(key) or []
@@ -152,10 +156,13 @@ def _merge_list(merged: Located, base: Located, over: Located, key: str, removed
         pos = len(order)
         if isinstance(after, str):
             for k, (_, _, be) in enumerate(order):
-                if _entry_id(be) == after:
+                if _entry_id(be) == after:  # a base entry, or a new one placed earlier in the overlay
                     pos = k + 1
                     break
-            # an 'after' naming a new step placed earlier in the overlay
+            else:
+                problems.append(over.problem((key, i, "after"), "unknown-reference",
+                                             f"'after: {after}' names no step of the base journey or of this file",
+                                             "steps: " + ", ".join(str(_entry_id(x)) for _, _, x in order)))
         order.insert(pos, (over, i, e))
     result = []
     for j, (src, i, e) in enumerate(order):

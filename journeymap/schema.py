@@ -191,7 +191,7 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "id": _ID,
                     "name": _TEXT,
-                    "capacity": {"type": "integer", "minimum": 1, "default": 1,
+                    "capacity": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1,
                                  "description": "People who can work on cases at the same time."},
                     "cost_per_hour": {"type": "number", "minimum": 0},
                 },

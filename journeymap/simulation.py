@@ -298,6 +298,8 @@ class _Run:
         #: (case, gate) -> [personas arrived, release event]; (case, step) seen at a gate
         self.gate_state: dict[tuple[int, int], list] = {}
         self.gate_passed: set[tuple[int, int]] = set()
+        self.gate_steps = [step_index[sid] for sid in meeting.gate_of] if meeting else []
+        self.has_surveys = any(s.survey is not None and s.is_touchpoint for s in journey.steps)
 
     # ------------------------------------------------------------------ processes
 
@@ -362,13 +364,15 @@ class _Run:
                     value / cycle if cycle > 0 else 0.0, handoff_delay / cycle if cycle > 0 else 0.0)):
                 rec.append(v)
             surveys = acc[8] or {}
-            for p, rec in enumerate(self.survey_max):
+            for p, rec in enumerate(self.survey_max if self.has_surveys else ()):
                 quarters: dict[int, int] = {}
                 for t in surveys.get(p, ()):
                     quarters[int(t // QUARTER)] = quarters.get(int(t // QUARTER), 0) + 1
                 rec.append(max(quarters.values(), default=0))
             for rec, v in zip(self.persona_cycle, acc[9]):
                 rec.append(v)  # aligned: entry i of every persona is the same deal
+        for step in self.gate_steps:  # this deal's gates are behind it
+            self.gate_passed.discard((idx, step))
         self.done += 1
         if self.progress is not None:
             self.progress(self.done)
@@ -431,9 +435,12 @@ class _Run:
                 with resources[dept].request() as req:
                     yield req
                     start = env.now
-                    staff = free[dept].pop()
-                    yield timeout(duration)
-                    free[dept].append(staff)
+                    if log is None:
+                        yield timeout(duration)
+                    else:  # name the staff member only for the event log
+                        staff = free[dept].pop()
+                        yield timeout(duration)
+                        free[dept].append(staff)
                 wait = start - asked
                 waits[dept].append(wait)
                 # areas clipped to the window, which opens at t0
@@ -453,7 +460,7 @@ class _Run:
             visits[step] += 1
             processing[step] += duration
             waiting[step] += wait
-            if delay + wait + held > tolerance and measured:
+            if measured and delay + wait + held > tolerance:
                 self.over[step] += 1
             delay = 0.0
             if survey:

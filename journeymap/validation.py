@@ -186,7 +186,8 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
             yield loc.problem(path, "invalid-value", f"{inst!r} does not match {err.validator_value}")
     elif v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if name == "capacity":
-            yield loc.problem(path, "invalid-capacity", f"capacity must be a whole number of at least 1, got {inst!r}",
+            yield loc.problem(path, "invalid-capacity",
+                              f"capacity must be a whole number from 1 to 10000, got {inst!r}",
                               "capacity is how many people of the department can work on cases at once")
         elif name == "probability":
             yield loc.problem(path, "probability-range", f"probability {inst!r} is outside [0, 1]",
@@ -734,6 +735,9 @@ def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Chec
             problems += lint_journey(journey, loc, ctx.step_index, ctx.flow_path)
     if any(p.is_error for p in problems):
         journey = None
+    elif journey is None:  # a shape no rule named: say so rather than fail without a reason
+        problems.append(Problem(file, 1, 1, "error", "wrong-type", "this file does not describe a journey",
+                                "start from one of the examples in journeys/"))
     elif base:
         journey = dataclasses.replace(journey, base=base)
     return Checked(journey, sort_problems(problems))

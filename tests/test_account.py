@@ -222,7 +222,7 @@ def test_the_personas_map_has_a_lane_per_persona_and_escapes_names(trio, write_j
     src = journey_dot(journey, "personas")
     assert "<CFO>" not in src and "&lt;CFO&gt; &amp;" in src
     # the gate step says so on the map (the label is wrapped, so look at the name and a word of it)
-    assert journey.step_by_id["a.sign"].name.endswith("(waits for everyone at gate: decision)")
+    assert journey.step_by_id["a:sign"].name.endswith("(waits for everyone at gate: decision)")
     assert "gate:" in src
     with pytest.raises(ValueError, match="personas view is for accounts"):
         journey_dot(check_account(trio("a: sign, b: sign")).account.personas[1].journey, "personas")

@@ -139,7 +139,7 @@ ERROR_CASES = [
     pytest.param("invalid-duration", HEAD.replace("{id: p}", "{id: p, tolerance: 2}") + _items(TWO_STEPS), 2, 29,
                  "duration 2 has no unit", "number then a unit", id="invalid-duration: persona tolerance"),
     pytest.param("invalid-capacity", HEAD.replace("{id: ops}", "{id: ops, capacity: 0}") + _items(TWO_STEPS), 6, 25,
-                 "capacity must be a whole number of at least 1, got 0", "people", id="invalid-capacity: zero"),
+                 "capacity must be a whole number from 1 to 10000, got 0", "people", id="invalid-capacity: zero"),
     pytest.param("invalid-capacity", HEAD.replace("{id: ops}", "{id: ops, capacity: 2.5}") + _items(TWO_STEPS), 6, 25,
                  "'capacity' must be a whole number, got a number 2.5", "People", id="invalid-capacity: fraction"),
     pytest.param("duplicate-id", J("""

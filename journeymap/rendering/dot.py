@@ -477,8 +477,8 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
     if view == "blueprint":
         return list(LANES), {n: g.nodes[n]["lane"] for n in g}, dict(BLUEPRINT_LANES)
     if view == "personas":
-        # an account's combined journey: step ids are "persona.step", names "Persona name: step name"
-        lane_of = {n: n.split(".", 1)[0] if "." in n else n for n in g}
+        # an account's combined journey: step ids are "persona:step", names "Persona name: step name"
+        lane_of = {n: n.split(":", 1)[0] for n in g}
         lanes = list(dict.fromkeys(lane_of[s.id] for s in journey.steps))
         titles = {}
         for s in journey.steps:
@@ -496,8 +496,8 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
 
 
 def is_account_journey(journey: Journey) -> bool:
-    """True for the combined journey of an account (see journeymap.account_simulation), which starts at 'deal.start'."""
-    return journey.start == "deal.start"
+    """True for the combined journey of an account (see journeymap.account_simulation), which starts at 'deal:start'."""
+    return journey.start == "deal:start"
 
 
 def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[str, Any]] = None,

@@ -115,6 +115,8 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
             data = json.load(fh)
     except json.JSONDecodeError as exc:
         raise JourneymapError(f"{os.fspath(path)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+    except UnicodeDecodeError as exc:
+        raise JourneymapError(f"{os.fspath(path)}: not simulation results (not UTF-8 text: {exc.reason})") from exc
     if isinstance(data, dict) and "case" not in data and isinstance(data.get("summary"), dict):
         data = data["summary"]
     if not isinstance(data, dict) or "case" not in data:
