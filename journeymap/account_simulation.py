@@ -36,7 +36,8 @@ __all__ = ["combined_journey", "simulate_account", "account_summary_text", "load
 #: Ids of the synthetic steps where a deal starts and ends.
 #: ':' cannot appear in a journey id, so no persona's step can collide with these or with each other.
 SEPARATOR = ":"
-START, END = "deal:start", "deal:end"
+#: The deal's own steps start with ':' so that no persona (whose id is never empty) can collide with them.
+START, END = ":deal-start", ":deal-end"
 
 
 def _pid(persona: str, step: str) -> str:

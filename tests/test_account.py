@@ -226,3 +226,21 @@ def test_the_personas_map_has_a_lane_per_persona_and_escapes_names(trio, write_j
     assert "gate:" in src
     with pytest.raises(ValueError, match="personas view is for accounts"):
         journey_dot(check_account(trio("a: sign, b: sign")).account.personas[1].journey, "personas")
+
+
+def test_a_persona_called_deal_cannot_collide_with_the_deal_steps(write_journey):
+    # persona ids may contain '.', and 'deal' is an ordinary id: combined ids use ':', which ids cannot
+    write_journey(persona("deal", "decision_maker", "1h").replace("id: prepare", "id: start"), "a.yaml")
+    write_journey(persona("a.b", "user", "2h"), "b.yaml")
+    write_journey(persona("a", "user", "2h").replace("id: sign", "id: b.sign"), "c.yaml")
+    path = write_journey(ACCOUNT.format(at="deal: sign, a.b: sign"), "account.yaml")
+    summary, _ = simulate_account(load_account(path), replications=1, seed=1)
+    assert set(summary["personas"]) == {"deal", "a.b", "a"}
+    assert all(p["cycle_time"]["mean"] > 0 for p in summary["personas"].values())
+
+
+def test_an_account_warmup_that_leaves_nothing_is_located(trio, write_journey):
+    path = write_journey(ACCOUNT.format(at="a: sign, b: sign").replace("cases: 4}", "cases: 4, warmup: 4}"),
+                         "account.yaml")
+    errors = check_account(path).errors
+    assert [(p.rule, p.line) for p in errors] == [("out-of-range", 9)]

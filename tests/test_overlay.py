@@ -117,3 +117,16 @@ def test_the_overlay_file_is_never_modified(base, write_journey):
     before_bytes, base_bytes = after.read_bytes(), base.read_bytes()
     check_file(after)
     assert after.read_bytes() == before_bytes and base.read_bytes() == base_bytes
+
+
+def test_an_unknown_after_and_a_base_that_is_not_a_journey_are_reported(base, write_journey):
+    after = write_journey("""
+        extends: base.yaml
+        steps:
+          - {id: extra, after: nope, stage: buy, owner: sales, duration: 1h}
+    """, "after.yaml")
+    assert [(p.rule, p.line, p.column) for p in check_file(after).errors] == [("unknown-reference", 3, 24)]
+    write_journey("- just\n- a list\n", "list.yaml")
+    odd = write_journey("extends: list.yaml\n", "odd.yaml")
+    problems = check_file(odd).errors
+    assert [p.rule for p in problems] == ["wrong-type"] and "is not a journey" in problems[0].message

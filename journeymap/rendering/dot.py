@@ -485,7 +485,7 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
             lane = lane_of[s.id]
             if lane not in titles:
                 name = s.name.split(": ", 1)[0] if ": " in s.name else lane
-                titles[lane] = (name, "persona") if lane != "deal" else ("The deal", "start and end")
+                titles[lane] = (name, "persona") if lane else ("The deal", "start and end")
         return lanes, lane_of, titles
     owners = {g.nodes[n]["owner"] for n in g}
     lanes = ([CUSTOMER] if CUSTOMER in owners else []) + [d.id for d in journey.departments if d.id in owners]
@@ -496,8 +496,8 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
 
 
 def is_account_journey(journey: Journey) -> bool:
-    """True for the combined journey of an account (see journeymap.account_simulation), which starts at 'deal:start'."""
-    return journey.start == "deal:start"
+    """True for the combined journey of an account (see journeymap.account_simulation), which starts at ':deal-start'."""
+    return journey.start == ":deal-start"
 
 
 def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[str, Any]] = None,
