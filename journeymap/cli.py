@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("simulate", cmd_simulate,
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",
             "journeymap simulate journeys/acme-cio.yaml --replications 20 --workers 2 --events outputs/acme-events.csv")
-    p.add_argument("file", metavar="FILE", help="a journey file")
+    p.add_argument("file", metavar="FILE", help="a journey file, or an account file (the buying group together)")
     p.add_argument("--cases", type=_positive, help="new cases per replication (default: the file's workload.cases)")
     p.add_argument("--replications", type=_positive, default=10, help="independent runs (default: 10)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
             "shaded by waiting with simulation results.",
             "journeymap render journeys/acme-cio.yaml --view blueprint --format png --simulate\n"
             "  journeymap render journeys/acme-cio.yaml --format dot -o outputs/acme.dot   # no Graphviz needed")
-    p.add_argument("file", metavar="FILE", help="a journey file")
+    p.add_argument("file", metavar="FILE", help="a journey file, or an account file (the buying group together)")
     p.add_argument("--view", choices=("map", "blueprint", "handoffs", "personas"), default=None,
                    help="map: one lane per department; blueprint: customer/frontstage/backstage/support lanes; "
                         "handoffs: departments and the work they pass; personas: a lane per persona, for "
@@ -365,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed for --simulate (default: 1)")
     p.add_argument("--replications", type=_positive, default=10, help="replications for --simulate (default: 10)")
     p.add_argument("--cases", type=_positive, help="cases per replication for --simulate (default: the file's workload)")
-    p.add_argument("--all", action="store_true", help="write every view and chart as SVG and PNG into a folder")
+    p.add_argument("--all", action="store_true", help="write every view and chart as SVG and PNG into a folder (--view and --format do not apply)")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
 

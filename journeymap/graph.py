@@ -55,9 +55,9 @@ def build_graph(journey: Journey) -> nx.DiGraph:
     """Build the journey graph; see the module docstring for the attributes.
 
     >>> from journeymap import load_journey
-    >>> g = build_graph(load_journey("journeys/cio.yaml"))  # doctest: +SKIP
-    >>> g.nodes["security_review"]["owner"]                   # doctest: +SKIP
-    'it_security'
+    >>> g = build_graph(load_journey("journeys/acme-cio.yaml"))  # doctest: +SKIP
+    >>> g.nodes["security_call"]["owner"]                       # doctest: +SKIP
+    'security'
     """
     stage_index = {s.id: i for i, s in enumerate(journey.stages)}
     g = nx.DiGraph(journey=journey.id, persona=journey.persona.id, start=journey.start,

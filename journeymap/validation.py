@@ -181,7 +181,7 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
                               "write a number then a unit: 45s, 30min, 2h, 3d, 1w")
         elif err.validator_value == ID_PATTERN:
             yield loc.problem(path, "invalid-id", f"{inst!r} is not a valid id",
-                              "ids start with a letter, then letters, digits, '_', '-' or '.'; no spaces")
+                              "ids start with a letter, then letters, digits, '_', '-' or '.' (ASCII only); no spaces")
         else:  # pragma: no cover - no other patterns in the schema
             yield loc.problem(path, "invalid-value", f"{inst!r} does not match {err.validator_value}")
     elif v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
