@@ -34,7 +34,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta, timezone
-from typing import IO
+from typing import IO, Optional
 
 __all__ = ["COLUMNS", "START_DATE", "EventLogWriter", "case_name", "case_width", "timestamp", "open_log"]
 
@@ -88,11 +88,14 @@ class EventLogWriter:
         return self._order
 
     def write(self, case: int, step: str, group: str, resource: str, stage: str, lane: str,
-              start: float, duration: float, wait: float) -> None:
-        """One row: ``case`` is the case number, times are simulation minutes."""
+              start: float, duration: float, wait: float, persona: Optional[str] = None) -> None:
+        """One row: ``case`` is the case number, times are simulation minutes.
+
+        ``persona`` overrides the journey's persona, for an account's personas walking one deal.
+        """
         self._writer.writerow((
             self._order, case_name(case, self._width), step, timestamp(start), timestamp(start + duration),
-            resource, group, self._persona, stage, lane, repr(wait), repr(duration)))
+            resource, group, persona or self._persona, stage, lane, repr(wait), repr(duration)))
         self._order += 1
 
 

@@ -273,7 +273,9 @@ class _Run:
                 bool(meeting) and s.id in meeting.persona_ends,
             ))
         self.steps = steps
-        self.meta = [(s.id, s.owner, s.stage, s.lane) for s in journey.steps]
+        # for the event log: in an account, each step's persona is the part of its id before ':'
+        self.meta = [(s.id, s.owner, s.stage, s.lane, s.id.split(":", 1)[0] if meeting else None)
+                     for s in journey.steps]
 
         n_steps, n_pairs, n_depts = len(steps), len(pairs), len(depts)
         self.sums = _Sums(n_steps, n_pairs, n_depts)
@@ -470,8 +472,8 @@ class _Run:
             if persona_end:
                 acc[9][persona] = env.now - acc[7]
             if log is not None:
-                sid, group, stage, lane = self.meta[step]
-                log.write(case, sid, group, staff, stage, lane, start, duration, wait)
+                sid, group, stage, lane, who = self.meta[step]
+                log.write(case, sid, group, staff, stage, lane, start, duration, wait, who)
             if end:
                 return
             if join >= 0:
