@@ -244,3 +244,14 @@ def test_an_account_warmup_that_leaves_nothing_is_located(trio, write_journey):
                          "account.yaml")
     errors = check_account(path).errors
     assert [(p.rule, p.line) for p in errors] == [("out-of-range", 9)]
+
+
+def test_the_account_event_log_names_each_rows_persona(trio, tmp_path):
+    import csv
+
+    events = tmp_path / "events.csv"
+    simulate_account(load_account(trio("a: sign, b: sign")), replications=1, seed=1, events=str(events))
+    rows = list(csv.DictReader(events.open(encoding="utf-8")))
+    by_step = {r["concept:name"]: r["case:persona"] for r in rows}
+    assert by_step["a:sign"] == "a" and by_step["b:onboard"] == "b" and by_step["c:prepare"] == "c"
+    assert by_step[":deal-start"] == "acme"
