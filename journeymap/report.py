@@ -31,6 +31,15 @@ _PX_PER_PT = 96 / 72
 _READABLE_SCALE = 0.5
 
 
+def marked_steps(diff: Mapping[str, Any]) -> set[str]:
+    """Steps to mark on the after map: added ones, and changed ones whose change is more than their flows.
+
+    A redesign rewires most steps, so marking every step whose ``next`` changed would mark them all.
+    """
+    steps = diff["steps"]
+    return set(steps["added"]) | {s for s, c in steps["changed"].items() if set(c) - {"next"}}
+
+
 def inline_svg(svg: str | bytes | None) -> Markup:
     """SVG text ready to sit inside HTML: no XML declaration, no DOCTYPE, no scripts."""
     if not svg:
@@ -198,7 +207,8 @@ over those differences. A change of a share is in percentage points (pp).</p>
 <h2 id="maps-title">The two maps</h2>
 <section id="maps">
 <p class="note">Marked <strong>✚ CHANGED</strong> with a green border on the “after” map: the {{ changed_count }}
-step{{ '' if changed_count == 1 else 's' }} added or changed. Shading shows where cases wait.
+step{{ '' if changed_count == 1 else 's' }} added, or changed in more than where they lead (owner, duration,
+lane, channel...). Shading shows where cases wait.
 The maps are drawings: zoom in with the browser (Ctrl/⌘ +) or choose a readable size below.</p>
 <input type="radio" name="zoom" id="zoom-fit" checked>
 <input type="radio" name="zoom" id="zoom-read">
@@ -286,7 +296,7 @@ def report_html(comparison: Mapping[str, Any], *, before_map: str | bytes | None
     cycle = by_key.get("cycle_time_mean")
     headline_class = "" if cycle is None else "good" if cycle["improved"] else "bad" if cycle["worse"] else ""
     diff = comparison["diff"]
-    changed_count = len(set(diff["steps"]["added"]) | set(diff["steps"]["changed"]))
+    changed_count = len(marked_steps(diff))
     maps = {name: inline_svg(svg) for name, svg in (("before_map", before_map), ("after_map", after_map))}
     widths = {}
     for name, svg in maps.items():
@@ -324,7 +334,7 @@ def build_report(comparison: Mapping[str, Any], before, after) -> str:
     sb, sa = comparison["before"]["simulation"], comparison["after"]["simulation"]
     maps: dict[str, Any] = {"before_map": None, "after_map": None}
     if dot_available():
-        changed = set(comparison["diff"]["steps"]["added"]) | set(comparison["diff"]["steps"]["changed"])
+        changed = marked_steps(comparison["diff"])
         maps["before_map"] = run_dot(map_dot(before, results=sb), "svg")
         maps["after_map"] = run_dot(map_dot(after, results=sa, highlight=changed), "svg")
     # the page header names both designs; short legend labels keep the legend off the data

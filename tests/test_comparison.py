@@ -129,3 +129,11 @@ def test_structural_diff_lists_steps_handoffs_and_moved_load():
     load = {l["department"]: l for l in d["load"]}
     assert load["legal"]["before"] == pytest.approx(30) and load["legal"]["after"] == 0
     assert load["sales"]["change"] == pytest.approx(30)
+
+
+def test_only_steps_changed_in_more_than_their_flows_are_marked_on_the_map():
+    from journeymap.report import marked_steps
+
+    diff = {"steps": {"added": ["new"], "changed": {"a": {"next": [["x"], ["y"]]},
+                                                     "b": {"next": [["x"], ["y"]], "owner": ["ops", "sales"]}}}}
+    assert marked_steps(diff) == {"new", "b"}
