@@ -18,17 +18,13 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__
-from .errors import JourneyInvalid, JourneymapError
+from .errors import (EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, JourneyInvalid,
+                     JourneymapError)
 from .output import dumps_json
 from .problems import Problem, format_problem
 
 __all__ = ["main", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED"]
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
-EXIT_ENVIRONMENT = 3
-EXIT_INTERRUPTED = 130
 
 
 def _print_problems(problems: Sequence[Problem], stream=None) -> None:

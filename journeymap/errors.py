@@ -6,7 +6,15 @@ from typing import Sequence
 
 from .problems import Problem
 
-__all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound"]
+__all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound",
+           "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED"]
+
+#: Exit codes of the command line and the main job, one per situation (documented in the README).
+EXIT_OK = 0
+EXIT_INVALID = 1          # an input file has errors (all of them were reported)
+EXIT_USAGE = 2            # the command line is wrong
+EXIT_ENVIRONMENT = 3      # something outside the input is missing: Graphviz's dot, a writable folder
+EXIT_INTERRUPTED = 130    # Ctrl-C
 
 
 class JourneymapError(Exception):

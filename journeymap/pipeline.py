@@ -27,6 +27,7 @@ import os
 from typing import Callable, Sequence
 
 from .analysis import analyze
+from .errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK
 from .errors import DotNotFound
 from .graph import build_graph
 from .model import Journey
@@ -152,5 +153,5 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
 
     log(f"{len(files)} journey file(s): {len(files) - failed} done, {failed} with errors; outputs in {out_dir}/")
     if failed:
-        return 1
-    return 3 if missing_dot else 0
+        return EXIT_INVALID
+    return EXIT_ENVIRONMENT if missing_dot else EXIT_OK

@@ -97,15 +97,16 @@ def write_graph(path: str | os.PathLike, source: str, fmt: Optional[str] = None)
     return write_bytes(path, run_dot(source, fmt))
 
 
-def write_figure(path: str | os.PathLike, fig: Any, dpi: int = 150) -> str:
-    """Save a matplotlib figure atomically (format from the extension) and close it."""
+def write_figure(path: str | os.PathLike, fig: Any, dpi: int = 150, close: bool = True) -> str:
+    """Save a matplotlib figure atomically (format from the extension) and, unless told not to, close it."""
     import matplotlib.pyplot as plt
 
     fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     try:
         return write_with(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
     finally:
-        plt.close(fig)
+        if close:
+            plt.close(fig)
 
 
 def load_results(path: str | os.PathLike) -> dict[str, Any]:
@@ -167,10 +168,16 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
                 "stage_breakdown": lambda: plots.stage_breakdown_chart(results, journey),
                 "utilisation": lambda: plots.utilisation_chart(results, journey),
             })
+        import matplotlib.pyplot as plt
+
         for name, make in figures.items():
-            for fmt in formats:
-                if fmt in ("png", "svg", "pdf"):
-                    written.append(write_figure(os.path.join(out, f"{name}.{fmt}"), make()))
+            fig = make()  # drawn once, saved in every format
+            try:
+                for fmt in formats:
+                    if fmt in ("png", "svg", "pdf"):
+                        written.append(write_figure(os.path.join(out, f"{name}.{fmt}"), fig, close=False))
+            finally:
+                plt.close(fig)
     if missing_dot:
         raise DotNotFound()
     return written
