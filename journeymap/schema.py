@@ -162,10 +162,13 @@ JOURNEY_SCHEMA: dict[str, Any] = {
         },
         "journey": {
             "type": "object", "additionalProperties": False, "required": ["name"],
+            "description": "The journey's name (and optional id and description), e.g. journey: {name: Acme - the CIO's journey}.",
             "properties": {"id": _ID, "name": _TEXT, "description": _TEXT},
         },
         "persona": {
             "type": "object", "additionalProperties": False, "required": ["id"],
+            "description": "Who walks this journey, e.g. persona: {id: cio, name: Chief Information Officer, "
+                           "role: decision_maker}.",
             "properties": {
                 "id": _ID,
                 "name": _TEXT,
@@ -197,7 +200,8 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "steps": {"type": "array", "minItems": 1, "items": STEP},
+        "steps": {"type": "array", "minItems": 1, "items": STEP,
+                  "description": "The steps in order: what the customer does and the work behind it."},
         "start": {**_ID, "description": "The first step. Default: the first step in the file."},
         "end": {"description": "The step(s) where the journey ends. Default: the last step in the file.",
                 "anyOf": [_ID, {"type": "array", "minItems": 1, "items": _ID}]},

@@ -156,7 +156,8 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
         for key in schema.get("required", []):
             if key not in inst:
                 what = _what(path, inst)
-                desc = (schema.get("properties", {}).get(key) or _schema_at(path + (key,))).get("description", "")
+                desc = ((schema.get("properties", {}).get(key) or {}).get("description")
+                        or _schema_at(path + (key,)).get("description", ""))
                 yield loc.problem(path, "missing-key", f"{what} is missing the required key {key!r}",
                                   desc, key=bool(path))
     elif v == "anyOf" or v == "oneOf":
