@@ -149,6 +149,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    if not args.watch:
+        return _render(args)
+    from .watch import folder_files, watch
+
+    def again() -> None:
+        try:
+            _render(argparse.Namespace(**vars(args)))
+        except JourneyInvalid as exc:  # keep watching: the designer is fixing the file
+            _print_problems(exc.problems)
+        print(f"journeymap render: watching {args.file} and the journey files beside it; Ctrl-C to stop",
+              file=sys.stderr)
+
+    watch(lambda: folder_files(args.file), again)
+    return EXIT_OK  # pragma: no cover - watch returns only when interrupted
+
+
+def _render(args: argparse.Namespace) -> int:
     from .account_simulation import load_subject
     from .rendering import load_results, render_all, render_view
 
@@ -361,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed for --simulate (default: 1)")
     p.add_argument("--replications", type=_positive, default=10, help="replications for --simulate (default: 10)")
     p.add_argument("--cases", type=_positive, help="cases per replication for --simulate (default: the file's workload)")
+    p.add_argument("--watch", action="store_true",
+                   help="render again each time the file (or a journey file beside it) is saved, until Ctrl-C")
     p.add_argument("--all", action="store_true", help="write every view and chart as SVG and PNG into a folder (--view and --format do not apply)")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
