@@ -188,6 +188,14 @@ def _render(args: argparse.Namespace) -> int:
         results = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
                            meeting=meeting).summary
     stem = os.path.splitext(os.path.basename(args.file))[0]
+    if args.stage:
+        unknown = [st for st in args.stage if st not in journey.stage_by_id]
+        if unknown:
+            print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        journey = journey.only_stages(args.stage)
+        stem = f"{stem}-{'-'.join(args.stage)}"
     if args.all:
         folder = args.output or os.path.join("outputs", stem)
         for path in render_all(journey, folder, results=results, formats=("svg", "png")):
@@ -378,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed for --simulate (default: 1)")
     p.add_argument("--replications", type=_positive, default=10, help="replications for --simulate (default: 10)")
     p.add_argument("--cases", type=_positive, help="cases per replication for --simulate (default: the file's workload)")
+    p.add_argument("--stage", action="append", metavar="STAGE",
+                   help="draw only this stage (repeat for several): a readable close-up for a workshop")
     p.add_argument("--watch", action="store_true",
                    help="render again each time the file (or a journey file beside it) is saved, until Ctrl-C")
     p.add_argument("--all", action="store_true", help="write every view and chart as SVG and PNG into a folder (--view and --format do not apply)")

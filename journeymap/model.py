@@ -10,7 +10,7 @@ Times are float minutes (see :mod:`journeymap.distributions`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal, Optional
 
@@ -226,6 +226,21 @@ class Journey:
         for f in self.flows:
             out[f.source].append(f)
         return {k: tuple(v) for k, v in out.items()}
+
+    def only_stages(self, stage_ids: "list[str] | tuple[str, ...]") -> "Journey":
+        """The part of the journey in these stages, for drawing one stage at a time in a workshop.
+
+        Flows into or out of the part are dropped; the first step of the part is its start, and
+        the steps left without a way on are its ends. For drawing, not for simulation.
+        """
+        keep = [s for s in self.steps if s.stage in stage_ids]
+        ids = {s.id for s in keep}
+        flows = tuple(f for f in self.flows if f.source in ids and f.target in ids)
+        has_next = {f.source for f in flows}
+        steps = tuple(s if s.join in ids or s.join is None else replace(s, join=None) for s in keep)
+        return replace(self, stages=tuple(st for st in self.stages if st.id in stage_ids), steps=steps,
+                       flows=flows, start=steps[0].id if steps else self.start,
+                       ends=tuple(s.id for s in steps if s.id not in has_next))
 
     def is_handoff(self, flow: Flow) -> bool:
         """A flow is an internal handoff when two different departments own its ends.

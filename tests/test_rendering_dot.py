@@ -6,7 +6,7 @@ import re
 import shutil
 
 import pytest
-from conftest import EXAMPLES, example_ids, fake_results
+from conftest import EXAMPLES, ROOT, example_ids, fake_results
 
 from journeymap import load_journey
 from journeymap.analysis import handoffs
@@ -361,3 +361,19 @@ def test_layout_lines_up_with_background_bands(acme):
     svg = output.run_dot(rdot.blueprint_dot(acme), "svg").decode()
     m = re.search(r'class="graph" transform="scale\(1 1\) rotate\(0\) translate\(([\d.]+) ([\d.]+)\)"', svg)
     assert m and float(m.group(1)) < 30  # only the pad, no layout shift
+
+
+def test_one_stage_close_up_keeps_only_that_stage(tmp_path):
+    from journeymap.cli import EXIT_USAGE, main
+    from journeymap.validation import load_journey
+
+    journey = load_journey(ROOT / "journeys" / "insurance-before.yaml")
+    part = journey.only_stages(["underwrite"])
+    assert {s.stage for s in part.steps} == {"underwrite"} and [st.id for st in part.stages] == ["underwrite"]
+    assert all(f.source in part.step_by_id and f.target in part.step_by_id for f in part.flows)
+    src = rdot.journey_dot(part, "map")
+    assert "1 stage \u00b7" in src and "UNDERWRITE" in src.upper() and "APPLY" not in src
+    out = tmp_path / "close.dot"
+    assert main(["render", str(ROOT / "journeys" / "insurance-before.yaml"), "--stage", "underwrite", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("// journeymap map")
+    assert main(["render", str(ROOT / "journeys" / "insurance-before.yaml"), "--stage", "nope", "-o", str(out)]) == EXIT_USAGE

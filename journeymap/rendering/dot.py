@@ -255,6 +255,14 @@ def _edge_waste(g: nx.DiGraph, res: _Results) -> dict[tuple[str, str], float]:
 # --------------------------------------------------------------------------- totals and titles
 
 
+def _count(n: int, what: str) -> str:
+    """'1 stage', '3 stages', '2 moments of truth'."""
+    if n == 1:
+        return f"1 {what}"
+    head, _, tail = what.partition(" of ")
+    return f"{n} {head}s" + (f" of {tail}" if tail else "")
+
+
 def journey_totals(journey: Journey, g: nx.DiGraph) -> dict[str, Any]:
     """The counts a title and the stage headers show."""
     hs = handoffs(g)
@@ -283,9 +291,10 @@ def _title_cells(journey: Journey, g: nx.DiGraph, res: Optional[_Results], view:
     cells = [
         _Cell([f"{journey.name} \u2014 {view}"], TITLE_SIZE, bold=True),
         _Cell([f"Persona: {p.name} ({role})"], HEADER_SIZE),
-        _Cell([f"{len(journey.stages)} stages \u00b7 {t['steps']} steps \u00b7 {t['touchpoints']} touchpoints \u00b7 "
-               f"{t['handoffs']} internal handoffs \u00b7 {t['rework']} rework loops \u00b7 "
-               f"{t['moments_of_truth']} moments of truth"], HEADER_SIZE, bold=True, colour="#000000"),
+        _Cell([" \u00b7 ".join(_count(n, what) for n, what in (
+            (len(journey.stages), "stage"), (t["steps"], "step"), (t["touchpoints"], "touchpoint"),
+            (t["handoffs"], "internal handoff"), (t["rework"], "rework loop"), (t["moments_of_truth"], "moment of truth")))],
+              HEADER_SIZE, bold=True, colour="#000000"),
     ]
     if res is not None:
         s = res.summary
