@@ -174,16 +174,17 @@ def summarize_account(account: Account, journey: Journey, result: SimulationResu
 
 def _last_to_finish(account: Account, reps) -> dict[str, float]:
     """Share of deals each persona finishes last (the critical path across the buying group)."""
-    counts = {p.id: 0 for p in account.personas}
+    counts = {p.id: 0.0 for p in account.personas}
     total = 0
     for r in reps:
         arrays = r.persona_cycle
         if not arrays or not len(arrays[0]):
             continue
         stacked = np.vstack(arrays)
-        winners = np.argmax(stacked, axis=0)
-        for k in winners:
-            counts[account.personas[k].id] += 1
+        last = stacked == stacked.max(axis=0)        # personas finishing together share the deal
+        share = last / last.sum(axis=0)
+        for k, p in enumerate(account.personas):
+            counts[p.id] += float(share[k].sum())
         total += stacked.shape[1]
     return {pid: (c / total if total else 0.0) for pid, c in counts.items()}
 
