@@ -86,6 +86,8 @@ def test_personas_share_the_account_departments(trio, write_journey):
     # with two people, a and b onboard at the same time: both done at 5h + 1h + 2h
     assert summary["personas"]["a"]["cycle_time"]["mean"] == pytest.approx(480)
     assert summary["personas"]["b"]["cycle_time"]["mean"] == pytest.approx(480)
+    # a and b finish together, after c: they share being last
+    assert [summary["personas"][p]["last_to_finish"] for p in "abc"] == [0.5, 0.5, 0.0]
 
 
 @pytest.mark.parametrize("at, rule, line, column", [
