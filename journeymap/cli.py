@@ -295,6 +295,18 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
 
 
+def _simulation_options(p: argparse.ArgumentParser, *, replications: int, workers: bool = True,
+                        purpose: str = "") -> None:
+    """--cases, --replications, --seed and --workers, the same for every command that simulates."""
+    p.add_argument("--cases", type=_positive, help=f"new cases per replication{purpose} (default: the file's workload.cases)")
+    p.add_argument("--replications", type=_positive, default=replications,
+                   help=f"independent runs{purpose} (default: {replications})")
+    p.add_argument("--seed", type=int, default=1, help=f"random seed{purpose} (default: 1)")
+    if workers:
+        p.add_argument("--workers", type=_positive, default=1,
+                       help="parallel processes; results do not depend on it (default: 1)")
+
+
 def _positive(text: str) -> int:
     """A whole number of at least 1 (cases, replications, workers): argparse exits 2 otherwise."""
     return _whole(text, 1)
@@ -357,11 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",
             "journeymap simulate journeys/acme-cio.yaml --replications 20 --workers 2 --events outputs/acme-events.csv")
     p.add_argument("file", metavar="FILE", help="a journey file, or an account file (the buying group together)")
-    p.add_argument("--cases", type=_positive, help="new cases per replication (default: the file's workload.cases)")
-    p.add_argument("--replications", type=_positive, default=10, help="independent runs (default: 10)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    _simulation_options(p, replications=10)
     p.add_argument("--warmup", type=_non_negative, help="first cases left out of the statistics (default: the file's workload.warmup)")
-    p.add_argument("--workers", type=_positive, default=1, help="parallel processes; results do not depend on it (default: 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
     p.add_argument("--events", metavar="PATH", help="write the event log of the first replication as CSV")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
@@ -383,9 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     given.add_argument("--results", metavar="RESULTS.json", help="shade by these simulation results "
                        "(journeymap simulate FILE --json > RESULTS.json)")
     given.add_argument("--simulate", action="store_true", help="simulate first, then shade by the results")
-    p.add_argument("--seed", type=int, default=1, help="random seed for --simulate (default: 1)")
-    p.add_argument("--replications", type=_positive, default=10, help="replications for --simulate (default: 10)")
-    p.add_argument("--cases", type=_positive, help="cases per replication for --simulate (default: the file's workload)")
+    _simulation_options(p, replications=10, workers=False, purpose=" for --simulate")
     p.add_argument("--stage", action="append", metavar="STAGE",
                    help="draw only this stage (repeat for several): a readable close-up for a workshop")
     p.add_argument("--watch", action="store_true",
@@ -400,10 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
             "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml --report outputs/compare.html")
     p.add_argument("before", metavar="BEFORE", help="the current design")
     p.add_argument("after", metavar="AFTER", help="the new design (a full journey or an overlay that extends BEFORE)")
-    p.add_argument("--replications", type=_positive, default=20, help="paired replications (default: 20)")
-    p.add_argument("--seed", type=int, default=1, help="random seed shared by both designs (default: 1)")
-    p.add_argument("--cases", type=_positive, help="new cases per replication (default: each file's workload.cases)")
-    p.add_argument("--workers", type=_positive, default=1, help="parallel processes; results do not depend on it")
+    _simulation_options(p, replications=20, purpose=" (paired: both designs share the seed)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of a table")
     p.add_argument("--json-output", metavar="PATH", help="also write the JSON to this file")
     p.add_argument("--report", metavar="PATH.html", help="write the self-contained HTML report here")
