@@ -311,12 +311,13 @@ class _Run:
                 cum += f.probability
                 dconst, dsampler = (_sampler(f.delay, stream(seed, index, f"delay:{f.source}->{f.target}"))
                                     if f.delay is not None else (0.0, None))
+                fi = flow_index[id(f)]
                 # the ledger slot of this arrow's inbox delay: in the stage of its target
                 inbox_slot = stage_base[journey.step_by_id[f.target].stage] + (
                     _HANDOFF_INBOX if journey.is_handoff(f) else _OTHER_INBOX)
                 # the last possible branch catches float round-off in the cumulative sum
                 flows.append((2.0 if k == last else cum, step_index[f.target], dconst, dsampler,
-                              flow_index[id(f)], f.rework, inbox_slot, self.flow_pair[flow_index[id(f)]]))
+                              fi, f.rework, inbox_slot, self.flow_pair[fi]))
             choose = stream(seed, index, f"branch:{s.id}").random if len(flows) > 1 and not s.join else None
             tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
             steps.append((
@@ -683,7 +684,7 @@ def _worker_init() -> None:
 
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
-             events: Optional[LogPart], progress: Optional[ProgressCallback],
+             events: Optional[str], progress: Optional[ProgressCallback],
              meeting: Optional[Meeting] = None) -> list[Replication]:
     per_rep = _total_cases(journey, cases)
     total = per_rep * replications
@@ -1031,11 +1032,15 @@ def summary_text(summary: dict[str, Any]) -> str:
     rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
     out += ["", "Where the time goes (per case, on the critical path; the total is the cycle time):",
             table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows, "l" + "r" * (len(shown) + 1))]
-    pairs = [p for p in summary["handoff_waste"]["pairs"] if p["handoffs_per_case"]]
-    if pairs:
-        out += ["", table(["handoff", "per case", "waste per case"],
-                          [[f"{p['from']} -> {p['to']}", num(p["handoffs_per_case"]), fm(p["waste_per_case"])]
-                           for p in pairs], "lrr")]
+    # time lost on each handoff arrow (its inbox + the queueing it leads into), worst first
+    arrows = sorted((f for f in summary["flows"] if f["handoff"] and f["traversals_per_case"]),
+                    key=lambda f: (-f["lost_per_case"], f["number"]))
+    if arrows:
+        out += ["", table(["handoff", "arrow", "departments", "per case", "inbox", "queueing", "lost per case"],
+                          [[f"H{f['number']}", f"{f['source']} -> {f['target']}",
+                            f"{f['from_department']} -> {f['to_department']}", num(f["traversals_per_case"]),
+                            fm(f["inbox_per_case"]), fm(f["queue_per_case"]), fm(f["lost_per_case"])]
+                           for f in arrows], "lllrrrr")]
     b = summary["bottleneck"]
     if b["department"] is not None:
         out += ["", f"Bottleneck: {b['department']} at step {b['step']}: {pct(b['share_of_waiting'])} of all "

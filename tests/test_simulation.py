@@ -603,6 +603,12 @@ def test_summary_text_is_readable(acme):
     assert "waiting for other personas" not in header  # a journey has no gates
     total_row = next(line for line in lines if line.startswith("total "))
     assert total_row.split()[-1] == format_minutes(s["case"]["cycle_time"]["mean"])
+    # handoffs: one row per arrow with its global number and the time lost on it, worst first
+    arrows = [line.split() for line in lines if line.startswith("H") and line[1].isdigit()]
+    worst = max((f for f in s["flows"] if f["handoff"]), key=lambda f: f["lost_per_case"])
+    assert arrows[0][:4] == [f"H{worst['number']}", worst["source"], "->", worst["target"]]
+    assert arrows[0][-1] == format_minutes(worst["lost_per_case"])
+    assert len(arrows) == sum(1 for f in s["flows"] if f["handoff"] and f["traversals_per_case"])
 
 
 # --------------------------------------------------------------------------- examples
