@@ -81,6 +81,7 @@ __all__ = [
     "simulate",
     "summarize_replications",
     "summary_text",
+    "time_breakdown_text",
 ]
 
 #: Per-case metrics, in the order of :attr:`Replication.cases`.
@@ -987,6 +988,23 @@ def _bottleneck(journey: Journey, departments: dict[str, dict[str, Any]],
 # ---------------------------------------------------------------------- text
 
 
+def time_breakdown_text(tb: dict[str, Any]) -> str:
+    """The "where the time goes" table of a ``time_breakdown``: a row per stage, a total row and column (pure).
+
+    The total column of the total row is the mean cycle time. The gate column
+    appears only when some case waited at a gate (accounts).
+    """
+    from .distributions import format_minutes as fm
+    from .tables import table
+
+    shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]
+    rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
+    rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
+    return "\n".join(["Where the time goes (per case, on the critical path; the total is the cycle time):",
+                      table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows,
+                            "l" + "r" * (len(shown) + 1))])
+
+
 def summary_text(summary: dict[str, Any]) -> str:
     """The terminal report of ``journeymap simulate``: a few readable tables (pure)."""
     from .distributions import format_minutes as fm
@@ -1026,12 +1044,7 @@ def summary_text(summary: dict[str, Any]) -> str:
     rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
              pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
     out += ["", table(["step", "visits", "time/case", "wait/visit", "share of waiting"], rows, "lrrrr")]
-    tb = summary["time_breakdown"]
-    shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]  # gates: accounts only
-    rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
-    rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
-    out += ["", "Where the time goes (per case, on the critical path; the total is the cycle time):",
-            table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows, "l" + "r" * (len(shown) + 1))]
+    out += ["", time_breakdown_text(summary["time_breakdown"])]
     # time lost on each handoff arrow (its inbox + the queueing it leads into), worst first
     arrows = sorted((f for f in summary["flows"] if f["handoff"] and f["traversals_per_case"]),
                     key=lambda f: (-f["lost_per_case"], f["number"]))

@@ -372,6 +372,19 @@ def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
         assert tb["total"]["gate_wait"] == 0
 
 
+def test_an_account_shows_where_the_deals_time_goes():
+    from journeymap.account_simulation import account_summary_text, load_subject, summarize_account
+
+    journey, meeting, account = load_subject(str(next(p for p in ACCOUNTS if p.name == "acme-account.yaml")))
+    result = simulate(journey, cases=30, replications=2, seed=1, meeting=meeting)
+    a = summarize_account(account, journey, result)
+    tb = a["time_breakdown"]
+    assert sum(tb["total"].values()) == pytest.approx(a["cycle_time"]["mean"])
+    assert tb["total"]["gate_wait"] > 0  # the personas wait for each other at the purchase decision
+    text = account_summary_text(a)
+    assert "Where the time goes (per deal" in text and "waiting for other personas" in text
+
+
 UNEQUAL_FORK = """
     journey: {id: unequal, name: A fork with unequal branches}
     persona: {id: buyer}
