@@ -66,5 +66,9 @@ class Interrupted(KeyboardInterrupt):
     """
 
     def __init__(self, signum: int) -> None:
+        # args must be exactly (signum,): SimPy re-raises a process's exception as type(e)(*e.args)
+        super().__init__(signum)
         self.signum = signum
-        super().__init__(f"signal {signum}")
+
+    def __str__(self) -> str:
+        return f"stopped by signal {self.signum}"
