@@ -41,14 +41,12 @@ def _inputs(path: str, *loaded) -> list[str]:
     """The files a command reads for ``path``: the file, its bases, an account's personas, and what the
     loaded journeys and account say they came from (``source``, ``base``), which covers references the
     loader resolved its own way."""
-    files = input_files(path)
+    named = [path]
     for subject in loaded:
-        if subject is None:
-            continue
-        named = [getattr(subject, "source", ""), getattr(subject, "base", "")]
-        named += [p.journey.source for p in getattr(subject, "personas", ())]
-        files += input_files(*(n for n in named if n))
-    return files
+        if subject is not None:
+            named += [getattr(subject, "source", ""), getattr(subject, "base", "")]
+            named += [p.journey.source for p in getattr(subject, "personas", ())]
+    return input_files(*(n for n in named if n))
 
 
 class _NoFiles(Exception):

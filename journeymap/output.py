@@ -98,6 +98,8 @@ def _default(obj: Any) -> Any:
 
 #: Files larger than this are not opened to look for references (the loader reports them).
 _MAX_SCANNED_BYTES = 10 * 1024 * 1024
+#: A file names another only under one of these keys; "\\" covers a key spelled with YAML escapes.
+_REFERENCE_WORDS = ("extends", "personas", "\\")
 #: At most this many files are followed from one input (an overlay chain, an account's personas).
 _MAX_INPUTS = 1000
 
@@ -110,7 +112,10 @@ def _references(path: str) -> list[str]:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_SCANNED_BYTES:
             return []  # a FIFO, a device, a huge file: never opened here; the loader says why it refuses it
-        loc, _ = load_yaml(read_text(path), path)
+        text = read_text(path)
+        if not any(word in text for word in _REFERENCE_WORDS):
+            return []  # no key that names a file (parsing a 20,000-step journey again would take seconds)
+        loc, _ = load_yaml(text, path)
     except Exception:  # unreadable or not YAML: the loader reports it; nothing more to follow
         return []
     data = loc.data if loc is not None else None

@@ -22,6 +22,12 @@ def test_input_files_follow_extends_and_personas(tmp_path):
                      ("acc.yaml", "sub/p.yaml", "top.yaml", "mid.yaml", "base.yaml")]
 
 
+def test_input_files_read_a_key_spelled_with_escapes(tmp_path):
+    (tmp_path / "base.yaml").write_text("journey: {id: b}\n")
+    (tmp_path / "sly.yaml").write_text('"ext\\x65nds": base.yaml\n')    # the loader reads this as extends
+    assert input_files(str(tmp_path / "sly.yaml"))[-1] == os.path.normpath(str(tmp_path / "base.yaml"))
+
+
 def test_input_files_stop_at_a_cycle_and_never_open_a_fifo(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
