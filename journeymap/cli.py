@@ -3,7 +3,7 @@
 Exit codes (documented in the README):
   0  success
   1  a journey file has errors (every problem is printed)
-  2  the command line is wrong
+  2  the command line is wrong (an output that is an input, a journey above a size limit included)
   3  something outside the journey is missing (Graphviz's ``dot``, an output folder we cannot write)
   130 interrupted (Ctrl-C, SIGINT)
   143 stopped by SIGTERM (the same clean stop as Ctrl-C: worker processes end, temporary files are removed)
@@ -185,14 +185,45 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from .account_simulation import load_subject
     from .rendering import load_results, render_all, render_view
+    from .rendering.output import planned_files
 
-    journey, meeting, account = load_subject(args.file)
-    inputs = _inputs(args.file, journey, account) + ([args.results] if args.results else [])
+    whole, meeting, account = load_subject(args.file)
+    inputs = _inputs(args.file, whole, account) + ([args.results] if args.results else [])
     if args.view is None:
         args.view = "personas" if account is not None else "map"
     elif args.view == "personas" and account is None:
         print("journeymap render: --view personas is for account files (a lane per persona)", file=sys.stderr)
         return EXIT_USAGE
+    journey = whole
+    stem = os.path.splitext(os.path.basename(args.file))[0]
+    if args.stage:
+        unknown = [st for st in args.stage if st not in journey.stage_by_id]
+        if unknown:
+            print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        journey = journey.only_stages(args.stage)
+        stem = f"{stem}-{'-'.join(args.stage)}"
+    # where it goes, checked against the inputs before anything is simulated or drawn
+    if args.all:
+        path = args.output or os.path.join("outputs", stem)
+        refuse_inputs(inputs, files=[path, *planned_files(journey, path, bool(args.results or args.simulate),
+                                                          ("svg", "png"))])
+    else:
+        # the format: --format, else the extension of -o, else svg; the two must agree when both are given
+        ext = os.path.splitext(args.output)[1].lstrip(".").lower() if args.output else ""
+        if ext and ext not in ("svg", "png", "pdf", "dot"):
+            ext = ""  # a folder, or a name without a known extension
+        if args.format and ext and args.format != ext:
+            print(f"journeymap render: --format {args.format} does not match the file name {args.output!r}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        fmt = args.format or ext or "svg"
+        name = f"{stem}-{args.view}.{fmt}"
+        path = args.output or os.path.join("outputs", name)
+        if os.path.isdir(path) or path.endswith(os.sep) or (args.output and not ext and not os.path.splitext(path)[1]):
+            path = os.path.join(path, name)
+        refuse_inputs(inputs, files=[path])
     results = None
     if args.results:
         results = load_results(args.results)
@@ -203,39 +234,12 @@ def _render(args: argparse.Namespace) -> int:
             print("journeymap render: --simulate needs journeymap.simulation, which this installation does not "
                   "have yet; pass --results RESULTS.json instead", file=sys.stderr)
             return EXIT_ENVIRONMENT
-        results = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
+        results = simulate(whole, cases=args.cases, replications=args.replications, seed=args.seed,
                            meeting=meeting).summary
-    stem = os.path.splitext(os.path.basename(args.file))[0]
-    if args.stage:
-        unknown = [st for st in args.stage if st not in journey.stage_by_id]
-        if unknown:
-            print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        journey = journey.only_stages(args.stage)
-        stem = f"{stem}-{'-'.join(args.stage)}"
     if args.all:
-        from .rendering.output import planned_files
-
-        folder = args.output or os.path.join("outputs", stem)
-        refuse_inputs(inputs, files=[folder, *planned_files(journey, folder, results, ("svg", "png"))])
-        for path in render_all(journey, folder, results=results, formats=("svg", "png")):
-            print(f"wrote {path}", file=sys.stderr)
+        for written in render_all(journey, path, results=results, formats=("svg", "png")):
+            print(f"wrote {written}", file=sys.stderr)
         return EXIT_OK
-    # the format: --format, else the extension of -o, else svg; the two must agree when both are given
-    ext = os.path.splitext(args.output)[1].lstrip(".").lower() if args.output else ""
-    if ext and ext not in ("svg", "png", "pdf", "dot"):
-        ext = ""  # a folder, or a name without a known extension
-    if args.format and ext and args.format != ext:
-        print(f"journeymap render: --format {args.format} does not match the file name {args.output!r}",
-              file=sys.stderr)
-        return EXIT_USAGE
-    fmt = args.format or ext or "svg"
-    name = f"{stem}-{args.view}.{fmt}"
-    path = args.output or os.path.join("outputs", name)
-    if os.path.isdir(path) or path.endswith(os.sep) or (args.output and not ext and not os.path.splitext(path)[1]):
-        path = os.path.join(path, name)
-    refuse_inputs(inputs, files=[path])
     render_view(journey, path, args.view, results, fmt)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK

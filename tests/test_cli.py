@@ -340,3 +340,35 @@ def test_run_goes_on_past_a_journey_graphviz_cannot_draw(tmp_path, capsys):
     assert "Traceback" not in err
     assert (out / "b-good" / "map.svg").stat().st_size > 0  # the later journey was processed
     assert (out / "a-bad" / "INCOMPLETE").exists()           # the failed one says so where its results would be
+
+
+def test_render_checks_its_output_before_it_simulates(inputs, monkeypatch, capsys):
+    def never(*a, **k):
+        raise AssertionError("simulated before the output was checked")
+
+    monkeypatch.setattr("journeymap.simulation.simulate", never)
+    assert main(["render", str(inputs / "a.yaml"), "--simulate", "-o", str(inputs / "a.yaml"),
+                 "--format", "dot"]) == EXIT_USAGE
+    (inputs / "map.png").symlink_to(inputs / "a.yaml")              # --all writes map.png: into the journey
+    before = _snapshot(inputs)
+    assert main(["render", str(inputs / "a.yaml"), "--simulate", "--all", "-o", str(inputs)]) == EXIT_USAGE
+    assert _snapshot(inputs) == before
+
+
+# --------------------------------------------------------------------------- size limits
+
+
+def test_render_refuses_a_whole_map_above_the_limit_and_points_at_stages(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("journeymap.rendering.output.MAX_RENDER_STEPS", 10)    # acme-cio has 14 steps
+    assert main(["render", str(CIO), "-o", str(tmp_path / "m.dot")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "14 steps are too many to draw as one map (the limit is 10" in err and "--stage" in err
+    assert not (tmp_path / "m.dot").exists()
+    assert main(["render", str(CIO), "--stage", "evaluate", "-o", str(tmp_path / "e.dot")]) == EXIT_OK  # 5 steps
+    assert main(["render", str(CIO), "--view", "handoffs", "-o", str(tmp_path / "h.dot")]) == EXIT_OK   # departments
+
+
+def test_simulate_refuses_a_journey_above_the_limit(monkeypatch, capsys):
+    monkeypatch.setattr("journeymap.simulation.MAX_SIMULATED_STEPS", 10)
+    assert main(["simulate", str(CIO), "--no-progress"]) == EXIT_USAGE
+    assert "14 steps are too many to simulate (the limit is 10" in capsys.readouterr().err

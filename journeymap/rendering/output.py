@@ -158,17 +158,18 @@ def _views(journey: Journey) -> Sequence[str]:
     return VIEWS if is_account_journey(journey) else JOURNEY_VIEWS
 
 
-def _charts(results: Optional[Mapping[str, Any]]) -> list[str]:
-    return ["emotion"] + (["cycle_time", "stage_breakdown", "utilisation"] if results else [])
+def _charts(with_results: Any) -> list[str]:
+    return ["emotion"] + (["cycle_time", "stage_breakdown", "utilisation"] if with_results else [])
 
 
-def planned_files(journey: Journey, out_dir: str | os.PathLike, results: Optional[Mapping[str, Any]] = None,
+def planned_files(journey: Journey, out_dir: str | os.PathLike, with_results: bool = False,
                   formats: Sequence[str] = ("svg", "png"), charts: bool = True) -> list[str]:
-    """The paths :func:`render_all` may write with these arguments (so a caller can check them first)."""
+    """The paths :func:`render_all` may write with these arguments (so a caller can check them before it
+    simulates or draws anything); ``with_results``: whether it will be given simulation results."""
     out = os.fspath(out_dir)
     names = [f"{view}.{fmt}" for view in _views(journey) for fmt in (*formats, "dot")]
     if charts:
-        names += [f"{c}.{fmt}" for c in _charts(results) for fmt in formats if fmt in ("png", "svg", "pdf")]
+        names += [f"{c}.{fmt}" for c in _charts(with_results) for fmt in formats if fmt in ("png", "svg", "pdf")]
     return [os.path.join(out, n) for n in dict.fromkeys(names)]
 
 
