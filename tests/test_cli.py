@@ -268,7 +268,7 @@ def _journeymap(*argv: str, cwd) -> subprocess.Popen:
 ])
 def test_a_signal_stops_the_workers_too(tmp_path, signum, code):
     proc = _journeymap("simulate", str(INSURANCE), "--cases", "1000000", "--replications", "4", "--workers", "2",
-                       "--no-progress", cwd=tmp_path)
+                       "--events", "events.csv", "--no-progress", cwd=tmp_path)
     workers: list[int] = []
     try:
         assert _wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 2), "no workers started"
@@ -277,6 +277,7 @@ def test_a_signal_stops_the_workers_too(tmp_path, signum, code):
         assert proc.returncode == code, err
         assert "Traceback" not in err and "nothing half-written" in err
         assert _wait_for(lambda: not any(_alive(w) for w in workers), timeout=10), "a worker outlived the command"
+        assert list(tmp_path.iterdir()) == []                 # no partial event log, no temporary file
     finally:
         proc.kill()
         for w in workers:
