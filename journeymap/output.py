@@ -221,7 +221,7 @@ def staged_folder(target: str | os.PathLike) -> Iterator[str]:
     Visible marks for what no handler can clean up (SIGKILL, a power cut): the staging folder holds an
     ``INCOMPLETE`` file until it is moved in, and while entries are being replaced ``target`` holds one.
     """
-    target = os.path.abspath(os.fspath(target))
+    target = os.path.realpath(os.fspath(target))  # beside the real folder when the target is a symlink
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
     stage = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.journeymap-", dir=parent)
@@ -248,6 +248,6 @@ def _move_in(stage: str, target: str) -> None:
         dst = os.path.join(target, name)
         if os.path.lexists(dst):
             os.rename(dst, os.path.join(trash, name))
-        os.rename(os.path.join(stage, name), dst)
+        shutil.move(os.path.join(stage, name), dst)  # a rename; a copy only if the target is another disk
     os.unlink(os.path.join(target, INCOMPLETE))
     shutil.rmtree(trash, ignore_errors=True)  # only now: if a rename failed, the old results are still in it

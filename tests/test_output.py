@@ -83,3 +83,14 @@ def test_staged_folder_removes_its_work_on_an_error(tmp_path):
             raise RuntimeError("boom")
     assert (target / "r.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_staged_folder_through_a_symlinked_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "keep.txt").write_text("user")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with staged_folder(tmp_path / "link") as stage:
+        write_text(os.path.join(stage, "r.txt"), "new")
+    assert (tmp_path / "link").is_symlink()                               # the link is kept...
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["keep.txt", "r.txt"]   # ...results behind it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
