@@ -364,6 +364,7 @@ def test_render_refuses_a_whole_map_above_the_limit_and_points_at_stages(monkeyp
     assert main(["render", str(CIO), "-o", str(tmp_path / "m.dot")]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "14 steps are too many to draw as one map (the limit is 10" in err and "--stage" in err
+    assert "--view handoffs" in err
     assert not (tmp_path / "m.dot").exists()
     assert main(["render", str(CIO), "--stage", "evaluate", "-o", str(tmp_path / "e.dot")]) == EXIT_OK  # 5 steps
     assert main(["render", str(CIO), "--view", "handoffs", "-o", str(tmp_path / "h.dot")]) == EXIT_OK   # departments

@@ -134,15 +134,24 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def check_size(journey: Journey, view: str = "map") -> None:
+#: Views that draw departments or stages rather than steps: any journey fits.
+_UNLIMITED_VIEWS = ("handoffs", "overview")
+
+
+def check_size(journey: Journey, view: str = "map", stages: Optional[Sequence[str]] = None) -> None:
     """Refuse (:class:`~journeymap.errors.TooLarge`) to draw more than :data:`MAX_RENDER_STEPS` steps at once.
 
-    The handoff network draws departments, not steps, so it has no limit.
+    ``stages``: a close-up of these stages of ``journey``; only their steps count. The handoff network
+    (and the overview, where there is one) draws departments and stages, not steps, so it has no limit.
     """
-    if view != "handoffs" and len(journey.steps) > MAX_RENDER_STEPS:
-        raise TooLarge(f"{len(journey.steps):,} steps are too many to draw as one {view} (the limit is "
-                       f"{MAX_RENDER_STEPS:,}: Graphviz would take minutes and gigabytes); draw one stage at a "
-                       f"time with --stage STAGE, or the departments with --view handoffs")
+    if view in _UNLIMITED_VIEWS:
+        return
+    n = len(journey.steps) if not stages else sum(1 for s in journey.steps if s.stage in stages)
+    if n > MAX_RENDER_STEPS:
+        others = " or ".join(f"--view {v}" for v in _UNLIMITED_VIEWS if v in VIEWS)
+        raise TooLarge(f"{n:,} steps are too many to draw as one {view} (the limit is {MAX_RENDER_STEPS:,}: "
+                       f"Graphviz would take minutes and gigabytes); draw one stage at a time with --stage STAGE, "
+                       f"or the whole journey with {others}")
 
 
 def render_view(journey: Journey, path: str | os.PathLike, view: str = "map",
