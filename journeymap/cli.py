@@ -499,7 +499,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
 
+    owner = os.getpid()
+
     def stop(signum: int, frame) -> None:
+        if os.getpid() != owner:  # a worker forked with this handler, stopped before it could reset it
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Interrupted(signum)
 

@@ -640,6 +640,9 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
             out.append(run_replication(journey, cases=cases, warmup=warmup, seed=seed, index=i,
                                        events=events if i == 0 else None, progress=tick, meeting=meeting))
         return out
+    import multiprocessing
+
+    others = set(multiprocessing.active_children())  # a library caller's own processes are not ours to stop
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, replications), initializer=_worker_init,
                                   initargs=(os.getpid(),))
     try:
@@ -656,6 +659,9 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
         # Our own workers: stop them now rather than after their replication. (The list must be
         # taken before shutdown(), which forgets it.)
         workers_started = list((getattr(pool, "_processes", None) or {}).values())
+        # a worker being started when the signal came is not in the pool's list yet, but would be
+        # waited for at exit (while it waits for work): stop it too
+        workers_started += [p for p in multiprocessing.active_children() if p not in others]
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in workers_started:
             proc.terminate()
