@@ -389,7 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", cmd_run, "The main job: validate, analyze, simulate and render every journey into a folder.",
             "journeymap run journeys/ -o outputs/")
     p.add_argument("files", nargs="*", default=["journeys"], metavar="FILE", help="journey files or folders (default: journeys/)")
-    p.add_argument("-o", "--output", default="outputs", help="output folder (default: outputs/)")
+    p.add_argument("-o", "--output", default="outputs",
+                   help="output folder, apart from the inputs; filled only when the run ends, so an interrupted "
+                        "run leaves it as it was (default: outputs/)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
     p.add_argument("--workers", type=_positive, default=1, help="parallel processes for the simulations (default: 1)")
