@@ -15,6 +15,14 @@ Example::
 
     python benchmarks/bench_render.py                 # 200 steps, 3 runs
     python benchmarks/bench_render.py --steps 400 --runs 1 --png
+
+``--large`` instead times ``journeymap render FILE -o FILE.svg`` (the command, in a fresh process,
+validation included) on a 20,000-step journey, which is above the documented limit
+(:data:`journeymap.rendering.output.MAX_RENDER_STEPS`) and must be refused quickly, on the same
+journey's handoff network (departments, no limit), and on a journey at the limit, printing seconds and
+peak RSS (the process and Graphviz)::
+
+    python benchmarks/bench_render.py --large          # target: each under 30 s and 1 GB
 """
 
 from __future__ import annotations
@@ -38,16 +46,41 @@ from journeymap.validation import load_journey  # noqa: E402
 BUDGET_SECONDS = 3.0
 
 
+def large() -> int:
+    """Time ``journeymap render`` on a 20,000-step journey (map and handoffs) and on one at the limit."""
+    from bench_simulation import run_cli
+
+    from journeymap.rendering.output import MAX_RENDER_STEPS
+
+    print(f"limit: {MAX_RENDER_STEPS:,} steps (journeymap.rendering.output.MAX_RENDER_STEPS)")
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, view in ((20_000, "map"), (20_000, "handoffs"), (MAX_RENDER_STEPS - 100, "map")):
+            path = os.path.join(tmp, f"large-{n}.yaml")
+            if not os.path.exists(path):
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(generate_journey(n, 1))
+            seconds, rss, code, last = run_cli("render", path, "--view", view, "-o", os.path.join(tmp, f"{n}-{view}.svg"))
+            worst = max(worst, seconds)
+            print(f"{n:>6,} steps, {view:8s}: {seconds:6.1f} s, peak RSS {rss:6.0f} MB, exit {code}: {last[:100]}")
+    print(f"slowest: {worst:.1f} s (target 30 s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--png", action="store_true", help="also time PNG output")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--large", action="store_true",
+                        help="time the command on a 20,000-step journey and one at the step limit instead")
     args = parser.parse_args(argv)
     if not dot_available():
         print("Graphviz 'dot' is not installed: apt-get install graphviz", file=sys.stderr)
         return 3
+    if args.large:
+        return large()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.yaml")
         with open(path, "w", encoding="utf-8") as fh:

@@ -3,27 +3,31 @@
 Exit codes (documented in the README):
   0  success
   1  a journey file has errors (every problem is printed)
-  2  the command line is wrong
+  2  the command line is wrong (an output that is an input, a journey above a size limit included)
   3  something outside the journey is missing (Graphviz's ``dot``, an output folder we cannot write)
-  130 interrupted (Ctrl-C)
+  130 interrupted (Ctrl-C, SIGINT)
+  143 stopped by SIGTERM (the same clean stop as Ctrl-C: worker processes end, temporary files are removed)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import json
 import os
+import signal
 import sys
-from typing import Callable, Sequence
+import threading
+from typing import Callable, Iterator, Sequence
 
 from . import __version__
-from .errors import (EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, JourneyInvalid,
-                     JourneymapError)
-from .output import dumps_json
+from .errors import (EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE,
+                     Interrupted, JourneyInvalid, JourneymapError, OutputIsInput, TooLarge)
+from .output import dumps_json, input_files, refuse_inputs
 from .problems import Problem, format_problem
 
-__all__ = ["main", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED"]
+__all__ = ["main", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 
 
@@ -31,6 +35,18 @@ def _print_problems(problems: Sequence[Problem], stream=None) -> None:
     stream = stream or sys.stderr
     for p in problems:
         print(format_problem(p), file=stream)
+
+
+def _inputs(path: str, *loaded) -> list[str]:
+    """The files a command reads for ``path``: the file, its bases, an account's personas, and what the
+    loaded journeys and account say they came from (``source``, ``base``), which covers references the
+    loader resolved its own way."""
+    named = [path]
+    for subject in loaded:
+        if subject is not None:
+            named += [getattr(subject, "source", ""), getattr(subject, "base", "")]
+            named += [p.journey.source for p in getattr(subject, "personas", ())]
+    return input_files(*(n for n in named if n))
 
 
 class _NoFiles(Exception):
@@ -127,6 +143,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulation import simulate, summary_text
 
     journey, meeting, account = load_subject(args.file)
+    refuse_inputs(_inputs(args.file, journey, account), files=[args.events])
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
         result = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
@@ -168,13 +185,45 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from .account_simulation import load_subject
     from .rendering import load_results, render_all, render_view
+    from .rendering.output import planned_files
 
-    journey, meeting, account = load_subject(args.file)
+    whole, meeting, account = load_subject(args.file)
+    inputs = _inputs(args.file, whole, account) + ([args.results] if args.results else [])
     if args.view is None:
         args.view = "personas" if account is not None else "map"
     elif args.view == "personas" and account is None:
         print("journeymap render: --view personas is for account files (a lane per persona)", file=sys.stderr)
         return EXIT_USAGE
+    journey = whole
+    stem = os.path.splitext(os.path.basename(args.file))[0]
+    if args.stage:
+        unknown = [st for st in args.stage if st not in journey.stage_by_id]
+        if unknown:
+            print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        journey = journey.only_stages(args.stage)
+        stem = f"{stem}-{'-'.join(args.stage)}"
+    # where it goes, checked against the inputs before anything is simulated or drawn
+    if args.all:
+        path = args.output or os.path.join("outputs", stem)
+        refuse_inputs(inputs, files=[path, *planned_files(journey, path, bool(args.results or args.simulate),
+                                                          ("svg", "png"))])
+    else:
+        # the format: --format, else the extension of -o, else svg; the two must agree when both are given
+        ext = os.path.splitext(args.output)[1].lstrip(".").lower() if args.output else ""
+        if ext and ext not in ("svg", "png", "pdf", "dot"):
+            ext = ""  # a folder, or a name without a known extension
+        if args.format and ext and args.format != ext:
+            print(f"journeymap render: --format {args.format} does not match the file name {args.output!r}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        fmt = args.format or ext or "svg"
+        name = f"{stem}-{args.view}.{fmt}"
+        path = args.output or os.path.join("outputs", name)
+        if os.path.isdir(path) or path.endswith(os.sep) or (args.output and not ext and not os.path.splitext(path)[1]):
+            path = os.path.join(path, name)
+        refuse_inputs(inputs, files=[path])
     results = None
     if args.results:
         results = load_results(args.results)
@@ -185,35 +234,12 @@ def _render(args: argparse.Namespace) -> int:
             print("journeymap render: --simulate needs journeymap.simulation, which this installation does not "
                   "have yet; pass --results RESULTS.json instead", file=sys.stderr)
             return EXIT_ENVIRONMENT
-        results = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
+        results = simulate(whole, cases=args.cases, replications=args.replications, seed=args.seed,
                            meeting=meeting).summary
-    stem = os.path.splitext(os.path.basename(args.file))[0]
-    if args.stage:
-        unknown = [st for st in args.stage if st not in journey.stage_by_id]
-        if unknown:
-            print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        journey = journey.only_stages(args.stage)
-        stem = f"{stem}-{'-'.join(args.stage)}"
     if args.all:
-        folder = args.output or os.path.join("outputs", stem)
-        for path in render_all(journey, folder, results=results, formats=("svg", "png")):
-            print(f"wrote {path}", file=sys.stderr)
+        for written in render_all(journey, path, results=results, formats=("svg", "png")):
+            print(f"wrote {written}", file=sys.stderr)
         return EXIT_OK
-    # the format: --format, else the extension of -o, else svg; the two must agree when both are given
-    ext = os.path.splitext(args.output)[1].lstrip(".").lower() if args.output else ""
-    if ext and ext not in ("svg", "png", "pdf", "dot"):
-        ext = ""  # a folder, or a name without a known extension
-    if args.format and ext and args.format != ext:
-        print(f"journeymap render: --format {args.format} does not match the file name {args.output!r}",
-              file=sys.stderr)
-        return EXIT_USAGE
-    fmt = args.format or ext or "svg"
-    name = f"{stem}-{args.view}.{fmt}"
-    path = args.output or os.path.join("outputs", name)
-    if os.path.isdir(path) or path.endswith(os.sep) or (args.output and not ext and not os.path.splitext(path)[1]):
-        path = os.path.join(path, name)
     render_view(journey, path, args.view, results, fmt)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
@@ -228,6 +254,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     before, meeting_b, account_b = load_subject(args.before)
     after, meeting_a, account_a = load_subject(args.after)
+    refuse_inputs(_inputs(args.before, before, account_b) + _inputs(args.after, after, account_a),
+                  files=[args.json_output, args.report])
     if (account_b is None) != (account_a is None):
         print("journeymap compare: compare two journeys or two accounts, not one of each "
               "(a buying group and one persona's journey are not two designs of the same thing)", file=sys.stderr)
@@ -335,7 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, func: Callable, help: str, example: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help, formatter_class=_Formatter,
+        # argparse %-formats the short help (the command list) but prints the description as written
+        p = sub.add_parser(name, help=help.replace("%", "%%"), description=help, formatter_class=_Formatter,
                            epilog=f"Example:\n  {example}")
         p.set_defaults(func=func)
         return p
@@ -360,7 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", cmd_run, "The main job: validate, analyze, simulate and render every journey into a folder.",
             "journeymap run journeys/ -o outputs/")
     p.add_argument("files", nargs="*", default=["journeys"], metavar="FILE", help="journey files or folders (default: journeys/)")
-    p.add_argument("-o", "--output", default="outputs", help="output folder (default: outputs/)")
+    p.add_argument("-o", "--output", default="outputs",
+                   help="output folder, apart from the inputs; filled only when the run ends, so an interrupted "
+                        "run leaves it as it was (default: outputs/)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
     p.add_argument("--workers", type=_positive, default=1, help="parallel processes for the simulations (default: 1)")
@@ -402,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
 
     p = add("compare", cmd_compare,
-            "Compare a before and an after design: change in each metric, its 95%% CI and significance, "
+            "Compare a before and an after design: change in each metric, its 95% CI and significance, "
             "structural diff, HTML report.",
             "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml --report outputs/compare.html")
     p.add_argument("before", metavar="BEFORE", help="the current design")
@@ -426,7 +457,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.func(args)
+        with _sigterm_as_interrupt():
+            return args.func(args)
+    except (OutputIsInput, TooLarge) as exc:
+        print(f"journeymap {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except JourneyInvalid as exc:
         _print_problems(exc.problems)
         n = sum(1 for p in exc.problems if p.is_error)
@@ -441,11 +476,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # arguments the library refuses (e.g. a warm-up longer than the run)
         print(f"journeymap {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("journeymap: interrupted; nothing half-written was left behind", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM
+        print(f"journeymap: {'stopped (SIGTERM)' if terminated else 'interrupted'}; worker processes stopped, "
+              "nothing half-written was left behind", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
         print(f"journeymap: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM stops it the way Ctrl-C does.
+
+    Python's default for SIGTERM is to die on the spot: no ``finally``, no clean-up, and the simulation's
+    worker processes orphaned. Raising :class:`~journeymap.errors.Interrupted` (a ``KeyboardInterrupt``)
+    instead lets the worker pool stop its workers and every temporary file be removed. A second SIGTERM
+    during that clean-up is ignored; SIGKILL still ends everything (the workers die with their parent).
+    """
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        yield
+        return
+
+    owner = os.getpid()
+
+    def stop(signum: int, frame) -> None:
+        if os.getpid() != owner:  # a worker forked with this handler, stopped before it could reset it
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,15 +6,16 @@ from typing import Sequence
 
 from .problems import Problem
 
-__all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound",
-           "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED"]
+__all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound", "OutputIsInput", "TooLarge", "Interrupted",
+           "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 #: Exit codes of the command line and the main job, one per situation (documented in the README).
 EXIT_OK = 0
 EXIT_INVALID = 1          # an input file has errors (all of them were reported)
 EXIT_USAGE = 2            # the command line is wrong
 EXIT_ENVIRONMENT = 3      # something outside the input is missing: Graphviz's dot, a writable folder
-EXIT_INTERRUPTED = 130    # Ctrl-C
+EXIT_INTERRUPTED = 130    # Ctrl-C (SIGINT): 128 + 2, the shell's convention
+EXIT_TERMINATED = 143     # SIGTERM (kill, a container or CI stopping the job): 128 + 15
 
 
 class JourneymapError(Exception):
@@ -41,3 +42,33 @@ class DotNotFound(JourneymapError):
             "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) "
             "or from https://graphviz.org/download/, or use --format dot to write the DOT source only."
         )
+
+
+class OutputIsInput(JourneymapError):
+    """An output path names an input file (or a folder holding one): writing there would destroy it.
+
+    The CLI turns it into exit code 2 (the command line is wrong) before anything is simulated or written.
+    """
+
+
+class TooLarge(JourneymapError):
+    """A journey is above a documented size limit for what was asked (a whole map of thousands of steps).
+
+    The CLI turns it into exit code 2: the message says the limit and what to ask for instead.
+    """
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: unwind like Ctrl-C, so every ``finally`` and temporary-file clean-up runs.
+
+    A subclass of :class:`KeyboardInterrupt` so code that already stops cleanly on Ctrl-C (the
+    simulation's worker pool, the atomic writer) does the same on SIGTERM. ``signum`` says which.
+    """
+
+    def __init__(self, signum: int) -> None:
+        # args must be exactly (signum,): SimPy re-raises a process's exception as type(e)(*e.args)
+        super().__init__(signum)
+        self.signum = signum
+
+    def __str__(self) -> str:
+        return f"stopped by signal {self.signum}"

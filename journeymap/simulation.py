@@ -679,14 +679,58 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
         return _Run(journey, cases, warmup, seed, index, log=log, progress=progress, meeting=meeting).run(index)
 
 
-def _worker_init() -> None:
-    # Ctrl-C is handled once, in the parent, which then stops the workers.
+#: The largest journey simulated (steps; for an account, all personas' steps together). Time grows with
+#: steps x cases x replications: 5,000 steps with 50 cases and 10 replications take about 30 s, 20,000
+#: steps over 2 minutes (benchmarks/bench_simulation.py --large). ``validate`` refuses larger journeys.
+MAX_SIMULATED_STEPS = 5000
+
+
+def _worker_init(parent: Optional[int] = None) -> None:
+    """Set up a worker process: it must never outlive the command that started it.
+
+    Ctrl-C is handled once, in the parent, which then stops the workers, so workers ignore SIGINT.
+    SIGTERM gets its default action back (a forked worker inherits the CLI's handler, which would turn
+    the parent's ``terminate()`` into an exception the worker survives). And a worker dies with its
+    parent even when the parent cannot clean up (SIGKILL, a crash): on Linux the kernel sends it SIGTERM
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere a watchdog thread notices the parent is gone.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is None:
+        return
+    watched = False
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            watched = libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            watched = False
+    if os.getppid() != parent:  # the parent died before we could ask to die with it
+        os._exit(1)
+    if not watched:
+        import threading
+        import time
+
+        def watchdog() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watchdog, name="journeymap-parent-watchdog", daemon=True).start()
 
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
              events: Optional[str], progress: Optional[ProgressCallback],
              meeting: Optional[Meeting] = None) -> list[Replication]:
+    if len(journey.steps) > MAX_SIMULATED_STEPS:
+        raise ValueError(f"{len(journey.steps):,} steps are too many to simulate (the limit is "
+                         f"{MAX_SIMULATED_STEPS:,}: each case walks every step, so a run would take many "
+                         f"minutes); split the journey into smaller ones, for example one per stage")
     per_rep = _total_cases(journey, cases)
     total = per_rep * replications
     if workers <= 1 or replications == 1:
@@ -703,7 +747,11 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
             out.append(run_replication(journey, cases=cases, warmup=warmup, seed=seed, index=i,
                                        events=events, progress=tick, meeting=meeting))
         return out
-    pool = cf.ProcessPoolExecutor(max_workers=min(workers, replications), initializer=_worker_init)
+    import multiprocessing
+
+    others = set(multiprocessing.active_children())  # a library caller's own processes are not ours to stop
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, replications), initializer=_worker_init,
+                                  initargs=(os.getpid(),))
     try:
         futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
                                events=events, meeting=meeting) for i in range(replications)]
@@ -718,6 +766,9 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
         # Our own workers: stop them now rather than after their replication. (The list must be
         # taken before shutdown(), which forgets it.)
         workers_started = list((getattr(pool, "_processes", None) or {}).values())
+        # a worker being started when the signal came is not in the pool's list yet, but would be
+        # waited for at exit (while it waits for work): stop it too
+        workers_started += [p for p in multiprocessing.active_children() if p not in others]
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in workers_started:
             proc.terminate()

@@ -48,3 +48,89 @@ def test_comparison_pairs_match_overlays_and_before_after_names():
     files = {str(JOURNEYS / n): load_journey(JOURNEYS / n) for n in ("insurance-before.yaml", "insurance-after.yaml")}
     assert comparison_pairs(files) == [("insurance", str(JOURNEYS / "insurance-before.yaml"),
                                         str(JOURNEYS / "insurance-after.yaml"))]
+
+
+# --------------------------------------------------------------------------- a run is whole or not at all
+
+
+def _journeys(tmp_path, *names):
+    src = tmp_path / "journeys"
+    src.mkdir()
+    for name in names:
+        shutil.copy(JOURNEYS / "insurance-before.yaml", src / f"{name}.yaml")
+    return src
+
+
+def test_run_replaces_its_own_entries_and_keeps_the_users_files(tmp_path, monkeypatch):
+    monkeypatch.setattr("journeymap.rendering.render_all", lambda *a, **k: [])   # no Graphviz needed
+    src = _journeys(tmp_path, "a")
+    (src / "broken.yaml").write_text("journey: {name: x}\n", encoding="utf-8")
+    out = tmp_path / "outputs"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "stale.txt").write_text("from an earlier run")
+    (out / "broken").mkdir()
+    (out / "broken" / "simulation.json").write_text("from when broken.yaml was valid")
+    (out / "notes.txt").write_text("the user's")
+    lines: list[str] = []
+    assert run_all(sorted(map(str, src.glob("*.yaml"))), str(out), quick=True, log=lines.append) == 1
+    assert not (out / "a" / "stale.txt").exists()                 # the journey's folder is this run's, whole
+    assert (out / "a" / "simulation.json").exists()
+    assert sorted(p.name for p in (out / "broken").iterdir()) == ["INCOMPLETE"]   # stale results replaced by a note
+    assert "has errors" in (out / "broken" / "INCOMPLETE").read_text()
+    assert (out / "notes.txt").read_text() == "the user's"        # what the run does not make is left alone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journeys", "outputs"]   # no staging folder left
+    assert not list(out.rglob(".journeymap-*")) and not (out / "INCOMPLETE").exists()
+
+
+def test_run_into_a_new_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr("journeymap.rendering.render_all", lambda *a, **k: [])
+    src = _journeys(tmp_path, "a")
+    out = tmp_path / "deep" / "outputs"
+    assert run_all([str(src / "a.yaml")], str(out), quick=True, log=lambda _: None) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["outputs"]
+
+
+def test_a_failing_journey_is_reported_and_the_others_go_on(tmp_path, monkeypatch):
+    from journeymap.rendering import RenderError
+
+    def render_all(journey, folder, **_):
+        if journey.source.endswith("a.yaml"):
+            raise RenderError("Graphviz failed to draw the SVG: not well-formed")
+        return []
+
+    monkeypatch.setattr("journeymap.rendering.render_all", render_all)
+    src = _journeys(tmp_path, "a", "b")
+    out = tmp_path / "outputs"
+    lines: list[str] = []
+    assert run_all(sorted(map(str, src.glob("*.yaml"))), str(out), quick=True, log=lines.append) == 3
+    assert any("a.yaml: failed: Graphviz failed" in line for line in lines)
+    assert (out / "b" / "simulation.json").exists()                # the next journey ran
+    assert "Graphviz failed" in (out / "a" / "INCOMPLETE").read_text()
+    assert (out / "a" / "simulation.json").exists()                # what it did write is kept, marked
+    assert "1 failed" in lines[-1]
+
+
+def test_an_interrupted_run_leaves_the_folder_untouched(tmp_path, monkeypatch):
+    def interrupt(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("journeymap.rendering.render_all", interrupt)
+    src = _journeys(tmp_path, "a")
+    out = tmp_path / "outputs"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "simulation.json").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        run_all([str(src / "a.yaml")], str(out), quick=True, log=lambda _: None)
+    assert [p.name for p in out.rglob("*")] == ["a", "simulation.json"]
+    assert (out / "a" / "simulation.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journeys", "outputs"]
+
+
+def test_run_refuses_an_output_folder_holding_its_inputs(tmp_path):
+    from journeymap.errors import OutputIsInput
+
+    src = _journeys(tmp_path, "a")
+    with pytest.raises(OutputIsInput, match="holds the input file"):
+        run_all([str(src / "a.yaml")], str(src), quick=True, log=lambda _: None)
+    assert sorted(p.name for p in src.iterdir()) == ["a.yaml"]

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from typing import Any, Mapping, Optional, Sequence
 
-from ..errors import DotNotFound, JourneymapError
+from ..errors import DotNotFound, JourneymapError, TooLarge
 from ..graph import build_graph
 from ..model import Journey
 from ..output import write_bytes, write_text, write_with
@@ -31,8 +31,16 @@ __all__ = [
     "load_results",
     "render_view",
     "render_all",
+    "planned_files",
+    "check_size",
+    "MAX_RENDER_STEPS",
     "emotion_chart",
 ]
+
+#: The largest journey drawn whole (steps). Graphviz's layout grows faster than the number of steps:
+#: 2,000 steps draw in about 2 s, 5,000 in about 15 s and 170 MB, 20,000 in over 2 minutes and 1.9 GB
+#: (benchmarks/bench_render.py). Above it, draw stages (``--stage``) or the handoff network.
+MAX_RENDER_STEPS = 5000
 
 #: Output formats of the Graphviz views.
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -126,12 +134,52 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
+#: Views that draw departments or stages rather than steps: any journey fits.
+_UNLIMITED_VIEWS = ("handoffs", "overview")
+
+
+def check_size(journey: Journey, view: str = "map", stages: Optional[Sequence[str]] = None) -> None:
+    """Refuse (:class:`~journeymap.errors.TooLarge`) to draw more than :data:`MAX_RENDER_STEPS` steps at once.
+
+    ``stages``: a close-up of these stages of ``journey``; only their steps count. The handoff network
+    (and the overview, where there is one) draws departments and stages, not steps, so it has no limit.
+    """
+    if view in _UNLIMITED_VIEWS:
+        return
+    n = len(journey.steps) if not stages else sum(1 for s in journey.steps if s.stage in stages)
+    if n > MAX_RENDER_STEPS:
+        others = " or ".join(f"--view {v}" for v in _UNLIMITED_VIEWS if v in VIEWS)
+        raise TooLarge(f"{n:,} steps are too many to draw as one {view} (the limit is {MAX_RENDER_STEPS:,}: "
+                       f"Graphviz would take minutes and gigabytes); draw one stage at a time with --stage STAGE, "
+                       f"or the whole journey with {others}")
+
+
 def render_view(journey: Journey, path: str | os.PathLike, view: str = "map",
                 results: Optional[Mapping[str, Any]] = None, fmt: Optional[str] = None) -> str:
     """Build one view's DOT source and write it to ``path`` (format from ``fmt`` or the extension)."""
     if view not in VIEWS:
         raise ValueError(f"unknown view: {view!r} (must be one of {', '.join(VIEWS)})")
+    check_size(journey, view)
     return write_graph(path, journey_dot(journey, view, results), fmt)
+
+
+def _views(journey: Journey) -> Sequence[str]:
+    return VIEWS if is_account_journey(journey) else JOURNEY_VIEWS
+
+
+def _charts(with_results: Any) -> list[str]:
+    return ["emotion"] + (["cycle_time", "stage_breakdown", "utilisation"] if with_results else [])
+
+
+def planned_files(journey: Journey, out_dir: str | os.PathLike, with_results: bool = False,
+                  formats: Sequence[str] = ("svg", "png"), charts: bool = True) -> list[str]:
+    """The paths :func:`render_all` may write with these arguments (so a caller can check them before it
+    simulates or draws anything); ``with_results``: whether it will be given simulation results."""
+    out = os.fspath(out_dir)
+    names = [f"{view}.{fmt}" for view in _views(journey) for fmt in (*formats, "dot")]
+    if charts:
+        names += [f"{c}.{fmt}" for c in _charts(with_results) for fmt in formats if fmt in ("png", "svg", "pdf")]
+    return [os.path.join(out, n) for n in dict.fromkeys(names)]
 
 
 def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[Mapping[str, Any]] = None,
@@ -146,10 +194,12 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
     from . import plots
 
     out = os.fspath(out_dir)
+    views = _views(journey)
+    for view in views:
+        check_size(journey, view)
     g = build_graph(journey)
     written: list[str] = []
     missing_dot = False
-    views = VIEWS if is_account_journey(journey) else JOURNEY_VIEWS
     for view in views:
         source = journey_dot(journey, view, results, g=g)
         for fmt in formats:
@@ -161,13 +211,13 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
         if missing_dot and "dot" not in formats:
             written.append(write_text(os.path.join(out, f"{view}.dot"), source))
     if charts:
-        figures = {"emotion": lambda: plots.emotion_curve([journey])}
-        if results:
-            figures.update({
-                "cycle_time": lambda: plots.cycle_time_chart(results, journey),
-                "stage_breakdown": lambda: plots.stage_breakdown_chart(results, journey),
-                "utilisation": lambda: plots.utilisation_chart(results, journey),
-            })
+        makers = {
+            "emotion": lambda: plots.emotion_curve([journey]),
+            "cycle_time": lambda: plots.cycle_time_chart(results, journey),
+            "stage_breakdown": lambda: plots.stage_breakdown_chart(results, journey),
+            "utilisation": lambda: plots.utilisation_chart(results, journey),
+        }
+        figures = {name: makers[name] for name in _charts(results)}
         import matplotlib.pyplot as plt
 
         for name, make in figures.items():
