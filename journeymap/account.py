@@ -24,7 +24,7 @@ import jsonschema
 import networkx as nx
 
 from .errors import JourneyInvalid
-from .loading import Located, load_yaml, read_text
+from .loading import Located, ReferenceOutside, load_yaml, read_text, resolve_reference
 from .model import Arrivals, Department, Journey
 from .problems import Problem, Problems, sort_problems
 from .schema import ACCOUNT_SCHEMA
@@ -167,8 +167,12 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
     file = os.fspath(path)
     try:
         text = read_text(file)
-    except (OSError, UnicodeDecodeError) as exc:
-        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc}")])
+    except UnicodeDecodeError:
+        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", "cannot read the file: it is not UTF-8 text",
+                                             "account files are UTF-8 text")])
+    except OSError as exc:
+        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc.strerror or exc}",
+                                             "account files are ordinary UTF-8 text files of at most 10 MB")])
     loc, problems = load_yaml(text, file)
     if loc is None:
         return CheckedAccount(None, sort_problems(problems))
@@ -182,13 +186,19 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
     for i, entry in enumerate(data.get("personas") or []):
         if not isinstance(entry, dict) or not isinstance(entry.get("journey"), str):
             continue
-        jfile = os.path.normpath(os.path.join(os.path.dirname(file), entry["journey"]))
+        try:
+            jfile = resolve_reference(entry["journey"], file)
+        except ReferenceOutside as exc:
+            problems.append(loc.problem(("personas", i, "journey"), "outside-project",
+                                        f"a persona's journey must be in this folder: {exc}",
+                                        "keep the account and its journeys in one folder (or folders below it)"))
+            continue
         if not os.path.exists(jfile):
             problems.append(loc.problem(("personas", i, "journey"), "unknown-reference",
                                         f"journey file {entry['journey']!r} does not exist",
                                         "give the path relative to this account file"))
             continue
-        checked = check_file(jfile, lint=lint)
+        checked = check_file(jfile, lint=lint, referenced=True)
         problems += checked.problems
         if checked.journey is None:
             problems.append(loc.problem(("personas", i, "journey"), "invalid-journey",

@@ -129,4 +129,4 @@ def test_an_unknown_after_and_a_base_that_is_not_a_journey_are_reported(base, wr
     write_journey("- just\n- a list\n", "list.yaml")
     odd = write_journey("extends: list.yaml\n", "odd.yaml")
     problems = check_file(odd).errors
-    assert [p.rule for p in problems] == ["wrong-type"] and "is not a journey" in problems[0].message
+    assert [p.rule for p in problems] == ["not-a-journey"] and "is not a journey" in problems[0].message
