@@ -113,18 +113,26 @@ def group_problems(results: Iterable[tuple[str, Iterable[Problem]]]) -> list[tup
     An overlay's problems stay under the overlay even when they point into its
     base (a warning the change causes in an inherited step). A problem already
     listed for another checked file (an account re-checks its personas'
-    journeys; an overlay inherits its base's warnings) is listed once, under
-    the first file.
+    journeys; an overlay inherits its base's warnings) is listed once: under
+    the file it points into when that file was checked too, else under the
+    first file that found it.
     """
+    results = [(checked, sort_problems(problems)) for checked, problems in results]
+
+    def key(p: Problem) -> tuple:
+        return (p.file, p.line, p.column, p.rule, p.message)
+
+    # a problem the file it points into reports itself is listed there, not under another file
+    own = {key(p) for checked, problems in results for p in problems if p.file == checked}
     shown: set[tuple] = set()
     out = []
     for checked, problems in results:
         group = []
-        for p in sort_problems(problems):
-            key = (p.file, p.line, p.column, p.rule, p.message)
-            if key in shown:
+        for p in problems:
+            k = key(p)
+            if k in shown or (p.file != checked and k in own):
                 continue
-            shown.add(key)
+            shown.add(k)
             group.append(p)
         out.append((checked, group))
     return out

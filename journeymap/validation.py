@@ -44,7 +44,7 @@ from .problems import Problem, Problems, excerpt, sort_problems
 from .schema import DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA, MAX_CASES, MAX_STEPS
 
 __all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked", "structure_problems",
-           "bad_characters", "MAX_VISITS_PER_STEP", "MAX_VISITS_PER_RUN", "MAX_STEPS", "MAX_CASES"]
+           "bad_characters", "internal_error", "MAX_VISITS_PER_STEP", "MAX_VISITS_PER_RUN", "MAX_STEPS", "MAX_CASES"]
 
 #: Most times a case may be expected to do one step (rework that is almost never left: exit 1e-9).
 MAX_VISITS_PER_STEP = 1_000
@@ -80,6 +80,7 @@ RULES: dict[str, str] = {
     "invalid-character": "text with a character maps and reports cannot carry (a control character, a non-character)",
     "outside-project": "a reference to a file outside the folder of the file that names it",
     "not-a-journey": "a referenced file that is not a journey",
+    "internal-error": "a bug in journeymap met while checking the file (please report it)",
     "file": "the file cannot be found or read",
 }
 
@@ -877,6 +878,15 @@ def check_text(text: str, file: str = "<journey>", *, lint: bool = True, referen
     except RecursionError:
         return Checked(None, [Problem(file, 1, 1, "error", "too-large", "the file is nested too deeply to check",
                                       "see 'Limits' in docs/format.md")])
+    except Exception as exc:  # a bug of ours: one file must never stop `validate DIR` or `run DIR`
+        return Checked(None, [internal_error(file, exc)])
+
+
+def internal_error(file: str, exc: BaseException) -> Problem:
+    """A problem that reports a bug in journeymap itself, so the other files are still checked."""
+    return Problem(file, 1, 1, "error", "internal-error",
+                   f"journeymap could not check this file ({type(exc).__name__}); this is a bug in journeymap",
+                   "please report it with the file attached")
 
 
 def _check_text(text: str, file: str, *, lint: bool, referenced: bool) -> Checked:
