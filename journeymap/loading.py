@@ -115,6 +115,10 @@ class ReferenceOutside(ValueError):
     """A reference (``extends:``, an account's ``journey:``) points outside the folder of its file."""
 
 
+def _code(character: int | str) -> int:
+    return character if isinstance(character, int) else ord(character[:1] or "\x00")
+
+
 def read_text(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a regular file as UTF-8 (with or without BOM); never writes to it.
 
@@ -186,8 +190,16 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
             msg, hint = "YAML syntax error: a tab character", "YAML is indented with spaces only; replace the tab"
             return None, [Problem(file, line, col, "error", "yaml-syntax", msg, hint)]
         return None, [Problem(file, line, col, "error", "yaml-syntax", f"YAML syntax error: {msg}", hint)]
-    except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
-        return None, [Problem(file, 1, 1, "error", "yaml-syntax", f"YAML error: {exc}")]
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (NUL, other controls)
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        hint = ("the file holds a NUL byte: it is binary or was saved as UTF-16; save it as UTF-8 text"
+                if exc.character in (0, "\x00") else
+                "the file holds a control character; delete it (or save the file as UTF-8 text)")
+        return None, [Problem(file, line, col, "error", "yaml-syntax",
+                              f"YAML syntax error: unacceptable character U+{_code(exc.character):04X}", hint)]
+    except yaml.YAMLError as exc:  # pragma: no cover - other non-marked errors are rare
+        return None, [Problem(file, 1, 1, "error", "yaml-syntax", f"YAML error: {str(exc)[:200]}")]
 
     nodes = [n for n in nodes if n is not None]
     if not nodes:
@@ -208,16 +220,18 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     expanding: list[yaml.Node] = []  # the outermost alias being expanded, for the error's position
 
     class _Bomb(Exception):
-        pass
+        def __init__(self, kind: str, node: yaml.Node) -> None:
+            super().__init__(kind)
+            self.node = node  # where to point: the outermost alias being expanded
 
     def build(node: yaml.Node, path: Path) -> Any:
         if len(path) > MAX_DEPTH:
-            raise _Bomb("depth")
+            raise _Bomb("depth", node)
         alias = id(node) in seen
         if alias:
             budget["aliases"] += 1
             if budget["aliases"] > MAX_ALIASES:
-                raise _Bomb("aliases")
+                raise _Bomb("aliases", expanding[0] if expanding else node)
             expanding.append(node)
         try:
             return _build(node, path, inside_alias=bool(expanding))
@@ -230,7 +244,7 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         if inside_alias:
             budget["values"] += 1
             if budget["values"] > MAX_ALIAS_VALUES:
-                raise _Bomb("values")
+                raise _Bomb("values", expanding[0] if expanding else node)
         located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
             # e.g. !!python/object/apply:os.system [...]: refused, and read as plain data only so
@@ -278,7 +292,7 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     try:
         located.data = build(nodes[0], ())
     except _Bomb as exc:
-        node = expanding[0] if expanding else nodes[0]
+        node = exc.node
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         if str(exc) == "depth":
             return None, [Problem(file, line, col, "error", "too-large",

@@ -239,6 +239,46 @@ ERROR_CASES = [
       - {id: s4, stage: b, owner: ops, duration: 1h}
     """), 15, 10, "cases that enter the loop s2 -> s3 -> s2 can never leave it", "leads out of the loop",
                  id="endless-loop: a closed loop"),
+    # issue 10: a rework exit of 1e-9 made `simulate --cases 1` never finish
+    pytest.param("endless-run", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - id: s2
+        stage: b
+        owner: ops
+        duration: 1h
+        next:
+          - {to: s1, probability: 0.999999999}
+          - {to: s3, probability: 0.000000001}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """), 8, 10, "a case is expected to do step 's1' 1,000,000,0", "realistic",
+                 id="endless-run: rework almost never left"),
+    pytest.param("endless-run", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h, next: [{to: s1, probability: 0.95}, {to: s3, probability: 0.05}]}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """, "workload: {cases: 1000000}\n"), 11, 19, "a run would simulate 41,000,000 step visits", "fewer cases",
+                 id="endless-run: too many visits in a run"),
+    pytest.param("out-of-range", J(TWO_STEPS, "workload: {cases: 1000000000000}\n"), 10, 19,
+                 "'cases' is 1000000000000; it must be at most 1,000,000", "Limits",
+                 id="out-of-range: workload.cases 10^12"),
+    pytest.param("too-large", HEAD + "".join(f"  - {{id: s{i}, stage: a, owner: sales, duration: 1h}}\n"
+                                              for i in range(5001)),
+                 8, 3, "the journey has 5,001 steps; the limit is 5,000", "split it",
+                 id="too-large: more steps than the limit"),
+    pytest.param("invalid-character", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, name: "Sign\\ufffe here"}
+      - {id: s2, stage: b, owner: ops, duration: 1h, name: "Ring\\a"}
+    """), 8, 58, "holds the character U+FFFE", "non-characters",
+                 id="invalid-character: U+FFFE in a name"),
+    pytest.param("invalid-character", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h, name: "Ring\\a"}
+    """), 9, 56, "holds the character U+0007", "control characters",
+                 id="invalid-character: a bell in a step name"),
+    pytest.param("outside-project", J(TWO_STEPS).replace("journey: {name: T}\n", "extends: /etc/passwd\n"),
+                 1, 10, "'/etc/passwd' is an absolute path", "folder", id="outside-project: an absolute path"),
+    pytest.param("outside-project", "extends: ../../etc/passwd\n", 1, 10, "leads outside the folder", "folder",
+                 id="outside-project: .. climbs out"),
 ]
 
 
@@ -346,10 +386,11 @@ def test_the_clean_journey_has_no_warnings():
 
 
 def test_every_rule_id_has_a_case():
-    """Every documented rule is exercised above (except 'file', tested on its own)."""
+    """Every documented rule is exercised above (except those that need files on disk, tested on their own)."""
     errors = {c.values[0] for c in ERROR_CASES}
     warnings = {c.values[0] for c in WARNING_CASES}
-    assert set(RULES) - errors == {"file"}
+    # file and not-a-journey: tests below and in test_overlay.py; internal-error: test_hostile.py
+    assert set(RULES) - errors == {"file", "not-a-journey", "internal-error"}
     assert set(LINT_RULES) == warnings
     assert not set(RULES) & set(LINT_RULES)
 
