@@ -130,8 +130,11 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
         return loc, [loc.problem(("extends",), "not-a-journey", f"the base {ref!r} is not a journey file",
                                  "extend a journey file (with journey:, persona:, stages: and steps:)")]
     problems += prepare(base)
-    base, more = resolve_overlay(base, reader=reader, prepare=prepare, _chain=_chain + (os.path.normpath(loc.file),))
+    resolved, more = resolve_overlay(base, reader=reader, prepare=prepare, _chain=_chain + (os.path.normpath(loc.file),))
     problems += more
+    if resolved is base and "extends" in base.data:
+        return loc, problems  # the base's own base could not be read: nothing to merge onto
+    base = resolved
     if not isinstance(base.data, dict):  # pragma: no cover - looks_like_journey saw a mapping
         return loc, problems
 
