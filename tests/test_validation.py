@@ -539,3 +539,71 @@ def test_a_single_flow_with_a_probability_is_explained():
     (p,) = checked.errors
     assert (p.rule, p.line, p.column) == ("probability-sum", 8, 52)   # the key next
     assert "single flow" in p.message and "remove 'probability'" in p.hint
+
+
+# --------------------------------------------------------------------------- issue 10: total validation
+
+
+@pytest.mark.parametrize("old, new, line, column", [
+    ("persona: {id: p}", "persona: {id: p, goals: 1}", 2, 25),                      # goals: a number
+    ("owner: sales, duration: 1h}", "owner: sales, duration: 1h, next: {parallel: 1, join: s2}}", 8, 69),
+    ("departments:", "workload: {backlog: 1}\ndepartments:", 4, 21),                # backlog: a number
+    ("departments:\n  - {id: sales}", "departments:\n  - {id: sales, capacity: [1]}", 5, 27),
+    ("stages: [a, b]", "stages: [a, b, {id: {}}]", 3, 21),                         # an id that is a mapping
+])
+def test_a_wrong_type_anywhere_is_a_located_error_not_a_traceback(tmp_path, capsys, old, new, line, column):
+    text = J(TWO_STEPS)
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    errors = check_file(path).errors
+    assert (line, column) in [(p.line, p.column) for p in errors], errors
+
+
+def test_a_rejected_value_is_reported_once_and_never_read_by_later_rules():
+    """The schema's wrong-type error is the only one: the meaning pass never sees the bad value."""
+    checked = check_text(J(TWO_STEPS).replace("stages: [a, b]", "stages: [a, b, 7]"), "bad.yaml")
+    assert [(p.rule, p.line, p.column) for p in checked.errors] == [("wrong-type", 3, 16)]
+
+
+def test_one_bad_file_never_stops_validate_of_a_folder(tmp_path, capsys, monkeypatch):
+    (tmp_path / "a-bad.yaml").write_text(J(TWO_STEPS).replace("persona: {id: p}", "persona: {id: p, goals: 1}"))
+    (tmp_path / "b-good.yaml").write_text(J(TWO_STEPS))
+    assert main(["validate", str(tmp_path)]) == 1
+    assert "2 file(s) checked: 1 valid, 1 with errors" in capsys.readouterr().err
+    # even a bug of ours in one file is reported as a problem of that file, and the others are checked
+    import journeymap.validation as validation
+
+    real = validation._build
+    monkeypatch.setattr(validation, "_build", lambda ctx: (_ for _ in ()).throw(TypeError("boom"))
+                        if ctx.loc.file.endswith("a-bad.yaml") else real(ctx))
+    assert main(["validate", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "[internal-error]" in out and "Traceback" not in out + err
+    assert "1 valid, 1 with errors" in err
+
+
+def test_heavy_rework_does_not_fire_at_exactly_thirty_percent():
+    """0.1 + 0.2 is 0.30000000000000004 in floats; the docs say 'more than 30%'."""
+    text = W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true}
+      - id: s2
+        stage: b
+        owner: ops
+        duration: 1h
+        next:
+          - {to: s1, probability: 0.1}
+          - {to: s3, probability: 0.7}
+          - {to: s1a, probability: 0.2}
+      - {id: s1a, stage: a, owner: ops, duration: 1h, next: s1}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """)
+    checked = check_text(text, "rework.yaml")
+    assert checked.errors == []
+    assert "heavy-rework" not in [p.rule for p in checked.warnings]
+    more = check_text(text.replace("{to: s3, probability: 0.7}", "{to: s3, probability: 0.69}")
+                      .replace("{to: s1a, probability: 0.2}", "{to: s1a, probability: 0.21}"), "rework.yaml")
+    assert "heavy-rework" in [p.rule for p in more.warnings]
