@@ -17,7 +17,7 @@ from typing import Any, Hashable
 
 import yaml
 
-from .problems import Problem, excerpt
+from .problems import Problem
 
 __all__ = ["Located", "Path", "load_yaml", "read_text", "resolve_reference", "ReferenceOutside",
            "MAX_FILE_BYTES", "MAX_ALIASES", "MAX_ALIAS_VALUES", "MAX_DEPTH"]
