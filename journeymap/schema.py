@@ -19,7 +19,7 @@ from .distributions import UNITS
 from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES, SURVEYS
 
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
-           "MAX_STEPS", "MAX_CASES"]
+           "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH"]
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
 #: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
@@ -27,10 +27,13 @@ MAX_STEPS = 5_000
 #: Most cases (or deals) per replication, and backlog cases at one step.
 MAX_CASES = 1_000_000
 
+#: Longest id: ids are quoted in messages and drawn on maps.
+MAX_ID_LENGTH = 100
+
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*$"
 
-_ID = {"type": "string", "pattern": ID_PATTERN,
+_ID = {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID_LENGTH,
        "description": "A short identifier: a letter, then letters, digits, '_', '-' or '.'."}
 _TEXT = {"type": "string"}
 

@@ -145,9 +145,9 @@ def _schema_at(path: Path) -> dict:
 def _duration_message(value: Any) -> str:
     try:
         parse_duration(value)
-        return f"invalid duration {value!r}"
+        return f"invalid duration {excerpt(value)}"
     except DurationError as exc:
-        return str(exc)
+        return _cut(str(exc), 200)
 
 
 _JSON_TYPES = {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
@@ -228,6 +228,9 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
                         "exclusiveMaximum": "less than"}[v]
             yield loc.problem(path, "out-of-range", f"{name!r} is {excerpt(inst)}; it must be {relation} {bound:,}",
                               _LIMITS[name] if v == "maximum" and name in _LIMITS else schema.get("description", ""))
+    elif v == "maxLength":
+        yield loc.problem(path, "invalid-id", f"{excerpt(inst)} is too long for an id ({len(inst):,} characters; "
+                          f"at most {err.validator_value})", "ids are short names such as legal_review")
     elif v in ("minItems", "maxItems", "minProperties", "maxProperties"):
         many = len(inst) if isinstance(inst, (list, dict)) else 0
         noun = "item(s)" if v.endswith("Items") else "key(s)"
@@ -417,7 +420,7 @@ class _Context:
         try:
             return parse_distribution(value)
         except DurationError as exc:
-            self.error(path, "invalid-duration", str(exc),
+            self.error(path, "invalid-duration", _cut(str(exc), 200),
                        "a duration is 30min, 2h, 3d; a distribution is {exponential: 2h}, "
                        "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]} or {lognormal: {mean: 2h, sd: 1h}}")
             return None

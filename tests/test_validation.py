@@ -607,3 +607,15 @@ def test_heavy_rework_does_not_fire_at_exactly_thirty_percent():
     more = check_text(text.replace("{to: s3, probability: 0.7}", "{to: s3, probability: 0.69}")
                       .replace("{to: s1a, probability: 0.2}", "{to: s1a, probability: 0.21}"), "rework.yaml")
     assert "heavy-rework" in [p.rule for p in more.warnings]
+
+
+@pytest.mark.parametrize("old, new", [
+    ("owner: sales, duration: 1h}", "owner: " + "s" * 5000 + ", duration: 1h}"),          # a huge id
+    ("owner: sales, duration: 1h}", "owner: sales, duration: " + "9" * 5000 + "}"),      # a huge duration
+    ("owner: sales, duration: 1h}", "owner: sales, duration: 1h, name: [" + "x, " * 5000 + "x]}"),
+    ("stages: [a, b]", "stages: [a, b, " + "{id: c, name: n}, " * 2000 + "]"),          # a huge list, wrong
+])
+def test_messages_quote_a_short_excerpt_only(old, new):
+    checked = check_text(J(TWO_STEPS).replace(old, new, 1), "bad.yaml")
+    assert checked.errors
+    assert all(len(p.message) + len(p.hint) < 400 for p in checked.problems), [len(p.message) for p in checked.problems]
