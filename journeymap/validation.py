@@ -900,6 +900,11 @@ def _check_text(text: str, file: str, *, lint: bool, referenced: bool) -> Checke
         return Checked(None, [Problem(file, 1, 1, "error", "not-a-journey",
                                       f"{os.path.basename(file)} is not a journey file",
                                       "name a journey file (with journey:, persona:, stages: and steps:)")])
+    steps = loc.data.get("steps") if isinstance(loc.data, dict) else None
+    if isinstance(steps, list) and len(steps) > MAX_STEPS:  # refused before the costly passes run
+        return Checked(None, sort_problems(problems + [loc.problem(
+            ("steps",), "too-large", f"the journey has {len(steps):,} steps; the limit is {MAX_STEPS:,}",
+            "split it into several journeys (one per stage or per persona); see 'Limits' in docs/format.md")]))
     problems += structure_problems(loc)  # the file itself, before anything reads it (an overlay too)
     merged, more = resolve_overlay(loc, prepare=structure_problems)
     problems += more

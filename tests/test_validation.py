@@ -619,3 +619,18 @@ def test_messages_quote_a_short_excerpt_only(old, new):
     checked = check_text(J(TWO_STEPS).replace(old, new, 1), "bad.yaml")
     assert checked.errors
     assert all(len(p.message) + len(p.hint) < 400 for p in checked.problems), [len(p.message) for p in checked.problems]
+
+
+def test_a_20000_step_journey_is_refused_quickly_with_the_limit(tmp_path):
+    """Issue 10: 20,000 steps took 14 s to validate and minutes to simulate and render."""
+    import time
+
+    from journeymap.validation import MAX_STEPS
+
+    path = tmp_path / "huge.yaml"
+    path.write_text(HEAD + "".join(f"  - {{id: s{i}, stage: a, owner: sales, duration: 1h}}\n" for i in range(20_000)))
+    started = time.monotonic()
+    checked = check_file(path)
+    assert time.monotonic() - started < 30
+    (p,) = checked.errors
+    assert (p.rule, p.line) == ("too-large", 8) and f"20,000 steps; the limit is {MAX_STEPS:,}" in p.message
