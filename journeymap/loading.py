@@ -253,7 +253,14 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
                                             "journey files hold plain data; remove the tag"))
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
-            constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            try:
+                constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or node.start_mark
+                problems.append(Problem(file, mark.line + 1, mark.column + 1, "error", "yaml-syntax",
+                                        "a merge key (<<) must be followed by an alias of a mapping (*name) "
+                                        "or a list of them", "write <<: *defaults, or remove the '<<'"))
+                node.value = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
             for key_node, value_node in node.value:
                 key = build(key_node, path + ("<key>",))
                 if not isinstance(key, (str, int, float, bool)) or key is None:

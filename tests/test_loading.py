@@ -250,3 +250,10 @@ def test_references_stay_inside_the_folder_of_their_file(tmp_path, ref, outside)
             resolve_reference(ref, str(project / "after.yaml"))
     else:
         assert resolve_reference(ref, str(project / "after.yaml")).startswith(str(project))
+
+
+@pytest.mark.parametrize("text", ["<<: \n", "<<: 1\n", "a: {<<: [1, 2]}\n"])
+def test_a_merge_key_without_a_mapping_is_a_located_error(text):
+    """Found by tests/test_hostile.py: it raised ConstructorError."""
+    _, problems = load_yaml(text, "f.yaml")
+    assert [p.rule for p in problems] == ["yaml-syntax"] and "merge key" in problems[0].message
