@@ -87,6 +87,19 @@ def _parent(data: Any, path: tuple) -> Any:
     return data
 
 
+#: Files that read another bundled file: mutate the one, validate the other too.
+_READERS = {"insurance-before.yaml": "insurance-more-staff.yaml",
+            **{n: "acme-account.yaml" for n in _TEXTS if n.startswith("acme-") and n != "acme-account.yaml"}}
+
+
+@st.composite
+def cases(draw) -> tuple[str, str, str]:
+    """(file to validate, file mutated, its new text): a mutated file, or a file that reads it."""
+    name, text = draw(mutated())
+    target = draw(st.sampled_from([name, _READERS.get(name, name)]))
+    return target, name, text
+
+
 @st.composite
 def mutated(draw) -> tuple[str, str]:
     """(file name, new text): one bundled file with one to three mutations."""
@@ -132,16 +145,15 @@ def _validate_in_process(path: Path) -> tuple[int, str, float]:
     return code, out.getvalue() + err.getvalue(), time.monotonic() - started
 
 
-def _check_mutation(case: tuple[str, str]) -> None:
-    name, text = case
+def _check_mutation(case: tuple[str, str, str]) -> None:
+    validated, name, text = case
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for f in ALL_EXAMPLES:
             shutil.copy(f, folder / f.name)
-        target = folder / name
-        target.write_bytes(text.encode("utf-8", "surrogatepass"))
+        (folder / name).write_bytes(text.encode("utf-8", "surrogatepass"))
         before = {f.name: f.read_bytes() for f in folder.iterdir()}
-        code, output, seconds = _validate_in_process(target)
+        code, output, seconds = _validate_in_process(folder / validated)
         assert code in (0, 1, 2, 3), output
         assert "Traceback" not in output and "[internal-error]" not in output, output
         assert seconds < SECONDS, f"validate took {seconds:.1f} s"
@@ -151,7 +163,7 @@ def _check_mutation(case: tuple[str, str]) -> None:
 
 @settings(max_examples=EXAMPLES_DEFAULT, deadline=timedelta(seconds=SECONDS), derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(mutated())
+@given(cases())
 def test_validate_survives_mutated_examples(case):
     _check_mutation(case)
 
@@ -160,7 +172,7 @@ def test_validate_survives_mutated_examples(case):
 @pytest.mark.skipif(not os.environ.get("HOSTILE_SLOW"), reason="set HOSTILE_SLOW=1 for a thousand mutations")
 @settings(max_examples=EXAMPLES_SLOW, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(mutated())
+@given(cases())
 def test_validate_survives_many_mutated_examples(case):
     _check_mutation(case)
 
