@@ -33,11 +33,6 @@ def _above(value: float, limit: float) -> bool:
     return value > limit + _TOLERANCE * max(1.0, abs(limit))
 
 
-def _at_least(value: float, limit: float) -> bool:
-    """``value >= limit``, ignoring float error."""
-    return value >= limit - _TOLERANCE * max(1.0, abs(limit))
-
-
 LINT_RULES: dict[str, str] = {
     "handoff-heavy-stage": f"a stage where a case goes through more than {MAX_STAGE_HANDOFFS} internal handoffs (expected)",
     "long-backstage-chain": f"more than {MAX_BACKSTAGE_CHAIN} hidden steps in a row before the customer hears back",
@@ -174,7 +169,7 @@ def _load_warnings(journey: Journey, g, loc: Located) -> list[Problem]:
             continue
         dept = journey.department_by_id[d["id"]]
         rho = work.get(dept.id, 0.0) / arrivals.gap / dept.capacity
-        if _at_least(rho, 1.0):
+        if rho >= 1:
             need = int(work[dept.id] / arrivals.gap) + 1
             out.append(loc.problem(("departments", i, "capacity") if "capacity" in d else ("departments", i, "id"),
                                    "overloaded-department",
