@@ -356,12 +356,23 @@ def structure_problems(loc: Located, validator: jsonschema.protocols.Validator =
                                         "write an ordinary number; .nan and .inf are not allowed"))
     for path, value, char in bad_characters(loc.data, ()):
         problems.append(loc.problem(path, "invalid-character",
-                                    f"{_what(path)} holds the character U+{ord(char):04X}, which maps and reports "
+                                    f"{_text_owner(loc.data, path)} holds the character U+{ord(char):04X}, which maps and reports "
                                     f"cannot show: {excerpt(value)}",
                                     "delete it (control characters, U+FFFE/U+FFFF and other non-characters come "
                                     "from copy-paste or broken encodings); tabs and line breaks are fine"))
     loc.data = _prune(loc.data, rejected)
     return problems
+
+
+def _text_owner(data: Any, path: Path) -> str:
+    """How a message names a text value: "the 'name' of step 'kickoff'", "the 'name' of 'persona'"."""
+    if len(path) >= 3 and isinstance(path[1], int) and isinstance(data, dict):
+        items = data.get(path[0])
+        item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+        return f"the {_what(path[2:3])} of {_what(path[:2], item)}"
+    if len(path) == 2 and all(isinstance(part, str) for part in path):
+        return f"the {path[1]!r} of {path[0]!r}"
+    return _what(path)
 
 
 def _forbidden(char: str) -> bool:
