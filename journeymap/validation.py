@@ -98,6 +98,15 @@ def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
     return f" (did you mean {c!r}?)" if c else ""
 
 
+def _removals(loc: Located) -> str:
+    """For a flow problem in an overlay that removes steps: which ones, since a removal is the likely cause."""
+    removed = [(ident, where) for (kind, ident), where in loc.removed.items() if kind == "steps"]
+    if not removed:
+        return ""
+    return (f" (the overlay removes {', '.join(repr(i) for i, _ in removed)}: "
+            f"{removed[0][1][0]}:{removed[0][1][1]})")
+
+
 def _gone(loc: Located, kind: str, ident: Any, choices: Iterable[str]) -> str:
     """Why a reference names nothing: the overlay removed it (and where), or the closest id."""
     removed = loc.removed.get((kind, ident)) if isinstance(ident, str) else None
@@ -746,7 +755,7 @@ def _flow_problems(ctx: _Context, journey: Journey) -> None:
     for s in journey.steps:
         if s.id not in reachable:
             ctx.error(step_path(s.id), "unreachable-step",
-                      f"step {s.id!r} cannot be reached from the start step {journey.start!r}",
+                      f"step {s.id!r} cannot be reached from the start step {journey.start!r}{_removals(ctx.loc)}",
                       "add a flow ('next') that leads to it, or remove it")
 
     ends = set(journey.ends)
@@ -774,7 +783,7 @@ def _flow_problems(ctx: _Context, journey: Journey) -> None:
             has_out = bool(journey.flows_from.get(sid))
             msg = (f"step {sid!r} has no way to an end step ({', '.join(journey.ends)})" if has_out else
                    f"step {sid!r} is a dead end: it has no 'next' and is not an end step")
-            ctx.error(step_path(sid), "dead-end", msg,
+            ctx.error(step_path(sid), "dead-end", msg + _removals(ctx.loc),
                       "add a 'next' towards an end, or list the step under 'end'")
 
     for s in journey.steps:

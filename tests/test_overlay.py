@@ -247,3 +247,21 @@ def test_validate_lists_the_overlays_warnings_under_the_overlay(base, write_jour
     # the overlay's warning is printed after every problem of the base's own check
     base_only = check_file(base).problems
     assert len(lines) >= len(base_only) and heavy[0] >= sum(1 + bool(p.hint) for p in base_only)
+
+
+def test_a_step_cut_off_by_a_removal_says_which_removal(base, write_journey):
+    """Removing the only way into a step makes it unreachable: the message names the removal."""
+    base_text = BASE.replace("  - {id: review, stage: buy, owner: legal, duration: 1d}",
+                             "  - {id: review, stage: buy, owner: legal, duration: 1d}\n"
+                             "  - {id: archive, stage: buy, owner: legal, duration: 1h}")
+    assert check_file(write_journey(base_text, "base.yaml")).errors == []
+    after = write_journey("""
+        extends: base.yaml
+        steps:
+          - {id: quote, next: sign}
+        remove:
+          steps: [review]
+    """, "after.yaml")
+    problems = check_file(after).errors
+    assert [p.rule for p in problems] == ["unreachable-step"]
+    assert "'archive'" in problems[0].message and "the overlay removes 'review'" in problems[0].message
