@@ -10,10 +10,17 @@ every duration form) to a temporary file, then times
 
 and prints the median of several runs and the peak memory (tracemalloc) of one.
 
+Issue 10 asks what happens at 20,000 steps: ``validate`` must answer in under
+30 s and 1 GB. Journeys above ``MAX_STEPS`` (5,000) are refused with a
+located ``too-large`` error (simulating and drawing them took minutes and
+gigabytes), so the script then times ``validate`` of a 20,000-step journey
+(refused) and of a journey at the limit (fully checked), with their peak
+memory (tracemalloc) and the process's peak resident size.
+
 Example::
 
-    python benchmarks/bench_validate.py            # 2,000 steps, 5 runs
-    python benchmarks/bench_validate.py --steps 5000 --runs 3
+    python benchmarks/bench_validate.py            # 2,000 steps, 5 runs; then 20,000 and 5,000 steps
+    python benchmarks/bench_validate.py --steps 5000 --runs 3 --no-large
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -29,7 +37,7 @@ import tracemalloc
 
 from journeymap.analysis import analyze
 from journeymap.graph import build_graph
-from journeymap.validation import check_file
+from journeymap.validation import MAX_STEPS, check_file
 
 BUDGET_SECONDS = 2.0
 
@@ -164,12 +172,37 @@ def run_once(path: str) -> tuple[float, float, int, dict]:
     return t1 - t0, t2 - t1, len(checked.warnings), report
 
 
+def large(n_steps: int, seed: int = 1) -> None:
+    """Time and measure one ``validate`` (with lint) of a generated journey of ``n_steps`` steps."""
+    text = generate_journey(n_steps, seed)
+    fd, path = tempfile.mkstemp(suffix=".yaml", prefix="journeymap-bench-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        t0 = time.perf_counter()
+        checked = check_file(path, lint=True)
+        seconds = time.perf_counter() - t0
+        tracemalloc.start()  # a second run for the memory: tracing slows Python down several times
+        check_file(path, lint=True)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        os.unlink(path)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    refused = [p for p in checked.errors if p.rule == "too-large"]
+    outcome = (f"refused: {refused[0].message}" if refused else
+               f"{'valid' if checked.journey else 'invalid'}, {len(checked.warnings)} warnings")
+    print(f"validate of a {n_steps:,}-step journey ({len(text) / 1e6:.1f} MB): {seconds:.2f} s, "
+          f"peak {peak / 2**20:.0f} MiB (tracemalloc), process max RSS {rss:.0f} MiB; {outcome}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=2000, help="steps in the journey (default 2000)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs; the median is reported (default 5)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-large", action="store_true", help="skip the 20,000-step and limit figures")
     args = parser.parse_args(argv)
 
     text = generate_journey(args.steps, args.seed)
@@ -199,8 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"validate + analyze: median {total:.3f} s over {args.runs} runs "
           f"(budget {BUDGET_SECONDS:.1f} s: {'OK' if total < BUDGET_SECONDS else 'OVER'})")
     print(f"peak memory (tracemalloc, one run): {peak / 2**20:.1f} MiB")
+    if not args.no_large:
+        for steps in (20_000, MAX_STEPS - 10):  # the generator may add a few steps to close its blocks
+            large(steps, args.seed)
     return 0 if total < BUDGET_SECONDS else 1
 
 
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -24,11 +24,11 @@ import jsonschema
 import networkx as nx
 
 from .errors import JourneyInvalid
-from .loading import Located, load_yaml, read_text
+from .loading import Located, ReferenceOutside, load_yaml, read_text, resolve_reference
 from .model import Arrivals, Department, Journey
 from .problems import Problem, Problems, sort_problems
 from .schema import ACCOUNT_SCHEMA
-from .validation import check_file, parse_arrivals, structure_problems
+from .validation import MAX_STEPS, MAX_VISITS_PER_RUN, check_file, internal_error, parse_arrivals, structure_problems
 
 __all__ = ["AccountPersona", "Gate", "Account", "CheckedAccount", "check_account", "load_account",
            "is_account_file", "coverage", "DEFAULT_SURVEYS_PER_QUARTER"]
@@ -166,9 +166,23 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
     """Check an account file and the journeys it names; never raises on bad input."""
     file = os.fspath(path)
     try:
+        return _check_account(file, lint=lint)
+    except RecursionError:
+        return CheckedAccount(None, [Problem(file, 1, 1, "error", "too-large", "the file is nested too deeply to check",
+                                             "see 'Limits' in docs/format.md")])
+    except Exception as exc:  # a bug of ours: one file must never stop `validate DIR` or `run DIR`
+        return CheckedAccount(None, [internal_error(file, exc)])
+
+
+def _check_account(file: str, *, lint: bool) -> CheckedAccount:
+    try:
         text = read_text(file)
-    except (OSError, UnicodeDecodeError) as exc:
-        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc}")])
+    except UnicodeDecodeError:
+        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", "cannot read the file: it is not UTF-8 text",
+                                             "account files are UTF-8 text")])
+    except OSError as exc:
+        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc.strerror or exc}",
+                                             "account files are ordinary UTF-8 text files of at most 10 MB")])
     loc, problems = load_yaml(text, file)
     if loc is None:
         return CheckedAccount(None, sort_problems(problems))
@@ -182,13 +196,19 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
     for i, entry in enumerate(data.get("personas") or []):
         if not isinstance(entry, dict) or not isinstance(entry.get("journey"), str):
             continue
-        jfile = os.path.normpath(os.path.join(os.path.dirname(file), entry["journey"]))
+        try:
+            jfile = resolve_reference(entry["journey"], file)
+        except ReferenceOutside as exc:
+            problems.append(loc.problem(("personas", i, "journey"), "outside-project",
+                                        f"a persona's journey must be in this folder: {exc}",
+                                        "keep the account and its journeys in one folder (or folders below it)"))
+            continue
         if not os.path.exists(jfile):
             problems.append(loc.problem(("personas", i, "journey"), "unknown-reference",
                                         f"journey file {entry['journey']!r} does not exist",
                                         "give the path relative to this account file"))
             continue
-        checked = check_file(jfile, lint=lint)
+        checked = check_file(jfile, lint=lint, referenced=True)
         problems += checked.problems
         if checked.journey is None:
             problems.append(loc.problem(("personas", i, "journey"), "invalid-journey",
@@ -205,6 +225,14 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
         personas.append(AccountPersona(j, influence))
         journeys[j.persona.id] = j
         persona_pos[j.persona.id] = ("personas", i, "journey")
+
+    total_steps = sum(len(p.journey.steps) for p in personas)
+    if total_steps > MAX_STEPS:
+        problems.append(loc.problem(("personas",), "too-large",
+                                    f"the personas' journeys have {total_steps:,} steps together; an account "
+                                    f"simulates them as one journey, and the limit is {MAX_STEPS:,}",
+                                    "split the buying group, or shorten the journeys; see 'Limits' in docs/format.md",
+                                    key=True))
 
     # shared departments: the account's capacities win; journeys must agree otherwise
     overrides = {d["id"]: (i, d) for i, d in enumerate(data.get("departments") or [])
@@ -272,6 +300,16 @@ def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccou
         problems.append(loc.problem(("workload", "warmup"), "out-of-range",
                                     f"warmup ({warmup}) leaves no deals out of {cases} to measure",
                                     "make warmup smaller than cases"))
+    if personas and not any(p.is_error for p in problems):
+        from .analysis import expected_visits
+        from .graph import build_graph
+
+        per_deal = sum(sum(expected_visits(build_graph(p.journey)).values()) for p in personas)
+        if per_deal * cases > MAX_VISITS_PER_RUN:
+            problems.append(loc.problem(("workload", "cases") if "cases" in w else ("personas",), "endless-run",
+                                        f"a run would simulate {per_deal * cases:,.0f} step visits ({cases:,} deals x "
+                                        f"{per_deal:,.1f} expected visits per deal); the limit is {MAX_VISITS_PER_RUN:,}",
+                                        "simulate fewer deals", key="cases" not in w))
     surveys = data.get("surveys") if isinstance(data.get("surveys"), dict) else {}
     limit = surveys.get("max_per_quarter", DEFAULT_SURVEYS_PER_QUARTER)
 

@@ -87,10 +87,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
                                     for f, r in results.items()},
                           "errors": n_err, "warnings": n_warn}, indent=2))
     else:
-        from .problems import sort_problems
+        from .problems import group_problems
 
-        # an account re-checks its personas' journeys: print each problem once
-        _print_problems(sort_problems(p for r in results.values() for p in r.problems), sys.stdout)
+        # grouped by the file checked (an overlay's problems under the overlay), each problem once;
+        # the group headings go to stderr so stdout stays one located problem a line for editors
+        for f, group in group_problems((f, r.problems) for f, r in results.items()):
+            if group and len(results) > 1:
+                sys.stdout.flush()
+                print(f"== {f}", file=sys.stderr, flush=True)
+            _print_problems(group, sys.stdout)
         bad = sum(1 for r in results.values() if r.errors)
         print(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors; "
               f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)

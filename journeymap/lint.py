@@ -23,6 +23,16 @@ MAX_BACKSTAGE_CHAIN = 4
 #: Rework taken more often than this gets a warning.
 MAX_REWORK_PROBABILITY = 0.3
 
+#: Relative tolerance of threshold comparisons: expected counts and probabilities are sums of
+#: floats (0.1 + 0.2 is 0.30000000000000004), and "more than 30%" must not fire at exactly 30%.
+_TOLERANCE = 1e-9
+
+
+def _above(value: float, limit: float) -> bool:
+    """``value > limit``, ignoring float error."""
+    return value > limit + _TOLERANCE * max(1.0, abs(limit))
+
+
 LINT_RULES: dict[str, str] = {
     "handoff-heavy-stage": f"a stage where a case goes through more than {MAX_STAGE_HANDOFFS} internal handoffs (expected)",
     "long-backstage-chain": f"more than {MAX_BACKSTAGE_CHAIN} hidden steps in a row before the customer hears back",
@@ -57,7 +67,7 @@ def lint_journey(journey: Journey, loc: Located, step_index: dict[str, int],
     for h in handoffs(g):
         per_stage[h["stage"]] = per_stage.get(h["stage"], 0.0) + visits[h["from_step"]] * h["probability"]
     for stage, count in per_stage.items():
-        if count > MAX_STAGE_HANDOFFS:
+        if _above(count, MAX_STAGE_HANDOFFS):
             warn(stage_pos.get(stage, ("stages",)), "handoff-heavy-stage",
                  f"a case goes through {count:.1f} internal handoffs in stage {stage!r} "
                  f"(more than {MAX_STAGE_HANDOFFS})",
@@ -101,7 +111,7 @@ def lint_journey(journey: Journey, loc: Located, step_index: dict[str, int],
     warned: set[str] = set()
     for f in journey.flows:
         r = returns[f.target]
-        if f.rework and r > MAX_REWORK_PROBABILITY and f.target not in warned:
+        if f.rework and _above(r, MAX_REWORK_PROBABILITY) and f.target not in warned:
             warned.add(f.target)
             warn(flow_path.get((f.source, f.target), step_at(f.source)), "heavy-rework",
                  f"{r:.0%} of the cases at {f.target!r} come back to do it again (via {f.source!r})",

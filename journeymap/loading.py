@@ -10,6 +10,8 @@ executed.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from typing import Any, Hashable
 
@@ -17,7 +19,17 @@ import yaml
 
 from .problems import Problem
 
-__all__ = ["Located", "Path", "load_yaml", "read_text"]
+__all__ = ["Located", "Path", "load_yaml", "read_text", "resolve_reference", "ReferenceOutside",
+           "MAX_FILE_BYTES", "MAX_ALIASES", "MAX_ALIAS_VALUES", "MAX_DEPTH"]
+
+#: Largest file journeymap reads (10 MB): a 5,000-step journey is about 1 MB.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Most alias uses (``*name``) one file may make, nested ones counted each time they are expanded.
+MAX_ALIASES = 1_000
+#: Most values aliases may add to a file once expanded (a "billion laughs" bomb adds billions).
+MAX_ALIAS_VALUES = 100_000
+#: Deepest nesting of mappings and lists (a journey needs about 8 levels).
+MAX_DEPTH = 100
 
 Path = tuple[Hashable, ...]
 
@@ -35,6 +47,11 @@ class Located:
     #: path prefix -> file, for data merged from several files (an overlay and
     #: the journey it extends); paths without an entry come from ``file``
     files: dict[Path, str] = field(default_factory=dict)
+    #: (kind, id) -> (file, line) of an overlay's ``remove:`` entry, so that a
+    #: problem caused by the removal can say so
+    removed: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    #: the base journey's path, for data merged from an overlay
+    base: str = ""
 
     def file_of(self, path: Path) -> str:
         """The file the value at ``path`` was written in."""
@@ -86,10 +103,68 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-def read_text(path: str) -> str:
-    """Read a file as UTF-8 (with or without BOM); never writes to it."""
-    with open(path, "r", encoding="utf-8-sig") as fh:
-        return fh.read()
+class NotRegularFile(OSError):
+    """The path is a folder, a FIFO, a device or a socket: journeymap reads ordinary files only."""
+
+
+class FileTooLarge(OSError):
+    """The file is larger than :data:`MAX_FILE_BYTES`."""
+
+
+class ReferenceOutside(ValueError):
+    """A reference (``extends:``, an account's ``journey:``) points outside the folder of its file."""
+
+
+def _code(character: int | str) -> int:
+    return character if isinstance(character, int) else ord(character[:1] or "\x00")
+
+
+def read_text(path: str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a regular file as UTF-8 (with or without BOM); never writes to it.
+
+    Opened non-blocking and checked with ``fstat`` before reading, so a FIFO
+    named ``x.yaml`` or ``/dev/zero`` is refused at once instead of hanging or
+    filling the memory; at most ``max_bytes`` are read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+            raise NotRegularFile(f"{path} is {kind}; journeymap reads ordinary files only")
+        chunks = []
+        size = 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise FileTooLarge(f"{path} is larger than {max_bytes // (1024 * 1024)} MB, the limit for a journey file")
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8-sig")
+
+
+def resolve_reference(ref: str, from_file: str) -> str:
+    """The path a file reference (``extends:``, an account's ``journey:``) names, kept inside the project.
+
+    A reference is relative to the folder of the file that names it and must
+    stay in that folder or below it: absolute paths, ``..`` that climbs out
+    and symlinks that lead out are refused with :class:`ReferenceOutside`, so
+    a shared journey cannot make journeymap read (and quote) any file on the disk.
+    """
+    if os.path.isabs(ref) or (len(ref) > 1 and ref[1] == ":") or ref.startswith(("~", "\\")):
+        raise ReferenceOutside(f"{ref!r} is an absolute path")
+    folder = os.path.dirname(from_file) or "."
+    target = os.path.normpath(os.path.join(folder, ref))
+    root = os.path.realpath(folder)
+    real = os.path.realpath(target)
+    if os.path.commonpath([root, real]) != root:
+        raise ReferenceOutside(f"{ref!r} leads outside the folder of {os.path.basename(from_file)}")
+    return target
 
 
 def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
@@ -99,18 +174,32 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         nodes = list(yaml.compose_all(text, Loader=_COMPOSE_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark  # an unclosed quote or bracket: point at where it opens, not at the end
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         msg = exc.problem or str(exc)
         if exc.context:
             msg = f"{exc.context}, {msg}"
         hint = "check indentation, colons and quotes around this spot"
+        if "#x0000" in msg:
+            hint = "the file holds a NUL byte: it is binary or was saved in UTF-16; save it as UTF-8 text"
+        elif "special characters are not allowed" in msg:
+            hint = "the file holds a control character; delete it or save the file as UTF-8 text"
         lines = text.splitlines()
         if 0 < line <= len(lines) and lines[line - 1][col - 1:col] == "\t":
             msg, hint = "YAML syntax error: a tab character", "YAML is indented with spaces only; replace the tab"
             return None, [Problem(file, line, col, "error", "yaml-syntax", msg, hint)]
         return None, [Problem(file, line, col, "error", "yaml-syntax", f"YAML syntax error: {msg}", hint)]
-    except yaml.YAMLError as exc:  # pragma: no cover - non-marked errors are rare
-        return None, [Problem(file, 1, 1, "error", "yaml-syntax", f"YAML error: {exc}")]
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (NUL, other controls)
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        hint = ("the file holds a NUL byte: it is binary or was saved as UTF-16; save it as UTF-8 text"
+                if exc.character in (0, "\x00") else
+                "the file holds a control character; delete it (or save the file as UTF-8 text)")
+        return None, [Problem(file, line, col, "error", "yaml-syntax",
+                              f"YAML syntax error: unacceptable character U+{_code(exc.character):04X}", hint)]
+    except yaml.YAMLError as exc:  # pragma: no cover - other non-marked errors are rare
+        return None, [Problem(file, 1, 1, "error", "yaml-syntax", f"YAML error: {str(exc)[:200]}")]
 
     nodes = [n for n in nodes if n is not None]
     if not nodes:
@@ -124,8 +213,38 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
 
     located = Located(file, None)
     constructor = yaml.SafeLoader("")
+    # Aliases share one node: a node seen twice is an alias use. Counted so that a
+    # "billion laughs" file fails fast with a located error instead of filling the memory.
+    seen: set[int] = set()
+    budget = {"aliases": 0, "values": 0}
+    expanding: list[yaml.Node] = []  # the outermost alias being expanded, for the error's position
+
+    class _Bomb(Exception):
+        def __init__(self, kind: str, node: yaml.Node) -> None:
+            super().__init__(kind)
+            self.node = node  # where to point: the outermost alias being expanded
 
     def build(node: yaml.Node, path: Path) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise _Bomb("depth", node)
+        alias = id(node) in seen
+        if alias:
+            budget["aliases"] += 1
+            if budget["aliases"] > MAX_ALIASES:
+                raise _Bomb("aliases", expanding[0] if expanding else node)
+            expanding.append(node)
+        try:
+            return _build(node, path, inside_alias=bool(expanding))
+        finally:
+            if alias:
+                expanding.pop()
+
+    def _build(node: yaml.Node, path: Path, inside_alias: bool) -> Any:
+        seen.add(id(node))
+        if inside_alias:
+            budget["values"] += 1
+            if budget["values"] > MAX_ALIAS_VALUES:
+                raise _Bomb("values", expanding[0] if expanding else node)
         located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _COLLECTION_TAGS:
             # e.g. !!python/object/apply:os.system [...]: refused, and read as plain data only so
@@ -134,7 +253,14 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
                                             "journey files hold plain data; remove the tag"))
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
-            constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            try:
+                constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or node.start_mark
+                problems.append(Problem(file, mark.line + 1, mark.column + 1, "error", "yaml-syntax",
+                                        "a merge key (<<) must be followed by an alias of a mapping (*name) "
+                                        "or a list of them", "write <<: *defaults, or remove the '<<'"))
+                node.value = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
             for key_node, value_node in node.value:
                 key = build(key_node, path + ("<key>",))
                 if not isinstance(key, (str, int, float, bool)) or key is None:
@@ -170,5 +296,18 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
             return node.value  # keep dates as written; nothing in a journey is a timestamp
         return value
 
-    located.data = build(nodes[0], ())
+    try:
+        located.data = build(nodes[0], ())
+    except _Bomb as exc:
+        node = exc.node
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        if str(exc) == "depth":
+            return None, [Problem(file, line, col, "error", "too-large",
+                                  f"mappings and lists are nested more than {MAX_DEPTH} levels deep",
+                                  "a journey needs a few levels; check the file for runaway brackets")]
+        what = (f"more than {MAX_ALIASES:,} alias uses" if str(exc) == "aliases"
+                else f"aliases that expand to more than {MAX_ALIAS_VALUES:,} values")
+        return None, [Problem(file, line, col, "error", "too-large",
+                              f"the file has {what} (the anchored value here is repeated too often)",
+                              "write the values out, or use fewer nested aliases (*name); see 'Limits' in docs/format.md")]
     return located, problems

@@ -8,24 +8,36 @@ and may then give:
   replace the base entry's keys, new ids are appended;
 * ``steps``: matched by id; the overlay's keys replace the base step's keys
   (``next`` is replaced as a whole); a new step goes right after the step
-  named by its ``after:`` key, or at the end of the list;
+  named by its ``after:`` key, which a new step must have (an id the base
+  lacks and no ``after:`` is most often a misspelt id: the error says which
+  base step was meant);
 * ``remove: {steps: [...], departments: [...], stages: [...]}``: entries dropped;
 * ``start``, ``end``: replace the base's.
 
 The result is validated like any journey. Every value keeps the file, line
 and column it was written at, so a problem in an inherited step points into
 the base file and a problem in an override points into the overlay.
+
+The base must lie in the folder of the overlay or below it (no absolute
+paths, no ``..`` or symlinks leading out), and chains of overlays are at most
+:data:`MAX_OVERLAY_DEPTH` files long.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from typing import Any, Callable
 
-from .loading import Located, Path, load_yaml, read_text
+from .loading import Located, Path, ReferenceOutside, load_yaml, read_text, resolve_reference
 from .problems import Problem
 
-__all__ = ["resolve_overlay", "MERGED_BY_ID", "REPLACED"]
+__all__ = ["resolve_overlay", "looks_like_journey", "MERGED_BY_ID", "REPLACED", "MAX_OVERLAY_DEPTH"]
+
+#: Longest chain of overlays (an overlay of an overlay of ... a journey), the journey included.
+MAX_OVERLAY_DEPTH = 20
+#: Top-level keys of which a journey file has at least one.
+JOURNEY_KEYS = ("journey", "persona", "stages", "steps", "extends")
 
 #: Lists merged entry by entry, matched on ``id``.
 MERGED_BY_ID = ("stages", "departments", "steps")
@@ -48,12 +60,28 @@ def _copy(dst: Located, src: Located, src_prefix: Path, dst_prefix: Path) -> Non
 
 
 def _entry_id(item: Any) -> Any:
-    return item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
+    ident = item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
+    return ident if isinstance(ident, str) else None
+
+
+def looks_like_journey(data: Any) -> bool:
+    """True when ``data`` has at least one top-level key of a journey (cheap; no validation)."""
+    return isinstance(data, dict) and any(k in data for k in JOURNEY_KEYS)
+
+
+def _no_problems(loc: Located) -> list[Problem]:
+    return []
 
 
 def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
+                    prepare: Callable[[Located], list[Problem]] = _no_problems,
                     _chain: tuple[str, ...] = ()) -> tuple[Located, list[Problem]]:
-    """Merge ``loc`` onto the journey it ``extends``; returns the merged data and problems."""
+    """Merge ``loc`` onto the journey it ``extends``; returns the merged data and problems.
+
+    ``prepare`` checks each base file as it is read, before the merge reads it
+    (the validator passes its structure check, which also drops values of the
+    wrong type), so every file is checked on its own positions.
+    """
     data = loc.data
     if not isinstance(data, dict) or "extends" not in data:
         problems = []
@@ -73,29 +101,52 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
     if not isinstance(ref, str) or not ref:
         return loc, [loc.problem(("extends",), "wrong-type", "'extends' must be the path of a journey file",
                                  "e.g. extends: insurance-before.yaml")]
-    base_file = os.path.normpath(os.path.join(os.path.dirname(loc.file), ref))
+    try:
+        base_file = resolve_reference(ref, loc.file)
+    except ReferenceOutside as exc:
+        return loc, [loc.problem(("extends",), "outside-project", f"'extends' must name a file in this folder: {exc}",
+                                 "copy the base journey next to the overlay (or into a folder below it) and "
+                                 "give its relative path")]
+    if len(_chain) + 1 >= MAX_OVERLAY_DEPTH:
+        return loc, [loc.problem(("extends",), "too-large",
+                                 f"overlays are chained more than {MAX_OVERLAY_DEPTH} files deep",
+                                 "extend the journey itself, or merge some of the overlays into one")]
     if base_file in _chain + (os.path.normpath(loc.file),):
         chain = " -> ".join(_chain + (os.path.normpath(loc.file), base_file))
         return loc, [loc.problem(("extends",), "invalid-value", f"{ref!r} leads back to this file ({chain})",
                                  "an overlay cannot extend itself, or a file that extends it")]
     try:
         text = reader(base_file)
-    except (OSError, UnicodeDecodeError) as exc:
-        return loc, [loc.problem(("extends",), "unknown-reference", f"cannot read the base journey {ref!r}: {exc}",
-                                 "give the path of the base file relative to this one")]
+    except UnicodeDecodeError:
+        return loc, [loc.problem(("extends",), "unknown-reference", f"cannot read the base journey {ref!r}: "
+                                 "it is not UTF-8 text", "extend a journey file")]
+    except OSError as exc:
+        return loc, [loc.problem(("extends",), "unknown-reference", f"cannot read the base journey {ref!r}: "
+                                 f"{exc.strerror or exc}", "give the path of the base file relative to this one")]
     base, problems = load_yaml(text, base_file)
     if base is None:
         return loc, problems
-    base, more = resolve_overlay(base, reader=reader, _chain=_chain + (os.path.normpath(loc.file),))
+    if not looks_like_journey(base.data):  # say so by name; never quote a file that is not a journey
+        return loc, [loc.problem(("extends",), "not-a-journey", f"the base {ref!r} is not a journey file",
+                                 "extend a journey file (with journey:, persona:, stages: and steps:)")]
+    problems += prepare(base)
+    resolved, more = resolve_overlay(base, reader=reader, prepare=prepare, _chain=_chain + (os.path.normpath(loc.file),))
     problems += more
-    if not isinstance(base.data, dict):
-        return loc, problems + [loc.problem(("extends",), "wrong-type", f"the base journey {ref!r} is not a journey "
-                                            "(its top level is not a mapping)", "extend a journey file")]
+    if resolved is base and "extends" in base.data:
+        return loc, problems  # the base's own base could not be read: nothing to merge onto
+    base = resolved
+    if not isinstance(base.data, dict):  # pragma: no cover - looks_like_journey saw a mapping
+        return loc, problems
 
-    merged = Located(loc.file, {})
+    merged = Located(loc.file, {}, base=base_file)
+    merged.removed.update(base.removed)
     out: dict[str, Any] = merged.data
     merged.values[()] = loc.values.get((), (1, 1))
     remove = data.get("remove") if isinstance(data.get("remove"), dict) else {}
+    for key, ids in remove.items():
+        for i, ident in enumerate(ids if isinstance(ids, list) else []):
+            if isinstance(ident, str):
+                merged.removed[(key, ident)] = (loc.file, loc.where(("remove", key, i))[0])
 
     keys = list(base.data) + [k for k in data if k not in base.data]
     for key in keys:
@@ -132,11 +183,27 @@ def resolve_overlay(loc: Located, *, reader: Callable[[str], str] = read_text,
             continue
         known = [_entry_id(e) for e in base.data.get(key) or []]
         for i, ident in enumerate(ids if isinstance(ids, list) else []):
-            if ident not in known:
+            if isinstance(ident, str) and ident not in known:
                 problems.append(loc.problem(("remove", key, i), "unknown-reference",
                                             f"{ident!r} is not among the base journey's {key}",
                                             f"the base ({ref}) has: {', '.join(str(k) for k in known)}"))
     return merged, problems
+
+
+def _unplaced_step(over: Located, i: int, ident: str, base_ids: list[str], problems: list[Problem]) -> None:
+    """A step of the overlay that the base lacks, without ``after:``: a misspelt id, or a new step not placed."""
+    close = difflib.get_close_matches(ident, base_ids, n=1, cutoff=0.75)
+    if close:
+        problems.append(over.problem(("steps", i, "id"), "unknown-reference",
+                                     f"the base has no step {ident!r} — did you mean {close[0]!r}?",
+                                     f"write id: {close[0]} to change that step; a new step needs after: "
+                                     "<the step it follows>"))
+    else:
+        problems.append(over.problem(("steps", i, "id"), "missing-key",
+                                     f"new step {ident!r} has no 'after:', so its place in the journey is unknown",
+                                     "add after: <id of the step it follows>"
+                                     + (f" (the base's steps: {', '.join(base_ids[:8])}"
+                                        f"{', ...' if len(base_ids) > 8 else ''})" if base_ids else "")))
 
 
 def _merge_list(merged: Located, base: Located, over: Located, key: str, removed: list,
@@ -150,9 +217,12 @@ def _merge_list(merged: Located, base: Located, over: Located, key: str, removed
     order: list[tuple[Located, int, Any]] = [(base, i, e) for i, e in enumerate(base_items) if _entry_id(e) not in removed]
     for i, e in enumerate(over_items):
         ident = _entry_id(e)
-        if ident in base_ids:
-            continue
+        if ident in base_ids or ident is None:
+            continue  # a change to a base entry; or no id at all (reported by the structure check)
         after = e.get("after") if isinstance(e, dict) else None
+        if key == "steps" and after is None:
+            _unplaced_step(over, i, ident, [x for x in map(_entry_id, base_items) if x is not None], problems)
+            continue
         pos = len(order)
         if isinstance(after, str):
             for k, (_, _, be) in enumerate(order):

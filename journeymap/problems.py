@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-__all__ = ["Problem", "Problems", "format_problem", "sort_problems"]
+__all__ = ["Problem", "Problems", "format_problem", "sort_problems", "group_problems", "excerpt", "EXCERPT_CHARS"]
+
+#: Longest quotation of a value in a message: a message names the bad value, it never echoes a file.
+EXCERPT_CHARS = 60
 
 Severity = Literal["error", "warning"]
 
@@ -78,4 +81,58 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
         if key not in seen:
             seen.add(key)
             out.append(p)
+    return out
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """``repr(value)``, cut to ``limit`` characters with '...' so a message never quotes a whole file.
+
+    Built piece by piece for lists and mappings, so a huge value is never turned into one huge string.
+    """
+    if isinstance(value, (list, dict)):
+        items = value.items() if isinstance(value, dict) else value
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        parts: list[str] = []
+        size = 1
+        for item in items:
+            part = (f"{excerpt(item[0], limit)}: {excerpt(item[1], limit)}" if isinstance(value, dict)
+                    else excerpt(item, limit))
+            parts.append(part)
+            size += len(part) + 2
+            if size > limit:
+                break
+        text = opening + ", ".join(parts) + closing
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def group_problems(results: Iterable[tuple[str, Iterable[Problem]]]) -> list[tuple[str, list[Problem]]]:
+    """Problems grouped by the file that was checked, in the order given.
+
+    An overlay's problems stay under the overlay even when they point into its
+    base (a warning the change causes in an inherited step). A problem already
+    listed for another checked file (an account re-checks its personas'
+    journeys; an overlay inherits its base's warnings) is listed once: under
+    the file it points into when that file was checked too, else under the
+    first file that found it.
+    """
+    results = [(checked, sort_problems(problems)) for checked, problems in results]
+
+    def key(p: Problem) -> tuple:
+        return (p.file, p.line, p.column, p.rule, p.message)
+
+    # a problem the file it points into reports itself is listed there, not under another file
+    own = {key(p) for checked, problems in results for p in problems if p.file == checked}
+    shown: set[tuple] = set()
+    out = []
+    for checked, problems in results:
+        group = []
+        for p in problems:
+            k = key(p)
+            if k in shown or (p.file != checked and k in own):
+                continue
+            shown.add(k)
+            group.append(p)
+        out.append((checked, group))
     return out

@@ -18,12 +18,22 @@ from typing import Any
 from .distributions import UNITS
 from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES, SURVEYS
 
-__all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN"]
+__all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
+           "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH"]
+
+#: Most steps in one journey: validate, simulate and render each stay within seconds at this size
+#: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
+MAX_STEPS = 5_000
+#: Most cases (or deals) per replication, and backlog cases at one step.
+MAX_CASES = 1_000_000
+
+#: Longest id: ids are quoted in messages and drawn on maps.
+MAX_ID_LENGTH = 100
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*$"
 
-_ID = {"type": "string", "pattern": ID_PATTERN,
+_ID = {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID_LENGTH,
        "description": "A short identifier: a letter, then letters, digits, '_', '-' or '.'."}
 _TEXT = {"type": "string"}
 
@@ -200,7 +210,7 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "steps": {"type": "array", "minItems": 1, "items": STEP,
+        "steps": {"type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": STEP,
                   "description": "The steps in order: what the customer does and the work behind it."},
         "start": {**_ID, "description": "The first step. Default: the first step in the file."},
         "end": {"description": "The step(s) where the journey ends. Default: the last step in the file.",
@@ -210,14 +220,14 @@ JOURNEY_SCHEMA: dict[str, Any] = {
             "description": "What the simulation feeds in.",
             "properties": {
                 "arrivals": ARRIVALS,
-                "cases": {"type": "integer", "minimum": 1, "description": "Cases per replication."},
+                "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES, "description": "Cases per replication."},
                 "warmup": {"type": "integer", "minimum": 0,
                            "description": "Cases at the start of each run left out of the statistics."},
                 "backlog": {
                     "type": "array",
                     "description": "Cases already waiting at a step at time zero.",
                     "items": {"type": "object", "additionalProperties": False, "required": ["step", "cases"],
-                              "properties": {"step": _ID, "cases": {"type": "integer", "minimum": 1}}},
+                              "properties": {"step": _ID, "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES}}},
                 },
             },
         },
@@ -289,7 +299,8 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
             "type": "object", "additionalProperties": False,
             "properties": {
                 "arrivals": ARRIVALS,
-                "cases": {"type": "integer", "minimum": 1, "description": "Accounts (deals) per replication."},
+                "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES,
+                          "description": "Accounts (deals) per replication."},
                 "warmup": {"type": "integer", "minimum": 0},
             },
         },

@@ -11,6 +11,11 @@ rather than stopping at the first:
    loops a case can never leave, parallel blocks that do not meet again;
    then the lint warnings of :mod:`journeymap.lint`.
 
+The structure pass comes first and is total: every value of every key is
+type-checked by the schema, and a value the schema rejects is removed from
+the data before any hand-written rule reads it, so no wrong type ever reaches
+Python code (the rules below may trust ``isinstance`` guards, not hope).
+
 Each problem carries the rule id listed in ``RULES`` (documented in
 ``docs/format.md``) and the line and column of the offending key or value.
 """
@@ -26,18 +31,25 @@ from typing import Any, Iterable
 
 import jsonschema
 import networkx as nx
+import numpy as np
 
 from .distributions import DurationError, parse_distribution, parse_duration
 from .errors import JourneyInvalid
-from .graph import reach
+from .graph import build_graph, reach
 from .loading import Located, Path, load_yaml, read_text
-from .overlay import resolve_overlay
+from .overlay import looks_like_journey, resolve_overlay
 from .model import (CUSTOMER, Arrivals, Backlog, Department, Flow, Journey, Persona, Stage, Step,
                     Workload)
-from .problems import Problem, Problems, sort_problems
-from .schema import DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA
+from .problems import Problem, Problems, excerpt, sort_problems
+from .schema import DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA, MAX_CASES, MAX_STEPS
 
-__all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked", "structure_problems"]
+__all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked", "structure_problems",
+           "bad_characters", "internal_error", "MAX_VISITS_PER_STEP", "MAX_VISITS_PER_RUN", "MAX_STEPS", "MAX_CASES"]
+
+#: Most times a case may be expected to do one step (rework that is almost never left: exit 1e-9).
+MAX_VISITS_PER_STEP = 1_000
+#: Most step visits one replication may be expected to simulate (cases x expected visits per case).
+MAX_VISITS_PER_RUN = 20_000_000
 
 #: Every rule id, with what it catches. ``docs/format.md`` lists them with examples.
 RULES: dict[str, str] = {
@@ -63,6 +75,12 @@ RULES: dict[str, str] = {
     "unreachable-step": "a step no case can reach from the start",
     "dead-end": "a step from which no case can reach an end",
     "endless-loop": "a loop a case can enter and never leave",
+    "endless-run": "so much expected work (rework almost never left, too many cases) that a run would not finish",
+    "too-large": "a file, a nesting, an alias expansion or an overlay chain beyond the documented limits",
+    "invalid-character": "text with a character maps and reports cannot carry (a control character, a non-character)",
+    "outside-project": "a reference to a file outside the folder of the file that names it",
+    "not-a-journey": "a referenced file that is not a journey",
+    "internal-error": "a bug in journeymap met while checking the file (please report it)",
     "file": "the file cannot be found or read",
 }
 
@@ -78,6 +96,23 @@ def _closest(word: Any, choices: Iterable[str]) -> str | None:
 def _did_you_mean(word: Any, choices: Iterable[str]) -> str:
     c = _closest(word, choices)
     return f" (did you mean {c!r}?)" if c else ""
+
+
+def _removals(loc: Located) -> str:
+    """For a flow problem in an overlay that removes steps: which ones, since a removal is the likely cause."""
+    removed = [(ident, where) for (kind, ident), where in loc.removed.items() if kind == "steps"]
+    if not removed:
+        return ""
+    return (f" (the overlay removes {', '.join(repr(i) for i, _ in removed)}: "
+            f"{removed[0][1][0]}:{removed[0][1][1]})")
+
+
+def _gone(loc: Located, kind: str, ident: Any, choices: Iterable[str]) -> str:
+    """Why a reference names nothing: the overlay removed it (and where), or the closest id."""
+    removed = loc.removed.get((kind, ident)) if isinstance(ident, str) else None
+    if removed:
+        return f" (the overlay removes it: {removed[0]}:{removed[1]})"
+    return _did_you_mean(ident, choices)
 
 
 def _name_of(path: Path) -> str:
@@ -119,9 +154,9 @@ def _schema_at(path: Path) -> dict:
 def _duration_message(value: Any) -> str:
     try:
         parse_duration(value)
-        return f"invalid duration {value!r}"
+        return f"invalid duration {excerpt(value)}"
     except DurationError as exc:
-        return str(exc)
+        return _cut(str(exc), 200)
 
 
 _JSON_TYPES = {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
@@ -150,7 +185,7 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
             if key not in allowed:
                 close = _closest(key, allowed)
                 yield loc.problem(path + (key,), "unknown-key",
-                                  f"unknown key {key!r}" + (f" (did you mean {close!r}?)" if close else ""),
+                                  f"unknown key {excerpt(key)}" + (f" (did you mean {close!r}?)" if close else ""),
                                   f"allowed keys here: {', '.join(allowed)}", key=True)
     elif v == "required" and isinstance(inst, dict):
         for key in schema.get("required", []):
@@ -169,22 +204,22 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
         rule = "invalid-capacity" if name == "capacity" else "wrong-type"
         want = err.validator_value
         want = " or ".join(want) if isinstance(want, list) else want
-        yield loc.problem(path, rule, f"{_what(path)} must be {_describe_type(want)}, got {_kind(inst)} {inst!r}",
+        yield loc.problem(path, rule, f"{_what(path)} must be {_describe_type(want)}, got {_kind(inst)} {excerpt(inst)}",
                           schema.get("description", ""))
     elif v == "enum":
         allowed = [str(x) for x in err.validator_value]
         yield loc.problem(path, "invalid-value",
-                          f"{inst!r} is not a valid {name}{_did_you_mean(inst, allowed)}",
+                          f"{excerpt(inst)} is not a valid {name}{_did_you_mean(inst, allowed)}",
                           f"must be one of: {', '.join(allowed)}")
     elif v == "pattern":
         if err.validator_value == DURATION_PATTERN:
             yield loc.problem(path, "invalid-duration", _duration_message(inst),
                               "write a number then a unit: 45s, 30min, 2h, 3d, 1w")
         elif err.validator_value == ID_PATTERN:
-            yield loc.problem(path, "invalid-id", f"{inst!r} is not a valid id",
+            yield loc.problem(path, "invalid-id", f"{excerpt(inst)} is not a valid id",
                               "ids start with a letter, then letters, digits, '_', '-' or '.' (ASCII only); no spaces")
         else:  # pragma: no cover - no other patterns in the schema
-            yield loc.problem(path, "invalid-value", f"{inst!r} does not match {err.validator_value}")
+            yield loc.problem(path, "invalid-value", f"{excerpt(inst)} does not match {err.validator_value}")
     elif v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if name == "capacity":
             yield loc.problem(path, "invalid-capacity",
@@ -198,11 +233,37 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
                               "-3 furious, -2 frustrated, -1 uneasy, 0 neutral, +1 satisfied, +2 pleased, +3 delighted")
         else:
             bound = err.validator_value
-            yield loc.problem(path, "out-of-range", f"{name!r} is {inst!r}; it must be {'at least' if 'min' in v.lower() else 'at most'} {bound}")
+            relation = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+                        "exclusiveMaximum": "less than"}[v]
+            yield loc.problem(path, "out-of-range", f"{name!r} is {excerpt(inst)}; it must be {relation} {bound:,}",
+                              _LIMITS[name] if v == "maximum" and name in _LIMITS else schema.get("description", ""))
+    elif v == "maxLength":
+        yield loc.problem(path, "invalid-id", f"{excerpt(inst)} is too long for an id ({len(inst):,} characters; "
+                          f"at most {err.validator_value})", "ids are short names such as legal_review")
     elif v in ("minItems", "maxItems", "minProperties", "maxProperties"):
-        yield loc.problem(path, "wrong-size", f"{_what(path)}: {err.message}", schema.get("description", ""))
+        many = len(inst) if isinstance(inst, (list, dict)) else 0
+        noun = "item(s)" if v.endswith("Items") else "key(s)"
+        bound = err.validator_value
+        if v.startswith("max") and name == "steps":
+            yield loc.problem(path, "too-large", f"the journey has {many:,} steps; the limit is {bound:,}",
+                              "split it into several journeys (one per stage or per persona); see 'Limits' "
+                              "in docs/format.md")
+        elif v.startswith("max"):  # never jsonschema's message: it quotes the whole (long) value
+            yield loc.problem(path, "wrong-size", f"{_what(path)} has {many:,} {noun}; it takes at most {bound:,}",
+                              schema.get("description", ""))
+        else:  # the value is short: jsonschema's message quotes it
+            yield loc.problem(path, "wrong-size", f"{_what(path)}: {_cut(err.message)}", schema.get("description", ""))
     else:
-        yield loc.problem(path, "wrong-type", f"{_what(path)}: {err.message}", schema.get("description", ""))
+        yield loc.problem(path, "wrong-type", f"{_what(path)}: {_cut(err.message)}",
+                          schema.get("description", ""))
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: Hints for numbers beyond a limit that is there to keep a run finite.
+_LIMITS = {"cases": "a run simulates every case; see 'Limits' in docs/format.md"}
 
 
 def _describe_type(t: str) -> str:
@@ -237,15 +298,62 @@ def _explain_any_of(loc: Located, err: jsonschema.ValidationError) -> Iterable[P
         yield from _explain(loc, sub)
 
 
+#: Schema failures that leave a value of the right type (kept: the rules after report it better or
+#: skip it); every other failure removes the value before the hand-written rules run.
+_KEEP_ON = {"required", "additionalProperties", "pattern", "minimum", "maximum", "exclusiveMinimum",
+            "exclusiveMaximum", "minItems"}
+
+
+def _rejected_paths(err: jsonschema.ValidationError) -> list[Path]:
+    """The paths of the values a schema error rejects (none when the value's type is right)."""
+    path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        return [path + (k,) for k in err.instance if k not in allowed]
+    if err.validator in _KEEP_ON:
+        return []
+    if isinstance(err.schema, dict) and err.schema.get("$comment") == "duration":
+        return []  # parse_distribution reads any value and explains it better than the schema
+    return [path]
+
+
+def _prune(data: Any, paths: Iterable[Path]) -> Any:
+    """``data`` without the values at ``paths``: keys deleted, list items set to None (indices kept)."""
+    for path in sorted(set(paths), key=len):
+        if not path:
+            return None
+        parent = data
+        for part in path[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        last = path[-1]
+        if isinstance(parent, dict) and last in parent:
+            del parent[last]
+        elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+            parent[last] = None
+    return data
+
+
 def structure_problems(loc: Located, validator: jsonschema.protocols.Validator = _VALIDATOR) -> list[Problem]:
-    """Check located data against a JSON Schema (the journey schema by default), explained for people."""
+    """Check located data against a JSON Schema (the journey schema by default), explained for people.
+
+    Every value the schema rejects for its type or shape (and every NaN or
+    infinity) is then removed from ``loc.data``, so the hand-written rules
+    that follow only ever read values of the type they expect.
+    """
     problems: list[Problem] = []
+    rejected: list[Path] = []
     for err in validator.iter_errors(loc.data):
         problems.extend(_explain(loc, err))
+        rejected += _rejected_paths(err)
     # JSON Schema bounds let NaN through (every comparison with it is false),
     # and .inf where there is no upper bound: no journey number may be either.
     reported = {(p.line, p.column) for p in problems}
     for path, value in _non_finite(loc.data, ()):
+        rejected.append(path)
         if loc.where(path) in reported:
             continue
         name = _name_of(path)
@@ -255,7 +363,53 @@ def structure_problems(loc: Located, validator: jsonschema.protocols.Validator =
         else:
             problems.append(loc.problem(path, "out-of-range", f"{name!r} is {value!r}; it must be a finite number",
                                         "write an ordinary number; .nan and .inf are not allowed"))
+    for path, value, char in bad_characters(loc.data, ()):
+        problems.append(loc.problem(path, "invalid-character",
+                                    f"{_text_owner(loc.data, path)} holds the character U+{ord(char):04X}, which maps and reports "
+                                    f"cannot show: {excerpt(value)}",
+                                    "delete it (control characters, U+FFFE/U+FFFF and other non-characters come "
+                                    "from copy-paste or broken encodings); tabs and line breaks are fine"))
+    loc.data = _prune(loc.data, rejected)
     return problems
+
+
+def _text_owner(data: Any, path: Path) -> str:
+    """How a message names a text value: "the 'name' of step 'kickoff'", "the 'name' of 'persona'"."""
+    if len(path) >= 3 and isinstance(path[1], int) and isinstance(data, dict):
+        items = data.get(path[0])
+        item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+        return f"the {_what(path[2:3])} of {_what(path[:2], item)}"
+    if len(path) == 2 and all(isinstance(part, str) for part in path):
+        return f"the {path[1]!r} of {path[0]!r}"
+    return _what(path)
+
+
+def _forbidden(char: str) -> bool:
+    """A character XML 1.0, SVG or Graphviz cannot carry: controls (bar tab and line breaks),
+    surrogates, and Unicode non-characters (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF)."""
+    o = ord(char)
+    return ((o < 0x20 and char not in "\t\n\r") or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF
+            or 0xFDD0 <= o <= 0xFDEF or (o & 0xFFFE) == 0xFFFE)
+
+
+def _has_forbidden(text: str) -> str | None:
+    if text.isascii() and text.isprintable():
+        return None  # the common case, decided in C
+    return next((c for c in text if _forbidden(c)), None)
+
+
+def bad_characters(data: Any, path: Path) -> Iterable[tuple[Path, str, str]]:
+    """(path, text, first bad character) of every text value that holds a character of :func:`_forbidden`."""
+    if isinstance(data, str):
+        bad = _has_forbidden(data)
+        if bad is not None:
+            yield path, data, bad
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from bad_characters(v, path + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from bad_characters(v, path + (i,))
 
 
 def _non_finite(data: Any, path: Path) -> Iterable[tuple[Path, float]]:
@@ -286,7 +440,7 @@ class _Context:
         try:
             return parse_distribution(value)
         except DurationError as exc:
-            self.error(path, "invalid-duration", str(exc),
+            self.error(path, "invalid-duration", _cut(str(exc), 200),
                        "a duration is 30min, 2h, 3d; a distribution is {exponential: 2h}, "
                        "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]} or {lognormal: {mean: 2h, sd: 1h}}")
             return None
@@ -378,13 +532,13 @@ def _build(ctx: _Context) -> Journey | None:
             p = ("end",) if isinstance(raw_end, str) else ("end", i)
             if isinstance(e, str):
                 if e not in ctx.step_index:
-                    ctx.error(p, "unknown-reference", f"end step {e!r} does not exist{_did_you_mean(e, step_ids)}",
+                    ctx.error(p, "unknown-reference", f"end step {e!r} does not exist{_gone(ctx.loc, 'steps', e, step_ids)}",
                               "list ids of steps under 'steps'")
                 else:
                     ends.append(e)
     start = data.get("start", step_ids[0] if step_ids else "")
     if isinstance(start, str) and start and start not in ctx.step_index:
-        ctx.error(("start",), "unknown-reference", f"start step {start!r} does not exist{_did_you_mean(start, step_ids)}",
+        ctx.error(("start",), "unknown-reference", f"start step {start!r} does not exist{_gone(ctx.loc, 'steps', start, step_ids)}",
                   "give the id of the first step")
     start = start if isinstance(start, str) else ""
 
@@ -399,12 +553,12 @@ def _build(ctx: _Context) -> Journey | None:
         stage = s.get("stage")
         if isinstance(stage, str) and stage not in stage_ids:
             ctx.error(p + ("stage",), "unknown-reference",
-                      f"step {sid!r} is in stage {stage!r}, which is not declared{_did_you_mean(stage, stage_ids)}",
+                      f"step {sid!r} is in stage {stage!r}, which is not declared{_gone(ctx.loc, 'stages', stage, stage_ids)}",
                       f"declared stages: {', '.join(stage_ids) or 'none'}; add it under 'stages'")
         owner = s.get("owner")
         if isinstance(owner, str) and owner not in owners:
             ctx.error(p + ("owner",), "unknown-reference",
-                      f"step {sid!r} is owned by {owner!r}, which is not a department{_did_you_mean(owner, owners)}",
+                      f"step {sid!r} is owned by {owner!r}, which is not a department{_gone(ctx.loc, 'departments', owner, owners)}",
                       f"use 'customer' or one of: {', '.join(dept_ids) or 'no departments declared'}")
         duration = ctx.dist(s["duration"], p + ("duration",)) if "duration" in s else None
         channel = s.get("channel")
@@ -436,7 +590,7 @@ def _build(ctx: _Context) -> Journey | None:
             join = nxt.get("join") if isinstance(nxt.get("join"), str) else None
             if join is not None and join not in ctx.step_index:
                 ctx.error(p + ("next", "join"), "unknown-reference",
-                          f"join step {join!r} does not exist{_did_you_mean(join, step_ids)}",
+                          f"join step {join!r} does not exist{_gone(ctx.loc, 'steps', join, step_ids)}",
                           "the join is the step that waits for every parallel branch; give its id")
                 join = None
             elif join == sid:
@@ -505,7 +659,7 @@ def _build(ctx: _Context) -> Journey | None:
                 continue
             seen_targets.add(t)
             if t not in ctx.step_index:
-                ctx.error(tp, "unknown-reference", f"{sid!r} flows to {t!r}, which is not a step{_did_you_mean(t, step_ids)}",
+                ctx.error(tp, "unknown-reference", f"{sid!r} flows to {t!r}, which is not a step{_gone(ctx.loc, 'steps', t, step_ids)}",
                           "use the id of a step listed under 'steps'")
                 continue
             delay = ctx.dist(fd["delay"], tp[:-1] + ("delay",)) if "delay" in fd else None
@@ -572,7 +726,7 @@ def _workload(ctx: _Context, w: Any) -> Workload:
         if isinstance(b, dict) and isinstance(b.get("step"), str):
             if b["step"] not in ctx.step_index:
                 ctx.error(("workload", "backlog", i, "step"), "unknown-reference",
-                          f"backlog step {b['step']!r} does not exist{_did_you_mean(b['step'], ctx.step_index)}")
+                          f"backlog step {b['step']!r} does not exist{_gone(ctx.loc, 'steps', b['step'], ctx.step_index)}")
             elif isinstance(b.get("cases"), int):
                 backlog.append(Backlog(b["step"], b["cases"]))
     cases = w.get("cases", 200)
@@ -601,7 +755,7 @@ def _flow_problems(ctx: _Context, journey: Journey) -> None:
     for s in journey.steps:
         if s.id not in reachable:
             ctx.error(step_path(s.id), "unreachable-step",
-                      f"step {s.id!r} cannot be reached from the start step {journey.start!r}",
+                      f"step {s.id!r} cannot be reached from the start step {journey.start!r}{_removals(ctx.loc)}",
                       "add a flow ('next') that leads to it, or remove it")
 
     ends = set(journey.ends)
@@ -629,7 +783,7 @@ def _flow_problems(ctx: _Context, journey: Journey) -> None:
             has_out = bool(journey.flows_from.get(sid))
             msg = (f"step {sid!r} has no way to an end step ({', '.join(journey.ends)})" if has_out else
                    f"step {sid!r} is a dead end: it has no 'next' and is not an end step")
-            ctx.error(step_path(sid), "dead-end", msg,
+            ctx.error(step_path(sid), "dead-end", msg + _removals(ctx.loc),
                       "add a 'next' towards an end, or list the step under 'end'")
 
     for s in journey.steps:
@@ -700,6 +854,31 @@ def _parallel_problems(ctx: _Context, journey: Journey, g: nx.DiGraph, fork: Ste
             return
 
 
+def _work_problems(ctx: _Context, journey: Journey) -> None:
+    """Refuse a journey whose run would not finish: exact expected visits (see :mod:`journeymap.analysis`)."""
+    from .analysis import expected_visits
+
+    try:
+        visits = expected_visits(build_graph(journey))
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+        visits = {s.id: math.inf for s in journey.steps}
+    worst = max(visits, key=lambda n: (not math.isfinite(visits[n]), visits[n]), default=None)
+    if worst is not None and not visits[worst] <= MAX_VISITS_PER_STEP:
+        ctx.error(("steps", ctx.step_index[worst], "id"), "endless-run",
+                  f"a case is expected to do step {worst!r} {visits[worst]:,.0f} times; the limit is "
+                  f"{MAX_VISITS_PER_STEP:,}: a loop through it is almost never left",
+                  "give the rework loop a realistic chance of leaving it (e.g. 0.1 or more)")
+        return
+    per_case = sum(visits.values())
+    cases = journey.workload.cases + sum(b.cases for b in journey.workload.backlog)
+    if per_case * cases > MAX_VISITS_PER_RUN:
+        where = ("workload", "cases") if ctx.loc.where(("workload", "cases")) != ctx.loc.where(()) else ("steps",)
+        ctx.error(where, "endless-run",
+                  f"a run would simulate {per_case * cases:,.0f} step visits ({cases:,} cases x {per_case:,.1f} "
+                  f"expected visits per case); the limit is {MAX_VISITS_PER_RUN:,}",
+                  "simulate fewer cases, or split the journey")
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -711,24 +890,61 @@ class Checked(Problems):
     problems: list[Problem]
 
 
-def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Checked:
-    """Check journey YAML given as text. Never raises on bad input."""
+def check_text(text: str, file: str = "<journey>", *, lint: bool = True, referenced: bool = False) -> Checked:
+    """Check journey YAML given as text. Never raises on bad input.
+
+    ``referenced``: the file is named by another one (an account's persona);
+    when it does not even look like a journey, say so by name and quote none of it.
+    """
+    try:
+        return _check_text(text, file, lint=lint, referenced=referenced)
+    except RecursionError:
+        return Checked(None, [Problem(file, 1, 1, "error", "too-large", "the file is nested too deeply to check",
+                                      "see 'Limits' in docs/format.md")])
+    except Exception as exc:  # a bug of ours: one file must never stop `validate DIR` or `run DIR`
+        return Checked(None, [internal_error(file, exc)])
+
+
+def internal_error(file: str, exc: BaseException) -> Problem:
+    """A problem that reports a bug in journeymap itself, so the other files are still checked."""
+    return Problem(file, 1, 1, "error", "internal-error",
+                   f"journeymap could not check this file ({type(exc).__name__}); this is a bug in journeymap",
+                   "please report it with the file attached")
+
+
+def _check_text(text: str, file: str, *, lint: bool, referenced: bool) -> Checked:
     loc, problems = load_yaml(text, file)
     if loc is None:
         return Checked(None, sort_problems(problems))
-    merged, more = resolve_overlay(loc)
+    if referenced and not looks_like_journey(loc.data):
+        return Checked(None, [Problem(file, 1, 1, "error", "not-a-journey",
+                                      f"{os.path.basename(file)} is not a journey file",
+                                      "name a journey file (with journey:, persona:, stages: and steps:)")])
+    steps = loc.data.get("steps") if isinstance(loc.data, dict) else None
+    if isinstance(steps, list) and len(steps) > MAX_STEPS:  # refused before the costly passes run
+        return Checked(None, sort_problems(problems + [loc.problem(
+            ("steps",), "too-large", f"the journey has {len(steps):,} steps; the limit is {MAX_STEPS:,}",
+            "split it into several journeys (one per stage or per persona); see 'Limits' in docs/format.md")]))
+    problems += structure_problems(loc)  # the file itself, before anything reads it (an overlay too)
+    merged, more = resolve_overlay(loc, prepare=structure_problems)
     problems += more
     if merged is loc and isinstance(loc.data, dict) and "extends" in loc.data:
         return Checked(None, sort_problems(problems))  # the base could not be read
-    base = os.path.normpath(os.path.join(os.path.dirname(file), loc.data["extends"])) if merged is not loc else ""
+    base = merged.base if merged is not loc else ""
+    if merged is not loc:  # the merged journey must be complete; say only what the files alone did not
+        said = {(p.file, p.line, p.column, p.rule) for p in problems}
+        problems += [p for p in structure_problems(merged) if (p.file, p.line, p.column, p.rule) not in said]
     loc = merged
-    problems += structure_problems(loc)
+    if any(p.rule == "too-large" for p in problems):
+        return Checked(None, sort_problems(problems))  # beyond a limit: the later passes would take too long
     ctx = _Context(loc)
     journey = _build(ctx)
     problems += ctx.problems
     if journey is not None and not any(p.is_error for p in problems):
         ctx.problems = []
         _flow_problems(ctx, journey)
+        if not ctx.problems:
+            _work_problems(ctx, journey)
         problems += ctx.problems
         if not ctx.problems and lint:
             from .lint import lint_journey
@@ -744,7 +960,7 @@ def check_text(text: str, file: str = "<journey>", *, lint: bool = True) -> Chec
     return Checked(journey, sort_problems(problems))
 
 
-def check_file(path: str | os.PathLike, *, lint: bool = True) -> Checked:
+def check_file(path: str | os.PathLike, *, lint: bool = True, referenced: bool = False) -> Checked:
     """Check a journey file on disk (read only; the file is never modified)."""
     file = os.fspath(path)
     try:
@@ -752,10 +968,13 @@ def check_file(path: str | os.PathLike, *, lint: bool = True) -> Checked:
     except FileNotFoundError:
         return Checked(None, [Problem(file, 1, 1, "error", "file", "file not found",
                                       "check the path; journeys live in journeys/*.yaml")])
-    except (OSError, UnicodeDecodeError) as exc:
-        return Checked(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc}",
+    except UnicodeDecodeError as exc:
+        return Checked(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc.reason} at byte {exc.start}",
                                       "journey files are UTF-8 text")])
-    return check_text(text, file, lint=lint)
+    except OSError as exc:
+        return Checked(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc.strerror or exc}",
+                                      "journey files are ordinary UTF-8 text files of at most 10 MB")])
+    return check_text(text, file, lint=lint, referenced=referenced)
 
 
 def load_journey(path: str | os.PathLike) -> Journey:

@@ -257,3 +257,55 @@ def test_the_account_event_log_names_each_rows_persona(trio, tmp_path):
     by_step = {r["concept:name"]: r["case:persona"] for r in rows}
     assert by_step["a:sign"] == "a" and by_step["b:onboard"] == "b" and by_step["c:prepare"] == "c"
     assert by_step[":deal-start"] == "acme"
+
+
+# --------------------------------------------------------------------------- issue 10: hostile account files
+
+
+@pytest.mark.parametrize("old, new, line, column", [
+    ("personas:\n  - {journey: a.yaml, influence: 3}\n  - {journey: b.yaml, influence: 1}\n"
+     "  - {journey: c.yaml, influence: 1}\n", "personas: 2.5\n", 2, 11),                  # personas: a number
+    ("gates:\n  - id: decision\n    at: {a: sign, b: sign}\n", "gates: 1\n", 6, 8),      # gates: a number
+    ("at: {a: sign, b: sign}", "at: {a: {}, b: sign}", 8, 13),                          # a gate step: a mapping
+])
+def test_a_wrong_type_in_an_account_is_located_not_a_traceback(trio, write_journey, capsys, old, new, line, column):
+    from journeymap.cli import main
+
+    text = ACCOUNT.format(at="a: sign, b: sign")
+    assert old in text
+    path = write_journey(text.replace(old, new), "account.yaml")
+    errors = check_account(path).errors
+    assert ("wrong-type", line, column) in [(p.rule, p.line, p.column) for p in errors], errors
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+
+
+def test_influence_zero_says_more_than_zero(trio):
+    path = trio("a: sign, b: sign")
+    path.write_text(path.read_text().replace("influence: 3", "influence: 0"))
+    (p,) = check_account(path).errors
+    assert p.rule == "out-of-range" and "must be more than 0" in p.message and "at least" not in p.message
+
+
+@pytest.mark.parametrize("ref", ["/etc/passwd", "../../etc/passwd"])
+def test_a_persona_journey_outside_the_folder_is_refused(trio, ref):
+    path = trio("a: sign, b: sign")
+    path.write_text(path.read_text().replace("journey: c.yaml", f"journey: {ref}").replace(", c: sign", ""))
+    errors = check_account(path).errors
+    assert [p.rule for p in errors] == ["outside-project"] and "root:" not in errors[0].message
+
+
+def test_a_persona_file_that_is_not_a_journey_is_named_not_quoted(trio, write_journey):
+    write_journey("password: hunter2\n", "c.yaml")
+    errors = check_account(trio("a: sign, b: sign")).errors
+    assert "not-a-journey" in [p.rule for p in errors]
+    assert all("hunter2" not in p.message + p.hint for p in errors)
+
+
+def test_an_account_of_too_many_deals_is_refused(trio, monkeypatch):
+    monkeypatch.setattr("journeymap.account.MAX_VISITS_PER_RUN", 1000)  # the real limit needs bigger journeys
+    path = trio("a: sign, b: sign")
+    path.write_text(path.read_text().replace("cases: 4", "cases: 1000"))
+    (p,) = check_account(path).errors
+    assert p.rule == "endless-run" and "the limit is 1,000" in p.message and "1,000 deals" in p.message

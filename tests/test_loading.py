@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
+import time
 
 import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from journeymap.loading import load_yaml, read_text
+from journeymap.cli import main
+from journeymap.loading import (MAX_DEPTH, MAX_FILE_BYTES, ReferenceOutside, load_yaml, read_text,
+                                resolve_reference)
+from journeymap.problems import EXCERPT_CHARS, excerpt
+from journeymap.validation import check_file
 from conftest import dedent
 
 
@@ -132,3 +138,122 @@ def test_load_of_dump_is_identity_and_everything_is_located(data):
     for p in paths(data, ("root",)):
         line, column = loc.values[p]
         assert 1 <= line <= lines and column >= 1
+
+
+# --------------------------------------------------------------------------- issue 10: hostile input
+
+
+def test_a_fifo_named_yaml_is_refused_at_once_not_waited_on(tmp_path):
+    fifo = tmp_path / "x.yaml"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(OSError, match="FIFO"):
+        read_text(str(fifo))
+    assert time.monotonic() - started < 2
+    (p,) = check_file(fifo).problems
+    assert p.rule == "file" and "FIFO" in p.message
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_without_reading_it(device):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    (p,) = check_file(device).problems
+    assert (p.rule, p.line, p.column) == ("file", 1, 1) and "device" in p.message
+
+
+def test_a_file_over_the_size_limit_is_refused(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"# padding\n" * (MAX_FILE_BYTES // 10 + 1))
+    (p,) = check_file(path).problems
+    assert p.rule == "file" and "larger than 10 MB" in p.message
+
+
+def _alias_bomb(levels: int) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_9x9_alias_bomb_fails_fast_with_a_located_error():
+    started = time.monotonic()
+    loc, problems = load_yaml(_alias_bomb(9), "bomb.yaml")
+    assert time.monotonic() - started < 5
+    assert loc is None
+    (p,) = problems
+    assert p.rule == "too-large" and "alias" in p.message and p.line > 1
+    assert len(p.message) < 200
+
+
+def test_six_levels_of_aliases_through_validate_give_a_short_message(tmp_path, capsys):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_alias_bomb(6), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "too-large" in out and len(out) < 1000 and "Traceback" not in out + err
+
+
+def test_a_few_ordinary_aliases_are_fine():
+    loc, problems = load_yaml("a: &d {x: 1}\nb: *d\nc: *d\n", "f.yaml")
+    assert problems == [] and loc.data == {"a": {"x": 1}, "b": {"x": 1}, "c": {"x": 1}}
+
+
+def test_nesting_deeper_than_the_limit_is_refused():
+    loc, problems = load_yaml("a: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n", "deep.yaml")
+    assert loc is None and problems[0].rule == "too-large"
+
+
+def test_an_unclosed_quote_is_reported_at_its_own_line():
+    text = 'journey: {name: T}\npersona: {id: p, name: "Finance}\nstages: [a]\nsteps: []\n\n\n'
+    (p,) = load_yaml(text, "f.yaml")[1]
+    assert (p.rule, p.line) == ("yaml-syntax", 2)
+
+
+def test_a_nul_byte_gets_a_hint():
+    (p,) = load_yaml("journey: {name: T}\x00\n", "f.yaml")[1]
+    assert p.rule == "yaml-syntax" and "NUL" in p.hint and "UTF-8" in p.hint
+
+
+def test_a_top_level_list_is_not_echoed(tmp_path, capsys):
+    path = tmp_path / "list.yaml"
+    path.write_text("".join(f"- {{id: step_{i}, stage: a, owner: sales, duration: 1h}}\n" for i in range(5000)))
+    assert main(["validate", str(path)]) == 1
+    out, _ = capsys.readouterr()
+    assert "step_0" in out and "step_100" not in out and len(out) < 1000
+
+
+@pytest.mark.parametrize("value", [
+    "x" * 10_000,                             # a long text
+    list(range(10_000)),                      # a long list
+    {f"k{i}": i for i in range(10_000)},      # a big mapping
+    [[[[[[["deep"]]]]]]],                     # nested
+])
+def test_excerpt_is_short_whatever_the_value(value):
+    assert len(excerpt(value)) <= EXCERPT_CHARS
+
+
+@pytest.mark.parametrize("ref, outside", [
+    ("base.yaml", False),                     # next to the file
+    ("sub/base.yaml", False),                 # in a folder below it
+    ("sub/../base.yaml", False),              # .. that stays inside
+    ("../base.yaml", True),                   # .. that climbs out
+    ("/etc/passwd", True),                    # absolute
+    ("link/passwd", True),                    # a symlink that leads out
+])
+def test_references_stay_inside_the_folder_of_their_file(tmp_path, ref, outside):
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "link").symlink_to("/etc")
+    if outside:
+        with pytest.raises(ReferenceOutside):
+            resolve_reference(ref, str(project / "after.yaml"))
+    else:
+        assert resolve_reference(ref, str(project / "after.yaml")).startswith(str(project))
+
+
+@pytest.mark.parametrize("text", ["<<: \n", "<<: 1\n", "a: {<<: [1, 2]}\n"])
+def test_a_merge_key_without_a_mapping_is_a_located_error(text):
+    """Found by tests/test_hostile.py: it raised ConstructorError."""
+    _, problems = load_yaml(text, "f.yaml")
+    assert [p.rule for p in problems] == ["yaml-syntax"] and "merge key" in problems[0].message

@@ -129,4 +129,139 @@ def test_an_unknown_after_and_a_base_that_is_not_a_journey_are_reported(base, wr
     write_journey("- just\n- a list\n", "list.yaml")
     odd = write_journey("extends: list.yaml\n", "odd.yaml")
     problems = check_file(odd).errors
-    assert [p.rule for p in problems] == ["wrong-type"] and "is not a journey" in problems[0].message
+    assert [p.rule for p in problems] == ["not-a-journey"] and "is not a journey" in problems[0].message
+
+
+# --------------------------------------------------------------------------- issue 9: overlay traps
+
+
+def test_a_misspelt_step_id_asks_which_base_step_was_meant(base, write_journey):
+    after = write_journey("""
+        extends: base.yaml
+        steps:
+          - {id: reveiw, duration: 2d}
+    """, "after.yaml")
+    (p,) = check_file(after).errors
+    assert (p.rule, p.line, p.column) == ("unknown-reference", 3, 10)
+    assert p.message == "the base has no step 'reveiw' — did you mean 'review'?"
+    assert "id: review" in p.hint and "after:" in p.hint
+
+
+def test_a_new_step_without_after_is_an_error_with_a_fix(base, write_journey):
+    """It used to become the journey's end step without a word."""
+    after = write_journey("""
+        extends: base.yaml
+        steps:
+          - {id: courtesy_call, stage: buy, owner: sales, duration: 15min}
+    """, "after.yaml")
+    checked = check_file(after)
+    (p,) = checked.errors
+    assert (p.rule, p.line, p.column) == ("missing-key", 3, 10) and checked.journey is None
+    assert "'after:'" in p.message and "after: <id of the step it follows>" in p.hint and "ask, quote" in p.hint
+
+
+def test_a_problem_caused_by_a_removal_says_so(base, write_journey):
+    write_journey(BASE.replace("emotion: 1}\n  - {id: review", "emotion: 1, next: review}\n  - {id: review"),
+                  "base.yaml")
+    after = write_journey("""
+        extends: base.yaml
+        remove:
+          steps: [review]
+    """, "after.yaml")
+    (p,) = check_file(after).errors
+    assert p.file.endswith("base.yaml") and "the overlay removes it" in p.message and "after.yaml:3" in p.message
+
+
+def test_a_removed_department_still_owning_a_step_says_so(base, write_journey):
+    after = write_journey("""
+        extends: base.yaml
+        remove: {departments: [legal]}
+    """, "after.yaml")
+    (p,) = check_file(after).errors
+    assert p.rule == "unknown-reference" and "'legal'" in p.message and "the overlay removes it" in p.message
+
+
+def test_a_wrong_type_in_an_overlay_is_located_not_a_traceback(base, write_journey):
+    after = write_journey("extends: base.yaml\ndepartments: [{id: {}}]\n", "after.yaml")
+    (p,) = check_file(after).errors
+    assert (p.rule, p.file.rsplit("/", 1)[-1], p.line, p.column) == ("wrong-type", "after.yaml", 2, 20)
+
+
+def test_a_wrong_type_in_the_base_is_reported_in_the_base(write_journey):
+    write_journey(BASE.replace("persona: {id: buyer, name: Buyer}", "persona: {id: buyer, goals: 1}"), "base.yaml")
+    after = write_journey("extends: base.yaml\n", "after.yaml")
+    (p,) = check_file(after).errors
+    assert (p.rule, p.file.rsplit("/", 1)[-1], p.line) == ("wrong-type", "base.yaml", 2)
+
+
+def test_a_chain_of_a_thousand_overlays_stops_at_the_limit(base, write_journey):
+    from journeymap.overlay import MAX_OVERLAY_DEPTH
+
+    write_journey("extends: base.yaml\n", "o0.yaml")
+    for i in range(1, 1000):
+        write_journey(f"extends: o{i - 1}.yaml\n", f"o{i}.yaml")
+    checked = check_file(base.parent / "o999.yaml")
+    assert checked.journey is None
+    (p,) = checked.errors
+    assert p.rule == "too-large" and f"more than {MAX_OVERLAY_DEPTH} files" in p.message
+    # a chain within the limit works
+    assert check_file(base.parent / f"o{MAX_OVERLAY_DEPTH - 3}.yaml").journey is not None
+
+
+@pytest.mark.parametrize("ref", ["/etc/shadow", "/etc/passwd", "../../../../etc/passwd", "link/passwd"])
+def test_extends_outside_the_folder_is_refused_and_nothing_is_echoed(tmp_path, capsys, ref):
+    from journeymap.cli import main
+
+    (tmp_path / "link").symlink_to("/etc")
+    after = tmp_path / "after.yaml"
+    after.write_text(f"extends: {ref}\n", encoding="utf-8")
+    assert main(["validate", str(after)]) == 1
+    out, err = capsys.readouterr()
+    assert "[outside-project]" in out and "root:" not in out + err and len(out.splitlines()) == 2
+
+
+def test_a_base_that_is_not_a_journey_is_named_not_quoted(write_journey, capsys):
+    write_journey("secret_one: hunter2\nsecret_two: swordfish\n", "notes.yaml")
+    after = write_journey("extends: notes.yaml\n", "after.yaml")
+    (p,) = check_file(after).errors
+    assert p.rule == "not-a-journey" and "notes.yaml" in p.message
+    assert "hunter2" not in p.message + p.hint and "secret" not in p.message + p.hint
+
+
+def test_validate_lists_the_overlays_warnings_under_the_overlay(base, write_journey, capsys):
+    """A warning the overlay causes in an inherited step points into the base file, but is listed
+    under the overlay, after a heading; the base's own warnings stay under the base."""
+    from journeymap.cli import main
+
+    after = write_journey("""
+        extends: base.yaml
+        steps:
+          - {id: quote, next: [{to: ask, probability: 0.5}, {to: review, probability: 0.5}]}
+    """, "after.yaml")
+    assert main(["validate", str(base), str(after)]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    heavy = [i for i, line in enumerate(lines) if "[heavy-rework]" in line]
+    assert heavy, out
+    assert f"== {after}" in err and f"== {base}" in err or f"== {base}" not in err
+    # the overlay's warning is printed after every problem of the base's own check
+    base_only = check_file(base).problems
+    assert len(lines) >= len(base_only) and heavy[0] >= sum(1 + bool(p.hint) for p in base_only)
+
+
+def test_a_step_cut_off_by_a_removal_says_which_removal(base, write_journey):
+    """Removing the only way into a step makes it unreachable: the message names the removal."""
+    base_text = BASE.replace("  - {id: review, stage: buy, owner: legal, duration: 1d}",
+                             "  - {id: review, stage: buy, owner: legal, duration: 1d}\n"
+                             "  - {id: archive, stage: buy, owner: legal, duration: 1h}")
+    assert check_file(write_journey(base_text, "base.yaml")).errors == []
+    after = write_journey("""
+        extends: base.yaml
+        steps:
+          - {id: quote, next: sign}
+        remove:
+          steps: [review]
+    """, "after.yaml")
+    problems = check_file(after).errors
+    assert [p.rule for p in problems] == ["unreachable-step"]
+    assert "'archive'" in problems[0].message and "the overlay removes 'review'" in problems[0].message

@@ -239,6 +239,46 @@ ERROR_CASES = [
       - {id: s4, stage: b, owner: ops, duration: 1h}
     """), 15, 10, "cases that enter the loop s2 -> s3 -> s2 can never leave it", "leads out of the loop",
                  id="endless-loop: a closed loop"),
+    # issue 10: a rework exit of 1e-9 made `simulate --cases 1` never finish
+    pytest.param("endless-run", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - id: s2
+        stage: b
+        owner: ops
+        duration: 1h
+        next:
+          - {to: s1, probability: 0.999999999}
+          - {to: s3, probability: 0.000000001}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """), 8, 10, "a case is expected to do step 's1' 1,000,000,0", "realistic",
+                 id="endless-run: rework almost never left"),
+    pytest.param("endless-run", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h, next: [{to: s1, probability: 0.95}, {to: s3, probability: 0.05}]}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """, "workload: {cases: 1000000}\n"), 11, 19, "a run would simulate 41,000,000 step visits", "fewer cases",
+                 id="endless-run: too many visits in a run"),
+    pytest.param("out-of-range", J(TWO_STEPS, "workload: {cases: 1000000000000}\n"), 10, 19,
+                 "'cases' is 1000000000000; it must be at most 1,000,000", "Limits",
+                 id="out-of-range: workload.cases 10^12"),
+    pytest.param("too-large", HEAD + "".join(f"  - {{id: s{i}, stage: a, owner: sales, duration: 1h}}\n"
+                                              for i in range(5001)),
+                 8, 3, "the journey has 5,001 steps; the limit is 5,000", "split it",
+                 id="too-large: more steps than the limit"),
+    pytest.param("invalid-character", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, name: "Sign\\ufffe here"}
+      - {id: s2, stage: b, owner: ops, duration: 1h, name: "Ring\\a"}
+    """), 8, 58, "holds the character U+FFFE", "non-characters",
+                 id="invalid-character: U+FFFE in a name"),
+    pytest.param("invalid-character", J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h, name: "Ring\\a"}
+    """), 9, 56, "holds the character U+0007", "control characters",
+                 id="invalid-character: a bell in a step name"),
+    pytest.param("outside-project", J(TWO_STEPS).replace("journey: {name: T}\n", "extends: /etc/passwd\n"),
+                 1, 10, "'/etc/passwd' is an absolute path", "folder", id="outside-project: an absolute path"),
+    pytest.param("outside-project", "extends: ../../etc/passwd\n", 1, 10, "leads outside the folder", "folder",
+                 id="outside-project: .. climbs out"),
 ]
 
 
@@ -346,10 +386,11 @@ def test_the_clean_journey_has_no_warnings():
 
 
 def test_every_rule_id_has_a_case():
-    """Every documented rule is exercised above (except 'file', tested on its own)."""
+    """Every documented rule is exercised above (except those that need files on disk, tested on their own)."""
     errors = {c.values[0] for c in ERROR_CASES}
     warnings = {c.values[0] for c in WARNING_CASES}
-    assert set(RULES) - errors == {"file"}
+    # file and not-a-journey: tests below and in test_overlay.py; internal-error: test_hostile.py
+    assert set(RULES) - errors == {"file", "not-a-journey", "internal-error"}
     assert set(LINT_RULES) == warnings
     assert not set(RULES) & set(LINT_RULES)
 
@@ -498,3 +539,98 @@ def test_a_single_flow_with_a_probability_is_explained():
     (p,) = checked.errors
     assert (p.rule, p.line, p.column) == ("probability-sum", 8, 52)   # the key next
     assert "single flow" in p.message and "remove 'probability'" in p.hint
+
+
+# --------------------------------------------------------------------------- issue 10: total validation
+
+
+@pytest.mark.parametrize("old, new, line, column", [
+    ("persona: {id: p}", "persona: {id: p, goals: 1}", 2, 25),                      # goals: a number
+    ("owner: sales, duration: 1h}", "owner: sales, duration: 1h, next: {parallel: 1, join: s2}}", 8, 69),
+    ("departments:", "workload: {backlog: 1}\ndepartments:", 4, 21),                # backlog: a number
+    ("departments:\n  - {id: sales}", "departments:\n  - {id: sales, capacity: [1]}", 5, 27),
+    ("stages: [a, b]", "stages: [a, b, {id: {}}]", 3, 21),                         # an id that is a mapping
+])
+def test_a_wrong_type_anywhere_is_a_located_error_not_a_traceback(tmp_path, capsys, old, new, line, column):
+    text = J(TWO_STEPS)
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    errors = check_file(path).errors
+    assert (line, column) in [(p.line, p.column) for p in errors], errors
+
+
+def test_a_rejected_value_is_reported_once_and_never_read_by_later_rules():
+    """The schema's wrong-type error is the only one: the meaning pass never sees the bad value."""
+    checked = check_text(J(TWO_STEPS).replace("stages: [a, b]", "stages: [a, b, 7]"), "bad.yaml")
+    assert [(p.rule, p.line, p.column) for p in checked.errors] == [("wrong-type", 3, 16)]
+
+
+def test_one_bad_file_never_stops_validate_of_a_folder(tmp_path, capsys, monkeypatch):
+    (tmp_path / "a-bad.yaml").write_text(J(TWO_STEPS).replace("persona: {id: p}", "persona: {id: p, goals: 1}"))
+    (tmp_path / "b-good.yaml").write_text(J(TWO_STEPS))
+    assert main(["validate", str(tmp_path)]) == 1
+    assert "2 file(s) checked: 1 valid, 1 with errors" in capsys.readouterr().err
+    # even a bug of ours in one file is reported as a problem of that file, and the others are checked
+    import journeymap.validation as validation
+
+    real = validation._build
+    monkeypatch.setattr(validation, "_build", lambda ctx: (_ for _ in ()).throw(TypeError("boom"))
+                        if ctx.loc.file.endswith("a-bad.yaml") else real(ctx))
+    assert main(["validate", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "[internal-error]" in out and "Traceback" not in out + err
+    assert "1 valid, 1 with errors" in err
+
+
+def test_heavy_rework_does_not_fire_at_exactly_thirty_percent():
+    """0.1 + 0.2 is 0.30000000000000004 in floats; the docs say 'more than 30%'."""
+    text = W("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, value_adding: true}
+      - id: s2
+        stage: b
+        owner: ops
+        duration: 1h
+        next:
+          - {to: s1, probability: 0.1}
+          - {to: s3, probability: 0.7}
+          - {to: s1a, probability: 0.2}
+      - {id: s1a, stage: a, owner: ops, duration: 1h, next: s1}
+      - {id: s3, stage: b, owner: ops, duration: 1h}
+    """)
+    checked = check_text(text, "rework.yaml")
+    assert checked.errors == []
+    assert "heavy-rework" not in [p.rule for p in checked.warnings]
+    more = check_text(text.replace("{to: s3, probability: 0.7}", "{to: s3, probability: 0.69}")
+                      .replace("{to: s1a, probability: 0.2}", "{to: s1a, probability: 0.21}"), "rework.yaml")
+    assert "heavy-rework" in [p.rule for p in more.warnings]
+
+
+@pytest.mark.parametrize("old, new", [
+    ("owner: sales, duration: 1h}", "owner: " + "s" * 5000 + ", duration: 1h}"),          # a huge id
+    ("owner: sales, duration: 1h}", "owner: sales, duration: " + "9" * 5000 + "}"),      # a huge duration
+    ("owner: sales, duration: 1h}", "owner: sales, duration: 1h, name: [" + "x, " * 5000 + "x]}"),
+    ("stages: [a, b]", "stages: [a, b, " + "{id: c, name: n}, " * 2000 + "]"),          # a huge list, wrong
+])
+def test_messages_quote_a_short_excerpt_only(old, new):
+    checked = check_text(J(TWO_STEPS).replace(old, new, 1), "bad.yaml")
+    assert checked.errors
+    assert all(len(p.message) + len(p.hint) < 400 for p in checked.problems), [len(p.message) for p in checked.problems]
+
+
+def test_a_20000_step_journey_is_refused_quickly_with_the_limit(tmp_path):
+    """Issue 10: 20,000 steps took 14 s to validate and minutes to simulate and render."""
+    import time
+
+    from journeymap.validation import MAX_STEPS
+
+    path = tmp_path / "huge.yaml"
+    path.write_text(HEAD + "".join(f"  - {{id: s{i}, stage: a, owner: sales, duration: 1h}}\n" for i in range(20_000)))
+    started = time.monotonic()
+    checked = check_file(path)
+    assert time.monotonic() - started < 30
+    (p,) = checked.errors
+    assert (p.rule, p.line) == ("too-large", 8) and f"20,000 steps; the limit is {MAX_STEPS:,}" in p.message
