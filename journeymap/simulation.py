@@ -68,6 +68,7 @@ import simpy
 from .distributions import Distribution, Exponential, Fixed
 from .eventlog import EventLogWriter, LogPart, case_width, open_log, write_header
 from .model import CUSTOMER, Journey
+from .schema import MAX_STEPS
 from .statistics import summarize, summarize_values, thin_sorted
 
 __all__ = [
@@ -682,7 +683,7 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
 #: The largest journey simulated (steps; for an account, all personas' steps together). Time grows with
 #: steps x cases x replications: 5,000 steps with 50 cases and 10 replications take about 30 s, 20,000
 #: steps over 2 minutes (benchmarks/bench_simulation.py --large). ``validate`` refuses larger journeys.
-MAX_SIMULATED_STEPS = 5000
+MAX_SIMULATED_STEPS = MAX_STEPS  # the same limit validate enforces
 
 
 def _worker_init(parent: Optional[int] = None) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Optional, Sequence
 from ..errors import DotNotFound, JourneymapError, TooLarge
 from ..graph import build_graph
 from ..model import Journey
+from ..schema import MAX_STEPS
 from ..output import write_bytes, write_text, write_with
 from .dot import JOURNEY_VIEWS, VIEWS, is_account_journey, journey_dot
 
@@ -40,7 +41,7 @@ __all__ = [
 #: The largest journey drawn whole (steps). Graphviz's layout grows faster than the number of steps:
 #: 2,000 steps draw in about 2 s, 5,000 in about 15 s and 170 MB, 20,000 in over 2 minutes and 1.9 GB
 #: (benchmarks/bench_render.py). Above it, draw stages (``--stage``) or the handoff network.
-MAX_RENDER_STEPS = 5000
+MAX_RENDER_STEPS = MAX_STEPS  # the same limit validate enforces
 
 #: Output formats of the Graphviz views.
 FORMATS = ("svg", "png", "pdf", "dot")
