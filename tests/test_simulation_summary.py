@@ -159,7 +159,7 @@ def test_bottleneck_labels_department_and_step_shares_and_shows_where_the_time_g
     text = summary_text(s)
     assert ("Bottleneck: Legal team (legal), step approve: 100% department share of waiting, 67% step share; "
             "1.5h lost per case: 0s queueing, 1.5h inbox delay") in text
-    assert ("Where the time goes, per case: staff work 40min (30%), queueing 0s (0%), inbox delay 1.5h (67%), "
+    assert ("  where a case's time goes: staff work 40min (30%), queueing 0s (0%), inbox delay 1.5h (67%), "
             "customer time 5min (4%)") in text
 
 
