@@ -82,6 +82,7 @@ __all__ = [
     "simulate",
     "summarize_replications",
     "summary_text",
+    "time_breakdown_text",
 ]
 
 #: Per-case metrics, in the order of :attr:`Replication.cases`.
@@ -312,12 +313,13 @@ class _Run:
                 cum += f.probability
                 dconst, dsampler = (_sampler(f.delay, stream(seed, index, f"delay:{f.source}->{f.target}"))
                                     if f.delay is not None else (0.0, None))
+                fi = flow_index[id(f)]
                 # the ledger slot of this arrow's inbox delay: in the stage of its target
                 inbox_slot = stage_base[journey.step_by_id[f.target].stage] + (
                     _HANDOFF_INBOX if journey.is_handoff(f) else _OTHER_INBOX)
                 # the last possible branch catches float round-off in the cumulative sum
                 flows.append((2.0 if k == last else cum, step_index[f.target], dconst, dsampler,
-                              flow_index[id(f)], f.rework, inbox_slot, self.flow_pair[flow_index[id(f)]]))
+                              fi, f.rework, inbox_slot, self.flow_pair[fi]))
             choose = stream(seed, index, f"branch:{s.id}").random if len(flows) > 1 and not s.join else None
             tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
             steps.append((
@@ -684,7 +686,7 @@ def _worker_init() -> None:
 
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
-             events: Optional[LogPart], progress: Optional[ProgressCallback],
+             events: Optional[str], progress: Optional[ProgressCallback],
              meeting: Optional[Meeting] = None) -> list[Replication]:
     per_rep = _total_cases(journey, cases)
     total = per_rep * replications
@@ -1177,6 +1179,23 @@ def _cost(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- text
 
 
+def time_breakdown_text(tb: dict[str, Any]) -> str:
+    """The "where the time goes" table of a ``time_breakdown``: a row per stage, a total row and column (pure).
+
+    The total column of the total row is the mean cycle time. The gate column
+    appears only when some case waited at a gate (accounts).
+    """
+    from .distributions import format_minutes as fm
+    from .tables import table
+
+    shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]
+    rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
+    rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
+    return "\n".join(["Where the time goes (per case, on the critical path; the total is the cycle time):",
+                      table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows,
+                            "l" + "r" * (len(shown) + 1))])
+
+
 def summary_text(summary: dict[str, Any]) -> str:
     """The terminal report of ``journeymap simulate``: a few readable tables (pure)."""
     from .distributions import format_minutes as fm
@@ -1221,17 +1240,16 @@ def summary_text(summary: dict[str, Any]) -> str:
     rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
              pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
     out += ["", table(["step", "visits", "time/case", "wait/visit", "share of queueing"], rows, "lrrrr")]
-    tb = summary["time_breakdown"]
-    shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]  # gates: accounts only
-    rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
-    rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
-    out += ["", "Where the time goes (per case, on the critical path; the total is the cycle time):",
-            table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows, "l" + "r" * (len(shown) + 1))]
-    pairs = [p for p in summary["handoff_waste"]["pairs"] if p["handoffs_per_case"]]
-    if pairs:
-        out += ["", table(["handoff", "per case", "waste per case"],
-                          [[f"{p['from']} -> {p['to']}", num(p["handoffs_per_case"]), fm(p["waste_per_case"])]
-                           for p in pairs], "lrr")]
+    out += ["", time_breakdown_text(summary["time_breakdown"])]
+    # time lost on each handoff arrow (its inbox + the queueing it leads into), worst first
+    arrows = sorted((f for f in summary["flows"] if f["handoff"] and f["traversals_per_case"]),
+                    key=lambda f: (-f["lost_per_case"], f["number"]))
+    if arrows:
+        out += ["", table(["handoff", "arrow", "departments", "per case", "inbox", "queueing", "lost per case"],
+                          [[f"H{f['number']}", f"{f['source']} -> {f['target']}",
+                            f"{f['from_department']} -> {f['to_department']}", num(f["traversals_per_case"]),
+                            fm(f["inbox_per_case"]), fm(f["queue_per_case"]), fm(f["lost_per_case"])]
+                           for f in arrows], "lllrrrr")]
     out += _bottleneck_lines(summary)
     out += _customer_lines(summary)
     out += _cost_lines(summary)
