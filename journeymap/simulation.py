@@ -66,9 +66,9 @@ import numpy as np
 import simpy
 
 from .distributions import Distribution, Exponential, Fixed
+from .distributions import format_minutes as _fm
 from .eventlog import EventLogWriter, LogPart, case_width, open_log, write_header
 from .model import CUSTOMER, Journey
-from .distributions import format_minutes as _fm
 from .statistics import summarize, summarize_values, thin_sorted, thirds
 
 __all__ = [
