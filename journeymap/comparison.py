@@ -182,7 +182,8 @@ def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequenc
                                   np.asarray([r.get(f"{k}:{dept}", 0.0) for r in after_reps], float))
                             for k in ("staff", "capacity"))
             if same_work and any(f"staff:{dept}" in r for r in before_reps):
-                row.update(change=0.0, relative_change=0.0 if row["before"] else None, ci95=[0.0, 0.0],
+                # same work, same people: the after window (it ends with the last case) is not a change
+                row.update(after=row["before"], change=0.0, relative_change=0.0 if row["before"] else None, ci95=[0.0, 0.0],
                            significant=False, unchanged=True)
         if not steady:
             row["significant"] = False
