@@ -72,7 +72,7 @@ def format_value(value: Any, unit: str) -> str:
     if unit == "index":
         return f"{value:.1f}"
     if unit == "money":
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+        return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
     return f"{value:.2f}"
 
 

@@ -165,8 +165,8 @@ def test_every_section_is_there(small_pair):
 
 
 def case_metrics(comparison: dict) -> list[dict]:
-    """The metrics of the main table: all but per-department utilisation, which the department table shows."""
-    return [r for r in comparison["metrics"] if not r["key"].startswith("utilisation:")]
+    """The metrics of the main table: all but per-department utilisation and cost, which their own tables show."""
+    return [r for r in comparison["metrics"] if not r["key"].startswith(("utilisation:", "cost:"))]
 
 
 def test_the_metrics_table_has_a_row_per_metric_with_its_interval(small_pair):
