@@ -208,10 +208,11 @@ def main_driver(before: Optional[Mapping[str, Any]], after: Optional[Mapping[str
     """Which mechanism moved the cycle time, from two ``time_breakdown`` blocks; None without them.
 
     Returns per group (work, queueing, inbox, customer, gate) the minutes per
-    case before and after, and three names: ``driver`` (the group whose
-    change is the largest part of the cycle-time change), ``mover`` (the group
-    that changed most relative to itself, among groups that are at least 2% of
-    the cycle time before) and ``dominant`` (the largest group after).
+    case before and after, and two names: ``driver`` (the group whose change
+    is the largest part of the cycle-time change) and ``dominant`` (the
+    largest group after). When the driver changed a lot relative to itself but
+    is not the dominant group, the headline says so: the change was real but
+    it acted on a small part of the journey.
     """
     if not before or not after or "total" not in before or "total" not in after:
         return None
@@ -225,11 +226,9 @@ def main_driver(before: Optional[Mapping[str, Any]], after: Optional[Mapping[str
     cycle_a = sum(g["after"] for g in groups.values())
     change = cycle_a - cycle_b
     driver = max(groups, key=lambda g: groups[g]["change"] * (1 if change >= 0 else -1))
-    sizeable = [g for g in groups if groups[g]["relative"] is not None and groups[g]["before"] >= 0.02 * cycle_b]
-    mover = max(sizeable, key=lambda g: abs(groups[g]["relative"])) if sizeable else driver
     dominant = max(groups, key=lambda g: groups[g]["after"])
     return {"groups": groups, "cycle_before": cycle_b, "cycle_after": cycle_a, "change": change,
-            "driver": driver, "mover": mover, "dominant": dominant}
+            "driver": driver, "dominant": dominant}
 
 
 def _signed(minutes: float) -> str:
@@ -250,13 +249,14 @@ def _cycle_sentence(r: Mapping[str, Any], drivers: Optional[Mapping[str, Any]]) 
     if drivers is None:
         return f"Cycle time {direction} {size} ({_sure(r)})."
     g = drivers["groups"]
-    mover, dominant, driver = g[drivers["mover"]], g[drivers["dominant"]], g[drivers["driver"]]
+    dominant, driver = g[drivers["dominant"]], g[drivers["driver"]]
     cycle_rel = abs(rel) if rel is not None else 0.0
-    if (mover["relative"] is not None and abs(mover["relative"]) >= 0.1 and abs(mover["relative"]) >= 3 * cycle_rel
-            and drivers["mover"] != drivers["dominant"]):
-        verb = "fell" if mover["change"] < 0 else "rose"
+    # the driver moved a lot, but it is a small part of the journey: say where the time is instead
+    if (driver["relative"] is not None and abs(driver["relative"]) >= 0.1 and abs(driver["relative"]) >= 3 * cycle_rel
+            and drivers["driver"] != drivers["dominant"]):
+        verb = "fell" if driver["change"] < 0 else "rose"
         moved = "moved only" if size != "less than 1%" else "moved"
-        return (f"{mover['words'].capitalize()} {verb} {abs(mover['relative']):.0%} ({_signed(mover['change'])} per case), "
+        return (f"{driver['words'].capitalize()} {verb} {abs(driver['relative']):.0%} ({_signed(driver['change'])} per case), "
                 f"but {dominant['words']} dominate ({format_minutes(dominant['after'])} of "
                 f"{format_minutes(drivers['cycle_after'])} per case), so cycle time {moved} {size} ({_sure(r)}).")
     verb = "fell" if driver["change"] < 0 else "rose"
@@ -290,7 +290,8 @@ def headline(rows: Sequence[dict[str, Any]], drivers: Optional[Mapping[str, Any]
             parts.append(f"{what} unchanged")
             continue
         direction = "down" if r["change"] < 0 else "up"
-        parts.append(f"{what} {direction} {abs(r['relative_change']):.0%} ({_sure(r)})")
+        size = f"{abs(r['relative_change']):.0%}" if abs(r["relative_change"]) >= 0.005 else "less than 1%"
+        parts.append(f"{what} {direction} {size} ({_sure(r)})")
     if parts:
         text = "; ".join(parts)
         sentences.append(text[:1].upper() + text[1:] + ".")

@@ -82,7 +82,10 @@ def format_change(value: Any, unit: str) -> str:
         return "n/a"
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     if unit == "share":
-        return f"{sign}{abs(value) * 100:.1f} pp"
+        points = abs(value) * 100
+        return f"{sign}{points:.2f} pp" if 0 < points < 0.1 else f"{sign}{points:.1f} pp"
+    if unit == "index" and 0 < abs(value) < 0.1:
+        return f"{sign}{abs(value):.2f}"
     return sign + format_value(abs(value), unit).lstrip("-")
 
 
