@@ -125,7 +125,8 @@ def _breakdown(comparison: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue
         rel = g["relative"]
         rows.append({"label": g["words"].capitalize(), "before": format_minutes(g["before"]),
-                     "after": format_minutes(g["after"]), "change": format_change(g["change"], "minutes"),
+                     "after": format_minutes(g["after"]),
+                     "change": format_change(g["change"], "minutes") if g["change"] else "unchanged",
                      "relative": (f"{rel:+.0%}".replace("-", "−") if rel is not None else "—")})
     total_rel = drivers["change"] / drivers["cycle_before"] if drivers["cycle_before"] else None
     rows.append({"label": "Cycle time (the sum)", "before": format_minutes(drivers["cycle_before"]),
@@ -170,7 +171,8 @@ def _cost(comparison: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]], 
         # a department that is not part of one design shows "—" there, not a cost of 0
         sides = {side: (_with_ci(stats_of(sims[side]), "money") or row[side]) if here else "—"
                  for side, here in zip(("before", "after"), present)}
-        return dict(row, **sides, department=label, rate=rate, total=is_total)
+        # a department costing more is work moved, not bad in itself: only the total is coloured
+        return dict(row, **sides, department=label, rate=rate, total=is_total, tone=row["tone"] if is_total else "")
 
     out = [line(total, "All departments", lambda c: c.get("total"), "", True)]
     for key, row in rows.items():

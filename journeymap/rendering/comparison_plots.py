@@ -114,7 +114,7 @@ def stage_comparison(before: Mapping[str, Any], after: Mapping[str, Any], stages
     totals = {side: sum(b["total"] for b in bars if b["side"] == side) for side in ("before", "after")}
     div, unit = shared_time_unit(*(b["total"] for b in bars), *totals.values())
     if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 1.0 + 0.95 * max(len(order), 1)), constrained_layout=True)
+        fig, ax = plt.subplots(figsize=(9, 2.2 + 0.95 * max(len(order), 1)), constrained_layout=True)
     else:
         fig = ax.figure
     height = 0.4
@@ -138,9 +138,10 @@ def stage_comparison(before: Mapping[str, Any], after: Mapping[str, Any], stages
     ax.margins(x=0.18)
     ax.grid(axis="x", alpha=0.3)
     ax.tick_params(labelsize=11)
-    ax.legend(fontsize=10, loc="lower right", title=(f"bars add up to the cycle time: before "
-                                                     f"{totals['before'] / div:.1f}, after {totals['after'] / div:.1f} {unit}"),
-              title_fontsize=10)
+    # below the axes, so it never covers a bar
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False,
+              title=(f"the bars of a design add up to its mean cycle time: before "
+                     f"{totals['before'] / div:.1f}, after {totals['after'] / div:.1f} {unit}"), title_fontsize=11)
     ax.set_title("Where the time goes, stage by stage", fontsize=14, fontweight="bold", loc="left")
     return fig
 
@@ -198,6 +199,6 @@ def emotion_comparison(before: Sequence[Mapping[str, Any]], after: Sequence[Mapp
     ax.set_yticks([v for v, _ in _EMOTION_TICKS], [t for _, t in _EMOTION_TICKS], fontsize=10)
     ax.axhline(0, color="#59636e", lw=0.8)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False)
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False)
     ax.set_title("Emotion at each touchpoint, stage by stage", fontsize=14, fontweight="bold", loc="left")
     return fig
