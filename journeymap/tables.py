@@ -107,6 +107,15 @@ def format_ci(row: Any) -> str:
     return f"[{format_change(lo, row['unit'])}, {format_change(hi, row['unit'])}]"
 
 
+def _drivers_lines(drivers: Any) -> list[str]:
+    """Where the time goes per case, before -> after, by mechanism (critical path: the parts add up to the cycle time)."""
+    if not drivers:
+        return []
+    parts = [f"{g['words']} {format_minutes(g['before'])} -> {format_minutes(g['after'])}"
+             for g in drivers["groups"].values() if g["before"] or g["after"]]
+    return ["Where the time goes per case (adds up to the cycle time): " + "; ".join(parts) + "."]
+
+
 def comparison_text(c: dict[str, Any]) -> str:
     """The table of ``journeymap compare``: one row per metric, with the CI of the change.
 
@@ -135,6 +144,7 @@ def comparison_text(c: dict[str, Any]) -> str:
             table(["metric", "before", "after", "change", "relative", "95% CI of the change", "verdict"], rows,
                   "lrrrrrl"),
             "pp = percentage points (a change of a share); % = relative to before.",
+            *_drivers_lines(c.get("drivers")),
             c.get("ci_note", ""), "",
             f"Steps {d['steps']['before']} -> {d['steps']['after']} (added {len(d['steps']['added'])}, "
             f"removed {len(d['steps']['removed'])}, changed {len(d['steps']['changed'])}); "

@@ -90,3 +90,16 @@ def test_comparison_text_warns_when_a_design_is_not_steady():
     lines = text.splitlines()
     assert lines[3] == st["message"] and lines[4] == "Hint: write elapsed time as a flow delay"
     assert line_of(text, "Cycle time, mean").split()[-2:] == ["not", "steady"]
+
+
+def test_comparison_text_says_where_the_time_goes():
+    from journeymap.comparison import main_driver
+    from journeymap.tables import comparison_text
+
+    def block(queueing: float) -> dict:
+        return {"total": {"value_adding_work": 60.0, "queueing": queueing, "handoff_inbox": 2880.0}}
+
+    c = comparison()
+    c["drivers"] = main_driver(block(1200.0), block(480.0))
+    line = line_of(comparison_text(c), "Where the time goes")
+    assert line.endswith("staff work 1.0h -> 1.0h; queueing 20.0h -> 8.0h; inbox delays 2.0d -> 2.0d.")
