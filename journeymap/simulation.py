@@ -35,6 +35,15 @@ The hot loop (:meth:`_Run._walk`) accumulates sums and counters into flat
 lists and arrays, never one object per event; a replication ends as one flat
 :class:`Replication` record that :func:`summarize_replications` turns into the
 JSON summary.
+
+Two ledgers answer "where does the time go". Per **arrow** (flow): its inbox
+delay and the queueing at its target on the visits it brought there, which is
+the time lost on that arrow (``summary["flows"]``). Per **case**: every elapsed
+minute, by stage and component (:data:`BREAKDOWN`), on the critical path: a
+fork's branches keep their own ledgers and the join keeps the one of the branch
+that arrived last, so the ledger sums to the cycle time
+(``summary["time_breakdown"]``), and flow efficiency (value-adding work on that
+path / cycle time) cannot exceed 1.
 """
 
 from __future__ import annotations
@@ -307,8 +316,8 @@ class _Run:
                 inbox_slot = stage_base[journey.step_by_id[f.target].stage] + (
                     _HANDOFF_INBOX if journey.is_handoff(f) else _OTHER_INBOX)
                 # the last possible branch catches float round-off in the cumulative sum
-                flows.append((2.0 if k == last else cum, step_index[f.target],
-                              dconst, dsampler, flow_index[id(f)], f.rework, inbox_slot))
+                flows.append((2.0 if k == last else cum, step_index[f.target], dconst, dsampler,
+                              flow_index[id(f)], f.rework, inbox_slot, self.flow_pair[flow_index[id(f)]]))
             choose = stream(seed, index, f"branch:{s.id}").random if len(flows) > 1 and not s.join else None
             tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
             steps.append((
@@ -473,9 +482,8 @@ class _Run:
         rework = False
         while True:
             if flow is not None:
-                _, step, dconst, dsampler, entry, rework, inbox_slot = flow
+                _, step, dconst, dsampler, entry, rework, inbox_slot, pair = flow
                 traversals[entry] += 1
-                pair = flow_pair[entry]
                 if rework:
                     acc[5] += 1
                 if pair >= 0:
