@@ -222,7 +222,11 @@ def account_summary_text(a: dict[str, Any]) -> str:
         out.append(f"over-surveyed: {w}")
     b = a["bottleneck"]
     if b.get("department"):
-        out.append(f"Bottleneck: {b['department']} at {b['step']} ({b['share_of_waiting']:.0%} of all waiting)")
+        out.append(f"Bottleneck: {b['department']} at {b['step']} ({b['department_share']:.0%} department share "
+                   f"of waiting, {b['step_share']:.0%} step share)")
+    stability = a.get("combined", {}).get("stability") or {}
+    if not stability.get("steady", True):
+        out[:0] = ["!! " + stability["message"], "   Fix: " + stability["hint"] + ".", ""]
     return "\n".join(out)
 
 

@@ -197,8 +197,9 @@ def test_deterministic_handoff_journey_is_exact(handoff_journey):
     assert d["legal"]["queue_length"]["mean"] == pytest.approx(10 / 85)
     assert d["legal"]["wait"]["mean"] == 5
     assert s["system"]["wip"]["mean"] == pytest.approx((65 + 85) / 85)
-    assert s["bottleneck"]["department"] == "sales"  # a tie at 50% each: the first department in the file
-    assert s["bottleneck"]["share_of_waiting"] == 0.5
+    # waiting = queueing + inbox: sales 10 queueing, legal 60 inbox + 10 queueing (tests/test_simulation_summary.py)
+    assert s["bottleneck"]["department"] == "legal"
+    assert s["bottleneck"]["department_share"] == pytest.approx(70 / 80)
 
 
 BRANCH = """
@@ -561,7 +562,7 @@ def test_summary_has_the_documented_shape(acme):
     for v in s["departments"].values():
         assert set(v["utilisation"]) == set(v["queue_length"]) == set(v["wait"]) == stat
         assert isinstance(v["share_of_waiting"], float)
-    assert {"department", "step", "share_of_waiting", "mean_wait_per_case"} <= set(s["bottleneck"])
+    assert {"department", "step", "department_share", "step_share", "lost_per_case"} <= set(s["bottleneck"])
     assert s["cycle_time_samples"] == sorted(s["cycle_time_samples"])
     assert sum(v["share_of_waiting"] for v in s["departments"].values()) == pytest.approx(1.0)
     assert sum(v["share_of_waiting"] for v in s["steps"].values()) == pytest.approx(1.0)
@@ -631,7 +632,7 @@ def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
     assert data["case"]["cycle_time"]["mean"] == 75 and data["seed"] == 3 and data["replications"] == 2
     assert main(["simulate", path, "--replications", "2"]) == 0
     out = capsys.readouterr().out
-    assert "Bottleneck: sales at step pitch" in out
+    assert "Bottleneck: legal, step redline" in out
 
 
 @pytest.mark.parametrize("args", [
