@@ -9,6 +9,21 @@ gives one *paired* difference ``after − before``; the 95% confidence interval
 of the mean difference is a Student-t interval over those pairs, and a change
 is **significant** when that interval excludes zero.
 
+Three things keep the verdicts honest (see ``docs/compare.md``):
+
+* a metric identical in every replication is **unchanged**, never significant;
+  so is a department's utilisation when it does the same staff work with the
+  same people (it then moves only because the simulated window ends with the
+  last case);
+* a change of a share is in percentage points (``change_kind == "points"``),
+  a change of anything else is also given relative to before
+  (``"relative"``): the two are never printed with the same sign;
+* when either design is not in a steady state (``summary["stability"]``) no
+  change is called significant: the figures grow with the run length and are
+  not a property of the design.
+
+The intervals cover simulation noise only, not the uncertainty of the inputs.
+
 The paired interval is valid whether or not the pairing helps; when it does,
 the interval is narrower. ``paired=False`` gives Welch's unpaired interval,
 for results that were not produced with the same seed.
@@ -18,13 +33,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
+from .distributions import format_minutes
 from .statistics import t_interval, t_quantile
 
-__all__ = ["Metric", "METRICS", "compare_metric", "compare_metrics", "headline", "replication_metrics", "compare"]
+__all__ = ["Metric", "METRICS", "CI_NOTE", "compare_metric", "compare_metrics", "headline", "main_driver",
+           "stability_of_pair", "replication_metrics", "compare"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +50,18 @@ class Metric:
 
     key: str
     label: str
-    unit: str  # "minutes", "count", "share"
+    unit: str  # "minutes", "count", "share", "index" (0..100), "money" (per case)
     lower_is_better: bool = True
+
+    @property
+    def change_kind(self) -> str:
+        """"points" for a share (its change is in percentage points), else "relative"."""
+        return "points" if self.unit == "share" else "relative"
+
+
+#: One line every surface prints beside the intervals.
+CI_NOTE = ("95% confidence intervals cover simulation noise only (the paired replications), "
+           "not the uncertainty of the inputs: durations, probabilities and arrival rates are taken as given.")
 
 
 #: The metrics compared, in report order. Department utilisation rows are added per department.
@@ -50,7 +77,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("handoff_waste_mean", "Handoff waste per case", "minutes"),
     Metric("rework_mean", "Rework per case", "count"),
     Metric("flow_efficiency_mean", "Flow efficiency", "share", lower_is_better=False),
+    Metric("experience_index", "Experience index (0-100)", "index", lower_is_better=False),
+    Metric("cost_per_case", "Staff cost per case", "money"),
 )
+
+#: Relative tolerance under which two replication values count as the same number (float summation order).
+_SAME = 1e-9
 
 
 def _welch(b: np.ndarray, a: np.ndarray, level: float) -> tuple[float | None, float | None]:
@@ -67,15 +99,27 @@ def _welch(b: np.ndarray, a: np.ndarray, level: float) -> tuple[float | None, fl
     return (float(diff - half), float(diff + half))
 
 
+def _same(b: np.ndarray, a: np.ndarray) -> bool:
+    """Identical in every replication, up to float summation order."""
+    return len(a) == len(b) and bool(np.all(np.abs(a - b) <= _SAME * np.maximum(np.abs(a), np.abs(b))))
+
+
 def compare_metric(before: Sequence[float], after: Sequence[float], *, paired: bool = True,
                    level: float = 0.95) -> dict[str, Any]:
-    """Before, after, absolute and relative change, CI of the difference and significance."""
+    """Before, after, absolute and relative change, CI of the difference and significance.
+
+    ``unchanged`` is true when both sides are the same number in every
+    replication: then the change is exactly 0 and it is not significant.
+    """
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
     if paired and len(a) != len(b):
         raise ValueError("paired comparison needs the same number of replications on both sides")
     mb, ma = float(b.mean()), float(a.mean())
     diff = ma - mb
+    if paired and _same(b, a):
+        return {"before": mb, "after": mb, "change": 0.0, "relative_change": 0.0 if mb != 0 else None,
+                "ci95": [0.0, 0.0], "significant": False, "unchanged": True}
     if paired:
         lo, hi = t_interval(a - b, level)
         if lo is not None and lo == hi == 0.0:  # identical on every replication
@@ -90,12 +134,30 @@ def compare_metric(before: Sequence[float], after: Sequence[float], *, paired: b
         "relative_change": diff / mb if mb != 0 else None,
         "ci95": [lo, hi],
         "significant": bool(significant),
+        "unchanged": False,
     }
 
 
+def _verdict(row: Mapping[str, Any], steady: bool) -> str:
+    """What a reader is told about a row: unchanged, not steady, significant or not significant."""
+    if row["unchanged"]:
+        return "unchanged"
+    if not steady:
+        return "not steady"
+    return "significant" if row["significant"] else "not significant"
+
+
 def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequence[dict[str, float]], *,
-                    paired: bool = True, level: float = 0.95) -> list[dict[str, Any]]:
-    """Compare every metric both sides measured; rows follow :data:`METRICS`, then per-department utilisation."""
+                    paired: bool = True, level: float = 0.95, steady: bool = True) -> list[dict[str, Any]]:
+    """Compare every metric both sides measured; rows follow :data:`METRICS`, then per-department rows.
+
+    Per department: ``utilisation:<dept>`` and, when priced, ``cost:<dept>``.
+    The replication dicts may also carry ``staff:<dept>`` (staff minutes) and
+    ``capacity:<dept>``: a department whose staff minutes and capacity are the
+    same in every replication has its utilisation reported unchanged. With
+    ``steady=False`` no row is significant (and none improved): its verdict is
+    "not steady".
+    """
     rows = []
     known = {m.key: m for m in METRICS}
     measured = {k for r in list(before_reps) + list(after_reps) for k in r}
@@ -106,39 +168,174 @@ def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequenc
             metric = known[key]
         elif key.startswith("utilisation:"):
             metric = Metric(key, f"Utilisation, {key.split(':', 1)[1]}", "share", lower_is_better=False)
+        elif key.startswith("cost:"):
+            metric = Metric(key, f"Staff cost per case, {key.split(':', 1)[1]}", "money")
         else:
             continue
         # a department that exists on one side only is idle (0) on the other
         b = [r.get(key, 0.0) for r in before_reps]
         a = [r.get(key, 0.0) for r in after_reps]
         row = compare_metric(b, a, paired=paired, level=level)
+        if key.startswith("utilisation:") and not row["unchanged"] and paired:
+            dept = key.split(":", 1)[1]
+            same_work = all(_same(np.asarray([r.get(f"{k}:{dept}", 0.0) for r in before_reps], float),
+                                  np.asarray([r.get(f"{k}:{dept}", 0.0) for r in after_reps], float))
+                            for k in ("staff", "capacity"))
+            if same_work and any(f"staff:{dept}" in r for r in before_reps):
+                # same work, same people: the after window (it ends with the last case) is not a change
+                row.update(after=row["before"], change=0.0, relative_change=0.0 if row["before"] else None, ci95=[0.0, 0.0],
+                           significant=False, unchanged=True)
+        if not steady:
+            row["significant"] = False
         better = row["change"] < 0 if metric.lower_is_better else row["change"] > 0
-        row.update(key=key, label=metric.label, unit=metric.unit, improved=bool(row["significant"] and better))
+        row.update(key=key, label=metric.label, unit=metric.unit, change_kind=metric.change_kind,
+                   improved=bool(row["significant"] and better), verdict=_verdict(row, steady))
         rows.append(row)
     return rows
 
 
-def headline(rows: Sequence[dict[str, Any]]) -> str:
-    """One sentence for an executive: the cycle-time and handoff changes and how sure we are."""
+#: The mechanisms of ``time_breakdown`` grouped as a reader names them: (group, components, words).
+DRIVERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("work", ("value_adding_work", "other_work"), "staff work"),
+    ("queueing", ("queueing",), "queueing"),
+    ("inbox", ("handoff_inbox", "other_inbox"), "inbox delays"),
+    ("customer", ("customer_time",), "customer time"),
+    ("gate", ("gate_wait",), "waiting for other personas"),
+)
+
+
+def main_driver(before: Optional[Mapping[str, Any]], after: Optional[Mapping[str, Any]]) -> Optional[dict[str, Any]]:
+    """Which mechanism moved the cycle time, from two ``time_breakdown`` blocks; None without them.
+
+    Returns per group (work, queueing, inbox, customer, gate) the minutes per
+    case before and after, and two names: ``driver`` (the group whose change
+    is the largest part of the cycle-time change) and ``dominant`` (the
+    largest group after). When the driver changed a lot relative to itself but
+    is not the dominant group, the headline says so: the change was real but
+    it acted on a small part of the journey.
+    """
+    if not before or not after or "total" not in before or "total" not in after:
+        return None
+    groups = {}
+    for name, parts, words in DRIVERS:
+        b = sum(float(before["total"].get(p, 0.0)) for p in parts)
+        a = sum(float(after["total"].get(p, 0.0)) for p in parts)
+        groups[name] = {"words": words, "before": b, "after": a, "change": a - b,
+                        "relative": (a - b) / b if b else None}
+    cycle_b = sum(g["before"] for g in groups.values())
+    cycle_a = sum(g["after"] for g in groups.values())
+    change = cycle_a - cycle_b
+    driver = max(groups, key=lambda g: groups[g]["change"] * (1 if change >= 0 else -1))
+    dominant = max(groups, key=lambda g: groups[g]["after"])
+    return {"groups": groups, "cycle_before": cycle_b, "cycle_after": cycle_a, "change": change,
+            "driver": driver, "dominant": dominant}
+
+
+def _signed(minutes: float) -> str:
+    return ("−" if minutes < 0 else "+") + format_minutes(abs(minutes))
+
+
+def _sure(row: Mapping[str, Any]) -> str:
+    return "significant at 95%" if row["significant"] else "not significant"
+
+
+def _cycle_sentence(r: Mapping[str, Any], drivers: Optional[Mapping[str, Any]]) -> str:
+    """The cycle-time change and what drove it, as one sentence."""
+    if r.get("unchanged") or r["change"] == 0:
+        return "Cycle time unchanged."
+    rel = r["relative_change"]
+    direction = "down" if r["change"] < 0 else "up"
+    size = f"{abs(rel):.0%}" if rel is not None and abs(rel) >= 0.005 else "less than 1%"
+    if drivers is None:
+        return f"Cycle time {direction} {size} ({_sure(r)})."
+    g = drivers["groups"]
+    dominant, driver = g[drivers["dominant"]], g[drivers["driver"]]
+    cycle_rel = abs(rel) if rel is not None else 0.0
+    # the driver moved a lot, but it is a small part of the journey: say where the time is instead
+    if (driver["relative"] is not None and abs(driver["relative"]) >= 0.1 and abs(driver["relative"]) >= 3 * cycle_rel
+            and drivers["driver"] != drivers["dominant"]):
+        verb = "fell" if driver["change"] < 0 else "rose"
+        moved = "moved only" if size != "less than 1%" else "moved"
+        return (f"{driver['words'].capitalize()} {verb} {abs(driver['relative']):.0%} ({_signed(driver['change'])} per case), "
+                f"but {dominant['words']} dominate ({format_minutes(dominant['after'])} of "
+                f"{format_minutes(drivers['cycle_after'])} per case), so cycle time {moved} {size} ({_sure(r)}).")
+    verb = "fell" if driver["change"] < 0 else "rose"
+    share = (f"{_signed(driver['change'])} of the {_signed(drivers['change'])} per case"
+             if drivers["change"] else _signed(driver["change"]))
+    return (f"Cycle time {direction} {size} ({_sure(r)}), mostly because {driver['words']} {verb}"
+            + (f" {abs(driver['relative']):.0%}" if driver["relative"] is not None else "") + f" ({share}).")
+
+
+def headline(rows: Sequence[dict[str, Any]], drivers: Optional[Mapping[str, Any]] = None,
+             stability: Optional[Mapping[str, Any]] = None) -> str:
+    """Two sentences for an executive: what moved the cycle time, then the handoff and spread changes.
+
+    ``drivers`` comes from :func:`main_driver`; ``stability`` from
+    :func:`stability_of_pair`: a design not in a steady state is said first
+    and nothing is called significant.
+    """
     by_key = {r["key"]: r for r in rows}
+    sentences = []
+    if stability is not None and not stability["steady"]:
+        sentences.append(stability["message"])
+    r = by_key.get("cycle_time_mean")
+    if r is not None and r["relative_change"] is not None:
+        sentences.append(_cycle_sentence(r, drivers if stability is None or stability["steady"] else None))
     parts = []
-    for key, what in (("cycle_time_mean", "cycle time"), ("handoffs_mean", "handoffs per case"),
-                      ("cycle_time_p90_minus_p50", "the P50–P90 spread")):
+    for key, what in (("handoffs_mean", "handoffs per case"), ("cycle_time_p90_minus_p50", "the P50–P90 spread")):
         r = by_key.get(key)
         if r is None or r["relative_change"] is None:
             continue
-        sure = "significant at 95%" if r["significant"] else "not significant"
-        if r["change"] == 0:
+        if r.get("unchanged") or r["change"] == 0:
             parts.append(f"{what} unchanged")
             continue
         direction = "down" if r["change"] < 0 else "up"
-        parts.append(f"{what} {direction} {abs(r['relative_change']):.0%} ({sure})")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "." if parts else "No comparable metrics."
+        size = f"{abs(r['relative_change']):.0%}" if abs(r["relative_change"]) >= 0.005 else "less than 1%"
+        parts.append(f"{what} {direction} {size} ({_sure(r)})")
+    if parts:
+        text = "; ".join(parts)
+        sentences.append(text[:1].upper() + text[1:] + ".")
+    return " ".join(sentences) if sentences else "No comparable metrics."
 
 
-def replication_metrics(journey, result) -> list[dict[str, float]]:
-    """One dict of :data:`METRICS` values (plus ``utilisation:<dept>``) per replication of a simulation."""
+def stability_of_pair(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Whether both simulation summaries describe a steady state (``summary["stability"]``).
+
+    A summary without a ``stability`` block counts as steady (nothing says
+    otherwise). ``message`` names the side(s) that are not steady, for every
+    surface: terminal, JSON and the report banner.
+    """
+    sides = {"before": before.get("stability"), "after": after.get("stability")}
+    unsteady = [name for name, st in sides.items() if st is not None and not st.get("steady", True)]
+    message = hint = None
+    if unsteady:
+        which = " and the ".join(unsteady)
+        details = " ".join(f"{name.capitalize()}: {sides[name]['message']}" for name in unsteady
+                           if sides[name].get("message"))
+        message = (f"Warning: the {which} design{'s are' if len(unsteady) > 1 else ' is'} not in a steady state, "
+                   f"so its figures grow with the length of the run and no change is called significant."
+                   + (f" {details}" if details else ""))
+        hints = [sides[name].get("hint") for name in unsteady if sides[name].get("hint")]
+        hint = " ".join(dict.fromkeys(hints)) or None
+    return {"steady": not unsteady, "unsteady": unsteady, "message": message, "hint": hint,
+            "before": sides["before"], "after": sides["after"]}
+
+
+def replication_metrics(journey, result, *, experience: bool = True) -> list[dict[str, float]]:
+    """One dict of :data:`METRICS` values per replication of a simulation.
+
+    Per department it adds ``utilisation:<dept>``, ``staff:<dept>`` (busy
+    staff minutes) and ``capacity:<dept>``; when any department has a
+    ``cost_per_hour``, ``cost:<dept>`` and ``cost_per_case`` (staff time on its
+    steps × its rate, per measured case; unpriced departments cost 0). The
+    ``experience_index`` (see :mod:`journeymap.experience`) of the replication
+    is there when ``experience`` is true and the journey has touchpoints.
+    """
+    from .experience import persona_experience
+
+    owned = {d.id: [i for i, s in enumerate(journey.steps) if s.owner == d.id] for d in journey.departments}
+    priced = any(d.cost_per_hour for d in journey.departments)
+    touchpoints = [(i, s) for i, s in enumerate(journey.steps) if s.is_touchpoint]
     out = []
     for r in result.replications:
         c = r.cases
@@ -161,6 +358,24 @@ def replication_metrics(journey, result) -> list[dict[str, float]]:
         }
         for j, d in enumerate(journey.departments):
             m[f"utilisation:{d.id}"] = r.department_busy[j] / (d.capacity * r.window) if r.window else 0.0
+            m[f"staff:{d.id}"] = float(r.department_busy[j])
+            m[f"capacity:{d.id}"] = float(d.capacity)
+        if priced and r.measured:
+            total = 0.0
+            for d in journey.departments:
+                cost = sum(r.step_processing[i] for i in owned[d.id]) / r.measured / 60 * (d.cost_per_hour or 0.0)
+                m[f"cost:{d.id}"] = cost
+                total += cost
+            m["cost_per_case"] = total
+        if experience and touchpoints and r.measured:
+            over = r.step_over_tolerance
+            tps = [{"step": s.id, "stage": s.stage, "emotion": s.emotion,
+                    "visits_per_case": r.step_visits[i] / r.measured,
+                    "over_tolerance": (over[i] / r.step_visits[i]) if over and r.step_visits[i] else 0.0}
+                   for i, s in touchpoints]
+            index = persona_experience(tps, [st.id for st in journey.stages])["overall"]
+            if index is not None:
+                m["experience_index"] = index
         out.append(m)
     return out
 
@@ -170,7 +385,9 @@ def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int 
     """Simulate both designs with the same seed and compare them: metrics, structure, headline.
 
     Returns a JSON-ready dict; the two simulation summaries are under
-    ``before.simulation`` and ``after.simulation``. ``meetings`` carries the
+    ``before.simulation`` and ``after.simulation``; ``stability`` says whether
+    both are steady (:func:`stability_of_pair`) and ``drivers`` which
+    mechanism moved the cycle time (:func:`main_driver`). ``meetings`` carries the
     personas and gates when the designs are accounts' combined journeys (see
     :mod:`journeymap.account_simulation`).
     """
@@ -181,14 +398,21 @@ def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int 
                   meeting=meetings[0])
     ra = simulate(after, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress,
                   meeting=meetings[1])
-    rows = compare_metrics(replication_metrics(before, rb), replication_metrics(after, ra), paired=True)
+    stability = stability_of_pair(rb.summary, ra.summary)
+    solo = meetings[0] is None and meetings[1] is None  # an account's index weighs personas: see its summary
+    rows = compare_metrics(replication_metrics(before, rb, experience=solo), replication_metrics(after, ra, experience=solo),
+                           paired=True, steady=stability["steady"])
+    drivers = main_driver(rb.summary.get("time_breakdown"), ra.summary.get("time_breakdown"))
     return {
         "before": {"journey": before.id, "name": before.name, "file": before.source, "simulation": rb.summary},
         "after": {"journey": after.id, "name": after.name, "file": after.source, "simulation": ra.summary},
         "seed": seed,
         "replications": replications,
         "paired": True,
-        "headline": headline(rows),
+        "headline": headline(rows, drivers, stability),
+        "stability": stability,
+        "drivers": drivers,
+        "ci_note": CI_NOTE,
         "metrics": rows,
         "diff": structural_diff(before, after),
     }

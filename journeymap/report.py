@@ -13,15 +13,20 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Optional
 
-from jinja2 import Environment, select_autoescape
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from .comparison import CI_NOTE
 from .distributions import format_minutes
-from .tables import format_value
+from .tables import format_change, format_ci, format_relative, format_value
 
-__all__ = ["report_html", "inline_svg", "build_report"]
+__all__ = ["report_html", "inline_svg", "build_report", "plural", "marked_steps"]
 
-_ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+#: The page lives in ``templates/report.html.j2``; autoescaping is on for it and for inline snippets.
+_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                   autoescape=select_autoescape(default=True, default_for_string=True))
 
 #: CSS pixels per SVG point (Graphviz sizes its SVG in pt).
 _PX_PER_PT = 96 / 72
@@ -60,28 +65,124 @@ def _svg_width_px(svg: str) -> Optional[float]:
     return float(m.group(1)) * (_PX_PER_PT if m.group(2) == "pt" else 1.0)
 
 
-def _fmt_change(value: Any, unit: str) -> str:
-    """A signed change; a change of a share is in percentage points (pp), never a bare % that reads as relative."""
-    if value is None:
-        return "n/a"
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
-    if unit == "share":
-        return f"{sign}{abs(value) * 100:.1f} pp"
-    return sign + format_value(abs(value), unit).lstrip("-")
+def plural(n: int, noun: str, plural_form: Optional[str] = None) -> str:
+    """"no steps", "1 step", "3 steps": a count a person reads, never "the 0 steps"."""
+    many = plural_form or noun + "s"
+    if n == 0:
+        return f"no {many}"
+    return f"{n} {noun if n == 1 else many}"
+
+
+def _tone(r: Mapping[str, Any]) -> str:
+    if r.get("verdict") == "not steady":
+        return "unsteady"
+    return "good" if r.get("improved") else "bad" if r["significant"] else ""
 
 
 def _row(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A metric row as the page shows it: the change in the metric's unit (pp for a share), never "%" for points."""
     unit = r["unit"]
-    lo, hi = r["ci95"]
-    rel = r["relative_change"]
+    unchanged = r.get("unchanged", False)
     return {
         "label": r["label"], "before": format_value(r["before"], unit), "after": format_value(r["after"], unit),
-        "change": _fmt_change(r["change"], unit),
-        "relative": f"{rel:+.0%}".replace("-", "−") if rel is not None else "n/a",
-        "ci": f"{_fmt_change(lo, unit)} … {_fmt_change(hi, unit)}" if lo is not None else "n/a",
-        "significant": r["significant"], "improved": r.get("improved", False),
-        "worse": r["significant"] and not r.get("improved", False),
+        "change": "unchanged" if unchanged else format_change(r["change"], unit),
+        "relative": format_relative(r), "ci": "—" if unchanged else format_ci(r).strip("[]").replace(", ", " … "),
+        "verdict": r.get("verdict") or ("significant" if r["significant"] else "not significant"),
+        "significant": r["significant"], "improved": r.get("improved", False), "tone": _tone(r),
+        "unchanged": unchanged, "change_kind": r.get("change_kind", "points" if unit == "share" else "relative"),
     }
+
+
+def _tile(row: Mapping[str, Any], label: str) -> dict[str, Any]:
+    if row["unchanged"]:
+        summary = "unchanged"
+    elif row["change_kind"] == "points":
+        summary = row["change"]
+    else:
+        summary = f"{row['change']} ({row['relative']})"
+    if not row["unchanged"] and row["verdict"] != "significant":
+        summary += f", {row['verdict']}"
+    return dict(row, label=label, summary=summary)
+
+
+def _with_ci(stats: Optional[Mapping[str, Any]], unit: str) -> Optional[str]:
+    """"34.3 [33.9 … 34.7]": a side's own mean and 95% interval over replications, from a stats dict."""
+    if not stats or stats.get("mean") is None:
+        return None
+    lo, hi = (stats.get("ci95") or [None, None])[:2]
+    text = format_value(stats["mean"], unit)
+    return text + (f" [{format_value(lo, unit)} … {format_value(hi, unit)}]" if lo is not None and hi is not None else "")
+
+
+def _breakdown(comparison: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Where the time goes, per case, before and after, by mechanism (``comparison["drivers"]``); sums to cycle time."""
+    drivers = comparison.get("drivers")
+    if not drivers:
+        return []
+    rows = []
+    for name, g in drivers["groups"].items():
+        if not g["before"] and not g["after"]:
+            continue
+        rel = g["relative"]
+        rows.append({"label": g["words"].capitalize(), "before": format_minutes(g["before"]),
+                     "after": format_minutes(g["after"]),
+                     "change": format_change(g["change"], "minutes") if g["change"] else "unchanged",
+                     "relative": (f"{rel:+.0%}".replace("-", "−") if rel is not None else "—")})
+    total_rel = drivers["change"] / drivers["cycle_before"] if drivers["cycle_before"] else None
+    rows.append({"label": "Cycle time (the sum)", "before": format_minutes(drivers["cycle_before"]),
+                 "after": format_minutes(drivers["cycle_after"]), "change": format_change(drivers["change"], "minutes"),
+                 "relative": f"{total_rel:+.0%}".replace("-", "−") if total_rel is not None else "—"})
+    return rows
+
+
+def _customer(comparison: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]]) -> Optional[dict[str, Any]]:
+    """The experience index before/after with CIs and the moments of truth at risk; None when there is neither."""
+    sims = {side: comparison[side].get("simulation") or {} for side in ("before", "after")}
+    index = None
+    row = by_key.get("experience_index")
+    if row is not None:
+        sides = {side: _with_ci((sims[side].get("experience") or {}).get("index_stats"), "index")
+                 or row[side] for side in ("before", "after")}
+        index = dict(row, **sides)
+    moments = None
+    if any("moments_at_risk" in sims[side] for side in sims):
+        moments = [{"side": side, "step": m["step"], "share": f"{m['share_over_tolerance']:.0%}",
+                    "wait": format_minutes(m["wait_per_visit"]),
+                    "tolerance": format_minutes(m["tolerance"]) if m.get("tolerance") is not None else "—",
+                    "visits": f"{m['visits_per_case']:.2f}"}
+                   for side in ("before", "after") for m in sims[side].get("moments_at_risk") or []]
+    if index is None and moments is None:
+        return None
+    return {"index": index, "moments": moments}
+
+
+def _cost(comparison: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]], names: Mapping[str, str],
+          rates: Mapping[str, Optional[float]]) -> list[dict[str, Any]]:
+    """Staff cost per case, total first, then each department of either design; empty when nothing is priced."""
+    total = rows.get("cost_per_case")
+    if total is None:
+        return []
+    sims = {side: (comparison[side].get("simulation") or {}).get("cost") or {} for side in ("before", "after")}
+
+    capacity = {l["department"]: (l["capacity_before"], l["capacity_after"]) for l in comparison["diff"]["load"]}
+
+    def line(row: Mapping[str, Any], label: str, stats_of, rate: str, is_total: bool,
+             present: tuple[Any, Any] = (1, 1)) -> dict[str, Any]:
+        # a department that is not part of one design shows "—" there, not a cost of 0
+        sides = {side: (_with_ci(stats_of(sims[side]), "money") or row[side]) if here else "—"
+                 for side, here in zip(("before", "after"), present)}
+        # a department costing more is work moved, not bad in itself: only the total is coloured
+        return dict(row, **sides, department=label, rate=rate, total=is_total, tone=row["tone"] if is_total else "")
+
+    out = [line(total, "All departments", lambda c: c.get("total"), "", True)]
+    for key, row in rows.items():
+        if not key.startswith("cost:"):
+            continue
+        d = key.split(":", 1)[1]
+        rate = rates.get(d)
+        out.append(line(row, names.get(d, d), lambda c, d=d: ((c.get("departments") or {}).get(d) or {}).get("per_case"),
+                        format_value(rate, "money") if rate else "—", False, capacity.get(d, (1, 1))))
+    return out[:1] + sorted(out[1:], key=lambda c: str(c["department"]).casefold())
 
 
 def _departments(comparison: Mapping[str, Any], names: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -89,7 +190,8 @@ def _departments(comparison: Mapping[str, Any], names: Mapping[str, str]) -> lis
 
     Utilisation is shown without good/bad colouring: a busier department is
     neither better nor worse in itself. A department that exists on one side
-    only shows "—" there, not a 0% that reads like an idle team.
+    only shows "—" there, not a 0% that reads like an idle team. A department
+    with the same staff work and people says "unchanged", not "+0.0 pp".
     """
     util = {r["key"].split(":", 1)[1]: r for r in comparison["metrics"] if r["key"].startswith("utilisation:")}
     rows = []
@@ -101,17 +203,14 @@ def _departments(comparison: Mapping[str, Any], names: Mapping[str, str]) -> lis
             "department": names.get(d, d), "id": d, "capacity": f"{cb} → {ca}" if cb != ca else str(ca),
             "work_before": format_minutes(load["before"]) if cb else "—",
             "work_after": format_minutes(load["after"]) if ca else "—",
-            "work_change": _fmt_change(load["change"], "minutes") if cb and ca else ("new" if ca else "gone"),
-            "util_before": "—", "util_after": "—", "util_change": "", "util_ci": "", "significant": "",
+            "work_change": format_change(load["change"], "minutes") if cb and ca else ("new" if ca else "gone"),
+            "util_before": "—", "util_after": "—", "util_change": "", "util_ci": "", "verdict": "",
         }
         if u is not None:
-            lo, hi = u["ci95"]
-            row.update(util_before=format_value(u["before"], "share") if cb else "—",
-                       util_after=format_value(u["after"], "share") if ca else "—")
+            shown = _row(u)
+            row.update(util_before=shown["before"] if cb else "—", util_after=shown["after"] if ca else "—")
             if cb and ca:
-                row.update(util_change=_fmt_change(u["change"], "share"),
-                           util_ci=f"{_fmt_change(lo, 'share')} … {_fmt_change(hi, 'share')}" if lo is not None else "n/a",
-                           significant="yes" if u["significant"] else "no")
+                row.update(util_change=shown["change"], util_ci=shown["ci"], verdict=shown["verdict"])
         rows.append(row)
     status = {"new": 1, "gone": 2}
     return sorted(rows, key=lambda r: (status.get(r["work_change"], 0), r["department"].casefold()))
@@ -119,198 +218,74 @@ def _departments(comparison: Mapping[str, Any], names: Mapping[str, str]) -> lis
 
 _STEP = _ENV.from_string('{{ name }}{% if name != id %} <span class="id">{{ id }}</span>{% endif %}')
 
-_TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
-  :root { --ink: #1b1f24; --muted: #59636e; --good: #1a7f37; --bad: #b3261e; --line: #d0d7de; --bg: #f6f8fa; }
-  body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 2rem auto; max-width: 1400px; padding: 0 1.5rem; line-height: 1.45; }
-  h1 { font-size: 1.9rem; margin-bottom: .2rem; }
-  h2 { font-size: 1.35rem; border-bottom: 2px solid var(--line); padding-bottom: .3rem; margin-top: 2.2rem; }
-  .sub { color: var(--muted); margin-top: 0; }
-  .headline { font-size: 1.35rem; background: var(--bg); border-left: 6px solid var(--muted); padding: .8rem 1rem; margin: 1.2rem 0; }
-  .headline.good { border-left-color: var(--good); color: var(--ink); } .headline.bad { border-left-color: var(--bad); color: var(--ink); }
-  .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 1rem; }
-  .tile { border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; }
-  .tile .k { color: var(--muted); font-size: .95rem; }
-  .tile .v { font-size: 1.6rem; font-weight: 650; }
-  .tile .v .was { font-size: 1rem; font-weight: 400; color: var(--muted); }
-  .tile .d { font-size: 1rem; }
-  .good { color: var(--good); } .bad { color: var(--bad); }
-  .scroll { overflow-x: auto; }
-  table { border-collapse: collapse; width: 100%; font-size: .98rem; font-variant-numeric: tabular-nums; }
-  th, td { border-bottom: 1px solid var(--line); padding: .4rem .6rem; text-align: right; vertical-align: top; }
-  th:first-child, td:first-child { text-align: left; }
-  th { background: var(--bg); }
-  td.nowrap, th.nowrap { white-space: nowrap; }
-  th.group { text-align: center; border-left: 2px solid #fff; }
-  .id { white-space: nowrap; color: var(--muted); font-size: .85em; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
-  /* the maps: an overview side by side, or one above the other at a readable size (CSS only, no script) */
-  .zoom { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .6rem 0 1rem; }
-  #maps > input[type=radio] { position: absolute; opacity: 0; }
-  .zoom label { border: 1px solid var(--line); border-radius: 999px; padding: .2rem .9rem; cursor: pointer; background: #fff; }
-  #zoom-fit:checked ~ .zoom label[for="zoom-fit"], #zoom-read:checked ~ .zoom label[for="zoom-read"] { background: var(--ink); color: #fff; border-color: var(--ink); }
-  #zoom-fit:focus-visible ~ .zoom label[for="zoom-fit"], #zoom-read:focus-visible ~ .zoom label[for="zoom-read"] { outline: 2px solid #0969da; }
-  .maps { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
-  .maps figure, figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: .5rem; overflow: auto; background: #fff; min-width: 0; }
-  .maps svg, figure.chart svg { display: block; max-width: 100%; height: auto; }
-  #zoom-read:checked ~ .maps { grid-template-columns: 1fr; }
-  #zoom-read:checked ~ .maps figure { max-height: 85vh; }
-  #zoom-read:checked ~ .maps svg { max-width: none; width: var(--readable-width); }
-  .missing { color: var(--muted); font-style: italic; padding: 2rem 1rem; }
-  figcaption { font-weight: 600; margin-bottom: .4rem; position: sticky; left: 0; }
-  .pill { display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .85rem; }
-  .pill.add { background: #dafbe1; } .pill.del { background: #ffebe9; } .pill.chg { background: #fff8c5; }
-  .note { color: var(--muted); font-size: .92rem; }
-  ul.diff { columns: 2; column-gap: 2rem; }
-  ul.diff li { break-inside: avoid; }
-  @media (max-width: 900px) {
-    body { padding: 0 .8rem; margin-top: 1rem; }
-    .maps { grid-template-columns: 1fr; }
-    ul.diff { columns: 1; }
-  }
-</style>
-</head>
-<body>
-<h1>{{ title }}</h1>
-<p class="sub">{{ before.name }} <strong>→</strong> {{ after.name }} · {{ replications }} paired replications, seed {{ seed }}</p>
-<p class="headline {{ headline_class }}" id="headline">{{ headline }}</p>
-
-<div class="tiles" id="tiles">
-{% for t in tiles %}
-  <div class="tile"><div class="k">{{ t.label }}</div><div class="v">{{ t.after }} <span class="was">was {{ t.before }}</span></div>
-  <div class="d {{ 'good' if t.improved else ('bad' if t.worse else '') }}">{{ t.change }} ({{ t.relative }}){{ '' if t.significant else ', not significant' }}</div></div>
-{% endfor %}
-</div>
-
-<h2>What changed, by how much, how sure we are</h2>
-<div class="scroll">
-<table id="metrics">
-<thead><tr><th>Metric</th><th>Before</th><th>After</th><th>Change</th><th>Relative</th><th>95% CI of the change</th><th>Significant</th></tr></thead>
-<tbody>
-{% for r in rows %}
-<tr><td>{{ r.label }}</td><td>{{ r.before }}</td><td>{{ r.after }}</td>
-<td class="nowrap {{ 'good' if r.improved else ('bad' if r.worse else '') }}">{{ r.change }}</td><td>{{ r.relative }}</td><td class="nowrap">{{ r.ci }}</td>
-<td>{{ 'yes' if r.significant else 'no' }}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-</div>
-<p class="note">Green: better, red: worse, both only when significant — when the 95% confidence interval of the
-change excludes zero. Both designs ran with the same seed and common random numbers (each step draws from
-its own stream), so each replication gives one paired difference; the interval is a Student-t interval
-over those differences. A change of a share is in percentage points (pp).</p>
-
-<h2 id="maps-title">The two maps</h2>
-<section id="maps">
-<p class="note">Marked <strong>✚ CHANGED</strong> with a green border on the “after” map: the {{ changed_count }}
-step{{ '' if changed_count == 1 else 's' }} added, or changed in more than where they lead (owner, duration,
-lane, channel...). Shading shows where cases wait.
-The maps are drawings: zoom in with the browser (Ctrl/⌘ +) or choose a readable size below.</p>
-<input type="radio" name="zoom" id="zoom-fit" checked>
-<input type="radio" name="zoom" id="zoom-read">
-<div class="zoom"><span class="note">Show the maps:</span>
-  <label for="zoom-fit">side by side, whole</label>
-  <label for="zoom-read">one above the other, readable (scroll inside each)</label>
-</div>
-<div class="maps">
-  <figure id="before-map" style="--readable-width: {{ before_map_width }}"><figcaption>Before: {{ before.name }}</figcaption>{{ before_map or missing_map }}</figure>
-  <figure id="after-map" style="--readable-width: {{ after_map_width }}"><figcaption>After: {{ after.name }}</figcaption>{{ after_map or missing_map }}</figure>
-</div>
-</section>
-
-<h2>Cycle time: how long and how predictable</h2>
-<figure class="chart" id="cycle-time">{{ distribution_chart or missing_chart }}</figure>
-
-<h2>Where the time goes, stage by stage</h2>
-<figure class="chart" id="stages">{{ stage_chart or missing_chart }}</figure>
-
-<h2>Structural changes</h2>
-<div class="scroll">
-<table id="diff">
-<thead><tr><th>What</th><th>Before</th><th>After</th></tr></thead>
-<tbody>
-<tr><td>Steps</td><td>{{ diff.steps.before }}</td><td>{{ diff.steps.after }}</td></tr>
-<tr><td>Customer touchpoints</td><td>{{ diff.touchpoints.before }}</td><td>{{ diff.touchpoints.after }}</td></tr>
-<tr><td>Internal handoffs on the map</td><td>{{ diff.handoffs.before }}</td><td>{{ diff.handoffs.after }}</td></tr>
-<tr><td>Expected handoffs per case</td><td>{{ '%.1f' % diff.handoffs.expected_before }}</td><td>{{ '%.1f' % diff.handoffs.expected_after }}</td></tr>
-<tr><td>Rework loops</td><td>{{ diff.rework_loops.before }}</td><td>{{ diff.rework_loops.after }}</td></tr>
-</tbody>
-</table>
-</div>
-<h3>Steps</h3>
-<ul class="diff">
-{% for s in diff.steps.removed %}<li><span class="pill del">removed</span> {{ step(s) }}</li>{% endfor %}
-{% for s in diff.steps.added %}<li><span class="pill add">added</span> {{ step(s) }}</li>{% endfor %}
-{% for s, c in diff.steps.changed.items() %}<li><span class="pill chg">changed</span> {{ step(s) }}: {{ c.keys()|join(', ') }}</li>{% endfor %}
-</ul>
-<h3>Handoffs</h3>
-<ul class="diff">
-{% for h in diff.handoffs.removed %}<li><span class="pill del">removed</span> {{ dept(h.from) }} → {{ dept(h.to) }} <span class="id">{{ h.from_step }} → {{ h.to_step }}</span></li>{% endfor %}
-{% for h in diff.handoffs.added %}<li><span class="pill add">added</span> {{ dept(h.from) }} → {{ dept(h.to) }} <span class="id">{{ h.from_step }} → {{ h.to_step }}</span></li>{% endfor %}
-</ul>
-<h3>Departments: people, work moved, how busy</h3>
-<div class="scroll">
-<table id="load">
-<thead><tr><th rowspan="2">Department</th><th rowspan="2">People</th><th class="group" colspan="3">Expected work per case</th><th class="group" colspan="5">Utilisation</th></tr>
-<tr><th>Before</th><th>After</th><th>Change</th><th>Before</th><th>After</th><th>Change</th><th>95% CI</th><th>Significant</th></tr></thead>
-<tbody>
-{% for l in departments %}<tr><td>{{ l.department }}</td><td class="nowrap">{{ l.capacity }}</td><td>{{ l.work_before }}</td><td>{{ l.work_after }}</td><td class="nowrap">{{ l.work_change }}</td>
-<td>{{ l.util_before }}</td><td>{{ l.util_after }}</td><td class="nowrap">{{ l.util_change }}</td><td class="nowrap">{{ l.util_ci }}</td><td>{{ l.significant }}</td></tr>{% endfor %}
-</tbody>
-</table>
-</div>
-<p class="note">“—”: the department is not part of that design. Utilisation is busy time over capacity and the
-simulated window; it is neither good nor bad in itself, so it is not coloured.</p>
-<p class="note">Generated by journeymap from {{ before.file }} and {{ after.file }}. Times are calendar time; 1d = 24h.</p>
-</body>
-</html>
-""")
-
 _MISSING_MAP = Markup('<p class="missing">No map: Graphviz\'s <code>dot</code> was not found when the report was '
                       'made (Debian/Ubuntu: <code>apt-get install graphviz</code>).</p>')
 _MISSING_CHART = Markup('<p class="missing">No chart was made for this report.</p>')
 
+#: Lists of changes longer than this start folded (a redesign can list dozens of steps).
+_OPEN_LIMIT = 8
+
+
+def _changed_note(n: int) -> str:
+    if n == 0:
+        return "No step was added, or changed in more than where it leads, so nothing is marked on the “after” map."
+    return (f"Marked ✚ CHANGED with a green border on the “after” map: {plural(n, 'step')} added, or changed in more "
+            f"than where {'it leads' if n == 1 else 'they lead'} (owner, duration, lane, channel...).")
+
 
 def report_html(comparison: Mapping[str, Any], *, before_map: str | bytes | None = None,
                 after_map: str | bytes | None = None, distribution_chart: str | bytes | None = None,
-                stage_chart: str | bytes | None = None,
+                stage_chart: str | bytes | None = None, emotion_chart: str | bytes | None = None,
                 department_names: Optional[Mapping[str, str]] = None,
-                step_names: Optional[Mapping[str, str]] = None) -> str:
+                step_names: Optional[Mapping[str, str]] = None,
+                department_rates: Optional[Mapping[str, Optional[float]]] = None) -> str:
     """The report page for a result of :func:`journeymap.comparison.compare`.
 
-    The pictures are SVG text (any may be missing: the page says so);
-    ``department_names`` and ``step_names`` map ids to the names the diff
-    shows (the id follows a step's name, for finding it in the file).
+    The pictures are SVG text (any may be missing: the page says so, or
+    leaves out a section that would be empty); ``department_names`` and
+    ``step_names`` map ids to the names the diff shows (the id follows a
+    step's name, for finding it in the file); ``department_rates`` gives each
+    department's ``cost_per_hour`` for the cost table.
     """
     dept_names, step_titles = department_names or {}, step_names or {}
-    metrics = [r for r in comparison["metrics"] if not r["key"].startswith("utilisation:")]
+    per_department = ("utilisation:", "cost:")
+    metrics = [r for r in comparison["metrics"] if not r["key"].startswith(per_department)]
     rows = [_row(r) for r in metrics]
     by_key = {r["key"]: row for r, row in zip(metrics, rows)}
-    tiles = [dict(by_key[k], label=label) for k, label in (
+    all_rows = {r["key"]: _row(r) for r in comparison["metrics"]}
+    tiles = [_tile(by_key[k], label) for k, label in (
         ("cycle_time_mean", "Cycle time (mean)"), ("cycle_time_p90", "Cycle time (P90)"),
-        ("handoffs_mean", "Handoffs per case"), ("flow_efficiency_mean", "Flow efficiency")) if k in by_key]
+        ("handoffs_mean", "Handoffs per case"), ("flow_efficiency_mean", "Flow efficiency"),
+        ("experience_index", "Experience index"), ("cost_per_case", "Staff cost per case")) if k in by_key]
+    stability = comparison.get("stability") or {"steady": True, "message": None, "hint": None}
     cycle = by_key.get("cycle_time_mean")
-    headline_class = "" if cycle is None else "good" if cycle["improved"] else "bad" if cycle["worse"] else ""
+    headline_class = "" if cycle is None or not stability["steady"] else cycle["tone"]
     diff = comparison["diff"]
-    changed_count = len(marked_steps(diff))
+    steps = diff["steps"]
+    n_steps = {k: len(steps[k]) for k in ("added", "removed", "changed")}
+    n_handoffs = {k: len(diff["handoffs"][k]) for k in ("added", "removed")}
     maps = {name: inline_svg(svg) for name, svg in (("before_map", before_map), ("after_map", after_map))}
     widths = {}
     for name, svg in maps.items():
         natural = _svg_width_px(str(svg)) if svg else None
         widths[f"{name}_width"] = f"{natural * _READABLE_SCALE:.0f}px" if natural else "100%"
-    return _TEMPLATE.render(
+    return _ENV.get_template("report.html.j2").render(
         title=f"Before and after: {comparison['after']['name']}",
         before=comparison["before"], after=comparison["after"], seed=comparison["seed"],
         replications=comparison["replications"], headline=comparison["headline"], headline_class=headline_class,
+        stability=stability, ci_note=comparison.get("ci_note") or CI_NOTE,
         tiles=tiles, rows=rows, diff=diff, departments=_departments(comparison, dept_names),
+        breakdown=_breakdown(comparison), customer=_customer(comparison, by_key),
+        cost=_cost(comparison, all_rows, dept_names, department_rates or {}),
         dept=lambda d: dept_names.get(d, d),
         step=lambda s: Markup(_STEP.render(name=step_titles.get(s, s), id=s)),
-        changed_count=changed_count, missing_map=_MISSING_MAP, missing_chart=_MISSING_CHART,
-        distribution_chart=inline_svg(distribution_chart), stage_chart=inline_svg(stage_chart), **maps, **widths,
+        changed_note=_changed_note(len(marked_steps(diff))),
+        step_changes=sum(n_steps.values()), handoff_changes=sum(n_handoffs.values()), open_limit=_OPEN_LIMIT,
+        step_summary=", ".join(f"{n} {k}" for k, n in n_steps.items() if n),
+        handoff_summary=", ".join(f"{n} {k}" for k, n in n_handoffs.items() if n),
+        missing_map=_MISSING_MAP, missing_chart=_MISSING_CHART,
+        distribution_chart=inline_svg(distribution_chart), stage_chart=inline_svg(stage_chart),
+        emotion_chart=inline_svg(emotion_chart), **maps, **widths,
     )
 
 
@@ -327,7 +302,7 @@ def _figure_svg(fig) -> str:
 
 def build_report(comparison: Mapping[str, Any], before, after) -> str:
     """The full report for two journeys and their comparison: maps (when Graphviz is there) and charts."""
-    from .rendering.comparison_plots import cycle_time_comparison, stage_comparison
+    from .rendering.comparison_plots import cycle_time_comparison, emotion_comparison, stage_comparison
     from .rendering.dot import map_dot
     from .rendering.output import dot_available, run_dot
 
@@ -342,8 +317,13 @@ def build_report(comparison: Mapping[str, Any], before, after) -> str:
                                              labels=("Before", "After")))
     stages = [s.id for s in after.stages] + [s.id for s in before.stages if s.id not in after.stage_by_id]
     names = {s.id: s.name for s in before.stages} | {s.id: s.name for s in after.stages}
-    stage = _figure_svg(stage_comparison(sb["stages"], sa["stages"], stages, labels=names))
+    # the stage chart needs the critical-path breakdown (it sums to the cycle time); no chart rather than one that doesn't add up
+    tb, ta = sb.get("time_breakdown"), sa.get("time_breakdown")
+    stage = _figure_svg(stage_comparison(tb, ta, stages, labels=names)) if tb and ta else None
+    eb, ea = (sb.get("experience") or {}).get("touchpoints"), (sa.get("experience") or {}).get("touchpoints")
+    emotion = _figure_svg(emotion_comparison(eb or [], ea or [], stages, labels=names)) if eb or ea else None
     departments = {d.id: d.name for d in before.departments} | {d.id: d.name for d in after.departments}
+    rates = {d.id: d.cost_per_hour for d in before.departments} | {d.id: d.cost_per_hour for d in after.departments}
     steps = {s.id: s.name for s in before.steps} | {s.id: s.name for s in after.steps}
-    return report_html(comparison, distribution_chart=dist, stage_chart=stage, department_names=departments,
-                       step_names=steps, **maps)
+    return report_html(comparison, distribution_chart=dist, stage_chart=stage, emotion_chart=emotion,
+                       department_names=departments, step_names=steps, department_rates=rates, **maps)

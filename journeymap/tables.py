@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from .distributions import format_minutes
 
-__all__ = ["table", "analysis_text", "comparison_text", "format_value"]
+__all__ = ["table", "analysis_text", "comparison_text", "format_value", "format_change", "format_relative", "format_ci"]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
@@ -69,28 +69,88 @@ def format_value(value: Any, unit: str) -> str:
         return format_minutes(value)
     if unit == "share":
         return f"{value:.1%}"
+    if unit == "index":
+        return f"{value:.1f}"
+    if unit == "money":
+        return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
     return f"{value:.2f}"
 
 
+def format_change(value: Any, unit: str) -> str:
+    """A signed change in the metric's unit; a change of a share in percentage points ("+5.8 pp"), never "%"."""
+    if value is None:
+        return "n/a"
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    if unit == "share":
+        points = abs(value) * 100
+        return f"{sign}{points:.2f} pp" if 0 < points < 0.1 else f"{sign}{points:.1f} pp"
+    if unit == "index" and 0 < abs(value) < 0.1:
+        return f"{sign}{abs(value):.2f}"
+    return sign + format_value(abs(value), unit).lstrip("-")
+
+
+def format_relative(row: Any) -> str:
+    """The relative change of a row ("−12%"), or "—" for a change in points (a share) or from zero."""
+    rel = row.get("relative_change")
+    if row.get("change_kind", "relative") == "points" or rel is None:
+        return "—"
+    if row.get("unchanged"):
+        return "0%"
+    return (f"{rel:+.0%}" if abs(rel) >= 0.005 else f"{rel:+.1%}").replace("-", "−")
+
+
+def format_ci(row: Any) -> str:
+    """The 95% CI of a row's change in the change's own unit (pp for shares)."""
+    lo, hi = row["ci95"]
+    if lo is None:
+        return "n/a"
+    return f"[{format_change(lo, row['unit'])}, {format_change(hi, row['unit'])}]"
+
+
+def _drivers_lines(drivers: Any) -> list[str]:
+    """Where the time goes per case, before -> after, by mechanism (critical path: the parts add up to the cycle time)."""
+    if not drivers:
+        return []
+    parts = [f"{g['words']} {format_minutes(g['before'])} -> {format_minutes(g['after'])}"
+             for g in drivers["groups"].values() if g["before"] or g["after"]]
+    return ["Where the time goes per case (adds up to the cycle time): " + "; ".join(parts) + "."]
+
+
 def comparison_text(c: dict[str, Any]) -> str:
-    """The table of ``journeymap compare``: one row per metric, with the CI of the change."""
+    """The table of ``journeymap compare``: one row per metric, with the CI of the change.
+
+    The change is in the metric's unit (percentage points for shares, "pp"),
+    the relative change only for non-shares ("%"), and the last column is the
+    verdict: unchanged, significant, not significant, or not steady.
+    """
     rows = []
     for r in c["metrics"]:
-        lo, hi = r["ci95"]
-        rel = r["relative_change"]
+        if r["key"].startswith("cost:") and r.get("unchanged"):
+            continue  # the total cost row is there; a department's cost only when it moved
+        if r.get("unchanged"):
+            change, ci = "unchanged", "—"
+        else:
+            change, ci = format_change(r["change"], r["unit"]), format_ci(r)
         rows.append([r["label"], format_value(r["before"], r["unit"]), format_value(r["after"], r["unit"]),
-                     (f"{rel:+.0%}" if rel is not None else "n/a"),
-                     (f"[{format_value(lo, r['unit'])}, {format_value(hi, r['unit'])}]" if lo is not None else "n/a"),
-                     ("yes" if r["significant"] else "no")])
+                     change, format_relative(r), ci,
+                     r.get("verdict") or ("significant" if r["significant"] else "not significant")])
     d = c["diff"]
+    stability = c.get("stability") or {}
     out = [f"{c['before']['name']}  ->  {c['after']['name']}",
-           f"{c['replications']} paired replications, seed {c['seed']}", "", c["headline"], "",
-           table(["metric", "before", "after", "change", "95% CI of the change", "significant"], rows, "lrrrrl"), "",
-           f"Steps {d['steps']['before']} -> {d['steps']['after']} (added {len(d['steps']['added'])}, "
-           f"removed {len(d['steps']['removed'])}, changed {len(d['steps']['changed'])}); "
-           f"touchpoints {d['touchpoints']['before']} -> {d['touchpoints']['after']}; "
-           f"handoffs on the map {d['handoffs']['before']} -> {d['handoffs']['after']} "
-           f"(expected per case {d['handoffs']['expected_before']:.1f} -> {d['handoffs']['expected_after']:.1f})"]
+           f"{c['replications']} paired replications, seed {c['seed']}", ""]
+    if stability and not stability.get("steady", True):
+        out += [stability["message"]] + ([f"Hint: {stability['hint']}"] if stability.get("hint") else []) + [""]
+    out += [c["headline"], "",
+            table(["metric", "before", "after", "change", "relative", "95% CI of the change", "verdict"], rows,
+                  "lrrrrrl"),
+            "pp = percentage points (a change of a share); % = relative to before.",
+            *_drivers_lines(c.get("drivers")),
+            c.get("ci_note", ""), "",
+            f"Steps {d['steps']['before']} -> {d['steps']['after']} (added {len(d['steps']['added'])}, "
+            f"removed {len(d['steps']['removed'])}, changed {len(d['steps']['changed'])}); "
+            f"touchpoints {d['touchpoints']['before']} -> {d['touchpoints']['after']}; "
+            f"handoffs on the map {d['handoffs']['before']} -> {d['handoffs']['after']} "
+            f"(expected per case {d['handoffs']['expected_before']:.1f} -> {d['handoffs']['expected_after']:.1f})"]
     moved = [l for l in d["load"] if abs(l["change"]) >= 1]
     if moved:
         out += ["", "Load moved (expected work per case):"] + [

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from journeymap.comparison import compare, compare_metric, compare_metrics, headline
+from journeymap.comparison import compare, compare_metric, compare_metrics, headline, main_driver, stability_of_pair
 from journeymap.diff import structural_diff
 from journeymap.validation import check_text
 
@@ -137,3 +137,155 @@ def test_only_steps_changed_in_more_than_their_flows_are_marked_on_the_map():
     diff = {"steps": {"added": ["new"], "changed": {"a": {"next": [["x"], ["y"]]},
                                                      "b": {"next": [["x"], ["y"]], "owner": ["ops", "sales"]}}}}
     assert marked_steps(diff) == {"new", "b"}
+
+
+# --------------------------------------------------------------------------- honest verdicts (issue 9, point 6)
+
+
+def test_identical_replications_are_unchanged_never_significant():
+    # identical up to float summation order, as a department's busy time is when nothing changed for it
+    rows = compare_metrics([{"rework_mean": 2.0 + i} for i in range(3)],
+                           [{"rework_mean": (2.0 + i) * (1 + 1e-13)} for i in range(3)])
+    assert rows[0]["unchanged"] is True and rows[0]["significant"] is False
+    assert rows[0]["verdict"] == "unchanged" and rows[0]["change"] == 0 and rows[0]["ci95"] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("after_capacity, unchanged", [
+    (2.0, True),    # same staff minutes, same people: the +0.05 pp is the shorter window, not a change
+    (3.0, False),   # one more person: utilisation really falls
+])
+def test_utilisation_of_a_department_doing_the_same_work_is_unchanged(after_capacity, unchanged):
+    before = [{"utilisation:legal": 0.5 + 0.01 * i, "staff:legal": 1000.0 + i, "capacity:legal": 2.0} for i in range(4)]
+    after = [{"utilisation:legal": (0.5 + 0.01 * i) * 1.001, "staff:legal": 1000.0 + i, "capacity:legal": after_capacity}
+             for i in range(4)]
+    row = compare_metrics(before, after)[0]
+    assert row["unchanged"] is unchanged
+    assert row["significant"] is not unchanged
+
+
+def test_shares_change_in_points_everything_else_relative():
+    rows = compare_metrics([{"flow_efficiency_mean": 0.03 + 0.001 * i, "cycle_time_mean": 100.0 + i} for i in range(3)],
+                           [{"flow_efficiency_mean": 0.09 + 0.001 * i, "cycle_time_mean": 50.0 + i} for i in range(3)])
+    kinds = {r["key"]: r["change_kind"] for r in rows}
+    assert kinds == {"cycle_time_mean": "relative", "flow_efficiency_mean": "points"}
+
+
+def test_no_change_is_significant_when_a_design_is_not_steady():
+    before = [{"cycle_time_mean": 100.0 + i, "handoffs_mean": 3.0} for i in range(3)]
+    after = [{"cycle_time_mean": 900.0 + 7 * i, "handoffs_mean": 3.0} for i in range(3)]
+    rows = compare_metrics(before, after, steady=False)
+    assert [r["verdict"] for r in rows] == ["not steady", "unchanged"]
+    assert not any(r["significant"] or r["improved"] for r in rows)
+
+
+def test_stability_of_pair_names_the_unsteady_side():
+    steady = {"stability": {"steady": True, "message": None, "hint": None}}
+    overloaded = {"stability": {"steady": False, "message": "Legal is offered 252% of its capacity.",
+                                "hint": "write elapsed time as a flow delay: instead of a duration"}}
+    st = stability_of_pair(steady, overloaded)
+    assert st["steady"] is False and st["unsteady"] == ["after"]
+    assert "after design is not in a steady state" in st["message"]
+    assert "Legal is offered 252%" in st["message"] and st["hint"].startswith("write elapsed time")
+    assert stability_of_pair(steady, {})["steady"] is True  # no block: nothing says otherwise
+    rows = compare_metrics([{"cycle_time_mean": 10.0 + i} for i in range(3)],
+                           [{"cycle_time_mean": 90.0 + i} for i in range(3)], steady=False)
+    text = headline(rows, None, st)
+    assert text.startswith("Warning: the after design is not in a steady state")
+    assert "significant at 95%" not in text
+
+
+def breakdown(work: float, queueing: float, inbox: float, customer: float = 0.0) -> dict:
+    """A ``time_breakdown`` block (CONTRACT 3) with one stage, in days."""
+    total = {"value_adding_work": work * 1440 / 2, "other_work": work * 1440 / 2, "customer_time": customer * 1440,
+             "queueing": queueing * 1440, "handoff_inbox": inbox * 1440 * 0.6, "other_inbox": inbox * 1440 * 0.4,
+             "gate_wait": 0.0}
+    return {"components": list(total), "total": total, "stages": {"buy": dict(total)}}
+
+
+def cycle_rows(before_days: float, after_days: float) -> list[dict]:
+    return compare_metrics([{"cycle_time_mean": (before_days + 0.01 * i) * 1440} for i in range(4)],
+                           [{"cycle_time_mean": (after_days + 0.011 * i) * 1440} for i in range(4)])
+
+
+def test_headline_says_queueing_fell_but_inbox_delays_dominate():
+    # insurance-more-staff against its base: queueing 0.86d -> 0.33d, inbox delays 39.5d on both sides
+    before, after = breakdown(2.56, 0.86, 39.46, 0.67), breakdown(2.56, 0.33, 39.46, 0.67)
+    drivers = main_driver(before, after)
+    assert drivers["driver"] == "queueing" and drivers["dominant"] == "inbox"
+    text = headline(cycle_rows(43.55, 43.02), drivers)
+    assert text.startswith("Queueing fell 62% (−12.7h per case), but inbox delays dominate (39.5d of 43.0d per case), "
+                           "so cycle time moved only 1% (significant at 95%).")
+
+
+def test_headline_names_the_main_driver_of_a_large_change():
+    before, after = breakdown(2.56, 0.86, 39.46, 0.67), breakdown(0.7, 0.62, 8.24, 0.24)
+    text = headline(cycle_rows(43.55, 9.8), main_driver(before, after))
+    assert text.startswith("Cycle time down 77% (significant at 95%), mostly because inbox delays fell 79% "
+                           "(−31.2d of the −33.8d per case).")
+
+
+def test_main_driver_needs_both_breakdowns():
+    assert main_driver(None, breakdown(1, 1, 1)) is None
+    assert headline(cycle_rows(10, 5), None).startswith("Cycle time down 50% (significant at 95%).")
+
+
+# --------------------------------------------------------------------------- compare (simulated), new parts
+
+
+def test_compare_json_has_verdicts_kinds_stability_and_the_ci_note():
+    j = journey()
+    result = compare(j, j, replications=3, seed=2)
+    assert result["stability"]["steady"] is True and result["stability"]["message"] is None
+    assert "simulation noise" in result["ci_note"] and "inputs" in result["ci_note"]
+    for row in result["metrics"]:
+        assert row["unchanged"] is True and row["verdict"] == "unchanged", row["key"]
+        assert row["change_kind"] == ("points" if row["unit"] == "share" else "relative")
+
+
+def test_an_overloaded_design_is_flagged_and_nothing_is_significant():
+    # legal gets 3h of work an hour with one person: offered load 300% of capacity, the queue grows all run
+    before = journey("before")
+    text = dedent(QUEUE.format(name="after", delay="")).replace("exponential: 30min", "exponential: 3h")
+    after = check_text(text, "after.yaml", lint=False).journey
+    result = compare(before, after, replications=3, seed=4)
+    st = result["stability"]
+    assert st["steady"] is False and st["unsteady"] == ["after"]
+    assert result["headline"].startswith("Warning: the after design is not in a steady state")
+    assert not any(r["significant"] for r in result["metrics"])
+    assert {r["verdict"] for r in result["metrics"]} <= {"not steady", "unchanged"}
+
+
+PRICED = QUEUE.replace("{{id: sales, capacity: 1}}, {{id: legal, capacity: 1}}",
+                       "{{id: sales, capacity: 1, cost_per_hour: 60}}, {{id: legal, capacity: 1, cost_per_hour: 120}}"
+                       ).replace("{{exponential: 40min}}", "40min").replace("{{exponential: 30min}}", "30min")
+
+
+def test_replication_metrics_price_staff_time_and_score_the_experience():
+    from journeymap.comparison import replication_metrics
+    from journeymap.simulation import simulate
+
+    j = check_text(dedent(PRICED.format(name="priced", delay="")), "priced.yaml", lint=False).journey
+    result = simulate(j, replications=2, seed=1)
+    for m in replication_metrics(j, result):
+        assert m["cost:sales"] == pytest.approx(40)              # 40 min at 60 an hour
+        assert m["cost:legal"] == pytest.approx(60)              # 30 min at 120 an hour
+        assert m["cost_per_case"] == pytest.approx(100)
+        assert 0 <= m["experience_index"] <= 100
+    # the index of each replication is the summary's formula on that replication's visits
+    assert result.summary["experience"]["overall"] == pytest.approx(
+        sum(m["experience_index"] for m in replication_metrics(j, result)) / 2)
+
+
+def test_more_staff_headline_names_queueing_and_inbox_delays():
+    # the README's finding: more staff cut queueing, but cases spend their time in inboxes
+    from journeymap import load_journey
+    from conftest import JOURNEYS
+
+    before = load_journey(JOURNEYS / "insurance-before.yaml")
+    after = load_journey(JOURNEYS / "insurance-more-staff.yaml")
+    result = compare(before, after, replications=3, seed=1)
+    assert result["headline"].startswith("Queueing fell ")
+    assert "but inbox delays dominate" in result["headline"] and "so cycle time moved only 1%" in result["headline"]
+    util = {r["key"]: r for r in result["metrics"] if r["key"].startswith("utilisation:")}
+    assert util["utilisation:legal"]["verdict"] == "unchanged"        # same work, same people
+    assert util["utilisation:pricing"]["verdict"] == "significant"    # one more person

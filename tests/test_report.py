@@ -42,12 +42,12 @@ UNICODE = "Ünïcödé — 顧客 ✓"
 
 SMALL = """
 journey: {{id: small-{side}, name: {journey_name}}}
-persona: {{id: buyer}}
+persona: {{id: buyer, tolerance: 4h}}
 stages: [{{id: buy, name: {stage_name}}}]
-departments: [{{id: sales, name: {dept_name}, capacity: 1}}{legal}]
+departments: [{{id: sales, name: {dept_name}, capacity: 1, cost_per_hour: 90}}{legal}]
 steps:
   - {{id: quote, stage: buy, owner: sales, name: {quote_name}, duration: {{exponential: {quote_minutes}min}}, value_adding: true}}
-{middle}  - {{id: sign, stage: buy, owner: customer, name: {sign_name}, duration: {{exponential: 10min}}}}
+{middle}  - {{id: sign, stage: buy, owner: customer, name: {sign_name}, duration: {{exponential: 10min}}, moment_of_truth: true, emotion: 1}}
 workload: {{arrivals: {{poisson: 2h}}, cases: 60}}
 """
 
@@ -67,7 +67,7 @@ def small_journey(side: str):
     text = SMALL.format(
         side=side, journey_name=_q(f"{EVIL} {QUOTES} {UNICODE} ({side})"), stage_name=_q(f"Buy {QUOTES}"),
         dept_name=_q(f"Sales {EVIL}"), quote_name=_q(EVIL), sign_name=_q(f"Sign {QUOTES} {UNICODE}"),
-        middle=REVIEW if side == "before" else "", legal=", {id: legal, capacity: 1}" if side == "before" else "",
+        middle=REVIEW if side == "before" else "", legal=", {id: legal, capacity: 1, cost_per_hour: 150}" if side == "before" else "",
         quote_minutes=40 if side == "before" else 30)  # the after design also quotes faster: a marked change
     checked = check_text(dedent(text), f"{side}.yaml", lint=False)
     assert checked.journey is not None, checked.problems
@@ -83,7 +83,7 @@ def small_pair():
 
 #: Stand-ins for the pictures, so the pure tests need neither Graphviz nor matplotlib.
 PICTURES = {name: f'<svg xmlns="http://www.w3.org/2000/svg" id="{name}"><rect width="10" height="10"/></svg>'
-            for name in ("before_map", "after_map", "distribution_chart", "stage_chart")}
+            for name in ("before_map", "after_map", "distribution_chart", "stage_chart", "emotion_chart")}
 
 
 # --------------------------------------------------------------------------- reading a page
@@ -165,8 +165,8 @@ def test_every_section_is_there(small_pair):
 
 
 def case_metrics(comparison: dict) -> list[dict]:
-    """The metrics of the main table: all but per-department utilisation, which the department table shows."""
-    return [r for r in comparison["metrics"] if not r["key"].startswith("utilisation:")]
+    """The metrics of the main table: all but per-department utilisation and cost, which their own tables show."""
+    return [r for r in comparison["metrics"] if not r["key"].startswith(("utilisation:", "cost:"))]
 
 
 def test_the_metrics_table_has_a_row_per_metric_with_its_interval(small_pair):
@@ -226,6 +226,158 @@ def test_inline_svg_drops_scripts_and_declarations():
     assert str(inline_svg(svg)) == "<svg><g/></svg>"
 
 
+def table_cells(html: str, table_id: str) -> list[list[str]]:
+    """The text of each body row of the table ``table_id``, cell by cell."""
+    start = html.index(f'id="{table_id}"')
+    body = html[html.index("<tbody>", start):html.index("</tbody>", start)]
+    rows: list[list[str]] = []
+
+    class Cells(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                rows.append([])
+            elif tag == "td":
+                rows[-1].append("")
+
+        def handle_data(self, data):
+            if rows and rows[-1]:
+                rows[-1][-1] += data
+
+    Cells(convert_charrefs=True).feed(body)
+    return [[c.strip() for c in r] for r in rows]
+
+
+def metric_row(html: str, label: str) -> list[str]:
+    return next(r for r in table_cells(html, "metrics") if r[0] == label)
+
+
+def test_points_and_relative_changes_are_labelled_apart(small_pair):
+    _, _, comparison = small_pair
+    html = report_html(comparison)
+    flow = metric_row(html, "Flow efficiency")
+    assert flow[3].endswith(" pp") and flow[4] == "—" and flow[5].count("pp") == 2   # change, relative, CI
+    cycle = metric_row(html, "Cycle time, mean")
+    assert cycle[4].endswith("%") and "pp" not in "".join(cycle)
+    tiles = parse(html[html.index('id="tiles"'):html.index("</div>\n\n<h2")]).all_text
+    assert "pp (" not in tiles  # a tile never adds a relative % to a change in points
+
+
+def test_unchanged_rows_say_so_and_the_ci_note_is_there(small_pair):
+    _, _, comparison = small_pair
+    html = report_html(comparison)
+    rework = metric_row(html, "Rework per case")
+    assert rework[3] == "unchanged" and rework[6] == "unchanged"
+    note = parse(html[html.index('id="ci-note"'):html.index("</p>", html.index('id="ci-note"'))]).all_text
+    assert "simulation noise" in note and "not the uncertainty of the inputs" in note
+
+
+def test_a_design_not_in_a_steady_state_gets_a_banner_and_no_significant_change(small_pair):
+    import copy
+
+    from journeymap.comparison import compare_metrics, stability_of_pair
+
+    _, _, comparison = small_pair
+    assert 'id="steady-warning"' not in report_html(comparison)
+    unsteady = copy.deepcopy(comparison)
+    unsteady["after"]["simulation"]["stability"] = {
+        "steady": False, "message": "Legal is offered 252% of its capacity.",
+        "hint": "If review is elapsed time, write it as a flow delay: instead of a duration."}
+    unsteady["stability"] = stability_of_pair(unsteady["before"]["simulation"], unsteady["after"]["simulation"])
+    reps = [{"cycle_time_mean": 100.0 + i} for i in range(3)], [{"cycle_time_mean": 900.0 + 5 * i} for i in range(3)]
+    unsteady["metrics"] = compare_metrics(*reps, steady=False)
+    html = report_html(unsteady)
+    banner = parse(html[html.index('id="steady-warning"'):html.index("</div>", html.index('id="steady-warning"'))])
+    assert "Legal is offered 252%" in banner.all_text and "flow delay" in banner.all_text
+    assert metric_row(html, "Cycle time, mean")[6] == "not steady"
+    assert "significant" not in [r[6] for r in table_cells(html, "metrics")]
+
+
+def test_the_customer_side_and_the_money_are_shown_before_and_after(small_pair):
+    before, after, comparison = small_pair
+    steps = {s.id: s.name for s in before.steps + after.steps}
+    names = {d.id: d.name for d in before.departments + after.departments}
+    rates = {d.id: d.cost_per_hour for d in before.departments + after.departments}
+    html = report_html(comparison, **PICTURES, step_names=steps, department_names=names, department_rates=rates)
+    index = table_cells(html, "experience")[0]
+    assert index[0] == "Index, as lived" and "[" in index[1] and "[" in index[2]   # each side with its CI
+    moments = table_cells(html, "moments")
+    assert moments[0][1] == "before" and moments[0][2] == "100%"   # the day in legal's inbox: every visit too long
+    assert f"Sign {QUOTES}" in moments[0][0]
+    cost = table_cells(html, "cost")
+    assert cost[0][0] == "All departments" and "[" in cost[0][2]
+    legal = next(r for r in cost if r[0] == "legal")
+    assert legal[1] == "150" and legal[3] == "—"                  # legal is gone from the after design
+    assert "emotion_chart" in parse(html).ids
+
+
+def test_sections_without_content_are_left_out(small_pair):
+    import copy
+
+    _, _, comparison = small_pair
+    bare = copy.deepcopy(comparison)
+    bare["metrics"] = [r for r in bare["metrics"] if not r["key"].startswith(("cost", "experience"))]
+    for side in ("before", "after"):
+        bare[side]["simulation"].pop("moments_at_risk", None)
+    bare["drivers"] = None
+    html = report_html(bare)
+    ids = parse(html).ids
+    assert not {"cost", "cost-title", "customer", "moments", "breakdown", "stages"} & ids
+
+
+def test_counts_read_as_words_and_an_unchanged_structure_has_no_empty_list(small_pair):
+    import copy
+
+    from journeymap.report import plural
+
+    assert [plural(n, "step") for n in (0, 1, 3)] == ["no steps", "1 step", "3 steps"]
+    _, _, comparison = small_pair
+    same = copy.deepcopy(comparison)
+    same["diff"]["steps"].update(added=[], removed=[], changed={})
+    same["diff"]["handoffs"].update(added=[], removed=[])
+    text = parse(report_html(same)).all_text
+    assert "0 step" not in text and "No step was added" in text and "No handoff was added or removed" in text
+    assert "<ul" not in report_html(same)
+
+
+def test_a_long_list_of_changes_is_folded(small_pair):
+    import copy
+
+    _, _, comparison = small_pair
+    long = copy.deepcopy(comparison)
+    long["diff"]["steps"]["added"] = [f"step_{i}" for i in range(30)]
+    html = report_html(long)
+    start = html.index('id="step-changes"')
+    assert html.rfind("<details", 0, start) > html.rfind("</details>", 0, start)   # the list sits in a <details>
+    assert " open" not in html[start:html.index(">", start)]                     # folded
+    assert "30 added" in parse(html[start:html.index("</summary>", start)]).all_text
+
+
+def test_stage_chart_bars_add_up_to_the_cycle_time_in_one_unit():
+    from journeymap.rendering.comparison_plots import stage_bars, stage_comparison
+
+    def block(stages: dict) -> dict:
+        total = {}
+        for parts in stages.values():
+            for k, v in parts.items():
+                total[k] = total.get(k, 0.0) + v
+        return {"components": list(total), "total": total, "stages": stages}
+
+    # before: 43 days, mostly inboxes; after: 3 hours of work and queueing
+    before = block({"apply": {"value_adding_work": 600.0, "handoff_inbox": 30000.0, "other_inbox": 20000.0},
+                    "bind": {"queueing": 10000.0, "customer_time": 1320.0}})
+    after = block({"apply": {"value_adding_work": 120.0, "queueing": 60.0}})
+    bars = stage_bars(before, after, ["apply", "bind"])
+    for side, tb in (("before", before), ("after", after)):
+        assert sum(b["total"] for b in bars if b["side"] == side) == pytest.approx(sum(tb["total"].values()))
+    fig = stage_comparison(before, after, ["apply", "bind"])
+    ax = fig.axes[0]
+    assert "days" in ax.get_xlabel()                             # one unit for both designs
+    drawn = sum(p.get_width() for p in ax.patches)
+    assert drawn == pytest.approx((61920.0 + 180.0) / 1440)     # every bar, in days: they add up to both cycle times
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["before 35.1", "before 7.9", "after 0.1", "after 0.0"]   # 50,600 and 11,320 min; 180 min
+
+
 # --------------------------------------------------------------------------- with Graphviz and matplotlib
 
 
@@ -239,7 +391,7 @@ def small_report(small_pair) -> str:
 @pytest.mark.exe
 @needs_dot
 def test_full_report_escapes_journey_text_in_maps_too(small_report):
-    assert small_report.count("<svg") == 4  # two maps, two charts
+    assert small_report.count("<svg") == 5  # two maps, three charts (cycle time, stages, emotions)
     assert_escaped(small_report)
     assert_self_contained(small_report)
     # the step names reach the maps (Graphviz output of escaped DOT), escaped, and read back unchanged
@@ -386,6 +538,7 @@ class Rendered:
     page_width: int         # document.documentElement.scrollWidth: wider than the viewport means sideways scrolling
     viewport_width: int
     screenshot: bytes       # PNG of the whole page
+    layout: dict[str, Any] = field(default_factory=dict)   # what :data:`LAYOUT` found (cut-off elements, ...)
 
 
 #: Evaluated in the page once it has loaded.
@@ -395,6 +548,44 @@ PROBE = """JSON.stringify({
   page_width: document.documentElement.scrollWidth,
   viewport_width: window.innerWidth,
 })"""
+
+
+#: Evaluated in the page once it has loaded: what a reader of that width cannot see or reach.
+#: ``cut``: elements whose box leaves the viewport and that no scrolling box (overflow-x auto/scroll) inside
+#: the viewport holds, so there is no way to scroll to them; ``empty``: headings with no text, or with
+#: nothing (no text, no picture) before the next heading of the same or a higher level; ``charts``: the
+#: drawn width of each chart, in CSS px.
+LAYOUT = """JSON.stringify((() => {
+  const vw = window.innerWidth;
+  const inView = r => r.right <= vw + 1 && r.left >= -1;
+  const scroller = el => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll') return p;
+    }
+    return null;
+  };
+  const cut = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if ((r.width === 0 && r.height === 0) || inView(r)) continue;
+    const box = scroller(el);
+    if (box && inView(box.getBoundingClientRect())) continue;
+    cut.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' right=' + Math.round(r.right));
+  }
+  const empty = [];
+  for (const h of document.querySelectorAll('h1, h2, h3, h4')) {
+    const level = +h.tagName[1];
+    let content = false;
+    for (let n = h.nextElementSibling; n && !(/^H[1-4]$/.test(n.tagName) && +n.tagName[1] <= level);
+         n = n.nextElementSibling) {
+      content = content || n.textContent.trim() !== '' || !!n.querySelector('svg, img');
+    }
+    if (!h.textContent.trim() || !content) empty.push(h.textContent.trim() || '(blank ' + h.tagName + ')');
+  }
+  const charts = [...document.querySelectorAll('figure.chart > svg')].map(s => Math.round(s.getBoundingClientRect().width));
+  return {cut: cut.slice(0, 20), cut_count: cut.length, empty, charts};
+})())"""
 
 
 def render_in_chromium(executable: str, html_file: Path, workdir: Path, *, width: int = 1440,
@@ -413,6 +604,8 @@ def render_in_chromium(executable: str, html_file: Path, workdir: Path, *, width
         chrome.wait_for("Page.loadEventFired")
         probe = json.loads(chrome.send("Runtime.evaluate", session, expression=PROBE,
                                        returnByValue=True)["result"]["value"])
+        layout = json.loads(chrome.send("Runtime.evaluate", session, expression=LAYOUT,
+                                        returnByValue=True)["result"]["value"])
         shot = chrome.send("Page.captureScreenshot", session, format="png", captureBeyondViewport=True)
     finally:
         chrome.close()
@@ -432,7 +625,7 @@ def render_in_chromium(executable: str, html_file: Path, workdir: Path, *, width
             requests.append(params["request"]["url"])
     return Rendered(errors=errors, requests=requests, headline=probe["headline"], metric_rows=probe["metric_rows"],
                     page_width=probe["page_width"], viewport_width=probe["viewport_width"],
-                    screenshot=base64.b64decode(shot["data"]))
+                    screenshot=base64.b64decode(shot["data"]), layout=layout)
 
 
 @pytest.fixture(scope="module")
@@ -444,6 +637,19 @@ def insurance_report(tmp_path_factory) -> tuple[Path, dict]:
     after = load_journey(JOURNEYS / "insurance-after.yaml")
     comparison = compare(before, after, replications=3)
     path = tmp_path_factory.mktemp("report") / "insurance.html"
+    path.write_text(build_report(comparison, before, after), encoding="utf-8")
+    return path, comparison
+
+
+@pytest.fixture(scope="module")
+def more_staff_report(tmp_path_factory) -> tuple[Path, dict]:
+    """The report of insurance-more-staff against its base: no structural change at all (3 replications)."""
+    from journeymap import load_journey
+
+    before = load_journey(JOURNEYS / "insurance-before.yaml")
+    after = load_journey(JOURNEYS / "insurance-more-staff.yaml")
+    comparison = compare(before, after, replications=3)
+    path = tmp_path_factory.mktemp("report") / "more-staff.html"
     path.write_text(build_report(comparison, before, after), encoding="utf-8")
     return path, comparison
 
@@ -494,3 +700,36 @@ def test_the_browser_check_catches_console_errors_and_remote_requests(chromium, 
     seen = render_in_chromium(chromium, tmp_path / "bad.html", tmp_path / "bad")
     assert any("deliberate error" in e for e in seen.errors), seen.errors
     assert "http://127.0.0.1:9/pixel.png" in seen.requests
+
+
+@pytest.mark.browser
+@pytest.mark.exe
+@needs_dot
+@pytest.mark.parametrize("report", ["insurance_report", "more_staff_report"])
+@pytest.mark.parametrize("width", [390, 1440])   # a phone, a laptop
+def test_nothing_is_cut_off_or_empty_on_a_phone_or_a_laptop(chromium, request, report, width, tmp_path):
+    path, comparison = request.getfixturevalue(report)
+    seen = render_in_chromium(chromium, path, tmp_path, width=width, height=844 if width < 600 else 900)
+    (tmp_path / f"{report}-{width}.png").write_bytes(seen.screenshot)
+    assert seen.errors == []
+    assert [u for u in seen.requests if not _local(u)] == []
+    assert seen.page_width <= seen.viewport_width, "the page scrolls sideways"
+    # every table column (the CI and the verdict too) is on screen or in a box that scrolls to it
+    assert seen.layout["cut"] == [], f"{seen.layout['cut_count']} elements cut off"
+    assert seen.layout["empty"] == [], "headings with nothing under them"
+    # charts keep a readable size (their frame scrolls on a phone) rather than shrinking to thumbnails
+    assert len(seen.layout["charts"]) == 3 and min(seen.layout["charts"]) >= 560, seen.layout["charts"]
+
+
+@pytest.mark.browser
+def test_the_layout_check_catches_cut_off_content_and_empty_headings(chromium, small_pair, tmp_path):
+    _, _, comparison = small_pair
+    html = report_html(comparison, **PICTURES)
+    bad = html.replace("</body>", '<div id="too-wide" style="width: 900px">wide</div>'
+                                  '<div class="scroll"><div id="fine" style="width: 900px">scrolls</div></div>'
+                                  '<h3>Nothing here</h3><h2>End</h2><p>text</p></body>')
+    (tmp_path / "bad.html").write_text(bad, encoding="utf-8")
+    seen = render_in_chromium(chromium, tmp_path / "bad.html", tmp_path / "bad", width=390, height=844)
+    assert any(c.startswith("div#too-wide") for c in seen.layout["cut"]), seen.layout
+    assert not any(c.startswith("div#fine") for c in seen.layout["cut"])   # inside a scrolling box: reachable
+    assert "Nothing here" in seen.layout["empty"]

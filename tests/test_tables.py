@@ -27,3 +27,79 @@ def test_analysis_text_for_acme_cio():
     assert "security_call -> answer_questionnaire: p=0.25" in text   # the rework loop
     for stage in report["stages"]:
         assert any(line.startswith(stage) for line in text.splitlines())
+
+
+# --------------------------------------------------------------------------- comparison_text
+
+
+def comparison(stability=None) -> dict:
+    """A small comparison (the shape of journeymap.comparison.compare) with rows of every kind."""
+    from journeymap.comparison import CI_NOTE, compare_metrics
+
+    before = [{"cycle_time_mean": 1000.0 + i, "flow_efficiency_mean": 0.031 + 0.0001 * i, "rework_mean": 2.0,
+               "experience_index": 34.0 + 0.1 * i, "cost_per_case": 6500.0 + i, "cost:legal": 400.0,
+               "utilisation:legal": 0.25 + 0.01 * i} for i in range(3)]
+    after = [{"cycle_time_mean": 200.0 + 2 * i, "flow_efficiency_mean": 0.089 + 0.0002 * i, "rework_mean": 2.0,
+              "experience_index": 65.0 + 0.2 * i, "cost_per_case": 2700.0 + 3 * i, "cost:legal": 400.0,
+              "utilisation:legal": 0.25 + 0.01 * i} for i in range(3)]
+    steady = stability is None or stability["steady"]
+    rows = compare_metrics(before, after, steady=steady)
+    diff = {"steps": {"before": 3, "after": 3, "added": [], "removed": [], "changed": {}},
+            "touchpoints": {"before": 1, "after": 1}, "load": [],
+            "handoffs": {"before": 1, "after": 1, "expected_before": 1.0, "expected_after": 1.0}}
+    return {"before": {"name": "Before"}, "after": {"name": "After"}, "replications": 3, "seed": 1,
+            "headline": "Cycle time down 80%.", "metrics": rows, "diff": diff, "ci_note": CI_NOTE,
+            "stability": stability or {"steady": True, "message": None, "hint": None}}
+
+
+def line_of(text: str, label: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(label))
+
+
+def test_comparison_text_never_prints_percentage_points_as_percent():
+    from journeymap.tables import comparison_text
+
+    text = comparison_text(comparison())
+    flow = line_of(text, "Flow efficiency")
+    # before/after are shares (%), the change and its interval are percentage points, with no relative change
+    assert "+5.8 pp" in flow and "[+5.8 pp, +5.8 pp]" in flow
+    assert flow.count("%") == 2, flow
+    cycle = line_of(text, "Cycle time, mean")
+    assert "−80%" in cycle and "−13.3h" in cycle and "pp" not in cycle
+    assert "pp = percentage points" in text
+
+
+def test_comparison_text_says_unchanged_and_has_experience_and_cost_rows():
+    from journeymap.tables import comparison_text
+
+    text = comparison_text(comparison())
+    assert line_of(text, "Rework per case").split()[-1] == "unchanged"
+    assert "significant" not in line_of(text, "Rework per case")
+    assert "34.1" in line_of(text, "Experience index") and "65.2" in line_of(text, "Experience index")
+    assert "6,501" in line_of(text, "Staff cost per case") and "2,703" in line_of(text, "Staff cost per case")
+    assert "Staff cost per case, legal" not in text  # a department's cost only when it moved
+    assert "simulation noise" in text
+
+
+def test_comparison_text_warns_when_a_design_is_not_steady():
+    from journeymap.tables import comparison_text
+
+    st = {"steady": False, "message": "Warning: the after design is not in a steady state.",
+          "hint": "write elapsed time as a flow delay"}
+    text = comparison_text(comparison(st))
+    lines = text.splitlines()
+    assert lines[3] == st["message"] and lines[4] == "Hint: write elapsed time as a flow delay"
+    assert line_of(text, "Cycle time, mean").split()[-2:] == ["not", "steady"]
+
+
+def test_comparison_text_says_where_the_time_goes():
+    from journeymap.comparison import main_driver
+    from journeymap.tables import comparison_text
+
+    def block(queueing: float) -> dict:
+        return {"total": {"value_adding_work": 60.0, "queueing": queueing, "handoff_inbox": 2880.0}}
+
+    c = comparison()
+    c["drivers"] = main_driver(block(1200.0), block(480.0))
+    line = line_of(comparison_text(c), "Where the time goes")
+    assert line.endswith("staff work 1.0h -> 1.0h; queueing 20.0h -> 8.0h; inbox delays 2.0d -> 2.0d.")
