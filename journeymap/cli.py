@@ -194,11 +194,10 @@ def _render(args: argparse.Namespace) -> int:
             print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
                   file=sys.stderr)
             return EXIT_USAGE
-        journey = journey.only_stages(args.stage)
-        stem = f"{stem}-{'-'.join(args.stage)}"
+        stem = f"{stem}-{'-'.join(args.stage)}"  # a close-up keeps the whole journey's numbers and figures
     if args.all:
         folder = args.output or os.path.join("outputs", stem)
-        for path in render_all(journey, folder, results=results, formats=("svg", "png")):
+        for path in render_all(journey, folder, results=results, formats=("svg", "png"), stages=args.stage):
             print(f"wrote {path}", file=sys.stderr)
         return EXIT_OK
     # the format: --format, else the extension of -o, else svg; the two must agree when both are given
@@ -214,7 +213,7 @@ def _render(args: argparse.Namespace) -> int:
     path = args.output or os.path.join("outputs", name)
     if os.path.isdir(path) or path.endswith(os.sep) or (args.output and not ext and not os.path.splitext(path)[1]):
         path = os.path.join(path, name)
-    render_view(journey, path, args.view, results, fmt)
+    render_view(journey, path, args.view, results, fmt, stages=args.stage)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
@@ -381,8 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
             "journeymap render journeys/acme-cio.yaml --view blueprint --format png --simulate\n"
             "  journeymap render journeys/acme-cio.yaml --format dot -o outputs/acme.dot   # no Graphviz needed")
     p.add_argument("file", metavar="FILE", help="a journey file, or an account file (the buying group together)")
-    p.add_argument("--view", choices=("map", "blueprint", "handoffs", "personas"), default=None,
-                   help="map: one lane per department; blueprint: customer/frontstage/backstage/support lanes; "
+    p.add_argument("--view", choices=("map", "overview", "blueprint", "handoffs", "personas"), default=None,
+                   help="map: one lane per department; overview: stages by lanes on one screen; blueprint: customer/frontstage/backstage/support lanes; "
                         "handoffs: departments and the work they pass; personas: a lane per persona, for "
                         "account files (default: map, personas for an account)")
     p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default=None,

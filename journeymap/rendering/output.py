@@ -127,15 +127,20 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def render_view(journey: Journey, path: str | os.PathLike, view: str = "map",
-                results: Optional[Mapping[str, Any]] = None, fmt: Optional[str] = None) -> str:
-    """Build one view's DOT source and write it to ``path`` (format from ``fmt`` or the extension)."""
+                results: Optional[Mapping[str, Any]] = None, fmt: Optional[str] = None,
+                stages: Optional[Sequence[str]] = None) -> str:
+    """Build one view's DOT source and write it to ``path`` (format from ``fmt`` or the extension).
+
+    ``stages``: a close-up of those stages, with the whole journey's handoff numbers and figures.
+    """
     if view not in VIEWS:
         raise ValueError(f"unknown view: {view!r} (must be one of {', '.join(VIEWS)})")
-    return write_graph(path, journey_dot(journey, view, results), fmt)
+    return write_graph(path, journey_dot(journey, view, results, stages=stages), fmt)
 
 
 def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[Mapping[str, Any]] = None,
-               formats: Sequence[str] = ("svg", "png"), charts: bool = True) -> list[str]:
+               formats: Sequence[str] = ("svg", "png"), charts: bool = True,
+               stages: Optional[Sequence[str]] = None) -> list[str]:
     """Write every view (map, blueprint, handoffs) and, with results, every chart, for one journey.
 
     Files are named ``<view>.<fmt>`` and ``<chart>.<fmt>`` inside ``out_dir``.
@@ -151,7 +156,7 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
     missing_dot = False
     views = VIEWS if is_account_journey(journey) else JOURNEY_VIEWS
     for view in views:
-        source = journey_dot(journey, view, results, g=g)
+        source = journey_dot(journey, view, results, g=g, stages=stages)
         for fmt in formats:
             path = os.path.join(out, f"{view}.{fmt}")
             try:

@@ -42,7 +42,7 @@ _GATE = re.compile(r"\(waits for everyone at gate: (.*)\)$")
 
 
 def _font(text: str, size: float, colour: str = "#000000", bold: bool = False) -> str:
-    body = escape_html(text)
+    body = escape_html(text) or "&#160;"  # Graphviz refuses an empty <FONT></FONT>
     if bold:
         body = f"<B>{body}</B>"
     return f'<FONT POINT-SIZE="{_num(size)}" COLOR="{colour}">{body}</FONT>'
@@ -129,7 +129,7 @@ def overview_dot(journey: Journey, g: nx.DiGraph, res: Optional[_Results] = None
                                                                   else _wrap(" ".join(shown), 16))]
         hrow.append(f'<TD BGCOLOR="#FFFFFF">{_lines(lines)}</TD>')
     rows.append("<TR>" + "".join(hrow) + "</TR>")
-    grid = ('<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="8" COLOR="#999999">'
+    grid = ('<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="5" COLOR="#999999">'
             + "".join(rows) + "</TABLE>")
 
     title = _title_cells(journey if not stages else journey.only_stages(list(stages)),
@@ -145,7 +145,7 @@ def overview_dot(journey: Journey, g: nx.DiGraph, res: Optional[_Results] = None
     html = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="6" CELLPADDING="0">'
             f'<TR><TD ALIGN="LEFT">{_left_table(title)}</TD></TR>'
             f'<TR><TD ALIGN="LEFT">{grid}</TD></TR>'
-            f'<TR><TD ALIGN="LEFT">{_lines([(ln, MIN_TEXT, "#333333", False) for ln in _wrap(note, 110)])}</TD></TR>'
+            f'<TR><TD ALIGN="LEFT">{_lines([(ln, MIN_TEXT, "#333333", False) for ln in _wrap(note, 140)])}</TD></TR>'
             f'</TABLE>')
     return (f"// journeymap overview of {journey.id}: a stage-by-{'persona' if account else 'lane'} summary\n"
             f"digraph {quote(journey.id + ':overview')} {{\n"
