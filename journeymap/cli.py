@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     _simulation_options(p, replications=10)
     p.add_argument("--warmup", type=_non_negative, help="first cases left out of the statistics (default: the file's workload.warmup)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
-    p.add_argument("--events", metavar="PATH", help="write the event log of the first replication as CSV")
+    p.add_argument("--events", metavar="PATH", help="write the event log of every replication as CSV")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("render", cmd_render,

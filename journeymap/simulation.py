@@ -43,10 +43,13 @@ import concurrent.futures as cf
 import hashlib
 import math
 import os
+import shutil
 import signal
+import tempfile
 from array import array
 from dataclasses import dataclass
 from functools import partial
+from operator import add
 from random import Random
 from typing import Any, Callable, Generator, Optional, Sequence
 
@@ -54,11 +57,13 @@ import numpy as np
 import simpy
 
 from .distributions import Distribution, Exponential, Fixed
-from .eventlog import EventLogWriter, case_width, open_log
+from .eventlog import EventLogWriter, LogPart, case_width, open_log, write_header
 from .model import CUSTOMER, Journey
 from .statistics import summarize, summarize_values, thin_sorted
 
 __all__ = [
+    "BREAKDOWN",
+    "BREAKDOWN_LABELS",
     "CASE_METRICS",
     "Replication",
     "SimulationResult",
@@ -78,10 +83,34 @@ CASE_METRICS = (
     "handoff_delay",     # flow delays on handoffs + queueing right after a handoff
     "handoffs",          # internal handoffs taken
     "rework",            # rework flows taken
-    "value_adding_time",  # processing time of value-adding steps
-    "flow_efficiency",   # value-adding time / cycle time
+    "value_adding_time",  # processing time of value-adding steps (all branches)
+    "flow_efficiency",   # value-adding staff work on the critical path / cycle time (<= 1)
     "handoff_share",     # handoff delay / cycle time
 )
+
+#: The components of ``summary["time_breakdown"]``: where a case's elapsed time goes, in this order.
+BREAKDOWN = (
+    "value_adding_work",  # staff work on value-adding steps
+    "other_work",         # other staff work
+    "customer_time",      # customer steps' durations
+    "queueing",           # waiting for staff
+    "handoff_inbox",      # flow delays on cross-department handoff arrows
+    "other_inbox",        # every other flow delay
+    "gate_wait",          # accounts: waiting at a gate for the other personas
+)
+#: How people read the components (terminal, report, charts).
+BREAKDOWN_LABELS = {
+    "value_adding_work": "value-adding work",
+    "other_work": "other work",
+    "customer_time": "customer time",
+    "queueing": "queueing",
+    "handoff_inbox": "handoff inbox delay",
+    "other_inbox": "other inbox delay",
+    "gate_wait": "waiting for other personas",
+}
+# slot offsets inside one stage's block of a ledger (see _Run._walk)
+_VA, _OTHER, _CUSTOMER, _QUEUE, _HANDOFF_INBOX, _OTHER_INBOX, _GATE = range(len(BREAKDOWN))
+_K = len(BREAKDOWN)
 
 #: At most this many pooled cycle times go into the JSON summary.
 CYCLE_TIME_SAMPLES = 20000
@@ -128,6 +157,14 @@ class Replication:
     #: account runs only, [gate][persona]: total wait at the gate, and how often that persona arrived last
     gate_wait: tuple[tuple[float, ...], ...] = ()
     gate_last: tuple[tuple[float, ...], ...] = ()
+    #: per flow (indexed like ``journey.flows``): times taken, inbox delay on it, and queueing at its
+    #: target on the visits that entered the target through it
+    flow_traversals: tuple[float, ...] = ()
+    flow_inbox: tuple[float, ...] = ()
+    flow_queue: tuple[float, ...] = ()
+    #: the critical-path ledger summed over measured cases: index ``stage * len(BREAKDOWN) + component``
+    #: (stages like ``journey.stages``, components like :data:`BREAKDOWN`); it sums to the cycle times
+    time_breakdown: tuple[float, ...] = ()
 
     @property
     def window(self) -> float:
@@ -201,9 +238,9 @@ class _Sums:
     """Per-step, per-pair and per-department sums; one for measured cases, one scratch for the warm-up."""
 
     __slots__ = ("visits", "processing", "waiting", "flow_delay", "handoff_delay",
-                 "pair_handoffs", "pair_waste", "waits")
+                 "pair_handoffs", "pair_waste", "waits", "traversals", "inbox", "queue", "ledger")
 
-    def __init__(self, n_steps: int, n_pairs: int, n_depts: int) -> None:
+    def __init__(self, n_steps: int, n_pairs: int, n_depts: int, n_flows: int, n_slots: int) -> None:
         self.visits = [0] * n_steps
         self.processing = [0.0] * n_steps
         self.waiting = [0.0] * n_steps
@@ -212,6 +249,10 @@ class _Sums:
         self.pair_handoffs = [0] * n_pairs
         self.pair_waste = [0.0] * n_pairs
         self.waits = [array("d") for _ in range(n_depts)]
+        self.traversals = [0] * n_flows
+        self.inbox = [0.0] * n_flows
+        self.queue = [0.0] * n_flows
+        self.ledger = [0.0] * n_slots
 
 
 class _Run:
@@ -244,6 +285,12 @@ class _Run:
         self.pairs = tuple(pairs)
 
         ends = set(journey.ends)
+        flow_index = {id(f): k for k, f in enumerate(journey.flows)}
+        #: per flow: its department pair, or -1 when it is not a handoff
+        self.flow_pair = [pairs[(journey.step_by_id[f.source].owner, journey.step_by_id[f.target].owner)]
+                          if journey.is_handoff(f) else -1 for f in journey.flows]
+        stage_base = {st.id: k * _K for k, st in enumerate(journey.stages)}
+        self.n_slots = len(journey.stages) * _K
         steps = []
         for s in journey.steps:
             const, sampler = _sampler(s.duration, stream(seed, index, f"duration:{s.id}"))
@@ -255,11 +302,12 @@ class _Run:
                 cum += f.probability
                 dconst, dsampler = (_sampler(f.delay, stream(seed, index, f"delay:{f.source}->{f.target}"))
                                     if f.delay is not None else (0.0, None))
-                pair = (pairs[(s.owner, journey.step_by_id[f.target].owner)]
-                        if journey.is_handoff(f) else -1)
+                # the ledger slot of this arrow's inbox delay: in the stage of its target
+                inbox_slot = stage_base[journey.step_by_id[f.target].stage] + (
+                    _HANDOFF_INBOX if journey.is_handoff(f) else _OTHER_INBOX)
                 # the last possible branch catches float round-off in the cumulative sum
                 flows.append((2.0 if k == last else cum, step_index[f.target],
-                              dconst, dsampler, pair, f.rework))
+                              dconst, dsampler, flow_index[id(f)], f.rework, inbox_slot))
             choose = stream(seed, index, f"branch:{s.id}").random if len(flows) > 1 and not s.join else None
             tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
             steps.append((
@@ -271,15 +319,18 @@ class _Run:
                 s.survey is not None and s.is_touchpoint,
                 meeting.persona_of.get(s.id, 0) if meeting else 0,
                 bool(meeting) and s.id in meeting.persona_ends,
+                # ledger slots of this step's own time and of its queueing (the gate slot follows from it)
+                stage_base[s.stage] + (_CUSTOMER if s.owner == CUSTOMER else _VA if s.value_adding else _OTHER),
+                stage_base[s.stage] + _QUEUE,
             ))
         self.steps = steps
         # for the event log: in an account, each step's persona is the part of its id before ':'
         self.meta = [(s.id, s.owner, s.stage, s.lane, s.id.split(":", 1)[0] if meeting else None)
                      for s in journey.steps]
 
-        n_steps, n_pairs, n_depts = len(steps), len(pairs), len(depts)
-        self.sums = _Sums(n_steps, n_pairs, n_depts)
-        self.scratch = _Sums(n_steps, n_pairs, n_depts)
+        n_steps, n_pairs, n_depts, n_flows = len(steps), len(pairs), len(depts), len(journey.flows)
+        self.sums = _Sums(n_steps, n_pairs, n_depts, n_flows, self.n_slots)
+        self.scratch = _Sums(n_steps, n_pairs, n_depts, n_flows, self.n_slots)
         self.busy_area = [0.0] * n_depts
         self.queue_area = [0.0] * n_depts
         self.t0 = math.inf if warmup > 0 else 0.0
@@ -350,21 +401,28 @@ class _Run:
             self.t0 = arrived
             self.wip_at_t0 = self.wip_area
         measured = idx >= self.warmup
+        if self.log is not None:
+            self.log.arrival(idx, arrived, self.meta[step][2])
         # processing, waiting, flow delay, handoff delay, handoffs, rework, value adding,
         # then the arrival time, the survey times per persona (made when the first survey is sent)
         # and, in an account, when each persona finished
         acc = [0.0, 0.0, 0.0, 0.0, 0, 0, 0.0, arrived, None, [math.nan] * len(self.persona_cycle)]
-        yield from self._walk(idx, step, -1, None, -1, acc, self.sums if measured else self.scratch, None)
+        # the case's critical-path ledger (see _walk); it sums to the case's cycle time
+        ledger = [0.0] * self.n_slots
+        yield from self._walk(idx, step, -1, None, -1, acc, self.sums if measured else self.scratch, None, ledger)
         now = env.now
         self._count_wip(-1)
         self.t_end = now
         if measured:
             cycle = now - arrived
             processing, waiting, flow_delay, handoff_delay, handoffs, rework, value = acc[:7]
+            critical_value = sum(ledger[_VA::_K])
             for rec, v in zip(self.records, (
                     cycle, processing, waiting, flow_delay, handoff_delay, handoffs, rework, value,
-                    value / cycle if cycle > 0 else 0.0, handoff_delay / cycle if cycle > 0 else 0.0)):
+                    critical_value / cycle if cycle > 0 else 0.0, handoff_delay / cycle if cycle > 0 else 0.0)):
                 rec.append(v)
+            total = self.sums.ledger
+            total[:] = map(add, total, ledger)
             surveys = acc[8] or {}
             for p, rec in enumerate(self.survey_max if self.has_surveys else ()):
                 quarters: dict[int, int] = {}
@@ -380,12 +438,21 @@ class _Run:
             self.progress(self.done)
 
     def _walk(self, case: int, step: int, entry: int, flow: Optional[tuple], stop: int,
-              acc: list, sums: _Sums, arrived: Optional[list]) -> Process:
+              acc: list, sums: _Sums, arrived: Optional[list], ledger: list[float]) -> Process:
         """Take ``flow`` (if given), then do steps until an end step or the ``stop`` (join) step.
 
-        ``entry`` is the handoff pair by which the case reached ``step`` (-1
-        when it was not a handoff); queueing there counts as handoff delay.
-        A branch that reaches ``stop`` appends its entry pair to ``arrived``.
+        ``entry`` is the index of the flow by which the case reached ``step``
+        (-1 at the start); queueing there counts against that arrow (and as
+        handoff delay when it is a handoff). A branch that reaches ``stop``
+        appends ``(entry, ledger)`` to ``arrived``.
+
+        ``ledger`` is the critical-path ledger of this branch: every minute
+        that passes on it is added to one slot, ``stage * len(BREAKDOWN) +
+        component``, so it sums to the branch's elapsed time. It is a flat
+        list indexed by precompiled slots rather than a dict of dicts: one
+        list index per addition keeps the hot loop as cheap as the sums it
+        already kept. At a join only the branch that arrived last (the one
+        that set the elapsed time) is added to the parent's ledger.
 
         This is the hot loop: locals are bound once and the accounting is
         inlined for performance reasons.
@@ -397,34 +464,42 @@ class _Run:
         visits, processing, waiting = sums.visits, sums.processing, sums.waiting
         flow_delay, handoff_delay = sums.flow_delay, sums.handoff_delay
         pair_handoffs, pair_waste, waits = sums.pair_handoffs, sums.pair_waste, sums.waits
+        traversals, inbox, queue = sums.traversals, sums.inbox, sums.queue
+        flow_pair = self.flow_pair
         log = self.log
         measured = sums is self.sums
         delay = 0.0
+        rework = False
         while True:
             if flow is not None:
-                _, step, dconst, dsampler, entry, rework = flow
+                _, step, dconst, dsampler, entry, rework, inbox_slot = flow
+                traversals[entry] += 1
+                pair = flow_pair[entry]
                 if rework:
                     acc[5] += 1
-                if entry >= 0:
+                if pair >= 0:
                     acc[4] += 1
-                    pair_handoffs[entry] += 1
+                    pair_handoffs[pair] += 1
                 delay = dsampler() if dsampler is not None else dconst
                 if delay > 0.0:
                     yield timeout(delay)
                     acc[2] += delay
                     flow_delay[step] += delay
-                    if entry >= 0:
+                    inbox[entry] += delay
+                    ledger[inbox_slot] += delay
+                    if pair >= 0:
                         acc[3] += delay
                         handoff_delay[step] += delay
-                        pair_waste[entry] += delay
+                        pair_waste[pair] += delay
                 if step == stop:
-                    arrived.append(entry)
+                    arrived.append((entry, ledger))
                     return
             dept, const, sampler, value_adding, flows, join, end, choose, gate, tolerance, survey, persona, \
-                persona_end = steps[step]
+                persona_end, work_slot, queue_slot = steps[step]
             held = 0.0
             if gate >= 0 and (case, step) not in self.gate_passed:
                 held = yield from self._gate(case, gate, step, persona, measured)
+                ledger[queue_slot - _QUEUE + _GATE] += held
             duration = sampler() if sampler is not None else const
             if dept < 0:
                 start = env.now
@@ -451,10 +526,16 @@ class _Run:
                     queue_area[dept] += start - (asked if asked > t0 else t0)
                 if start + duration > t0:
                     busy_area[dept] += start + duration - (start if start > t0 else t0)
-                if entry >= 0 and wait > 0.0:
-                    acc[3] += wait
-                    handoff_delay[step] += wait
-                    pair_waste[entry] += wait
+                if wait > 0.0:
+                    ledger[queue_slot] += wait
+                    if entry >= 0:
+                        queue[entry] += wait
+                        pair = flow_pair[entry]
+                        if pair >= 0:
+                            acc[3] += wait
+                            handoff_delay[step] += wait
+                            pair_waste[pair] += wait
+            ledger[work_slot] += duration
             acc[0] += duration
             acc[1] += wait
             if value_adding:
@@ -473,14 +554,18 @@ class _Run:
                 acc[9][persona] = env.now - acc[7]
             if log is not None:
                 sid, group, stage, lane, who = self.meta[step]
-                log.write(case, sid, group, staff, stage, lane, start, duration, wait, who)
+                log.write(case, sid, group, staff, stage, lane, start, duration, wait, who, rework)
             if end:
                 return
             if join >= 0:
-                came: list[int] = []
-                yield env.all_of([env.process(self._walk(case, -1, -1, f, join, acc, sums, came))
+                n_slots = self.n_slots
+                came: list[tuple[int, list[float]]] = []
+                yield env.all_of([env.process(self._walk(case, -1, -1, f, join, acc, sums, came, [0.0] * n_slots))
                                   for f in flows])
-                step, entry, flow = join, came[-1], None  # the last branch to arrive hands over
+                # the last branch to arrive hands over, and its elapsed time is the fork's
+                entry, last = came[-1]
+                ledger[:] = map(add, ledger, last)
+                step, flow, rework = join, None, False
                 continue
             if choose is None:
                 flow = flows[0]
@@ -548,6 +633,10 @@ class _Run:
             persona_cycle=tuple(np.frombuffer(r, dtype=float) for r in self.persona_cycle),
             gate_wait=tuple(tuple(g) for g in self.gate_wait),
             gate_last=tuple(tuple(float(x) for x in g) for g in self.gate_last),
+            flow_traversals=tuple(float(v) for v in s.traversals),
+            flow_inbox=tuple(s.inbox),
+            flow_queue=tuple(s.queue),
+            time_breakdown=tuple(s.ledger),
         )
 
 
@@ -556,19 +645,27 @@ def _total_cases(journey: Journey, cases: int) -> int:
 
 
 def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, index: int,
-                    events: Optional[str] = None,
+                    events: Optional[str | LogPart] = None,
                     progress: Optional[Callable[[int], None]] = None,
                     meeting: Optional[Meeting] = None) -> Replication:
     """Run replication ``index`` and return its flat record.
 
-    ``events`` is a path to stream the event log of this replication to (the
-    caller makes it atomic); ``progress`` is called with the number of cases
-    finished so far.
+    ``events`` is where to stream the event log of this replication: a path
+    (a complete log with its header; the caller makes it atomic) or a
+    :class:`~journeymap.eventlog.LogPart`, the folder where :func:`simulate`
+    collects one headerless part per replication and joins them in
+    replication order, whatever the number of workers. ``progress`` is
+    called with the number of cases finished so far.
     """
     if events is None:
         return _Run(journey, cases, warmup, seed, index, progress=progress, meeting=meeting).run(index)
-    with open_log(events) as stream:
-        log = EventLogWriter(stream, journey.persona.id, case_width(_total_cases(journey, cases)))
+    if isinstance(events, LogPart):
+        path, header, rep_width = events.path(index), False, events.replication_width
+    else:
+        path, header, rep_width = events, True, 1
+    with open_log(path) as stream:
+        log = EventLogWriter(stream, journey.persona.id, case_width(_total_cases(journey, cases)), replication=index,
+                             warmup=warmup, header=header, replication_width=rep_width)
         return _Run(journey, cases, warmup, seed, index, log=log, progress=progress, meeting=meeting).run(index)
 
 
@@ -578,7 +675,7 @@ def _worker_init() -> None:
 
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
-             events: Optional[str], progress: Optional[ProgressCallback],
+             events: Optional[LogPart], progress: Optional[ProgressCallback],
              meeting: Optional[Meeting] = None) -> list[Replication]:
     per_rep = _total_cases(journey, cases)
     total = per_rep * replications
@@ -594,12 +691,12 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
                     if done % every == 0 or done == per_rep:
                         progress(base + done, total)
             out.append(run_replication(journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                                       events=events if i == 0 else None, progress=tick, meeting=meeting))
+                                       events=events, progress=tick, meeting=meeting))
         return out
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, replications), initializer=_worker_init)
     try:
         futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                               events=events if i == 0 else None, meeting=meeting) for i in range(replications)]
+                               events=events, meeting=meeting) for i in range(replications)]
         done = 0
         for fut in cf.as_completed(futures):
             fut.result()
@@ -627,9 +724,12 @@ def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int
     ``cases`` (new arrivals per replication) and ``warmup`` default to the
     file's ``workload``. ``workers > 1`` runs replications in parallel
     processes; the result is identical for any number of workers. ``events``
-    writes the event log of the first replication (see
-    :mod:`journeymap.eventlog`), atomically. ``progress(done, total)`` is
-    called with cases finished so far.
+    writes the event log of every replication, in replication order (see
+    :mod:`journeymap.eventlog`), atomically: each replication streams its
+    rows to its own part file in a temporary folder next to ``events``, and
+    the parts are joined once all are done, so the log is the same for any
+    number of workers. ``progress(done, total)`` is called with cases
+    finished so far.
 
     Raises :class:`ValueError` for arguments that leave nothing to measure.
     """
@@ -655,7 +755,14 @@ def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int
         reps: list[Replication] = []
 
         def write(tmp: str) -> None:
-            reps.extend(_run_all(journey, cases, warmup, seed, replications, workers, tmp, progress, meeting))
+            with tempfile.TemporaryDirectory(prefix=".journeymap-parts-", dir=os.path.dirname(tmp)) as folder:
+                parts = LogPart(folder, replications)
+                reps.extend(_run_all(journey, cases, warmup, seed, replications, workers, parts, progress, meeting))
+                with open(tmp, "w", encoding="utf-8", newline="") as out:
+                    write_header(out)
+                    for i in range(replications):
+                        with open(parts.path(i), encoding="utf-8", newline="") as part:
+                            shutil.copyfileobj(part, out, 1 << 20)
 
         write_with(events, write, suffix=".csv")
     else:
@@ -705,16 +812,6 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
             "handoff_delay_per_case": _ratio(hdelay[i], n),
             "over_tolerance": _ratio(over[i], visits[i]) if len(over) else 0.0,
         }
-    stages: dict[str, dict[str, float]] = {
-        st.id: {"processing": 0.0, "value_adding": 0.0, "waiting": 0.0, "handoff_delay": 0.0, "flow_delay": 0.0}
-        for st in journey.stages}
-    for i, s in enumerate(journey.steps):
-        st = stages[s.stage]
-        st["processing"] += _ratio(proc[i], n)
-        st["value_adding"] += _ratio(proc[i], n) if s.value_adding else 0.0
-        st["waiting"] += _ratio(wait[i], n)
-        st["handoff_delay"] += _ratio(hdelay[i], n)
-        st["flow_delay"] += _ratio(fdelay[i], n)
 
     departments = {}
     for j, d in enumerate(journey.departments):
@@ -757,7 +854,8 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
             "pairs": pairs_out,
         },
         "steps": steps,
-        "stages": stages,
+        "flows": _flows(journey, reps, n),
+        "time_breakdown": _time_breakdown(journey, reps, n),
         "departments": departments,
         "bottleneck": _bottleneck(journey, departments, steps, n),
         "system": {
@@ -770,6 +868,58 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
         "surveys": _surveys(journey, reps),
         "cycle_time_samples": [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)],
     }
+
+
+def _flows(journey: Journey, reps: Sequence[Replication], n: int) -> list[dict[str, Any]]:
+    """Per arrow (in the order of ``journey.flows``): what cases lose on it (CONTRACT item 2).
+
+    ``lost_per_case`` is the arrow's own inbox delay plus the queueing at its
+    target on the visits that entered the target through it: the time lost
+    *on that arrow*. Summed over a department pair's handoff arrows it is the
+    pair's ``handoff_waste`` (both are added from the same events).
+    Handoff ``number`` k is the k-th entry of
+    :func:`journeymap.analysis.handoffs` for the whole journey.
+    """
+    from .analysis import handoffs
+    from .graph import build_graph
+
+    numbers = {(h["from_step"], h["to_step"]): k for k, h in enumerate(handoffs(build_graph(journey)), 1)}
+    k = len(journey.flows)
+
+    def total(attr: str) -> np.ndarray:
+        values = [getattr(r, attr) for r in reps if getattr(r, attr)]
+        return np.sum(values, axis=0) if values else np.zeros(k)
+
+    trav, inbox, queue = total("flow_traversals"), total("flow_inbox"), total("flow_queue")
+    out = []
+    for i, f in enumerate(journey.flows):
+        handoff = journey.is_handoff(f)
+        out.append({
+            "source": f.source, "target": f.target, "handoff": handoff,
+            "number": numbers.get((f.source, f.target)) if handoff else None,
+            "from_department": journey.step_by_id[f.source].owner,
+            "to_department": journey.step_by_id[f.target].owner,
+            "traversals_per_case": _ratio(float(trav[i]), n),
+            "inbox_per_case": _ratio(float(inbox[i]), n),
+            "queue_per_case": _ratio(float(queue[i]), n),
+            "lost_per_case": _ratio(float(inbox[i] + queue[i]), n),
+        })
+    return out
+
+
+def _time_breakdown(journey: Journey, reps: Sequence[Replication], n: int) -> dict[str, Any]:
+    """Where a case's elapsed time goes, per stage and component, on the critical path (CONTRACT item 3).
+
+    Mean minutes per measured case. It sums to the mean cycle time: after a
+    fork only the branch that reached the join last counts.
+    """
+    size = len(journey.stages) * _K
+    values = [r.time_breakdown for r in reps if r.time_breakdown]
+    ledger = np.sum(values, axis=0) if values else np.zeros(size)
+    stages = {st.id: {name: _ratio(float(ledger[k * _K + c]), n) for c, name in enumerate(BREAKDOWN)}
+              for k, st in enumerate(journey.stages)}
+    total = {name: _ratio(float(ledger[c::_K].sum()), n) for c, name in enumerate(BREAKDOWN)}
+    return {"components": list(BREAKDOWN), "total": total, "stages": stages}
 
 
 def _experience(journey: Journey, steps: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -867,9 +1017,12 @@ def summary_text(summary: dict[str, Any]) -> str:
     rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
              pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
     out += ["", table(["step", "visits", "time/case", "wait/visit", "share of waiting"], rows, "lrrrr")]
-    rows = [[sid, fm(v["processing"]), fm(v["value_adding"]), fm(v["waiting"]), fm(v["handoff_delay"])]
-            for sid, v in summary["stages"].items()]
-    out += ["", table(["stage", "processing", "value adding", "waiting", "handoff delay"], rows, "lrrrr")]
+    tb = summary["time_breakdown"]
+    shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]  # gates: accounts only
+    rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
+    rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
+    out += ["", "Where the time goes (per case, on the critical path; the total is the cycle time):",
+            table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows, "l" + "r" * (len(shown) + 1))]
     pairs = [p for p in summary["handoff_waste"]["pairs"] if p["handoffs_per_case"]]
     if pairs:
         out += ["", table(["handoff", "per case", "waste per case"],

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLES, example_ids, journey_of, queue_journey
+from conftest import ACCOUNTS, EXAMPLES, example_ids, journey_of, queue_journey
 from journeymap.analysis import expected_visits
 from journeymap.graph import build_graph
 from journeymap.simulation import CASE_METRICS, run_replication, simulate, stream, summary_text
@@ -148,8 +148,13 @@ def test_deterministic_chain_is_the_exact_sum():
     assert c["handoffs"]["mean"] == 1  # sales -> legal; customer interactions are not handoffs
     assert c["handoff_delay"]["mean"] == 120
     assert c["flow_efficiency"]["mean"] == pytest.approx(75 / 1680)
-    assert s["stages"]["one"] == pytest.approx({"processing": 105, "value_adding": 60, "waiting": 0,
-                                               "handoff_delay": 120, "flow_delay": 120})
+    tb = s["time_breakdown"]
+    assert tb["stages"]["one"] == pytest.approx({"value_adding_work": 60, "other_work": 45, "customer_time": 0,
+                                                 "queueing": 0, "handoff_inbox": 120, "other_inbox": 0,
+                                                 "gate_wait": 0})
+    assert tb["stages"]["two"] == pytest.approx({"value_adding_work": 15, "other_work": 0, "customer_time": 1440,
+                                                 "queueing": 0, "handoff_inbox": 0, "other_inbox": 0,
+                                                 "gate_wait": 0})
     assert s["measured_cases"] == 10
 
 
@@ -164,13 +169,26 @@ def test_deterministic_handoff_journey_is_exact(handoff_journey):
     assert c["waiting_time"]["mean"] == 10
     assert c["flow_delay"]["mean"] == 30
     assert c["handoff_delay"]["mean"] == 35      # both inboxes (30) + case 1's wait at legal (10), per case
-    assert c["flow_efficiency"]["mean"] == pytest.approx((15 / 65 + 15 / 85) / 2)
+    # value-adding staff work on the critical path: pitch (10); the value-adding sign step is customer time
+    assert c["flow_efficiency"]["mean"] == pytest.approx((10 / 65 + 10 / 85) / 2)
     hw = s["handoff_waste"]
     assert hw["total"] == c["handoff_delay"]
     assert hw["share_of_cycle_time"]["mean"] == pytest.approx((30 / 65 + 40 / 85) / 2)
     assert hw["pairs"] == [{"from": "sales", "to": "legal", "handoffs_per_case": 1.0, "waste_per_case": 35.0}]
-    assert s["stages"]["sign"]["handoff_delay"] == 35
-    assert s["stages"]["sell"]["waiting"] == 5 and s["stages"]["sign"]["waiting"] == 5
+    tb = s["time_breakdown"]
+    assert tb["stages"]["sell"] == {"value_adding_work": 10, "other_work": 0, "customer_time": 0, "queueing": 5,
+                                    "handoff_inbox": 0, "other_inbox": 0, "gate_wait": 0}
+    assert tb["stages"]["sign"] == {"value_adding_work": 0, "other_work": 20, "customer_time": 5, "queueing": 5,
+                                    "handoff_inbox": 30, "other_inbox": 0, "gate_wait": 0}
+    assert sum(tb["total"].values()) == c["cycle_time"]["mean"]
+    # the arrow pitch -> redline loses its inbox (30) and case 1's queueing at redline (10), per case 35
+    assert s["flows"] == [
+        {"source": "pitch", "target": "redline", "handoff": True, "number": 1, "from_department": "sales",
+         "to_department": "legal", "traversals_per_case": 1.0, "inbox_per_case": 30.0, "queue_per_case": 5.0,
+         "lost_per_case": 35.0},
+        {"source": "redline", "target": "sign", "handoff": False, "number": None, "from_department": "legal",
+         "to_department": "customer", "traversals_per_case": 1.0, "inbox_per_case": 0.0, "queue_per_case": 0.0,
+         "lost_per_case": 0.0}]
     assert s["steps"]["redline"]["wait_per_visit"] == 5
     # window 0..85: sales busy 20, legal 40; one case waited 10 at each
     d = s["departments"]
@@ -239,7 +257,11 @@ def test_fork_runs_branches_at_the_same_time_and_joins():
     assert c["processing_time"]["mean"] == pytest.approx(60 + 120 + 180 + 30)
     assert c["flow_delay"]["mean"] == pytest.approx(360 + 60)
     assert s["steps"]["review"]["visits_per_case"] == 1
-    assert c["flow_efficiency"]["mean"] == pytest.approx(180 / 450)
+    # the value-adding erp work runs beside the 6h inbox that sets the pace: none of it is elapsed time
+    assert c["flow_efficiency"]["mean"] == 0
+    assert s["time_breakdown"]["total"] == pytest.approx({
+        "value_adding_work": 0, "other_work": 60, "customer_time": 30, "queueing": 0, "handoff_inbox": 0,
+        "other_inbox": 360, "gate_wait": 0})
 
 
 BACKLOG = """
@@ -270,6 +292,144 @@ def test_backlog_waits_at_its_step_from_time_zero():
     assert s["measured_cases"] == 1
     assert s["case"]["cycle_time"]["mean"] == 60 + 340 + 10
     assert s["case"]["waiting_time"]["mean"] == 340
+
+
+# --------------------------------------------------------------------------- time lost on each arrow (flows)
+
+
+ARROWS = """
+    journey: {{id: arrows, name: An instant handoff and a 5-day inbox}}
+    persona: {{id: buyer}}
+    stages: [s]
+    departments: [{{id: sales, capacity: 2}}, {{id: legal, capacity: 1}}, {{id: finance, capacity: 1}}]
+    steps:
+      - {{id: quote, stage: s, owner: sales, duration: 10min, next: review}}
+      - {{id: review, stage: s, owner: legal, duration: 20min, next: {{to: approve, delay: 5d}}}}
+      - {{id: approve, stage: s, owner: finance, duration: 1h}}
+    workload: {{arrivals: {arrivals}}}
+    """
+
+
+def flow_of(summary, source, target):
+    return next(f for f in summary["flows"] if (f["source"], f["target"]) == (source, target))
+
+
+def test_an_instant_handoff_into_an_idle_department_loses_nothing_and_an_inbox_loses_its_delay():
+    s = simulate(journey_of(ARROWS.format(arrivals="{every: 1w}, cases: 3")), replications=1).summary
+    instant, inbox = flow_of(s, "quote", "review"), flow_of(s, "review", "approve")
+    assert (instant["number"], instant["lost_per_case"]) == (1, 0.0)
+    assert (inbox["number"], inbox["inbox_per_case"], inbox["queue_per_case"]) == (2, 5 * 1440.0, 0.0)
+    assert inbox["lost_per_case"] == 5 * 1440.0
+    assert (inbox["from_department"], inbox["to_department"]) == ("legal", "finance")
+
+
+def test_queueing_at_the_target_counts_against_the_arrow_it_came_through():
+    # two cases at 0: both quote at once (2 in sales), both reach legal at 10; case 1 waits 20 for it.
+    # After the 5-day inbox they reach finance at 7230 and 7250; case 0 holds it until 7290: case 1 waits 40.
+    s = simulate(journey_of(ARROWS.format(arrivals="{schedule: [0min, 0min]}")), replications=1).summary
+    instant, inbox = flow_of(s, "quote", "review"), flow_of(s, "review", "approve")
+    assert (instant["inbox_per_case"], instant["queue_per_case"], instant["lost_per_case"]) == (0.0, 10.0, 10.0)
+    assert (inbox["inbox_per_case"], inbox["queue_per_case"], inbox["lost_per_case"]) == (7200.0, 20.0, 7220.0)
+    waste = {(p["from"], p["to"]): p["waste_per_case"] for p in s["handoff_waste"]["pairs"]}
+    assert waste == {("sales", "legal"): 10.0, ("legal", "finance"): 7220.0}
+
+
+@pytest.mark.parametrize("path", EXAMPLES + ACCOUNTS, ids=example_ids(EXAMPLES + ACCOUNTS))
+def test_time_lost_on_a_pairs_arrows_adds_up_to_the_pairs_waste_on_every_example(path):
+    from journeymap.account_simulation import load_subject
+
+    journey, meeting, _ = load_subject(str(path))
+    s = simulate(journey, cases=60, replications=2, seed=3, meeting=meeting).summary
+    lost: dict = {}
+    for f in s["flows"]:
+        if f["handoff"]:
+            key = (f["from_department"], f["to_department"])
+            lost[key] = lost.get(key, 0.0) + f["lost_per_case"]
+        else:
+            assert f["number"] is None
+        assert f["lost_per_case"] == pytest.approx(f["inbox_per_case"] + f["queue_per_case"])
+    assert {(p["from"], p["to"]): pytest.approx(p["waste_per_case"]) for p in s["handoff_waste"]["pairs"]} == lost
+    assert sum(f["inbox_per_case"] for f in s["flows"]) == pytest.approx(s["case"]["flow_delay"]["mean"])
+    numbers = [f["number"] for f in s["flows"] if f["handoff"]]
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))  # CONTRACT rule 1: 1..k over the whole journey
+
+
+# --------------------------------------------------------------------------- where the time goes (time_breakdown)
+
+
+@pytest.mark.parametrize("path", EXAMPLES + ACCOUNTS, ids=example_ids(EXAMPLES + ACCOUNTS))
+def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
+    from journeymap.account_simulation import load_subject
+
+    journey, meeting, _ = load_subject(str(path))
+    s = simulate(journey, cases=60, replications=2, seed=1, meeting=meeting).summary
+    tb = s["time_breakdown"]
+    cycle = s["case"]["cycle_time"]["mean"]
+    assert sum(tb["total"].values()) == pytest.approx(cycle, rel=1e-3)
+    assert sum(sum(v.values()) for v in tb["stages"].values()) == pytest.approx(cycle, rel=1e-3)
+    assert all(v >= 0 for st in tb["stages"].values() for v in st.values())
+    if meeting is None:
+        assert tb["total"]["gate_wait"] == 0
+    # the terminal table's total column is the cycle time too
+    assert summary_text(s).splitlines()[-1] != ""
+
+
+UNEQUAL_FORK = """
+    journey: {id: unequal, name: A fork with unequal branches}
+    persona: {id: buyer}
+    stages: [prep, work, close]
+    departments: [{id: sales, capacity: 1}, {id: legal, capacity: 1}, {id: it, capacity: 1}]
+    steps:
+      - id: open
+        stage: prep
+        owner: sales
+        duration: 1h
+        value_adding: true
+        next: {parallel: [{to: review, delay: 2h}, build], join: wrap_up}
+      - {id: review, stage: work, owner: legal, duration: 1h, next: wrap_up}
+      - {id: build, stage: work, owner: it, duration: 5h, value_adding: true, next: wrap_up}
+      - {id: wrap_up, stage: close, owner: sales, duration: 30min, next: {to: sign, delay: 1d}}
+      - {id: sign, stage: close, owner: customer, duration: 2h, value_adding: true}
+    workload: {arrivals: {every: 1w}, cases: 2}
+    """
+
+
+def test_time_breakdown_follows_the_critical_path_exactly():
+    # open 1h; then review's branch (2h handoff inbox + 1h) against build's (5h): build arrives last and
+    # alone counts; wrap_up 30min; a 1d inbox on a flow to the customer (not a handoff); sign 2h, customer time
+    s = simulate(journey_of(UNEQUAL_FORK), replications=1).summary
+    assert s["case"]["cycle_time"]["mean"] == 60 + 300 + 30 + 1440 + 120
+    zero = dict.fromkeys(s["time_breakdown"]["components"], 0.0)
+    assert s["time_breakdown"]["stages"] == {
+        "prep": {**zero, "value_adding_work": 60.0},
+        "work": {**zero, "value_adding_work": 300.0},
+        "close": {**zero, "other_work": 30.0, "other_inbox": 1440.0, "customer_time": 120.0},
+    }
+    assert s["time_breakdown"]["total"] == {**zero, "value_adding_work": 360.0, "other_work": 30.0,
+                                            "customer_time": 120.0, "other_inbox": 1440.0}
+    # the review branch still counts where branches are summed: its inbox is handoff waste
+    assert s["case"]["handoff_delay"]["mean"] == 120
+    assert s["case"]["flow_efficiency"]["mean"] == pytest.approx(360 / 1950)
+
+
+def test_flow_efficiency_never_exceeds_one_on_a_fork_where_every_step_adds_value():
+    # the old definition (value-adding work of every branch / cycle time) gave 7h / 5h = 140% here
+    s = simulate(journey_of("""
+        journey: {id: all-value, name: Every step adds value}
+        persona: {id: buyer}
+        stages: [s]
+        departments: [{id: a, capacity: 1}, {id: b, capacity: 1}]
+        steps:
+          - {id: start, stage: s, owner: a, duration: 1h, value_adding: true, next: {parallel: [x, y], join: end}}
+          - {id: x, stage: s, owner: a, duration: 3h, value_adding: true, next: end}
+          - {id: y, stage: s, owner: b, duration: 2h, value_adding: true, next: end}
+          - {id: end, stage: s, owner: b, duration: 1h, value_adding: true}
+        workload: {arrivals: {every: 1d}, cases: 3}
+        """), replications=1).summary
+    assert s["case"]["cycle_time"]["mean"] == 300
+    assert s["case"]["value_adding_time"]["mean"] == 420   # all the work done, every branch
+    assert s["case"]["flow_efficiency"]["mean"] == 1.0     # elapsed value-adding work / cycle time
+    assert s["case"]["flow_efficiency"]["p95"] <= 1.0
 
 
 # --------------------------------------------------------------------------- Little's law and invariants
@@ -380,7 +540,8 @@ def test_designs_share_random_numbers_where_they_share_steps():
 def test_summary_has_the_documented_shape(acme):
     s = simulate(acme, cases=100, replications=2, seed=1).summary
     assert {"journey", "persona", "seed", "replications", "cases", "warmup", "time_unit", "case", "handoff_waste",
-            "steps", "stages", "departments", "bottleneck", "cycle_time_samples"} <= set(s)
+            "steps", "flows", "time_breakdown", "departments", "bottleneck", "cycle_time_samples"} <= set(s)
+    assert "stages" not in s  # replaced by time_breakdown (CONTRACT item 3)
     stat = {"mean", "p50", "p90", "p95", "std", "ci95"}
     for key in ("cycle_time", "processing_time", "waiting_time", "handoff_delay", "handoffs", "rework",
                 "flow_efficiency"):
@@ -390,9 +551,15 @@ def test_summary_has_the_documented_shape(acme):
     assert set(s["steps"]) == {st.id for st in acme.steps}
     for v in s["steps"].values():
         assert {"visits_per_case", "time_per_case", "wait_per_visit", "wait_per_case", "share_of_waiting"} <= set(v)
-    assert set(s["stages"]) == {st.id for st in acme.stages}
-    for v in s["stages"].values():
-        assert {"processing", "value_adding", "waiting", "handoff_delay"} <= set(v)
+    tb = s["time_breakdown"]
+    assert tb["components"] == ["value_adding_work", "other_work", "customer_time", "queueing", "handoff_inbox",
+                                "other_inbox", "gate_wait"]
+    assert list(tb["stages"]) == [st.id for st in acme.stages]
+    assert all(list(v) == tb["components"] for v in [tb["total"], *tb["stages"].values()])
+    assert [(f["source"], f["target"]) for f in s["flows"]] == [(f.source, f.target) for f in acme.flows]
+    for f in s["flows"]:
+        assert set(f) == {"source", "target", "handoff", "number", "from_department", "to_department",
+                          "traversals_per_case", "inbox_per_case", "queue_per_case", "lost_per_case"}
     for v in s["departments"].values():
         assert set(v["utilisation"]) == set(v["queue_length"]) == set(v["wait"]) == stat
         assert isinstance(v["share_of_waiting"], float)
