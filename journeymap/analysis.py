@@ -15,6 +15,10 @@ Counting rules (also in ``docs/analysis.md``):
 * **Expected touch time** is the sum over steps of visits × mean duration: the
   work done on a case with no queueing at all. With parallel branches, the
   elapsed time is shorter than the touch time.
+* **Offered load** of a department (:func:`stability_of`) is the number of its
+  staff busy on average: arrival rate × Σ over its steps of expected visits ×
+  mean duration. At or above its capacity, no amount of simulated time gives a
+  steady state: its queue grows as long as cases keep arriving.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .graph import reach
-from .model import CUSTOMER
+from .distributions import format_minutes
+from .graph import build_graph, reach
+from .model import CUSTOMER, Journey
 
 __all__ = [
     "touchpoints",
@@ -40,7 +45,16 @@ __all__ = [
     "return_probability",
     "longest_backstage_chain",
     "analyze",
+    "LONG_FOR_WORK",
+    "stability_of",
+    "is_overloaded",
+    "overload_hint",
 ]
+
+#: A step whose mean duration is at least this long (minutes: one day) is long for work: such a
+#: duration is usually elapsed time (waiting for the customer, a committee, a batch) written as
+#: ``duration:``, which holds a member of staff the whole time, instead of a flow ``delay:``.
+LONG_FOR_WORK = 1440.0
 
 
 def touchpoints(g: nx.DiGraph) -> list[str]:
@@ -293,3 +307,86 @@ def analyze(g: nx.DiGraph) -> dict[str, Any]:
         "longest_backstage_chain": longest_backstage_chain(g),
         "rework_loops": rework_loops(g, visits),
     }
+
+
+def is_overloaded(utilisation: float) -> bool:
+    """``utilisation >= 1``, without float round-off deciding it (0.1 + 0.2 style sums of loads)."""
+    return utilisation >= 1.0 - 1e-9
+
+
+def stability_of(journey: Journey) -> list[dict[str, Any]]:
+    """The exact offered load of every department, in file order (no simulation).
+
+    For a department *d* with capacity *c*: ``offered_load = λ · Σ_s v_s · E[D_s]``
+    over its steps *s*, where λ is the arrival rate (1 / the mean gap), ``v_s``
+    the exact expected visits per case (:func:`expected_visits`) and ``E[D_s]``
+    the mean duration; ``utilisation = offered_load / c``. At utilisation ≥ 1
+    the department is **overloaded**: its queue grows for as long as cases
+    arrive, so simulated waits depend on how many cases are run, not on the
+    design. ``step`` is its step with the largest load and ``step_duration``
+    that step's mean duration (minutes). ``work_per_case`` is the department's
+    expected staff minutes per case.
+
+    Scheduled arrivals are a finite batch with no long-run rate, so they give
+    an empty list (the simulation's growth check still applies to them).
+
+    Examples
+    --------
+    One desk of one person, 45 min of work a case, a case every 30 min:
+
+    >>> from journeymap.validation import check_text
+    >>> j = check_text('''
+    ... journey: {id: q, name: Q}
+    ... persona: {id: p}
+    ... stages: [a]
+    ... departments: [{id: desk}]
+    ... steps: [{id: work, stage: a, owner: desk, duration: 45min}]
+    ... workload: {arrivals: {poisson: 30min}}
+    ... ''', "q.yaml", lint=False).journey
+    >>> [(d["department"], d["offered_load"], d["utilisation"]) for d in stability_of(j)]
+    [('desk', 1.5, 1.5)]
+    """
+    arrivals = journey.workload.arrivals
+    if arrivals.kind == "schedule" or arrivals.gap <= 0:
+        return []
+    rate = 1.0 / arrivals.gap
+    try:
+        visits = expected_visits(build_graph(journey))
+    except np.linalg.LinAlgError:  # a loop that can never be left: refused by validation already
+        return []
+    out = []
+    for d in journey.departments:
+        loads = [(rate * visits.get(s.id, 0.0) * s.duration.mean, s) for s in journey.steps if s.owner == d.id]
+        offered = sum(load for load, _ in loads)
+        top = max(loads, key=lambda t: t[0])[1] if loads else None  # the first of equals, in file order
+        out.append({
+            "department": d.id,
+            "offered_load": offered,
+            "capacity": d.capacity,
+            "utilisation": offered / d.capacity if d.capacity else float("inf"),
+            "step": top.id if top is not None else None,
+            "step_duration": top.duration.mean if top is not None else 0.0,
+            "work_per_case": offered / rate,
+            "arrival_gap": arrivals.gap,
+        })
+    return out
+
+
+def overload_hint(department: str, step: str | None, step_duration: float, needed: int | None) -> str:
+    """How to fix an overloaded (or ever-growing) department; names both usual causes.
+
+    When the step's mean duration is long for work (:data:`LONG_FOR_WORK`), the
+    likely cause is elapsed time written as ``duration:``: the ``delay:`` fix
+    comes first. Otherwise capacity comes first and the ``delay:`` fix second.
+    ``needed`` is the smallest capacity under 100% busy (None: not known).
+    """
+    capacity = (f"give {department} a capacity of at least {needed}" if needed is not None
+                else f"give {department} more capacity")
+    if step is None:
+        return f"{capacity}, or slow the arrivals"
+    delay = (f"if {step!r} ({format_minutes(step_duration)} a visit) is mostly elapsed time rather than work "
+             "(waiting for the customer, a committee, a batch), write that time as a `delay:` on the flow into it, "
+             "which holds no staff")
+    if step_duration >= LONG_FOR_WORK:
+        return f"{delay}; otherwise {capacity}, or slow the arrivals"
+    return f"{capacity}, or slow the arrivals; or, {delay}"

@@ -25,6 +25,14 @@ mean of the indexes of the personas who have touchpoints in it, and the
 overall account index is the influence-weighted mean of the personas'
 overall indexes.
 
+A **moment of truth at risk** is a moment-of-truth touchpoint whose wait
+went beyond its tolerance on some simulated visit (``f_t > 0``); they are
+listed most at risk (largest ``f_t``) first, because those are the
+touchpoints where the renewal is won or lost and the wait already sours them.
+
+The index is computed on the pooled cases and, for its confidence interval,
+once per replication (``index_stats`` of the simulation summary).
+
 A persona's **pull** is ``w_p·(I_p - I_account) / Σw``: how many index
 points it moves the account's index, so the most negative pull names the
 persona who drags the account down.
@@ -35,7 +43,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
-__all__ = ["SOUR", "lived_score", "to_index", "persona_experience", "account_experience"]
+__all__ = ["SOUR", "lived_score", "to_index", "persona_experience", "account_experience", "moments_at_risk"]
 
 #: What a touchpoint becomes, at most, when the persona waited beyond its tolerance.
 SOUR = -2.0
@@ -112,3 +120,26 @@ def account_experience(personas: Mapping[str, Mapping[str, Any]], influence: Map
         "pull": pull,
         "pulled_down_by": weakest if weakest is not None and pull[weakest] < 0 and not math.isclose(pull[weakest], 0.0, abs_tol=1e-12) else None,
     }
+
+
+def moments_at_risk(touchpoints: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The moments of truth whose wait exceeded the tolerance on some visit, most at risk first.
+
+    Each touchpoint is ``{"step", "name", "stage", "moment_of_truth", "share_over_tolerance",
+    "visits_per_case", "wait_per_visit", "tolerance"}`` (``share_over_tolerance``: 0..1 of its
+    visits). Returns those with ``moment_of_truth`` and a share above 0, without the flag,
+    sorted by share (then visits per case), ties in the given order.
+
+    >>> moments_at_risk([
+    ...     {"step": "a", "name": "A", "stage": "s", "moment_of_truth": True, "share_over_tolerance": 0.1,
+    ...      "visits_per_case": 1.0, "wait_per_visit": 60.0, "tolerance": 30.0},
+    ...     {"step": "b", "name": "B", "stage": "s", "moment_of_truth": False, "share_over_tolerance": 0.9,
+    ...      "visits_per_case": 1.0, "wait_per_visit": 90.0, "tolerance": 30.0},
+    ...     {"step": "c", "name": "C", "stage": "s", "moment_of_truth": True, "share_over_tolerance": 0.4,
+    ...      "visits_per_case": 1.0, "wait_per_visit": 50.0, "tolerance": 30.0}])[0]["step"]
+    'c'
+    """
+    keys = ("step", "name", "stage", "share_over_tolerance", "visits_per_case", "wait_per_visit", "tolerance")
+    risky = [{k: t[k] for k in keys} for t in touchpoints
+             if t.get("moment_of_truth") and (t.get("share_over_tolerance") or 0.0) > 0]
+    return sorted(risky, key=lambda t: (-t["share_over_tolerance"], -t["visits_per_case"]))

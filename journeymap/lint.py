@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .analysis import expected_visits, handoffs, longest_backstage_chain, ping_pongs, return_probability
+from .analysis import (expected_visits, handoffs, is_overloaded, longest_backstage_chain, overload_hint, ping_pongs,
+                       return_probability, stability_of)
 from .graph import build_graph
 from .loading import Located, Path
 from .model import Journey
@@ -144,26 +145,25 @@ def _stage_positions(loc: Located) -> dict[str, Path]:
 
 
 def _load_warnings(journey: Journey, g, loc: Located) -> list[Problem]:
-    """Offered load per department: arrival rate × expected work per case ÷ capacity."""
-    arrivals = journey.workload.arrivals
-    if arrivals.kind == "schedule" or arrivals.gap <= 0:
-        return []
-    visits = expected_visits(g)
-    work: dict[str, float] = {}
-    for s in journey.steps:
-        if not s.is_customer:
-            work[s.owner] = work.get(s.owner, 0.0) + visits[s.id] * s.duration.mean
+    """Departments offered as much work as they can do, or more (:func:`journeymap.analysis.stability_of`).
+
+    The same exact figures as the ``stability`` of a simulation summary, and the same hint: when the
+    department's heaviest step is long for work, writing its elapsed time as a flow ``delay:`` comes first.
+    """
+    loads = {d["department"]: d for d in stability_of(journey)}
     out = []
     for i, d in enumerate(loc.data.get("departments") or []):
-        if not isinstance(d, dict) or d.get("id") not in journey.department_by_id:
+        if not isinstance(d, dict) or d.get("id") not in loads:
             continue
-        dept = journey.department_by_id[d["id"]]
-        rho = work.get(dept.id, 0.0) / arrivals.gap / dept.capacity
-        if rho >= 1:
-            need = int(work[dept.id] / arrivals.gap) + 1
-            out.append(loc.problem(("departments", i, "capacity") if "capacity" in d else ("departments", i, "id"),
-                                   "overloaded-department",
-                                   f"department {dept.id!r} would be {rho:.0%} busy: each case needs "
-                                   f"{work[dept.id]:.0f} min of its work, and a case arrives every {arrivals.gap:.0f} min",
-                                   f"give it a capacity of at least {need}, or slow the arrivals", severity="warning"))
+        load = loads[d["id"]]
+        if not is_overloaded(load["utilisation"]):
+            continue
+        out.append(loc.problem(("departments", i, "capacity") if "capacity" in d else ("departments", i, "id"),
+                               "overloaded-department",
+                               f"department {load['department']!r} would be {load['utilisation']:.0%} busy: each case "
+                               f"needs {load['work_per_case']:.0f} min of its work, and a case arrives every "
+                               f"{load['arrival_gap']:.0f} min",
+                               overload_hint(load["department"], load["step"], load["step_duration"],
+                                             int(load["offered_load"]) + 1),
+                               severity="warning"))
     return out

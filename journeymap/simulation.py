@@ -59,7 +59,8 @@ import simpy
 from .distributions import Distribution, Exponential, Fixed
 from .eventlog import EventLogWriter, LogPart, case_width, open_log, write_header
 from .model import CUSTOMER, Journey
-from .statistics import summarize, summarize_values, thin_sorted
+from .distributions import format_minutes as _fm
+from .statistics import summarize, summarize_values, thin_sorted, thirds
 
 __all__ = [
     "BREAKDOWN",
@@ -857,14 +858,17 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
         "flows": _flows(journey, reps, n),
         "time_breakdown": _time_breakdown(journey, reps, n),
         "departments": departments,
-        "bottleneck": _bottleneck(journey, departments, steps, n),
+        "bottleneck": _bottleneck(journey, wait, fdelay, n, _where_time_goes(journey, reps, n)),
         "system": {
             "wip": summarize_values(wip),
             "arrival_rate": summarize_values(rate),
             "window": summarize_values([r.window for r in reps]),
         },
         "replication_means": {m: rep_means[m] for m in CASE_METRICS},
-        "experience": _experience(journey, steps),
+        "experience": _experience(journey, steps, reps),
+        "moments_at_risk": _moments_at_risk(journey, steps),
+        "stability": _stability(journey, reps, float(pooled["cycle_time"].mean()) if n else 0.0),
+        "cost": _cost(journey, reps),
         "surveys": _surveys(journey, reps),
         "cycle_time_samples": [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)],
     }
@@ -922,13 +926,52 @@ def _time_breakdown(journey: Journey, reps: Sequence[Replication], n: int) -> di
     return {"components": list(BREAKDOWN), "total": total, "stages": stages}
 
 
-def _experience(journey: Journey, steps: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The persona's experience index (see :mod:`journeymap.experience`) from the simulated waits."""
+def _experience(journey: Journey, steps: dict[str, dict[str, Any]],
+                reps: Sequence[Replication] = ()) -> dict[str, Any]:
+    """The persona's experience index (see :mod:`journeymap.experience`) from the simulated waits.
+
+    ``index_stats`` is the index computed once per replication (its own visits and
+    waits beyond tolerance), summarised over replications: its ``ci95`` says how
+    precise the overall index is. None when the persona has no touchpoint.
+    """
     from .experience import persona_experience
 
+    stage_ids = [st.id for st in journey.stages]
     tps = [{"step": s.id, "stage": s.stage, "emotion": s.emotion, "visits_per_case": steps[s.id]["visits_per_case"],
             "over_tolerance": steps[s.id]["over_tolerance"]} for s in journey.steps if s.is_touchpoint]
-    return persona_experience(tps, [st.id for st in journey.stages])
+    out = persona_experience(tps, stage_ids)
+    touch = [(i, s) for i, s in enumerate(journey.steps) if s.is_touchpoint]
+    per_rep = []
+    for r in reps:
+        if not r.measured:
+            continue
+        over = r.step_over_tolerance
+        rows = [{"step": s.id, "stage": s.stage, "emotion": s.emotion,
+                 "visits_per_case": r.step_visits[i] / r.measured,
+                 "over_tolerance": _ratio(over[i], r.step_visits[i]) if over else 0.0} for i, s in touch]
+        overall = persona_experience(rows, stage_ids)["overall"]
+        if overall is not None:
+            per_rep.append(overall)
+    out["index_stats"] = summarize_values(per_rep) if per_rep and out["overall"] is not None else None
+    return out
+
+
+def _moments_at_risk(journey: Journey, steps: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Moments of truth whose wait (queueing + the inbox before them) went beyond the tolerance on some visit."""
+    from .experience import moments_at_risk
+
+    rows = []
+    for s in journey.steps:
+        if not (s.is_touchpoint and s.moment_of_truth):
+            continue
+        st = steps[s.id]
+        visits = st["visits_per_case"]
+        waited = st["wait_per_case"] + st["flow_delay_per_case"]
+        tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
+        rows.append({"step": s.id, "name": s.name, "stage": s.stage, "moment_of_truth": True,
+                     "share_over_tolerance": st["over_tolerance"], "visits_per_case": visits,
+                     "wait_per_visit": _ratio(waited, visits), "tolerance": tolerance})
+    return moments_at_risk(rows)
 
 
 def _surveys(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
@@ -946,33 +989,194 @@ def _surveys(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
     return out
 
 
-def _bottleneck(journey: Journey, departments: dict[str, dict[str, Any]],
-                steps: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
-    """The department where cases wait longest, and its step where they wait longest.
+#: Where the time goes, coarse: the ``time_breakdown`` components each bucket adds up.
+WHERE_TIME_GOES = {
+    "work": ("value_adding_work", "other_work"),
+    "queueing": ("queueing",),
+    "inbox": ("handoff_inbox", "other_inbox"),
+    "customer": ("customer_time",),
+    "gate": ("gate_wait",),
+}
 
-    Without any queueing at all, the busiest department (highest utilisation)
-    and its longest step, with a share of 0.
+
+def _where_time_goes(journey: Journey, reps: Sequence[Replication], n: int,
+                     time_breakdown: Optional[dict[str, Any]] = None) -> dict[str, float]:
+    """Per-case minutes of staff work, queueing, inbox delay, customer time and gate waits.
+
+    From the critical-path ``time_breakdown`` when there is one (it sums to the
+    cycle time); otherwise from the per-step sums over every branch, which sum
+    to the cycle time for journeys without forks.
     """
-    if not departments:
-        return {"department": None, "step": None, "share_of_waiting": 0.0, "mean_wait_per_case": 0.0,
-                "step_share_of_waiting": 0.0}
-    order = {d.id: k for k, d in enumerate(journey.departments)}
-    if any(d["share_of_waiting"] > 0 for d in departments.values()):
-        dept = max(departments, key=lambda d: (departments[d]["share_of_waiting"], -order[d]))
-        key = "wait_per_case"
-    else:
-        dept = max(departments, key=lambda d: (departments[d]["utilisation"]["mean"], -order[d]))
-        key = "time_per_case"
-    owned = [s.id for s in journey.steps if s.owner == dept]
-    step = max(owned, key=lambda s: steps[s][key]) if owned else None
-    return {
-        "department": dept,
-        "step": step,
-        "share_of_waiting": departments[dept]["share_of_waiting"],
-        "mean_wait_per_case": departments[dept]["wait_per_case"],
-        "step_share_of_waiting": steps[step]["share_of_waiting"] if step else 0.0,
-        "step_wait_per_case": steps[step]["wait_per_case"] if step else 0.0,
+    if time_breakdown is not None:
+        total = time_breakdown["total"]
+        return {k: float(sum(total.get(c, 0.0) for c in comps)) for k, comps in WHERE_TIME_GOES.items()}
+    out = dict.fromkeys(WHERE_TIME_GOES, 0.0)
+    if not reps or not n:
+        return out
+    for r in reps:
+        for i, s in enumerate(journey.steps):
+            out["customer" if s.is_customer else "work"] += r.step_processing[i]
+            out["queueing"] += r.step_waiting[i]
+            out["inbox"] += r.step_flow_delay[i]
+        out["gate"] += sum(sum(g) for g in r.gate_wait)
+    return {k: v / n for k, v in out.items()}
+
+
+def _bottleneck(journey: Journey, queueing: np.ndarray, inbox: np.ndarray, n: int,
+                where_time_goes: dict[str, float]) -> dict[str, Any]:
+    """The one bottleneck: the department at whose steps cases lose the most time waiting.
+
+    Waiting at a step is the queueing for its staff plus the inbox delay on the
+    arrows into it, summed over every visit (every branch). The department with
+    the most of it (first in file order among equals) is the bottleneck, and
+    ``step`` its step with the most. Both shares have the same base, all the
+    waiting of the journey (inbox delays into customer steps included), and are
+    labelled as what they are: ``department_share`` and ``step_share``. With no
+    waiting at all, ``department`` and ``step`` are None.
+    """
+    lost = (np.asarray(queueing, dtype=float) + np.asarray(inbox, dtype=float)) if len(queueing) else np.zeros(0)
+    everything = float(lost.sum())
+    by_dept = {d.id: [i for i, s in enumerate(journey.steps) if s.owner == d.id] for d in journey.departments}
+    dept = None
+    if everything > 0 and by_dept:
+        dept = max(by_dept, key=lambda d: float(lost[by_dept[d]].sum()))  # first of equals: file order
+        if float(lost[by_dept[dept]].sum()) <= 0:
+            dept = None
+    out: dict[str, Any] = {
+        "department": dept, "department_name": None, "step": None, "department_share": 0.0, "step_share": 0.0,
+        "lost_per_case": 0.0, "queueing_per_case": 0.0, "inbox_per_case": 0.0,
+        "step_lost_per_case": 0.0, "step_queueing_per_case": 0.0, "step_inbox_per_case": 0.0,
+        "where_time_goes": where_time_goes,
     }
+    if dept is None:
+        return out
+    owned = by_dept[dept]
+    k = max(owned, key=lambda i: lost[i])
+    out.update(
+        department_name=journey.department_by_id[dept].name,
+        step=journey.steps[k].id,
+        department_share=_ratio(float(lost[owned].sum()), everything),
+        step_share=_ratio(float(lost[k]), everything),
+        lost_per_case=_ratio(float(lost[owned].sum()), n),
+        queueing_per_case=_ratio(float(np.asarray(queueing)[owned].sum()), n),
+        inbox_per_case=_ratio(float(np.asarray(inbox)[owned].sum()), n),
+        step_lost_per_case=_ratio(float(lost[k]), n),
+        step_queueing_per_case=_ratio(float(queueing[k]), n),
+        step_inbox_per_case=_ratio(float(inbox[k]), n),
+    )
+    return out
+
+
+#: Waits at a department "keep growing" when, over the replications, the last third of its requests
+#: wait at least this many times as long as the first third ...
+GROWTH_RATIO = 1.5
+#: ... the rise, per case, is at least this share of the mean cycle time (a few minutes more queueing
+#: in a journey of weeks is not a finding) ...
+GROWTH_MIN_SHARE = 0.05
+#: ... the middle third lies between them, and the 95% CI of the rise over replications excludes 0. With a
+#: single replication growth is not judged: one run's waits are so autocorrelated that a burst in a
+#: stable queue at 50% load looks like growth (measured: 2 runs in 20 at a ratio of 3).
+
+
+def _growth(journey: Journey, reps: Sequence[Replication], cycle_mean: float) -> list[dict[str, Any]]:
+    """Departments whose waits keep growing through the run, most growth first.
+
+    SimPy serves a department first come, first served, so its waits in the
+    order they were recorded are in the order the cases asked: a steady queue
+    gives a flat series, an overloaded one a rising line. The check compares
+    the first and last thirds (:func:`journeymap.statistics.thirds`) per
+    replication, with the thresholds above, so the empty start of a stable run
+    and noise are not taken for growth (stable M/M/1 queues at 50-80% load, 100
+    to 300 cases, 2 to 10 replications: flagged in at most 1 run of 20; at 95%
+    load, 100 cases are often still warming up, and are flagged). A backlog
+    that drains makes waits fall, not grow.
+    """
+    n = sum(r.measured for r in reps)
+    out = []
+    for j, d in enumerate(journey.departments):
+        t = thirds([r.department_waits[j] for r in reps])
+        if t is None:
+            continue
+        visits = _ratio(sum(len(r.department_waits[j]) for r in reps), n)
+        rise = t["last"] - t["first"]
+        lo = t["rise_ci95"][0]
+        if (lo is not None and lo > 0 and t["first"] < t["middle"] < t["last"]
+                and t["last"] >= GROWTH_RATIO * t["first"] and rise * visits >= GROWTH_MIN_SHARE * cycle_mean):
+            out.append({"department": d.id, "first_third_wait": t["first"], "last_third_wait": t["last"],
+                        "ratio": t["ratio"], "rise_ci95": t["rise_ci95"]})
+    out.sort(key=lambda g: -(g["last_third_wait"] - g["first_third_wait"]))
+    return out
+
+
+def _stability(journey: Journey, reps: Sequence[Replication], cycle_mean: float) -> dict[str, Any]:
+    """Is there a steady state to report? Exact offered loads, and the growth of waits in the run.
+
+    ``steady`` is False when a department is offered its capacity or more
+    (:func:`journeymap.analysis.stability_of`, exact) or when waits keep
+    growing through the run (:func:`_growth`); then a confidence interval
+    describes this run's length, not the design, and every surface says so with
+    ``message`` (one sentence) and ``hint`` (both usual causes, the ``delay:``
+    fix first when the step is long for work).
+    """
+    from .analysis import is_overloaded, overload_hint, stability_of
+
+    loads = stability_of(journey)
+    keys = ("department", "offered_load", "capacity", "utilisation", "step", "step_duration")
+    overloaded = sorted(({k: d[k] for k in keys} for d in loads if is_overloaded(d["utilisation"])),
+                        key=lambda d: -d["utilisation"])
+    growth = _growth(journey, reps, cycle_mean)
+    name = {d.id: d.name for d in journey.departments}
+    message = hint = None
+    if overloaded:
+        top = overloaded[0]
+        more = len(overloaded) - 1
+        message = (f"Not a steady state: {name[top['department']]} is offered {top['utilisation']:.0%} of its "
+                   f"capacity ({top['offered_load']:.1f} staff busy on average, {top['capacity']} available)"
+                   + (f" and {more} more department{'s are' if more > 1 else ' is'} overloaded" if more else "")
+                   + ", so queues grow for as long as cases arrive and the simulated times depend on how many "
+                     "cases are run, not on the design.")
+        hint = overload_hint(top["department"], top["step"], top["step_duration"], int(top["offered_load"]) + 1)
+    elif growth:
+        g = growth[0]
+        by = (f"{g['ratio']:.1f}× as long as" if g["ratio"] is not None
+              else f"{_fm(g['last_third_wait'])} where the first waited nothing, against")
+        message = (f"Not a steady state: waits at {name[g['department']]} keep growing through the run (the last "
+                   f"third of cases wait {by} the first third), so the simulated times depend on how many cases "
+                   "are run, not on the design.")
+        load = next((d for d in loads if d["department"] == g["department"]), None)
+        if load is not None:
+            step, duration = load["step"], load["step_duration"]
+        else:  # scheduled arrivals: its step with the most work in the run
+            steps = [(i, s) for i, s in enumerate(journey.steps) if s.owner == g["department"]]
+            i, top_step = max(steps, key=lambda t: sum(r.step_processing[t[0]] for r in reps))
+            visits = sum(r.step_visits[i] for r in reps)
+            step, duration = top_step.id, _ratio(sum(r.step_processing[i] for r in reps), visits)
+        hint = (overload_hint(g["department"], step, duration, None)
+                + "; if the run only starts empty, simulate more cases and leave out a warm-up (--warmup)")
+    return {"steady": not overloaded and not growth, "overloaded": overloaded, "growing": bool(growth),
+            "growth": growth, "message": message, "hint": hint}
+
+
+def _cost(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
+    """Staff cost per case: each department's staff minutes per case × its ``cost_per_hour`` / 60.
+
+    Staff time is the duration of the department's steps (what holds its
+    staff), over measured cases; queueing and inboxes hold nobody and cost
+    nothing here. Each replication gives one cost per case, so the ``ci95`` is
+    across replications. A department without ``cost_per_hour`` costs 0 and
+    says so with ``cost_per_hour: null``.
+    """
+    measured = [r for r in reps if r.measured]
+    owned = {d.id: [i for i, s in enumerate(journey.steps) if s.owner == d.id] for d in journey.departments}
+    per_dept = {}
+    totals = np.zeros(len(measured))
+    for d in journey.departments:
+        rate = (d.cost_per_hour or 0.0) / 60.0
+        values = np.array([rate * sum(r.step_processing[i] for i in owned[d.id]) / r.measured for r in measured])
+        totals += values
+        per_dept[d.id] = {"per_case": summarize_values(values.tolist()), "cost_per_hour": d.cost_per_hour}
+    return {"priced": any(d.cost_per_hour is not None for d in journey.departments),
+            "total": summarize_values(totals.tolist()), "departments": per_dept}
 
 
 # ---------------------------------------------------------------------- text
@@ -983,8 +1187,12 @@ def summary_text(summary: dict[str, Any]) -> str:
     from .distributions import format_minutes as fm
     from .tables import table
 
+    steady = (summary.get("stability") or {}).get("steady", True)
+
     def ci(s: dict[str, Any], fmt: Callable[[float], str]) -> str:
         lo, hi = s["ci95"]
+        if not steady:  # a CI of a run with no steady state would read as a property of the design
+            return "not steady"
         return "n/a" if lo is None else f"{fmt(lo)} .. {fmt(hi)}"
 
     def pct(x: float) -> str:
@@ -997,6 +1205,7 @@ def summary_text(summary: dict[str, Any]) -> str:
     out = [f"Journey {summary['journey']} (persona {summary['persona']}): {summary['replications']} replication(s) "
            f"x {summary['cases']} cases" + (f" + {summary['backlog']} backlog" if summary.get("backlog") else "")
            + f", warm-up {summary['warmup']}, seed {summary['seed']}; {summary['measured_cases']} cases measured", ""]
+    out += _stability_lines(summary)
     rows = []
     for key, label, fmt in (("cycle_time", "cycle time", fm), ("processing_time", "processing (touch) time", fm),
                             ("waiting_time", "queue waiting", fm), ("flow_delay", "flow delays (inboxes)", fm),
@@ -1012,11 +1221,11 @@ def summary_text(summary: dict[str, Any]) -> str:
     rows = [[d, pct(v["utilisation"]["mean"]), num(v["queue_length"]["mean"]), fm(v["wait"]["mean"]),
              fm(v["wait"]["p90"]), pct(v["share_of_waiting"])] for d, v in summary["departments"].items()]
     if rows:
-        out += ["", table(["department", "utilisation", "queue", "wait", "p90 wait", "share of waiting"], rows,
+        out += ["", table(["department", "utilisation", "queue", "wait", "p90 wait", "share of queueing"], rows,
                           "lrrrrr")]
     rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
              pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
-    out += ["", table(["step", "visits", "time/case", "wait/visit", "share of waiting"], rows, "lrrrr")]
+    out += ["", table(["step", "visits", "time/case", "wait/visit", "share of queueing"], rows, "lrrrr")]
     tb = summary["time_breakdown"]
     shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]  # gates: accounts only
     rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
@@ -1028,8 +1237,89 @@ def summary_text(summary: dict[str, Any]) -> str:
         out += ["", table(["handoff", "per case", "waste per case"],
                           [[f"{p['from']} -> {p['to']}", num(p["handoffs_per_case"]), fm(p["waste_per_case"])]
                            for p in pairs], "lrr")]
-    b = summary["bottleneck"]
-    if b["department"] is not None:
-        out += ["", f"Bottleneck: {b['department']} at step {b['step']}: {pct(b['share_of_waiting'])} of all "
-                    f"waiting, {fm(b['mean_wait_per_case'])} per case"]
+    out += _bottleneck_lines(summary)
+    out += _customer_lines(summary)
+    out += _cost_lines(summary)
+    if not steady:
+        out += ["", "!! " + summary["stability"]["message"]]
     return "\n".join(out)
+
+
+def _stability_lines(summary: dict[str, Any]) -> list[str]:
+    """The banner of a run with no steady state: what is wrong, how to fix it, what the figures mean."""
+    st = summary.get("stability") or {}
+    if st.get("steady", True):
+        return []
+    return ["!! " + st["message"], "   Fix: " + st["hint"] + ".",
+            f"   The figures below describe this run of {summary['cases']} cases per replication; "
+            "no confidence interval is given, because there is no mean to estimate.", ""]
+
+
+def _bottleneck_lines(summary: dict[str, Any]) -> list[str]:
+    """The bottleneck with both shares labelled, what is lost there, and where a case's time goes."""
+    b = summary["bottleneck"]
+    out = []
+    if b.get("department") is not None:
+        name = b.get("department_name") or b["department"]
+        label = name if name == b["department"] else f"{name} ({b['department']})"
+        out += ["", f"Bottleneck: {label}, step {b['step']}: {b['department_share']:.0%} department share of "
+                    f"waiting, {b['step_share']:.0%} step share; {_fm(b['lost_per_case'])} lost per case: "
+                    f"{_fm(b['queueing_per_case'])} queueing, {_fm(b['inbox_per_case'])} inbox delay",
+                "  (waiting = queueing for staff + inbox delay on the arrows into the department's steps)"]
+    where = b.get("where_time_goes") or {}
+    total = sum(where.values())
+    if total > 0:
+        labels = (("work", "staff work"), ("queueing", "queueing"), ("inbox", "inbox delay"),
+                  ("customer", "customer time"), ("gate", "waiting for other personas"))
+        parts = [f"{label} {_fm(where[k])} ({where[k] / total:.0%})" for k, label in labels
+                 if where.get(k) or k in ("work", "queueing", "inbox")]
+        out.append("Where the time goes, per case: " + ", ".join(parts))
+    return out
+
+
+def _customer_lines(summary: dict[str, Any]) -> list[str]:
+    """The customer's side: the experience index with its CI, and the moments of truth at risk."""
+    out = []
+    e = summary.get("experience") or {}
+    if e.get("overall") is not None:
+        stats = e.get("index_stats") or {}
+        lo, hi = (stats.get("ci95") or [None, None])
+        ci = f" (95% CI {lo:.0f} .. {hi:.0f})" if lo is not None and (summary.get("stability") or {}).get(
+            "steady", True) else ""
+        out += ["", f"Experience index (0 furious .. 50 neutral .. 100 delighted): {e['overall']:.0f}{ci}"]
+    risky = summary.get("moments_at_risk")
+    if risky:
+        out.append("Moments of truth at risk (waited beyond the persona's tolerance):")
+        for m in risky:
+            tol = f"the tolerance of {_fm(m['tolerance'])}" if m.get("tolerance") is not None else "the tolerance"
+            out.append(f"  {m['step']} ({m['name']}, stage {m['stage']}): {m['share_over_tolerance']:.0%} of visits "
+                       f"waited beyond {tol}; mean wait {_fm(m['wait_per_visit'])} a visit, "
+                       f"{m['visits_per_case']:.2f} visits per case")
+    elif risky is not None and e.get("overall") is not None:
+        out.append("Moments of truth at risk: none (no moment of truth waited beyond its tolerance)")
+    return out
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def _cost_lines(summary: dict[str, Any], top: int = 3) -> list[str]:
+    """Staff cost per case, total and the departments that cost most, with CIs (in the file's currency)."""
+    c = summary.get("cost") or {}
+    if not c.get("priced"):
+        return []
+    steady = (summary.get("stability") or {}).get("steady", True)
+
+    def ci(stats: dict[str, Any]) -> str:
+        lo, hi = stats["ci95"]
+        return f" (95% CI {_money(lo)} .. {_money(hi)})" if lo is not None and steady else ""
+
+    total = c["total"]["mean"]
+    ranked = sorted(((d, v["per_case"]) for d, v in c["departments"].items() if v["per_case"]["mean"] > 0),
+                    key=lambda t: -t[1]["mean"])
+    parts = [f"{d} {_money(st['mean'])} ({st['mean'] / total:.0%})" for d, st in ranked[:top]] if total else []
+    unpriced = [d for d, v in c["departments"].items() if v["cost_per_hour"] is None]
+    return ["", f"Staff cost per case (time x cost_per_hour): {_money(total)}{ci(c['total'])}"
+            + ("; most: " + ", ".join(parts) if parts else "")
+            + (f"; not priced: {', '.join(unpriced)}" if unpriced else "")]

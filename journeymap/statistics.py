@@ -24,7 +24,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["t_quantile", "t_interval", "percentiles", "summarize", "summarize_values", "thin_sorted"]
+__all__ = ["t_quantile", "t_interval", "percentiles", "summarize", "summarize_values", "thin_sorted", "thirds"]
 
 #: Percentiles every summary reports.
 PERCENTILES = (50, 90, 95)
@@ -134,3 +134,40 @@ def thin_sorted(values: np.ndarray, limit: int) -> np.ndarray:
         return s
     idx = np.rint(np.linspace(0, len(s) - 1, limit)).astype(np.int64)
     return s[idx]
+
+
+def thirds(series: Sequence[Sequence[float]], level: float = 0.95) -> Optional[dict[str, Any]]:
+    """Do later values exceed earlier ones within a run? The means of each run's first, middle and last third.
+
+    Each item of ``series`` is one replication's values in time order (for
+    example the waits at one department, in the order the cases asked for it).
+    Per replication, ``first`` is the mean of its first ``n // 3`` values,
+    ``last`` of its last ``n // 3`` and ``middle`` of the rest; the result
+    averages them over replications and gives the t-interval (``rise_ci95``)
+    of the paired rise ``last - first`` over replications, which is honest
+    because replications are independent even though the values within one
+    run are not. ``ratio`` is ``last / first`` (None when ``first`` is 0).
+    Replications with fewer than 3 values are left out; None when none is left.
+
+    >>> thirds([[1, 1, 2, 2, 4, 4], [1, 1, 3, 3, 5, 5]])["ratio"]
+    4.5
+    """
+    rows = []
+    for values in series:
+        x = np.asarray(values, dtype=float)
+        k = len(x) // 3
+        if k == 0:
+            continue
+        rows.append((float(x[:k].mean()), float(x[k:len(x) - k].mean()), float(x[len(x) - k:].mean())))
+    if not rows:
+        return None
+    a = np.asarray(rows)
+    first, middle, last = (float(v) for v in a.mean(axis=0))
+    return {
+        "first": first,
+        "middle": middle,
+        "last": last,
+        "ratio": last / first if first > 0 else None,
+        "rise_ci95": list(t_interval(a[:, 2] - a[:, 0], level)),
+        "replications": len(rows),
+    }
