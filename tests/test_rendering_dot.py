@@ -491,15 +491,28 @@ INSURANCE = ROOT / "journeys" / "insurance-before.yaml"
 
 
 def _labels(src: str) -> dict:
-    """Each drawn handoff arrow's H-number and time lost, keyed by (from, to); loops read through their waypoint."""
+    """Each drawn handoff arrow's H-number and time lost, keyed by (from, to).
+
+    Loops are drawn through a waypoint (``"u" -> _loopN -> "v"``) and arrows to another row of stages
+    as two stubs (``"u" -> _outN``, ``_inN -> "v"``); both are read back as one arrow.
+    """
+    edge = re.compile(r'^\s*(?:"([^"]+)"|(_\w+?)(\d+)) -> (?:"([^"]+)"|(_\w+?)(\d+)) \[(.*)\];$', re.M)
+    src_of, dst_of, found = {}, {}, []
+    for m in edge.finditer(src):
+        u, uvia, ui, v, vvia, vi, attrs = m.groups()
+        if u and vvia:
+            src_of[vi] = u
+        if v and uvia:
+            dst_of[ui] = v
+        found.append((u, ui, v, vi, attrs))
     out = {}
-    via = {}
-    for m in re.finditer(r'^\s*"([^"]+)" -> (_loop\d+) ', src, re.M):
-        via[m.group(2)] = m.group(1)
-    for m in re.finditer(r'^\s*("([^"]+)"|(_loop\d+)) -> "([^"]+)" \[.*?>(H\d+)<BR/>(.*?)</B>', src, re.M):
-        u = m.group(2) or via[m.group(3)]
-        lost = re.search(r"([\d.]+\w+) lost/case", m.group(6))
-        out[(u, m.group(4))] = (m.group(5), lost.group(1) if lost else None)
+    for u, ui, v, vi, attrs in found:
+        label = re.search(r">(H\d+)<BR/>(.*?)</B>", attrs)
+        if not label or "from row" in attrs:
+            continue
+        key = (u or src_of[ui], v or dst_of[vi])
+        lost = re.search(r"([\d.]+\w+) lost/case", label.group(2))
+        out[key] = (label.group(1), lost.group(1) if lost else None)
     return out
 
 

@@ -516,6 +516,30 @@ def _step_attrs(g: nx.DiGraph, n: str, res: Optional[_Results]) -> dict[str, Any
 def _edge_label_and_attrs(g: nx.DiGraph, u: str, v: str, number: Optional[int], waste: Optional[float],
                           max_waste: float) -> dict[str, Any]:
     d = g.edges[u, v]
+    lines = _edge_lines(g, u, v, number, waste)
+    attrs: dict[str, Any] = {"color": palette.FLOW, "penwidth": 1.6, "arrowsize": 1.1}
+    colour = palette.FLOW
+    bold = False
+    if number is not None:
+        colour, bold = palette.HANDOFF, True
+        attrs.update(color=colour, penwidth=3.5, arrowsize=1.3, arrowtail="dot", dir="both")
+        if waste is not None and max_waste > 0:
+            attrs["penwidth"] = round(3.0 + 9.0 * waste / max_waste, 2)
+        elif waste is not None:
+            attrs["penwidth"] = 3.0
+    if d["rework"]:
+        attrs["style"] = "dashed"
+        if number is None:
+            colour = palette.REWORK
+            attrs.update(color=colour, penwidth=2.5)
+    if lines:
+        attrs["label"] = _edge_label(lines, colour, NAME_SIZE if number is not None else TEXT_SIZE, bold)
+    return attrs
+
+
+def _edge_lines(g: nx.DiGraph, u: str, v: str, number: Optional[int], waste: Optional[float]) -> list[str]:
+    """The facts on an arrow, one a line: H-number, rework, branch %, inbox delay, time lost on it, its label."""
+    d = g.edges[u, v]
     parts: list[str] = []
     if number is not None:
         parts.append(f"H{number}")
@@ -529,23 +553,7 @@ def _edge_label_and_attrs(g: nx.DiGraph, u: str, v: str, number: Optional[int], 
         parts.append(f"+{format_minutes(d['mean_delay'])} wait")
     if waste is not None and number is not None:
         parts.append(f"{format_minutes(waste)} lost/case")
-    attrs: dict[str, Any] = {"color": palette.FLOW, "penwidth": 1.6, "arrowsize": 1.1}
-    colour = palette.FLOW
-    bold = False
-    if number is not None:
-        colour, bold = palette.HANDOFF, True
-        attrs.update(color=colour, penwidth=3.5, arrowsize=1.3, arrowtail="dot", dir="both")
-        if waste is not None and max_waste > 0:
-            attrs["penwidth"] = round(3.0 + 9.0 * waste / max_waste, 2)
-    if d["rework"]:
-        attrs["style"] = "dashed"
-        if number is None:
-            colour = palette.REWORK
-            attrs.update(color=colour, penwidth=2.5)
-    lines = parts + (_wrap(d["label"], 22) if d["label"] else [])
-    if lines:
-        attrs["label"] = _edge_label(lines, colour, NAME_SIZE if number is not None else TEXT_SIZE, bold)
-    return attrs
+    return parts + (_wrap(d["label"], 22) if d["label"] else [])
 
 
 def _edge_label(lines: Sequence[str], colour: str, size: float, bold: bool = False) -> Html:
@@ -909,7 +917,29 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
         kind = ["handoff"] if number is not None else []
         kind += ["rework"] if g.edges[u, v]["rework"] else []
         attrs["class"] = " ".join(kind) or "flow"
-        if (u, v) in backward and u != v and where[u] is where[v]:
+        if where[u] is not where[v]:
+            # the arrow crosses to another row of stages: two short stubs instead of an arc over everything,
+            # out at the right end of the source's row and in at the left end of the target's row
+            row_of = {id(b): k + 1 for k, b in enumerate(blocks)}
+            (xu, yu), (xv, yv) = P(u), P(v)
+            out_x = where[u].layout.width + 18
+            in_x = LANE_TITLE_WIDTH + 24
+            add(f"  _out{i} {_attrs({'shape': 'point', 'width': 0.12, 'color': attrs['color'], 'pos': _pos(out_x, Y(yu))})};")
+            add(f"  _in{i} {_attrs({'shape': 'point', 'width': 0.12, 'color': attrs['color'], 'pos': _pos(in_x, Y(yv))})};")
+            to_row, from_row = f"\u25b6 to row {row_of[id(where[v])]}", f"from row {row_of[id(where[u])]}"
+            first = dict(attrs, arrowhead="none")
+            first.pop("label", None)
+            lines_out = (_edge_lines(g, u, v, number, lost.get((u, v)) if lost else None) or []) + [to_row]
+            colour = attrs.get("color", palette.FLOW)
+            first["label"] = _edge_label(lines_out, colour, NAME_SIZE if number is not None else TEXT_SIZE,
+                                         number is not None)
+            add(f"  {quote(u)} -> _out{i} {_attrs(first)};")
+            second = {k: attrs[k] for k in ("color", "penwidth", "style", "class", "arrowsize") if k in attrs}
+            tag = (f"H{number} " if number is not None else "") + from_row
+            second["label"] = _edge_label([tag], colour, TEXT_SIZE, number is not None)
+            add(f"  _in{i} -> {quote(v)} {_attrs(second)};")
+            continue
+        if (u, v) in backward and u != v:
             # a loop back: route it through an invisible point under both steps, so it reads as a loop
             # and never hides under the forward flow between the same two steps
             (xu, yu), (xv, yv) = P(u), P(v)
