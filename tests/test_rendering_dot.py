@@ -275,9 +275,9 @@ def test_handoff_label_and_width_follow_the_arrows_own_time_lost(acme):
         elif (f["source"], f["target"]) == instant:
             f.update(inbox_per_case=0.0, queue_per_case=0.0, lost_per_case=0.0)
     src = rdot.map_dot(acme, results=res)
-    big_line, instant_line = _edge_line(src, *big), _edge_line(src, *instant)
-    assert "3.0d lost/case" in big_line and "penwidth=12" in big_line
-    assert "0s lost/case" in instant_line and "penwidth=3," in instant_line
+    labels = _flow_labels(src)
+    assert "3.0d lost/case" in labels[big] and "penwidth=12" in _edge_line(src, *big)
+    assert "0s lost/case" in labels[instant] and "penwidth=3," in _edge_line(src, *instant)
     # the legend says exactly what the width and label are
     assert "time lost on this arrow: its inbox delay" in src and "queueing at the receiving step" in src
     # the pair total is on the handoff network only
@@ -490,12 +490,16 @@ def test_legend_shows_cross_department_rework_in_vermillion(acme):
 INSURANCE = ROOT / "journeys" / "insurance-before.yaml"
 
 
-def _labels(src: str) -> dict:
-    """Each drawn handoff arrow's H-number and time lost, keyed by (from, to).
+def _flow_labels(src: str) -> dict:
+    """The label of every drawn flow, keyed by (from, to), whether it is a node beside the line or on the line.
 
     Loops are drawn through a waypoint (``"u" -> _loopN -> "v"``) and arrows to another row of stages
-    as two stubs (``"u" -> _outN``, ``_inN -> "v"``); both are read back as one arrow.
+    as two stubs (``"u" -> _outN``, ``_inN -> "v"``); both are read back as one flow.
     """
+    out = {}
+    for m in re.finditer(r'^\s*_label\d+ \[(.*)comment="label of (\S+) -> (\S+)"\];$', src, re.M):
+        if "from row" not in m.group(1):  # the second stub of an arrow to another row only says where it comes from
+            out[(m.group(2), m.group(3))] = m.group(1)
     edge = re.compile(r'^\s*(?:"([^"]+)"|(_\w+?)(\d+)) -> (?:"([^"]+)"|(_\w+?)(\d+)) \[(.*)\];$', re.M)
     src_of, dst_of, found = {}, {}, []
     for m in edge.finditer(src):
@@ -505,14 +509,20 @@ def _labels(src: str) -> dict:
         if v and uvia:
             dst_of[ui] = v
         found.append((u, ui, v, vi, attrs))
-    out = {}
     for u, ui, v, vi, attrs in found:
+        if "label=" in attrs and "from row" not in attrs:
+            out.setdefault((u or src_of[ui], v or dst_of[vi]), attrs)
+    return out
+
+
+def _labels(src: str) -> dict:
+    """Each drawn handoff arrow's H-number and time lost, keyed by (from, to)."""
+    out = {}
+    for key, attrs in _flow_labels(src).items():
         label = re.search(r">(H\d+)<BR/>(.*?)</B>", attrs)
-        if not label or "from row" in attrs:
-            continue
-        key = (u or src_of[ui], v or dst_of[vi])
-        lost = re.search(r"([\d.]+\w+) lost/case", label.group(2))
-        out[key] = (label.group(1), lost.group(1) if lost else None)
+        if label:
+            lost = re.search(r"([\d.]+\w+) lost/case", label.group(2))
+            out[key] = (label.group(1), lost.group(1) if lost else None)
     return out
 
 
@@ -593,3 +603,23 @@ def test_account_overview_is_one_row_per_persona_with_gates():
     for gate in account.gates:
         assert f"gate: {rdot.escape_html(gate.name)}" in src
     assert src.count(" -> ") == 0  # a table, not 104 boxes
+
+
+def test_flow_labels_are_drawn_over_every_line():
+    """Edge labels were crossed by edges drawn after them; as nodes beside their lines they are drawn last."""
+    j = load_journey(INSURANCE)
+    src = rdot.map_dot(j, results=contract_results(j))
+    labels = _flow_labels(src)
+    as_nodes = [k for k, v in labels.items() if 'class="label"' in v]
+    assert len(as_nodes) >= 0.9 * len(labels), f"only {len(as_nodes)} of {len(labels)} labels are nodes"
+    assert 'outputorder="edgesfirst"' in src  # Graphviz draws every line, then every node
+
+
+@needs_dot
+@pytest.mark.exe
+def test_no_line_is_drawn_over_a_label():
+    j = load_journey(INSURANCE)
+    svg = output.run_dot(rdot.map_dot(j, results=contract_results(j)), "svg").decode()
+    last_edge = max(m.start() for m in re.finditer(r'class="edge', svg))
+    first_label = min(m.start() for m in re.finditer(r'class="node label"|class="label"', svg))
+    assert first_label > last_edge

@@ -416,7 +416,8 @@ def _left_table(cells: Sequence[_Cell]) -> Html:
     return Html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="4">{inner}</TABLE>')
 
 
-def _legend_cells(res: Optional[_Results], blueprint: bool, changed: bool = False) -> tuple[Html, tuple[float, float]]:
+def _legend_cells(res: Optional[_Results], blueprint: bool, changed: bool = False,
+                  wrapped: bool = False) -> tuple[Html, tuple[float, float]]:
     """The legend: what each mark means, as one HTML table."""
     rows: list[tuple[str, str, Optional[str], str]] = [
         # (sample text, sample colour, sample fill, meaning)
@@ -431,6 +432,9 @@ def _legend_cells(res: Optional[_Results], blueprint: bool, changed: bool = Fals
     ]
     if blueprint:
         rows.append(("\u2504\u2504\u2504\u2504", "#000000", None, "line of visibility"))
+    if wrapped:
+        rows.append(("\u2500\u25cf \u25b6 to row 2", palette.FLOW, None,
+                     "an arrow that continues in another row of stages (\"from row 1\" where it arrives)"))
     if res is not None:
         rows.append(("waits 2.0h/case", "#000000", palette.waiting_colour(1.0),
                      "step's waiting per case (queueing + inbox delay into it); darker = larger step share"))
@@ -563,6 +567,15 @@ def _edge_label(lines: Sequence[str], colour: str, size: float, bold: bool = Fal
         body = f"<B>{body}</B>"
     return Html(f'<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="2" BGCOLOR="#FFFFFF"><TR><TD>'
                 f'<FONT POINT-SIZE="{_num(size)}" COLOR="{colour}">{body}</FONT></TD></TR></TABLE>')
+
+
+def _label_box(label: str) -> tuple[float, float]:
+    """Width and height (points) of an :func:`_edge_label`, estimated as the layout estimates boxes."""
+    size = float(re.search(r'POINT-SIZE="([\d.]+)"', label).group(1)) if "POINT-SIZE" in label else TEXT_SIZE
+    body = re.sub(r"<BR/>", "\n", label)
+    body = re.sub(r"<[^>]+>", "", body)
+    body = body.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    return estimate_size([[Row(t, size, "<B>" in label) for t in body.split("\n")]], padding=2.0)
 
 
 def _edge_label_width(g: nx.DiGraph, u: str, v: str) -> float:
@@ -799,6 +812,7 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
             if best is None or score < best[0]:
                 best = (score, cand, w, h)
         _, blocks, width, height = best
+        legend, (legend_w, legend_h) = _legend_cells(res, view == "blueprint", bool(highlight), wrapped=True)
         width, height = frame(blocks)
     where = {n: b for b in blocks for n in b.layout.positions}
 
@@ -910,6 +924,50 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
     lost = res.flow_lost if res is not None else {}
     max_lost = max((w for e, w in lost.items() if e in numbers), default=0.0)
     backward = back_edges(g)
+    late: list[str] = []
+
+    # where a label may not go: step boxes, lane titles, stage headers, the title (frame coordinates, y down)
+    taken: list[tuple[float, float, float, float]] = []
+    for n in g:
+        x, y = P(n)
+        w, h = sizes[n]
+        taken.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+    for b in blocks:
+        taken.append((0.0, b.top - header_h - 12, width, b.top))
+    taken.append((0.0, 0.0, width, lanes_top))
+    taken.append((0.0, 0.0, LANE_TITLE_WIDTH + 24, height))
+
+    def free_spot(pa: tuple[float, float], pb: tuple[float, float], w: float, h: float) -> Optional[tuple[float, float]]:
+        """A point along the straight line a-b where a w x h label touches no box and no other label."""
+        # on the line first, then just beside it (above, below, left, right), nearest the middle first
+        beside = ((0.0, 0.0), (0.0, -(h / 2 + 8)), (0.0, h / 2 + 8), (-(w / 2 + 8), 0.0), (w / 2 + 8, 0.0))
+        for dx, dy in beside:
+            for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+                x, y = pa[0] + (pb[0] - pa[0]) * t + dx, pa[1] + (pb[1] - pa[1]) * t + dy
+                box = (x - w / 2 - 6, y - h / 2 - 6, x + w / 2 + 6, y + h / 2 + 6)
+                if all(box[2] <= o[0] or o[2] <= box[0] or box[3] <= o[1] or o[3] <= box[1] for o in taken):
+                    taken.append(box)
+                    return x, y
+        return None
+
+    def edge(a: str, b: str, attrs: Mapping[str, Any], pa: tuple[float, float], pb: tuple[float, float],
+             flow: tuple[str, str]) -> None:
+        """Draw the line; its label becomes a node of its own beside it where there is room.
+
+        Graphviz draws every line before any node and routes lines around nodes, so a label
+        drawn as a node is never crossed by a line (a label on the line itself is crossed by
+        every line drawn after it). Where no free spot is found the label stays on the line.
+        """
+        attrs = dict(attrs)
+        label = attrs.get("label")
+        if label is not None:
+            w, h = _label_box(label)
+            spot = free_spot(pa, pb, w, h)
+            if spot is not None:
+                attrs.pop("label")
+                late.append(f"  _label{len(late)} {_attrs({'shape': 'plaintext', 'margin': 0, 'label': label, 'pos': _pos(spot[0], Y(spot[1])), 'class': 'label', 'comment': f'label of {flow[0]} -> {flow[1]}'})};")
+        add(f"  {a} -> {b} {_attrs(attrs)};")
+
     for i, (u, v) in enumerate(sorted(g.edges, key=lambda e: (g.nodes[e[0]]["order"], g.nodes[e[1]]["order"]))):
         number = numbers.get((u, v)) if g.edges[u, v]["handoff"] else None
         attrs = _edge_label_and_attrs(g, u, v, number, lost.get((u, v)) if res is not None and lost else None,
@@ -933,11 +991,11 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
             colour = attrs.get("color", palette.FLOW)
             first["label"] = _edge_label(lines_out, colour, NAME_SIZE if number is not None else TEXT_SIZE,
                                          number is not None)
-            add(f"  {quote(u)} -> _out{i} {_attrs(first)};")
+            edge(quote(u), f"_out{i}", first, (xu, yu), (out_x, yu), (u, v))
             second = {k: attrs[k] for k in ("color", "penwidth", "style", "class", "arrowsize") if k in attrs}
             tag = (f"H{number} " if number is not None else "") + from_row
             second["label"] = _edge_label([tag], colour, TEXT_SIZE, number is not None)
-            add(f"  _in{i} -> {quote(v)} {_attrs(second)};")
+            edge(f"_in{i}", quote(v), second, (in_x, yv), (xv, yv), (u, v))
             continue
         if (u, v) in backward and u != v:
             # a loop back: route it through an invisible point under both steps, so it reads as a loop
@@ -951,12 +1009,14 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
                 first.update(arrowtail="dot", dir="back")
             else:
                 first["arrowhead"] = "none"
-            add(f"  {quote(u)} -> {via} {_attrs(first)};")
+            edge(quote(u), via, first, (xu, yu), ((xu + xv) / 2, below), (u, v))
             attrs.pop("arrowtail", None)
             attrs.pop("dir", None)
-            add(f"  {via} -> {quote(v)} {_attrs(attrs)};")
+            edge(via, quote(v), attrs, ((xu + xv) / 2, below), (xv, yv), (u, v))
             continue
-        add(f"  {quote(u)} -> {quote(v)} {_attrs(attrs)};")
+        edge(quote(u), quote(v), attrs, P(u), P(v), (u, v))
+    add("  // the labels of the flows as nodes beside their lines: drawn after every line, never crossed")
+    lines.extend(late)
     add("}")
     return "\n".join(lines) + "\n"
 

@@ -108,7 +108,7 @@ def overview_dot(journey: Journey, g: nx.DiGraph, res: Optional[_Results] = None
             text = [(head_text, CELL_SIZE, "#000000", res is not None and res.bottleneck_step in members)]
             gates = sorted({m.group(1) for n in members if (m := _GATE.search(g.nodes[n]["name"]))})
             for gate in gates:
-                text.append((f"\u29d6 gate: {gate}", MIN_TEXT, "#000000", True))
+                text.append((f"\u25c6 gate: {gate}", MIN_TEXT, "#000000", True))
             row.append(f'<TD BGCOLOR="{fill}">{_lines(text)}</TD>')
         rows.append("<TR>" + "".join(row) + "</TR>")
     # the handoffs each stage receives, with their global numbers (and time lost on each arrow)
