@@ -1057,7 +1057,7 @@ def handoff_network_dot(journey: Journey, g: Optional[nx.DiGraph] = None,
              f"{len(pong_pairs) // 2} ping-pong pair{'s' if len(pong_pairs) // 2 != 1 else ''} \u00b7 "
              f"{len(chains)} A\u2192B\u2192A chain{'s' if len(chains) != 1 else ''}</FONT>"
              f"<BR/><FONT POINT-SIZE=\"{_num(TEXT_SIZE)}\">edge width = "
-             f"{'time lost per case' if waste else 'number of handoffs'}; "
+             f"{'time lost per case on all of the pair&#39;s arrows (the sum of their lost/case on the map)' if waste else 'number of handoffs'}; "
              f"<FONT COLOR=\"{palette.HANDOFF}\"><B>vermillion = ping-pong (work goes both ways)</B></FONT></FONT>")
     lines.append(f"  graph {_attrs({'layout': 'dot', 'rankdir': 'LR', 'label': Html(title), 'labelloc': 't', 'labeljust': 'l', 'fontname': palette.FONT, 'pad': 0.4, 'nodesep': 0.9, 'ranksep': 2.2, 'bgcolor': '#FFFFFF'})};")
     lines.append(f"  node {_attrs({'shape': 'box', 'style': 'rounded,filled', 'fontname': palette.FONT, 'fontsize': HEADER_SIZE, 'penwidth': 1.5, 'margin': '0.2,0.12'})};")
@@ -1070,7 +1070,7 @@ def handoff_network_dot(journey: Journey, g: Optional[nx.DiGraph] = None,
         attrs: dict[str, Any] = {"color": "#1F4E79" if d.id in involved else "#AAAAAA"}
         if res is not None and d.id in res.dept_share:
             fill = palette.waiting_colour(res.dept_share[d.id], res.max_dept_share)
-            cells.append(_Cell([f"{100 * res.dept_share[d.id]:.0f}% of waiting \u00b7 "
+            cells.append(_Cell([f"department share of waiting {100 * res.dept_share[d.id]:.0f}%",
                                 f"utilisation {100 * res.dept_util.get(d.id, 0.0):.0f}%"], TEXT_SIZE, bold=True))
         if res is not None and d.id == res.bottleneck_dept:
             cells.insert(0, _Cell(["\u26a0 BOTTLENECK"], TEXT_SIZE, bold=True, colour="#FFFFFF", fill=palette.BOTTLENECK))
@@ -1086,7 +1086,7 @@ def handoff_network_dot(journey: Journey, g: Optional[nx.DiGraph] = None,
             pen = 2.0 + 8.0 * c / max_count
         label = [f"{c} handoff{'s' if c != 1 else ''}", f"{per_case[a][b]:.2f} per case"]
         if w is not None:
-            label.append(f"{format_minutes(w)} lost per case")
+            label.append(f"{format_minutes(w)} lost per case (pair total)")
         if pong:
             label.insert(0, "\u21c4 ping-pong")
         colour = palette.HANDOFF if pong else "#0072B2"
