@@ -413,7 +413,7 @@ def test_every_example_renders(path, tmp_path):
 def test_render_all_writes_pngs_and_svgs(acme, acme_results, tmp_path):
     paths = output.render_all(acme, tmp_path, results=acme_results)
     names = {p.rsplit("/", 1)[-1] for p in paths}
-    for stem in ("map", "blueprint", "handoffs", "cycle_time", "stage_breakdown", "utilisation", "emotion"):
+    for stem in ("map", "overview", "blueprint", "handoffs", "cycle_time", "stage_breakdown", "utilisation", "emotion"):
         assert {f"{stem}.svg", f"{stem}.png"} <= names
     png = (tmp_path / "map.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
