@@ -440,6 +440,8 @@ def test_one_stage_close_up_keeps_only_that_stage(tmp_path):
     assert all(f.source in part.step_by_id and f.target in part.step_by_id for f in part.flows)
     src = rdot.journey_dot(part, "map")
     assert "1 stage \u00b7" in src and "UNDERWRITE" in src.upper() and "APPLY" not in src
+    close = rdot.journey_dot(journey, "map", stages=["underwrite"])
+    assert "Close-up of 1 stage of 5" in close and "Close-up" not in rdot.journey_dot(journey, "map")
     out = tmp_path / "close.dot"
     assert main(["render", str(ROOT / "journeys" / "insurance-before.yaml"), "--stage", "underwrite", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("// journeymap map")

@@ -390,6 +390,10 @@ def _title_cells(journey: Journey, g: nx.DiGraph, res: Optional[_Results], view:
             (t["handoffs"], "internal handoff"), (t["rework"], "rework loop"), (t["moments_of_truth"], "moment of truth")))],
               HEADER_SIZE, bold=True, colour="#000000"),
     ]
+    if whole is not None and len(whole.stages) != len(journey.stages):
+        cells.append(_Cell([f"Close-up of {_count(len(journey.stages), 'stage')} of {len(whole.stages)}: handoff "
+                            "numbers, stage headers and simulated figures are the whole journey's"], HEADER_SIZE,
+                           italic=True))
     if res is not None:
         cells.extend(_stability_cells(res))
         s = res.summary
