@@ -125,7 +125,9 @@ def overview_dot(journey: Journey, g: nx.DiGraph, res: Optional[_Results] = None
         if len(texts) > len(shown):
             shown.append(f"+{len(texts) - len(shown)} more")
         lines = [(f"{len(arrows)} handoff" + ("s" if len(arrows) != 1 else ""), CELL_SIZE, palette.HANDOFF, True)]
-        lines += [(t, MIN_TEXT, palette.HANDOFF, False) for t in (shown if res is not None and res.flow_lost
+        # two to a line keeps the row short, so the table stays screen-shaped
+        paired = [" \u00b7 ".join(shown[k:k + 2]) for k in range(0, len(shown), 2)]
+        lines += [(t, MIN_TEXT, palette.HANDOFF, False) for t in (paired if res is not None and res.flow_lost
                                                                   else _wrap(" ".join(shown), 16))]
         hrow.append(f'<TD BGCOLOR="#FFFFFF">{_lines(lines)}</TD>')
     rows.append("<TR>" + "".join(hrow) + "</TR>")
@@ -138,7 +140,7 @@ def overview_dot(journey: Journey, g: nx.DiGraph, res: Optional[_Results] = None
     for c in title:
         c.size = max(c.size, MIN_TEXT)
         # long title lines wrap so the overview stays screen-shaped
-        c.lines = [w for line in c.lines for w in _wrap(line, 110)]
+        c.lines = [w for line in c.lines for w in _wrap(line, 125)]
     note = ("Each cell: the steps of that lane in that stage" + (" \u00b7 the waiting per case at them (queueing + inbox "
             "delay into them; darker = more; \u26a0 = the bottleneck step). The % beside a department is its "
             "department share of waiting" if res is not None else "") + ". Handoff numbers are the map's.")
