@@ -28,7 +28,7 @@ from .account import Account, coverage
 from .distributions import Fixed
 from .experience import account_experience, persona_experience
 from .model import CUSTOMER, Flow, Journey, Persona, Step, Workload
-from .simulation import Meeting, ProgressCallback, SimulationResult, simulate
+from .simulation import Meeting, ProgressCallback, SimulationResult, simulate, time_breakdown_text
 from .statistics import summarize
 
 __all__ = ["combined_journey", "simulate_account", "account_summary_text", "load_subject", "START", "END"]
@@ -168,6 +168,8 @@ def summarize_account(account: Account, journey: Journey, result: SimulationResu
         "survey_warnings": warnings,
         "departments": summary["departments"],
         "bottleneck": summary["bottleneck"],
+        # the deal's elapsed time on its critical path (the persona who finished last), by stage and mechanism
+        "time_breakdown": summary["time_breakdown"],
         "combined": summary,
     }
 
@@ -209,6 +211,8 @@ def account_summary_text(a: dict[str, Any]) -> str:
     for gid, g in a["gates"].items():
         waits = ", ".join(f"{pid} {format_minutes(w)}" for pid, w in g["wait_per_case"].items())
         out += ["", f"Gate {g['name']} ({gid}): usually held up by {g['usually_held_up_by']}; mean wait per deal: {waits}"]
+    if "time_breakdown" in a:
+        out += ["", time_breakdown_text(a["time_breakdown"]).replace("per case", "per deal", 1)]
     e = a["experience"]
     out += ["", "Account experience index (0 furious .. 50 neutral .. 100 delighted): "
             + (f"{e['overall']:.0f}" if e["overall"] is not None else "n/a")
@@ -222,7 +226,11 @@ def account_summary_text(a: dict[str, Any]) -> str:
         out.append(f"over-surveyed: {w}")
     b = a["bottleneck"]
     if b.get("department"):
-        out.append(f"Bottleneck: {b['department']} at {b['step']} ({b['share_of_waiting']:.0%} of all waiting)")
+        out.append(f"Bottleneck: {b['department']} at {b['step']} ({b['department_share']:.0%} department share "
+                   f"of waiting, {b['step_share']:.0%} step share)")
+    stability = a.get("combined", {}).get("stability") or {}
+    if not stability.get("steady", True):
+        out[:0] = ["!! " + stability["message"], "   Fix: " + stability["hint"] + ".", ""]
     return "\n".join(out)
 
 

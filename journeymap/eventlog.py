@@ -36,9 +36,12 @@ Timestamps count from :data:`START_DATE` (simulation time 0), Monday
 columns keep the exact simulated times. The simulation runs around the clock.
 
 Rows are written as the simulation runs through a buffered file, so memory
-stays flat however many cases are simulated. The file is written to a
-temporary name next to the target and renamed when complete (see
-:mod:`journeymap.output`), so an interrupted run never leaves a partial log.
+stays flat however many cases are simulated. Each replication writes its own
+headerless part (:class:`LogPart`), so parallel workers never share a file;
+:func:`journeymap.simulation.simulate` joins the parts in replication order
+under one header. The file is written to a temporary name next to the target
+and renamed when complete (see :mod:`journeymap.output`), so an interrupted
+run never leaves a partial log.
 """
 
 from __future__ import annotations

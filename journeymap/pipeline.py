@@ -109,10 +109,12 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
         except DotNotFound as exc:
             missing_dot = True
             log(f"journeymap: {exc}")
-        cycle = result.summary["case"]["cycle_time"]
+        cycle, b = result.summary["case"]["cycle_time"], result.summary["bottleneck"]
+        steady = result.summary["stability"]["steady"]
         log(f"{f}: {report['touchpoints']} touchpoints, {report['handoffs']} handoffs, "
-            f"cycle time mean {cycle['mean'] / 1440:.1f}d (P90 {cycle['p90'] / 1440:.1f}d), "
-            f"bottleneck {result.summary['bottleneck']['department']} -> {folder}/")
+            f"cycle time mean {cycle['mean'] / 1440:.1f}d (P90 {cycle['p90'] / 1440:.1f}d)"
+            + ("" if steady else " NOT A STEADY STATE (see simulation.txt)")
+            + f", bottleneck {b['department']} ({b['department_share']:.0%} department share of waiting) -> {folder}/")
 
     for f in accounts:
         from .account_simulation import account_summary_text, combined_journey, summarize_account

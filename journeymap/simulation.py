@@ -35,6 +35,15 @@ The hot loop (:meth:`_Run._walk`) accumulates sums and counters into flat
 lists and arrays, never one object per event; a replication ends as one flat
 :class:`Replication` record that :func:`summarize_replications` turns into the
 JSON summary.
+
+Two ledgers answer "where does the time go". Per **arrow** (flow): its inbox
+delay and the queueing at its target on the visits it brought there, which is
+the time lost on that arrow (``summary["flows"]``). Per **case**: every elapsed
+minute, by stage and component (:data:`BREAKDOWN`), on the critical path: a
+fork's branches keep their own ledgers and the join keeps the one of the branch
+that arrived last, so the ledger sums to the cycle time
+(``summary["time_breakdown"]``), and flow efficiency (value-adding work on that
+path / cycle time) cannot exceed 1.
 """
 
 from __future__ import annotations
@@ -57,9 +66,9 @@ import numpy as np
 import simpy
 
 from .distributions import Distribution, Exponential, Fixed
+from .distributions import format_minutes as _fm
 from .eventlog import EventLogWriter, LogPart, case_width, open_log, write_header
 from .model import CUSTOMER, Journey
-from .distributions import format_minutes as _fm
 from .statistics import summarize, summarize_values, thin_sorted, thirds
 
 __all__ = [
@@ -73,6 +82,7 @@ __all__ = [
     "simulate",
     "summarize_replications",
     "summary_text",
+    "time_breakdown_text",
 ]
 
 #: Per-case metrics, in the order of :attr:`Replication.cases`.
@@ -303,12 +313,13 @@ class _Run:
                 cum += f.probability
                 dconst, dsampler = (_sampler(f.delay, stream(seed, index, f"delay:{f.source}->{f.target}"))
                                     if f.delay is not None else (0.0, None))
+                fi = flow_index[id(f)]
                 # the ledger slot of this arrow's inbox delay: in the stage of its target
                 inbox_slot = stage_base[journey.step_by_id[f.target].stage] + (
                     _HANDOFF_INBOX if journey.is_handoff(f) else _OTHER_INBOX)
                 # the last possible branch catches float round-off in the cumulative sum
-                flows.append((2.0 if k == last else cum, step_index[f.target],
-                              dconst, dsampler, flow_index[id(f)], f.rework, inbox_slot))
+                flows.append((2.0 if k == last else cum, step_index[f.target], dconst, dsampler,
+                              fi, f.rework, inbox_slot, self.flow_pair[fi]))
             choose = stream(seed, index, f"branch:{s.id}").random if len(flows) > 1 and not s.join else None
             tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
             steps.append((
@@ -473,9 +484,8 @@ class _Run:
         rework = False
         while True:
             if flow is not None:
-                _, step, dconst, dsampler, entry, rework, inbox_slot = flow
+                _, step, dconst, dsampler, entry, rework, inbox_slot, pair = flow
                 traversals[entry] += 1
-                pair = flow_pair[entry]
                 if rework:
                     acc[5] += 1
                 if pair >= 0:
@@ -676,7 +686,7 @@ def _worker_init() -> None:
 
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
-             events: Optional[LogPart], progress: Optional[ProgressCallback],
+             events: Optional[str], progress: Optional[ProgressCallback],
              meeting: Optional[Meeting] = None) -> list[Replication]:
     per_rep = _total_cases(journey, cases)
     total = per_rep * replications
@@ -838,6 +848,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
 
     wip = [_ratio(r.wip_area, r.window) for r in reps]
     rate = [_ratio(r.measured, r.window) for r in reps]
+    breakdown = _time_breakdown(journey, reps, n)
     return {
         "journey": journey.id,
         "persona": journey.persona.id,
@@ -856,9 +867,9 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
         },
         "steps": steps,
         "flows": _flows(journey, reps, n),
-        "time_breakdown": _time_breakdown(journey, reps, n),
+        "time_breakdown": breakdown,
         "departments": departments,
-        "bottleneck": _bottleneck(journey, wait, fdelay, n, _where_time_goes(journey, reps, n)),
+        "bottleneck": _bottleneck(journey, wait, fdelay, n, _where_time_goes(breakdown)),
         "system": {
             "wip": summarize_values(wip),
             "arrival_rate": summarize_values(rate),
@@ -999,27 +1010,13 @@ WHERE_TIME_GOES = {
 }
 
 
-def _where_time_goes(journey: Journey, reps: Sequence[Replication], n: int,
-                     time_breakdown: Optional[dict[str, Any]] = None) -> dict[str, float]:
+def _where_time_goes(time_breakdown: dict[str, Any]) -> dict[str, float]:
     """Per-case minutes of staff work, queueing, inbox delay, customer time and gate waits.
 
-    From the critical-path ``time_breakdown`` when there is one (it sums to the
-    cycle time); otherwise from the per-step sums over every branch, which sum
-    to the cycle time for journeys without forks.
+    The critical-path ``time_breakdown`` grouped coarsely, so it sums to the mean cycle time.
     """
-    if time_breakdown is not None:
-        total = time_breakdown["total"]
-        return {k: float(sum(total.get(c, 0.0) for c in comps)) for k, comps in WHERE_TIME_GOES.items()}
-    out = dict.fromkeys(WHERE_TIME_GOES, 0.0)
-    if not reps or not n:
-        return out
-    for r in reps:
-        for i, s in enumerate(journey.steps):
-            out["customer" if s.is_customer else "work"] += r.step_processing[i]
-            out["queueing"] += r.step_waiting[i]
-            out["inbox"] += r.step_flow_delay[i]
-        out["gate"] += sum(sum(g) for g in r.gate_wait)
-    return {k: v / n for k, v in out.items()}
+    total = time_breakdown["total"]
+    return {k: float(sum(total.get(c, 0.0) for c in comps)) for k, comps in WHERE_TIME_GOES.items()}
 
 
 def _bottleneck(journey: Journey, queueing: np.ndarray, inbox: np.ndarray, n: int,
@@ -1182,6 +1179,23 @@ def _cost(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- text
 
 
+def time_breakdown_text(tb: dict[str, Any]) -> str:
+    """The "where the time goes" table of a ``time_breakdown``: a row per stage, a total row and column (pure).
+
+    The total column of the total row is the mean cycle time. The gate column
+    appears only when some case waited at a gate (accounts).
+    """
+    from .distributions import format_minutes as fm
+    from .tables import table
+
+    shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]
+    rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
+    rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
+    return "\n".join(["Where the time goes (per case, on the critical path; the total is the cycle time):",
+                      table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows,
+                            "l" + "r" * (len(shown) + 1))])
+
+
 def summary_text(summary: dict[str, Any]) -> str:
     """The terminal report of ``journeymap simulate``: a few readable tables (pure)."""
     from .distributions import format_minutes as fm
@@ -1226,17 +1240,16 @@ def summary_text(summary: dict[str, Any]) -> str:
     rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
              pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
     out += ["", table(["step", "visits", "time/case", "wait/visit", "share of queueing"], rows, "lrrrr")]
-    tb = summary["time_breakdown"]
-    shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]  # gates: accounts only
-    rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
-    rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
-    out += ["", "Where the time goes (per case, on the critical path; the total is the cycle time):",
-            table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows, "l" + "r" * (len(shown) + 1))]
-    pairs = [p for p in summary["handoff_waste"]["pairs"] if p["handoffs_per_case"]]
-    if pairs:
-        out += ["", table(["handoff", "per case", "waste per case"],
-                          [[f"{p['from']} -> {p['to']}", num(p["handoffs_per_case"]), fm(p["waste_per_case"])]
-                           for p in pairs], "lrr")]
+    out += ["", time_breakdown_text(summary["time_breakdown"])]
+    # time lost on each handoff arrow (its inbox + the queueing it leads into), worst first
+    arrows = sorted((f for f in summary["flows"] if f["handoff"] and f["traversals_per_case"]),
+                    key=lambda f: (-f["lost_per_case"], f["number"]))
+    if arrows:
+        out += ["", table(["handoff", "arrow", "departments", "per case", "inbox", "queueing", "lost per case"],
+                          [[f"H{f['number']}", f"{f['source']} -> {f['target']}",
+                            f"{f['from_department']} -> {f['to_department']}", num(f["traversals_per_case"]),
+                            fm(f["inbox_per_case"]), fm(f["queue_per_case"]), fm(f["lost_per_case"])]
+                           for f in arrows], "lllrrrr")]
     out += _bottleneck_lines(summary)
     out += _customer_lines(summary)
     out += _cost_lines(summary)
@@ -1265,7 +1278,7 @@ def _bottleneck_lines(summary: dict[str, Any]) -> list[str]:
         out += ["", f"Bottleneck: {label}, step {b['step']}: {b['department_share']:.0%} department share of "
                     f"waiting, {b['step_share']:.0%} step share; {_fm(b['lost_per_case'])} lost per case: "
                     f"{_fm(b['queueing_per_case'])} queueing, {_fm(b['inbox_per_case'])} inbox delay",
-                "  (waiting = queueing for staff + inbox delay on the arrows into the department's steps)"]
+                "  (waiting = queueing for staff + inbox delay on the arrows into its steps)"]
     where = b.get("where_time_goes") or {}
     total = sum(where.values())
     if total > 0:
@@ -1273,7 +1286,7 @@ def _bottleneck_lines(summary: dict[str, Any]) -> list[str]:
                   ("customer", "customer time"), ("gate", "waiting for other personas"))
         parts = [f"{label} {_fm(where[k])} ({where[k] / total:.0%})" for k, label in labels
                  if where.get(k) or k in ("work", "queueing", "inbox")]
-        out.append("Where the time goes, per case: " + ", ".join(parts))
+        out.append("  where a case's time goes: " + ", ".join(parts))
     return out
 
 

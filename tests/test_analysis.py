@@ -307,3 +307,81 @@ end: done
     r = return_probability(build_graph(journey))
     assert r["review"] == pytest.approx(0.3)
     assert r["intake"] == pytest.approx(0.0)
+
+
+# --------------------------------------------------------------------------- offered load (stability)
+
+LOAD = """
+journey: {{name: t}}
+persona: {{id: p}}
+stages: [a]
+departments: [{{id: sales}}, {{id: ops, capacity: 2}}]
+steps:
+  - {{id: pitch, stage: a, owner: sales, duration: 20min}}
+  - id: build
+    stage: a
+    owner: ops
+    duration: {{exponential: 45min}}
+    next: [{{to: pitch, probability: 0.25}}, {{to: check, probability: 0.75}}]
+  - {{id: check, stage: a, owner: ops, duration: 15min}}
+workload: {{arrivals: {arrivals}}}
+"""
+
+
+def test_offered_load_is_rate_times_exact_visits_times_mean_duration():
+    from journeymap.analysis import stability_of
+    from journeymap.validation import check_text
+
+    journey = check_text(LOAD.format(arrivals="{poisson: 30min}"), lint=False).journey
+    loads = {d["department"]: d for d in stability_of(journey)}
+    # rework 25% of the time: pitch and build are done 1 / 0.75 = 4/3 times a case, check once
+    # sales: (1/30) x 4/3 x 20 = 0.889 staff busy, of 1;  ops: (1/30) x (4/3 x 45 + 15) = 2.5, of 2
+    assert loads["sales"]["offered_load"] == pytest.approx(4 / 3 * 20 / 30)
+    assert loads["sales"]["utilisation"] == pytest.approx(4 / 3 * 20 / 30)
+    assert loads["ops"]["offered_load"] == pytest.approx(2.5)
+    assert loads["ops"]["utilisation"] == pytest.approx(1.25)
+    assert loads["ops"]["capacity"] == 2
+    assert loads["ops"]["step"] == "build" and loads["ops"]["step_duration"] == 45  # 60 of its 75 min a case
+    assert loads["ops"]["work_per_case"] == pytest.approx(75)
+    assert list(loads) == ["sales", "ops"]  # file order
+
+
+def test_offered_load_counts_each_parallel_branch_once():
+    from journeymap.analysis import stability_of
+    from journeymap.validation import check_text
+
+    text = """
+journey: {name: t}
+persona: {id: p}
+stages: [a]
+departments: [{id: ops}]
+steps:
+  - {id: split, stage: a, owner: ops, duration: 10min, next: {parallel: [x, y], join: meet}}
+  - {id: x, stage: a, owner: ops, duration: 20min, next: meet}
+  - {id: y, stage: a, owner: ops, duration: 30min, next: meet}
+  - {id: meet, stage: a, owner: ops, duration: 5min}
+workload: {arrivals: {every: 2h}}
+"""
+    (ops,) = stability_of(check_text(text, lint=False).journey)
+    assert ops["offered_load"] == pytest.approx((10 + 20 + 30 + 5) / 120)
+
+
+def test_scheduled_arrivals_have_no_long_run_load():
+    from journeymap.analysis import stability_of
+    from journeymap.validation import check_text
+
+    journey = check_text(LOAD.format(arrivals="{schedule: [0min, 10min]}"), lint=False).journey
+    assert stability_of(journey) == []
+
+
+@pytest.mark.parametrize("duration, first", [
+    (2880.0, "if 'kyc' (2.0d a visit) is mostly elapsed time"),   # two days is long for work: delay: first
+    (1440.0, "if 'kyc' (1.0d a visit) is mostly elapsed time"),   # exactly one day counts as long
+    (90.0, "give compliance a capacity of at least 3"),            # short work: capacity first
+])
+def test_overload_hint_names_both_causes_with_the_likely_one_first(duration, first):
+    from journeymap.analysis import overload_hint
+
+    hint = overload_hint("compliance", "kyc", duration, 3)
+    assert hint.startswith(first)
+    assert "`delay:`" in hint and "capacity of at least 3" in hint

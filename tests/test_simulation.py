@@ -197,8 +197,9 @@ def test_deterministic_handoff_journey_is_exact(handoff_journey):
     assert d["legal"]["queue_length"]["mean"] == pytest.approx(10 / 85)
     assert d["legal"]["wait"]["mean"] == 5
     assert s["system"]["wip"]["mean"] == pytest.approx((65 + 85) / 85)
-    assert s["bottleneck"]["department"] == "sales"  # a tie at 50% each: the first department in the file
-    assert s["bottleneck"]["share_of_waiting"] == 0.5
+    # waiting = queueing + inbox: sales 10 queueing, legal 60 inbox + 10 queueing (tests/test_simulation_summary.py)
+    assert s["bottleneck"]["department"] == "legal"
+    assert s["bottleneck"]["department_share"] == pytest.approx(70 / 80)
 
 
 BRANCH = """
@@ -370,8 +371,19 @@ def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
     assert all(v >= 0 for st in tb["stages"].values() for v in st.values())
     if meeting is None:
         assert tb["total"]["gate_wait"] == 0
-    # the terminal table's total column is the cycle time too
-    assert summary_text(s).splitlines()[-1] != ""
+
+
+def test_an_account_shows_where_the_deals_time_goes():
+    from journeymap.account_simulation import account_summary_text, load_subject, summarize_account
+
+    journey, meeting, account = load_subject(str(next(p for p in ACCOUNTS if p.name == "acme-account.yaml")))
+    result = simulate(journey, cases=30, replications=2, seed=1, meeting=meeting)
+    a = summarize_account(account, journey, result)
+    tb = a["time_breakdown"]
+    assert sum(tb["total"].values()) == pytest.approx(a["cycle_time"]["mean"])
+    assert tb["total"]["gate_wait"] > 0  # the personas wait for each other at the purchase decision
+    text = account_summary_text(a)
+    assert "Where the time goes (per deal" in text and "waiting for other personas" in text
 
 
 UNEQUAL_FORK = """
@@ -484,6 +496,43 @@ def test_cycle_time_is_work_plus_waiting_plus_inboxes(seed, capacity, p):
     assert np.all(c["handoffs"] == 2 * c["rework"] + 1)  # a -> b, plus b -> a and a -> b per loop
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32), capacity=st.integers(1, 2), p=st.sampled_from([0.0, 0.3]))
+def test_the_critical_path_adds_up_with_forks_queues_and_rework(seed, capacity, p):
+    # random branches race each other through shared, busy departments: whatever happens, every minute
+    # of a case lands in exactly one slot of the critical path, and flow efficiency stays within 0..1
+    journey = journey_of(f"""
+        journey: {{id: prop-fork, name: Property with a fork}}
+        persona: {{id: buyer}}
+        stages: [a, b]
+        departments: [{{id: x, capacity: {capacity}}}, {{id: y, capacity: 1}}]
+        steps:
+          - id: open
+            stage: a
+            owner: x
+            duration: {{exponential: 3min}}
+            value_adding: true
+            next: {{parallel: [{{to: left, delay: {{uniform: [1min, 5min]}}}}, right, {{to: close, delay: 4min}}], join: close}}
+          - {{id: left, stage: a, owner: y, duration: {{exponential: 4min}}, value_adding: true, next: close}}
+          - id: right
+            stage: b
+            owner: x
+            duration: {{exponential: 5min}}
+            next: [{{to: right, probability: {p}, rework: true}}, {{to: close, probability: {1 - p:g}, delay: 1min}}]
+          - {{id: close, stage: b, owner: customer, duration: {{exponential: 2min}}, value_adding: true}}
+        workload: {{arrivals: {{poisson: 5min}}, cases: 40}}
+        """)
+    s = simulate(journey, replications=1, seed=seed).summary
+    tb, c = s["time_breakdown"], s["case"]
+    assert sum(tb["total"].values()) == pytest.approx(c["cycle_time"]["mean"], rel=1e-9)
+    assert tb["total"]["value_adding_work"] <= c["value_adding_time"]["mean"] + 1e-9
+    assert 0 <= c["flow_efficiency"]["p50"] <= c["flow_efficiency"]["p95"] <= 1
+    assert sum(f["inbox_per_case"] for f in s["flows"]) == pytest.approx(c["flow_delay"]["mean"])
+    # every queue is behind the arrow that led into it, except at the start step, where cases arrive
+    assert sum(f["queue_per_case"] for f in s["flows"]) + s["steps"]["open"]["wait_per_case"] == \
+        pytest.approx(c["waiting_time"]["mean"])
+
+
 # --------------------------------------------------------------------------- reproducibility
 
 
@@ -563,7 +612,7 @@ def test_summary_has_the_documented_shape(acme):
     for v in s["departments"].values():
         assert set(v["utilisation"]) == set(v["queue_length"]) == set(v["wait"]) == stat
         assert isinstance(v["share_of_waiting"], float)
-    assert {"department", "step", "share_of_waiting", "mean_wait_per_case"} <= set(s["bottleneck"])
+    assert {"department", "step", "department_share", "step_share", "lost_per_case"} <= set(s["bottleneck"])
     assert s["cycle_time_samples"] == sorted(s["cycle_time_samples"])
     assert sum(v["share_of_waiting"] for v in s["departments"].values()) == pytest.approx(1.0)
     assert sum(v["share_of_waiting"] for v in s["steps"].values()) == pytest.approx(1.0)
@@ -591,8 +640,26 @@ def test_impossible_arguments_are_refused(acme, kwargs, message):
 
 
 def test_summary_text_is_readable(acme):
-    text = summary_text(simulate(acme, cases=100, replications=2).summary)
+    from journeymap.distributions import format_minutes
+
+    s = simulate(acme, cases=100, replications=2).summary
+    text = summary_text(s)
     assert "cycle time" in text and "Bottleneck: " in text and "flow efficiency" in text
+    # where the time goes: the new components, and a total column that is the cycle time
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("stage "))
+    for label in ("value-adding work", "other work", "customer time", "queueing", "handoff inbox delay",
+                  "other inbox delay", "total"):
+        assert label in header
+    assert "waiting for other personas" not in header  # a journey has no gates
+    total_row = next(line for line in lines if line.startswith("total "))
+    assert total_row.split()[-1] == format_minutes(s["case"]["cycle_time"]["mean"])
+    # handoffs: one row per arrow with its global number and the time lost on it, worst first
+    arrows = [line.split() for line in lines if line.startswith("H") and line[1].isdigit()]
+    worst = max((f for f in s["flows"] if f["handoff"]), key=lambda f: f["lost_per_case"])
+    assert arrows[0][:4] == [f"H{worst['number']}", worst["source"], "->", worst["target"]]
+    assert arrows[0][-1] == format_minutes(worst["lost_per_case"])
+    assert len(arrows) == sum(1 for f in s["flows"] if f["handoff"] and f["traversals_per_case"])
 
 
 # --------------------------------------------------------------------------- examples
@@ -621,7 +688,7 @@ def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
     assert data["case"]["cycle_time"]["mean"] == 75 and data["seed"] == 3 and data["replications"] == 2
     assert main(["simulate", path, "--replications", "2"]) == 0
     out = capsys.readouterr().out
-    assert "Bottleneck: sales at step pitch" in out
+    assert "Bottleneck: legal, step redline" in out
 
 
 @pytest.mark.parametrize("args", [

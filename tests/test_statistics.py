@@ -93,3 +93,16 @@ def test_thin_sorted_keeps_evenly_spaced_order_statistics(n, limit):
     assert len(out) == min(n, limit)
     assert list(out) == sorted(out)
     assert out[0] == values.min() and out[-1] == values.max()
+
+
+def test_thirds_compares_each_run_s_first_and_last_third_and_intervals_the_rise():
+    from journeymap.statistics import thirds
+
+    t = thirds([[1, 1, 2, 2, 4, 4, 9], [1, 1, 3, 3, 3, 5, 5]])
+    # run 1: first 1, middle (2+2+4)/3, last (4+9)/2;  run 2: first 1, middle 3, last 5
+    assert t["first"] == 1 and t["middle"] == pytest.approx((8 / 3 + 3) / 2) and t["last"] == pytest.approx(5.75)
+    assert t["ratio"] == pytest.approx(5.75)
+    assert t["rise_ci95"] == pytest.approx(list(t_interval([5.5, 4.0])))
+    assert thirds([[1, 2], []]) is None                       # too short to have thirds
+    assert thirds([[0, 0, 0, 1, 1, 1]])["ratio"] is None       # from nothing: no ratio (JSON has no infinity)
+    assert thirds([[0, 0, 0, 1, 1, 1]])["rise_ci95"] == [None, None]  # one run: no interval
