@@ -207,8 +207,7 @@ def _render(args: argparse.Namespace) -> int:
             print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
                   file=sys.stderr)
             return EXIT_USAGE
-        journey = journey.only_stages(args.stage)
-        stem = f"{stem}-{'-'.join(args.stage)}"
+        stem = f"{stem}-{'-'.join(args.stage)}"  # a close-up keeps the whole journey's numbers and figures
     # where it goes, checked against the inputs before anything is simulated or drawn
     if args.all:
         path = args.output or os.path.join("outputs", stem)
@@ -242,10 +241,10 @@ def _render(args: argparse.Namespace) -> int:
         results = simulate(whole, cases=args.cases, replications=args.replications, seed=args.seed,
                            meeting=meeting).summary
     if args.all:
-        for written in render_all(journey, path, results=results, formats=("svg", "png")):
+        for written in render_all(journey, path, results=results, formats=("svg", "png"), stages=args.stage):
             print(f"wrote {written}", file=sys.stderr)
         return EXIT_OK
-    render_view(journey, path, args.view, results, fmt)
+    render_view(journey, path, args.view, results, fmt, stages=args.stage)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
@@ -417,8 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
             "journeymap render journeys/acme-cio.yaml --view blueprint --format png --simulate\n"
             "  journeymap render journeys/acme-cio.yaml --format dot -o outputs/acme.dot   # no Graphviz needed")
     p.add_argument("file", metavar="FILE", help="a journey file, or an account file (the buying group together)")
-    p.add_argument("--view", choices=("map", "blueprint", "handoffs", "personas"), default=None,
-                   help="map: one lane per department; blueprint: customer/frontstage/backstage/support lanes; "
+    p.add_argument("--view", choices=("map", "overview", "blueprint", "handoffs", "personas"), default=None,
+                   help="map: one lane per department; overview: stages by lanes on one screen; blueprint: customer/frontstage/backstage/support lanes; "
                         "handoffs: departments and the work they pass; personas: a lane per persona, for "
                         "account files (default: map, personas for an account)")
     p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default=None,

@@ -190,31 +190,98 @@ def test_tricky_text_renders(write_journey, tmp_path, view):
 
 
 def test_unknown_view_says_what_is_allowed(acme):
-    with pytest.raises(ValueError, match=r"unknown view: 'gant' \(must be one of map, blueprint, handoffs, personas\)"):
+    with pytest.raises(ValueError, match=r"unknown view: 'gant' \(must be one of map, overview, blueprint, handoffs, personas\)"):
         rdot.journey_dot(acme, "gant")
 
 
 # --------------------------------------------------------------------------- with results
 
 
-def test_results_shade_steps_and_call_out_the_bottleneck(acme, acme_results):
-    src = rdot.map_dot(acme, results=acme_results)
-    b = acme_results["bottleneck"]
+def contract_results(journey, seed: int = 7) -> dict:
+    """fake_results plus the keys of the shared contract (flows, time_breakdown, bottleneck, stability), consistent.
+
+    Waiting at a step = its queueing + the inbox delay of the arrows into it; the bottleneck is the
+    department with the most of it, as CONTRACT 4 defines it.
+    """
+    res = fake_results(journey, seed)
+    g = build_graph(journey)
+    numbers = {(h["from_step"], h["to_step"]): i for i, h in enumerate(handoffs(g), 1)}
+    flows = []
+    for k, f in enumerate(journey.flows):
+        inbox = float(g.edges[f.source, f.target]["mean_delay"])
+        queue = 30.0 * (k % 4)
+        flows.append({"source": f.source, "target": f.target, "handoff": journey.is_handoff(f),
+                      "number": numbers.get((f.source, f.target)),
+                      "from_department": g.nodes[f.source]["owner"], "to_department": g.nodes[f.target]["owner"],
+                      "traversals_per_case": 1.0, "inbox_per_case": inbox, "queue_per_case": queue,
+                      "lost_per_case": inbox + queue})
+    res["flows"] = flows
+    wait = {n: res["steps"][n]["wait_per_case"] for n in g}
+    for f in flows:
+        wait[f["target"]] += f["inbox_per_case"]
+    total = sum(wait.values())
+    dept: dict = {}
+    for n, w in wait.items():
+        if g.nodes[n]["owner"] != "customer":
+            dept[g.nodes[n]["owner"]] = dept.get(g.nodes[n]["owner"], 0.0) + w
+    bd = max(dept, key=dept.get)
+    bs = max((n for n in g if g.nodes[n]["owner"] == bd), key=wait.get)
+    q = sum(res["steps"][n]["wait_per_case"] for n in g if g.nodes[n]["owner"] == bd)
+    res["bottleneck"] = {"department": bd, "step": bs, "department_share": dept[bd] / total,
+                         "step_share": wait[bs] / total, "lost_per_case": dept[bd], "queueing_per_case": q,
+                         "inbox_per_case": dept[bd] - q, "step_lost_per_case": wait[bs],
+                         "step_queueing_per_case": res["steps"][bs]["wait_per_case"],
+                         "step_inbox_per_case": wait[bs] - res["steps"][bs]["wait_per_case"],
+                         "where_time_goes": {"work": 600.0, "queueing": 3000.0, "inbox": 24000.0, "customer": 500.0,
+                                             "gate": 0.0}}
+    res["stability"] = {"steady": True, "overloaded": [], "growing": False, "message": None, "hint": None}
+    return res
+
+
+def test_results_shade_steps_and_call_out_the_bottleneck(acme):
+    res = contract_results(acme)
+    src = rdot.map_dot(acme, results=res)
+    b = res["bottleneck"]
     line = next(ln for ln in src.splitlines() if ln.strip().startswith(f'"{b["step"]}" ['))
     assert "BOTTLENECK" in line and "penwidth=6" in line
-    # the biggest share gets the darkest shade; a step with no waiting stays white
-    assert 'fillcolor="#FD8D3C"' in line
+    # the biggest share gets the darkest shade, in the step's own waiting cell; the box keeps its role's fill
+    steps = [ln for ln in src.splitlines() if re.match(r'\s*"(?!lane:|stage:)[^"]+" \[', ln)]
+    assert any('BGCOLOR="#FD8D3C"' in ln for ln in steps) and not any('fillcolor="#FD8D3C"' in ln for ln in steps)
+    # the node, the lane and the banner give the same shares (CONTRACT 4), each labelled
+    assert f"step share of waiting {100 * b['step_share']:.0f}%" in line
+    title = next(ln for ln in src.splitlines() if ln.strip().startswith("_title"))
+    assert f"department share of waiting {100 * b['department_share']:.0f}%" in title
+    assert f"step share of waiting {100 * b['step_share']:.0f}%" in title
     lane = next(ln for ln in src.splitlines() if f'"lane:{b["department"]}"' in ln)
-    assert "BOTTLENECK" in lane and "% of waiting" in lane
+    assert "BOTTLENECK" in lane and f"of waiting {100 * b['department_share']:.0f}%" in lane and "department share" in lane
     assert "Bottleneck:" in src and "Simulated 400 cases" in src
 
 
-def test_handoff_edges_are_weighted_by_waste(acme, acme_results):
-    src = rdot.map_dot(acme, results=acme_results)
-    widths = [float(w) for w in re.findall(r'class="handoff[^"]*".*?penwidth=([\d.]+)|penwidth=([\d.]+).*?class="handoff',
-                                           src) for w in w if w]
-    assert widths and max(widths) == pytest.approx(12.0)
-    assert "lost/case" in src
+def _edge_line(src: str, u: str, v: str) -> str:
+    """The DOT line of the arrow u -> v (a forward arrow: loops go through a waypoint)."""
+    return next(ln for ln in src.splitlines() if ln.strip().startswith(f'"{u}" -> "{v}" ['))
+
+
+def test_handoff_label_and_width_follow_the_arrows_own_time_lost(acme):
+    """CONTRACT 2: an instant handoff is thin and says so, whatever its department pair lost on other arrows."""
+    res = contract_results(acme)
+    back = layout.back_edges(build_graph(acme))
+    hs = [(f["source"], f["target"]) for f in res["flows"] if f["handoff"] and (f["source"], f["target"]) not in back]
+    assert len(hs) >= 2
+    big, instant = hs[0], hs[1]
+    for f in res["flows"]:
+        if (f["source"], f["target"]) == big:
+            f.update(inbox_per_case=2880.0, queue_per_case=1440.0, lost_per_case=4320.0)
+        elif (f["source"], f["target"]) == instant:
+            f.update(inbox_per_case=0.0, queue_per_case=0.0, lost_per_case=0.0)
+    src = rdot.map_dot(acme, results=res)
+    labels = _flow_labels(src)
+    assert "3.0d lost/case" in labels[big] and "penwidth=12" in _edge_line(src, *big)
+    assert "0s lost/case" in labels[instant] and "penwidth=3," in _edge_line(src, *instant)
+    # the legend says exactly what the width and label are
+    assert "time lost on this arrow: its inbox delay" in src and "queueing at the receiving step" in src
+    # the pair total is on the handoff network only
+    assert "lost per case" in rdot.handoff_network_dot(acme, results=res)
 
 
 def test_handoff_network(acme, acme_results):
@@ -346,7 +413,7 @@ def test_every_example_renders(path, tmp_path):
 def test_render_all_writes_pngs_and_svgs(acme, acme_results, tmp_path):
     paths = output.render_all(acme, tmp_path, results=acme_results)
     names = {p.rsplit("/", 1)[-1] for p in paths}
-    for stem in ("map", "blueprint", "handoffs", "cycle_time", "stage_breakdown", "utilisation", "emotion"):
+    for stem in ("map", "overview", "blueprint", "handoffs", "cycle_time", "stage_breakdown", "utilisation", "emotion"):
         assert {f"{stem}.svg", f"{stem}.png"} <= names
     png = (tmp_path / "map.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -373,7 +440,188 @@ def test_one_stage_close_up_keeps_only_that_stage(tmp_path):
     assert all(f.source in part.step_by_id and f.target in part.step_by_id for f in part.flows)
     src = rdot.journey_dot(part, "map")
     assert "1 stage \u00b7" in src and "UNDERWRITE" in src.upper() and "APPLY" not in src
+    close = rdot.journey_dot(journey, "map", stages=["underwrite"])
+    assert "Close-up of 1 stage of 5" in close and "Close-up" not in rdot.journey_dot(journey, "map")
     out = tmp_path / "close.dot"
     assert main(["render", str(ROOT / "journeys" / "insurance-before.yaml"), "--stage", "underwrite", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("// journeymap map")
     assert main(["render", str(ROOT / "journeys" / "insurance-before.yaml"), "--stage", "nope", "-o", str(out)]) == EXIT_USAGE
+
+
+def test_banner_shows_where_the_time_goes_beside_the_bottleneck(acme):
+    """CONTRACT 4: queueing vs inbox vs work beside the badge, so it never points at a queue while time sits in inboxes."""
+    src = rdot.map_dot(acme, results=contract_results(acme))
+    title = next(ln for ln in src.splitlines() if ln.strip().startswith("_title"))
+    assert "Where the time goes, per case: staff work 10.0h" in title
+    assert "queueing 2.1d" in title and "inbox delay 16.7d" in title and "customer time 8.3h" in title
+    assert "queueing" in title.split("department share of waiting")[1]  # the department's own split
+
+
+def test_unsteady_design_is_flagged_in_the_title(acme):
+    res = contract_results(acme)
+    assert "NOT STEADY" not in rdot.map_dot(acme, results=res)
+    res["stability"] = {"steady": False, "overloaded": [{"department": "security", "utilisation": 2.52}],
+                        "growing": True, "message": "Security is loaded at 252% of its capacity: queues grow without end.",
+                        "hint": "Write elapsed time as a flow delay: instead of duration."}
+    for view in ("map", "blueprint", "overview"):
+        src = rdot.journey_dot(acme, view, res)
+        assert "NOT STEADY" in src and "252% of its capacity" in src and "flow delay" in src
+
+
+def test_simulated_steps_keep_the_fill_the_legend_describes(acme):
+    """Shading used to replace the role fills: customer actions were drawn white where the legend says yellow."""
+    from journeymap.rendering import palette
+
+    plain = rdot.map_dot(acme)
+    shaded = rdot.map_dot(acme, results=contract_results(acme))
+    fill = re.compile(r'^\s*"((?!lane:|stage:)[^"]+)" \[.*?fillcolor="(#[0-9A-F]+)"', re.M)
+    assert dict(fill.findall(plain)) == dict(fill.findall(shaded))
+    assert palette.CUSTOMER_FILL in dict(fill.findall(shaded)).values()
+    assert "step share" in shaded.split("_legend")[1].split("\n")[0]
+
+
+def test_legend_shows_cross_department_rework_in_vermillion(acme):
+    from journeymap.rendering import palette
+
+    legend = next(ln for ln in rdot.map_dot(acme).splitlines() if ln.strip().startswith("_legend"))
+    assert f'COLOR="{palette.REWORK}"' in legend and "rework loop" in legend
+    row = next(r for r in legend.split("<TR>") if "crosses departments" in r)
+    assert f'COLOR="{palette.HANDOFF}"' in row and "dashed vermillion" in row
+
+
+INSURANCE = ROOT / "journeys" / "insurance-before.yaml"
+
+
+def _flow_labels(src: str) -> dict:
+    """The label of every drawn flow, keyed by (from, to), whether it is a node beside the line or on the line.
+
+    Loops are drawn through a waypoint (``"u" -> _loopN -> "v"``) and arrows to another row of stages
+    as two stubs (``"u" -> _outN``, ``_inN -> "v"``); both are read back as one flow.
+    """
+    out = {}
+    for m in re.finditer(r'^\s*_label\d+ \[(.*)comment="label of (\S+) -> (\S+)"\];$', src, re.M):
+        if "from row" not in m.group(1):  # the second stub of an arrow to another row only says where it comes from
+            out[(m.group(2), m.group(3))] = m.group(1)
+    edge = re.compile(r'^\s*(?:"([^"]+)"|(_\w+?)(\d+)) -> (?:"([^"]+)"|(_\w+?)(\d+)) \[(.*)\];$', re.M)
+    src_of, dst_of, found = {}, {}, []
+    for m in edge.finditer(src):
+        u, uvia, ui, v, vvia, vi, attrs = m.groups()
+        if u and vvia:
+            src_of[vi] = u
+        if v and uvia:
+            dst_of[ui] = v
+        found.append((u, ui, v, vi, attrs))
+    for u, ui, v, vi, attrs in found:
+        if "label=" in attrs and "from row" not in attrs:
+            out.setdefault((u or src_of[ui], v or dst_of[vi]), attrs)
+    return out
+
+
+def _labels(src: str) -> dict:
+    """Each drawn handoff arrow's H-number and time lost, keyed by (from, to)."""
+    out = {}
+    for key, attrs in _flow_labels(src).items():
+        label = re.search(r">(H\d+)<BR/>(.*?)</B>", attrs)
+        if label:
+            lost = re.search(r"([\d.]+\w+) lost/case", label.group(2))
+            out[key] = (label.group(1), lost.group(1) if lost else None)
+    return out
+
+
+@pytest.mark.parametrize("view", ["map", "blueprint"])
+def test_close_up_keeps_the_whole_journeys_numbers_and_values(view):
+    """CONTRACT 1: H1 in a --stage close-up is H1 on the map, with the same time lost."""
+    j = load_journey(INSURANCE)
+    res = contract_results(j)
+    whole = _labels(rdot.journey_dot(j, view, res))
+    assert len(whole) == len(handoffs(build_graph(j)))
+    for stage in ("underwrite", "quote"):
+        part = _labels(rdot.journey_dot(j, view, res, stages=[stage]))
+        assert part and all(whole[k] == v for k, v in part.items())
+        assert any(int(v[0][1:]) > 1 for v in part.values())  # not renumbered from 1
+    with pytest.raises(ValueError, match="no stage 'nope'"):
+        rdot.journey_dot(j, view, res, stages=["nope"])
+
+
+def test_cli_stage_close_up_keeps_global_numbers(tmp_path):
+    from journeymap.cli import main
+
+    out = tmp_path / "close.dot"
+    assert main(["render", str(INSURANCE), "--stage", "quote", "-o", str(out)]) == 0
+    whole = _labels(rdot.map_dot(load_journey(INSURANCE)))
+    part = _labels(out.read_text(encoding="utf-8"))
+    assert part and all(whole[k] == v for k, v in part.items())
+
+
+# --------------------------------------------------------------------------- a room can read it (needs dot)
+
+
+def svg_measure(svg: str) -> tuple[float, float]:
+    """(aspect ratio, smallest text in pixels) of an SVG drawn as large as fits on a 1920 x 1080 screen.
+
+    The scale comes from the viewBox (user units), the text from every ``font-size`` in it.
+    """
+    vb = re.search(r'viewBox="([\d.\-]+) ([\d.\-]+) ([\d.]+) ([\d.]+)"', svg)
+    assert vb, "no viewBox"
+    w, h = float(vb.group(3)), float(vb.group(4))
+    sizes = [float(x) for x in re.findall(r'font-size="([\d.]+)"', svg)]
+    assert sizes, "no text"
+    return w / h, min(sizes) * min(1920 / w, 1080 / h)
+
+
+def _subjects():
+    from conftest import ALL_EXAMPLES
+
+    from journeymap.account_simulation import load_subject
+
+    for path in ALL_EXAMPLES:
+        journey, _, account = load_subject(str(path))
+        yield pytest.param(journey, id=path.name)
+
+
+@needs_dot
+@pytest.mark.exe
+@pytest.mark.parametrize("journey", list(_subjects()))
+def test_a_room_can_read_it(journey):
+    """The overview fits a 16:9 screen with text >= 14 px at 1920 x 1080; no whole map is wider than 3:1."""
+    res = contract_results(journey)
+    aspect, smallest = svg_measure(output.run_dot(rdot.journey_dot(journey, "overview", res), "svg").decode())
+    assert smallest >= 14, f"overview text {smallest:.1f} px at 1920x1080"
+    assert aspect <= 16 / 9 + 0.01 or smallest >= 14
+    views = ["map", "blueprint"] + (["personas"] if rdot.is_account_journey(journey) else [])
+    for view in views:
+        aspect, _ = svg_measure(output.run_dot(rdot.journey_dot(journey, view, res), "svg").decode())
+        assert aspect <= 3.0, f"{view} is {aspect:.1f}:1"
+
+
+def test_account_overview_is_one_row_per_persona_with_gates():
+    from journeymap.account_simulation import load_subject
+
+    journey, _, account = load_subject(str(ROOT / "journeys" / "acme-account.yaml"))
+    src = rdot.journey_dot(journey, "overview")
+    assert len(journey.steps) > 100 and "persona" in src
+    for p in account.personas:
+        assert rdot.escape_html(p.journey.persona.name[:12]) in src
+    for gate in account.gates:
+        assert f"gate: {rdot.escape_html(gate.name)}" in src
+    assert src.count(" -> ") == 0  # a table, not 104 boxes
+
+
+def test_flow_labels_are_drawn_over_every_line():
+    """Edge labels were crossed by edges drawn after them; as nodes beside their lines they are drawn last."""
+    j = load_journey(INSURANCE)
+    src = rdot.map_dot(j, results=contract_results(j))
+    labels = _flow_labels(src)
+    as_nodes = [k for k, v in labels.items() if 'class="label"' in v]
+    assert len(as_nodes) >= 0.9 * len(labels), f"only {len(as_nodes)} of {len(labels)} labels are nodes"
+    assert 'outputorder="edgesfirst"' in src  # Graphviz draws every line, then every node
+
+
+@needs_dot
+@pytest.mark.exe
+def test_no_line_is_drawn_over_a_label():
+    j = load_journey(INSURANCE)
+    svg = output.run_dot(rdot.map_dot(j, results=contract_results(j)), "svg").decode()
+    last_edge = max(m.start() for m in re.finditer(r'class="edge', svg))
+    first_label = min(m.start() for m in re.finditer(r'class="node label"|class="label"', svg))
+    assert first_label > last_edge

@@ -156,12 +156,16 @@ def check_size(journey: Journey, view: str = "map", stages: Optional[Sequence[st
 
 
 def render_view(journey: Journey, path: str | os.PathLike, view: str = "map",
-                results: Optional[Mapping[str, Any]] = None, fmt: Optional[str] = None) -> str:
-    """Build one view's DOT source and write it to ``path`` (format from ``fmt`` or the extension)."""
+                results: Optional[Mapping[str, Any]] = None, fmt: Optional[str] = None,
+                stages: Optional[Sequence[str]] = None) -> str:
+    """Build one view's DOT source and write it to ``path`` (format from ``fmt`` or the extension).
+
+    ``stages``: a close-up of those stages, with the whole journey's handoff numbers and figures.
+    """
     if view not in VIEWS:
         raise ValueError(f"unknown view: {view!r} (must be one of {', '.join(VIEWS)})")
-    check_size(journey, view)
-    return write_graph(path, journey_dot(journey, view, results), fmt)
+    check_size(journey, view, stages)
+    return write_graph(path, journey_dot(journey, view, results, stages=stages), fmt)
 
 
 def _views(journey: Journey) -> Sequence[str]:
@@ -184,7 +188,8 @@ def planned_files(journey: Journey, out_dir: str | os.PathLike, with_results: bo
 
 
 def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[Mapping[str, Any]] = None,
-               formats: Sequence[str] = ("svg", "png"), charts: bool = True) -> list[str]:
+               formats: Sequence[str] = ("svg", "png"), charts: bool = True,
+               stages: Optional[Sequence[str]] = None) -> list[str]:
     """Write every view (map, blueprint, handoffs) and, with results, every chart, for one journey.
 
     Files are named ``<view>.<fmt>`` and ``<chart>.<fmt>`` inside ``out_dir``.
@@ -197,12 +202,12 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[M
     out = os.fspath(out_dir)
     views = _views(journey)
     for view in views:
-        check_size(journey, view)
+        check_size(journey, view, stages)
     g = build_graph(journey)
     written: list[str] = []
     missing_dot = False
     for view in views:
-        source = journey_dot(journey, view, results, g=g)
+        source = journey_dot(journey, view, results, g=g, stages=stages)
         for fmt in formats:
             path = os.path.join(out, f"{view}.{fmt}")
             try:

@@ -26,6 +26,9 @@ __all__ = [
     "cycle_time_histogram",
     "cycle_time_cdf",
     "cycle_time_chart",
+    "BREAKDOWN_LABELS",
+    "common_unit",
+    "common_scale",
     "stage_breakdown_chart",
     "utilisation_chart",
     "emotion_curve",
@@ -122,39 +125,112 @@ def cycle_time_chart(results: Mapping[str, Any], journey: Optional[Journey] = No
     return fig
 
 
+#: The components of ``summary["time_breakdown"]`` (CONTRACT 3), in order, with the words people read.
+BREAKDOWN_LABELS = {
+    "value_adding_work": "value-adding work",
+    "other_work": "other work",
+    "customer_time": "customer time",
+    "queueing": "queueing",
+    "handoff_inbox": "handoff inbox delay",
+    "other_inbox": "other inbox delay",
+    "gate_wait": "waiting for other personas",
+}
+#: Colour and hatch of each component: work is solid, waiting is hatched, so greyscale still separates them.
+_BREAKDOWN_STYLE = {
+    "value_adding_work": (OI["green"], ""),
+    "other_work": (OI["sky_blue"], ""),
+    "customer_time": (OI["purple"], ""),
+    "queueing": (OI["orange"], "//"),
+    "handoff_inbox": (OI["vermillion"], "xx"),
+    "other_inbox": ("#BBBBBB", ".."),
+    "gate_wait": (OI["blue"], "\\\\"),
+}
+_UNITS = {"minutes": 1.0, "hours": 60.0, "days": 1440.0}
+
+
+def _breakdown(results: Mapping[str, Any]) -> tuple[list[str], dict[str, dict[str, float]], dict[str, float]]:
+    """Components, per-stage and total minutes per case of ``time_breakdown`` (empty when the summary has none)."""
+    tb = results.get("time_breakdown") or {}
+    components = list(tb.get("components") or BREAKDOWN_LABELS)
+    stages = {s: {c: float(v.get(c, 0.0) or 0.0) for c in components} for s, v in (tb.get("stages") or {}).items()}
+    total = {c: float((tb.get("total") or {}).get(c, 0.0) or 0.0) for c in components}
+    return components, stages, total
+
+
+def common_unit(*results: Mapping[str, Any]) -> tuple[str, float]:
+    """One unit for several results (e.g. before and after), from the longest mean cycle time among them.
+
+    Returns ("days", 1440.0) and the like, as :func:`time_unit`; pass the name to
+    :func:`stage_breakdown_chart` as ``unit`` so a before/after pair reads in the same unit.
+    """
+    longest = 0.0
+    for r in results:
+        _, _, total = _breakdown(r)
+        longest = max(longest, sum(total.values()), _mean((r.get("case") or {}).get("cycle_time")))
+    return time_unit(longest)
+
+
+def common_scale(*results: Mapping[str, Any]) -> tuple[str, float]:
+    """A shared unit and axis length (in that unit) for the stage breakdowns of several results.
+
+    The axis length fits the longest stage bar of any of them, so bars drawn with
+    ``stage_breakdown_chart(r, unit=unit, scale=scale)`` compare by length across charts.
+    """
+    unit, div = common_unit(*results)
+    longest = 0.0
+    for r in results:
+        _, stages, _ = _breakdown(r)
+        longest = max([longest] + [sum(v.values()) for v in stages.values()])
+    return unit, longest / div * 1.12 if longest > 0 else 1.0
+
+
 def stage_breakdown_chart(results: Mapping[str, Any], journey: Optional[Journey] = None,
-                          ax: Optional[Axes] = None) -> Figure:
-    """Mean time per case in each stage, stacked: value-adding work, other work, waiting, handoff delay."""
-    stages = results.get("stages") or {}
+                          ax: Optional[Axes] = None, unit: Optional[str] = None,
+                          scale: Optional[float] = None) -> Figure:
+    """Where a case's time goes, stage by stage, stacked by mechanism; the bars add up to the cycle time.
+
+    Reads ``summary["time_breakdown"]`` (CONTRACT 3): value-adding work, other work, customer
+    time, queueing, handoff inbox delay, other inbox delay and (accounts) waiting for other
+    personas, on the critical path, so the stage bars sum to the mean cycle time; the title says
+    so, with the total. ``unit`` ("minutes", "hours" or "days") and ``scale`` (the axis length in
+    that unit) fix both, so a before/after pair shares one unit and one scale
+    (see :func:`common_scale`).
+    """
+    components, stages, total = _breakdown(results)
     order = [s.id for s in journey.stages if s.id in stages] if journey else list(stages)
     names = {s.id: s.name for s in journey.stages} if journey else {}
-    parts = {
-        "value-adding work": [float(stages[s].get("value_adding", 0.0)) for s in order],
-        "other work": [max(0.0, float(stages[s].get("processing", 0.0)) - float(stages[s].get("value_adding", 0.0)))
-                       for s in order],
-        "waiting in queues": [float(stages[s].get("waiting", 0.0)) for s in order],
-        "handoff delay": [float(stages[s].get("handoff_delay", 0.0)) for s in order],
-    }
-    totals = np.sum([v for v in parts.values()], axis=0) if order else np.zeros(0)
-    unit, div = time_unit(float(np.max(totals)) if totals.size else 0.0)
-    fig, ax = _axes(ax, (10, 5.5))
-    colours = [OI["green"], OI["sky_blue"], OI["orange"], OI["vermillion"]]
-    hatches = ["", "", "//", "xx"]
+    shown = [c for c in components if c != "gate_wait" or total.get(c, 0.0) > 0]  # gates: accounts only
+    totals = np.array([sum(stages[s].values()) for s in order]) if order else np.zeros(0)
+    grand = sum(total.values())
+    if unit is None:
+        unit, div = time_unit(grand)
+    else:
+        if unit not in _UNITS:
+            raise ValueError(f"unknown unit: {unit!r} (must be one of {', '.join(_UNITS)})")
+        div = _UNITS[unit]
+    fig, ax = _axes(ax, (11, 0.75 * len(order) + 3.2))
     y = np.arange(len(order))
     left = np.zeros(len(order))
-    for (label, values), colour, hatch in zip(parts.items(), colours, hatches):
-        vals = np.asarray(values) / div
-        ax.barh(y, vals, left=left, color=colour, hatch=hatch, edgecolor="white", label=label)
+    for c in shown:
+        colour, hatch = _BREAKDOWN_STYLE.get(c, (OI["black"], ""))
+        vals = np.array([stages[s].get(c, 0.0) for s in order]) / div
+        ax.barh(y, vals, left=left, color=colour, hatch=hatch, edgecolor="white",
+                label=f"{BREAKDOWN_LABELS.get(c, c)} ({total.get(c, 0.0) / div:.1f})")
         left += vals
     for i, t in enumerate(totals):
-        ax.text(left[i], i, f"  {t / div:.1f}", va="center", fontsize=12)
+        ax.text(left[i], i, f"  {t / div:.1f}", va="center", fontsize=12, fontweight="bold")
     ax.set_yticks(y, [names.get(s, s) for s in order])
     ax.invert_yaxis()
-    ax.set_xlabel(f"mean time per case ({unit})")
-    ax.set_title(f"Where the time goes, by stage \u2014 {_persona(results, journey)}")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=4, frameon=False)
+    ax.set_xlabel(f"mean time per case ({unit}), on the critical path")
+    if scale is not None:
+        ax.set_xlim(0, scale)
+    else:
+        ax.margins(x=0.12)
+    ax.set_title(f"Where the time goes, by stage \u2014 {_persona(results, journey)}\n"
+                 f"the bars add up to the cycle time: {grand / div:.1f} {unit} per case")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False,
+              title=f"total per case ({unit})", title_fontsize=12)
     ax.grid(axis="x", alpha=0.3)
-    ax.margins(x=0.12)
     return fig
 
 
@@ -205,12 +281,68 @@ def _emotion_points(journey: Journey, stage_order: Sequence[str]) -> tuple[list[
     return xs, ys, steps
 
 
+#: Characters per line of the touchpoint key beside an emotion panel.
+KEY_WRAP = 46
+_KEY_LINE = 0.24  # inches per key line at 11 pt
+
+
+def _key_lines(steps: Sequence[Any]) -> list[str]:
+    """'1  Finance director phones about insuring export receivables', wrapped, never cut short."""
+    import textwrap
+
+    out = []
+    for k, s in enumerate(steps, 1):
+        lines = textwrap.wrap(s.name, KEY_WRAP, break_long_words=False) or [""]
+        out.append(f"{k:>2}  {lines[0]}")
+        out += [f"     {ln}" for ln in lines[1:]]
+    return out
+
+
+def _emotion_panel(ax: Axes, journey: Journey, stage_order: Sequence[str], stage_names: Mapping[str, str],
+                   colour: str, marker: str, title: str, key: bool = True) -> None:
+    """One persona's curve: numbered points, and beside the panel a key of the numbers' touchpoints in full."""
+    ax.axhspan(0, 3.6, color=palette.EMOTION_COLOURS[1], alpha=0.25, linewidth=0)
+    ax.axhspan(-3.6, 0, color=palette.EMOTION_COLOURS[-1], alpha=0.35, linewidth=0)
+    ax.axhline(0, color="#555555", linewidth=1)
+    for i in range(1, len(stage_order)):
+        ax.axvline(i, color="#999999", linewidth=1, linestyle=":")
+    xs, ys, steps = _emotion_points(journey, stage_order)
+    ax.plot(xs, ys, color=colour, linewidth=2.5, marker=marker, markersize=9, label=title)
+    mot = [(x, y) for x, y, s in zip(xs, ys, steps) if s.moment_of_truth]
+    if mot:
+        ax.scatter(*zip(*mot), marker="*", s=380, color=OI["yellow"], edgecolor=colour, linewidth=1.5, zorder=5,
+                   label="moment of truth")
+    if key:
+        span = max(1, len(stage_order))
+        above_before = False
+        for k, (x, y) in enumerate(zip(xs, ys), 1):
+            # the number sits above its point; below it at the top of the scale (so it stays in the panel) and
+            # when the point before is close and was numbered above (so neighbours' numbers never touch)
+            close = k > 1 and (x - xs[k - 2]) * 12.0 / span < 0.5
+            above = y < 2.5 and not (close and above_before and y > -2.5)
+            ax.annotate(str(k), (x, y), xytext=(0, 13 if above else -21), textcoords="offset points",
+                        ha="center", fontsize=12, fontweight="bold", color="#000000").set_gid("emotion-number")
+            above_before = above
+        text = ax.text(1.015, 1.0, "\n".join(_key_lines(steps)), transform=ax.transAxes, va="top", ha="left",
+                       fontsize=11, family="DejaVu Sans Mono", linespacing=1.25)
+        text.set_gid("emotion-key")
+        if mot:
+            ax.legend(loc="lower right", framealpha=0.9, fontsize=11)
+    ax.set_xlim(0, len(stage_order))
+    ax.set_ylim(-3.6, 3.6)
+    ax.set_xticks([i + 0.5 for i in range(len(stage_order))], [stage_names[s] for s in stage_order])
+    ax.set_yticks(range(-3, 4), [f"{v:+d} {EMOTION_SCALE[v]}".replace("+0", "0") for v in range(-3, 4)])
+    ax.set_title(title, loc="left")
+
+
 def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Optional[Axes] = None) -> Figure:
     """How each persona feels across its touchpoints, stage by stage (-3 furious to +3 delighted).
 
-    With one journey every point is labelled with its touchpoint; with several
-    each persona gets its own colour and marker. Moments of truth are stars.
-    Touchpoints without an emotion are left out.
+    Points are numbered and a key beside the panel names each touchpoint in full, so labels
+    never collide and never lose their action. Several journeys give small multiples: one panel
+    per persona, stages aligned, same scale, readable with six personas and more (one line per
+    persona on one axes was a tangle). Moments of truth are stars; touchpoints without an
+    emotion are left out. With ``ax`` given, every persona is drawn on it as one line each.
     """
     if isinstance(journeys, Journey):
         journeys = [journeys]
@@ -221,41 +353,32 @@ def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Optional[Axes] = No
             if s.id not in stage_order:
                 stage_order.append(s.id)
                 stage_names[s.id] = s.name
-    own = ax is None
-    fig, ax = _axes(ax, (min(24.0, max(10.0, 2.6 * len(stage_order))), 7.0))
-    ax.axhspan(0, 3.6, color=palette.EMOTION_COLOURS[1], alpha=0.25, linewidth=0)
-    ax.axhspan(-3.6, 0, color=palette.EMOTION_COLOURS[-1], alpha=0.35, linewidth=0)
-    ax.axhline(0, color="#555555", linewidth=1)
-    for i in range(1, len(stage_order)):
-        ax.axvline(i, color="#999999", linewidth=1, linestyle=":")
-    single = len(journeys) == 1
-    for n, j in enumerate(journeys):
-        xs, ys, steps = _emotion_points(j, stage_order)
-        colour = _SERIES[n % len(_SERIES)]
-        label = f"{j.persona.name} ({j.persona.role.replace('_', ' ')})"
+
+    def label(j: Journey) -> str:
         if sum(1 for o in journeys if o.persona.name == j.persona.name) > 1:
-            label = f"{j.name} — {j.persona.name}"  # e.g. before/after versions of one persona
-        ax.plot(xs, ys, color=colour, linewidth=2.5, marker=_MARKERS[n % len(_MARKERS)], markersize=9, label=label,
-                linestyle="-" if n < len(_SERIES) else "--")
-        mot = [(x, y) for x, y, s in zip(xs, ys, steps) if s.moment_of_truth]
-        if mot:
-            ax.scatter(*zip(*mot), marker="*", s=380, color=OI["yellow"], edgecolor=colour, linewidth=1.5, zorder=5,
-                       label="moment of truth" if n == 0 else None)
-        if single:
-            for k, (x, y, s) in enumerate(zip(xs, ys, steps)):
-                name = s.name if len(s.name) <= 24 else s.name[:23] + "\u2026"
-                ax.annotate(name, (x, y), xytext=(0, 14 if k % 2 == 0 else -22), textcoords="offset points",
-                            ha="center", fontsize=11)
-    ax.set_xlim(0, len(stage_order))
-    ax.set_ylim(-3.6, 3.6)
-    ax.set_xticks([i + 0.5 for i in range(len(stage_order))], [stage_names[s] for s in stage_order])
-    ax.set_yticks(range(-3, 4), [f"{v:+d} {EMOTION_SCALE[v]}".replace("+0", "0") for v in range(-3, 4)])
-    ax.set_ylabel("emotion at the touchpoint")
-    who = journeys[0].persona.name if single else f"{len(journeys)} personas"
-    ax.set_title(f"Emotion curve across touchpoints \u2014 {who}")
-    if own:
-        # below the plot, so it never hides a point
-        fig.legend(loc="outside lower center", ncols=min(3, len(journeys) + 1), frameon=False)
-    else:
+            return f"{j.name} \u2014 {j.persona.name}"  # e.g. before/after versions of one persona
+        return f"{j.persona.name} ({j.persona.role.replace('_', ' ')})"
+
+    width = min(24.0, max(9.0, 2.4 * len(stage_order))) + 5.5  # + the key
+    if ax is not None:
+        fig = ax.figure
+        for n, j in enumerate(journeys):
+            _emotion_panel(ax, j, stage_order, stage_names, _SERIES[n % len(_SERIES)], _MARKERS[n % len(_MARKERS)],
+                           label(j), key=len(journeys) == 1)
+        ax.set_title(f"Emotion curve across touchpoints \u2014 {journeys[0].persona.name if len(journeys) == 1 else f'{len(journeys)} personas'}")
         ax.legend(loc="lower left", framealpha=0.9)
+        return fig
+    heights = [max(3.2, _KEY_LINE * len(_key_lines(_emotion_points(j, stage_order)[2])) + 0.8) for j in journeys]
+    fig, axes = plt.subplots(len(journeys), 1, figsize=(width, sum(heights) + 1.0), squeeze=False, sharex=True,
+                             layout="constrained", gridspec_kw={"height_ratios": heights})
+    for n, (j, a) in enumerate(zip(journeys, axes[:, 0])):
+        # one colour for every panel: the panel title says who it is, so no two near-identical hues to tell apart
+        _emotion_panel(a, j, stage_order, stage_names, OI["blue"], "o", label(j))
+        a.tick_params(axis="x", labelbottom=True)
+    if len(journeys) == 1:
+        axes[0, 0].set_title(f"Emotion curve across touchpoints \u2014 {journeys[0].persona.name}", loc="left")
+    else:
+        fig.suptitle(f"Emotion curve across touchpoints \u2014 {len(journeys)} personas, one panel each", fontsize=16,
+                     x=0.01, ha="left")
+    fig.supylabel("emotion at the touchpoint")
     return fig
