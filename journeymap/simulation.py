@@ -771,9 +771,19 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
         # a worker being started when the signal came is not in the pool's list yet, but would be
         # waited for at exit (while it waits for work): stop it too
         workers_started += [p for p in multiprocessing.active_children() if p not in others]
+        results_queue = getattr(pool, "_result_queue", None)  # shutdown() forgets it too
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in workers_started:
             proc.terminate()
+        for proc in workers_started:
+            proc.join(5)
+        # A worker stopped while it was sending its replication leaves half a message in the results
+        # pipe, and the pool's manager thread waits for the rest for ever; the interpreter then hangs
+        # at exit joining that thread. With every worker gone, closing our copy of the pipe's write
+        # end turns that wait into an end-of-file, which the manager treats as a broken pool and exits.
+        writer = getattr(results_queue, "_writer", None)
+        if writer is not None:
+            writer.close()
         raise
     pool.shutdown()
     return results

@@ -802,3 +802,30 @@ def test_time_based_statistics_are_clipped_to_the_window_after_the_warmup():
     assert desk["utilisation"]["mean"] == 1.0              # busy 10-45; the warm-up case's 0-10 is outside
     assert desk["queue_length"]["mean"] == pytest.approx(15 / 35)  # waits 10-15 and 20-30
     assert s["system"]["wip"]["mean"] == pytest.approx(50 / 35)    # 2, 1, 2, 1 cases over 5, 5, 10, 15 min
+
+
+def test_interrupted_parallel_run_lets_the_interpreter_exit(tmp_path):
+    # A worker stopped while sending its replication left half a message in the results pipe; the
+    # pool's manager thread then waited for the rest for ever and the interpreter hung at exit.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from conftest import journey_of, queue_journey
+        from journeymap.simulation import simulate
+
+        def interrupt(done, total):
+            raise KeyboardInterrupt
+
+        try:
+            simulate(journey_of(queue_journey(1, 5, 10)), cases=20_000, replications=200, workers=2,
+                     events={str(tmp_path / "events.csv")!r}, progress=interrupt)
+        except KeyboardInterrupt:
+            print("interrupted")
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "interrupted"
