@@ -206,8 +206,10 @@ def _run_into(stage: str, out_dir: str, files: Sequence[str], *, seed: int, quic
             write_json(os.path.join(folder, "account.json"), summary)
             write_text(os.path.join(folder, "account.txt"), account_summary_text(summary) + "\n")
             try:
-                for fmt in ("svg", "png"):
-                    render_view(combined, os.path.join(folder, f"personas.{fmt}"), "personas", result.summary, fmt)
+                # the overview collapses each persona to one row with its gates: the view a room can read
+                for view in ("overview", "personas"):
+                    for fmt in ("svg", "png"):
+                        render_view(combined, os.path.join(folder, f"{view}.{fmt}"), view, result.summary, fmt)
             except DotNotFound as exc:
                 tally.missing_dot = True
                 log(f"journeymap: {exc}")
