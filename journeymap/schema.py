@@ -23,7 +23,7 @@ __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_js
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
 #: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
-MAX_STEPS = 5_000
+MAX_STEPS = 4_000
 #: Most cases (or deals) per replication, and backlog cases at one step.
 MAX_CASES = 1_000_000
 

@@ -682,7 +682,7 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
 
 
 #: The largest journey simulated (steps; for an account, all personas' steps together). Time grows with
-#: steps x cases x replications: 5,000 steps with 50 cases and 10 replications take about 30 s, 20,000
+#: steps x cases x replications: 4,000 steps with 50 cases and 10 replications take about 25 s, 20,000
 #: steps over 2 minutes (benchmarks/bench_simulation.py --large). ``validate`` refuses larger journeys.
 MAX_SIMULATED_STEPS = MAX_STEPS  # the same limit validate enforces
 

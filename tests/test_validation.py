@@ -262,8 +262,8 @@ ERROR_CASES = [
                  "'cases' is 1000000000000; it must be at most 1,000,000", "Limits",
                  id="out-of-range: workload.cases 10^12"),
     pytest.param("too-large", HEAD + "".join(f"  - {{id: s{i}, stage: a, owner: sales, duration: 1h}}\n"
-                                              for i in range(5001)),
-                 8, 3, "the journey has 5,001 steps; the limit is 5,000", "split it",
+                                              for i in range(4001)),
+                 8, 3, "the journey has 4,001 steps; the limit is 4,000", "split it",
                  id="too-large: more steps than the limit"),
     pytest.param("invalid-character", J("""
       - {id: s1, stage: a, owner: sales, duration: 1h, name: "Sign\\ufffe here"}
