@@ -948,7 +948,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
 
 
 def _flows(journey: Journey, reps: Sequence[Replication], n: int) -> list[dict[str, Any]]:
-    """Per arrow (in the order of ``journey.flows``): what cases lose on it (CONTRACT item 2).
+    """Per arrow (in the order of ``journey.flows``): what cases lose on it (defined in docs/simulation.md).
 
     ``lost_per_case`` is the arrow's own inbox delay plus the queueing at its
     target on the visits that entered the target through it: the time lost
@@ -985,7 +985,7 @@ def _flows(journey: Journey, reps: Sequence[Replication], n: int) -> list[dict[s
 
 
 def _time_breakdown(journey: Journey, reps: Sequence[Replication], n: int) -> dict[str, Any]:
-    """Where a case's elapsed time goes, per stage and component, on the critical path (CONTRACT item 3).
+    """Where a case's elapsed time goes, per stage and component, on the critical path (defined in docs/simulation.md).
 
     Mean minutes per measured case. It sums to the mean cycle time: after a
     fork only the branch that reached the join last counts.

@@ -195,7 +195,7 @@ def test_stability_of_pair_names_the_unsteady_side():
 
 
 def breakdown(work: float, queueing: float, inbox: float, customer: float = 0.0) -> dict:
-    """A ``time_breakdown`` block (CONTRACT 3) with one stage, in days."""
+    """A ``time_breakdown`` block (defined in docs/simulation.md) with one stage, in days."""
     total = {"value_adding_work": work * 1440 / 2, "other_work": work * 1440 / 2, "customer_time": customer * 1440,
              "queueing": queueing * 1440, "handoff_inbox": inbox * 1440 * 0.6, "other_inbox": inbox * 1440 * 0.4,
              "gate_wait": 0.0}

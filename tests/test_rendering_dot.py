@@ -201,7 +201,7 @@ def contract_results(journey, seed: int = 7) -> dict:
     """fake_results plus the keys of the shared contract (flows, time_breakdown, bottleneck, stability), consistent.
 
     Waiting at a step = its queueing + the inbox delay of the arrows into it; the bottleneck is the
-    department with the most of it, as CONTRACT 4 defines it.
+    department with the most of it, as docs/simulation.md defines it.
     """
     res = fake_results(journey, seed)
     g = build_graph(journey)
@@ -247,7 +247,7 @@ def test_results_shade_steps_and_call_out_the_bottleneck(acme):
     # the biggest share gets the darkest shade, in the step's own waiting cell; the box keeps its role's fill
     steps = [ln for ln in src.splitlines() if re.match(r'\s*"(?!lane:|stage:)[^"]+" \[', ln)]
     assert any('BGCOLOR="#FD8D3C"' in ln for ln in steps) and not any('fillcolor="#FD8D3C"' in ln for ln in steps)
-    # the node, the lane and the banner give the same shares (CONTRACT 4), each labelled
+    # the node, the lane and the banner give the same shares (defined in docs/simulation.md), each labelled
     assert f"step share of waiting {100 * b['step_share']:.0f}%" in line
     title = next(ln for ln in src.splitlines() if ln.strip().startswith("_title"))
     assert f"department share of waiting {100 * b['department_share']:.0f}%" in title
@@ -263,7 +263,7 @@ def _edge_line(src: str, u: str, v: str) -> str:
 
 
 def test_handoff_label_and_width_follow_the_arrows_own_time_lost(acme):
-    """CONTRACT 2: an instant handoff is thin and says so, whatever its department pair lost on other arrows."""
+    """as docs/simulation.md defines it: an instant handoff is thin and says so, whatever its department pair lost on other arrows."""
     res = contract_results(acme)
     back = layout.back_edges(build_graph(acme))
     hs = [(f["source"], f["target"]) for f in res["flows"] if f["handoff"] and (f["source"], f["target"]) not in back]
@@ -449,7 +449,7 @@ def test_one_stage_close_up_keeps_only_that_stage(tmp_path):
 
 
 def test_banner_shows_where_the_time_goes_beside_the_bottleneck(acme):
-    """CONTRACT 4: queueing vs inbox vs work beside the badge, so it never points at a queue while time sits in inboxes."""
+    """as docs/simulation.md defines it: queueing vs inbox vs work beside the badge, so it never points at a queue while time sits in inboxes."""
     src = rdot.map_dot(acme, results=contract_results(acme))
     title = next(ln for ln in src.splitlines() if ln.strip().startswith("_title"))
     assert "Where the time goes, per case: staff work 10.0h" in title
@@ -530,7 +530,7 @@ def _labels(src: str) -> dict:
 
 @pytest.mark.parametrize("view", ["map", "blueprint"])
 def test_close_up_keeps_the_whole_journeys_numbers_and_values(view):
-    """CONTRACT 1: H1 in a --stage close-up is H1 on the map, with the same time lost."""
+    """as docs/simulation.md defines it: H1 in a --stage close-up is H1 on the map, with the same time lost."""
     j = load_journey(INSURANCE)
     res = contract_results(j)
     whole = _labels(rdot.journey_dot(j, view, res))

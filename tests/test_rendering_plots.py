@@ -50,7 +50,7 @@ def test_charts_draw_into_a_given_axes(make, acme_results):
 
 
 def with_breakdown(results: dict, journey, scale: float = 1.0) -> dict:
-    """Add a CONTRACT 3 time_breakdown that sums to the cycle time (scaled by ``scale``)."""
+    """Add a docs/simulation.md time_breakdown that sums to the cycle time (scaled by ``scale``)."""
     comps = list(plots.BREAKDOWN_LABELS)
     weights = [1, 1, 1, 3, 5, 2, 0]
     mean = results["case"]["cycle_time"]["mean"] * scale

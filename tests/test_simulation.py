@@ -352,7 +352,7 @@ def test_time_lost_on_a_pairs_arrows_adds_up_to_the_pairs_waste_on_every_example
     assert {(p["from"], p["to"]): pytest.approx(p["waste_per_case"]) for p in s["handoff_waste"]["pairs"]} == lost
     assert sum(f["inbox_per_case"] for f in s["flows"]) == pytest.approx(s["case"]["flow_delay"]["mean"])
     numbers = [f["number"] for f in s["flows"] if f["handoff"]]
-    assert sorted(numbers) == list(range(1, len(numbers) + 1))  # CONTRACT rule 1: 1..k over the whole journey
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))  # 1..k over the whole journey
 
 
 # --------------------------------------------------------------------------- where the time goes (time_breakdown)
@@ -590,7 +590,7 @@ def test_summary_has_the_documented_shape(acme):
     s = simulate(acme, cases=100, replications=2, seed=1).summary
     assert {"journey", "persona", "seed", "replications", "cases", "warmup", "time_unit", "case", "handoff_waste",
             "steps", "flows", "time_breakdown", "departments", "bottleneck", "cycle_time_samples"} <= set(s)
-    assert "stages" not in s  # replaced by time_breakdown (CONTRACT item 3)
+    assert "stages" not in s  # replaced by time_breakdown (defined in docs/simulation.md)
     stat = {"mean", "p50", "p90", "p95", "std", "ci95"}
     for key in ("cycle_time", "processing_time", "waiting_time", "handoff_delay", "handoffs", "rework",
                 "flow_efficiency"):

@@ -220,7 +220,7 @@ class _Results:
 
     @property
     def steady(self) -> bool:
-        """False only when the summary says the design is not in steady state (CONTRACT 5)."""
+        """False only when the summary says the design is not in steady state (defined in docs/simulation.md)."""
         return self.stability.get("steady", True) is not False
 
 
@@ -325,7 +325,7 @@ def journey_totals(journey: Journey, g: nx.DiGraph) -> dict[str, Any]:
 
 
 def _bottleneck_lines(journey: Journey, res: _Results) -> list[str]:
-    """The bottleneck (CONTRACT 4): department and step, each share labelled, and what the waiting is made of."""
+    """The bottleneck (defined in docs/simulation.md): department and step, each share labelled, and what the waiting is made of."""
     b = res.bottleneck
     if not (res.bottleneck_dept or res.bottleneck_step):
         return []
@@ -350,7 +350,7 @@ def _bottleneck_lines(journey: Journey, res: _Results) -> list[str]:
     return lines
 
 
-#: Labels of ``bottleneck.where_time_goes`` (CONTRACT 4), in the order the title lists them.
+#: Labels of ``bottleneck.where_time_goes`` (defined in docs/simulation.md), in the order the title lists them.
 WHERE_TIME_GOES = (("work", "staff work"), ("queueing", "queueing"), ("inbox", "inbox delay"),
                    ("customer", "customer time"), ("gate", "waiting for other personas"))
 
@@ -682,7 +682,7 @@ def blueprint_dot(journey: Journey, results: Optional[Mapping[str, Any]] = None,
 
 
 def handoff_numbers(g: nx.DiGraph) -> dict[tuple[str, str], int]:
-    """H-number of every handoff arrow (CONTRACT 1): its 1-based place in ``analysis.handoffs`` of the WHOLE journey.
+    """H-number of every handoff arrow (defined in docs/simulation.md): its 1-based place in ``analysis.handoffs`` of the WHOLE journey.
 
     Every view and every close-up takes its numbers from here, given the whole journey's graph,
     so "H3" is the same arrow on the map, the overview, a ``--stage`` close-up and in the report.
@@ -768,7 +768,7 @@ def _stack(blocks: list[_Block], top: float, header_h: float) -> float:
 def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results], highlight: set[str],
               stages_only: Optional[Sequence[str]] = None) -> str:
     whole, whole_g = journey, g
-    numbers = handoff_numbers(whole_g)  # CONTRACT 1: the whole journey's numbers, also in a close-up
+    numbers = handoff_numbers(whole_g)  # as docs/simulation.md defines it: the whole journey's numbers, also in a close-up
     if res is not None and res.flow_number:
         numbers = {k: res.flow_number.get(k, v) for k, v in numbers.items()}
     if stages_only:

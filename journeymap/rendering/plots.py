@@ -19,6 +19,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from ..model import EMOTION_SCALE, Journey  # noqa: E402
+from ..simulation import BREAKDOWN_LABELS  # noqa: E402  (one set of words for the components)
 from . import palette  # noqa: E402
 
 __all__ = [
@@ -125,16 +126,6 @@ def cycle_time_chart(results: Mapping[str, Any], journey: Optional[Journey] = No
     return fig
 
 
-#: The components of ``summary["time_breakdown"]`` (CONTRACT 3), in order, with the words people read.
-BREAKDOWN_LABELS = {
-    "value_adding_work": "value-adding work",
-    "other_work": "other work",
-    "customer_time": "customer time",
-    "queueing": "queueing",
-    "handoff_inbox": "handoff inbox delay",
-    "other_inbox": "other inbox delay",
-    "gate_wait": "waiting for other personas",
-}
 #: Colour and hatch of each component: work is solid, waiting is hatched, so greyscale still separates them.
 _BREAKDOWN_STYLE = {
     "value_adding_work": (OI["green"], ""),
@@ -189,7 +180,7 @@ def stage_breakdown_chart(results: Mapping[str, Any], journey: Optional[Journey]
                           scale: Optional[float] = None) -> Figure:
     """Where a case's time goes, stage by stage, stacked by mechanism; the bars add up to the cycle time.
 
-    Reads ``summary["time_breakdown"]`` (CONTRACT 3): value-adding work, other work, customer
+    Reads ``summary["time_breakdown"]`` (defined in docs/simulation.md): value-adding work, other work, customer
     time, queueing, handoff inbox delay, other inbox delay and (accounts) waiting for other
     personas, on the critical path, so the stage bars sum to the mean cycle time; the title says
     so, with the total. ``unit`` ("minutes", "hours" or "days") and ``scale`` (the axis length in
