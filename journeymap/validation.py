@@ -398,29 +398,31 @@ def _has_forbidden(text: str) -> str | None:
     return next((c for c in text if _forbidden(c)), None)
 
 
-def bad_characters(data: Any, path: Path) -> Iterable[tuple[Path, str, str]]:
-    """(path, text, first bad character) of every text value that holds a character of :func:`_forbidden`."""
-    if isinstance(data, str):
-        bad = _has_forbidden(data)
-        if bad is not None:
-            yield path, data, bad
-    elif isinstance(data, dict):
+def _leaves(data: Any, path: Path) -> Iterable[tuple[Path, Any]]:
+    """(path, value) of every value in a loaded document that is neither a mapping nor a list."""
+    if isinstance(data, dict):
         for k, v in data.items():
-            yield from bad_characters(v, path + (k,))
+            yield from _leaves(v, path + (k,))
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from bad_characters(v, path + (i,))
+            yield from _leaves(v, path + (i,))
+    else:
+        yield path, data
+
+
+def bad_characters(data: Any, path: Path) -> Iterable[tuple[Path, str, str]]:
+    """(path, text, first bad character) of every text value that holds a character of :func:`_forbidden`."""
+    for where, value in _leaves(data, path):
+        if isinstance(value, str):
+            bad = _has_forbidden(value)
+            if bad is not None:
+                yield where, value, bad
 
 
 def _non_finite(data: Any, path: Path) -> Iterable[tuple[Path, float]]:
-    if isinstance(data, float) and not math.isfinite(data):
-        yield path, data
-    elif isinstance(data, dict):
-        for k, v in data.items():
-            yield from _non_finite(v, path + (k,))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from _non_finite(v, path + (i,))
+    for where, value in _leaves(data, path):
+        if isinstance(value, float) and not math.isfinite(value):
+            yield where, value
 
 
 # --------------------------------------------------------------------------- meaning
