@@ -36,7 +36,7 @@ import random
 import sys
 import time
 import tracemalloc
-from typing import Sequence
+from collections.abc import Sequence
 
 import simpy
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import jsonschema
 import networkx as nx
@@ -98,7 +98,7 @@ class Account:
 
 @dataclass
 class CheckedAccount(Problems):
-    account: Optional[Account]
+    account: Account | None
     problems: list[Problem]
 
 

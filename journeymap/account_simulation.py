@@ -20,7 +20,7 @@ for the account, its cycle time and the influence-weighted experience index.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +54,8 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
                 seen.add(st.id)
                 stages.append(st)
     first, last = stages[0].id, stages[-1].id
-    steps: list[Step] = [Step(START, "Deal opens", first, "customer", CUSTOMER, Fixed(0.0), join=END)]
+    steps: list[Step] = [Step(START, "Deal opens", first, "customer", CUSTOMER, Fixed(0.0), join=END,
+                              persona="", persona_name="The deal")]
     flows: list[Flow] = []
     persona_of: dict[str, int] = {}
     persona_ends: set[str] = set()
@@ -68,7 +69,8 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
             gate = f" (waits for everyone at gate: {gate_names[(p.id, s.id)]})" if (p.id, s.id) in gate_names else ""
             steps.append(dataclasses.replace(
                 s, id=sid, name=f"{j.persona.name}: {s.name}{gate}", join=_pid(p.id, s.join) if s.join else None,
-                tolerance=s.tolerance if s.tolerance is not None else tol))
+                tolerance=s.tolerance if s.tolerance is not None else tol,
+                persona=p.id, persona_name=j.persona.name, gate=gate_names.get((p.id, s.id))))
             persona_of[sid] = k
         for f in j.flows:
             flows.append(dataclasses.replace(f, source=_pid(p.id, f.source), target=_pid(p.id, f.target)))
@@ -76,7 +78,7 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
         for e in j.ends:
             flows.append(Flow(_pid(p.id, e), END))
             persona_ends.add(_pid(p.id, e))
-    steps.append(Step(END, "Deal done", last, "customer", CUSTOMER, Fixed(0.0)))
+    steps.append(Step(END, "Deal done", last, "customer", CUSTOMER, Fixed(0.0), persona="", persona_name="The deal"))
     assert len({s.id for s in steps}) == len(steps), "combined step ids must be unique"
     gate_of = {}
     for g, gate in enumerate(account.gates):
@@ -93,9 +95,9 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
     return journey, meeting
 
 
-def simulate_account(account: Account, *, cases: Optional[int] = None, replications: int = 10, seed: int = 1,
-                     warmup: Optional[int] = None, workers: int = 1, events: Optional[str] = None,
-                     progress: Optional[ProgressCallback] = None) -> tuple[dict[str, Any], SimulationResult]:
+def simulate_account(account: Account, *, cases: int | None = None, replications: int = 10, seed: int = 1,
+                     warmup: int | None = None, workers: int = 1, events: str | None = None,
+                     progress: ProgressCallback | None = None) -> tuple[dict[str, Any], SimulationResult]:
     """Simulate the account; returns its JSON-ready summary and the combined journey's result."""
     journey, meeting = combined_journey(account)
     result = simulate(journey, cases=cases, replications=replications, seed=seed, warmup=warmup, workers=workers,
@@ -234,7 +236,7 @@ def account_summary_text(a: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def load_subject(path: str) -> tuple[Journey, Optional[Meeting], Optional[Account]]:
+def load_subject(path: str) -> tuple[Journey, Meeting | None, Account | None]:
     """What ``simulate``, ``render`` and ``compare`` work on: a journey file, or an account as one journey.
 
     Returns the journey, the meeting (None for a journey file) and the account (None likewise).

@@ -19,11 +19,22 @@ import os
 import signal
 import sys
 import threading
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from . import __version__
-from .errors import (EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE,
-                     Interrupted, JourneyInvalid, JourneymapError, OutputIsInput, TooLarge)
+from .errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Interrupted,
+    JourneyInvalid,
+    JourneymapError,
+    OutputIsInput,
+    TooLarge,
+)
 from .output import dumps_json, input_files, refuse_inputs
 from .problems import Problem, format_problem
 
@@ -105,9 +116,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from .account_simulation import load_subject
     from .analysis import analyze
     from .graph import build_graph
-    from .account_simulation import load_subject
     from .tables import analysis_text
 
     reports = {}
@@ -250,11 +261,11 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from .account_simulation import load_subject
     from .comparison import compare
     from .output import write_json, write_text
     from .report import build_report
     from .tables import comparison_text
-    from .account_simulation import load_subject
 
     before, meeting_b, account_b = load_subject(args.before)
     after, meeting_a, account_a = load_subject(args.after)

@@ -32,8 +32,9 @@ for results that were not produced with the same seed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -204,7 +205,7 @@ DRIVERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
-def main_driver(before: Optional[Mapping[str, Any]], after: Optional[Mapping[str, Any]]) -> Optional[dict[str, Any]]:
+def main_driver(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Which mechanism moved the cycle time, from two ``time_breakdown`` blocks; None without them.
 
     Returns per group (work, queueing, inbox, customer, gate) the minutes per
@@ -239,7 +240,7 @@ def _sure(row: Mapping[str, Any]) -> str:
     return "significant at 95%" if row["significant"] else "not significant"
 
 
-def _cycle_sentence(r: Mapping[str, Any], drivers: Optional[Mapping[str, Any]]) -> str:
+def _cycle_sentence(r: Mapping[str, Any], drivers: Mapping[str, Any] | None) -> str:
     """The cycle-time change and what drove it, as one sentence."""
     if r.get("unchanged") or r["change"] == 0:
         return "Cycle time unchanged."
@@ -266,8 +267,8 @@ def _cycle_sentence(r: Mapping[str, Any], drivers: Optional[Mapping[str, Any]]) 
             + (f" {abs(driver['relative']):.0%}" if driver["relative"] is not None else "") + f" ({share}).")
 
 
-def headline(rows: Sequence[dict[str, Any]], drivers: Optional[Mapping[str, Any]] = None,
-             stability: Optional[Mapping[str, Any]] = None) -> str:
+def headline(rows: Sequence[dict[str, Any]], drivers: Mapping[str, Any] | None = None,
+             stability: Mapping[str, Any] | None = None) -> str:
     """Two sentences for an executive: what moved the cycle time, then the handoff and spread changes.
 
     ``drivers`` comes from :func:`main_driver`; ``stability`` from

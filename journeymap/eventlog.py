@@ -47,18 +47,17 @@ run never leaves a partial log.
 from __future__ import annotations
 
 import csv
-import io
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import IO, Optional
+from datetime import UTC, datetime, timedelta
+from typing import IO
 
 __all__ = ["ARRIVAL", "COLUMNS", "START_DATE", "EventLogWriter", "LogPart", "case_name", "case_width", "timestamp",
            "open_log",
            "write_header"]
 
 #: Simulation time 0 in the event log.
-START_DATE = datetime(2025, 1, 6, tzinfo=timezone.utc)
+START_DATE = datetime(2025, 1, 6, tzinfo=UTC)
 
 COLUMNS = (
     "order",
@@ -144,7 +143,7 @@ class EventLogWriter:
         return self._order
 
     def write(self, case: int, step: str, group: str, resource: str, stage: str, lane: str,
-              start: float, duration: float, wait: float, persona: Optional[str] = None,
+              start: float, duration: float, wait: float, persona: str | None = None,
               rework: bool = False) -> None:
         """One row: ``case`` is the case number, times are simulation minutes.
 
@@ -175,7 +174,7 @@ def write_header(stream: IO[str]) -> None:
 
 def open_log(path: str) -> IO[str]:
     """Open ``path`` for streaming rows with a large buffer (1 MiB)."""
-    return io.open(path, "w", encoding="utf-8", newline="", buffering=1 << 20)
+    return open(path, "w", encoding="utf-8", newline="", buffering=1 << 20)
 
 
 def case_width(total_cases: int) -> int:

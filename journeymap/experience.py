@@ -41,7 +41,8 @@ persona who drags the account down.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = ["SOUR", "lived_score", "to_index", "persona_experience", "account_experience", "moments_at_risk"]
 

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .analysis import (expected_visits, handoffs, is_overloaded, longest_backstage_chain, overload_hint, ping_pongs,
-                       return_probability, stability_of)
+from .analysis import (
+    expected_visits,
+    handoffs,
+    is_overloaded,
+    longest_backstage_chain,
+    overload_hint,
+    ping_pongs,
+    return_probability,
+    stability_of,
+)
 from .graph import build_graph
 from .loading import Located, Path
 from .model import Journey

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Literal, Optional
+from typing import Literal
 
 from .distributions import Distribution
 
@@ -89,7 +89,7 @@ class Persona:
     role: Role = "user"
     goals: tuple[str, ...] = ()
     #: How long this persona waits for a touchpoint before it turns sour (minutes).
-    tolerance: Optional[float] = None
+    tolerance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class Department:
     id: str
     name: str
     capacity: int = 1
-    cost_per_hour: Optional[float] = None
+    cost_per_hour: float | None = None
 
 
 @dataclass(frozen=True)
@@ -121,19 +121,25 @@ class Step:
     lane: Lane
     owner: str
     duration: Distribution
-    channel: Optional[str] = None
+    channel: str | None = None
     value_adding: bool = False
-    emotion: Optional[float] = None
+    emotion: float | None = None
     moment_of_truth: bool = False
     notes: str = ""
     #: When set, this step forks: all its outgoing flows run in parallel and
     #: meet again at this join step, which waits for every branch.
-    join: Optional[str] = None
+    join: str | None = None
     #: How long the persona waits for this touchpoint before it turns sour
     #: (minutes); None falls back to the persona's tolerance.
-    tolerance: Optional[float] = None
+    tolerance: float | None = None
     #: A survey sent at this touchpoint: "transactional" or "relational".
-    survey: Optional[str] = None
+    survey: str | None = None
+    #: Only in an account's combined journey: the persona this step belongs to ("" for the deal's own
+    #: start and end steps), that persona's display name, and the gate the step waits at. Other modules
+    #: read these fields; they never parse a step's id or name.
+    persona: str | None = None
+    persona_name: str | None = None
+    gate: str | None = None
 
     @property
     def is_customer(self) -> bool:
@@ -153,7 +159,7 @@ class Flow:
     target: str
     probability: float = 1.0
     #: Time the case sits without anyone working on it (an inbox, a batch run).
-    delay: Optional[Distribution] = None
+    delay: Distribution | None = None
     #: Sends the case back to redo earlier work.
     rework: bool = False
     #: One branch of a fork: taken together with its siblings, not instead of them.
@@ -227,7 +233,7 @@ class Journey:
             out[f.source].append(f)
         return {k: tuple(v) for k, v in out.items()}
 
-    def only_stages(self, stage_ids: "list[str] | tuple[str, ...]") -> "Journey":
+    def only_stages(self, stage_ids: list[str] | tuple[str, ...]) -> Journey:
         """The part of the journey in these stages, for drawing one stage at a time in a workshop.
 
         Flows into or out of the part are dropped; the first step of the part is its start, and

@@ -21,7 +21,8 @@ import shutil
 import signal
 import stat
 import tempfile
-from typing import Any, Callable, Iterable, Iterator, Optional
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from .errors import OutputIsInput
 
@@ -146,7 +147,7 @@ def input_files(*paths: str | os.PathLike) -> list[str]:
     return seen
 
 
-def _identity(path: str) -> tuple[str, Optional[tuple[int, int]]]:
+def _identity(path: str) -> tuple[str, tuple[int, int] | None]:
     """Where a path really leads: its real path (symlinks resolved) and, if it exists, (device, inode),
     which also catches hard links."""
     real = os.path.realpath(path)
@@ -157,8 +158,8 @@ def _identity(path: str) -> tuple[str, Optional[tuple[int, int]]]:
         return real, None
 
 
-def refuse_inputs(inputs: Iterable[str | os.PathLike], files: Iterable[Optional[str | os.PathLike]] = (),
-                  folders: Iterable[Optional[str | os.PathLike]] = ()) -> None:
+def refuse_inputs(inputs: Iterable[str | os.PathLike], files: Iterable[str | os.PathLike | None] = (),
+                  folders: Iterable[str | os.PathLike | None] = ()) -> None:
     """Raise :class:`~journeymap.errors.OutputIsInput` if writing would touch an input.
 
     ``files`` are output files: refused when one leads (through symlinks or hard links) to an input.

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import difflib
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .loading import Located, Path, ReferenceOutside, load_yaml, read_text, resolve_reference
 from .problems import Problem

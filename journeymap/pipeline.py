@@ -27,12 +27,11 @@ into the output folder at the end, so an interrupted run leaves the output folde
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from .analysis import analyze
-from .errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK
-from .errors import DotNotFound, JourneymapError
+from .errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, DotNotFound, JourneymapError
 from .graph import build_graph
 from .model import Journey
 from .output import input_files, mark_incomplete, refuse_inputs, staged_folder, write_json, write_text

@@ -8,8 +8,9 @@ editors and CI annotate the right spot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 __all__ = ["Problem", "Problems", "format_problem", "sort_problems", "group_problems", "excerpt", "EXCERPT_CHARS"]
 

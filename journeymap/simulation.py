@@ -56,11 +56,12 @@ import shutil
 import signal
 import tempfile
 from array import array
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from operator import add
 from random import Random
-from typing import Any, Callable, Generator, Optional, Sequence
+from typing import Any
 
 import numpy as np
 import simpy
@@ -236,7 +237,7 @@ def stream(seed: int, index: int, purpose: str) -> Random:
     return Random(int.from_bytes(words.astype("<u4").tobytes(), "little"))
 
 
-def _sampler(dist: Distribution, rng: Random) -> tuple[float, Optional[Callable[[], float]]]:
+def _sampler(dist: Distribution, rng: Random) -> tuple[float, Callable[[], float] | None]:
     """(constant, None) for fixed values, else (0, a zero-argument sampler bound to ``rng``)."""
     if isinstance(dist, Fixed):
         return dist.value, None
@@ -271,9 +272,9 @@ class _Run:
     """One replication: the SimPy environment, the compiled journey and the accumulators."""
 
     def __init__(self, journey: Journey, cases: int, warmup: int, seed: int, index: int,
-                 log: Optional[EventLogWriter] = None,
-                 progress: Optional[Callable[[int], None]] = None,
-                 meeting: Optional[Meeting] = None) -> None:
+                 log: EventLogWriter | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 meeting: Meeting | None = None) -> None:
         self.journey = journey
         self.meeting = meeting
         self.cases = cases
@@ -337,8 +338,8 @@ class _Run:
                 stage_base[s.stage] + _QUEUE,
             ))
         self.steps = steps
-        # for the event log: in an account, each step's persona is the part of its id before ':'
-        self.meta = [(s.id, s.owner, s.stage, s.lane, s.id.split(":", 1)[0] if meeting else None)
+        # for the event log: in an account, each step's persona
+        self.meta = [(s.id, s.owner, s.stage, s.lane, s.persona if meeting else None)
                      for s in journey.steps]
 
         n_steps, n_pairs, n_depts, n_flows = len(steps), len(pairs), len(depts), len(journey.flows)
@@ -450,8 +451,8 @@ class _Run:
         if self.progress is not None:
             self.progress(self.done)
 
-    def _walk(self, case: int, step: int, entry: int, flow: Optional[tuple], stop: int,
-              acc: list, sums: _Sums, arrived: Optional[list], ledger: list[float]) -> Process:
+    def _walk(self, case: int, step: int, entry: int, flow: tuple | None, stop: int,
+              acc: list, sums: _Sums, arrived: list | None, ledger: list[float]) -> Process:
         """Take ``flow`` (if given), then do steps until an end step or the ``stop`` (join) step.
 
         ``entry`` is the index of the flow by which the case reached ``step``
@@ -657,9 +658,9 @@ def _total_cases(journey: Journey, cases: int) -> int:
 
 
 def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, index: int,
-                    events: Optional[str | LogPart] = None,
-                    progress: Optional[Callable[[int], None]] = None,
-                    meeting: Optional[Meeting] = None) -> Replication:
+                    events: str | LogPart | None = None,
+                    progress: Callable[[int], None] | None = None,
+                    meeting: Meeting | None = None) -> Replication:
     """Run replication ``index`` and return its flat record.
 
     ``events`` is where to stream the event log of this replication: a path
@@ -687,7 +688,7 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
 MAX_SIMULATED_STEPS = MAX_STEPS  # the same limit validate enforces
 
 
-def _worker_init(parent: Optional[int] = None) -> None:
+def _worker_init(parent: int | None = None) -> None:
     """Set up a worker process: it must never outlive the command that started it.
 
     Ctrl-C is handled once, in the parent, which then stops the workers, so workers ignore SIGINT.
@@ -727,8 +728,8 @@ def _worker_init(parent: Optional[int] = None) -> None:
 
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
-             events: Optional[str], progress: Optional[ProgressCallback],
-             meeting: Optional[Meeting] = None) -> list[Replication]:
+             events: str | None, progress: ProgressCallback | None,
+             meeting: Meeting | None = None) -> list[Replication]:
     if len(journey.steps) > MAX_SIMULATED_STEPS:
         raise ValueError(f"{len(journey.steps):,} steps are too many to simulate (the limit is "
                          f"{MAX_SIMULATED_STEPS:,}: each case walks every step, so a run would take many "
@@ -789,9 +790,9 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
     return results
 
 
-def simulate(journey: Journey, *, cases: Optional[int] = None, replications: int = 10, seed: int = 1,
-             warmup: Optional[int] = None, workers: int = 1, events: Optional[str | os.PathLike] = None,
-             progress: Optional[ProgressCallback] = None, meeting: Optional[Meeting] = None) -> SimulationResult:
+def simulate(journey: Journey, *, cases: int | None = None, replications: int = 10, seed: int = 1,
+             warmup: int | None = None, workers: int = 1, events: str | os.PathLike | None = None,
+             progress: ProgressCallback | None = None, meeting: Meeting | None = None) -> SimulationResult:
     """Simulate ``replications`` independent runs of ``journey`` and summarise them.
 
     ``cases`` (new arrivals per replication) and ``warmup`` default to the

@@ -18,9 +18,10 @@ rather than taken from SciPy, so SciPy stays an optional dependency.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from statistics import NormalDist
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def t_quantile(p: float, df: float) -> float:
     return t
 
 
-def t_interval(means: Sequence[float], level: float = 0.95) -> tuple[Optional[float], Optional[float]]:
+def t_interval(means: Sequence[float], level: float = 0.95) -> tuple[float | None, float | None]:
     """Two-sided Student-t confidence interval for the mean of independent observations.
 
     With fewer than two observations there is no estimate of the spread, so
@@ -136,7 +137,7 @@ def thin_sorted(values: np.ndarray, limit: int) -> np.ndarray:
     return s[idx]
 
 
-def thirds(series: Sequence[Sequence[float]], level: float = 0.95) -> Optional[dict[str, Any]]:
+def thirds(series: Sequence[Sequence[float]], level: float = 0.95) -> dict[str, Any] | None:
     """Do later values exceed earlier ones within a run? The means of each run's first, middle and last third.
 
     Each item of ``series`` is one replication's values in time order (for

@@ -26,8 +26,9 @@ import dataclasses
 import difflib
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 import networkx as nx
@@ -37,9 +38,8 @@ from .distributions import DurationError, parse_distribution, parse_duration
 from .errors import JourneyInvalid
 from .graph import build_graph, reach
 from .loading import Located, Path, load_yaml, read_text
+from .model import CUSTOMER, Arrivals, Backlog, Department, Flow, Journey, Persona, Stage, Step, Workload
 from .overlay import looks_like_journey, resolve_overlay
-from .model import (CUSTOMER, Arrivals, Backlog, Department, Flow, Journey, Persona, Stage, Step,
-                    Workload)
 from .problems import Problem, Problems, excerpt, sort_problems
 from .schema import DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA, MAX_CASES, MAX_STEPS
 

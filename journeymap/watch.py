@@ -9,7 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import time
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
 __all__ = ["watch", "folder_files"]
 
@@ -34,12 +34,12 @@ def folder_files(path: str) -> list[str]:
 
 
 def watch(paths: Callable[[], Iterable[str]], action: Callable[[], None], *, interval: float = 0.5,
-          rounds: Optional[int] = None, sleep: Callable[[float], None] = time.sleep) -> int:
+          rounds: int | None = None, sleep: Callable[[float], None] = time.sleep) -> int:
     """Call ``action`` now and after every change to the files ``paths()`` names; returns the number of calls.
 
     Runs until interrupted (Ctrl-C), or for ``rounds`` polls (for tests).
     """
-    last: Optional[Stamp] = None
+    last: Stamp | None = None
     calls = 0
     polls = 0
     while rounds is None or polls < rounds:

@@ -14,12 +14,22 @@ from collections import Counter
 from random import Random
 
 import pytest
+from conftest import EXAMPLES, graph_of
 
-from journeymap.analysis import (analyze, expected_flow_counts, expected_visits, handoff_matrix, handoffs,
-                                 longest_backstage_chain, ping_pongs, rework_loops, steps_per_lane, touchpoints)
+from journeymap.analysis import (
+    analyze,
+    expected_flow_counts,
+    expected_visits,
+    handoff_matrix,
+    handoffs,
+    longest_backstage_chain,
+    ping_pongs,
+    rework_loops,
+    steps_per_lane,
+    touchpoints,
+)
 from journeymap.graph import build_graph
 from journeymap.validation import load_journey
-from conftest import EXAMPLES, graph_of
 
 HEAD = """
 journey: {name: T}

@@ -13,9 +13,9 @@ import sys
 import time
 
 import pytest
+from conftest import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
 
 from journeymap.cli import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
-from conftest import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
 
 PROBLEM_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning) "
                           r"\[(?P<rule>[a-z-]+)\] (?P<message>.+)$")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import dedent
 
 from journeymap.comparison import compare, compare_metric, compare_metrics, headline, main_driver, stability_of_pair
 from journeymap.diff import structural_diff
 from journeymap.validation import check_text
-
-from conftest import dedent
 
 QUEUE = """
 journey: {{id: q, name: {name}}}
@@ -278,8 +277,9 @@ def test_replication_metrics_price_staff_time_and_score_the_experience():
 
 def test_more_staff_headline_names_queueing_and_inbox_delays():
     # the README's finding: more staff cut queueing, but cases spend their time in inboxes
-    from journeymap import load_journey
     from conftest import JOURNEYS
+
+    from journeymap import load_journey
 
     before = load_journey(JOURNEYS / "insurance-before.yaml")
     after = load_journey(JOURNEYS / "insurance-more-staff.yaml")

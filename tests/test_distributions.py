@@ -6,10 +6,22 @@ import math
 from random import Random
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from journeymap.distributions import (DISTRIBUTION_NAMES, UNITS, DurationError, Exponential, Fixed, LogNormal,
-                                      Triangular, Uniform, format_minutes, parse_distribution, parse_duration)
+from journeymap.distributions import (
+    DISTRIBUTION_NAMES,
+    UNITS,
+    DurationError,
+    Exponential,
+    Fixed,
+    LogNormal,
+    Triangular,
+    Uniform,
+    format_minutes,
+    parse_distribution,
+    parse_duration,
+)
 
 
 @pytest.mark.parametrize("text, minutes", [

@@ -7,8 +7,8 @@ import io
 import os
 
 import pytest
-
 from conftest import journey_of, queue_journey
+
 from journeymap.cli import main
 from journeymap.eventlog import ARRIVAL, COLUMNS, START_DATE, EventLogWriter, case_name, case_width, timestamp
 from journeymap.simulation import simulate

@@ -6,13 +6,13 @@ import json
 import re
 
 import pytest
+from conftest import ALL_EXAMPLES, EXAMPLES, ROOT
 
 from journeymap.analysis import analyze
+from journeymap.cli import main
 from journeymap.graph import build_graph
 from journeymap.problems import format_problem
 from journeymap.validation import check_file, check_text
-from journeymap.cli import main
-from conftest import ALL_EXAMPLES, EXAMPLES, ROOT
 
 
 def test_there_are_examples():

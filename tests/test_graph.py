@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import EXAMPLES, ROOT, graph_of
 
 from journeymap.graph import build_graph
 from journeymap.validation import load_journey
-from conftest import EXAMPLES, ROOT, graph_of
 
 NODE_ATTRS = {"name", "stage", "stage_index", "order", "lane", "owner", "channel", "touchpoint", "customer",
               "value_adding", "emotion", "moment_of_truth", "duration", "mean_duration", "join", "start", "end"}

@@ -34,11 +34,12 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import ALL_EXAMPLES, JOURNEYS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from journeymap.cli import main
 from journeymap.validation import bad_characters, check_text
-from conftest import ALL_EXAMPLES, JOURNEYS
 
 EXAMPLES_DEFAULT = int(os.environ.get("HOSTILE_EXAMPLES", "40"))
 EXAMPLES_SLOW = int(os.environ.get("HOSTILE_SLOW_EXAMPLES", "1000"))

@@ -8,14 +8,14 @@ import time
 
 import pytest
 import yaml
-from hypothesis import given, strategies as st
+from conftest import dedent
+from hypothesis import given
+from hypothesis import strategies as st
 
 from journeymap.cli import main
-from journeymap.loading import (MAX_DEPTH, MAX_FILE_BYTES, ReferenceOutside, load_yaml, read_text,
-                                resolve_reference)
+from journeymap.loading import MAX_DEPTH, MAX_FILE_BYTES, ReferenceOutside, load_yaml, read_text, resolve_reference
 from journeymap.problems import EXCERPT_CHARS, excerpt
 from journeymap.validation import check_file
-from conftest import dedent
 
 
 def test_positions_of_values_and_keys_are_one_based():

@@ -6,11 +6,10 @@ import json
 import shutil
 
 import pytest
+from conftest import JOURNEYS
 
 from journeymap.pipeline import comparison_pairs, run_all
 from journeymap.validation import load_journey
-
-from conftest import JOURNEYS
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
 

@@ -22,15 +22,14 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
+from conftest import JOURNEYS, dedent
 
 from journeymap.comparison import compare
 from journeymap.report import build_report, report_html
 from journeymap.validation import check_text
-
-from conftest import JOURNEYS, dedent
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
 
@@ -93,7 +92,7 @@ PICTURES = {name: f'<svg xmlns="http://www.w3.org/2000/svg" id="{name}"><rect wi
 class Page:
     """What an HTML parser sees in a page: tags with their attributes, text, ids."""
 
-    tags: list[tuple[str, dict[str, Optional[str]]]] = field(default_factory=list)
+    tags: list[tuple[str, dict[str, str | None]]] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
 
     @property
@@ -415,7 +414,7 @@ def test_after_map_marks_the_changed_steps(small_pair, small_report):
 # --------------------------------------------------------------------------- headless Chromium
 
 
-def _find_chromium() -> Optional[str]:
+def _find_chromium() -> str | None:
     for name in ("chromium", "chromium-browser"):
         path = shutil.which(name)
         if path:
@@ -485,7 +484,7 @@ class DevTools:
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
 
-    def send(self, method: str, session: Optional[str] = None, **params: Any) -> dict[str, Any]:
+    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
         """Send one command and return its result; events that arrive meanwhile go to :attr:`events`."""
         self._id += 1
         message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
@@ -533,7 +532,7 @@ class Rendered:
 
     errors: list[str]       # console.error/assert, uncaught exceptions, error log entries (e.g. failed loads)
     requests: list[str]     # every URL the page asked for, the page itself included
-    headline: Optional[str]
+    headline: str | None
     metric_rows: int
     page_width: int         # document.documentElement.scrollWidth: wider than the viewport means sideways scrolling
     viewport_width: int

@@ -7,10 +7,10 @@ import json
 import jsonschema
 import pytest
 import yaml
+from conftest import EXAMPLES, ROOT
 
 from journeymap.cli import main
 from journeymap.schema import JOURNEY_SCHEMA, schema_json
-from conftest import EXAMPLES, ROOT
 
 
 @pytest.fixture(scope="module")

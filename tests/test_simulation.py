@@ -16,10 +16,10 @@ import os
 
 import numpy as np
 import pytest
+from conftest import ACCOUNTS, EXAMPLES, example_ids, journey_of, queue_journey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ACCOUNTS, EXAMPLES, example_ids, journey_of, queue_journey
 from journeymap.analysis import expected_visits
 from journeymap.graph import build_graph
 from journeymap.simulation import CASE_METRICS, run_replication, simulate, stream, summary_text
@@ -680,6 +680,7 @@ def test_every_example_simulates(path):
 
 def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
     from conftest import HANDOFF_JOURNEY
+
     from journeymap.cli import main
 
     path = str(write_journey(HANDOFF_JOURNEY))
@@ -698,6 +699,7 @@ def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
 ])
 def test_cli_simulate_refuses_bad_numbers(write_journey, capsys, args):
     from conftest import HANDOFF_JOURNEY
+
     from journeymap.cli import EXIT_USAGE, main
 
     assert main(["simulate", str(write_journey(HANDOFF_JOURNEY))] + args) == EXIT_USAGE

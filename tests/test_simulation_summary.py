@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import HANDOFF_JOURNEY, journey_of, queue_journey
+
 from journeymap.simulation import simulate, summary_text
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from conftest import ROOT
+
 from journeymap.analysis import analyze
 from journeymap.graph import build_graph
 from journeymap.tables import analysis_text, table
 from journeymap.validation import load_journey
-from conftest import ROOT
 
 
 def test_table_aligns_text_left_and_numbers_right():

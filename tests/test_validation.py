@@ -12,13 +12,14 @@ import re
 import textwrap
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import DATA, EXAMPLES, dedent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeymap.cli import main
 from journeymap.errors import JourneyInvalid
 from journeymap.lint import LINT_RULES
 from journeymap.validation import RULES, check_file, check_text, load_journey
-from conftest import DATA, EXAMPLES, dedent
 
 # Lines 1-7 of every case; steps start on line 8.
 HEAD = dedent("""

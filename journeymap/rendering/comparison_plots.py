@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -76,7 +77,7 @@ COMPONENTS: tuple[tuple[str, str, str, str], ...] = (
 
 
 def stage_bars(before: Mapping[str, Any], after: Mapping[str, Any],
-               stages: Optional[Sequence[str]] = None) -> list[dict[str, Any]]:
+               stages: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """The bars of :func:`stage_comparison` as data: per stage, per side, minutes per case by mechanism.
 
     ``before``/``after`` are ``time_breakdown`` blocks; because the breakdown
@@ -99,8 +100,8 @@ def shared_time_unit(*minutes: float) -> tuple[float, str]:
     return time_unit(max([float(m) for m in minutes] + [0.0]))
 
 
-def stage_comparison(before: Mapping[str, Any], after: Mapping[str, Any], stages: Optional[Sequence[str]] = None,
-                     ax: Any = None, labels: Optional[Mapping[str, str]] = None) -> Figure:
+def stage_comparison(before: Mapping[str, Any], after: Mapping[str, Any], stages: Sequence[str] | None = None,
+                     ax: Any = None, labels: Mapping[str, str] | None = None) -> Figure:
     """Per stage, a bar for each design split by mechanism, in one unit and on one axis.
 
     ``before``/``after`` are the ``time_breakdown`` blocks of two simulation
@@ -171,7 +172,7 @@ def emotion_positions(touchpoints: Sequence[Mapping[str, Any]], stages: Sequence
 
 
 def emotion_comparison(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]],
-                       stages: Sequence[str], labels: Optional[Mapping[str, str]] = None, ax: Any = None) -> Figure:
+                       stages: Sequence[str], labels: Mapping[str, str] | None = None, ax: Any = None) -> Figure:
     """The two designs' emotion curves overlaid on one −3..+3 scale, stage by stage.
 
     ``before``/``after`` are the ``experience.touchpoints`` lists of two

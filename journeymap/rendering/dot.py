@@ -29,8 +29,9 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 import networkx as nx
 
@@ -146,7 +147,7 @@ class _Cell:
     bold: bool = False
     italic: bool = False
     colour: str = "#000000"
-    fill: Optional[str] = None
+    fill: str | None = None
 
     def rows(self) -> list[Row]:
         return [Row(t, self.size, self.bold) for t in self.lines]
@@ -176,7 +177,7 @@ def _emotion_text(value: float) -> str:
     return f"{face} {value:+g} {word}".replace("+0 ", "0 ")
 
 
-def _channel_text(channel: Optional[str]) -> str:
+def _channel_text(channel: str | None) -> str:
     return channel.replace("_", " ") if channel else ""
 
 
@@ -204,8 +205,8 @@ class _Results:
     flow_inbox: dict[tuple[str, str], float] = field(default_factory=dict)
     flow_queue: dict[tuple[str, str], float] = field(default_factory=dict)
     flow_number: dict[tuple[str, str], int] = field(default_factory=dict)
-    bottleneck_step: Optional[str] = None
-    bottleneck_dept: Optional[str] = None
+    bottleneck_step: str | None = None
+    bottleneck_dept: str | None = None
     bottleneck: dict[str, Any] = field(default_factory=dict)
     stability: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -235,7 +236,7 @@ def _f(x: Any) -> float:
     return float(x or 0.0)
 
 
-def _read_results(results: Optional[Mapping[str, Any]], g: Optional[nx.DiGraph] = None) -> Optional[_Results]:
+def _read_results(results: Mapping[str, Any] | None, g: nx.DiGraph | None = None) -> _Results | None:
     """Reduce a simulation summary to the figures the drawings show (see :class:`_Results`).
 
     With ``summary["flows"]`` (the per-arrow data) a step's waiting is its queueing plus the inbox
@@ -355,7 +356,7 @@ WHERE_TIME_GOES = (("work", "staff work"), ("queueing", "queueing"), ("inbox", "
                    ("customer", "customer time"), ("gate", "waiting for other personas"))
 
 
-def _where_time_goes_line(res: _Results) -> Optional[str]:
+def _where_time_goes_line(res: _Results) -> str | None:
     """'Where the time goes, per case: staff work 5.1d · queueing 1.1d · inbox delay 16.8d · ...'."""
     w = res.bottleneck.get("where_time_goes") or {}
     parts = [f"{label} {format_minutes(_f(w.get(key)))}" for key, label in WHERE_TIME_GOES
@@ -376,8 +377,8 @@ def _stability_cells(res: _Results) -> list[_Cell]:
     return cells
 
 
-def _title_cells(journey: Journey, g: nx.DiGraph, res: Optional[_Results], view: str,
-                 whole: Optional[Journey] = None) -> list[_Cell]:
+def _title_cells(journey: Journey, g: nx.DiGraph, res: _Results | None, view: str,
+                 whole: Journey | None = None) -> list[_Cell]:
     """Title lines; ``whole`` is the whole journey when drawing a close-up (for the bottleneck's names)."""
     t = journey_totals(journey, g)
     p = journey.persona
@@ -420,10 +421,10 @@ def _left_table(cells: Sequence[_Cell]) -> Html:
     return Html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="4">{inner}</TABLE>')
 
 
-def _legend_cells(res: Optional[_Results], blueprint: bool, changed: bool = False,
+def _legend_cells(res: _Results | None, blueprint: bool, changed: bool = False,
                   wrapped: bool = False) -> tuple[Html, tuple[float, float]]:
     """The legend: what each mark means, as one HTML table."""
-    rows: list[tuple[str, str, Optional[str], str]] = [
+    rows: list[tuple[str, str, str | None, str]] = [
         # (sample text, sample colour, sample fill, meaning)
         ("\u25a2 rounded, blue", "#1F4E79", palette.TOUCHPOINT_FILL, "touchpoint (the persona sees it): channel and emotion"),
         ("\u25a2 rounded, yellow", "#1F4E79", palette.CUSTOMER_FILL, "customer action"),
@@ -473,7 +474,7 @@ def _legend_cells(res: Optional[_Results], blueprint: bool, changed: bool = Fals
 # --------------------------------------------------------------------------- map and blueprint
 
 
-def _step_cells(journey: Journey, g: nx.DiGraph, n: str, res: Optional[_Results], view: str) -> list[_Cell]:
+def _step_cells(journey: Journey, g: nx.DiGraph, n: str, res: _Results | None, view: str) -> list[_Cell]:
     d = g.nodes[n]
     cells: list[_Cell] = []
     if res is not None and res.bottleneck_step == n:
@@ -504,7 +505,7 @@ def _step_cells(journey: Journey, g: nx.DiGraph, n: str, res: Optional[_Results]
     return cells
 
 
-def _step_attrs(g: nx.DiGraph, n: str, res: Optional[_Results]) -> dict[str, Any]:
+def _step_attrs(g: nx.DiGraph, n: str, res: _Results | None) -> dict[str, Any]:
     d = g.nodes[n]
     if d["touchpoint"]:
         attrs: dict[str, Any] = {"shape": "box", "style": "rounded,filled", "color": "#1F4E79", "penwidth": 2.5,
@@ -521,7 +522,7 @@ def _step_attrs(g: nx.DiGraph, n: str, res: Optional[_Results]) -> dict[str, Any
     return attrs
 
 
-def _edge_label_and_attrs(g: nx.DiGraph, u: str, v: str, number: Optional[int], waste: Optional[float],
+def _edge_label_and_attrs(g: nx.DiGraph, u: str, v: str, number: int | None, waste: float | None,
                           max_waste: float) -> dict[str, Any]:
     d = g.edges[u, v]
     lines = _edge_lines(g, u, v, number, waste)
@@ -545,7 +546,7 @@ def _edge_label_and_attrs(g: nx.DiGraph, u: str, v: str, number: Optional[int], 
     return attrs
 
 
-def _edge_lines(g: nx.DiGraph, u: str, v: str, number: Optional[int], waste: Optional[float]) -> list[str]:
+def _edge_lines(g: nx.DiGraph, u: str, v: str, number: int | None, waste: float | None) -> list[str]:
     """The facts on an arrow, one a line: H-number, rework, branch %, inbox delay, time lost on it, its label."""
     d = g.edges[u, v]
     parts: list[str] = []
@@ -590,7 +591,7 @@ def _edge_label_width(g: nx.DiGraph, u: str, v: str) -> float:
     return longest * NAME_SIZE * 0.62
 
 
-def _xdot_rect(x0: float, y0: float, x1: float, y1: float, fill: str, pen: Optional[str] = None) -> str:
+def _xdot_rect(x0: float, y0: float, x1: float, y1: float, fill: str, pen: str | None = None) -> str:
     pen = pen or fill
     return (f"c {len(pen)} -{pen} C {len(fill)} -{fill} "
             f"P 4 {_num(x0)} {_num(y0)} {_num(x1)} {_num(y0)} {_num(x1)} {_num(y1)} {_num(x0)} {_num(y1)} ")
@@ -612,15 +613,14 @@ def _lanes(journey: Journey, g: nx.DiGraph, view: str) -> tuple[list[str], dict[
     if view == "blueprint":
         return list(LANES), {n: g.nodes[n]["lane"] for n in g}, dict(BLUEPRINT_LANES)
     if view == "personas":
-        # an account's combined journey: step ids are "persona:step", names "Persona name: step name"
-        lane_of = {n: n.split(":", 1)[0] for n in g}
+        # an account's combined journey: each step carries its persona ("" for the deal's own steps)
+        lane_of = {s.id: s.persona or "" for s in journey.steps}
         lanes = list(dict.fromkeys(lane_of[s.id] for s in journey.steps))
         titles = {}
         for s in journey.steps:
             lane = lane_of[s.id]
             if lane not in titles:
-                name = s.name.split(": ", 1)[0] if ": " in s.name else lane
-                titles[lane] = (name, "persona") if lane else ("The deal", "start and end")
+                titles[lane] = (s.persona_name or lane, "persona") if lane else ("The deal", "start and end")
         return lanes, lane_of, titles
     owners = {g.nodes[n]["owner"] for n in g}
     lanes = ([CUSTOMER] if CUSTOMER in owners else []) + [d.id for d in journey.departments if d.id in owners]
@@ -635,9 +635,9 @@ def is_account_journey(journey: Journey) -> bool:
     return journey.start == ":deal-start"
 
 
-def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[str, Any]] = None,
-                g: Optional[nx.DiGraph] = None, highlight: Iterable[str] = (),
-                stages: Optional[Sequence[str]] = None) -> str:
+def journey_dot(journey: Journey, view: str = "map", results: Mapping[str, Any] | None = None,
+                g: nx.DiGraph | None = None, highlight: Iterable[str] = (),
+                stages: Sequence[str] | None = None) -> str:
     """DOT source of one view of a journey; ``results`` is a simulation summary (optional).
 
     ``highlight`` names steps to mark as changed (a green border and a
@@ -668,15 +668,15 @@ def journey_dot(journey: Journey, view: str = "map", results: Optional[Mapping[s
     return _lane_dot(journey, g, view, res, set(highlight or ()), stages)
 
 
-def map_dot(journey: Journey, results: Optional[Mapping[str, Any]] = None, g: Optional[nx.DiGraph] = None,
-            highlight: Iterable[str] = (), stages: Optional[Sequence[str]] = None) -> str:
+def map_dot(journey: Journey, results: Mapping[str, Any] | None = None, g: nx.DiGraph | None = None,
+            highlight: Iterable[str] = (), stages: Sequence[str] | None = None) -> str:
     """The journey map: one lane per department, the customer on top."""
     return journey_dot(journey, "map", results, g, highlight, stages)
 
 
-def blueprint_dot(journey: Journey, results: Optional[Mapping[str, Any]] = None,
-                  g: Optional[nx.DiGraph] = None, highlight: Iterable[str] = (),
-                  stages: Optional[Sequence[str]] = None) -> str:
+def blueprint_dot(journey: Journey, results: Mapping[str, Any] | None = None,
+                  g: nx.DiGraph | None = None, highlight: Iterable[str] = (),
+                  stages: Sequence[str] | None = None) -> str:
     """The service blueprint: customer, frontstage | line of visibility | backstage, support."""
     return journey_dot(journey, "blueprint", results, g, highlight, stages)
 
@@ -765,8 +765,8 @@ def _stack(blocks: list[_Block], top: float, header_h: float) -> float:
     return y - ROW_GAP
 
 
-def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results], highlight: set[str],
-              stages_only: Optional[Sequence[str]] = None) -> str:
+def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: _Results | None, highlight: set[str],
+              stages_only: Sequence[str] | None = None) -> str:
     whole, whole_g = journey, g
     numbers = handoff_numbers(whole_g)  # as docs/simulation.md defines it: the whole journey's numbers, also in a close-up
     if res is not None and res.flow_number:
@@ -941,7 +941,7 @@ def _lane_dot(journey: Journey, g: nx.DiGraph, view: str, res: Optional[_Results
     taken.append((0.0, 0.0, width, lanes_top))
     taken.append((0.0, 0.0, LANE_TITLE_WIDTH + 24, height))
 
-    def free_spot(pa: tuple[float, float], pb: tuple[float, float], w: float, h: float) -> Optional[tuple[float, float]]:
+    def free_spot(pa: tuple[float, float], pb: tuple[float, float], w: float, h: float) -> tuple[float, float] | None:
         """A point along the straight line a-b where a w x h label touches no box and no other label."""
         # on the line first, then just beside it (above, below, left, right), nearest the middle first
         beside = ((0.0, 0.0), (0.0, -(h / 2 + 8)), (0.0, h / 2 + 8), (-(w / 2 + 8), 0.0), (w / 2 + 8, 0.0))
@@ -1032,8 +1032,8 @@ def _pos(x: float, y: float) -> str:
 # --------------------------------------------------------------------------- handoff network
 
 
-def handoff_network_dot(journey: Journey, g: Optional[nx.DiGraph] = None,
-                        results: Optional[Mapping[str, Any]] = None) -> str:
+def handoff_network_dot(journey: Journey, g: nx.DiGraph | None = None,
+                        results: Mapping[str, Any] | None = None) -> str:
     """Departments as nodes; one edge per direction with its handoff count (and waste, with results).
 
     Edges between two departments that hand work back and forth (both

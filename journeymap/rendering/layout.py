@@ -21,8 +21,8 @@ the first lane; the DOT builder flips them for Graphviz.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import networkx as nx
 

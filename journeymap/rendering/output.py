@@ -13,13 +13,14 @@ import os
 import re
 import shutil
 import subprocess
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import DotNotFound, JourneymapError, TooLarge
 from ..graph import build_graph
 from ..model import Journey
-from ..schema import MAX_STEPS
 from ..output import write_bytes, write_text, write_with
+from ..schema import MAX_STEPS
 from .dot import JOURNEY_VIEWS, VIEWS, is_account_journey, journey_dot
 
 __all__ = [
@@ -98,7 +99,7 @@ def run_dot(source: str, fmt: str) -> bytes:
     return proc.stdout
 
 
-def write_graph(path: str | os.PathLike, source: str, fmt: Optional[str] = None) -> str:
+def write_graph(path: str | os.PathLike, source: str, fmt: str | None = None) -> str:
     """Write DOT ``source`` to ``path`` as ``fmt`` (default: the file's extension), atomically."""
     fmt = fmt or os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "svg"
     if fmt in ("dot", "gv"):
@@ -139,7 +140,7 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
 _UNLIMITED_VIEWS = ("handoffs", "overview")
 
 
-def check_size(journey: Journey, view: str = "map", stages: Optional[Sequence[str]] = None) -> None:
+def check_size(journey: Journey, view: str = "map", stages: Sequence[str] | None = None) -> None:
     """Refuse (:class:`~journeymap.errors.TooLarge`) to draw more than :data:`MAX_RENDER_STEPS` steps at once.
 
     ``stages``: a close-up of these stages of ``journey``; only their steps count. The handoff network
@@ -156,8 +157,8 @@ def check_size(journey: Journey, view: str = "map", stages: Optional[Sequence[st
 
 
 def render_view(journey: Journey, path: str | os.PathLike, view: str = "map",
-                results: Optional[Mapping[str, Any]] = None, fmt: Optional[str] = None,
-                stages: Optional[Sequence[str]] = None) -> str:
+                results: Mapping[str, Any] | None = None, fmt: str | None = None,
+                stages: Sequence[str] | None = None) -> str:
     """Build one view's DOT source and write it to ``path`` (format from ``fmt`` or the extension).
 
     ``stages``: a close-up of those stages, with the whole journey's handoff numbers and figures.
@@ -187,9 +188,9 @@ def planned_files(journey: Journey, out_dir: str | os.PathLike, with_results: bo
     return [os.path.join(out, n) for n in dict.fromkeys(names)]
 
 
-def render_all(journey: Journey, out_dir: str | os.PathLike, results: Optional[Mapping[str, Any]] = None,
+def render_all(journey: Journey, out_dir: str | os.PathLike, results: Mapping[str, Any] | None = None,
                formats: Sequence[str] = ("svg", "png"), charts: bool = True,
-               stages: Optional[Sequence[str]] = None) -> list[str]:
+               stages: Sequence[str] | None = None) -> list[str]:
     """Write every view (map, blueprint, handoffs) and, with results, every chart, for one journey.
 
     Files are named ``<view>.<fmt>`` and ``<chart>.<fmt>`` inside ``out_dir``.

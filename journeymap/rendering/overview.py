@@ -19,15 +19,25 @@ rendered SVG scaled to fit 1920 x 1080.
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import networkx as nx
 
 from ..distributions import format_minutes
-from ..model import CUSTOMER, Journey
+from ..model import Journey
 from . import palette
-from .dot import (_Results, _left_table, _lanes, _num, _title_cells, _wrap, escape_html, handoff_numbers,
-                  is_account_journey, quote)
+from .dot import (
+    _lanes,
+    _left_table,
+    _num,
+    _Results,
+    _title_cells,
+    _wrap,
+    escape_html,
+    handoff_numbers,
+    is_account_journey,
+    quote,
+)
 
 __all__ = ["overview_dot", "MIN_TEXT"]
 
@@ -52,8 +62,8 @@ def _lines(lines: Sequence[tuple[str, float, str, bool]]) -> str:
     return "<BR/>".join(_font(*ln) for ln in lines)
 
 
-def overview_dot(journey: Journey, g: nx.DiGraph, res: Optional[_Results] = None,
-                 stages: Optional[Sequence[str]] = None) -> str:
+def overview_dot(journey: Journey, g: nx.DiGraph, res: _Results | None = None,
+                 stages: Sequence[str] | None = None) -> str:
     """DOT source of the overview (see the module docstring); ``g`` is the whole journey's graph.
 
     ``stages`` limits the columns to those stages (the numbers stay global).

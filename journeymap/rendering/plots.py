@@ -8,7 +8,8 @@ every chart has a title and units.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -53,7 +54,7 @@ def time_unit(minutes: float) -> tuple[str, float]:
     return "minutes", 1.0
 
 
-def _axes(ax: Optional[Axes], size: tuple[float, float] = (9, 5.5)) -> tuple[Figure, Axes]:
+def _axes(ax: Axes | None, size: tuple[float, float] = (9, 5.5)) -> tuple[Figure, Axes]:
     if ax is None:
         fig, ax = plt.subplots(figsize=size, layout="constrained")
         return fig, ax
@@ -73,14 +74,14 @@ def _cycle(results: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, float], st
     return samples, {"P50": p50, "P90": p90}, unit, div
 
 
-def _persona(results: Mapping[str, Any], journey: Optional[Journey] = None) -> str:
+def _persona(results: Mapping[str, Any], journey: Journey | None = None) -> str:
     if journey is not None:
         return journey.persona.name
     return str(results.get("persona") or results.get("journey") or "")
 
 
-def cycle_time_histogram(results: Mapping[str, Any], ax: Optional[Axes] = None,
-                         journey: Optional[Journey] = None) -> Figure:
+def cycle_time_histogram(results: Mapping[str, Any], ax: Axes | None = None,
+                         journey: Journey | None = None) -> Figure:
     """Histogram of simulated cycle times with P50 and P90 marked."""
     fig, ax = _axes(ax)
     samples, marks, unit, div = _cycle(results)
@@ -97,8 +98,8 @@ def cycle_time_histogram(results: Mapping[str, Any], ax: Optional[Axes] = None,
     return fig
 
 
-def cycle_time_cdf(results: Mapping[str, Any], ax: Optional[Axes] = None,
-                   journey: Optional[Journey] = None) -> Figure:
+def cycle_time_cdf(results: Mapping[str, Any], ax: Axes | None = None,
+                   journey: Journey | None = None) -> Figure:
     """Cumulative share of cases done by each time, with P50 and P90 marked."""
     fig, ax = _axes(ax)
     samples, marks, unit, div = _cycle(results)
@@ -118,7 +119,7 @@ def cycle_time_cdf(results: Mapping[str, Any], ax: Optional[Axes] = None,
     return fig
 
 
-def cycle_time_chart(results: Mapping[str, Any], journey: Optional[Journey] = None) -> Figure:
+def cycle_time_chart(results: Mapping[str, Any], journey: Journey | None = None) -> Figure:
     """Histogram and CDF side by side, P50 and P90 marked on both."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(15, 5.5), layout="constrained")
     cycle_time_histogram(results, a, journey)
@@ -175,9 +176,9 @@ def common_scale(*results: Mapping[str, Any]) -> tuple[str, float]:
     return unit, longest / div * 1.12 if longest > 0 else 1.0
 
 
-def stage_breakdown_chart(results: Mapping[str, Any], journey: Optional[Journey] = None,
-                          ax: Optional[Axes] = None, unit: Optional[str] = None,
-                          scale: Optional[float] = None) -> Figure:
+def stage_breakdown_chart(results: Mapping[str, Any], journey: Journey | None = None,
+                          ax: Axes | None = None, unit: str | None = None,
+                          scale: float | None = None) -> Figure:
     """Where a case's time goes, stage by stage, stacked by mechanism; the bars add up to the cycle time.
 
     Reads ``summary["time_breakdown"]`` (defined in docs/simulation.md): value-adding work, other work, customer
@@ -225,8 +226,8 @@ def stage_breakdown_chart(results: Mapping[str, Any], journey: Optional[Journey]
     return fig
 
 
-def utilisation_chart(results: Mapping[str, Any], journey: Optional[Journey] = None,
-                      ax: Optional[Axes] = None) -> Figure:
+def utilisation_chart(results: Mapping[str, Any], journey: Journey | None = None,
+                      ax: Axes | None = None) -> Figure:
     """Mean utilisation of each department (with its 95% interval) and its share of all waiting."""
     depts = results.get("departments") or {}
     order = [d.id for d in journey.departments if d.id in depts] if journey else sorted(depts)
@@ -326,7 +327,7 @@ def _emotion_panel(ax: Axes, journey: Journey, stage_order: Sequence[str], stage
     ax.set_title(title, loc="left")
 
 
-def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Optional[Axes] = None) -> Figure:
+def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Axes | None = None) -> Figure:
     """How each persona feels across its touchpoints, stage by stage (-3 furious to +3 delighted).
 
     Points are numbered and a key beside the panel names each touchpoint in full, so labels
