@@ -37,6 +37,8 @@ __all__ = [
     "touchpoints",
     "steps_per_lane",
     "handoffs",
+    "handoff_numbers",
+    "stage_counts",
     "handoff_matrix",
     "ping_pongs",
     "expected_visits",
@@ -80,6 +82,32 @@ def handoffs(g: nx.DiGraph) -> list[dict[str, Any]]:
                         "stage": g.nodes[v]["stage"], "rework": d["rework"], "probability": d["probability"]})
     out.sort(key=lambda h: (g.nodes[h["from_step"]]["order"], g.nodes[h["to_step"]]["order"]))
     return out
+
+
+def handoff_numbers(g: nx.DiGraph) -> dict[tuple[str, str], int]:
+    """H-number of every handoff arrow (defined in docs/simulation.md): its 1-based place in :func:`handoffs`.
+
+    Given the WHOLE journey's graph, so "H3" is the same arrow on the map, the overview, a ``--stage``
+    close-up and in the report.
+    """
+    return {(h["from_step"], h["to_step"]): i for i, h in enumerate(handoffs(g), 1)}
+
+
+def stage_counts(g: nx.DiGraph, hs: list[dict[str, Any]] | None = None) -> dict[str, dict[str, int]]:
+    """Steps, touchpoints and internal handoffs of each stage, in stage order.
+
+    A handoff counts in the stage of the step that receives the work. ``hs``: :func:`handoffs` of ``g``,
+    when the caller has it already. :func:`analyze` reports these counts under ``"stages"`` and the
+    drawings print them in their stage headers.
+    """
+    counts = {s: {"steps": 0, "touchpoints": 0, "handoffs": 0} for s in g.graph["stages"]}
+    for n in g:
+        st = counts[g.nodes[n]["stage"]]
+        st["steps"] += 1
+        st["touchpoints"] += int(g.nodes[n]["touchpoint"])
+    for h in hs if hs is not None else handoffs(g):
+        counts[h["stage"]]["handoffs"] += 1
+    return counts
 
 
 def handoff_matrix(g: nx.DiGraph, weights: dict[tuple[str, str], float] | None = None) -> dict[str, dict[str, float]]:
@@ -264,17 +292,12 @@ def analyze(g: nx.DiGraph) -> dict[str, Any]:
     visits = expected_visits(g)
     traversals = expected_flow_counts(g, visits)
     hs = handoffs(g)
-    stage_ids = list(g.graph["stages"])
     per_stage: dict[str, dict[str, Any]] = {
-        s: {"steps": 0, "touchpoints": 0, "handoffs": 0, "expected_handoffs": 0.0, "expected_touch_time": 0.0}
-        for s in stage_ids}
+        s: {**counts, "expected_handoffs": 0.0, "expected_touch_time": 0.0}
+        for s, counts in stage_counts(g, hs).items()}
     for n in g:
-        st = per_stage[g.nodes[n]["stage"]]
-        st["steps"] += 1
-        st["touchpoints"] += int(g.nodes[n]["touchpoint"])
-        st["expected_touch_time"] += visits[n] * g.nodes[n]["mean_duration"]
+        per_stage[g.nodes[n]["stage"]]["expected_touch_time"] += visits[n] * g.nodes[n]["mean_duration"]
     for h in hs:
-        per_stage[h["stage"]]["handoffs"] += 1
         per_stage[h["stage"]]["expected_handoffs"] += traversals[(h["from_step"], h["to_step"])]
     expected_handoffs = sum(traversals[(h["from_step"], h["to_step"])] for h in hs)
     touch = sum(visits[n] * g.nodes[n]["mean_duration"] for n in g)

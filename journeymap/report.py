@@ -111,7 +111,9 @@ def _with_ci(stats: Mapping[str, Any] | None, unit: str) -> str | None:
         return None
     lo, hi = (stats.get("ci95") or [None, None])[:2]
     text = format_value(stats["mean"], unit)
-    return text + (f" [{format_value(lo, unit)} … {format_value(hi, unit)}]" if lo is not None and hi is not None else "")
+    if lo is None or hi is None:
+        return text
+    return f"{text} [{format_value(lo, unit)} … {format_value(hi, unit)}]"
 
 
 def _breakdown(comparison: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -120,7 +122,7 @@ def _breakdown(comparison: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not drivers:
         return []
     rows = []
-    for name, g in drivers["groups"].items():
+    for g in drivers["groups"].values():
         if not g["before"] and not g["after"]:
             continue
         rel = g["relative"]
@@ -164,13 +166,14 @@ def _cost(comparison: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]], 
         return []
     sims = {side: (comparison[side].get("simulation") or {}).get("cost") or {} for side in ("before", "after")}
 
-    capacity = {l["department"]: (l["capacity_before"], l["capacity_after"]) for l in comparison["diff"]["load"]}
+    capacity = {load["department"]: (load["capacity_before"], load["capacity_after"])
+                for load in comparison["diff"]["load"]}
 
     def line(row: Mapping[str, Any], label: str, stats_of, rate: str, is_total: bool,
              present: tuple[Any, Any] = (1, 1)) -> dict[str, Any]:
         # a department that is not part of one design shows "—" there, not a cost of 0
         sides = {side: (_with_ci(stats_of(sims[side]), "money") or row[side]) if here else "—"
-                 for side, here in zip(("before", "after"), present)}
+                 for side, here in zip(("before", "after"), present, strict=True)}
         # a department costing more is work moved, not bad in itself: only the total is coloured
         return dict(row, **sides, department=label, rate=rate, total=is_total, tone=row["tone"] if is_total else "")
 
@@ -180,7 +183,8 @@ def _cost(comparison: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]], 
             continue
         d = key.split(":", 1)[1]
         rate = rates.get(d)
-        out.append(line(row, names.get(d, d), lambda c, d=d: ((c.get("departments") or {}).get(d) or {}).get("per_case"),
+        out.append(line(row, names.get(d, d),
+                        lambda c, d=d: ((c.get("departments") or {}).get(d) or {}).get("per_case"),
                         format_value(rate, "money") if rate else "—", False, capacity.get(d, (1, 1))))
     return out[:1] + sorted(out[1:], key=lambda c: str(c["department"]).casefold())
 
@@ -251,42 +255,58 @@ def report_html(comparison: Mapping[str, Any], *, before_map: str | bytes | None
     per_department = ("utilisation:", "cost:")
     metrics = [r for r in comparison["metrics"] if not r["key"].startswith(per_department)]
     rows = [_row(r) for r in metrics]
-    by_key = {r["key"]: row for r, row in zip(metrics, rows)}
+    by_key = {r["key"]: row for r, row in zip(metrics, rows, strict=True)}
     all_rows = {r["key"]: _row(r) for r in comparison["metrics"]}
-    tiles = [_tile(by_key[k], label) for k, label in (
-        ("cycle_time_mean", "Cycle time (mean)"), ("cycle_time_p90", "Cycle time (P90)"),
-        ("handoffs_mean", "Handoffs per case"), ("flow_efficiency_mean", "Flow efficiency"),
-        ("experience_index", "Experience index"), ("cost_per_case", "Staff cost per case")) if k in by_key]
     stability = comparison.get("stability") or {"steady": True, "message": None, "hint": None}
     cycle = by_key.get("cycle_time_mean")
     headline_class = "" if cycle is None or not stability["steady"] else cycle["tone"]
     diff = comparison["diff"]
-    steps = diff["steps"]
-    n_steps = {k: len(steps[k]) for k in ("added", "removed", "changed")}
-    n_handoffs = {k: len(diff["handoffs"][k]) for k in ("added", "removed")}
-    maps = {name: inline_svg(svg) for name, svg in (("before_map", before_map), ("after_map", after_map))}
-    widths = {}
-    for name, svg in maps.items():
-        natural = _svg_width_px(str(svg)) if svg else None
-        widths[f"{name}_width"] = f"{natural * _READABLE_SCALE:.0f}px" if natural else "100%"
     return _ENV.get_template("report.html.j2").render(
         title=f"Before and after: {comparison['after']['name']}",
         before=comparison["before"], after=comparison["after"], seed=comparison["seed"],
         replications=comparison["replications"], headline=comparison["headline"], headline_class=headline_class,
         stability=stability, ci_note=comparison.get("ci_note") or CI_NOTE,
-        tiles=tiles, rows=rows, diff=diff, departments=_departments(comparison, dept_names),
+        tiles=_tiles(by_key), rows=rows, diff=diff, departments=_departments(comparison, dept_names),
         breakdown=_breakdown(comparison), customer=_customer(comparison, by_key),
         cost=_cost(comparison, all_rows, dept_names, department_rates or {}),
         dept=lambda d: dept_names.get(d, d),
         step=lambda s: Markup(_STEP.render(name=step_titles.get(s, s), id=s)),
-        changed_note=_changed_note(len(marked_steps(diff))),
-        step_changes=sum(n_steps.values()), handoff_changes=sum(n_handoffs.values()), open_limit=_OPEN_LIMIT,
-        step_summary=", ".join(f"{n} {k}" for k, n in n_steps.items() if n),
-        handoff_summary=", ".join(f"{n} {k}" for k, n in n_handoffs.items() if n),
+        changed_note=_changed_note(len(marked_steps(diff))), open_limit=_OPEN_LIMIT, **_change_counts(diff),
         missing_map=_MISSING_MAP, missing_chart=_MISSING_CHART,
         distribution_chart=inline_svg(distribution_chart), stage_chart=inline_svg(stage_chart),
-        emotion_chart=inline_svg(emotion_chart), **maps, **widths,
+        emotion_chart=inline_svg(emotion_chart), **_maps(before_map, after_map),
     )
+
+
+#: The headline tiles, in page order: (metric key, label).
+_TILES = (("cycle_time_mean", "Cycle time (mean)"), ("cycle_time_p90", "Cycle time (P90)"),
+          ("handoffs_mean", "Handoffs per case"), ("flow_efficiency_mean", "Flow efficiency"),
+          ("experience_index", "Experience index"), ("cost_per_case", "Staff cost per case"))
+
+
+def _tiles(by_key: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [_tile(by_key[k], label) for k, label in _TILES if k in by_key]
+
+
+def _change_counts(diff: Mapping[str, Any]) -> dict[str, Any]:
+    """How many steps and handoffs changed, in all and by kind ("2 added, 1 changed")."""
+    steps = diff["steps"]
+    n_steps = {k: len(steps[k]) for k in ("added", "removed", "changed")}
+    n_handoffs = {k: len(diff["handoffs"][k]) for k in ("added", "removed")}
+    return {"step_changes": sum(n_steps.values()), "handoff_changes": sum(n_handoffs.values()),
+            "step_summary": ", ".join(f"{n} {k}" for k, n in n_steps.items() if n),
+            "handoff_summary": ", ".join(f"{n} {k}" for k, n in n_handoffs.items() if n)}
+
+
+def _maps(before_map: str | bytes | None, after_map: str | bytes | None) -> dict[str, Any]:
+    """Both maps inline, and the width each is shown at in the "readable" view (its natural width scaled)."""
+    maps: dict[str, Any] = {name: inline_svg(svg) for name, svg in (("before_map", before_map),
+                                                                    ("after_map", after_map))}
+    widths = {}
+    for name, svg in maps.items():
+        natural = _svg_width_px(str(svg)) if svg else None
+        widths[f"{name}_width"] = f"{natural * _READABLE_SCALE:.0f}px" if natural else "100%"
+    return maps | widths
 
 
 def _figure_svg(fig) -> str:
@@ -302,28 +322,42 @@ def _figure_svg(fig) -> str:
 
 def build_report(comparison: Mapping[str, Any], before, after) -> str:
     """The full report for two journeys and their comparison: maps (when Graphviz is there) and charts."""
-    from .rendering.comparison_plots import cycle_time_comparison, emotion_comparison, stage_comparison
+    sb, sa = comparison["before"]["simulation"], comparison["after"]["simulation"]
+    departments = {d.id: d.name for d in before.departments} | {d.id: d.name for d in after.departments}
+    rates = {d.id: d.cost_per_hour for d in before.departments} | {d.id: d.cost_per_hour for d in after.departments}
+    steps = {s.id: s.name for s in before.steps} | {s.id: s.name for s in after.steps}
+    return report_html(comparison, department_names=departments, step_names=steps, department_rates=rates,
+                       **_report_maps(comparison, before, after), **_report_charts(sb, sa, before, after))
+
+
+def _report_maps(comparison: Mapping[str, Any], before, after) -> dict[str, bytes | None]:
+    """Both designs' maps as SVG, the after map marking what changed; none without Graphviz."""
+    from .errors import DotNotFound
     from .rendering.dot import map_dot
-    from .rendering.output import dot_available, run_dot
+    from .rendering.output import run_dot
 
     sb, sa = comparison["before"]["simulation"], comparison["after"]["simulation"]
-    maps: dict[str, Any] = {"before_map": None, "after_map": None}
-    if dot_available():
-        changed = marked_steps(comparison["diff"])
-        maps["before_map"] = run_dot(map_dot(before, results=sb), "svg")
-        maps["after_map"] = run_dot(map_dot(after, results=sa, highlight=changed), "svg")
+    try:
+        before_map = run_dot(map_dot(before, results=sb), "svg")
+    except DotNotFound:
+        return {"before_map": None, "after_map": None}
+    changed = marked_steps(comparison["diff"])
+    return {"before_map": before_map, "after_map": run_dot(map_dot(after, results=sa, highlight=changed), "svg")}
+
+
+def _report_charts(sb: Mapping[str, Any], sa: Mapping[str, Any], before, after) -> dict[str, str | None]:
+    """The cycle-time distributions, the stage breakdown and the emotion curves, before against after."""
+    from .rendering.comparison_plots import cycle_time_comparison, emotion_comparison, stage_comparison
+
     # the page header names both designs; short legend labels keep the legend off the data
     dist = _figure_svg(cycle_time_comparison(sb["cycle_time_samples"], sa["cycle_time_samples"],
                                              labels=("Before", "After")))
     stages = [s.id for s in after.stages] + [s.id for s in before.stages if s.id not in after.stage_by_id]
     names = {s.id: s.name for s in before.stages} | {s.id: s.name for s in after.stages}
-    # the stage chart needs the critical-path breakdown (it sums to the cycle time); no chart rather than one that doesn't add up
+    # the stage chart needs the critical-path breakdown (it sums to the cycle time): no chart rather than
+    # one that doesn't add up
     tb, ta = sb.get("time_breakdown"), sa.get("time_breakdown")
     stage = _figure_svg(stage_comparison(tb, ta, stages, labels=names)) if tb and ta else None
     eb, ea = (sb.get("experience") or {}).get("touchpoints"), (sa.get("experience") or {}).get("touchpoints")
     emotion = _figure_svg(emotion_comparison(eb or [], ea or [], stages, labels=names)) if eb or ea else None
-    departments = {d.id: d.name for d in before.departments} | {d.id: d.name for d in after.departments}
-    rates = {d.id: d.cost_per_hour for d in before.departments} | {d.id: d.cost_per_hour for d in after.departments}
-    steps = {s.id: s.name for s in before.steps} | {s.id: s.name for s in after.steps}
-    return report_html(comparison, distribution_chart=dist, stage_chart=stage, emotion_chart=emotion,
-                       department_names=departments, step_names=steps, department_rates=rates, **maps)
+    return {"distribution_chart": dist, "stage_chart": stage, "emotion_chart": emotion}

@@ -13,7 +13,7 @@ from journeymap.analysis import handoffs
 from journeymap.errors import DotNotFound
 from journeymap.graph import build_graph
 from journeymap.rendering import dot as rdot
-from journeymap.rendering import layout, output
+from journeymap.rendering import layout, output, syntax
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
 
@@ -66,8 +66,8 @@ def test_escape_html(text, expected):
 
 
 def test_attrs_render_html_labels_unquoted_and_everything_else_quoted():
-    assert rdot._attrs({"label": rdot.Html("<B>x</B>"), "color": "#fff", "penwidth": 2.5, "fixedsize": True}) == \
-        '[label=<<B>x</B>>, color="#fff", penwidth=2.5, fixedsize=true]'
+    assert syntax.attr_list({"label": rdot.Html("<B>x</B>"), "color": "#fff", "penwidth": 2.5,
+                             "fixedsize": True}) == '[label=<<B>x</B>>, color="#fff", penwidth=2.5, fixedsize=true]'
 
 
 # --------------------------------------------------------------------------- map and blueprint source
@@ -352,8 +352,14 @@ def test_parallel_branches_are_stacked_not_overlapping(acme):
 # --------------------------------------------------------------------------- the writer
 
 
-def test_dot_format_needs_no_graphviz(acme, tmp_path, monkeypatch):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+@pytest.fixture
+def no_graphviz(monkeypatch, tmp_path_factory):
+    """No ``dot`` anywhere: PATH is one empty folder, as on a machine without Graphviz."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("no-graphviz")))
+    assert shutil.which("dot") is None
+
+
+def test_dot_format_needs_no_graphviz(acme, tmp_path, no_graphviz):
     path = output.render_view(acme, tmp_path / "map.dot", "map", fmt="dot")
     assert open(path, encoding="utf-8").read().startswith("// journeymap map")
     with pytest.raises(DotNotFound, match="apt-get install graphviz"):
@@ -362,18 +368,16 @@ def test_dot_format_needs_no_graphviz(acme, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["map.dot"]  # no temporary file left behind
 
 
-def test_render_all_without_dot_still_writes_sources_then_says_so(acme, acme_results, tmp_path, monkeypatch):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+def test_render_all_without_dot_still_writes_sources_then_says_so(acme, acme_results, tmp_path, no_graphviz):
     with pytest.raises(DotNotFound):
         output.render_all(acme, tmp_path, results=acme_results)
     names = {p.name for p in tmp_path.iterdir()}
     assert {"map.dot", "blueprint.dot", "handoffs.dot"} <= names
 
 
-def test_cli_render_dot_without_graphviz(tmp_path, monkeypatch, capsys):
+def test_cli_render_dot_without_graphviz(tmp_path, no_graphviz, capsys):
     from journeymap.cli import main
 
-    monkeypatch.setattr(shutil, "which", lambda name: None)
     out = tmp_path / "m.dot"
     assert main(["render", str(EXAMPLES[0]), "--format", "dot", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("// journeymap")

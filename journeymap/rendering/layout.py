@@ -15,18 +15,22 @@ placement is pure and cheap:
 * **sizes**: column widths and row heights come from estimated label sizes
   (:func:`estimate_size`), generous enough that labels are never clipped.
 
+A map wider than :data:`MAX_ASPECT` wraps its stages into rows of consecutive
+stages (:func:`stage_rows`, :func:`stack`), each row a grid of its own.
+
 Coordinates here are in points with y growing **downwards** from the top of
 the first lane; the DOT builder flips them for Graphviz.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-__all__ = ["Row", "GridLayout", "back_edges", "assign_columns", "grid_layout", "estimate_size"]
+__all__ = ["Row", "GridLayout", "back_edges", "assign_columns", "grid_layout", "estimate_size", "Block", "partition",
+           "stage_rows", "stack", "MAX_ASPECT", "SCREEN_ASPECT", "ROW_GAP"]
 
 #: Horizontal room between columns, for arrows and edge labels (points).
 H_GAP = 80.0
@@ -232,7 +236,82 @@ def grid_layout(g: nx.DiGraph, stages: Sequence[str], lanes: Sequence[str], lane
     return layout
 
 
-def lanes_in_use(lane_of: Mapping[str, str], order: Iterable[str]) -> list[str]:
-    """The lanes of ``order`` that hold at least one step, in that order."""
-    used = set(lane_of.values())
-    return [lane for lane in order if lane in used]
+# --------------------------------------------------------------------------- rows of stages
+
+#: The widest a whole map may be (width : height); wider maps wrap their stages into rows.
+MAX_ASPECT = 3.0
+#: The shape the wrapping aims for: a 16:9 screen.
+SCREEN_ASPECT = 16 / 9
+#: Vertical room between two rows of stages (points).
+ROW_GAP = 60.0
+
+
+def partition(widths: Sequence[float], k: int) -> list[int]:
+    """Split consecutive ``widths`` into ``k`` groups with the smallest widest group; returns the group sizes."""
+    n = len(widths)
+    prefix = [0.0]
+    for w in widths:
+        prefix.append(prefix[-1] + w)
+    inf = float("inf")
+    best = [[inf] * (k + 1) for _ in range(n + 1)]
+    cut = [[0] * (k + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, min(i, k) + 1):
+            for m in range(j - 1, i):
+                cost = max(best[m][j - 1], prefix[i] - prefix[m])
+                if cost < best[i][j]:
+                    best[i][j], cut[i][j] = cost, m
+    sizes = []
+    i, j = n, k
+    while j > 0:
+        m = cut[i][j]
+        sizes.append(i - m)
+        i, j = m, j - 1
+    return sizes[::-1]
+
+
+@dataclass
+class Block:
+    """One row of stages: its stages, lanes and grid, and where its top sits (points from the frame top)."""
+
+    stages: list[str]
+    lanes: list[str]
+    layout: GridLayout
+    top: float = 0.0
+
+
+def stage_rows(g: nx.DiGraph, stages: Sequence[str], lanes: Sequence[str], lane_of: Mapping[str, str],
+               sizes: Mapping[str, tuple[float, float]], room: Mapping[str, float], keep_lanes: bool,
+               rows: int, left: float) -> list[Block]:
+    """Lay out ``stages`` in ``rows`` rows of consecutive stages, balanced by width.
+
+    Each row keeps only the lanes it uses, unless ``keep_lanes`` (the blueprint's four lanes are its
+    meaning); ``left`` is where each row's first column starts.
+    """
+    if rows <= 1:
+        lay = grid_layout(g, stages, lanes, lane_of, sizes, left=left, room=room)
+        return [Block(list(stages), list(lanes), lay)]
+    whole = grid_layout(g, stages, lanes, lane_of, sizes, left=0.0, room=room)
+    widths = [whole.stage_span(s)[1] - whole.stage_span(s)[0] for s in stages]
+    out: list[Block] = []
+    start = 0
+    for size in partition(widths, rows):
+        group = list(stages[start:start + size])
+        start += size
+        members = [n for n in g if g.nodes[n]["stage"] in group]
+        sub = g.subgraph(members)
+        used = {lane_of[n] for n in members}
+        block_lanes = list(lanes) if keep_lanes else [lane for lane in lanes if lane in used] or list(lanes[:1])
+        lay = grid_layout(sub, group, block_lanes, lane_of, sizes, left=left, room=room)
+        out.append(Block(group, block_lanes, lay))
+    return out
+
+
+def stack(blocks: list[Block], top: float, header_h: float) -> float:
+    """Give each block its top, below its stage headers; returns the bottom of the last one."""
+    y = top
+    for b in blocks:
+        b.top = y + header_h + 10
+        y = b.top + b.layout.height + ROW_GAP
+    return y - ROW_GAP

@@ -1,4 +1,4 @@
-"""Colours and fonts shared by the Graphviz views and the matplotlib charts.
+"""Colours, fonts and text sizes shared by the Graphviz views and the matplotlib charts.
 
 Everything is colour-blind safe: categorical colours are the Okabe-Ito
 palette, the emotion scale is the diverging PuOr scheme (orange = bad,
@@ -24,6 +24,10 @@ __all__ = [
     "emotion_text_colour",
     "waiting_colour",
     "FONT",
+    "NAME_SIZE",
+    "TEXT_SIZE",
+    "HEADER_SIZE",
+    "TITLE_SIZE",
 ]
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable by every common form of colour blindness.
@@ -62,6 +66,12 @@ EMOTION_COLOURS = {
 
 #: One family for every label; fontconfig maps it to Liberation Sans or DejaVu Sans on Linux.
 FONT = "Helvetica,Arial,sans-serif"
+
+#: Text sizes of the Graphviz views (points): a step's name, other text, headers, the title.
+NAME_SIZE = 16.0
+TEXT_SIZE = 14.0
+HEADER_SIZE = 18.0
+TITLE_SIZE = 26.0
 
 
 def emotion_colour(value: float) -> str:
