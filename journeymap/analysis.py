@@ -228,7 +228,7 @@ def expected_visits(g: nx.DiGraph) -> dict[str, float]:
                 if v in index:
                     q[index[u], index[v]] += _token_weight(g, u, v, arity)
         solved = np.linalg.solve(np.eye(len(members)) - q.T, inflow)
-        for n, x in zip(members, solved):
+        for n, x in zip(members, solved, strict=True):
             visits[n] = float(x)
     return {n: max(v, 0.0) for n, v in visits.items()}
 
@@ -258,7 +258,7 @@ def rework_loops(g: nx.DiGraph, visits: dict[str, float] | None = None) -> list[
         if not d["rework"]:
             continue
         lo, hi = order[v], order[u]
-        window = (lambda n: lo <= order[n] <= hi) if in_file_order else (lambda n: True)
+        window = (lambda n, lo=lo, hi=hi: lo <= order[n] <= hi) if in_file_order else (lambda n: True)
         after_v = reach(forward.successors, v, window)
         redo = reach(forward.predecessors, u, after_v.__contains__) & after_v
         out.append({"from": u, "to": v, "probability": d["probability"],

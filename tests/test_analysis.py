@@ -21,10 +21,12 @@ from journeymap.analysis import (
     expected_flow_counts,
     expected_visits,
     handoff_matrix,
+    handoff_numbers,
     handoffs,
     longest_backstage_chain,
     ping_pongs,
     rework_loops,
+    stage_counts,
     steps_per_lane,
     touchpoints,
 )
@@ -82,7 +84,8 @@ def test_rework_loop_runs_one_over_one_minus_p_times(p):
     g = G(f"""
       - {{id: s1, stage: a, owner: sales, duration: 1h}}
       - {{id: work, stage: a, owner: ops, duration: 1h}}
-      - {{id: check, stage: a, owner: legal, duration: 1h, next: [{{to: work, probability: {p}}}, {{to: done, probability: {1 - p}}}]}}
+      - {{id: check, stage: a, owner: legal, duration: 1h,
+         next: [{{to: work, probability: {p}}}, {{to: done, probability: {1 - p}}}]}}
       - {{id: done, stage: b, owner: sales, duration: 1h}}
     """)
     v = expected_visits(g)
@@ -110,8 +113,10 @@ def test_nested_rework_loops_multiply():
     g = G(f"""
       - {{id: s1, stage: a, owner: sales, duration: 1h}}
       - {{id: a1, stage: a, owner: ops, duration: 1h}}
-      - {{id: b1, stage: a, owner: ops, duration: 1h, next: [{{to: a1, probability: {q}}}, {{to: c1, probability: {1 - q}}}]}}
-      - {{id: c1, stage: a, owner: legal, duration: 1h, next: [{{to: a1, probability: {p}}}, {{to: z, probability: {1 - p}}}]}}
+      - {{id: b1, stage: a, owner: ops, duration: 1h,
+         next: [{{to: a1, probability: {q}}}, {{to: c1, probability: {1 - q}}}]}}
+      - {{id: c1, stage: a, owner: legal, duration: 1h,
+         next: [{{to: a1, probability: {p}}}, {{to: z, probability: {1 - p}}}]}}
       - {{id: z, stage: b, owner: sales, duration: 1h}}
     """)
     v = expected_visits(g)
@@ -395,3 +400,29 @@ def test_overload_hint_names_both_causes_with_the_likely_one_first(duration, fir
     hint = overload_hint("compliance", "kyc", duration, 3)
     assert hint.startswith(first)
     assert "`delay:`" in hint and "capacity of at least 3" in hint
+
+
+def test_stage_counts_are_what_analyze_reports_per_stage(acme):
+    """One definition: the drawings' stage headers print these counts, and analyze reports them under "stages"."""
+    from journeymap.graph import build_graph
+
+    g = build_graph(acme)
+    counts = stage_counts(g)
+    per_stage = analyze(g)["stages"]
+    assert list(counts) == [s.id for s in acme.stages]
+    assert counts == {s: {k: per_stage[s][k] for k in ("steps", "touchpoints", "handoffs")} for s in per_stage}
+    assert sum(c["steps"] for c in counts.values()) == len(acme.steps)
+    assert sum(c["touchpoints"] for c in counts.values()) == len(touchpoints(g))
+    assert [c["handoffs"] for c in counts.values()] == [sum(1 for h in handoffs(g) if h["stage"] == s.id)
+                                                        for s in acme.stages]
+
+
+def test_handoff_numbers_follow_the_file_order_of_the_whole_journey(acme):
+    from journeymap.graph import build_graph
+
+    g = build_graph(acme)
+    numbers = handoff_numbers(g)
+    assert set(numbers) == {(u, v) for u, v, d in g.edges(data=True) if d["handoff"]}
+    assert sorted(numbers.values()) == list(range(1, len(numbers) + 1))
+    order = [(g.nodes[u]["order"], g.nodes[v]["order"]) for (u, v), _ in sorted(numbers.items(), key=lambda kv: kv[1])]
+    assert order == sorted(order)  # H1 leaves the earliest step of the file

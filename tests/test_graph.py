@@ -33,7 +33,8 @@ def test_acme_cio_graph():
     assert g.graph["start"] == "briefing" and g.graph["ends"] == ("renewal",)
     assert g.graph["stages"] == ("evaluate", "buy", "onboard", "use", "renew")
     sec = g.nodes["security_call"]
-    assert (sec["owner"], sec["lane"], sec["touchpoint"], sec["moment_of_truth"]) == ("security", "frontstage", True, True)
+    assert (sec["owner"], sec["lane"], sec["touchpoint"], sec["moment_of_truth"]) == \
+        ("security", "frontstage", True, True)
     assert g.nodes["answer_questionnaire"]["lane"] == "backstage"          # no channel: backstage
     assert g.nodes["questionnaire"]["customer"] and g.nodes["questionnaire"]["lane"] == "customer"
     assert g.nodes["erp_integration"]["mean_duration"] == pytest.approx((1 + 2 + 5) / 3 * 1440)

@@ -55,7 +55,8 @@ def with_breakdown(results: dict, journey, scale: float = 1.0) -> dict:
     weights = [1, 1, 1, 3, 5, 2, 0]
     mean = results["case"]["cycle_time"]["mean"] * scale
     n = len(journey.stages)
-    stages = {st.id: {c: mean * w / sum(weights) * (i + 1) / (n * (n + 1) / 2) for c, w in zip(comps, weights)}
+    stages = {st.id: {c: mean * w / sum(weights) * (i + 1) / (n * (n + 1) / 2)
+                      for c, w in zip(comps, weights, strict=True)}
               for i, st in enumerate(journey.stages)}
     total = {c: sum(v[c] for v in stages.values()) for c in comps}
     out = dict(results, time_breakdown={"components": comps, "total": total, "stages": stages})
@@ -147,9 +148,9 @@ def test_emotion_curve_several_personas_are_small_multiples(tmp_path):
     assert len(journeys) == 6
     fig = plots.emotion_curve(journeys)
     assert len(fig.axes) == 6
-    for ax, j in zip(fig.axes, journeys):
+    for ax, j in zip(fig.axes, journeys, strict=True):
         assert j.persona.name in ax.get_title("left")
-        assert {ln.get_color() for ln in ax.lines if not ln.get_label().startswith("_")} <= {plots.OI["blue"]}
+        assert {ln.get_color() for ln in ax.lines if not ln.get_label().startswith("_")} == {plots.OI["blue"]}
         assert ax.get_ylim() == (-3.6, 3.6)
     _assert_no_overlap(fig)
     path = output.emotion_chart(journeys, tmp_path / "emotions.png")

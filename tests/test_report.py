@@ -45,8 +45,10 @@ persona: {{id: buyer, tolerance: 4h}}
 stages: [{{id: buy, name: {stage_name}}}]
 departments: [{{id: sales, name: {dept_name}, capacity: 1, cost_per_hour: 90}}{legal}]
 steps:
-  - {{id: quote, stage: buy, owner: sales, name: {quote_name}, duration: {{exponential: {quote_minutes}min}}, value_adding: true}}
-{middle}  - {{id: sign, stage: buy, owner: customer, name: {sign_name}, duration: {{exponential: 10min}}, moment_of_truth: true, emotion: 1}}
+  - {{id: quote, stage: buy, owner: sales, name: {quote_name}, duration: {{exponential: {quote_minutes}min}},
+     value_adding: true}}
+{middle}  - {{id: sign, stage: buy, owner: customer, name: {sign_name}, duration: {{exponential: 10min}},
+     moment_of_truth: true, emotion: 1}}
 workload: {{arrivals: {{poisson: 2h}}, cases: 60}}
 """
 
@@ -66,7 +68,8 @@ def small_journey(side: str):
     text = SMALL.format(
         side=side, journey_name=_q(f"{EVIL} {QUOTES} {UNICODE} ({side})"), stage_name=_q(f"Buy {QUOTES}"),
         dept_name=_q(f"Sales {EVIL}"), quote_name=_q(EVIL), sign_name=_q(f"Sign {QUOTES} {UNICODE}"),
-        middle=REVIEW if side == "before" else "", legal=", {id: legal, capacity: 1, cost_per_hour: 150}" if side == "before" else "",
+        middle=REVIEW if side == "before" else "",
+        legal=", {id: legal, capacity: 1, cost_per_hour: 150}" if side == "before" else "",
         quote_minutes=40 if side == "before" else 30)  # the after design also quotes faster: a marked change
     checked = check_text(dedent(text), f"{side}.yaml", lint=False)
     assert checked.journey is not None, checked.problems
@@ -582,7 +585,8 @@ LAYOUT = """JSON.stringify((() => {
     }
     if (!h.textContent.trim() || !content) empty.push(h.textContent.trim() || '(blank ' + h.tagName + ')');
   }
-  const charts = [...document.querySelectorAll('figure.chart > svg')].map(s => Math.round(s.getBoundingClientRect().width));
+  const charts = [...document.querySelectorAll('figure.chart > svg')]
+    .map(s => Math.round(s.getBoundingClientRect().width));
   return {cut: cut.slice(0, 20), cut_count: cut.length, empty, charts};
 })())"""
 
@@ -612,8 +616,8 @@ def render_in_chromium(executable: str, html_file: Path, workdir: Path, *, width
     for event in chrome.events:
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            errors.append("console.%s: %s" % (params["type"], " ".join(
-                str(a.get("value", a.get("description", ""))) for a in params.get("args", []))))
+            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            errors.append(f"console.{params['type']}: {args}")
         elif method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
             errors.append("uncaught: " + details.get("exception", {}).get("description", details.get("text", "")))

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..simulation import BREAKDOWN_LABELS  # noqa: E402  (one set of words for the components)
 from .palette import OKABE_ITO  # noqa: E402
 
 __all__ = ["time_unit", "shared_time_unit", "cycle_time_comparison", "COMPONENTS", "stage_bars", "stage_comparison",
@@ -31,8 +32,8 @@ def time_unit(max_minutes: float) -> tuple[float, str]:
     return 1.0, "minutes"
 
 
-def cycle_time_comparison(before: Sequence[float], after: Sequence[float], *, labels: tuple[str, str] = ("Before", "After"),
-                          title: str = "Cycle time per case") -> Figure:
+def cycle_time_comparison(before: Sequence[float], after: Sequence[float], *,
+                          labels: tuple[str, str] = ("Before", "After"), title: str = "Cycle time per case") -> Figure:
     """Overlaid histograms and CDFs of two designs' cycle times, with P50 and P90 marked."""
     b, a = np.sort(np.asarray(before, float)), np.sort(np.asarray(after, float))
     div, unit = time_unit(float(max(b.max(initial=0), a.max(initial=0))))
@@ -65,15 +66,17 @@ def cycle_time_comparison(before: Sequence[float], after: Sequence[float], *, la
 
 
 #: The mechanisms of ``time_breakdown`` (docs/simulation.md), in its order: key, label, colour, hatch.
-COMPONENTS: tuple[tuple[str, str, str, str], ...] = (
-    ("value_adding_work", "value-adding work", OKABE_ITO["green"], ""),
-    ("other_work", "other work", OKABE_ITO["sky_blue"], ""),
-    ("customer_time", "customer time", OKABE_ITO["yellow"], ""),
-    ("queueing", "queueing", OKABE_ITO["orange"], "//"),
-    ("handoff_inbox", "handoff inbox delay", OKABE_ITO["vermillion"], "xx"),
-    ("other_inbox", "other inbox delay", OKABE_ITO["purple"], ".."),
-    ("gate_wait", "waiting for other personas", OKABE_ITO["black"], ""),
+_COMPONENT_STYLE = (
+    ("value_adding_work", OKABE_ITO["green"], ""),
+    ("other_work", OKABE_ITO["sky_blue"], ""),
+    ("customer_time", OKABE_ITO["yellow"], ""),
+    ("queueing", OKABE_ITO["orange"], "//"),
+    ("handoff_inbox", OKABE_ITO["vermillion"], "xx"),
+    ("other_inbox", OKABE_ITO["purple"], ".."),
+    ("gate_wait", OKABE_ITO["black"], ""),
 )
+COMPONENTS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (key, BREAKDOWN_LABELS[key], colour, hatch) for key, colour, hatch in _COMPONENT_STYLE)
 
 
 def stage_bars(before: Mapping[str, Any], after: Mapping[str, Any],
@@ -130,7 +133,7 @@ def stage_comparison(before: Mapping[str, Any], after: Mapping[str, Any], stages
             ax.barh(y + offset, vals, height, left=left, color=colour, hatch=hatch, edgecolor="white",
                     label=label if side == "after" else None)
             left += vals
-        for yi, total in zip(y + offset, left):
+        for yi, total in zip(y + offset, left, strict=True):
             ax.annotate(f"{side} {total:.1f}", (total, yi), va="center", fontsize=11, xytext=(4, 0),
                         textcoords="offset points")
     ax.set_yticks(y, [textwrap.fill((labels or {}).get(s, s), 22) for s in order], fontsize=12)

@@ -169,7 +169,7 @@ def _subrows(g: nx.DiGraph, col: Mapping[str, int], lane_of: Mapping[str, str]) 
     for c, lane in sorted(cells, key=lambda k: k[0]):
         members = cells[(c, lane)]
 
-        def wish(n: str) -> float:
+        def wish(n: str, lane: str = lane) -> float:
             same = sorted(row[p] for p in g.predecessors(n) if p in row and lane_of[p] == lane)
             return same[len(same) // 2] if same else 0
 

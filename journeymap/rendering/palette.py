@@ -88,7 +88,7 @@ def _mix(a: str, b: str, t: float) -> str:
     t = max(0.0, min(1.0, t))
     ca = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
     cb = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x + (y - x) * t):02X}" for x, y in zip(ca, cb))
+    return "#" + "".join(f"{round(x + (y - x) * t):02X}" for x, y in zip(ca, cb, strict=True))
 
 
 def waiting_colour(share: float, max_share: float = 1.0) -> str:

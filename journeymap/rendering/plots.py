@@ -9,7 +9,7 @@ every chart has a title and units.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 
@@ -58,7 +58,7 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (9, 5.5)) -> tuple[Figure
     if ax is None:
         fig, ax = plt.subplots(figsize=size, layout="constrained")
         return fig, ax
-    return ax.figure, ax
+    return cast(Figure, ax.figure), ax
 
 
 def _mean(s: Any) -> float:
@@ -87,7 +87,7 @@ def cycle_time_histogram(results: Mapping[str, Any], ax: Axes | None = None,
     samples, marks, unit, div = _cycle(results)
     if samples.size:
         ax.hist(samples / div, bins=min(40, max(10, samples.size // 20)), color=OI["sky_blue"], edgecolor="white")
-    for (name, value), style, colour in zip(marks.items(), ("--", ":"), (OI["blue"], OI["vermillion"])):
+    for (name, value), style, colour in zip(marks.items(), ("--", ":"), (OI["blue"], OI["vermillion"]), strict=True):
         ax.axvline(value / div, color=colour, linestyle=style, linewidth=2.5,
                    label=f"{name} = {value / div:.1f} {unit}")
     ax.set_xlabel(f"cycle time ({unit})")
@@ -106,7 +106,7 @@ def cycle_time_cdf(results: Mapping[str, Any], ax: Axes | None = None,
     if samples.size:
         y = np.arange(1, samples.size + 1) / samples.size
         ax.step(samples / div, y * 100, where="post", color=OI["blue"], linewidth=2.5, label="share of cases done")
-    for (name, value), q, colour in zip(marks.items(), (50, 90), (OI["blue"], OI["vermillion"])):
+    for (name, value), q, colour in zip(marks.items(), (50, 90), (OI["blue"], OI["vermillion"]), strict=True):
         ax.axhline(q, color="#999999", linewidth=1, linestyle=":")
         ax.axvline(value / div, color=colour, linestyle="--", linewidth=2)
         ax.annotate(f"{name}: {value / div:.1f} {unit}", (value / div, q), xytext=(8, -18),
@@ -233,8 +233,7 @@ def utilisation_chart(results: Mapping[str, Any], journey: Journey | None = None
     order = [d.id for d in journey.departments if d.id in depts] if journey else sorted(depts)
     names = {d.id: d.name for d in journey.departments} if journey else {}
     util = np.array([_mean(depts[d].get("utilisation")) * 100 for d in order])
-    lo = np.array([((depts[d].get("utilisation") or {}).get("ci95") or [None, None])[0] for d in order], dtype=float)
-    hi = np.array([((depts[d].get("utilisation") or {}).get("ci95") or [None, None])[1] for d in order], dtype=float)
+    lo, hi = _ci95(depts, order)
     share = [float(depts[d].get("share_of_waiting", 0.0) or 0.0) for d in order]
     bottleneck = (results.get("bottleneck") or {}).get("department")
     fig, ax = _axes(ax, (10, 0.6 * len(order) + 2.5))
@@ -244,8 +243,9 @@ def utilisation_chart(results: Mapping[str, Any], journey: Journey | None = None
     if np.isfinite(lo).all() and np.isfinite(hi).all() and len(order):
         ax.errorbar(util, y, xerr=[util - lo * 100, hi * 100 - util], fmt="none", ecolor="black", capsize=4)
     ends = np.where(np.isfinite(hi), np.maximum(hi * 100, util), util)
-    for i, (u, s) in enumerate(zip(util, share)):
-        ax.text(min(ends[i], 100) + 3, i, f"{u:.0f}% busy \u00b7 {100 * s:.0f}% of waiting", va="center", fontsize=12)
+    for i, (u, s) in enumerate(zip(util, share, strict=True)):
+        ax.text(min(ends[i], 100) + 3, i, f"{u:.0f}% busy \u00b7 {100 * s:.0f}% of waiting", va="center",
+                fontsize=12)
     ax.axvline(85, color="#777777", linestyle="--", linewidth=1.5, label="85% busy: queues grow fast above this")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     labels = [names.get(d, d) + ("  \u26a0 bottleneck" if d == bottleneck else "") for d in order]
@@ -259,16 +259,22 @@ def utilisation_chart(results: Mapping[str, Any], journey: Journey | None = None
     return fig
 
 
+def _ci95(depts: Mapping[str, Any], order: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper ends of each department's utilisation interval (NaN where the summary has none)."""
+    bounds = [((depts[d].get("utilisation") or {}).get("ci95") or [None, None]) for d in order]
+    return np.array([b[0] for b in bounds], dtype=float), np.array([b[1] for b in bounds], dtype=float)
+
+
 def _emotion_points(journey: Journey, stage_order: Sequence[str]) -> tuple[list[float], list[float], list[Any]]:
     """x (stage index + position inside the stage), emotion, and the step, for touchpoints with an emotion."""
     xs: list[float] = []
     ys: list[float] = []
     steps: list[Any] = []
     for stage in stage_order:
-        tps = [s for s in journey.steps if s.stage == stage and s.is_touchpoint and s.emotion is not None]
-        for k, s in enumerate(tps):
+        tps = [(s, s.emotion) for s in journey.steps if s.stage == stage and s.is_touchpoint and s.emotion is not None]
+        for k, (s, emotion) in enumerate(tps):
             xs.append(stage_order.index(stage) + (k + 1) / (len(tps) + 1))
-            ys.append(float(s.emotion))
+            ys.append(float(emotion))
             steps.append(s)
     return xs, ys, steps
 
@@ -300,14 +306,14 @@ def _emotion_panel(ax: Axes, journey: Journey, stage_order: Sequence[str], stage
         ax.axvline(i, color="#999999", linewidth=1, linestyle=":")
     xs, ys, steps = _emotion_points(journey, stage_order)
     ax.plot(xs, ys, color=colour, linewidth=2.5, marker=marker, markersize=9, label=title)
-    mot = [(x, y) for x, y, s in zip(xs, ys, steps) if s.moment_of_truth]
+    mot = [(x, y) for x, y, s in zip(xs, ys, steps, strict=True) if s.moment_of_truth]
     if mot:
-        ax.scatter(*zip(*mot), marker="*", s=380, color=OI["yellow"], edgecolor=colour, linewidth=1.5, zorder=5,
-                   label="moment of truth")
+        ax.scatter([x for x, _ in mot], [y for _, y in mot], marker="*", s=380, color=OI["yellow"], edgecolor=colour,
+                   linewidth=1.5, zorder=5, label="moment of truth")
     if key:
         span = max(1, len(stage_order))
         above_before = False
-        for k, (x, y) in enumerate(zip(xs, ys), 1):
+        for k, (x, y) in enumerate(zip(xs, ys, strict=True), 1):
             # the number sits above its point; below it at the top of the scale (so it stays in the panel) and
             # when the point before is close and was numbered above (so neighbours' numbers never touch)
             close = k > 1 and (x - xs[k - 2]) * 12.0 / span < 0.5
@@ -353,17 +359,18 @@ def emotion_curve(journeys: Sequence[Journey] | Journey, ax: Axes | None = None)
 
     width = min(24.0, max(9.0, 2.4 * len(stage_order))) + 5.5  # + the key
     if ax is not None:
-        fig = ax.figure
+        fig = cast(Figure, ax.figure)
         for n, j in enumerate(journeys):
             _emotion_panel(ax, j, stage_order, stage_names, _SERIES[n % len(_SERIES)], _MARKERS[n % len(_MARKERS)],
                            label(j), key=len(journeys) == 1)
-        ax.set_title(f"Emotion curve across touchpoints \u2014 {journeys[0].persona.name if len(journeys) == 1 else f'{len(journeys)} personas'}")
+        who = journeys[0].persona.name if len(journeys) == 1 else f"{len(journeys)} personas"
+        ax.set_title(f"Emotion curve across touchpoints \u2014 {who}")
         ax.legend(loc="lower left", framealpha=0.9)
         return fig
     heights = [max(3.2, _KEY_LINE * len(_key_lines(_emotion_points(j, stage_order)[2])) + 0.8) for j in journeys]
     fig, axes = plt.subplots(len(journeys), 1, figsize=(width, sum(heights) + 1.0), squeeze=False, sharex=True,
                              layout="constrained", gridspec_kw={"height_ratios": heights})
-    for n, (j, a) in enumerate(zip(journeys, axes[:, 0])):
+    for j, a in zip(journeys, axes[:, 0], strict=True):
         # one colour for every panel: the panel title says who it is, so no two near-identical hues to tell apart
         _emotion_panel(a, j, stage_order, stage_names, OI["blue"], "o", label(j))
         a.tick_params(axis="x", labelbottom=True)

@@ -50,10 +50,8 @@ class Results:
     dept_share: dict[str, float] = field(default_factory=dict)
     dept_util: dict[str, float] = field(default_factory=dict)
     pair_waste: dict[tuple[str, str], float] = field(default_factory=dict)
-    pair_handoffs: dict[tuple[str, str], float] = field(default_factory=dict)
     flow_lost: dict[tuple[str, str], float] = field(default_factory=dict)
     flow_inbox: dict[tuple[str, str], float] = field(default_factory=dict)
-    flow_queue: dict[tuple[str, str], float] = field(default_factory=dict)
     flow_number: dict[tuple[str, str], int] = field(default_factory=dict)
     bottleneck_step: str | None = None
     bottleneck_dept: str | None = None
@@ -117,19 +115,17 @@ def read_results(results: Mapping[str, Any] | None, g: nx.DiGraph | None = None)
     for p in (results.get("handoff_waste") or {}).get("pairs", []) or []:
         key = (p["from"], p["to"])
         r.pair_waste[key] = as_float(p.get("waste_per_case"))
-        r.pair_handoffs[key] = as_float(p.get("handoffs_per_case"))
     _read_bottleneck(r, results.get("bottleneck") or {})
     r.stability = dict(results.get("stability") or {})
     return r
 
 
 def _read_flows(r: Results, flows: list[Mapping[str, Any]]) -> None:
-    """Each arrow's time lost, inbox delay, queueing and H-number."""
+    """Each arrow's time lost, inbox delay and H-number."""
     for f in flows:
         key = (f["source"], f["target"])
         r.flow_lost[key] = as_float(f.get("lost_per_case"))
         r.flow_inbox[key] = as_float(f.get("inbox_per_case"))
-        r.flow_queue[key] = as_float(f.get("queue_per_case"))
         if f.get("number") is not None:
             r.flow_number[key] = int(f["number"])
 
