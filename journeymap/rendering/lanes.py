@@ -11,7 +11,7 @@ there is room, so no line crosses them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,11 +244,11 @@ class _LaneDrawing:
 
     # ----------------------------------------------------------------------- coordinates
 
-    def Y(self, y: float) -> float:  # noqa: N802 - the flip to Graphviz's y-up, read as a coordinate
+    def up(self, y: float) -> float:
         """Graphviz's y (up from the bottom) of a frame y (down from the top)."""
         return round(self.height - y, 1)
 
-    def P(self, n: str) -> Point:  # noqa: N802 - a point, read as a coordinate
+    def at(self, n: str) -> Point:
         """Position of a step, y downwards from the frame top."""
         b = self.where[n]
         x, y = b.layout.positions[n]
@@ -289,22 +289,23 @@ class _LaneDrawing:
 
     def _background(self) -> str:
         """Lane bands, stage separators and the blueprint's lines, drawn under everything (xdot)."""
-        Y, bg = self.Y, []
+        up, bg = self.up, []
         for b in self.blocks:
             lay = b.layout
             for i, lane in enumerate(b.lanes):
                 top = b.top + lay.lane_top[lane]
                 bottom = top + lay.lane_height[lane]
-                bg.append(xdot_rect(0, Y(top), self.width, Y(bottom), "#F2F2F2" if i % 2 == 0 else "#FFFFFF"))
-                bg.append(xdot_line(0, Y(bottom), self.width, Y(bottom), "#BBBBBB", 1, False))
+                bg.append(xdot_rect(0, up(top), self.width, up(bottom), "#F2F2F2" if i % 2 == 0 else "#FFFFFF"))
+                bg.append(xdot_line(0, up(bottom), self.width, up(bottom), "#BBBBBB", 1, False))
             for s in b.stages[1:]:
                 x0, _ = lay.stage_span(s)
-                bg.append(xdot_line(x0, Y(b.top - HEADER_HEIGHT - 6), x0, Y(b.top + lay.height), "#888888", 1.5, True))
+                top, bottom = up(b.top - HEADER_HEIGHT - 6), up(b.top + lay.height)
+                bg.append(xdot_line(x0, top, x0, bottom, "#888888", 1.5, True))
             if self.view == "blueprint":
                 y = b.top + lay.lane_top["backstage"]
-                bg.append(xdot_line(0, Y(y), self.width, Y(y), "#000000", 3, True))
+                bg.append(xdot_line(0, up(y), self.width, up(y), "#000000", 3, True))
                 y2 = b.top + lay.lane_top["frontstage"]
-                bg.append(xdot_line(0, Y(y2), self.width, Y(y2), "#777777", 1.5, False))
+                bg.append(xdot_line(0, up(y2), self.width, up(y2), "#777777", 1.5, False))
         return "".join(bg)
 
     def _frame_nodes(self) -> None:
@@ -314,14 +315,14 @@ class _LaneDrawing:
         corner = {"shape": "point", "style": "invis", "width": 0.001, "height": 0.001}
         title_w, title_h = cells_size(self.title)
         legend_w, legend_h = self.legend_size
-        Y = self.Y
+        up = self.up
         self.lines += [
             node("_frame_bl", {**corner, "pos": "0,0!"}),
             node("_frame_tr", {**corner, "pos": f"{num(self.width)},{num(self.height)}!"}),
             node("_title", {"shape": "plaintext", "label": left_table(self.title),
-                            "pos": pos(10 + title_w / 2, Y(10 + title_h / 2))}),
+                            "pos": pos(10 + title_w / 2, up(10 + title_h / 2))}),
             node("_legend", {"shape": "plaintext", "label": self.legend,
-                             "pos": pos(10 + legend_w / 2, Y(self.height - 10 - legend_h / 2))}),
+                             "pos": pos(10 + legend_w / 2, up(self.height - 10 - legend_h / 2))}),
         ]
 
     def _lane_titles(self) -> None:
@@ -352,7 +353,7 @@ class _LaneDrawing:
         return node(quote(name), {
             "shape": "box", "style": "filled", "fillcolor": fill, "color": "#888888", "fixedsize": True,
             "width": num(LANE_TITLE_WIDTH / 72), "height": num(max(h - 14, 20) / 72), "label": label,
-            "pos": pos(10 + LANE_TITLE_WIDTH / 2, self.Y(top + h / 2)), "class": "lane"})
+            "pos": pos(10 + LANE_TITLE_WIDTH / 2, self.up(top + h / 2)), "class": "lane"})
 
     def _blueprint_lines(self, b: Block, k: int) -> None:
         """The labels of the line of visibility and the line of interaction, at the right of a row."""
@@ -361,7 +362,7 @@ class _LaneDrawing:
             y = b.top + b.layout.lane_top[lane]
             label = Html(f'<FONT POINT-SIZE="{num(TEXT_SIZE)}" COLOR="{colour}">{text}</FONT>')
             self.lines.append(node(f"{name}{'' if not k else k + 1}", {
-                "shape": "plaintext", "label": label, "pos": pos(self.width - 100, self.Y(y - 14))}))
+                "shape": "plaintext", "label": label, "pos": pos(self.width - 100, self.up(y - 14))}))
 
     def _stage_headers(self) -> None:
         """Each stage's name over its columns, with its internal handoffs and touchpoints."""
@@ -378,19 +379,19 @@ class _LaneDrawing:
                 self.lines.append(node(quote("stage:" + s.id), {
                     "shape": "box", "style": "filled", "fillcolor": "#E8E8E8", "color": "#888888",
                     "fixedsize": True, "width": num((x1 - x0 - 14) / 72), "height": num(HEADER_HEIGHT / 72),
-                    "label": table(cells), "pos": pos((x0 + x1) / 2, self.Y(b.top - 10 - HEADER_HEIGHT / 2)),
+                    "label": table(cells), "pos": pos((x0 + x1) / 2, self.up(b.top - 10 - HEADER_HEIGHT / 2)),
                     "class": "stage", "tooltip": f"{n_h} internal handoffs"}))
 
     def _steps(self) -> None:
         self.lines.append("  // steps")
         g = self.g
         for n in sorted(g, key=lambda k: g.nodes[k]["order"]):
-            x, y = self.P(n)
+            x, y = self.at(n)
             attrs = _step_attrs(g, n, self.res)
             if n in self.highlight:
                 attrs.update(color=palette.CHANGED, penwidth=5.0)
             attrs["label"] = table(self.cells[n])
-            attrs["pos"] = pos(x, self.Y(y))
+            attrs["pos"] = pos(x, self.up(y))
             attrs["class"] = "touchpoint" if g.nodes[n]["touchpoint"] else "internal"
             self.lines.append(node(quote(n), attrs))
 
@@ -416,13 +417,13 @@ class _LaneDrawing:
             elif (u, v) in backward and u != v:
                 self._loop_back(i, u, v, attrs)
             else:
-                self._edge(quote(u), quote(v), attrs, self.P(u), self.P(v), (u, v))
+                self._edge(quote(u), quote(v), attrs, self.at(u), self.at(v), (u, v))
 
     def _taken(self) -> list[tuple[float, float, float, float]]:
         """Where a label may not go: step boxes, lane titles, stage headers, the title (frame coordinates, y down)."""
         taken = []
         for n in self.g:
-            x, y = self.P(n)
+            x, y = self.at(n)
             w, h = self.sizes[n]
             taken.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
         for b in self.blocks:
@@ -446,7 +447,7 @@ class _LaneDrawing:
             if spot is not None:
                 attrs.pop("label")
                 self.late.append(node(f"_label{len(self.late)}", {
-                    "shape": "plaintext", "margin": 0, "label": label, "pos": pos(spot[0], self.Y(spot[1])),
+                    "shape": "plaintext", "margin": 0, "label": label, "pos": pos(spot[0], self.up(spot[1])),
                     "class": "label", "comment": f"label of {flow[0]} -> {flow[1]}"}))
         self.lines.append(edge(a, b, attrs))
 
@@ -455,12 +456,12 @@ class _LaneDrawing:
         """Two short stubs instead of an arc over everything: out at the right end of the source's row
         and in at the left end of the target's row."""
         row_of = {id(b): k + 1 for k, b in enumerate(self.blocks)}
-        (xu, yu), (xv, yv) = self.P(u), self.P(v)
+        (xu, yu), (xv, yv) = self.at(u), self.at(v)
         out_x = self.where[u].layout.width + 18
         in_x = LANE_TITLE_WIDTH + 24
         for name, x, y in ((f"_out{i}", out_x, yu), (f"_in{i}", in_x, yv)):
             self.lines.append(node(name, {"shape": "point", "width": 0.12, "color": attrs["color"],
-                                          "pos": pos(x, self.Y(y))}))
+                                          "pos": pos(x, self.up(y))}))
         to_row, from_row = f"\u25b6 to row {row_of[id(self.where[v])]}", f"from row {row_of[id(self.where[u])]}"
         first = dict(attrs, arrowhead="none")
         first.pop("label", None)
@@ -477,11 +478,11 @@ class _LaneDrawing:
     def _loop_back(self, i: int, u: str, v: str, attrs: dict[str, Any]) -> None:
         """A loop back through an invisible point under both steps, so it reads as a loop and never hides
         under the forward flow between the same two steps."""
-        (xu, yu), (xv, yv) = self.P(u), self.P(v)
+        (xu, yu), (xv, yv) = self.at(u), self.at(v)
         below = max(yu + self.sizes[u][1] / 2, yv + self.sizes[v][1] / 2) + 26
         via = f"_loop{i}"
         self.lines.append(node(via, {"shape": "point", "style": "invis", "width": 0.01,
-                                     "pos": pos((xu + xv) / 2, self.Y(below))}))
+                                     "pos": pos((xu + xv) / 2, self.up(below))}))
         first: dict[str, Any] = {k: attrs[k] for k in ("color", "penwidth", "style", "class") if k in attrs}
         if "arrowtail" in attrs:
             first.update(arrowtail="dot", dir="back")
@@ -509,7 +510,7 @@ class _Frame:
         return w, bottom + 30 + legend_h + 20
 
 
-def _best_rows(rows: Any, n_stages: int, frame: _Frame, legend_size: tuple[float, float]) -> list[Block]:
+def _best_rows(rows: Callable[[int], list[Block]], n_stages: int, frame: _Frame, legend_size: tuple[float, float]) -> list[Block]:
     """The rows of stages whose frame is closest to a 16:9 screen (so the room reads it largest), never
     wider than 3:1 when any number of rows avoids it."""
     best: tuple[float, list[Block]] | None = None
