@@ -510,7 +510,8 @@ class _Frame:
         return w, bottom + 30 + legend_h + 20
 
 
-def _best_rows(rows: Callable[[int], list[Block]], n_stages: int, frame: _Frame, legend_size: tuple[float, float]) -> list[Block]:
+def _best_rows(rows: Callable[[int], list[Block]], n_stages: int, frame: _Frame,
+               legend_size: tuple[float, float]) -> list[Block]:
     """The rows of stages whose frame is closest to a 16:9 screen (so the room reads it largest), never
     wider than 3:1 when any number of rows avoids it."""
     best: tuple[float, list[Block]] | None = None
