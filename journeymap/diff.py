@@ -108,7 +108,8 @@ def structural_diff(before: Journey, after: Journey) -> dict[str, Any]:
         "handoffs": {"before": sum(hb.values()), "after": sum(ha.values()),
                      "expected_before": exp_b, "expected_after": exp_a,
                      "removed": handoffs_removed, "added": handoffs_added,
-                     "pairs": [{"from": a, "to": b, "before": pairs_b.get((a, b), 0.0), "after": pairs_a.get((a, b), 0.0)}
+                     "pairs": [{"from": a, "to": b, "before": pairs_b.get((a, b), 0.0),
+                                "after": pairs_a.get((a, b), 0.0)}
                                for a, b in pair_keys]},
         "load": load,
         "rework_loops": {"before": sum(1 for f in before.flows if f.rework),

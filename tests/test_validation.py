@@ -578,8 +578,8 @@ def test_one_bad_file_never_stops_validate_of_a_folder(tmp_path, capsys, monkeyp
     # even a bug of ours in one file is reported as a problem of that file, and the others are checked
     import journeymap.validation as validation
 
-    real = validation._build
-    monkeypatch.setattr(validation, "_build", lambda ctx: (_ for _ in ()).throw(TypeError("boom"))
+    real = validation.build_journey
+    monkeypatch.setattr(validation, "build_journey", lambda ctx: (_ for _ in ()).throw(TypeError("boom"))
                         if ctx.loc.file.endswith("a-bad.yaml") else real(ctx))
     assert main(["validate", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
