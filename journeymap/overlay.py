@@ -250,7 +250,7 @@ class _Placed(NamedTuple):
     """An entry of a merged list: the file it comes from and its index there."""
 
     source: Located
-    index: int
+    position: int
     entry: Any
 
 
@@ -307,8 +307,8 @@ def _merged_entry(merged: Located, base: Located, key: str, j: int, placed: _Pla
         _copy(merged, base, (key, i), (key, j))
         for k, v in change.entry.items():
             entry[k] = v
-            _copy(merged, change.source, (key, change.index, k), (key, j, k))
-            merged.files[(key, j, k)] = change.source.file_of((key, change.index, k))
+            _copy(merged, change.source, (key, change.position, k), (key, j, k))
+            merged.files[(key, j, k)] = change.source.file_of((key, change.position, k))
         return entry
     if change is not None:
         src, i, e = change

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 
@@ -221,7 +221,7 @@ def _wrong_size(loc: Located, f: _Failure) -> Iterable[Problem]:
     noun = "item(s)" if v.endswith("Items") else "key(s)"
     bound = f.err.validator_value
     if v.startswith("max") and f.name == "steps":
-        yield too_many_steps(loc, many, int(bound))  # type: ignore[call-overload]
+        yield too_many_steps(loc, many, cast(int, bound))
     elif v.startswith("max"):  # never jsonschema's message: it quotes the whole (long) value
         yield loc.problem(f.path, "wrong-size", f"{_what(f.path)} has {many:,} {noun}; it takes at most {bound:,}",
                           f.description)

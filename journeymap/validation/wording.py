@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..loading import Located
 
@@ -54,6 +54,6 @@ def str_or(value: Any, default: str = "") -> str:
     return value if isinstance(value, str) else default
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """An int or a float, never a bool (YAML's ``true`` is an int to Python)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
