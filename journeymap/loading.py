@@ -1,11 +1,20 @@
-"""Safe YAML loading that remembers where every key and value came from.
+"""The loaders: files read safely, YAML that remembers where every key and value came from.
+
+:func:`read_text` reads ordinary UTF-8 files only, within a size limit, and
+:func:`unreadable` is the one problem every checker reports for a file it
+cannot read. :func:`resolve_reference` keeps ``extends:`` and an account's
+``journey:`` inside the project's folder.
 
 PyYAML's ``safe_load`` throws positions away, and silently keeps the last of
-two duplicate keys. We compose the node tree with the safe loader instead,
-build plain Python data ourselves, and record the 1-based line and column of
-every value and every mapping key, keyed by its path (``("steps", 3,
-"owner")``). Tags that would construct Python objects are refused, never
-executed.
+two duplicate keys. :func:`load_yaml` composes the node tree with the safe
+loader instead, builds plain Python data itself, and records the 1-based line
+and column of every value and every mapping key, keyed by its path
+(``("steps", 3, "owner")``). Tags that would construct Python objects are
+refused, never executed.
+
+:func:`load_subject` is the way in for the commands that take a journey *or*
+an account (``simulate``, ``render``, ``compare``, ``analyze``): it checks the
+file with :mod:`journeymap.validation` or :mod:`journeymap.account`.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ TWO_STEPS = """
       - {id: s2, stage: b, owner: ops, duration: 1h}
     """
 
-# (rule, text, line, column, words in the message, words in the hint)
+# (rule, text, line, column, words in the message, words in the hint or None when the problem has no hint)
 ERROR_CASES = [
     pytest.param("yaml-syntax", "journey: {name: T\npersona: {id: p}\n", 2, 8, "YAML syntax error", "indentation",
                  id="yaml-syntax: unclosed flow mapping"),
@@ -77,7 +77,7 @@ ERROR_CASES = [
     """), 8, 5, "step 's1' is missing the required key 'duration'", "30min",
                  id="missing-key: a step without duration"),
     pytest.param("missing-key", "journey: {name: T}\nstages: [a]\nsteps:\n  - {id: s, stage: a, owner: customer, duration: 1h}\n",
-                 1, 1, "the file is missing the required key 'persona'", "",
+                 1, 1, "the file is missing the required key 'persona'", "Who walks this journey",
                  id="missing-key: top level"),
     pytest.param("wrong-type", J("""
       - {id: s1, stage: [a], owner: sales, duration: 1h}
@@ -86,7 +86,7 @@ ERROR_CASES = [
                  id="wrong-type"),
     pytest.param("wrong-type", J("""
       - s1
-    """), 8, 5, "step 1 must be a mapping, got text 's1'", "",
+    """), 8, 5, "step 1 must be a mapping, got text 's1'", None,
                  id="wrong-type: a step given as a bare id"),
     pytest.param("wrong-type", J("""
       - id: s1
@@ -366,7 +366,8 @@ def test_each_error_rule_is_located_and_explained(rule, text, line, column, mess
     p = located[0]
     assert p.file == "bad.yaml" and p.severity == "error"
     assert message in p.message
-    assert hint in p.hint
+    if hint is not None:
+        assert hint in p.hint
 
 
 @pytest.mark.parametrize("rule, text, line, column, message, hint", WARNING_CASES)
@@ -394,6 +395,15 @@ def test_every_rule_id_has_a_case():
     assert set(RULES) - errors == {"file", "not-a-journey", "internal-error"}
     assert set(LINT_RULES) == warnings
     assert not set(RULES) & set(LINT_RULES)
+
+
+def test_every_top_level_key_of_the_schema_has_a_section_checker():
+    """A new section of the file format (say calendars:) needs a checker in validation/sections.py."""
+    from journeymap.schema import JOURNEY_SCHEMA
+    from journeymap.validation.sections import SECTIONS
+
+    before_the_meaning_pass = {"$schema", "extends", "remove"}  # ignored, or merged by the overlay first
+    assert set(JOURNEY_SCHEMA["properties"]) - before_the_meaning_pass == {s.key for s in SECTIONS}
 
 
 def test_every_rule_is_documented_in_format_md():
@@ -503,6 +513,8 @@ def test_arbitrary_text_never_raises(text):
     """Property: whatever the file holds, checking returns problems instead of raising."""
     checked = check_text(text, "fuzz.yaml")
     assert checked.journey is not None or checked.errors
+    # check_text turns any exception into an internal-error problem: that is the raise this test looks for
+    assert "internal-error" not in [p.rule for p in checked.problems], checked.problems
 
 
 @settings(deadline=None, max_examples=40)
@@ -516,6 +528,8 @@ def test_mangled_examples_never_raise(data):
     checked = check_text("".join(mangled), path.name)
     for p in checked.problems:
         assert 1 <= p.line <= len(mangled) + 1 and p.column >= 1 and p.rule in {**RULES, **LINT_RULES}
+    # check_text turns any exception into an internal-error problem: that is the raise this test looks for
+    assert "internal-error" not in [p.rule for p in checked.problems], checked.problems
 
 
 def test_the_benchmark_journey_is_valid():
