@@ -19,6 +19,7 @@ file with :mod:`journeymap.validation` or :mod:`journeymap.account`.
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from collections.abc import Hashable
@@ -225,7 +226,23 @@ def load_subject(path: str) -> Subject:
 
 
 def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
-    """Parse ``text`` safely. Returns the located data (None on a syntax error) and problems."""
+    """Parse ``text`` safely. Returns the located data (None on a syntax error) and problems.
+
+    Python's cycle collector is paused while the file is parsed and its data
+    built: neither makes reference cycles, yet the hundreds of thousands of
+    objects of a large journey would set off full collections that walk all
+    of them again and again (a fifth of the time of checking a 2,000-step file).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_yaml(text, file)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     try:
         nodes = list(yaml.compose_all(text, Loader=_COMPOSE_LOADER))
     except yaml.YAMLError as exc:
