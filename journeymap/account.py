@@ -38,7 +38,7 @@ from .validation import (
     too_deep,
 )
 from .validation.flow import flow_graph
-from .validation.wording import is_number, str_or
+from .validation.values import is_number, list_or_empty, mapping_or_empty, str_or
 
 __all__ = ["AccountPersona", "Gate", "Account", "CheckedAccount", "check_account", "load_account",
            "is_account_file", "coverage", "DEFAULT_SURVEYS_PER_QUARTER"]
@@ -156,14 +156,6 @@ class _Draft:
         return any(p.is_error for p in self.problems)
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _check_account(file: str, *, lint: bool) -> CheckedAccount:
     """The sections of an account in order: each reads what the ones before it built."""
     try:
@@ -174,17 +166,17 @@ def _check_account(file: str, *, lint: bool) -> CheckedAccount:
     if loc is None:
         return CheckedAccount(None, sort_problems(problems))
     problems += structure_problems(loc, _VALIDATOR)
-    data = _mapping(loc.data)
+    data = mapping_or_empty(loc.data)
     acc = _Draft(loc, problems)
-    _personas(acc, _list(data.get("personas")), lint=lint)
-    _departments(acc, _list(data.get("departments")))
-    _gates(acc, _list(data.get("gates")))
+    _personas(acc, list_or_empty(data.get("personas")), lint=lint)
+    _departments(acc, list_or_empty(data.get("departments")))
+    _gates(acc, list_or_empty(data.get("gates")))
     if not acc.has_errors:
         _gate_problems(acc)
-    _workload(acc, _mapping(data.get("workload")))
+    _workload(acc, mapping_or_empty(data.get("workload")))
     account = None
     if not acc.has_errors and acc.personas:
-        meta, surveys = _mapping(data.get("account")), _mapping(data.get("surveys"))
+        meta, surveys = mapping_or_empty(data.get("account")), mapping_or_empty(data.get("surveys"))
         limit = surveys.get("max_per_quarter", DEFAULT_SURVEYS_PER_QUARTER)
         account = Account(
             id=meta.get("id") or os.path.splitext(os.path.basename(file))[0], name=meta.get("name", ""),

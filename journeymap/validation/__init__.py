@@ -22,6 +22,13 @@ Python code (the rules below may trust ``isinstance`` guards, not hope).
 Each problem carries the rule id listed in ``RULES`` (documented in
 ``docs/format.md``) and the line and column of the offending key or value.
 To add a section to the file format, see :mod:`.sections`.
+
+Besides the three passes: :mod:`.context` holds what the checks of one file
+share (the document, its problems, the ids found, the model being built),
+:mod:`.wording` the pieces of messages (the closest id, the overlay's removal
+that explains a missing step), :mod:`.values` the reading of values the
+structure pass has checked. Accounts are checked by :mod:`journeymap.account`
+with the same structure pass and :func:`check_file` for each persona.
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ from ..model import (
 )
 from ..overlay import entry_id
 from .context import Context, Draft
-from .wording import gone, is_number, str_or
+from .values import is_number, list_or_empty, mapping_or_empty, str_or
+from .wording import gone
 
 __all__ = ["Section", "SECTIONS", "build_journey", "parse_arrivals", "optional_duration"]
 
@@ -85,14 +86,6 @@ def _journey_of(d: Draft, source: str) -> Journey:
     return Journey(id=d.id, name=d.name, description=d.description, persona=d.persona, stages=tuple(d.stages),
                    departments=tuple(d.departments), steps=tuple(d.steps), flows=tuple(d.flows), start=d.start,
                    ends=tuple(d.ends), workload=d.workload, source=source)
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _ids(ctx: Context, items: list, kind: str, path: Path) -> dict[str, int]:
@@ -130,7 +123,7 @@ def optional_duration(value: Any) -> float | None:
 
 def _journey(ctx: Context, raw: Any) -> None:
     """``journey:`` names the journey; its id and name default to the persona's."""
-    meta = _mapping(raw)
+    meta = mapping_or_empty(raw)
     d = ctx.draft
     d.id = str_or(meta.get("id"), d.persona.id)
     d.name = str_or(meta.get("name"), d.persona.name)
@@ -139,7 +132,7 @@ def _journey(ctx: Context, raw: Any) -> None:
 
 def _persona(ctx: Context, raw: Any) -> None:
     """``persona:`` is who walks the journey; every key was checked by the schema."""
-    p = _mapping(raw)
+    p = mapping_or_empty(raw)
     ident = str_or(p.get("id"), "persona")
     role = p.get("role", "user")
     ctx.draft.persona = Persona(id=ident, name=str_or(p.get("name"), ident), role=role if role in ROLES else "user",
@@ -149,7 +142,7 @@ def _persona(ctx: Context, raw: Any) -> None:
 
 def _stages(ctx: Context, raw: Any) -> None:
     """``stages:`` in order, each an id or {id, name, description}; ids must be distinct."""
-    items = _list(raw)
+    items = list_or_empty(raw)
     ctx.draft.stage_ids = _ids(ctx, items, "stage", ("stages",))
     stages = []
     for s in items:
@@ -163,7 +156,7 @@ def _stages(ctx: Context, raw: Any) -> None:
 
 def _departments(ctx: Context, raw: Any) -> None:
     """``departments:`` with distinct ids; ``customer`` is reserved for the customer's own steps."""
-    items = _list(raw)
+    items = list_or_empty(raw)
     ctx.draft.dept_ids = _ids(ctx, items, "department", ("departments",))
     departments = []
     for i, d in enumerate(items):
@@ -186,7 +179,7 @@ def _departments(ctx: Context, raw: Any) -> None:
 
 def _step_ids(ctx: Context, raw: Any) -> None:
     """The ids of ``steps:`` before anything else about them: ``end``, ``start`` and every flow name them."""
-    ctx.step_index = _ids(ctx, _list(raw), "step", ("steps",))
+    ctx.step_index = _ids(ctx, list_or_empty(raw), "step", ("steps",))
 
 
 def _ends(ctx: Context, raw: Any) -> None:
@@ -194,7 +187,7 @@ def _ends(ctx: Context, raw: Any) -> None:
     if raw is None:
         ctx.draft.ends = list(ctx.step_index)[-1:]
         return
-    for i, e in enumerate([raw] if isinstance(raw, str) else _list(raw)):
+    for i, e in enumerate([raw] if isinstance(raw, str) else list_or_empty(raw)):
         if not isinstance(e, str):
             continue
         if e not in ctx.step_index:
@@ -230,7 +223,7 @@ class _Target(NamedTuple):
 
 def _steps(ctx: Context, raw: Any) -> None:
     """``steps:``: each step's references, lane and flows. A duplicate id is checked but not built."""
-    items = _list(raw)
+    items = list_or_empty(raw)
     owners = set(ctx.draft.dept_ids) | {CUSTOMER}
     for i, s in enumerate(items):
         if isinstance(s, dict) and isinstance(s.get("id"), str):
@@ -429,7 +422,7 @@ def _workload(ctx: Context, w: Any) -> None:
         ctx.error(("workload", "warmup"), "out-of-range",
                   f"warmup ({warmup}) leaves no cases out of {cases} to measure",
                   "make warmup smaller than cases")
-    ctx.draft.workload = Workload(arrivals, cases, _backlog(ctx, _list(w.get("backlog"))), warmup)
+    ctx.draft.workload = Workload(arrivals, cases, _backlog(ctx, list_or_empty(w.get("backlog"))), warmup)
 
 
 def _backlog(ctx: Context, items: list) -> tuple[Backlog, ...]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any, TypeGuard
+from typing import Any
 
 from ..loading import Located
 
-__all__ = ["closest", "did_you_mean", "gone", "removals", "cut", "str_or", "is_number"]
+__all__ = ["closest", "did_you_mean", "gone", "removals", "cut"]
 
 
 def closest(word: Any, choices: Iterable[str]) -> str | None:
@@ -47,13 +47,3 @@ def gone(loc: Located, kind: str, ident: Any, choices: Iterable[str]) -> str:
 def cut(text: str, limit: int = 120) -> str:
     """``text`` cut to ``limit`` characters with '...': a message never quotes a whole value."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def str_or(value: Any, default: str = "") -> str:
-    """``value`` when it is text, else ``default`` (the structure pass already reported a wrong type)."""
-    return value if isinstance(value, str) else default
-
-
-def is_number(value: Any) -> TypeGuard[int | float]:
-    """An int or a float, never a bool (YAML's ``true`` is an int to Python)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
