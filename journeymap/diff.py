@@ -56,6 +56,7 @@ class _Work(NamedTuple):
 
 
 def _work(journey: Journey) -> _Work:
+    """Expected work per case from the exact expected visits of :mod:`journeymap.analysis`."""
     g = build_graph(journey)
     visits = expected_visits(g)
     work: dict[str, float] = {}

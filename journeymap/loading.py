@@ -243,6 +243,7 @@ def load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
 
 
 def _load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
+    """:func:`load_yaml` with the collector paused: one document, composed then built."""
     try:
         nodes = list(yaml.compose_all(text, Loader=_COMPOSE_LOADER))
     except yaml.YAMLError as exc:
@@ -336,6 +337,7 @@ class _Builder:
         self.expanding: list[yaml.Node] = []  # the aliases being expanded, outermost first
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        """The plain value of ``node`` at ``path``, counting alias uses against the limits."""
         if len(path) > MAX_DEPTH:
             raise _Bomb("depth", node)
         alias = id(node) in self.seen
@@ -351,6 +353,7 @@ class _Builder:
                 self.expanding.pop()
 
     def _node(self, node: yaml.Node, path: Path) -> Any:
+        """Record the node's position, refuse a tag that would build an object, then build its value."""
         self.seen.add(id(node))
         if self.expanding:
             self.values += 1
@@ -371,6 +374,7 @@ class _Builder:
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        """A mapping with merge keys (<<) resolved, keys as text, and every duplicate key reported (first kept)."""
         located, problems = self.located, self.problems
         out: dict[Any, Any] = {}
         try:
@@ -401,6 +405,7 @@ class _Builder:
         return out
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        """A plain scalar through the safe constructor; dates stay text as written."""
         if node.tag not in _SCALAR_TAGS:
             self.problems.append(self.located.problem(path, "unsafe-tag",
                                                       f"YAML tag {_short_tag(node.tag)!r} is not allowed",

@@ -122,6 +122,7 @@ def too_deep(file: str) -> Problem:
 
 
 def _check_text(text: str, file: str, *, lint: bool, referenced: bool) -> Checked:
+    """The passes in order; a file beyond a limit stops before the passes that would take too long on it."""
     loc, problems = load_yaml(text, file)
     if loc is None:
         return Checked(None, sort_problems(problems))

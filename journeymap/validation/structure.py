@@ -192,6 +192,7 @@ def _no_match(loc: Located, f: _Failure) -> Iterable[Problem]:
 
 
 def _out_of_range(loc: Located, f: _Failure) -> Iterable[Problem]:
+    """A number beyond a bound; capacities, probabilities and emotions say their scale in their own words."""
     if f.name == "capacity":
         yield loc.problem(f.path, "invalid-capacity",
                           f"capacity must be a whole number from 1 to {MAX_CAPACITY}, got {f.inst!r}",
