@@ -17,7 +17,7 @@ To add a section (say ``calendars:``):
 2. write ``_calendars(ctx, raw)`` below: ``raw`` is the section's value (None
    when the file has none); report with ``ctx.error(("calendars", i, "id"),
    rule, message, hint)`` and keep what it builds on a new field of
-   :class:`~.context.Draft`, which :meth:`_journey_of` passes to the model;
+   :class:`~.context.Draft`, which :func:`_journey_of` passes to the model;
 3. add ``Section("calendars", _calendars)`` to :data:`SECTIONS` after the
    sections whose results it reads (a calendar naming departments comes after
    ``departments``; steps naming calendars then come after it);
