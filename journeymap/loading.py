@@ -263,6 +263,10 @@ def _load_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         builder.located.data = builder.build(nodes[0], ())
     except _Bomb as exc:
         return None, [_bomb_problem(file, exc)]
+    finally:
+        # the safe loader refers to itself (its parser state): without this, its cache of every scalar
+        # node, and so the whole node tree, would wait for the cycle collector instead of being freed here
+        builder.constructor.dispose()
     return builder.located, problems
 
 
