@@ -57,7 +57,8 @@ ERROR_CASES = [
     pytest.param("duplicate-key", HEAD.replace("persona: {id: p}", "persona: {id: p, id: q}") + _items(TWO_STEPS),
                  2, 18, "'id' appears twice", "keeps only the last",
                  id="duplicate-key"),
-    pytest.param("unsafe-tag", HEAD.replace("{name: T}", "{name: !!python/object/apply:os.system [ls]}") + _items(TWO_STEPS),
+    pytest.param("unsafe-tag",
+                 HEAD.replace("{name: T}", "{name: !!python/object/apply:os.system [ls]}") + _items(TWO_STEPS),
                  1, 17, "!!python/object/apply:os.system", "plain data",
                  id="unsafe-tag"),
     pytest.param("unknown-key", J("""
@@ -76,7 +77,8 @@ ERROR_CASES = [
       - {id: s2, stage: b, owner: ops, duration: 1h}
     """), 8, 5, "step 's1' is missing the required key 'duration'", "30min",
                  id="missing-key: a step without duration"),
-    pytest.param("missing-key", "journey: {name: T}\nstages: [a]\nsteps:\n  - {id: s, stage: a, owner: customer, duration: 1h}\n",
+    pytest.param("missing-key",
+                 "journey: {name: T}\nstages: [a]\nsteps:\n  - {id: s, stage: a, owner: customer, duration: 1h}\n",
                  1, 1, "the file is missing the required key 'persona'", "Who walks this journey",
                  id="missing-key: top level"),
     pytest.param("wrong-type", J("""
@@ -120,8 +122,8 @@ ERROR_CASES = [
       - {id: s2, stage: b, owner: ops, duration: 1h}
     """), 8, 64, "'emotion' is nan", ".nan",
                  id="out-of-range: NaN"),
-    pytest.param("wrong-size", HEAD.replace("[a, b]", "[]") + _items(TWO_STEPS), 3, 9, "'stages': [] should be non-empty",
-                 "stages in order", id="wrong-size"),
+    pytest.param("wrong-size", HEAD.replace("[a, b]", "[]") + _items(TWO_STEPS), 3, 9,
+                 "'stages': [] should be non-empty", "stages in order", id="wrong-size"),
     pytest.param("invalid-duration", J("""
       - {id: s1, stage: a, owner: sales, duration: 30}
       - {id: s2, stage: b, owner: ops, duration: 1h}
@@ -225,8 +227,8 @@ ERROR_CASES = [
           - {to: s3, probability: 0.5}
       - {id: s2, stage: b, owner: ops, duration: 1h}
       - {id: s3, stage: b, owner: ops, duration: 1h}
-    """, "end: s2\n"), 16, 10, "step 's3' is a dead end: it has no 'next' and is not an end step", "list the step under 'end'",
-                 id="dead-end"),
+    """, "end: s2\n"), 16, 10, "step 's3' is a dead end: it has no 'next' and is not an end step",
+                 "list the step under 'end'", id="dead-end"),
     pytest.param("endless-loop", J("""
       - id: s1
         stage: a
@@ -302,7 +304,8 @@ def _chain(owners: list[str], stage: str = "a", extra: str = "") -> str:
 
 WARNING_CASES = [
     pytest.param("handoff-heavy-stage", W(_chain(["sales", "ops"] * 4, extra=", value_adding: true")), 3, 10,
-                 "a case goes through 7.0 internal handoffs in stage 'a' (more than 5)", "queue", id="handoff-heavy-stage"),
+                 "a case goes through 7.0 internal handoffs in stage 'a' (more than 5)", "queue",
+                 id="handoff-heavy-stage"),
     pytest.param("long-backstage-chain", W(_chain(["sales"] * 6, extra=", value_adding: true")), 8, 10,
                  "7 hidden steps in a row (s0 ... z)", "status update", id="long-backstage-chain"),
     pytest.param("missing-emotion", W("""
@@ -328,7 +331,8 @@ WARNING_CASES = [
           - {to: s1, probability: 0.4}
           - {to: s3, probability: 0.6}
       - {id: s3, stage: b, owner: ops, duration: 1h}
-    """), 14, 14, "40% of the cases at 's1' come back to do it again (via 's2')", "fix it at the source", id="heavy-rework"),
+    """), 14, 14, "40% of the cases at 's1' come back to do it again (via 's2')", "fix it at the source",
+                 id="heavy-rework"),
     pytest.param("overloaded-department", W(tail="workload: {arrivals: {every: 30min}}\n"), 6, 10,
                  "department 'ops' would be 200% busy", "capacity of at least 3", id="overloaded-department"),
     pytest.param("hidden-moment-of-truth", W("""
@@ -536,7 +540,8 @@ def test_the_benchmark_journey_is_valid():
     """benchmarks/bench_validate.py generates valid journeys (checked small here, to stay fast)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_validate", DATA.parent.parent / "benchmarks" / "bench_validate.py")
+    spec = importlib.util.spec_from_file_location("bench_validate",
+                                                  DATA.parent.parent / "benchmarks" / "bench_validate.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     text = bench.generate_journey(300, seed=3)
