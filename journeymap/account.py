@@ -24,11 +24,21 @@ import jsonschema
 import networkx as nx
 
 from .errors import JourneyInvalid
-from .loading import Located, ReferenceOutside, load_yaml, read_text, resolve_reference
+from .loading import Located, Path, ReferenceOutside, load_yaml, read_text, resolve_reference, unreadable
 from .model import Arrivals, Department, Journey
 from .problems import Problem, Problems, sort_problems
 from .schema import ACCOUNT_SCHEMA
-from .validation import MAX_STEPS, MAX_VISITS_PER_RUN, check_file, internal_error, parse_arrivals, structure_problems
+from .validation import (
+    MAX_STEPS,
+    MAX_VISITS_PER_RUN,
+    check_file,
+    internal_error,
+    parse_arrivals,
+    structure_problems,
+    too_deep,
+)
+from .validation.flow import flow_graph
+from .validation.values import is_number, list_or_empty, mapping_or_empty, str_or
 
 __all__ = ["AccountPersona", "Gate", "Account", "CheckedAccount", "check_account", "load_account",
            "is_account_file", "coverage", "DEFAULT_SURVEYS_PER_QUARTER"]
@@ -39,6 +49,8 @@ _ACCOUNT_KEY = re.compile(r'^(?:account|"account"|\{\s*"?account"?)\s*:', re.M)
 
 #: Surveys per persona per quarter above which the feedback plan warns.
 DEFAULT_SURVEYS_PER_QUARTER = 2
+#: Deals per replication when the account file does not say.
+DEFAULT_DEALS = 100
 
 
 @dataclass(frozen=True)
@@ -73,17 +85,13 @@ class Account:
     departments: tuple[Department, ...]
     gates: tuple[Gate, ...] = ()
     arrivals: Arrivals = field(default_factory=Arrivals)
-    cases: int = 100
+    cases: int = DEFAULT_DEALS
     warmup: int = 0
     tier: str = ""
     revenue_band: str = ""
     description: str = ""
     max_surveys_per_quarter: int = DEFAULT_SURVEYS_PER_QUARTER
     source: str = ""
-
-    @property
-    def persona_by_id(self) -> dict[str, AccountPersona]:
-        return {p.id: p for p in self.personas}
 
     @property
     def stage_order(self) -> list[str]:
@@ -111,39 +119,216 @@ def is_account_file(path: str | os.PathLike) -> bool:
     return _ACCOUNT_KEY.search(text) is not None
 
 
-def _gate_problems(loc: Located, account_gates: list[tuple[int, Gate]], journeys: dict[str, Journey]) -> list[Problem]:
+def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccount:
+    """Check an account file and the journeys it names; never raises on bad input."""
+    file = os.fspath(path)
+    try:
+        return _check_account(file, lint=lint)
+    except RecursionError:
+        return CheckedAccount(None, [too_deep(file)])
+    except Exception as exc:  # a bug of ours: one file must never stop `validate DIR` or `run DIR`
+        return CheckedAccount(None, [internal_error(file, exc)])
+
+
+@dataclass
+class _Draft:
+    """An account file being checked: its located data, the problems found, and what each section built."""
+
+    loc: Located
+    problems: list[Problem]
+    personas: list[AccountPersona] = field(default_factory=list)
+    #: persona id -> its journey, and -> where the account names that journey
+    journeys: dict[str, Journey] = field(default_factory=dict)
+    persona_pos: dict[str, Path] = field(default_factory=dict)
+    departments: dict[str, Department] = field(default_factory=dict)
+    gates: list[Gate] = field(default_factory=list)
+    #: gate id -> index of the gate in the file
+    gate_index: dict[str, int] = field(default_factory=dict)
+    arrivals: Arrivals = field(default_factory=Arrivals)
+    cases: int = DEFAULT_DEALS
+    warmup: int = 0
+
+    def error(self, path: Path, rule: str, message: str, hint: str = "", *, key: bool = False) -> None:
+        self.problems.append(self.loc.problem(path, rule, message, hint, key=key))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
+def _check_account(file: str, *, lint: bool) -> CheckedAccount:
+    """The sections of an account in order: each reads what the ones before it built."""
+    try:
+        text = read_text(file)
+    except (OSError, UnicodeDecodeError) as exc:
+        return CheckedAccount(None, [unreadable(file, exc, "account")])
+    loc, problems = load_yaml(text, file)
+    if loc is None:
+        return CheckedAccount(None, sort_problems(problems))
+    problems += structure_problems(loc, _VALIDATOR)
+    data = mapping_or_empty(loc.data)
+    acc = _Draft(loc, problems)
+    _personas(acc, list_or_empty(data.get("personas")), lint=lint)
+    _departments(acc, list_or_empty(data.get("departments")))
+    _gates(acc, list_or_empty(data.get("gates")))
+    if not acc.has_errors:
+        _gate_problems(acc)
+    _workload(acc, mapping_or_empty(data.get("workload")))
+    account = None
+    if not acc.has_errors and acc.personas:
+        meta, surveys = mapping_or_empty(data.get("account")), mapping_or_empty(data.get("surveys"))
+        limit = surveys.get("max_per_quarter", DEFAULT_SURVEYS_PER_QUARTER)
+        account = Account(
+            id=meta.get("id") or os.path.splitext(os.path.basename(file))[0], name=meta.get("name", ""),
+            personas=tuple(acc.personas), departments=tuple(acc.departments.values()), gates=tuple(acc.gates),
+            arrivals=acc.arrivals, cases=acc.cases, warmup=acc.warmup, tier=str(meta.get("tier", "")),
+            revenue_band=str(meta.get("revenue_band", "")), description=str(meta.get("description", "")),
+            max_surveys_per_quarter=limit if isinstance(limit, int) else DEFAULT_SURVEYS_PER_QUARTER, source=file)
+        if lint:
+            problems += account_lint(account, loc, acc.persona_pos)
+    return CheckedAccount(account, sort_problems(problems))
+
+
+def _personas(acc: _Draft, entries: list, *, lint: bool) -> None:
+    """``personas:``: each names a valid journey file of its own persona; together within the step limit."""
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("journey"), str):
+            continue
+        where = ("personas", i, "journey")
+        j = _persona_journey(acc, where, entry["journey"], lint=lint)
+        if j is None:
+            continue
+        if j.persona.id in acc.journeys:
+            acc.error(where, "duplicate-id", f"persona {j.persona.id!r} appears twice in the account",
+                      "each persona walks one journey; give the other one its own persona id")
+            continue
+        influence = entry.get("influence", 1.0)
+        influence = float(influence) if is_number(influence) and influence > 0 else 1.0
+        acc.personas.append(AccountPersona(j, influence))
+        acc.journeys[j.persona.id] = j
+        acc.persona_pos[j.persona.id] = where
+    total_steps = sum(len(p.journey.steps) for p in acc.personas)
+    if total_steps > MAX_STEPS:
+        acc.error(("personas",), "too-large",
+                  f"the personas' journeys have {total_steps:,} steps together; an account "
+                  f"simulates them as one journey, and the limit is {MAX_STEPS:,}",
+                  "split the buying group, or shorten the journeys; see 'Limits' in docs/format.md", key=True)
+
+
+def _persona_journey(acc: _Draft, where: Path, ref: str, *, lint: bool) -> Journey | None:
+    """The journey file a persona entry names, checked (its problems are the account's); None when unusable."""
+    try:
+        jfile = resolve_reference(ref, acc.loc.file)
+    except ReferenceOutside as exc:
+        acc.error(where, "outside-project", f"a persona's journey must be in this folder: {exc}",
+                  "keep the account and its journeys in one folder (or folders below it)")
+        return None
+    if not os.path.exists(jfile):
+        acc.error(where, "unknown-reference", f"journey file {ref!r} does not exist",
+                  "give the path relative to this account file")
+        return None
+    checked = check_file(jfile, lint=lint, referenced=True)
+    acc.problems += checked.problems
+    if checked.journey is None:
+        acc.error(where, "invalid-journey", f"journey {ref!r} has errors (listed above)")
+    return checked.journey
+
+
+def _departments(acc: _Draft, entries: list) -> None:
+    """Shared departments: the account's capacities win; the journeys must agree otherwise (a warning)."""
+    overrides = {d["id"]: (i, d) for i, d in enumerate(entries) if isinstance(d, dict) and isinstance(d.get("id"), str)}
+    merged = acc.departments
+    seen_in: dict[str, str] = {}
+    for p in acc.personas:
+        for dept in p.journey.departments:
+            if dept.id not in merged:
+                merged[dept.id] = dept
+                seen_in[dept.id] = p.journey.source
+            elif merged[dept.id].capacity != dept.capacity and dept.id not in overrides:
+                acc.problems.append(acc.loc.problem(
+                    acc.persona_pos[p.id], "capacity-mismatch",
+                    f"department {dept.id!r} has capacity {dept.capacity} in {p.journey.source} but "
+                    f"{merged[dept.id].capacity} in {seen_in[dept.id]}; the account uses {merged[dept.id].capacity}",
+                    "set the shared capacity under 'departments' in the account file", severity="warning"))
+    for did, (i, d) in overrides.items():
+        if did not in merged:
+            acc.error(("departments", i, "id"), "unknown-reference", f"no persona's journey has a department {did!r}",
+                      f"departments in the journeys: {', '.join(merged) or 'none'}")
+            continue
+        base = merged[did]
+        cap = d.get("capacity", base.capacity)
+        merged[did] = Department(did, str_or(d.get("name"), base.name),
+                                 cap if isinstance(cap, int) and cap >= 1 else base.capacity, base.cost_per_hour)
+
+
+def _gates(acc: _Draft, entries: list) -> None:
+    """``gates:`` with distinct ids, each naming a step of each of its personas."""
+    for i, g in enumerate(entries):
+        if not isinstance(g, dict) or not isinstance(g.get("id"), str) or not isinstance(g.get("at"), dict):
+            continue
+        if g["id"] in acc.gate_index:
+            acc.error(("gates", i, "id"), "duplicate-id", f"gate id {g['id']!r} is used twice")
+            continue
+        acc.gate_index[g["id"]] = i
+        at = _gate_steps(acc, i, g)
+        if at is not None:
+            acc.gates.append(Gate(g["id"], str_or(g.get("name"), g["id"]), at))
+
+
+def _gate_steps(acc: _Draft, i: int, g: dict) -> tuple[tuple[str, str], ...] | None:
+    """The (persona, step) pairs of gate ``g``; None when one of them names nothing (reported)."""
+    at = []
+    ok = True
+    for pid, sid in g["at"].items():
+        if pid not in acc.journeys:
+            acc.error(("gates", i, "at", pid), "unknown-reference",
+                      f"gate {g['id']!r} names persona {pid!r}, which is not in the account",
+                      f"personas: {', '.join(acc.journeys) or 'none'}", key=True)
+            ok = False
+        elif not isinstance(sid, str) or sid not in acc.journeys[pid].step_by_id:
+            acc.error(("gates", i, "at", pid), "unknown-reference", f"persona {pid!r} has no step {sid!r}",
+                      f"steps of {pid}: {', '.join(acc.journeys[pid].step_by_id)}")
+            ok = False
+        else:
+            at.append((pid, sid))
+    return tuple(at) if ok else None
+
+
+def _gate_problems(acc: _Draft) -> None:
     """Each gate reachable by every persona it names, never skippable, and no two gates in opposite orders."""
-    problems = []
-    forward: dict[str, nx.DiGraph] = {}
-    for pid, j in journeys.items():
-        g = nx.DiGraph()
-        g.add_nodes_from(s.id for s in j.steps)
-        g.add_edges_from((f.source, f.target) for f in j.flows if f.probability > 0)
-        forward[pid] = g
+    forward = {pid: flow_graph(j) for pid, j in acc.journeys.items()}
     order = nx.DiGraph()
-    for i, gate in account_gates:
+    for gate in acc.gates:
         for pid, sid in gate.at:
-            j, g = journeys[pid], forward[pid]
-            where = ("gates", i, "at", pid)
-            if sid not in nx.descendants(g, j.start) | {j.start}:
-                problems.append(loc.problem(where, "gate-unreachable",
-                                            f"persona {pid!r} can never reach step {sid!r} of gate {gate.id!r}",
-                                            "pick a step on the persona's path, or remove the persona from the gate"))
-                continue
-            h = g.copy()
-            h.remove_node(sid)
-            if sid != j.start and any(e in h and nx.has_path(h, j.start, e) for e in j.ends):
-                problems.append(loc.problem(where, "gate-deadlock",
-                                            f"persona {pid!r} can finish without passing step {sid!r}, so the others "
-                                            f"would wait at gate {gate.id!r} for ever",
-                                            "put the gate on a step every path of the persona goes through"))
-                continue
-            order.add_node(gate.id)
-    # gate order: for a persona, gate A comes before gate B when B is reachable from A's step
-    # without going back (rework) - opposite orders for two personas deadlock
-    for pid, j in journeys.items():
+            if _gate_passed(acc, gate, pid, sid, forward[pid]):
+                order.add_node(gate.id)
+    _gate_order_problems(acc, order)
+
+
+def _gate_passed(acc: _Draft, gate: Gate, pid: str, sid: str, g: nx.DiGraph) -> bool:
+    """Every path of persona ``pid`` goes through its step ``sid`` of ``gate``; False when not (reported)."""
+    j = acc.journeys[pid]
+    where = ("gates", acc.gate_index[gate.id], "at", pid)
+    if sid not in nx.descendants(g, j.start) | {j.start}:
+        acc.error(where, "gate-unreachable", f"persona {pid!r} can never reach step {sid!r} of gate {gate.id!r}",
+                  "pick a step on the persona's path, or remove the persona from the gate")
+        return False
+    h = g.copy()
+    h.remove_node(sid)
+    if sid != j.start and any(e in h and nx.has_path(h, j.start, e) for e in j.ends):
+        acc.error(where, "gate-deadlock", f"persona {pid!r} can finish without passing step {sid!r}, so the others "
+                  f"would wait at gate {gate.id!r} for ever",
+                  "put the gate on a step every path of the persona goes through")
+        return False
+    return True
+
+
+def _gate_order_problems(acc: _Draft, order: nx.DiGraph) -> None:
+    """For a persona, gate A comes before gate B when B is reachable from A's step without going back
+    (rework); two personas meeting two gates in opposite orders deadlock."""
+    for pid, j in acc.journeys.items():
         g = nx.DiGraph((f.source, f.target) for f in j.flows if not f.rework and f.probability > 0)
-        mine = [(gate.id, sid) for _, gate in account_gates for p, sid in gate.at if p == pid]
+        mine = [(gate.id, sid) for gate in acc.gates for p, sid in gate.at if p == pid]
         for a, sa in mine:
             for b, sb in mine:
                 if a != b and sa in g and sb in g and nx.has_path(g, sa, sb):
@@ -151,179 +336,35 @@ def _gate_problems(loc: Located, account_gates: list[tuple[int, Gate]], journeys
     try:
         cycle = nx.find_cycle(order)
     except nx.NetworkXNoCycle:
-        cycle = []
-    if cycle:
-        index = {gate.id: i for i, gate in account_gates}
-        a, b = cycle[0][0], cycle[0][1]
-        who = ", ".join(f"{order.edges[u, v]['persona']} meets {u} before {v}" for u, v in cycle)
-        problems.append(loc.problem(("gates", index[a], "id"), "gate-deadlock",
-                                    f"gates {' and '.join(sorted({u for u, _ in cycle}))} deadlock: {who}",
-                                    "make every persona meet the gates in the same order"))
-    return problems
+        return
+    a = cycle[0][0]
+    who = ", ".join(f"{order.edges[u, v]['persona']} meets {u} before {v}" for u, v in cycle)
+    acc.error(("gates", acc.gate_index[a], "id"), "gate-deadlock",
+              f"gates {' and '.join(sorted({u for u, _ in cycle}))} deadlock: {who}",
+              "make every persona meet the gates in the same order")
 
 
-def check_account(path: str | os.PathLike, *, lint: bool = True) -> CheckedAccount:
-    """Check an account file and the journeys it names; never raises on bad input."""
-    file = os.fspath(path)
-    try:
-        return _check_account(file, lint=lint)
-    except RecursionError:
-        return CheckedAccount(None, [Problem(file, 1, 1, "error", "too-large", "the file is nested too deeply to check",
-                                             "see 'Limits' in docs/format.md")])
-    except Exception as exc:  # a bug of ours: one file must never stop `validate DIR` or `run DIR`
-        return CheckedAccount(None, [internal_error(file, exc)])
+def _workload(acc: _Draft, w: dict[str, Any]) -> None:
+    """``workload:`` of the deals: arrivals (the first persona's by default), deals, warm-up; a run must finish."""
+    acc.arrivals = (parse_arrivals(w.get("arrivals"))
+                    or (acc.personas[0].journey.workload.arrivals if acc.personas else Arrivals()))
+    acc.cases = w.get("cases", DEFAULT_DEALS) if isinstance(w.get("cases"), int) else DEFAULT_DEALS
+    acc.warmup = w.get("warmup", 0) if isinstance(w.get("warmup"), int) else 0
+    if acc.warmup >= acc.cases:
+        acc.error(("workload", "warmup"), "out-of-range",
+                  f"warmup ({acc.warmup}) leaves no deals out of {acc.cases} to measure",
+                  "make warmup smaller than cases")
+    if not acc.personas or acc.has_errors:
+        return
+    from .analysis import expected_visits
+    from .graph import build_graph
 
-
-def _check_account(file: str, *, lint: bool) -> CheckedAccount:
-    try:
-        text = read_text(file)
-    except UnicodeDecodeError:
-        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", "cannot read the file: it is not UTF-8 text",
-                                             "account files are UTF-8 text")])
-    except OSError as exc:
-        return CheckedAccount(None, [Problem(file, 1, 1, "error", "file", f"cannot read the file: {exc.strerror or exc}",
-                                             "account files are ordinary UTF-8 text files of at most 10 MB")])
-    loc, problems = load_yaml(text, file)
-    if loc is None:
-        return CheckedAccount(None, sort_problems(problems))
-    problems += structure_problems(loc, _VALIDATOR)
-    data = loc.data if isinstance(loc.data, dict) else {}
-    meta = data.get("account") if isinstance(data.get("account"), dict) else {}
-
-    personas: list[AccountPersona] = []
-    journeys: dict[str, Journey] = {}
-    persona_pos: dict[str, tuple] = {}
-    for i, entry in enumerate(data.get("personas") or []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("journey"), str):
-            continue
-        try:
-            jfile = resolve_reference(entry["journey"], file)
-        except ReferenceOutside as exc:
-            problems.append(loc.problem(("personas", i, "journey"), "outside-project",
-                                        f"a persona's journey must be in this folder: {exc}",
-                                        "keep the account and its journeys in one folder (or folders below it)"))
-            continue
-        if not os.path.exists(jfile):
-            problems.append(loc.problem(("personas", i, "journey"), "unknown-reference",
-                                        f"journey file {entry['journey']!r} does not exist",
-                                        "give the path relative to this account file"))
-            continue
-        checked = check_file(jfile, lint=lint, referenced=True)
-        problems += checked.problems
-        if checked.journey is None:
-            problems.append(loc.problem(("personas", i, "journey"), "invalid-journey",
-                                        f"journey {entry['journey']!r} has errors (listed above)"))
-            continue
-        j = checked.journey
-        if j.persona.id in journeys:
-            problems.append(loc.problem(("personas", i, "journey"), "duplicate-id",
-                                        f"persona {j.persona.id!r} appears twice in the account",
-                                        "each persona walks one journey; give the other one its own persona id"))
-            continue
-        influence = entry.get("influence", 1.0)
-        influence = float(influence) if isinstance(influence, (int, float)) and not isinstance(influence, bool) and influence > 0 else 1.0
-        personas.append(AccountPersona(j, influence))
-        journeys[j.persona.id] = j
-        persona_pos[j.persona.id] = ("personas", i, "journey")
-
-    total_steps = sum(len(p.journey.steps) for p in personas)
-    if total_steps > MAX_STEPS:
-        problems.append(loc.problem(("personas",), "too-large",
-                                    f"the personas' journeys have {total_steps:,} steps together; an account "
-                                    f"simulates them as one journey, and the limit is {MAX_STEPS:,}",
-                                    "split the buying group, or shorten the journeys; see 'Limits' in docs/format.md",
-                                    key=True))
-
-    # shared departments: the account's capacities win; journeys must agree otherwise
-    overrides = {d["id"]: (i, d) for i, d in enumerate(data.get("departments") or [])
-                 if isinstance(d, dict) and isinstance(d.get("id"), str)}
-    merged: dict[str, Department] = {}
-    seen_in: dict[str, str] = {}
-    for p in personas:
-        for d in p.journey.departments:
-            if d.id not in merged:
-                merged[d.id] = d
-                seen_in[d.id] = p.journey.source
-            elif merged[d.id].capacity != d.capacity and d.id not in overrides:
-                problems.append(loc.problem(persona_pos[p.id], "capacity-mismatch",
-                                            f"department {d.id!r} has capacity {d.capacity} in {p.journey.source} but "
-                                            f"{merged[d.id].capacity} in {seen_in[d.id]}; the account uses "
-                                            f"{merged[d.id].capacity}",
-                                            "set the shared capacity under 'departments' in the account file",
-                                            severity="warning"))
-    for did, (i, d) in overrides.items():
-        if did not in merged:
-            problems.append(loc.problem(("departments", i, "id"), "unknown-reference",
-                                        f"no persona's journey has a department {did!r}",
-                                        f"departments in the journeys: {', '.join(merged) or 'none'}"))
-            continue
-        base = merged[did]
-        cap = d.get("capacity", base.capacity)
-        merged[did] = Department(did, d.get("name", base.name) if isinstance(d.get("name"), str) else base.name,
-                                 cap if isinstance(cap, int) and cap >= 1 else base.capacity, base.cost_per_hour)
-
-    gates: list[tuple[int, Gate]] = []
-    seen_gates: set[str] = set()
-    for i, g in enumerate(data.get("gates") or []):
-        if not isinstance(g, dict) or not isinstance(g.get("id"), str) or not isinstance(g.get("at"), dict):
-            continue
-        if g["id"] in seen_gates:
-            problems.append(loc.problem(("gates", i, "id"), "duplicate-id", f"gate id {g['id']!r} is used twice"))
-            continue
-        seen_gates.add(g["id"])
-        at = []
-        ok = True
-        for pid, sid in g["at"].items():
-            if pid not in journeys:
-                problems.append(loc.problem(("gates", i, "at", pid), "unknown-reference",
-                                            f"gate {g['id']!r} names persona {pid!r}, which is not in the account",
-                                            f"personas: {', '.join(journeys) or 'none'}", key=True))
-                ok = False
-            elif not isinstance(sid, str) or sid not in journeys[pid].step_by_id:
-                problems.append(loc.problem(("gates", i, "at", pid), "unknown-reference",
-                                            f"persona {pid!r} has no step {sid!r}",
-                                            f"steps of {pid}: {', '.join(journeys[pid].step_by_id)}"))
-                ok = False
-            else:
-                at.append((pid, sid))
-        if ok:
-            gates.append((i, Gate(g["id"], g.get("name", g["id"]) if isinstance(g.get("name"), str) else g["id"], tuple(at))))
-    if not any(p.is_error for p in problems):
-        problems += _gate_problems(loc, gates, journeys)
-
-    w = data.get("workload") if isinstance(data.get("workload"), dict) else {}
-    arrivals = (parse_arrivals(w.get("arrivals"))
-                or (personas[0].journey.workload.arrivals if personas else Arrivals()))
-    cases = w.get("cases", 100) if isinstance(w.get("cases"), int) else 100
-    warmup = w.get("warmup", 0) if isinstance(w.get("warmup"), int) else 0
-    if warmup >= cases:
-        problems.append(loc.problem(("workload", "warmup"), "out-of-range",
-                                    f"warmup ({warmup}) leaves no deals out of {cases} to measure",
-                                    "make warmup smaller than cases"))
-    if personas and not any(p.is_error for p in problems):
-        from .analysis import expected_visits
-        from .graph import build_graph
-
-        per_deal = sum(sum(expected_visits(build_graph(p.journey)).values()) for p in personas)
-        if per_deal * cases > MAX_VISITS_PER_RUN:
-            problems.append(loc.problem(("workload", "cases") if "cases" in w else ("personas",), "endless-run",
-                                        f"a run would simulate {per_deal * cases:,.0f} step visits ({cases:,} deals x "
-                                        f"{per_deal:,.1f} expected visits per deal); the limit is {MAX_VISITS_PER_RUN:,}",
-                                        "simulate fewer deals", key="cases" not in w))
-    surveys = data.get("surveys") if isinstance(data.get("surveys"), dict) else {}
-    limit = surveys.get("max_per_quarter", DEFAULT_SURVEYS_PER_QUARTER)
-
-    account = None
-    if not any(p.is_error for p in problems) and personas:
-        account = Account(
-            id=meta.get("id") or os.path.splitext(os.path.basename(file))[0], name=meta.get("name", ""),
-            personas=tuple(personas), departments=tuple(merged.values()), gates=tuple(g for _, g in gates),
-            arrivals=arrivals, cases=cases, warmup=warmup, tier=str(meta.get("tier", "")),
-            revenue_band=str(meta.get("revenue_band", "")), description=str(meta.get("description", "")),
-            max_surveys_per_quarter=limit if isinstance(limit, int) else DEFAULT_SURVEYS_PER_QUARTER, source=file)
-        if lint:
-            problems += account_lint(account, loc, persona_pos)
-    return CheckedAccount(account, sort_problems(problems))
+    per_deal = sum(sum(expected_visits(build_graph(p.journey)).values()) for p in acc.personas)
+    if per_deal * acc.cases > MAX_VISITS_PER_RUN:
+        acc.error(("workload", "cases") if "cases" in w else ("personas",), "endless-run",
+                  f"a run would simulate {per_deal * acc.cases:,.0f} step visits ({acc.cases:,} deals x "
+                  f"{per_deal:,.1f} expected visits per deal); the limit is {MAX_VISITS_PER_RUN:,}",
+                  "simulate fewer deals", key="cases" not in w)
 
 
 def load_account(path: str | os.PathLike) -> Account:

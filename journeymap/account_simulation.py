@@ -31,7 +31,7 @@ from .model import CUSTOMER, Flow, Journey, Persona, Step, Workload
 from .simulation import Meeting, ProgressCallback, SimulationResult, simulate, time_breakdown_text
 from .statistics import summarize
 
-__all__ = ["combined_journey", "simulate_account", "account_summary_text", "load_subject", "START", "END"]
+__all__ = ["combined_journey", "simulate_account", "account_summary_text", "START", "END"]
 
 #: Ids of the synthetic steps where a deal starts and ends.
 #: ':' cannot appear in a journey id, so no persona's step can collide with these or with each other.
@@ -235,17 +235,3 @@ def account_summary_text(a: dict[str, Any]) -> str:
         out[:0] = ["!! " + stability["message"], "   Fix: " + stability["hint"] + ".", ""]
     return "\n".join(out)
 
-
-def load_subject(path: str) -> tuple[Journey, Meeting | None, Account | None]:
-    """What ``simulate``, ``render`` and ``compare`` work on: a journey file, or an account as one journey.
-
-    Returns the journey, the meeting (None for a journey file) and the account (None likewise).
-    """
-    from .account import is_account_file, load_account
-    from .validation import load_journey
-
-    if is_account_file(path):
-        account = load_account(path)
-        journey, meeting = combined_journey(account)
-        return journey, meeting, account
-    return load_journey(path), None, None

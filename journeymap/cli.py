@@ -116,9 +116,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .account_simulation import load_subject
     from .analysis import analyze
     from .graph import build_graph
+    from .loading import load_subject
     from .tables import analysis_text
 
     reports = {}
@@ -155,7 +155,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .account_simulation import account_summary_text, load_subject, summarize_account
+    from .account_simulation import account_summary_text, summarize_account
+    from .loading import load_subject
     from .simulation import simulate, summary_text
 
     journey, meeting, account = load_subject(args.file)
@@ -199,7 +200,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from .account_simulation import load_subject
+    from .loading import load_subject
     from .rendering import load_results, render_all, render_view
     from .rendering.output import planned_files
 
@@ -261,8 +262,8 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .account_simulation import load_subject
     from .comparison import compare
+    from .loading import load_subject
     from .output import write_json, write_text
     from .report import build_report
     from .tables import comparison_text

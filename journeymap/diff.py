@@ -7,7 +7,7 @@ Pure functions over two journeys; the statistics of the change live in
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from .analysis import expected_flow_counts, expected_visits
 from .graph import build_graph
@@ -47,7 +47,16 @@ def _handoff_keys(journey: Journey) -> Counter:
     return keys
 
 
-def _work(journey: Journey) -> tuple[dict[str, float], float, dict[tuple[str, str], float]]:
+class _Work(NamedTuple):
+    """Expected work per case: minutes per department, handoffs, and handoffs per department pair."""
+
+    minutes: dict[str, float]
+    handoffs: float
+    pairs: dict[tuple[str, str], float]
+
+
+def _work(journey: Journey) -> _Work:
+    """Expected work per case from the exact expected visits of :mod:`journeymap.analysis`."""
     g = build_graph(journey)
     visits = expected_visits(g)
     work: dict[str, float] = {}
@@ -61,7 +70,7 @@ def _work(journey: Journey) -> tuple[dict[str, float], float, dict[tuple[str, st
         if g.edges[u, v]["handoff"]:
             key = (g.nodes[u]["owner"], g.nodes[v]["owner"])
             pairs[key] = pairs.get(key, 0.0) + n
-    return work, handoffs, pairs
+    return _Work(work, handoffs, pairs)
 
 
 def structural_diff(before: Journey, after: Journey) -> dict[str, Any]:
@@ -72,45 +81,60 @@ def structural_diff(before: Journey, after: Journey) -> dict[str, Any]:
     case each department does (visits × mean duration), so a redesign that
     moves work from one team to another shows up even when no step is removed.
     """
+    wb, wa = _work(before), _work(after)
+    return {
+        "steps": _step_diff(before, after),
+        "touchpoints": _touchpoint_diff(before, after),
+        "handoffs": _handoff_diff(before, after, wb, wa),
+        "load": _load_diff(before, after, wb, wa),
+        "rework_loops": {"before": sum(1 for f in before.flows if f.rework),
+                         "after": sum(1 for f in after.flows if f.rework)},
+    }
+
+
+def _step_diff(before: Journey, after: Journey) -> dict[str, Any]:
     b_ids, a_ids = set(before.step_by_id), set(after.step_by_id)
-    removed = [s.id for s in before.steps if s.id not in a_ids]
-    added = [s.id for s in after.steps if s.id not in b_ids]
     changed = {}
     for s in before.steps:
         if s.id in a_ids:
             c = _step_changes(s, after.step_by_id[s.id], before, after)
             if c:
                 changed[s.id] = c
+    return {"before": len(before.steps), "after": len(after.steps),
+            "added": [s.id for s in after.steps if s.id not in b_ids],
+            "removed": [s.id for s in before.steps if s.id not in a_ids], "changed": changed}
+
+
+def _touchpoint_diff(before: Journey, after: Journey) -> dict[str, Any]:
     b_tp = {s.id for s in before.steps if s.is_touchpoint}
     a_tp = {s.id for s in after.steps if s.is_touchpoint}
+    return {"before": len(b_tp), "after": len(a_tp),
+            "added": sorted(a_tp - b_tp, key=lambda s: after.steps.index(after.step_by_id[s])),
+            "removed": sorted(b_tp - a_tp, key=lambda s: before.steps.index(before.step_by_id[s]))}
 
+
+def _handoff_diff(before: Journey, after: Journey, wb: _Work, wa: _Work) -> dict[str, Any]:
+    """Handoffs in the file (matched by steps and departments) and expected per case (by department pair)."""
     hb, ha = _handoff_keys(before), _handoff_keys(after)
-    as_dict = lambda k: {"from_step": k[0], "to_step": k[1], "from": k[2], "to": k[3]}  # noqa: E731
-    handoffs_removed = [as_dict(k) for k in hb if k not in ha]
-    handoffs_added = [as_dict(k) for k in ha if k not in hb]
+    pairs_b, pairs_a = wb.pairs, wa.pairs
 
-    wb, exp_b, pairs_b = _work(before)
-    wa, exp_a, pairs_a = _work(after)
-    depts = sorted(set(wb) | set(wa) | set(before.department_by_id) | set(after.department_by_id))
+    def as_dict(k: tuple) -> dict[str, Any]:
+        return {"from_step": k[0], "to_step": k[1], "from": k[2], "to": k[3]}
+
+    return {"before": sum(hb.values()), "after": sum(ha.values()),
+            "expected_before": wb.handoffs, "expected_after": wa.handoffs,
+            "removed": [as_dict(k) for k in hb if k not in ha], "added": [as_dict(k) for k in ha if k not in hb],
+            "pairs": [{"from": a, "to": b, "before": pairs_b.get((a, b), 0.0), "after": pairs_a.get((a, b), 0.0)}
+                      for a, b in sorted(set(pairs_b) | set(pairs_a))]}
+
+
+def _load_diff(before: Journey, after: Journey, work_b: _Work, work_a: _Work) -> list[dict[str, Any]]:
+    """Expected minutes of work per case of each department, and its capacity (0 where it does not exist)."""
+    wb, wa = work_b.minutes, work_a.minutes
     load = []
-    for d in depts:
+    for d in sorted(set(wb) | set(wa) | set(before.department_by_id) | set(after.department_by_id)):
         cb = before.department_by_id[d].capacity if d in before.department_by_id else 0
         ca = after.department_by_id[d].capacity if d in after.department_by_id else 0
         load.append({"department": d, "before": wb.get(d, 0.0), "after": wa.get(d, 0.0),
                      "change": wa.get(d, 0.0) - wb.get(d, 0.0), "capacity_before": cb, "capacity_after": ca})
-    pair_keys = sorted(set(pairs_b) | set(pairs_a))
-    return {
-        "steps": {"before": len(before.steps), "after": len(after.steps),
-                  "added": added, "removed": removed, "changed": changed},
-        "touchpoints": {"before": len(b_tp), "after": len(a_tp),
-                        "added": sorted(a_tp - b_tp, key=lambda s: after.steps.index(after.step_by_id[s])),
-                        "removed": sorted(b_tp - a_tp, key=lambda s: before.steps.index(before.step_by_id[s]))},
-        "handoffs": {"before": sum(hb.values()), "after": sum(ha.values()),
-                     "expected_before": exp_b, "expected_after": exp_a,
-                     "removed": handoffs_removed, "added": handoffs_added,
-                     "pairs": [{"from": a, "to": b, "before": pairs_b.get((a, b), 0.0), "after": pairs_a.get((a, b), 0.0)}
-                               for a, b in pair_keys]},
-        "load": load,
-        "rework_loops": {"before": sum(1 for f in before.flows if f.rework),
-                         "after": sum(1 for f in after.flows if f.rework)},
-    }
+    return load

@@ -6,7 +6,11 @@ the module constants below. Warnings never stop a journey from loading.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+
+import networkx as nx
 
 from .analysis import (
     expected_visits,
@@ -43,7 +47,8 @@ def _above(value: float, limit: float) -> bool:
 
 
 LINT_RULES: dict[str, str] = {
-    "handoff-heavy-stage": f"a stage where a case goes through more than {MAX_STAGE_HANDOFFS} internal handoffs (expected)",
+    "handoff-heavy-stage": f"a stage where a case goes through more than {MAX_STAGE_HANDOFFS} internal handoffs "
+                           "(expected)",
     "long-backstage-chain": f"more than {MAX_BACKSTAGE_CHAIN} hidden steps in a row before the customer hears back",
     "missing-emotion": "a touchpoint without an emotion score",
     "missing-channel": "a frontstage touchpoint without a channel",
@@ -58,93 +63,135 @@ LINT_RULES: dict[str, str] = {
 }
 
 
+@dataclass
+class _Lint:
+    """One journey being linted: the model, its graph and expected visits, and the file's positions."""
+
+    journey: Journey
+    g: nx.DiGraph
+    visits: dict[str, float]
+    loc: Located
+    step_index: dict[str, int]
+    flow_path: dict[tuple[str, str], Path]
+    out: list[Problem] = field(default_factory=list)
+
+    def warn(self, path: Path, rule: str, message: str, hint: str = "", key: bool = False) -> None:
+        self.out.append(self.loc.problem(path, rule, message, hint, key=key, severity="warning"))
+
+    def step_at(self, sid: str, key: str = "id") -> Path:
+        """Where a warning about step ``sid`` points: its id, or another of its keys."""
+        return ("steps", self.step_index[sid], key)
+
+    def raw_step(self, sid: str) -> dict[str, Any]:
+        return _raw_step(self.loc, self.step_index[sid])
+
+
 def lint_journey(journey: Journey, loc: Located, step_index: dict[str, int],
                  flow_path: dict[tuple[str, str], Path]) -> list[Problem]:
-    """Warnings for a journey that passed every error check."""
+    """Warnings for a journey that passed every error check: each function of :data:`_CHECKS` adds its own."""
     g = build_graph(journey)
-    out: list[Problem] = []
+    lint = _Lint(journey, g, expected_visits(g), loc, step_index, flow_path)
+    for check in _CHECKS:
+        check(lint)
+    return lint.out + _load_warnings(journey, g, loc)
 
-    def warn(path: Path, rule: str, message: str, hint: str = "", key: bool = False) -> None:
-        out.append(loc.problem(path, rule, message, hint, key=key, severity="warning"))
 
-    def step_at(sid: str, field: str = "id") -> Path:
-        return ("steps", step_index[sid], field)
-
-    stage_pos = _stage_positions(loc)
-    visits = expected_visits(g)
+def _handoff_heavy_stages(lint: _Lint) -> None:
+    stage_pos = _stage_positions(lint.loc)
     per_stage: dict[str, float] = {}
-    for h in handoffs(g):
-        per_stage[h["stage"]] = per_stage.get(h["stage"], 0.0) + visits[h["from_step"]] * h["probability"]
+    for h in handoffs(lint.g):
+        per_stage[h["stage"]] = per_stage.get(h["stage"], 0.0) + lint.visits[h["from_step"]] * h["probability"]
     for stage, count in per_stage.items():
         if _above(count, MAX_STAGE_HANDOFFS):
-            warn(stage_pos.get(stage, ("stages",)), "handoff-heavy-stage",
-                 f"a case goes through {count:.1f} internal handoffs in stage {stage!r} "
-                 f"(more than {MAX_STAGE_HANDOFFS})",
-                 "each handoff is a queue and a chance to lose information: merge steps or give one team the case")
+            lint.warn(stage_pos.get(stage, ("stages",)), "handoff-heavy-stage",
+                      f"a case goes through {count:.1f} internal handoffs in stage {stage!r} "
+                      f"(more than {MAX_STAGE_HANDOFFS})",
+                      "each handoff is a queue and a chance to lose information: merge steps or give one team the case")
 
-    chain = longest_backstage_chain(g)
+
+def _long_backstage_chain(lint: _Lint) -> None:
+    chain = longest_backstage_chain(lint.g)
     if chain["length"] > MAX_BACKSTAGE_CHAIN:
-        warn(step_at(chain["steps"][0]), "long-backstage-chain",
-             f"{chain['length']} hidden steps in a row ({chain['steps'][0]} ... {chain['steps'][-1]}) "
-             "before the customer hears back",
-             "add a status update touchpoint, or cut the chain")
+        lint.warn(lint.step_at(chain["steps"][0]), "long-backstage-chain",
+                  f"{chain['length']} hidden steps in a row ({chain['steps'][0]} ... {chain['steps'][-1]}) "
+                  "before the customer hears back",
+                  "add a status update touchpoint, or cut the chain")
 
-    for s in journey.steps:
+
+def _touchpoints(lint: _Lint) -> None:
+    """Touchpoints without an emotion or a channel; moments of truth the customer cannot see."""
+    for s in lint.journey.steps:
         if s.is_touchpoint and s.emotion is None:
-            warn(step_at(s.id), "missing-emotion", f"touchpoint {s.id!r} has no emotion score",
-                 "add emotion: -3 (furious) .. +3 (delighted)")
+            lint.warn(lint.step_at(s.id), "missing-emotion", f"touchpoint {s.id!r} has no emotion score",
+                      "add emotion: -3 (furious) .. +3 (delighted)")
         if s.lane == "frontstage" and not s.channel:
-            warn(step_at(s.id), "missing-channel", f"frontstage touchpoint {s.id!r} has no channel",
-                 "add channel: email, phone, meeting, portal, ...")
+            lint.warn(lint.step_at(s.id), "missing-channel", f"frontstage touchpoint {s.id!r} has no channel",
+                      "add channel: email, phone, meeting, portal, ...")
         if s.moment_of_truth and not s.is_touchpoint:
-            warn(step_at(s.id, "moment_of_truth") if "moment_of_truth" in _raw_step(loc, step_index[s.id]) else step_at(s.id),
-                 "hidden-moment-of-truth", f"{s.id!r} is a moment of truth but the customer cannot see it",
-                 "mark the touchpoint where the customer experiences it instead", key=True)
+            lint.warn(lint.step_at(s.id, "moment_of_truth") if "moment_of_truth" in lint.raw_step(s.id)
+                      else lint.step_at(s.id),
+                      "hidden-moment-of-truth", f"{s.id!r} is a moment of truth but the customer cannot see it",
+                      "mark the touchpoint where the customer experiences it instead", key=True)
 
-    for s in journey.steps:
-        raw = _raw_step(loc, step_index[s.id])
+
+def _hidden_surveys(lint: _Lint) -> None:
+    for s in lint.journey.steps:
+        raw = lint.raw_step(s.id)
         for key in ("survey", "tolerance"):
             if key in raw and not s.is_touchpoint:
-                warn(step_at(s.id, key), "hidden-survey",
-                     f"{s.id!r} has a {key} but the customer cannot see this step, so it is ignored",
-                     f"move the {key} to the touchpoint where the customer experiences it", key=True)
+                lint.warn(lint.step_at(s.id, key), "hidden-survey",
+                          f"{s.id!r} has a {key} but the customer cannot see this step, so it is ignored",
+                          f"move the {key} to the touchpoint where the customer experiences it", key=True)
 
-    for pp in ping_pongs(g):
+
+def _ping_pongs(lint: _Lint) -> None:
+    for pp in ping_pongs(lint.g):
         u, v, w = pp["steps"]
         a, b, _ = pp["departments"]
-        warn(flow_path.get((v, w), step_at(v)), "ping-pong",
-             f"work goes {a} -> {b} -> {a} ({u} -> {v} -> {w})",
-             f"let {a} finish the case, or give {b}'s part to {a}")
+        lint.warn(lint.flow_path.get((v, w), lint.step_at(v)), "ping-pong",
+                  f"work goes {a} -> {b} -> {a} ({u} -> {v} -> {w})",
+                  f"let {a} finish the case, or give {b}'s part to {a}")
 
-    returns = return_probability(g, visits)
+
+def _heavy_rework(lint: _Lint) -> None:
+    returns = return_probability(lint.g, lint.visits)
     warned: set[str] = set()
-    for f in journey.flows:
+    for f in lint.journey.flows:
         r = returns[f.target]
         if f.rework and _above(r, MAX_REWORK_PROBABILITY) and f.target not in warned:
             warned.add(f.target)
-            warn(flow_path.get((f.source, f.target), step_at(f.source)), "heavy-rework",
-                 f"{r:.0%} of the cases at {f.target!r} come back to do it again (via {f.source!r})",
-                 "find why work comes back and fix it at the source (checklists, better intake)")
+            lint.warn(lint.flow_path.get((f.source, f.target), lint.step_at(f.source)), "heavy-rework",
+                      f"{r:.0%} of the cases at {f.target!r} come back to do it again (via {f.source!r})",
+                      "find why work comes back and fix it at the source (checklists, better intake)")
 
-    if not any(s.value_adding for s in journey.steps):
-        warn(("steps",), "no-value-adding", "no step is marked value_adding: flow efficiency will be 0%",
-             "mark the steps the customer would pay for with value_adding: true", key=True)
 
-    owners = {s.owner for s in journey.steps}
-    raw_depts = loc.data.get("departments") or []
-    for i, d in enumerate(raw_depts):
+def _no_value_adding(lint: _Lint) -> None:
+    if not any(s.value_adding for s in lint.journey.steps):
+        lint.warn(("steps",), "no-value-adding", "no step is marked value_adding: flow efficiency will be 0%",
+                  "mark the steps the customer would pay for with value_adding: true", key=True)
+
+
+def _unused(lint: _Lint) -> None:
+    """Departments that own no step, and stages that hold none."""
+    owners = {s.owner for s in lint.journey.steps}
+    for i, d in enumerate(lint.loc.data.get("departments") or []):
         if isinstance(d, dict) and d.get("id") not in owners:
-            warn(("departments", i, "id"), "unused-department", f"department {d.get('id')!r} owns no step",
-                 "remove it, or give it the steps it does")
-
-    used_stages = {s.stage for s in journey.steps}
-    for st in journey.stages:
+            lint.warn(("departments", i, "id"), "unused-department", f"department {d.get('id')!r} owns no step",
+                      "remove it, or give it the steps it does")
+    stage_pos = _stage_positions(lint.loc)
+    used_stages = {s.stage for s in lint.journey.steps}
+    for st in lint.journey.stages:
         if st.id not in used_stages:
-            warn(stage_pos.get(st.id, ("stages",)), "empty-stage", f"stage {st.id!r} has no steps",
-                 "remove the stage or add its steps")
+            lint.warn(stage_pos.get(st.id, ("stages",)), "empty-stage", f"stage {st.id!r} has no steps",
+                      "remove the stage or add its steps")
 
-    out += _load_warnings(journey, g, loc)
-    return out
+
+#: The lint checks, each for one or a few rules of :data:`LINT_RULES`; ``overloaded-department`` comes from
+#: :func:`_load_warnings`, on the same figures as the simulation summary's ``stability``.
+_CHECKS: tuple[Callable[[_Lint], None], ...] = (
+    _handoff_heavy_stages, _long_backstage_chain, _touchpoints, _hidden_surveys, _ping_pongs, _heavy_rework,
+    _no_value_adding, _unused,
+)
 
 
 def _raw_step(loc: Located, i: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from .distributions import UNITS
 from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES, SURVEYS
 
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
-           "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH"]
+           "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH", "MAX_CAPACITY", "DURATION_EXAMPLES"]
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
 #: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
@@ -29,6 +29,10 @@ MAX_CASES = 1_000_000
 
 #: Longest id: ids are quoted in messages and drawn on maps.
 MAX_ID_LENGTH = 100
+#: Most people in one department.
+MAX_CAPACITY = 10_000
+#: How messages and descriptions show a duration.
+DURATION_EXAMPLES = "45s, 30min, 2h, 3d, 1w"
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*$"
@@ -38,7 +42,7 @@ _ID = {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID_LENGTH,
 _TEXT = {"type": "string"}
 
 _DURATION_STRING = {"type": "string", "pattern": DURATION_PATTERN,
-                    "description": "A number and a unit: 45s, 30min, 2h, 3d, 1w."}
+                    "description": f"A number and a unit: {DURATION_EXAMPLES}."}
 
 DURATION: dict[str, Any] = {
     "$comment": "duration",
@@ -108,7 +112,8 @@ STEP: dict[str, Any] = {
     "required": ["id"],
     "properties": {
         "id": _ID,
-        "after": {**_ID, "description": "Overlays only: place this new step right after that step of the base journey."},
+        "after": {**_ID,
+                  "description": "Overlays only: place this new step right after that step of the base journey."},
         "name": {**_TEXT, "description": "What happens, in the customer's words for touchpoints."},
         "stage": {**_ID, "description": "The id of the stage this step belongs to."},
         "lane": {"enum": list(LANES),
@@ -172,7 +177,8 @@ JOURNEY_SCHEMA: dict[str, Any] = {
         },
         "journey": {
             "type": "object", "additionalProperties": False, "required": ["name"],
-            "description": "The journey's name (and optional id and description), e.g. journey: {name: Acme - the CIO's journey}.",
+            "description": "The journey's name (and optional id and description), "
+                           "e.g. journey: {name: Acme - the CIO's journey}.",
             "properties": {"id": _ID, "name": _TEXT, "description": _TEXT},
         },
         "persona": {
@@ -204,7 +210,7 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "id": _ID,
                     "name": _TEXT,
-                    "capacity": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1,
+                    "capacity": {"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY, "default": 1,
                                  "description": "People who can work on cases at the same time."},
                     "cost_per_hour": {"type": "number", "minimum": 0},
                 },
@@ -220,14 +226,16 @@ JOURNEY_SCHEMA: dict[str, Any] = {
             "description": "What the simulation feeds in.",
             "properties": {
                 "arrivals": ARRIVALS,
-                "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES, "description": "Cases per replication."},
+                "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES,
+                          "description": "Cases per replication."},
                 "warmup": {"type": "integer", "minimum": 0,
                            "description": "Cases at the start of each run left out of the statistics."},
                 "backlog": {
                     "type": "array",
                     "description": "Cases already waiting at a step at time zero.",
                     "items": {"type": "object", "additionalProperties": False, "required": ["step", "cases"],
-                              "properties": {"step": _ID, "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES}}},
+                              "properties": {"step": _ID,
+                                             "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES}}},
                 },
             },
         },
@@ -246,7 +254,8 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://journeymap.dev/schema/account.schema.json",
     "title": "journeymap account",
-    "description": "A B2B account: its buying group's personas, their journeys, shared departments and consensus gates.",
+    "description": "A B2B account: its buying group's personas, their journeys, shared departments and "
+                   "consensus gates.",
     "type": "object",
     "additionalProperties": False,
     "required": ["account", "personas"],
@@ -266,7 +275,8 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object", "additionalProperties": False, "required": ["journey"],
                 "properties": {
-                    "journey": {"type": "string", "description": "Path of the persona's journey file, relative to this file."},
+                    "journey": {"type": "string",
+                                "description": "Path of the persona's journey file, relative to this file."},
                     "influence": {"type": "number", "exclusiveMinimum": 0, "default": 1,
                                   "description": "Weight of this persona in the account's experience index."},
                 },
@@ -307,7 +317,8 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
         "surveys": {
             "type": "object", "additionalProperties": False,
             "properties": {"max_per_quarter": {"type": "integer", "minimum": 0, "default": 2,
-                                               "description": "Warn when a persona gets more surveys than this in a quarter."}},
+                                               "description": "Warn when a persona gets more surveys than this "
+                                                              "in a quarter."}},
         },
     },
 }

@@ -257,3 +257,18 @@ def test_a_merge_key_without_a_mapping_is_a_located_error(text):
     """Found by tests/test_hostile.py: it raised ConstructorError."""
     _, problems = load_yaml(text, "f.yaml")
     assert [p.rule for p in problems] == ["yaml-syntax"] and "merge key" in problems[0].message
+
+
+@pytest.mark.parametrize("kind", ["journey", "account"])
+def test_an_unreadable_journey_or_account_is_one_located_file_problem(tmp_path, kind):
+    """Journeys and accounts report a file they cannot read through one function, loading.unreadable."""
+    from journeymap.account import check_account
+
+    check = check_file if kind == "journey" else check_account
+    (missing,) = check(tmp_path / "nope.yaml").problems
+    assert (missing.rule, missing.line, missing.column, missing.message) == ("file", 1, 1, "file not found")
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("account: {name: caf\xe9}\n".encode("latin-1"))
+    (p,) = check(latin1).problems
+    assert (p.rule, p.line, p.column) == ("file", 1, 1) and "at byte 19" in p.message
+    assert p.hint == f"{kind} files are UTF-8 text"

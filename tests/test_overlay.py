@@ -83,9 +83,8 @@ def test_problems_point_at_the_file_and_line_they_come_from(base, write_journey)
 
 
 def test_an_inherited_reference_to_a_removed_step_points_into_the_base(base, write_journey):
-    write_journey(BASE.replace("  - {id: quote, stage: evaluate, owner: sales, channel: email, duration: 2h, emotion: 1}",
-                               "  - {id: quote, stage: evaluate, owner: sales, channel: email, duration: 2h, emotion: 1, next: review}"),
-                  "base.yaml")
+    quote = "  - {id: quote, stage: evaluate, owner: sales, channel: email, duration: 2h, emotion: 1"
+    write_journey(BASE.replace(quote + "}", quote + ", next: review}"), "base.yaml")
     after = write_journey("""
         extends: base.yaml
         remove:

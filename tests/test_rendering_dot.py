@@ -647,7 +647,7 @@ def svg_measure(svg: str) -> tuple[float, float]:
 def _subjects():
     from conftest import ALL_EXAMPLES
 
-    from journeymap.account_simulation import load_subject
+    from journeymap.loading import load_subject
 
     for path in ALL_EXAMPLES:
         journey, _, account = load_subject(str(path))
@@ -670,7 +670,7 @@ def test_a_room_can_read_it(journey):
 
 
 def test_account_overview_is_one_row_per_persona_with_gates():
-    from journeymap.account_simulation import load_subject
+    from journeymap.loading import load_subject
 
     journey, _, account = load_subject(str(ROOT / "journeys" / "acme-account.yaml"))
     src = rdot.journey_dot(journey, "overview")

@@ -64,3 +64,17 @@ def test_every_key_has_a_description_for_editors():
     step = JOURNEY_SCHEMA["properties"]["steps"]["items"]["properties"]
     undocumented = [k for k, v in step.items() if k not in ("id", "notes") and not v.get("description")]
     assert undocumented == []
+
+
+def test_the_schema_knows_every_time_unit_the_parser_knows():
+    """The duration pattern is built from distributions.UNITS, and the examples in messages all parse."""
+    import re
+
+    from journeymap.distributions import UNITS, parse_duration
+    from journeymap.schema import DURATION_EXAMPLES, DURATION_PATTERN
+
+    for unit in UNITS:
+        assert re.match(DURATION_PATTERN, f"2{unit}") and re.match(DURATION_PATTERN, f"1.5 {unit}"), unit
+    assert not re.match(DURATION_PATTERN, "2 fortnights")
+    for example in DURATION_EXAMPLES.split(", "):
+        assert re.match(DURATION_PATTERN, example) and parse_duration(example) > 0, example

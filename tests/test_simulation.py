@@ -337,7 +337,7 @@ def test_queueing_at_the_target_counts_against_the_arrow_it_came_through():
 
 @pytest.mark.parametrize("path", EXAMPLES + ACCOUNTS, ids=example_ids(EXAMPLES + ACCOUNTS))
 def test_time_lost_on_a_pairs_arrows_adds_up_to_the_pairs_waste_on_every_example(path):
-    from journeymap.account_simulation import load_subject
+    from journeymap.loading import load_subject
 
     journey, meeting, _ = load_subject(str(path))
     s = simulate(journey, cases=60, replications=2, seed=3, meeting=meeting).summary
@@ -360,7 +360,7 @@ def test_time_lost_on_a_pairs_arrows_adds_up_to_the_pairs_waste_on_every_example
 
 @pytest.mark.parametrize("path", EXAMPLES + ACCOUNTS, ids=example_ids(EXAMPLES + ACCOUNTS))
 def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
-    from journeymap.account_simulation import load_subject
+    from journeymap.loading import load_subject
 
     journey, meeting, _ = load_subject(str(path))
     s = simulate(journey, cases=60, replications=2, seed=1, meeting=meeting).summary
@@ -374,7 +374,8 @@ def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
 
 
 def test_an_account_shows_where_the_deals_time_goes():
-    from journeymap.account_simulation import account_summary_text, load_subject, summarize_account
+    from journeymap.account_simulation import account_summary_text, summarize_account
+    from journeymap.loading import load_subject
 
     journey, meeting, account = load_subject(str(next(p for p in ACCOUNTS if p.name == "acme-account.yaml")))
     result = simulate(journey, cases=30, replications=2, seed=1, meeting=meeting)

@@ -48,7 +48,7 @@ TWO_STEPS = """
       - {id: s2, stage: b, owner: ops, duration: 1h}
     """
 
-# (rule, text, line, column, words in the message, words in the hint)
+# (rule, text, line, column, words in the message, words in the hint or None when the problem has no hint)
 ERROR_CASES = [
     pytest.param("yaml-syntax", "journey: {name: T\npersona: {id: p}\n", 2, 8, "YAML syntax error", "indentation",
                  id="yaml-syntax: unclosed flow mapping"),
@@ -57,7 +57,8 @@ ERROR_CASES = [
     pytest.param("duplicate-key", HEAD.replace("persona: {id: p}", "persona: {id: p, id: q}") + _items(TWO_STEPS),
                  2, 18, "'id' appears twice", "keeps only the last",
                  id="duplicate-key"),
-    pytest.param("unsafe-tag", HEAD.replace("{name: T}", "{name: !!python/object/apply:os.system [ls]}") + _items(TWO_STEPS),
+    pytest.param("unsafe-tag",
+                 HEAD.replace("{name: T}", "{name: !!python/object/apply:os.system [ls]}") + _items(TWO_STEPS),
                  1, 17, "!!python/object/apply:os.system", "plain data",
                  id="unsafe-tag"),
     pytest.param("unknown-key", J("""
@@ -76,8 +77,9 @@ ERROR_CASES = [
       - {id: s2, stage: b, owner: ops, duration: 1h}
     """), 8, 5, "step 's1' is missing the required key 'duration'", "30min",
                  id="missing-key: a step without duration"),
-    pytest.param("missing-key", "journey: {name: T}\nstages: [a]\nsteps:\n  - {id: s, stage: a, owner: customer, duration: 1h}\n",
-                 1, 1, "the file is missing the required key 'persona'", "",
+    pytest.param("missing-key",
+                 "journey: {name: T}\nstages: [a]\nsteps:\n  - {id: s, stage: a, owner: customer, duration: 1h}\n",
+                 1, 1, "the file is missing the required key 'persona'", "Who walks this journey",
                  id="missing-key: top level"),
     pytest.param("wrong-type", J("""
       - {id: s1, stage: [a], owner: sales, duration: 1h}
@@ -86,7 +88,7 @@ ERROR_CASES = [
                  id="wrong-type"),
     pytest.param("wrong-type", J("""
       - s1
-    """), 8, 5, "step 1 must be a mapping, got text 's1'", "",
+    """), 8, 5, "step 1 must be a mapping, got text 's1'", None,
                  id="wrong-type: a step given as a bare id"),
     pytest.param("wrong-type", J("""
       - id: s1
@@ -120,8 +122,8 @@ ERROR_CASES = [
       - {id: s2, stage: b, owner: ops, duration: 1h}
     """), 8, 64, "'emotion' is nan", ".nan",
                  id="out-of-range: NaN"),
-    pytest.param("wrong-size", HEAD.replace("[a, b]", "[]") + _items(TWO_STEPS), 3, 9, "'stages': [] should be non-empty",
-                 "stages in order", id="wrong-size"),
+    pytest.param("wrong-size", HEAD.replace("[a, b]", "[]") + _items(TWO_STEPS), 3, 9,
+                 "'stages': [] should be non-empty", "stages in order", id="wrong-size"),
     pytest.param("invalid-duration", J("""
       - {id: s1, stage: a, owner: sales, duration: 30}
       - {id: s2, stage: b, owner: ops, duration: 1h}
@@ -225,8 +227,8 @@ ERROR_CASES = [
           - {to: s3, probability: 0.5}
       - {id: s2, stage: b, owner: ops, duration: 1h}
       - {id: s3, stage: b, owner: ops, duration: 1h}
-    """, "end: s2\n"), 16, 10, "step 's3' is a dead end: it has no 'next' and is not an end step", "list the step under 'end'",
-                 id="dead-end"),
+    """, "end: s2\n"), 16, 10, "step 's3' is a dead end: it has no 'next' and is not an end step",
+                 "list the step under 'end'", id="dead-end"),
     pytest.param("endless-loop", J("""
       - id: s1
         stage: a
@@ -302,7 +304,8 @@ def _chain(owners: list[str], stage: str = "a", extra: str = "") -> str:
 
 WARNING_CASES = [
     pytest.param("handoff-heavy-stage", W(_chain(["sales", "ops"] * 4, extra=", value_adding: true")), 3, 10,
-                 "a case goes through 7.0 internal handoffs in stage 'a' (more than 5)", "queue", id="handoff-heavy-stage"),
+                 "a case goes through 7.0 internal handoffs in stage 'a' (more than 5)", "queue",
+                 id="handoff-heavy-stage"),
     pytest.param("long-backstage-chain", W(_chain(["sales"] * 6, extra=", value_adding: true")), 8, 10,
                  "7 hidden steps in a row (s0 ... z)", "status update", id="long-backstage-chain"),
     pytest.param("missing-emotion", W("""
@@ -328,7 +331,8 @@ WARNING_CASES = [
           - {to: s1, probability: 0.4}
           - {to: s3, probability: 0.6}
       - {id: s3, stage: b, owner: ops, duration: 1h}
-    """), 14, 14, "40% of the cases at 's1' come back to do it again (via 's2')", "fix it at the source", id="heavy-rework"),
+    """), 14, 14, "40% of the cases at 's1' come back to do it again (via 's2')", "fix it at the source",
+                 id="heavy-rework"),
     pytest.param("overloaded-department", W(tail="workload: {arrivals: {every: 30min}}\n"), 6, 10,
                  "department 'ops' would be 200% busy", "capacity of at least 3", id="overloaded-department"),
     pytest.param("hidden-moment-of-truth", W("""
@@ -366,7 +370,8 @@ def test_each_error_rule_is_located_and_explained(rule, text, line, column, mess
     p = located[0]
     assert p.file == "bad.yaml" and p.severity == "error"
     assert message in p.message
-    assert hint in p.hint
+    if hint is not None:
+        assert hint in p.hint
 
 
 @pytest.mark.parametrize("rule, text, line, column, message, hint", WARNING_CASES)
@@ -394,6 +399,15 @@ def test_every_rule_id_has_a_case():
     assert set(RULES) - errors == {"file", "not-a-journey", "internal-error"}
     assert set(LINT_RULES) == warnings
     assert not set(RULES) & set(LINT_RULES)
+
+
+def test_every_top_level_key_of_the_schema_has_a_section_checker():
+    """A new section of the file format (say calendars:) needs a checker in validation/sections.py."""
+    from journeymap.schema import JOURNEY_SCHEMA
+    from journeymap.validation.sections import SECTIONS
+
+    before_the_meaning_pass = {"$schema", "extends", "remove"}  # ignored, or merged by the overlay first
+    assert set(JOURNEY_SCHEMA["properties"]) - before_the_meaning_pass == {s.key for s in SECTIONS}
 
 
 def test_every_rule_is_documented_in_format_md():
@@ -503,6 +517,8 @@ def test_arbitrary_text_never_raises(text):
     """Property: whatever the file holds, checking returns problems instead of raising."""
     checked = check_text(text, "fuzz.yaml")
     assert checked.journey is not None or checked.errors
+    # check_text turns any exception into an internal-error problem: that is the raise this test looks for
+    assert "internal-error" not in [p.rule for p in checked.problems], checked.problems
 
 
 @settings(deadline=None, max_examples=40)
@@ -516,13 +532,16 @@ def test_mangled_examples_never_raise(data):
     checked = check_text("".join(mangled), path.name)
     for p in checked.problems:
         assert 1 <= p.line <= len(mangled) + 1 and p.column >= 1 and p.rule in {**RULES, **LINT_RULES}
+    # check_text turns any exception into an internal-error problem: that is the raise this test looks for
+    assert "internal-error" not in [p.rule for p in checked.problems], checked.problems
 
 
 def test_the_benchmark_journey_is_valid():
     """benchmarks/bench_validate.py generates valid journeys (checked small here, to stay fast)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_validate", DATA.parent.parent / "benchmarks" / "bench_validate.py")
+    spec = importlib.util.spec_from_file_location("bench_validate",
+                                                  DATA.parent.parent / "benchmarks" / "bench_validate.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     text = bench.generate_journey(300, seed=3)
@@ -578,8 +597,8 @@ def test_one_bad_file_never_stops_validate_of_a_folder(tmp_path, capsys, monkeyp
     # even a bug of ours in one file is reported as a problem of that file, and the others are checked
     import journeymap.validation as validation
 
-    real = validation._build
-    monkeypatch.setattr(validation, "_build", lambda ctx: (_ for _ in ()).throw(TypeError("boom"))
+    real = validation.build_journey
+    monkeypatch.setattr(validation, "build_journey", lambda ctx: (_ for _ in ()).throw(TypeError("boom"))
                         if ctx.loc.file.endswith("a-bad.yaml") else real(ctx))
     assert main(["validate", str(tmp_path)]) == 1
     out, err = capsys.readouterr()

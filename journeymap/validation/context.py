@@ -1,0 +1,69 @@
+"""What the meaning and flow checks of one journey file share: the document, its problems, its ids.
+
+A :class:`Context` is made for each file (after the structure pass) and handed
+to every section checker of :mod:`.sections`, then to the flow checks of
+:mod:`.flow` and the lint rules; each reports through :meth:`Context.error`,
+which turns a path into the file, line and column of the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..distributions import Distribution, DurationError, parse_distribution
+from ..loading import Located, Path
+from ..model import Department, Flow, Persona, Stage, Step, Workload
+from ..problems import Problem
+from .wording import cut
+
+__all__ = ["Context", "Draft"]
+
+_DISTRIBUTION_HINT = ("a duration is 30min, 2h, 3d; a distribution is {exponential: 2h}, "
+                      "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]} or {lognormal: {mean: 2h, sd: 1h}}")
+
+
+@dataclass
+class Draft:
+    """The parts of the journey the section checkers have built so far; a :class:`Journey` when all are done."""
+
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    persona: Persona = field(default_factory=lambda: Persona("persona", "persona"))
+    #: stage id -> index in the file (first one on duplicates)
+    stage_ids: dict[str, int] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+    #: department id -> index in the file (first one on duplicates)
+    dept_ids: dict[str, int] = field(default_factory=dict)
+    departments: list[Department] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    start: str = ""
+    ends: list[str] = field(default_factory=list)
+    workload: Workload = field(default_factory=Workload)
+
+
+@dataclass
+class Context:
+    """One journey document being checked, and everything its checks have found."""
+
+    loc: Located
+    problems: list[Problem] = field(default_factory=list)
+    #: step id -> index in ``steps`` (the first one on duplicates): ids checked, positions found
+    step_index: dict[str, int] = field(default_factory=dict)
+    #: (from step, to step) -> path of the flow in the file, to point warnings at the flow
+    flow_path: dict[tuple[str, str], Path] = field(default_factory=dict)
+    draft: Draft = field(default_factory=Draft)
+
+    def error(self, path: Path, rule: str, message: str, hint: str = "", *, key: bool = False) -> None:
+        """Report an error at the value at ``path`` (or at its key, with ``key=True``)."""
+        self.problems.append(self.loc.problem(path, rule, message, hint, key=key))
+
+    def dist(self, value: Any, path: Path) -> Distribution | None:
+        """The distribution a ``duration:`` or ``delay:`` value describes; None (reported) when it is wrong."""
+        try:
+            return parse_distribution(value)
+        except DurationError as exc:
+            self.error(path, "invalid-duration", cut(str(exc), 200), _DISTRIBUTION_HINT)
+            return None
