@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from conftest import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
+from helpers import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
 
 from journeymap.cli import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import ALL_EXAMPLES, EXAMPLES, ROOT
+from helpers import ALL_EXAMPLES, EXAMPLES, ROOT
 
 from journeymap.analysis import analyze
 from journeymap.cli import main

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from conftest import JOURNEYS
+from helpers import JOURNEYS
 
 from journeymap.pipeline import comparison_pairs, run_all
 from journeymap.validation import load_journey

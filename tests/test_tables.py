@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ROOT
+from helpers import ROOT
 
 from journeymap.analysis import analyze
 from journeymap.graph import build_graph
