@@ -8,7 +8,7 @@ import shutil
 import pytest
 from helpers import JOURNEYS
 
-from journeymap.pipeline import comparison_pairs, run_all
+from journeymap.pipeline import DRAWN_FORMATS, comparison_pairs, run_all
 from journeymap.validation import load_journey
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
@@ -31,9 +31,13 @@ def test_main_job_writes_every_output_and_compares_an_overlay(tmp_path):
     assert any("broken.yaml:1:1: error [missing-key]" in line for line in lines)
     for name in ("acme-cio", "acme-cio-faster-legal"):
         folder = out / name
-        for f in ("analysis.json", "analysis.txt", "simulation.json", "simulation.txt", "map.svg", "map.png",
+        for f in ("analysis.json", "analysis.txt", "simulation.json", "simulation.txt", "map.svg", "overview.png",
                   "blueprint.svg", "handoffs.svg", "cycle_time.png", "stage_breakdown.png", "utilisation.png"):
             assert (folder / f).stat().st_size > 0, f
+        # a PNG only where one is used (issue 11): maps are read as SVG, slides take the overview and charts
+        assert sorted(p.name for p in folder.glob("*.png")) == sorted(
+            f"{name}.png" for name, formats in DRAWN_FORMATS.items() if "png" in formats)
+        assert not (folder / "map.png").exists() and not (folder / "blueprint.png").exists()
     summary = json.loads((out / "acme-cio" / "simulation.json").read_text())
     assert summary["replications"] == 3 and summary["seed"] == 1
     report = json.loads((out / "acme-cio-faster-legal-compare.json").read_text())

@@ -177,23 +177,34 @@ def _charts(with_results: Any) -> list[str]:
     return ["emotion"] + (["cycle_time", "stage_breakdown", "utilisation"] if with_results else [])
 
 
+#: Formats for :func:`render_all`: the same for every view and chart, or per view and chart name
+#: (a name left out is not written), so a caller writes a PNG only where one is used.
+Formats = Sequence[str] | Mapping[str, Sequence[str]]
+
+
+def _formats_of(formats: Formats, name: str) -> Sequence[str]:
+    return formats.get(name, ()) if isinstance(formats, Mapping) else formats
+
+
 def planned_files(journey: Journey, out_dir: str | os.PathLike, with_results: bool = False,
-                  formats: Sequence[str] = ("svg", "png"), charts: bool = True) -> list[str]:
+                  formats: Formats = ("svg", "png"), charts: bool = True) -> list[str]:
     """The paths :func:`render_all` may write with these arguments (so a caller can check them before it
     simulates or draws anything); ``with_results``: whether it will be given simulation results."""
     out = os.fspath(out_dir)
-    names = [f"{view}.{fmt}" for view in _views(journey) for fmt in (*formats, "dot")]
+    names = [f"{view}.{fmt}" for view in _views(journey) for fmt in (*_formats_of(formats, view), "dot")]
     if charts:
-        names += [f"{c}.{fmt}" for c in _charts(with_results) for fmt in formats if fmt in ("png", "svg", "pdf")]
+        names += [f"{c}.{fmt}" for c in _charts(with_results) for fmt in _formats_of(formats, c)
+                  if fmt in ("png", "svg", "pdf")]
     return [os.path.join(out, n) for n in dict.fromkeys(names)]
 
 
 def render_all(journey: Journey, out_dir: str | os.PathLike, results: Mapping[str, Any] | None = None,
-               formats: Sequence[str] = ("svg", "png"), charts: bool = True,
+               formats: Formats = ("svg", "png"), charts: bool = True,
                stages: Sequence[str] | None = None) -> list[str]:
     """Write every view (map, blueprint, handoffs) and, with results, every chart, for one journey.
 
-    Files are named ``<view>.<fmt>`` and ``<chart>.<fmt>`` inside ``out_dir``.
+    Files are named ``<view>.<fmt>`` and ``<chart>.<fmt>`` inside ``out_dir``; ``formats`` may name the
+    formats per view and chart (``{"map": ("svg",), "overview": ("svg", "png"), ...}``).
     Without ``dot`` the DOT sources are still written and
     :class:`~journeymap.errors.DotNotFound` is raised afterwards, so a caller
     can report it once. Returns the paths written.
@@ -209,13 +220,13 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Mapping[st
     missing_dot = False
     for view in views:
         source = journey_dot(journey, view, results, g=g, stages=stages)
-        for fmt in formats:
+        for fmt in _formats_of(formats, view):
             path = os.path.join(out, f"{view}.{fmt}")
             try:
                 written.append(write_graph(path, source, fmt))
             except DotNotFound:
                 missing_dot = True
-        if missing_dot and "dot" not in formats:
+        if missing_dot and "dot" not in _formats_of(formats, view):
             written.append(write_text(os.path.join(out, f"{view}.dot"), source))
     if charts:
         makers = {
@@ -230,7 +241,7 @@ def render_all(journey: Journey, out_dir: str | os.PathLike, results: Mapping[st
         for name, make in figures.items():
             fig = make()  # drawn once, saved in every format
             try:
-                for fmt in formats:
+                for fmt in _formats_of(formats, name):
                     if fmt in ("png", "svg", "pdf"):
                         written.append(write_figure(os.path.join(out, f"{name}.{fmt}"), fig, close=False))
             finally:
