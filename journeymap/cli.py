@@ -196,17 +196,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     if not args.watch:
         return _render(args)
-    from .watch import folder_files, watch
+    from .watch import watch, watched_files
 
     def again() -> None:
         try:
             _render(argparse.Namespace(**vars(args)))
         except JourneyInvalid as exc:  # keep watching: the designer is fixing the file
             _print_problems(exc.problems)
-        print(f"journeymap render: watching {args.file} and the journey files beside it; Ctrl-C to stop",
-              file=sys.stderr)
+        print(f"journeymap render: watching {args.file}, the files it reads and the journey files beside it; "
+              "Ctrl-C to stop", file=sys.stderr)
 
-    watch(lambda: folder_files(args.file), again)
+    watch(lambda: watched_files(args.file), again)
     return EXIT_OK  # pragma: no cover - watch returns only when interrupted
 
 
@@ -484,7 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"journeymap: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
     except KeyboardInterrupt as exc:
-        terminated = isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM
+        # watchfiles turns any signal into a plain KeyboardInterrupt: the handler noted which one came
+        signum = getattr(exc, "signum", None) or (_signals_received[-1] if _signals_received else None)
+        terminated = signum == signal.SIGTERM
         print(f"journeymap: {'stopped (SIGTERM)' if terminated else 'interrupted'}; worker processes stopped, "
               "nothing half-written was left behind", file=sys.stderr)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
@@ -498,6 +500,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"journeymap {args.command}: internal error: this is a bug in journeymap, not in your files; "
               "please report it with the traceback above and the command you ran", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+#: The signals :func:`_sigterm_as_interrupt` turned into an interrupt, for when a library swallows the exception.
+_signals_received: list[int] = []
 
 
 @contextlib.contextmanager
@@ -514,6 +520,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         return
 
     owner = os.getpid()
+    _signals_received.clear()
 
     def stop(signum: int, frame) -> None:
         if os.getpid() != owner:  # a worker forked with this handler, stopped before it could reset it
@@ -521,6 +528,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
             os.kill(os.getpid(), signum)
             return
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _signals_received.append(signum)
         raise Interrupted(signum)
 
     previous = signal.signal(signal.SIGTERM, stop)
