@@ -179,8 +179,9 @@ def refuse_inputs(inputs: Iterable[str | os.PathLike], files: Iterable[str | os.
         if out is None:
             continue
         real, ident = _identity(os.fspath(out))
+        inside = real.rstrip(os.sep) + os.sep
         for name, in_real, in_ident in ins:
-            if real == in_real or (ident is not None and ident == in_ident) or in_real.startswith(real.rstrip(os.sep) + os.sep):
+            if real == in_real or (ident is not None and ident == in_ident) or in_real.startswith(inside):
                 raise OutputIsInput(f"the output folder {os.fspath(out)!r} holds the input file {name!r}; journeymap "
                                     "never writes where its inputs live: choose a separate folder, such as outputs/")
 

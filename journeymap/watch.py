@@ -44,6 +44,11 @@ def _folders(files: set[str]) -> list[str]:
     return sorted({os.path.dirname(f) for f in files if os.path.isdir(os.path.dirname(f))})
 
 
+def _only(files: set[str]) -> Callable[[Any, str], bool]:
+    """watchfiles' filter: a change counts when it is to one of ``files`` (a set the caller keeps current)."""
+    return lambda _change, path: os.path.realpath(path) in files
+
+
 def watch(paths: Callable[[], Iterable[str]], action: Callable[[], None], *, stop_event: Any = None,
           quiet_ms: int = QUIET_MS) -> int:
     """Call ``action`` now and after every change to the files ``paths()`` names; returns the number of calls.
@@ -61,8 +66,8 @@ def watch(paths: Callable[[], Iterable[str]], action: Callable[[], None], *, sto
         folders = _folders(files)
         if not folders:
             return calls
-        changes = watchfiles.watch(*folders, watch_filter=lambda _change, path: os.path.realpath(path) in files,
-                                   debounce=GROUP_MS, step=quiet_ms, stop_event=stop_event, recursive=False)
+        changes = watchfiles.watch(*folders, watch_filter=_only(files), debounce=GROUP_MS, step=quiet_ms,
+                                   stop_event=stop_event, recursive=False)
         try:
             for _ in changes:
                 action()

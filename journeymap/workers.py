@@ -198,7 +198,8 @@ class Jobs:
             if job.process.is_alive():
                 job.process.kill()
                 job.process.join()
-            job.conn.close()
+            if job.conn is not None:
+                job.conn.close()
         self._pending.clear()
 
     def _start(self, job: _Job, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
