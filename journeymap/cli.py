@@ -402,7 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "run leaves it as it was (default: outputs/)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
-    p.add_argument("--workers", type=_positive, default=1, help="parallel processes for the simulations (default: 1)")
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="parallel processes for each simulation (default: 1); drawing always uses every core, "
+                        "while the next journey simulates; results do not depend on either")
 
     p = add("simulate", cmd_simulate,
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",
