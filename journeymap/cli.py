@@ -200,9 +200,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     def again() -> None:
         try:
-            _render(argparse.Namespace(**vars(args)))
+            _render(args)
         except JourneyInvalid as exc:  # keep watching: the designer is fixing the file
             _print_problems(exc.problems)
+        except _Usage as exc:  # a --stage the saved file no longer has: say so, keep watching
+            print(f"journeymap render: {exc}", file=sys.stderr)
         print(f"journeymap render: watching {args.file}, the files it reads and the journey files beside it; "
               "Ctrl-C to stop", file=sys.stderr)
 
