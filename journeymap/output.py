@@ -27,7 +27,7 @@ from typing import Any
 from .errors import OutputIsInput
 
 __all__ = ["write_bytes", "write_text", "write_json", "write_with", "dumps_json",
-           "input_files", "refuse_inputs", "staged_folder", "mark_incomplete", "INCOMPLETE"]
+           "input_files", "refuse_inputs", "staged_folder", "mark_incomplete", "signals_held", "INCOMPLETE"]
 
 #: The file that marks a results folder as not to be trusted (an interrupted or failed run).
 INCOMPLETE = "INCOMPLETE"
@@ -197,7 +197,7 @@ def mark_incomplete(folder: str, why: str) -> None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold SIGINT and SIGTERM for a few renames, so they are not split by Ctrl-C; delivered right after."""
     held = {signal.SIGINT, signal.SIGTERM}
     try:
@@ -232,7 +232,7 @@ def staged_folder(target: str | os.PathLike) -> Iterator[str]:
                                 "Delete this folder; run journeymap again.")
         yield stage
         os.unlink(os.path.join(stage, INCOMPLETE))
-        with _signals_held():
+        with signals_held():
             _move_in(stage, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -91,6 +91,8 @@ def worker_init(parent: int) -> None:
     """Set up a child: Ctrl-C is the parent's to handle, SIGTERM ends it (and its ``dot``), and it dies
     with ``parent``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # the parent held them while it forked us (see Jobs._start)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         os.setpgid(0, 0)  # its own process group, so SIGTERM can take the dot it runs along
         signal.signal(signal.SIGTERM, _stop_group)
@@ -203,14 +205,19 @@ class Jobs:
         self._pending.clear()
 
     def _start(self, job: _Job, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from .output import signals_held
+
         ctx = multiprocessing.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
         job.process = ctx.Process(target=_child, args=(send, os.getpid(), fn, args, kwargs),
                                   name="journeymap-worker", daemon=True)
-        job.process.start()
+        # Ctrl-C between the fork and the bookkeeping would leave a child that stop() does not know of,
+        # still writing after the staging folder is gone: the two happen with SIGINT and SIGTERM held
+        with signals_held():
+            job.process.start()
+            job.conn = receive
+            self._running[receive] = job
         send.close()  # the child's end: closed here, so a child that dies unannounced reads as end-of-file
-        job.conn = receive
-        self._running[receive] = job
 
     def _collect(self) -> None:
         """Wait until at least one child has answered or died; record its outcome."""
