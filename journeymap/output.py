@@ -198,7 +198,8 @@ def mark_incomplete(folder: str, why: str) -> None:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM for a few renames, so they are not split by Ctrl-C; delivered right after."""
+    """Hold SIGINT and SIGTERM over a few steps Ctrl-C must not split (renames; a fork and its bookkeeping);
+    they are delivered right after."""
     held = {signal.SIGINT, signal.SIGTERM}
     try:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
