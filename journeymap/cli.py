@@ -3,8 +3,10 @@
 Exit codes (documented in the README):
   0  success
   1  a journey file has errors (every problem is printed)
-  2  the command line is wrong (an output that is an input, a journey above a size limit included)
+  2  the command line is wrong (an output that is an input, a journey above a size limit, an argument the
+     library refuses: :class:`~journeymap.errors.InvalidArgument`)
   3  something outside the journey is missing (Graphviz's ``dot``, an output folder we cannot write)
+  70 a bug in journeymap: the traceback is printed, with a request to report it
   130 interrupted (Ctrl-C, SIGINT)
   143 stopped by SIGTERM (the same clean stop as Ctrl-C: worker processes end, temporary files are removed)
 """
@@ -19,17 +21,21 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from . import __version__
 from .errors import (
     EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
     Interrupted,
+    InvalidArgument,
     JourneyInvalid,
     JourneymapError,
     OutputIsInput,
@@ -37,9 +43,14 @@ from .errors import (
 )
 from .output import dumps_json, input_files, refuse_inputs
 from .problems import Problem, format_problem
+from .progress import ProgressBar as _ProgressBar
+from .rendering import FORMATS, VIEWS
 
-__all__ = ["main", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERNAL",
+           "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
+#: What ``render --all`` writes every view and chart as.
+ALL_FORMATS = ("svg", "png")
 
 
 def _print_problems(problems: Sequence[Problem], stream=None) -> None:
@@ -60,8 +71,9 @@ def _inputs(path: str, *loaded) -> list[str]:
     return input_files(*(n for n in named if n))
 
 
-class _NoFiles(Exception):
-    """A folder given on the command line holds no journey files."""
+class _Usage(Exception):
+    """The command line asks for something that cannot be done (a folder with no journey files, a stage the
+    journey does not have): exit code 2 with the message."""
 
 
 def _expand(paths: Sequence[str]) -> list[str]:
@@ -72,7 +84,7 @@ def _expand(paths: Sequence[str]) -> list[str]:
             found = sorted(f for f in glob.glob(os.path.join(p, "*"))
                            if os.path.splitext(f)[1].lower() in (".yaml", ".yml") and os.path.isfile(f))
             if not found:
-                raise _NoFiles(f"no journey files (*.yaml, *.yml) in {p}")
+                raise _Usage(f"no journey files (*.yaml, *.yml) in {p}")
             out += found
         elif any(c in p for c in "*?[") and not os.path.exists(p):
             out += sorted(glob.glob(p)) or [p]
@@ -89,8 +101,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .validation import check_file
 
     files = _expand(args.files)
-    results = {f: (check_account(f, lint=not args.no_lint) if is_account_file(f) else check_file(f, lint=not args.no_lint))
-               for f in files}
+    lint = not args.no_lint
+    results = {f: (check_account(f, lint=lint) if is_account_file(f) else check_file(f, lint=lint)) for f in files}
     n_err = sum(len(r.errors) for r in results.values())
     n_warn = sum(len(r.warnings) for r in results.values())
     if args.json:
@@ -116,10 +128,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from .loading import load_subject
     from .analysis import analyze
     from .graph import build_graph
-    from .loading import load_subject
-    from .tables import analysis_text
+    from .tables import Block, analysis_blocks, show
 
     reports = {}
     for f in _expand(args.files):
@@ -129,7 +141,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         data = next(iter(reports.values())) if len(reports) == 1 else reports
         print(dumps_json(data))
     else:
-        print("\n\n".join(f"== {f}\n{analysis_text(r)}" for f, r in reports.items()))
+        blocks: list[Block] = []
+        for f, r in reports.items():
+            blocks += ([""] if blocks else []) + [f"== {f}", *analysis_blocks(r)]
+        show(blocks)
     return EXIT_OK
 
 
@@ -155,20 +170,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .account_simulation import account_summary_text, summarize_account
-    from .loading import load_subject
+    from .account_simulation import account_summary_text, load_subject, summarize_account
     from .simulation import simulate, summary_text
 
     journey, meeting, account = load_subject(args.file)
     refuse_inputs(_inputs(args.file, journey, account), files=[args.events])
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:
+    try:  # arguments simulate refuses (a warm-up that swallows every case) are InvalidArgument: exit 2 in main
         result = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
                           warmup=args.warmup, workers=args.workers, events=args.events,
                           progress=progress, meeting=meeting)
-    except ValueError as exc:
-        print(f"journeymap simulate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     finally:
         if progress is not None:
             progress.close()
@@ -185,100 +196,114 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     if not args.watch:
         return _render(args)
-    from .watch import folder_files, watch
+    from .watch import watch, watched_files
 
     def again() -> None:
         try:
-            _render(argparse.Namespace(**vars(args)))
+            _render(args)
         except JourneyInvalid as exc:  # keep watching: the designer is fixing the file
             _print_problems(exc.problems)
-        print(f"journeymap render: watching {args.file} and the journey files beside it; Ctrl-C to stop",
-              file=sys.stderr)
+        except _Usage as exc:  # a --stage the saved file no longer has: say so, keep watching
+            print(f"journeymap render: {exc}", file=sys.stderr)
+        print(f"journeymap render: watching {args.file}, the files it reads and the journey files beside it; "
+              "Ctrl-C to stop", file=sys.stderr)
 
-    watch(lambda: folder_files(args.file), again)
+    watch(lambda: watched_files(args.file), again)
     return EXIT_OK  # pragma: no cover - watch returns only when interrupted
 
 
 def _render(args: argparse.Namespace) -> int:
+    """One render: check where it goes against the inputs, then simulate (if asked) and draw."""
     from .loading import load_subject
-    from .rendering import load_results, render_all, render_view
+    from .rendering import render_all, render_view
     from .rendering.output import planned_files
 
-    whole, meeting, account = load_subject(args.file)
-    inputs = _inputs(args.file, whole, account) + ([args.results] if args.results else [])
-    if args.view is None:
-        args.view = "personas" if account is not None else "map"
-    elif args.view == "personas" and account is None:
-        print("journeymap render: --view personas is for account files (a lane per persona)", file=sys.stderr)
-        return EXIT_USAGE
-    journey = whole
+    journey, meeting, account = load_subject(args.file)
+    view = _view(args.view, account)
+    _check_stages(journey, args.stage)
     stem = os.path.splitext(os.path.basename(args.file))[0]
     if args.stage:
-        unknown = [st for st in args.stage if st not in journey.stage_by_id]
-        if unknown:
-            print(f"journeymap render: no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})",
-                  file=sys.stderr)
-            return EXIT_USAGE
         stem = f"{stem}-{'-'.join(args.stage)}"  # a close-up keeps the whole journey's numbers and figures
+    inputs = _inputs(args.file, journey, account) + ([args.results] if args.results else [])
     # where it goes, checked against the inputs before anything is simulated or drawn
     if args.all:
         path = args.output or os.path.join("outputs", stem)
         refuse_inputs(inputs, files=[path, *planned_files(journey, path, bool(args.results or args.simulate),
-                                                          ("svg", "png"))])
+                                                          ALL_FORMATS)])
     else:
-        # the format: --format, else the extension of -o, else svg; the two must agree when both are given
-        ext = os.path.splitext(args.output)[1].lstrip(".").lower() if args.output else ""
-        if ext and ext not in ("svg", "png", "pdf", "dot"):
-            ext = ""  # a folder, or a name without a known extension
-        if args.format and ext and args.format != ext:
-            print(f"journeymap render: --format {args.format} does not match the file name {args.output!r}",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        fmt = args.format or ext or "svg"
-        name = f"{stem}-{args.view}.{fmt}"
-        path = args.output or os.path.join("outputs", name)
-        if os.path.isdir(path) or path.endswith(os.sep) or (args.output and not ext and not os.path.splitext(path)[1]):
-            path = os.path.join(path, name)
+        fmt, path = _destination(args.output, args.format, f"{stem}-{view}")
         refuse_inputs(inputs, files=[path])
-    results = None
-    if args.results:
-        results = load_results(args.results)
-    elif args.simulate:
-        try:
-            from .simulation import simulate
-        except ImportError:
-            print("journeymap render: --simulate needs journeymap.simulation, which this installation does not "
-                  "have yet; pass --results RESULTS.json instead", file=sys.stderr)
-            return EXIT_ENVIRONMENT
-        results = simulate(whole, cases=args.cases, replications=args.replications, seed=args.seed,
-                           meeting=meeting).summary
+    results = _results(args, journey, meeting)
     if args.all:
-        for written in render_all(journey, path, results=results, formats=("svg", "png"), stages=args.stage):
-            print(f"wrote {written}", file=sys.stderr)
-        return EXIT_OK
-    render_view(journey, path, args.view, results, fmt, stages=args.stage)
-    print(f"wrote {path}", file=sys.stderr)
+        written = render_all(journey, path, results=results, formats=ALL_FORMATS, stages=args.stage)
+    else:
+        written = [render_view(journey, path, view, results, fmt, stages=args.stage)]
+    for w in written:
+        print(f"wrote {w}", file=sys.stderr)
     return EXIT_OK
 
 
+def _view(view: str | None, account: Any) -> str:
+    """The view asked for, or the default: the map, or the personas' lanes for an account."""
+    if view is None:
+        return "personas" if account is not None else "map"
+    if view == "personas" and account is None:
+        raise _Usage("--view personas is for account files (a lane per persona)")
+    return view
+
+
+def _check_stages(journey: Any, stages: Sequence[str] | None) -> None:
+    unknown = [st for st in stages or () if st not in journey.stage_by_id]
+    if unknown:
+        raise _Usage(f"no stage {unknown[0]!r} (stages: {', '.join(journey.stage_by_id)})")
+
+
+def _destination(output: str | None, fmt: str | None, name: str) -> tuple[str, str]:
+    """(format, path) of one view: ``--format``, else the extension of ``-o``, else SVG, the two agreeing
+    when both are given; ``-o`` may name a folder, where the file is called ``name``.``format``."""
+    ext = os.path.splitext(output)[1].lstrip(".").lower() if output else ""
+    if ext not in FORMATS:
+        ext = ""  # a folder, or a name without a known extension
+    if fmt and ext and fmt != ext:
+        raise _Usage(f"--format {fmt} does not match the file name {output!r}")
+    fmt = fmt or ext or "svg"
+    file = f"{name}.{fmt}"
+    path = output or os.path.join("outputs", file)
+    if os.path.isdir(path) or path.endswith(os.sep) or (output and not ext and not os.path.splitext(path)[1]):
+        path = os.path.join(path, file)
+    return fmt, path
+
+
+def _results(args: argparse.Namespace, journey: Any, meeting: Any) -> dict[str, Any] | None:
+    """The simulation results to shade by: a results file, a simulation now (``--simulate``), or none."""
+    if args.results:
+        from .rendering import load_results
+
+        return load_results(args.results)
+    if args.simulate:
+        from .simulation import simulate
+
+        return simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
+                        meeting=meeting).summary
+    return None
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .comparison import compare
     from .loading import load_subject
+    from .comparison import compare
     from .output import write_json, write_text
     from .report import build_report
-    from .tables import comparison_text
+    from .tables import comparison_blocks, show
 
     before, meeting_b, account_b = load_subject(args.before)
     after, meeting_a, account_a = load_subject(args.after)
     refuse_inputs(_inputs(args.before, before, account_b) + _inputs(args.after, after, account_a),
                   files=[args.json_output, args.report])
     if (account_b is None) != (account_a is None):
-        print("journeymap compare: compare two journeys or two accounts, not one of each "
-              "(a buying group and one persona's journey are not two designs of the same thing)", file=sys.stderr)
-        return EXIT_USAGE
+        raise _Usage("compare two journeys or two accounts, not one of each "
+                     "(a buying group and one persona's journey are not two designs of the same thing)")
     if args.replications < 2:
-        print("journeymap compare: --replications must be at least 2 to give a confidence interval", file=sys.stderr)
-        return EXIT_USAGE
+        raise _Usage("--replications must be at least 2 to give a confidence interval")
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
         result = compare(before, after, replications=args.replications, seed=args.seed, cases=args.cases,
@@ -289,7 +314,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps_json(result))
     else:
-        print(comparison_text(result))
+        show(comparison_blocks(result))
     if args.json_output:
         write_json(args.json_output, result)
         print(f"wrote {args.json_output}", file=sys.stderr)
@@ -297,39 +322,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_text(args.report, build_report(result, before, after))
         print(f"wrote {args.report}", file=sys.stderr)
     return EXIT_OK
-
-
-class _ProgressBar:
-    """A one-line progress bar on a terminal, shown only once a run has lasted a second."""
-
-    def __init__(self, stream, delay: float = 1.0) -> None:
-        import time
-
-        self._clock = time.monotonic
-        self._stream = stream
-        self._started = self._clock()
-        self._delay = delay
-        self._shown = False
-        self._enabled = hasattr(stream, "isatty") and stream.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self._enabled:
-            return
-        elapsed = self._clock() - self._started
-        if elapsed < self._delay:
-            return
-        width = 30
-        frac = done / total if total else 1.0
-        eta = elapsed / frac - elapsed if frac > 0 else 0.0
-        self._stream.write(f"\r[{'#' * int(width * frac):<{width}}] {done:,}/{total:,} cases, "
-                           f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left ")
-        self._stream.flush()
-        self._shown = True
-
-    def close(self) -> None:
-        if self._shown:
-            self._stream.write("\r" + " " * 79 + "\r")
-            self._stream.flush()
 
 
 # --------------------------------------------------------------------------- parser
@@ -342,7 +334,8 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 def _simulation_options(p: argparse.ArgumentParser, *, replications: int, workers: bool = True,
                         purpose: str = "") -> None:
     """--cases, --replications, --seed and --workers, the same for every command that simulates."""
-    p.add_argument("--cases", type=_positive, help=f"new cases per replication{purpose} (default: the file's workload.cases)")
+    p.add_argument("--cases", type=_positive,
+                   help=f"new cases per replication{purpose} (default: the file's workload.cases)")
     p.add_argument("--replications", type=_positive, default=replications,
                    help=f"independent runs{purpose} (default: {replications})")
     p.add_argument("--seed", type=int, default=1, help=f"random seed{purpose} (default: 1)")
@@ -404,20 +397,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("run", cmd_run, "The main job: validate, analyze, simulate and render every journey into a folder.",
             "journeymap run journeys/ -o outputs/")
-    p.add_argument("files", nargs="*", default=["journeys"], metavar="FILE", help="journey files or folders (default: journeys/)")
+    p.add_argument("files", nargs="*", default=["journeys"], metavar="FILE",
+                   help="journey files or folders (default: journeys/)")
     p.add_argument("-o", "--output", default="outputs",
                    help="output folder, apart from the inputs; filled only when the run ends, so an interrupted "
                         "run leaves it as it was (default: outputs/)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument("--quick", action="store_true", help="fewer replications, for a fast look")
-    p.add_argument("--workers", type=_positive, default=1, help="parallel processes for the simulations (default: 1)")
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="parallel processes for each simulation (default: 1); drawing always uses every core, "
+                        "while the next journey simulates; results do not depend on either")
 
     p = add("simulate", cmd_simulate,
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",
             "journeymap simulate journeys/acme-cio.yaml --replications 20 --workers 2 --events outputs/acme-events.csv")
     p.add_argument("file", metavar="FILE", help="a journey file, or an account file (the buying group together)")
     _simulation_options(p, replications=10)
-    p.add_argument("--warmup", type=_non_negative, help="first cases left out of the statistics (default: the file's workload.warmup)")
+    p.add_argument("--warmup", type=_non_negative,
+                   help="first cases left out of the statistics (default: the file's workload.warmup)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
     p.add_argument("--events", metavar="PATH", help="write the event log of every replication as CSV")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
@@ -428,11 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
             "journeymap render journeys/acme-cio.yaml --view blueprint --format png --simulate\n"
             "  journeymap render journeys/acme-cio.yaml --format dot -o outputs/acme.dot   # no Graphviz needed")
     p.add_argument("file", metavar="FILE", help="a journey file, or an account file (the buying group together)")
-    p.add_argument("--view", choices=("map", "overview", "blueprint", "handoffs", "personas"), default=None,
-                   help="map: one lane per department; overview: stages by lanes on one screen; blueprint: customer/frontstage/backstage/support lanes; "
+    p.add_argument("--view", choices=VIEWS, default=None,
+                   help="map: one lane per department; overview: stages by lanes on one screen; "
+                        "blueprint: customer/frontstage/backstage/support lanes; "
                         "handoffs: departments and the work they pass; personas: a lane per persona, for "
                         "account files (default: map, personas for an account)")
-    p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default=None,
+    p.add_argument("--format", choices=FORMATS, default=None,
                    help="output format; dot writes the Graphviz source and needs no Graphviz "
                         "(default: the extension of -o, else svg)")
     given = p.add_mutually_exclusive_group()
@@ -444,14 +442,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw only this stage (repeat for several): a readable close-up for a workshop")
     p.add_argument("--watch", action="store_true",
                    help="render again each time the file (or a journey file beside it) is saved, until Ctrl-C")
-    p.add_argument("--all", action="store_true", help="write every view and chart as SVG and PNG into a folder (--view and --format do not apply)")
+    p.add_argument("--all", action="store_true",
+                   help="write every view and chart as SVG and PNG into a folder (--view and --format do not apply)")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
 
     p = add("compare", cmd_compare,
             "Compare a before and an after design: change in each metric, its 95% CI and significance, "
             "structural diff, HTML report.",
-            "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml --report outputs/compare.html")
+            "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml "
+            "--report outputs/compare.html")
     p.add_argument("before", metavar="BEFORE", help="the current design")
     p.add_argument("after", metavar="AFTER", help="the new design (a full journey or an overlay that extends BEFORE)")
     _simulation_options(p, replications=20, purpose=" (paired: both designs share the seed)")
@@ -475,25 +475,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _sigterm_as_interrupt():
             return args.func(args)
-    except (OutputIsInput, TooLarge) as exc:
+    except (OutputIsInput, TooLarge, InvalidArgument, _Usage) as exc:
         print(f"journeymap {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except JourneyInvalid as exc:
         _print_problems(exc.problems)
         n = sum(1 for p in exc.problems if p.is_error)
-        print(f"journeymap: {n} error(s); fix them and run again (journeymap validate FILE lists them)", file=sys.stderr)
+        print(f"journeymap: {n} error(s); fix them and run again (journeymap validate FILE lists them)",
+              file=sys.stderr)
         return EXIT_INVALID
     except JourneymapError as exc:
         print(f"journeymap: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
-    except _NoFiles as exc:
-        print(f"journeymap {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValueError as exc:  # arguments the library refuses (e.g. a warm-up longer than the run)
-        print(f"journeymap {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        terminated = isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM
+        # watchfiles turns any signal into a plain KeyboardInterrupt: the handler noted which one came
+        signum = getattr(exc, "signum", None) or (_signals_received[-1] if _signals_received else None)
+        terminated = signum == signal.SIGTERM
         print(f"journeymap: {'stopped (SIGTERM)' if terminated else 'interrupted'}; worker processes stopped, "
               "nothing half-written was left behind", file=sys.stderr)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
@@ -502,6 +499,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"journeymap: {exc}", file=sys.stderr)
         return EXIT_ENVIRONMENT
+    except Exception:  # the safety net: a bug, whatever its type, is reported as one
+        traceback.print_exc()
+        print(f"journeymap {args.command}: internal error: this is a bug in journeymap, not in your files; "
+              "please report it with the traceback above and the command you ran", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+#: The signals :func:`_sigterm_as_interrupt` turned into an interrupt, for when a library swallows the exception.
+_signals_received: list[int] = []
 
 
 @contextlib.contextmanager
@@ -518,6 +524,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         return
 
     owner = os.getpid()
+    _signals_received.clear()
 
     def stop(signum: int, frame) -> None:
         if os.getpid() != owner:  # a worker forked with this handler, stopped before it could reset it
@@ -525,6 +532,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
             os.kill(os.getpid(), signum)
             return
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _signals_received.append(signum)
         raise Interrupted(signum)
 
     previous = signal.signal(signal.SIGTERM, stop)

@@ -42,7 +42,7 @@ from .distributions import format_minutes
 from .statistics import t_interval, t_quantile
 
 __all__ = ["Metric", "METRICS", "CI_NOTE", "compare_metric", "compare_metrics", "headline", "main_driver",
-           "stability_of_pair", "replication_metrics", "compare"]
+           "stability_of_pair", "replication_metrics", "compare", "compare_results"]
 
 
 @dataclass(frozen=True)
@@ -390,19 +390,37 @@ def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int 
     both are steady (:func:`stability_of_pair`) and ``drivers`` which
     mechanism moved the cycle time (:func:`main_driver`). ``meetings`` carries the
     personas and gates when the designs are accounts' combined journeys (see
-    :mod:`journeymap.account_simulation`).
+    :mod:`journeymap.account_simulation`). A caller that has simulated both designs already
+    (the main job) passes its results to :func:`compare_results` instead.
     """
-    from .diff import structural_diff
     from .simulation import simulate
 
     rb = simulate(before, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress,
                   meeting=meetings[0])
     ra = simulate(after, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress,
                   meeting=meetings[1])
+    return compare_results(before, after, rb, ra, meetings=meetings)
+
+
+def compare_results(before, after, result_before, result_after, *, meetings=(None, None)) -> dict[str, Any]:
+    """Compare two designs from simulations already run: what :func:`compare` returns, without simulating.
+
+    The pairing needs both results simulated with the same seed and number of replications (replication
+    ``i`` of each then shares its random streams); ``ValueError`` otherwise. ``meetings`` as for
+    :func:`compare`: the meetings the results were simulated with.
+    """
+    from .diff import structural_diff
+
+    rb, ra = result_before, result_after
+    seed, replications = rb.summary["seed"], len(rb.replications)
+    if (ra.summary["seed"], len(ra.replications)) != (seed, replications):
+        raise ValueError(f"a paired comparison needs both designs simulated with the same seed and replications "
+                         f"(before: seed {seed}, {replications} replications; after: seed {ra.summary['seed']}, "
+                         f"{len(ra.replications)} replications)")
     stability = stability_of_pair(rb.summary, ra.summary)
     solo = meetings[0] is None and meetings[1] is None  # an account's index weighs personas: see its summary
-    rows = compare_metrics(replication_metrics(before, rb, experience=solo), replication_metrics(after, ra, experience=solo),
-                           paired=True, steady=stability["steady"])
+    rows = compare_metrics(replication_metrics(before, rb, experience=solo),
+                           replication_metrics(after, ra, experience=solo), paired=True, steady=stability["steady"])
     drivers = main_driver(rb.summary.get("time_breakdown"), ra.summary.get("time_breakdown"))
     return {
         "before": {"journey": before.id, "name": before.name, "file": before.source, "simulation": rb.summary},

@@ -6,14 +6,16 @@ from collections.abc import Sequence
 
 from .problems import Problem
 
-__all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound", "OutputIsInput", "TooLarge", "Interrupted",
-           "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+__all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound", "OutputIsInput", "TooLarge", "InvalidArgument",
+           "Interrupted", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERNAL",
+           "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 #: Exit codes of the command line and the main job, one per situation (documented in the README).
 EXIT_OK = 0
 EXIT_INVALID = 1          # an input file has errors (all of them were reported)
 EXIT_USAGE = 2            # the command line is wrong
 EXIT_ENVIRONMENT = 3      # something outside the input is missing: Graphviz's dot, a writable folder
+EXIT_INTERNAL = 70        # a bug in journeymap (sysexits' EX_SOFTWARE): the traceback is printed, please report it
 EXIT_INTERRUPTED = 130    # Ctrl-C (SIGINT): 128 + 2, the shell's convention
 EXIT_TERMINATED = 143     # SIGTERM (kill, a container or CI stopping the job): 128 + 15
 
@@ -55,6 +57,15 @@ class TooLarge(JourneymapError):
     """A journey is above a documented size limit for what was asked (a whole map of thousands of steps).
 
     The CLI turns it into exit code 2: the message says the limit and what to ask for instead.
+    """
+
+
+class InvalidArgument(JourneymapError, ValueError):
+    """An argument the library refuses on purpose (no replications, a warm-up that swallows every case):
+    the caller's mistake, not a bug. The CLI turns it into exit code 2 with the message.
+
+    A :class:`ValueError` too, so callers that caught ``ValueError`` for these keep working; any other
+    ``ValueError`` is a bug and the CLI reports it as one.
     """
 
 

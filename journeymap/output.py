@@ -27,7 +27,7 @@ from typing import Any
 from .errors import OutputIsInput
 
 __all__ = ["write_bytes", "write_text", "write_json", "write_with", "dumps_json",
-           "input_files", "refuse_inputs", "staged_folder", "mark_incomplete", "INCOMPLETE"]
+           "input_files", "refuse_inputs", "staged_folder", "mark_incomplete", "signals_held", "INCOMPLETE"]
 
 #: The file that marks a results folder as not to be trusted (an interrupted or failed run).
 INCOMPLETE = "INCOMPLETE"
@@ -179,8 +179,9 @@ def refuse_inputs(inputs: Iterable[str | os.PathLike], files: Iterable[str | os.
         if out is None:
             continue
         real, ident = _identity(os.fspath(out))
+        inside = real.rstrip(os.sep) + os.sep
         for name, in_real, in_ident in ins:
-            if real == in_real or (ident is not None and ident == in_ident) or in_real.startswith(real.rstrip(os.sep) + os.sep):
+            if real == in_real or (ident is not None and ident == in_ident) or in_real.startswith(inside):
                 raise OutputIsInput(f"the output folder {os.fspath(out)!r} holds the input file {name!r}; journeymap "
                                     "never writes where its inputs live: choose a separate folder, such as outputs/")
 
@@ -196,8 +197,9 @@ def mark_incomplete(folder: str, why: str) -> None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM for a few renames, so they are not split by Ctrl-C; delivered right after."""
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM over a few steps Ctrl-C must not split (renames; a fork and its bookkeeping);
+    they are delivered right after."""
     held = {signal.SIGINT, signal.SIGTERM}
     try:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
@@ -231,7 +233,7 @@ def staged_folder(target: str | os.PathLike) -> Iterator[str]:
                                 "Delete this folder; run journeymap again.")
         yield stage
         os.unlink(os.path.join(stage, INCOMPLETE))
-        with _signals_held():
+        with signals_held():
             _move_in(stage, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -6,8 +6,8 @@
    others go on, and the exit code is 1);
 2. analyse it: ``<name>/analysis.json`` and ``analysis.txt``;
 3. simulate it with a fixed seed: ``<name>/simulation.json`` and ``simulation.txt``;
-4. render the map, blueprint and handoff network (SVG and PNG) shaded by the
-   simulation, and its charts;
+4. render the overview, map, blueprint and handoff network shaded by the
+   simulation, and its charts (formats: :data:`DRAWN_FORMATS`);
 
 then, across files:
 
@@ -22,28 +22,54 @@ Every file is written atomically, and the whole set is built in a hidden staging
 into the output folder at the end, so an interrupted run leaves the output folder as it was (see
 :func:`journeymap.output.staged_folder`). A file that fails is reported, its folder gets an
 ``INCOMPLETE`` file saying why, and the other files go on. The output folder may not hold any input.
+
+Drawing is most of the work: it runs in worker processes, one per core (:class:`journeymap.workers.Jobs`),
+while this process simulates the next journey; outcomes are reported in file order whatever finishes
+first. A simulation is run once: the comparisons reuse the journeys' results when they were simulated
+with the same seed and replications (identical results, since a run is a function of them).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
 
 from .analysis import analyze
 from .errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, DotNotFound, JourneymapError
 from .graph import build_graph
 from .model import Journey
 from .output import input_files, mark_incomplete, refuse_inputs, staged_folder, write_json, write_text
-from .problems import format_problem
+from .problems import Problem, format_problem
 from .tables import analysis_text
 from .validation import check_file
+from .workers import Jobs, available_cores
 
-__all__ = ["run_all", "comparison_pairs"]
+__all__ = ["run_all", "comparison_pairs", "DRAWN_FORMATS"]
 
 #: Replications per journey in the main job (``--quick``: fewer).
 REPLICATIONS = 10
 QUICK_REPLICATIONS = 3
+#: The fewest replications a comparison runs (its confidence intervals need them, even with ``--quick``).
+COMPARISON_REPLICATIONS = 10
+
+#: The formats the main job writes each view and chart in: a PNG only where a PNG is what people use.
+#: Maps are read in a browser, where an SVG stays sharp at any zoom and its text can be searched (a PNG
+#: of a 40-step map is also most of the job's time); the overview and the handoff network are the
+#: pictures for a slide, and so are the charts: slide tools paste PNG. The README's outputs table says so.
+DRAWN_FORMATS: dict[str, tuple[str, ...]] = {
+    "map": ("svg",),
+    "blueprint": ("svg",),
+    "personas": ("svg",),
+    "overview": ("svg", "png"),
+    "handoffs": ("svg", "png"),
+    "emotion": ("svg", "png"),
+    "cycle_time": ("svg", "png"),
+    "stage_breakdown": ("svg", "png"),
+    "utilisation": ("svg", "png"),
+}
 
 
 def _name(path: str) -> str:
@@ -66,7 +92,7 @@ def comparison_pairs(journeys: dict[str, Journey]) -> list[tuple[str, str, str]]
 
 
 def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = False, workers: int = 1,
-            log: Callable[[str], None] = print) -> int:
+            draw_workers: int | None = None, log: Callable[[str], None] = print) -> int:
     """Run the main job; returns the exit code.
 
     Refuses (:class:`~journeymap.errors.OutputIsInput`) an output folder that holds any input, before
@@ -76,13 +102,20 @@ def run_all(files: Sequence[str], out_dir: str, *, seed: int = 1, quick: bool = 
     folder holds an ``INCOMPLETE`` file saying why, so stale results of an earlier run never pass for
     this run's. Exit code: 1 when any file has errors, else 3 when anything else failed (no Graphviz,
     a drawing or a simulation that failed), else 0.
+
+    ``workers``: processes for each simulation's replications. ``draw_workers``: processes that draw
+    (default: one per available core; 1 draws in this process). Neither changes any result.
     """
     out_dir = os.path.normpath(out_dir)
     refuse_inputs(input_files(*files), folders=[out_dir])
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise NotADirectoryError(f"the output {out_dir!r} is a file, not a folder")
-    with staged_folder(out_dir) as stage:
-        tally = _run_into(stage, out_dir, files, seed=seed, quick=quick, workers=workers, log=log)
+    with staged_folder(out_dir) as stage, Jobs(available_cores() if draw_workers is None else draw_workers) as jobs:
+        job = _MainJob(stage, out_dir, seed=seed, replications=QUICK_REPLICATIONS if quick else REPLICATIONS,
+                       workers=workers, log=log, jobs=jobs)
+        job.run(files)
+        jobs.wait_all()
+    tally = job.tally
     log(f"{len(files)} journey file(s): {len(files) - tally.invalid - tally.failed} done, {tally.invalid} with errors"
         + (f", {tally.failed} failed" if tally.failed else "") + f"; outputs in {out_dir}/")
     if tally.invalid:
@@ -106,133 +139,237 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc} (unexpected; please report it)"
 
 
-def _run_into(stage: str, out_dir: str, files: Sequence[str], *, seed: int, quick: bool, workers: int,
-              log: Callable[[str], None]) -> _Tally:
+# --------------------------------------------------------------------------- drawing jobs (run in worker processes)
+
+
+def _draw_journey(journey: Journey, folder: str, summary: dict[str, Any]) -> bool:
+    """Every view and chart of one journey; whether Graphviz's dot was missing."""
+    from . import rendering  # looked up when called: tests replace render_all
+
+    try:
+        rendering.render_all(journey, folder, results=summary, formats=(), chart_formats=(), formats_for=DRAWN_FORMATS)
+    except DotNotFound:
+        return True
+    return False
+
+
+def _draw_account(combined: Journey, folder: str, summary: dict[str, Any], personas: list[Journey],
+                  chart: str) -> bool:
+    """An account's overview (one row per persona, with its gates: the view a room can read) and personas
+    map, and its personas' emotion curves on one chart; whether Graphviz's dot was missing."""
+    from .rendering import emotion_chart, render_view
+
+    missing_dot = False
+    try:
+        for view in ("overview", "personas"):
+            for fmt in DRAWN_FORMATS[view]:
+                render_view(combined, os.path.join(folder, f"{view}.{fmt}"), view, summary, fmt)
+    except DotNotFound:
+        missing_dot = True
+    emotion_chart(personas, chart)
+    return missing_dot
+
+
+def _write_report(path: str, comparison: dict[str, Any], before: Journey, after: Journey) -> None:
+    from .report import build_report
+
+    write_text(path, build_report(comparison, before, after))
+
+
+def _warm_up() -> None:
+    """Import what drawing needs before the workers fork, so each starts with it (matplotlib: ~0.5 s)."""
+    from . import report  # noqa: F401
+    from .rendering import plots  # noqa: F401
+
+
+# --------------------------------------------------------------------------- the job
+
+
+@dataclass
+class _MainJob:
     """The main job's work, written into ``stage``; messages name the final folder ``out_dir``."""
-    from .rendering import emotion_chart, render_all
-    from .simulation import simulate, summary_text
 
-    replications = QUICK_REPLICATIONS if quick else REPLICATIONS
+    stage: str
+    out_dir: str
+    seed: int
+    replications: int
+    workers: int
+    log: Callable[[str], None]
+    jobs: Jobs
+    tally: _Tally = field(default_factory=_Tally)
+    #: the valid journeys, by file
+    journeys: dict[str, Journey] = field(default_factory=dict)
+    #: simulation results by (file, replications): each simulation runs once
+    simulations: dict[tuple[str, int], Any] = field(default_factory=dict)
 
-    def show(problems) -> None:
+    def run(self, files: Sequence[str]) -> None:
+        from .account import is_account_file
+
+        if self.jobs.workers > 1:
+            _warm_up()
+        accounts = [f for f in files if is_account_file(f)]
+        for f in files:
+            if f not in accounts:
+                self.journey(f)
+        for f in accounts:
+            self.account(f)
+        for name, before_file, after_file in comparison_pairs(self.journeys):
+            self.comparison(name, before_file, after_file)
+
+    # ----------------------------------------------------------------------- reporting
+
+    def show(self, problems: Sequence[Problem]) -> None:
         """Errors in full; warnings counted, so the job's log stays readable."""
         for p in problems:
             if p.is_error:
-                log(format_problem(p))
+                self.log(format_problem(p))
         warnings = [p for p in problems if not p.is_error]
         if warnings:
             files = sorted({p.file for p in warnings})
-            log(f"{', '.join(files)}: {len(warnings)} warning(s); see them with: journeymap validate {' '.join(files)}")
+            self.log(f"{', '.join(files)}: {len(warnings)} warning(s); "
+                     f"see them with: journeymap validate {' '.join(files)}")
 
-    def skipped(f: str, why: str) -> None:
+    def skipped(self, f: str, why: str) -> None:
         """Mark the file's folder, so the previous run's results for it are replaced by this note."""
-        mark_incomplete(os.path.join(stage, _name(f)), f"{f}: {why}")
+        mark_incomplete(os.path.join(self.stage, _name(f)), f"{f}: {why}")
 
-    def failed(f: str, exc: Exception) -> None:
-        tally.failed += 1
-        log(f"{f}: failed: {_failure(exc)}; the other journeys go on")
-        skipped(f, f"failed: {_failure(exc)}\nThe other files in this folder are what was written before it failed.")
+    def invalid(self, f: str, why: str) -> None:
+        self.tally.invalid += 1
+        self.skipped(f, why)
 
-    tally = _Tally()
-    journeys: dict[str, Journey] = {}
-    from .account import check_account, is_account_file
+    def unchecked(self, f: str, exc: Exception) -> None:
+        """A checker bug must not stop the other files."""
+        self.log(f"{f}: could not be checked: {_failure(exc)}")
+        self.invalid(f, "could not be checked")
 
-    accounts = [f for f in files if is_account_file(f)]
-    for f in files:
-        if f in accounts:
-            continue
+    def failed(self, f: str, exc: BaseException) -> None:
+        self.tally.failed += 1
+        self.log(f"{f}: failed: {_failure(exc)}; the other journeys go on")
+        self.skipped(f, f"failed: {_failure(exc)}\n"
+                        "The other files in this folder are what was written before it failed.")
+
+    def drawn(self, f: str, future: Future, summary_line: Callable[[], str]) -> None:
+        """A drawing job's outcome: the file's summary line, or its failure."""
+        try:
+            missing_dot = future.result()
+        except Exception as exc:
+            self.failed(f, exc)
+            return
+        if missing_dot:
+            self.tally.missing_dot = True
+            self.log(f"journeymap: {DotNotFound()}")
+        self.log(summary_line())
+
+    # ----------------------------------------------------------------------- simulations, each run once
+
+    def simulated(self, f: str, journey: Journey, replications: int, meeting: Any = None) -> Any:
+        """The simulation of ``journey`` (file ``f``) with the job's seed: run once, then reused."""
+        from .simulation import simulate
+
+        key = (f, replications)
+        if key not in self.simulations:
+            self.simulations[key] = simulate(journey, replications=replications, seed=self.seed,
+                                             workers=self.workers, meeting=meeting)
+        return self.simulations[key]
+
+    # ----------------------------------------------------------------------- the three kinds of work
+
+    def journey(self, f: str) -> None:
+        from .simulation import summary_text
+
         try:
             checked = check_file(f)
-        except Exception as exc:  # a checker bug must not stop the other files
-            tally.invalid += 1
-            log(f"{f}: could not be checked: {_failure(exc)}")
-            skipped(f, "could not be checked")
-            continue
-        show(checked.problems)
+        except Exception as exc:
+            self.unchecked(f, exc)
+            return
+        self.show(checked.problems)
         if checked.journey is None:
-            tally.invalid += 1
-            skipped(f, f"not run: the file has errors; see them with: journeymap validate {f}")
-            continue
-        journey = checked.journey
-        journeys[f] = journey
-        folder = os.path.join(stage, _name(f))
-        shown = os.path.join(out_dir, _name(f))
+            self.invalid(f, f"not run: the file has errors; see them with: journeymap validate {f}")
+            return
+        journey = self.journeys[f] = checked.journey
+        folder = os.path.join(self.stage, _name(f))
         try:
             report = analyze(build_graph(journey))
             write_json(os.path.join(folder, "analysis.json"), report)
             write_text(os.path.join(folder, "analysis.txt"), analysis_text(report) + "\n")
-            result = simulate(journey, replications=replications, seed=seed, workers=workers)
-            write_json(os.path.join(folder, "simulation.json"), result.summary)
-            write_text(os.path.join(folder, "simulation.txt"), summary_text(result.summary) + "\n")
-            try:
-                render_all(journey, folder, results=result.summary)
-            except DotNotFound as exc:
-                tally.missing_dot = True
-                log(f"journeymap: {exc}")
+            summary = self.simulated(f, journey, self.replications).summary
+            write_json(os.path.join(folder, "simulation.json"), summary)
+            write_text(os.path.join(folder, "simulation.txt"), summary_text(summary) + "\n")
         except Exception as exc:
-            failed(f, exc)
-            continue
-        cycle, b = result.summary["case"]["cycle_time"], result.summary["bottleneck"]
-        steady = result.summary["stability"]["steady"]
-        log(f"{f}: {report['touchpoints']} touchpoints, {report['handoffs']} handoffs, "
-            f"cycle time mean {cycle['mean'] / 1440:.1f}d (P90 {cycle['p90'] / 1440:.1f}d)"
-            + ("" if steady else " NOT A STEADY STATE (see simulation.txt)")
-            + f", bottleneck {b['department']} ({b['department_share']:.0%} department share of waiting) -> {shown}/")
+            self.failed(f, exc)
+            return
+        shown = os.path.join(self.out_dir, _name(f))
+        self.jobs.submit(lambda fut: self.drawn(f, fut, lambda: _journey_line(f, report, summary, shown)),
+                         _draw_journey, journey, folder, summary)
 
-    for f in accounts:
+    def account(self, f: str) -> None:
+        from .account import check_account
         from .account_simulation import account_summary_text, combined_journey, summarize_account
-        from .rendering import render_view
 
         try:
-            checked_account = check_account(f)
+            checked = check_account(f)
         except Exception as exc:
-            tally.invalid += 1
-            log(f"{f}: could not be checked: {_failure(exc)}")
-            skipped(f, "could not be checked")
-            continue
-        show([p for p in checked_account.problems if p.file == f])  # the personas' journeys were reported above
-        account = checked_account.account
+            self.unchecked(f, exc)
+            return
+        self.show([p for p in checked.problems if p.file == f])  # the personas' journeys were reported above
+        account = checked.account
         if account is None:
-            tally.invalid += 1
-            skipped(f, f"not run: the file has errors; see them with: journeymap validate {f}")
-            continue
-        folder = os.path.join(stage, _name(f))
-        shown = os.path.join(out_dir, _name(f))
+            self.invalid(f, f"not run: the file has errors; see them with: journeymap validate {f}")
+            return
+        folder = os.path.join(self.stage, _name(f))
         try:
             combined, meeting = combined_journey(account)
-            result = simulate(combined, replications=replications, seed=seed, workers=workers, meeting=meeting)
+            result = self.simulated(f, combined, self.replications, meeting)
             summary = summarize_account(account, combined, result)
             write_json(os.path.join(folder, "account.json"), summary)
             write_text(os.path.join(folder, "account.txt"), account_summary_text(summary) + "\n")
-            try:
-                # the overview collapses each persona to one row with its gates: the view a room can read
-                for view in ("overview", "personas"):
-                    for fmt in ("svg", "png"):
-                        render_view(combined, os.path.join(folder, f"{view}.{fmt}"), view, result.summary, fmt)
-            except DotNotFound as exc:
-                tally.missing_dot = True
-                log(f"journeymap: {exc}")
-            chart = f"{account.id}-emotions.png"
-            emotion_chart([p.journey for p in account.personas], os.path.join(stage, chart))
         except Exception as exc:
-            failed(f, exc)
-            continue
-        log(f"{f}: {len(account.personas)} personas, deal cycle time mean "
-            f"{summary['cycle_time']['mean'] / 1440:.1f}d, experience index "
-            f"{summary['experience']['overall']:.0f} -> {shown}/, {os.path.join(out_dir, chart)}")
+            self.failed(f, exc)
+            return
+        chart = f"{account.id}-emotions.png"
 
-    for name, before_file, after_file in comparison_pairs(journeys):
-        from .comparison import compare
-        from .report import build_report
+        def line() -> str:
+            return (f"{f}: {len(account.personas)} personas, deal cycle time mean "
+                    f"{summary['cycle_time']['mean'] / 1440:.1f}d, experience index "
+                    f"{summary['experience']['overall']:.0f} -> {os.path.join(self.out_dir, _name(f))}/, "
+                    f"{os.path.join(self.out_dir, chart)}")
 
-        before, after = journeys[before_file], journeys[after_file]
+        self.jobs.submit(lambda fut: self.drawn(f, fut, line), _draw_account, combined, folder, result.summary,
+                         [p.journey for p in account.personas], os.path.join(self.stage, chart))
+
+    def comparison(self, name: str, before_file: str, after_file: str) -> None:
+        from .comparison import compare_results
+
+        before, after = self.journeys[before_file], self.journeys[after_file]
+        replications = max(self.replications, COMPARISON_REPLICATIONS)
         try:
-            result = compare(before, after, replications=max(replications, 10), seed=seed, workers=workers)
-            write_json(os.path.join(stage, f"{name}-compare.json"), result)
-            write_text(os.path.join(stage, f"{name}-compare.html"), build_report(result, before, after))
+            result = compare_results(before, after, self.simulated(before_file, before, replications),
+                                     self.simulated(after_file, after, replications))
+            write_json(os.path.join(self.stage, f"{name}-compare.json"), result)
         except Exception as exc:
-            tally.failed += 1
-            log(f"{before_file} -> {after_file}: comparison failed: {_failure(exc)}; the others go on")
-            continue
-        log(f"{before_file} -> {after_file}: {result['headline']} -> {out_dir}/{name}-compare.html")
-    return tally
+            self.compared(before_file, after_file, exc)
+            return
+
+        def reported(future: Future) -> None:
+            try:
+                future.result()
+            except Exception as exc:
+                self.compared(before_file, after_file, exc)
+                return
+            self.log(f"{before_file} -> {after_file}: {result['headline']} -> {self.out_dir}/{name}-compare.html")
+
+        self.jobs.submit(reported, _write_report, os.path.join(self.stage, f"{name}-compare.html"), result,
+                         before, after)
+
+    def compared(self, before_file: str, after_file: str, exc: Exception) -> None:
+        self.tally.failed += 1
+        self.log(f"{before_file} -> {after_file}: comparison failed: {_failure(exc)}; the others go on")
+
+
+def _journey_line(f: str, report: dict[str, Any], summary: dict[str, Any], shown: str) -> str:
+    """The log's line for a journey done: its size, cycle time, steady state and bottleneck."""
+    cycle, b = summary["case"]["cycle_time"], summary["bottleneck"]
+    return (f"{f}: {report['touchpoints']} touchpoints, {report['handoffs']} handoffs, "
+            f"cycle time mean {cycle['mean'] / 1440:.1f}d (P90 {cycle['p90'] / 1440:.1f}d)"
+            + ("" if summary["stability"]["steady"] else " NOT A STEADY STATE (see simulation.txt)")
+            + f", bottleneck {b['department']} ({b['department_share']:.0%} department share of waiting) -> {shown}/")

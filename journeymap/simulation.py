@@ -68,6 +68,7 @@ import simpy
 
 from .distributions import Distribution, Exponential, Fixed
 from .distributions import format_minutes as _fm
+from .errors import InvalidArgument, TooLarge
 from .eventlog import EventLogWriter, LogPart, case_width, open_log, write_header
 from .model import CUSTOMER, Journey
 from .schema import MAX_STEPS
@@ -731,7 +732,7 @@ def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications:
              events: str | None, progress: ProgressCallback | None,
              meeting: Meeting | None = None) -> list[Replication]:
     if len(journey.steps) > MAX_SIMULATED_STEPS:
-        raise ValueError(f"{len(journey.steps):,} steps are too many to simulate (the limit is "
+        raise TooLarge(f"{len(journey.steps):,} steps are too many to simulate (the limit is "
                          f"{MAX_SIMULATED_STEPS:,}: each case walks every step, so a run would take many "
                          f"minutes); split the journey into smaller ones, for example one per stage")
     per_rep = _total_cases(journey, cases)
@@ -805,7 +806,8 @@ def simulate(journey: Journey, *, cases: int | None = None, replications: int = 
     number of workers. ``progress(done, total)`` is called with cases
     finished so far.
 
-    Raises :class:`ValueError` for arguments that leave nothing to measure.
+    Raises :class:`~journeymap.errors.InvalidArgument` (a ``ValueError``) for arguments that leave nothing to
+    measure, and :class:`~journeymap.errors.TooLarge` for a journey above :data:`MAX_SIMULATED_STEPS`.
     """
     wl = journey.workload
     cases = wl.cases if cases is None else cases
@@ -813,16 +815,16 @@ def simulate(journey: Journey, *, cases: int | None = None, replications: int = 
         cases = min(cases, len(wl.arrivals.times))
     warmup = wl.warmup if warmup is None else warmup
     if replications < 1:
-        raise ValueError(f"replications must be at least 1, got {replications}")
+        raise InvalidArgument(f"replications must be at least 1, got {replications}")
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
+        raise InvalidArgument(f"workers must be at least 1, got {workers}")
     if cases < 0:
-        raise ValueError(f"cases cannot be negative, got {cases}")
+        raise InvalidArgument(f"cases cannot be negative, got {cases}")
     total = _total_cases(journey, cases)
     if total == 0:
-        raise ValueError("nothing to simulate: 0 cases per replication (give --cases or workload.cases)")
+        raise InvalidArgument("nothing to simulate: 0 cases per replication (give --cases or workload.cases)")
     if not 0 <= warmup < total:
-        raise ValueError(f"warmup ({warmup}) must be at least 0 and less than the {total} cases per replication")
+        raise InvalidArgument(f"warmup ({warmup}) must be at least 0 and less than the {total} cases per replication")
     if events is not None:
         from .output import write_with
 

@@ -1,13 +1,23 @@
-"""Plain-text tables for the terminal: pure functions from result data to strings."""
+"""Tables for the terminal: pure functions from result data to text, and one way to print it.
+
+A report for the terminal is a list of *blocks*: lines of text and :class:`Table` records. :func:`plain`
+turns them into the fixed-width text of the ``.txt`` outputs and of a terminal that is not one (a pipe, a
+file, ``NO_COLOR`` set); :func:`show` prints them, with rich's tables on a terminal. ``analysis_text``
+and ``comparison_text`` are the plain form of ``analysis_blocks`` and ``comparison_blocks``.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 from .distributions import format_minutes
 
-__all__ = ["table", "analysis_text", "comparison_text", "format_value", "format_change", "format_relative", "format_ci"]
+__all__ = ["table", "Table", "Block", "plain", "fancy", "show", "rich_table", "analysis_blocks", "analysis_text",
+           "comparison_blocks", "comparison_text", "format_value", "format_change", "format_relative", "format_ci"]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
@@ -15,13 +25,76 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | No
     cells = [[str(h) for h in headers]] + [[_cell(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     if align is None:
-        align = "".join("r" if rows and isinstance(rows[0][i], (int, float)) else "l" for i in range(len(headers)))
+        align = _default_align(rows, len(headers))
     lines = []
     for n, r in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(r, widths, align)).rstrip())
+        lines.append("  ".join(c.rjust(w) if a == "r" else c.ljust(w)
+                               for c, w, a in zip(r, widths, align, strict=False)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _default_align(rows: Sequence[Sequence[Any]], n: int) -> str:
+    return "".join("r" if rows and isinstance(rows[0][i], (int, float)) else "l" for i in range(n))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table in a report: printed by :func:`table` as plain text, or by rich on a terminal."""
+
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    #: one of 'l'/'r' per column (default: text left, numbers right)
+    align: str | None = None
+
+    def __str__(self) -> str:
+        return table(self.headers, self.rows, self.align)
+
+
+#: A part of a report for the terminal: a line (or lines) of text, or a table.
+Block = str | Table
+
+
+def plain(blocks: Sequence[Block]) -> str:
+    """The report as plain text: each block on its own line(s), tables in fixed-width columns."""
+    return "\n".join(str(b) for b in blocks)
+
+
+def fancy(stream: IO[str] | None = None) -> bool:
+    """Whether to print to ``stream`` (default: standard output) with rich: a terminal, and ``NO_COLOR``
+    (https://no-color.org) not set; never for a pipe or a file, which get the plain text."""
+    stream = stream if stream is not None else sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def rich_table(t: Table) -> Any:
+    """A :class:`Table` as a ``rich.table.Table``: the same cells, a header rule, columns aligned alike."""
+    from rich import box
+    from rich.table import Table as RichTable
+
+    out = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    align = _default_align(t.rows, len(t.headers)) if t.align is None else t.align
+    for header, a in zip(t.headers, align, strict=False):
+        out.add_column(str(header), justify="right" if a == "r" else "left", no_wrap=a == "r")  # numbers whole
+    for row in t.rows:
+        out.add_row(*(_cell(c) for c in row))
+    return out
+
+
+def show(blocks: Sequence[Block], file: IO[str] | None = None) -> None:
+    """Print a report: rich's tables on a terminal (:func:`fancy`), else exactly :func:`plain`'s text."""
+    file = file if file is not None else sys.stdout
+    if not fancy(file):
+        print(plain(blocks), file=file)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=file, highlight=False)
+    for b in blocks:
+        console.print(rich_table(b) if isinstance(b, Table) else Text(b))
 
 
 def _cell(c: Any) -> str:
@@ -31,20 +104,27 @@ def _cell(c: Any) -> str:
 
 
 def analysis_text(a: dict[str, Any]) -> str:
-    """The report of ``journeymap analyze`` for a person."""
-    out = [f"Journey {a['journey']} (persona {a['persona']}): {a['steps']} steps, "
-           f"{a['touchpoints']} touchpoints, {a['handoffs']} internal handoffs",
-           f"Expected per case: {a['expected_handoffs']:.2f} handoffs, touch time {format_minutes(a['expected_touch_time'])}, "
-           f"flow delays {format_minutes(a['expected_flow_delay'])}",
-           "", "Steps per lane: " + ", ".join(f"{k} {v}" for k, v in a["steps_per_lane"].items()), ""]
+    """The report of ``journeymap analyze`` for a person, as plain text."""
+    return plain(analysis_blocks(a))
+
+
+def analysis_blocks(a: dict[str, Any]) -> list[Block]:
+    """The report of ``journeymap analyze`` for a person: lines and tables."""
+    out: list[Block] = [
+        f"Journey {a['journey']} (persona {a['persona']}): {a['steps']} steps, "
+        f"{a['touchpoints']} touchpoints, {a['handoffs']} internal handoffs",
+        f"Expected per case: {a['expected_handoffs']:.2f} handoffs, "
+        f"touch time {format_minutes(a['expected_touch_time'])}, "
+        f"flow delays {format_minutes(a['expected_flow_delay'])}",
+        "", "Steps per lane: " + ", ".join(f"{k} {v}" for k, v in a["steps_per_lane"].items()), ""]
     rows = [[sid, st["steps"], st["touchpoints"], st["handoffs"], round(st["expected_handoffs"], 2),
              format_minutes(st["expected_touch_time"])] for sid, st in a["stages"].items()]
-    out.append(table(["stage", "steps", "touchpoints", "handoffs", "exp. handoffs", "touch time"], rows, "lrrrrr"))
+    out.append(Table(["stage", "steps", "touchpoints", "handoffs", "exp. handoffs", "touch time"], rows, "lrrrrr"))
     matrix = a["handoff_matrix"]
     depts = [d for d in matrix if any(matrix[d].values()) or any(matrix[x][d] for x in matrix)]
     if depts:
         out += ["", "Handoffs from (rows) to (columns):",
-                table(["from \\ to"] + depts, [[d] + [matrix[d][e] or "." for e in depts] for d in depts],
+                Table(["from \\ to"] + depts, [[d] + [matrix[d][e] or "." for e in depts] for d in depts],
                       "l" + "r" * len(depts))]
     if a["ping_pongs"]:
         out += ["", "Ping-pong handoffs:"] + [f"  {' -> '.join(p['departments'])}  ({' -> '.join(p['steps'])})"
@@ -55,11 +135,12 @@ def analysis_text(a: dict[str, Any]) -> str:
                     f"({' -> '.join(chain['steps'])})"]
     if a["rework_loops"]:
         out += ["", "Rework loops:"] + [
-            f"  {r['from']} -> {r['to']}: p={r['probability']:.2f}, taken {r['expected_times_taken']:.2f} times per case, "
-            f"redoes {len(r['steps'])} step(s)" for r in a["rework_loops"]]
+            f"  {r['from']} -> {r['to']}: p={r['probability']:.2f}, "
+            f"taken {r['expected_times_taken']:.2f} times per case, redoes {len(r['steps'])} step(s)"
+            for r in a["rework_loops"]]
     busiest = sorted(a["expected_visits"].items(), key=lambda kv: -kv[1])[:5]
     out += ["", "Most visited steps: " + ", ".join(f"{k} {v:.2f}" for k, v in busiest)]
-    return "\n".join(out)
+    return out
 
 
 def format_value(value: Any, unit: str) -> str:
@@ -109,7 +190,8 @@ def format_ci(row: Any) -> str:
 
 
 def _drivers_lines(drivers: Any) -> list[str]:
-    """Where the time goes per case, before -> after, by mechanism (critical path: the parts add up to the cycle time)."""
+    """Where the time goes per case, before -> after, by mechanism (critical path: the parts add up to the
+    cycle time)."""
     if not drivers:
         return []
     parts = [f"{g['words']} {format_minutes(g['before'])} -> {format_minutes(g['after'])}"
@@ -118,6 +200,11 @@ def _drivers_lines(drivers: Any) -> list[str]:
 
 
 def comparison_text(c: dict[str, Any]) -> str:
+    """The table of ``journeymap compare`` as plain text (see :func:`comparison_blocks`)."""
+    return plain(comparison_blocks(c))
+
+
+def comparison_blocks(c: dict[str, Any]) -> list[Block]:
     """The table of ``journeymap compare``: one row per metric, with the CI of the change.
 
     The change is in the metric's unit (percentage points for shares, "pp"),
@@ -137,12 +224,12 @@ def comparison_text(c: dict[str, Any]) -> str:
                      r.get("verdict") or ("significant" if r["significant"] else "not significant")])
     d = c["diff"]
     stability = c.get("stability") or {}
-    out = [f"{c['before']['name']}  ->  {c['after']['name']}",
+    out: list[Block] = [f"{c['before']['name']}  ->  {c['after']['name']}",
            f"{c['replications']} paired replications, seed {c['seed']}", ""]
     if stability and not stability.get("steady", True):
         out += [stability["message"]] + ([f"Hint: {stability['hint']}"] if stability.get("hint") else []) + [""]
     out += [c["headline"], "",
-            table(["metric", "before", "after", "change", "relative", "95% CI of the change", "verdict"], rows,
+            Table(["metric", "before", "after", "change", "relative", "95% CI of the change", "verdict"], rows,
                   "lrrrrrl"),
             "pp = percentage points (a change of a share); % = relative to before.",
             *_drivers_lines(c.get("drivers")),
@@ -152,9 +239,9 @@ def comparison_text(c: dict[str, Any]) -> str:
             f"touchpoints {d['touchpoints']['before']} -> {d['touchpoints']['after']}; "
             f"handoffs on the map {d['handoffs']['before']} -> {d['handoffs']['after']} "
             f"(expected per case {d['handoffs']['expected_before']:.1f} -> {d['handoffs']['expected_after']:.1f})"]
-    moved = [l for l in d["load"] if abs(l["change"]) >= 1]
+    moved = [load for load in d["load"] if abs(load["change"]) >= 1]
     if moved:
         out += ["", "Load moved (expected work per case):"] + [
-            f"  {l['department']}: {format_minutes(l['before'])} -> {format_minutes(l['after'])}"
-            f" (capacity {l['capacity_before']} -> {l['capacity_after']})" for l in moved]
-    return "\n".join(out)
+            f"  {m['department']}: {format_minutes(m['before'])} -> {format_minutes(m['after'])}"
+            f" (capacity {m['capacity_before']} -> {m['capacity_after']})" for m in moved]
+    return out

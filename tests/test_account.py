@@ -203,7 +203,7 @@ def test_surveys_per_quarter_warn_over_the_limit(trio, write_journey):
 
 
 def test_the_bundled_account_validates_and_simulates():
-    from conftest import ACCOUNTS
+    from helpers import ACCOUNTS
 
     assert ACCOUNTS, "journeys/ should hold an account example"
     for path in ACCOUNTS:

@@ -14,7 +14,7 @@ from collections import Counter
 from random import Random
 
 import pytest
-from conftest import EXAMPLES, graph_of
+from helpers import EXAMPLES, graph_of
 
 from journeymap.analysis import (
     analyze,

@@ -1,8 +1,9 @@
-"""The validate, analyze and schema commands: exit codes and output formats."""
+"""The command line (journeymap/cli.py): every command's exit codes, output formats, signals and terminal output."""
 
 from __future__ import annotations
 
 import glob
+import io
 import json
 import os
 import re
@@ -13,9 +14,9 @@ import sys
 import time
 
 import pytest
-from conftest import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
+from helpers import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
 
-from journeymap.cli import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from journeymap.cli import EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 
 PROBLEM_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning) "
                           r"\[(?P<rule>[a-z-]+)\] (?P<message>.+)$")
@@ -29,6 +30,13 @@ def test_validate_examples_exit_0(capsys):
     assert f"{len(EXAMPLES)} file(s) checked: {len(EXAMPLES)} valid, 0 with errors; 0 error(s)" in err
     for line in out.splitlines():     # warnings, if any, in the located format, hints indented
         assert PROBLEM_LINE.match(line) or line.startswith("    hint: "), line
+
+
+def test_validate_every_file_in_journeys_passes(capsys):
+    """Issue 2, done when: `journeymap validate journeys/*.yaml` passes (account files included).
+    (Moved from test_examples.py.)"""
+    assert main(["validate", *map(str, ALL_EXAMPLES)]) == 0
+    assert "0 with errors; 0 error(s)" in capsys.readouterr().err
 
 
 def test_validate_a_folder_expands_to_its_yaml_files(capsys):
@@ -374,3 +382,141 @@ def test_simulate_refuses_a_journey_above_the_limit(monkeypatch, capsys):
     monkeypatch.setattr("journeymap.simulation.MAX_SIMULATED_STEPS", 10)
     assert main(["simulate", str(CIO), "--no-progress"]) == EXIT_USAGE
     assert "14 steps are too many to simulate (the limit is 10" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- errors: the caller's, or ours
+
+
+def test_an_argument_the_library_refuses_is_a_usage_error(write_journey, capsys):
+    path = write_journey("""
+        journey: {id: j, name: J}
+        persona: {id: p}
+        stages: [a]
+        steps:
+          - {id: s, stage: a, owner: customer, duration: 1h}
+        workload: {arrivals: {every: 1h}, cases: 5}
+        """)
+    assert main(["simulate", str(path), "--warmup", "5", "--no-progress"]) == EXIT_USAGE   # swallows every case
+    err = capsys.readouterr().err
+    assert err.startswith("journeymap simulate: warmup (5) must be at least 0 and less than the 5 cases")
+    assert "Traceback" not in err
+
+
+def test_an_unexpected_value_error_is_a_bug_not_a_usage_error(monkeypatch, capsys):
+    def broken(*a, **k):
+        raise ValueError("math domain error")
+
+    monkeypatch.setattr("journeymap.analysis.analyze", broken)
+    assert main(["analyze", str(CIO)]) == EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ValueError: math domain error" in err
+    assert "internal error: this is a bug in journeymap" in err
+
+
+# --------------------------------------------------------------------------- terminal output
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("command, table_title", [
+    (["analyze", str(CIO)], "touchpoints"),
+    (["compare", str(INSURANCE), str(INSURANCE_AFTER), *QUICK, "--no-progress"], "95% CI of"),
+])
+def test_tables_are_drawn_by_rich_on_a_terminal_and_plain_elsewhere(monkeypatch, capsys, command, table_title):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert main(command) == EXIT_OK
+    plain = capsys.readouterr().out                      # pytest's capture is not a terminal
+    assert "\x1b[" not in plain and "----" in plain and "─" not in plain
+
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert main(command) == EXIT_OK
+    drawn = tty.getvalue()
+    assert "\x1b[1m" in drawn and "─" in drawn and table_title in drawn   # bold headers, rich's rule
+
+    monkeypatch.setenv("NO_COLOR", "1")                   # https://no-color.org: plain text, as for a pipe
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert main(command) == EXIT_OK
+    assert tty.getvalue() == plain
+
+
+def test_json_output_is_never_drawn(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert main(["analyze", "--json", str(CIO)]) == EXIT_OK
+    assert json.loads(tty.getvalue())["touchpoints"] > 0
+
+
+def test_progress_bar_is_rich_on_a_terminal_and_absent_elsewhere():
+    from journeymap.cli import _ProgressBar
+
+    tty, pipe = _Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = _ProgressBar(stream, delay=0.0)
+        bar(1_500, 10_000)
+        bar.close()
+    assert "1,500/10,000 cases" in tty.getvalue() and "━" in tty.getvalue()
+    assert tty.getvalue().endswith("\x1b[2K")             # erased at the end: the result stays on screen
+    assert pipe.getvalue() == ""
+
+
+def test_progress_bar_waits_a_second_before_showing():
+    from journeymap.cli import _ProgressBar
+
+    tty = _Tty()
+    bar = _ProgressBar(tty)                               # default delay
+    bar(5, 10)
+    bar.close()
+    assert tty.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- render --watch
+
+
+@linux_only
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_render_watch_re_renders_on_save_and_stops_on_a_signal(tmp_path, signum, code):
+    journey = tmp_path / "j.yaml"
+    shutil.copy(CIO, journey)
+    out = tmp_path / "j.dot"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "journeymap", "render", str(journey), "--watch", "-o", str(out)],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(out.exists, timeout=30), "the first render did not happen"
+        first = out.read_text()
+        time.sleep(0.5)
+        journey.write_text(CIO.read_text().replace("name: Account team", "name: Account crew"), encoding="utf-8")
+        assert _wait_for(lambda: out.read_text() != first, timeout=30), "no render after the save"
+        assert "Account crew" in out.read_text()
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, err
+    assert err.count("wrote ") == 2 and "Traceback" not in err
+
+
+@linux_only
+def test_drawing_workers_die_with_a_killed_run(tmp_path):
+    src = tmp_path / "journeys"
+    src.mkdir()
+    for name in ("a", "b", "c", "d"):
+        shutil.copy(INSURANCE, src / f"{name}.yaml")
+    proc = _journeymap("run", str(src), "-o", str(tmp_path / "out"), "--quick", cwd=tmp_path)
+    workers: list[int] = []
+    try:
+        assert _wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 1), "nothing drew"
+        proc.kill()                                       # SIGKILL: no handler runs in the parent
+        proc.communicate(timeout=30)
+        assert _wait_for(lambda: not any(_alive(w) for w in set(workers)), timeout=10), "a worker outlived the run"
+    finally:
+        for w in set(workers):
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)

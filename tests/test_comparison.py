@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import dedent
+from helpers import dedent
 
 from journeymap.comparison import compare, compare_metric, compare_metrics, headline, main_driver, stability_of_pair
 from journeymap.diff import structural_diff
@@ -277,7 +277,7 @@ def test_replication_metrics_price_staff_time_and_score_the_experience():
 
 def test_more_staff_headline_names_queueing_and_inbox_delays():
     # the README's finding: more staff cut queueing, but cases spend their time in inboxes
-    from conftest import JOURNEYS
+    from helpers import JOURNEYS
 
     from journeymap import load_journey
 

@@ -7,7 +7,7 @@ import io
 import os
 
 import pytest
-from conftest import journey_of, queue_journey
+from helpers import journey_of, queue_journey
 
 from journeymap.cli import main
 from journeymap.eventlog import ARRIVAL, COLUMNS, START_DATE, EventLogWriter, case_name, case_width, timestamp
@@ -160,7 +160,7 @@ def test_interrupted_run_leaves_no_log_behind(tmp_path):
 
 
 def test_cli_writes_the_log(write_journey, tmp_path, capsys):
-    from conftest import HANDOFF_JOURNEY
+    from helpers import HANDOFF_JOURNEY
 
     path = write_journey(HANDOFF_JOURNEY)
     out = tmp_path / "logs" / "events.csv"

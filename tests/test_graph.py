@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES, ROOT, graph_of
+from helpers import EXAMPLES, ROOT, graph_of
 
 from journeymap.graph import build_graph
 from journeymap.validation import load_journey

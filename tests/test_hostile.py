@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ALL_EXAMPLES, JOURNEYS
+from helpers import ALL_EXAMPLES, JOURNEYS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

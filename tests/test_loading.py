@@ -8,7 +8,7 @@ import time
 
 import pytest
 import yaml
-from conftest import dedent
+from helpers import dedent
 from hypothesis import given
 from hypothesis import strategies as st
 

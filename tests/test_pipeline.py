@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
-from conftest import JOURNEYS
+from helpers import JOURNEYS
 
-from journeymap.pipeline import comparison_pairs, run_all
+from journeymap.pipeline import DRAWN_FORMATS, comparison_pairs, run_all
 from journeymap.validation import load_journey
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
@@ -31,9 +32,13 @@ def test_main_job_writes_every_output_and_compares_an_overlay(tmp_path):
     assert any("broken.yaml:1:1: error [missing-key]" in line for line in lines)
     for name in ("acme-cio", "acme-cio-faster-legal"):
         folder = out / name
-        for f in ("analysis.json", "analysis.txt", "simulation.json", "simulation.txt", "map.svg", "map.png",
+        for f in ("analysis.json", "analysis.txt", "simulation.json", "simulation.txt", "map.svg", "overview.png",
                   "blueprint.svg", "handoffs.svg", "cycle_time.png", "stage_breakdown.png", "utilisation.png"):
             assert (folder / f).stat().st_size > 0, f
+        # a PNG only where one is used (issue 11): maps are read as SVG, slides take the overview and charts
+        assert sorted(p.name for p in folder.glob("*.png")) == sorted(
+            f"{name}.png" for name, formats in DRAWN_FORMATS.items() if "png" in formats)
+        assert not (folder / "map.png").exists() and not (folder / "blueprint.png").exists()
     summary = json.loads((out / "acme-cio" / "simulation.json").read_text())
     assert summary["replications"] == 3 and summary["seed"] == 1
     report = json.loads((out / "acme-cio-faster-legal-compare.json").read_text())
@@ -133,3 +138,34 @@ def test_run_refuses_an_output_folder_holding_its_inputs(tmp_path):
     with pytest.raises(OutputIsInput, match="holds the input file"):
         run_all([str(src / "a.yaml")], str(src), quick=True, log=lambda _: None)
     assert sorted(p.name for p in src.iterdir()) == ["a.yaml"]
+
+
+# --------------------------------------------------------------------------- drawing in worker processes
+
+
+def _files(folder, *, volatile=re.compile(rb"<dc:date>[^<]*</dc:date>|\b[hmp][0-9a-f]{10}\b")):
+    """Every file's bytes; matplotlib's SVG carry the time they were saved and random ids (their own
+    choice, in one process as in several), so those are blanked."""
+    return {p.relative_to(folder).as_posix(): volatile.sub(b"", p.read_bytes()) if p.suffix in (".svg", ".html")
+            else p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@needs_dot
+@pytest.mark.exe
+def test_outputs_and_log_do_not_depend_on_the_number_of_drawing_workers(tmp_path):
+    src = tmp_path / "journeys"
+    src.mkdir()
+    shutil.copy(JOURNEYS / "acme-cio.yaml", src / "acme-cio.yaml")
+    (src / "acme-cio-faster-legal.yaml").write_text(
+        "extends: acme-cio.yaml\njourney: {id: faster-legal, name: Faster legal}\n"
+        "departments: [{id: legal, capacity: 3}]\n", encoding="utf-8")
+    files, logs = [], []
+    for n in (1, 2):
+        lines: list[str] = []
+        out = tmp_path / f"out{n}"
+        assert run_all(sorted(str(p) for p in src.glob("*.yaml")), str(out), quick=True, draw_workers=n,
+                       log=lines.append) == 0
+        files.append(_files(out))
+        logs.append([line.replace(str(out), "OUT") for line in lines])
+    assert files[0] == files[1]
+    assert logs[0] == logs[1]

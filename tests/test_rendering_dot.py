@@ -6,7 +6,7 @@ import re
 import shutil
 
 import pytest
-from conftest import EXAMPLES, ROOT, example_ids, fake_results
+from helpers import EXAMPLES, ROOT, example_ids, fake_results
 
 from journeymap import load_journey
 from journeymap.analysis import handoffs
@@ -645,7 +645,7 @@ def svg_measure(svg: str) -> tuple[float, float]:
 
 
 def _subjects():
-    from conftest import ALL_EXAMPLES
+    from helpers import ALL_EXAMPLES
 
     from journeymap.loading import load_subject
 

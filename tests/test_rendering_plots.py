@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
-from conftest import EXAMPLES, ROOT  # noqa: E402
+from helpers import EXAMPLES, ROOT  # noqa: E402
 
 from journeymap import load_journey  # noqa: E402
 from journeymap.rendering import output, plots  # noqa: E402

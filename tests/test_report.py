@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import JOURNEYS, dedent
+from helpers import JOURNEYS, dedent
 
 from journeymap.comparison import compare
 from journeymap.report import build_report, report_html

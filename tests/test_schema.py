@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 import yaml
-from conftest import EXAMPLES, ROOT
+from helpers import EXAMPLES, ROOT
 
 from journeymap.cli import main
 from journeymap.schema import JOURNEY_SCHEMA, schema_json

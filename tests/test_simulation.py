@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import ACCOUNTS, EXAMPLES, example_ids, journey_of, queue_journey
+from helpers import ACCOUNTS, EXAMPLES, example_ids, journey_of, queue_journey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -680,7 +680,7 @@ def test_every_example_simulates(path):
 
 
 def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
-    from conftest import HANDOFF_JOURNEY
+    from helpers import HANDOFF_JOURNEY
 
     from journeymap.cli import main
 
@@ -699,7 +699,7 @@ def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
     ["--workers", "0"],        # nobody to run it
 ])
 def test_cli_simulate_refuses_bad_numbers(write_journey, capsys, args):
-    from conftest import HANDOFF_JOURNEY
+    from helpers import HANDOFF_JOURNEY
 
     from journeymap.cli import EXIT_USAGE, main
 
@@ -817,7 +817,7 @@ def test_interrupted_parallel_run_lets_the_interpreter_exit(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {os.path.dirname(__file__)!r})
-        from conftest import journey_of, queue_journey
+        from helpers import journey_of, queue_journey
         from journeymap.simulation import simulate
 
         def interrupt(done, total):

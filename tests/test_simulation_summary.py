@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import HANDOFF_JOURNEY, journey_of, queue_journey
+from helpers import HANDOFF_JOURNEY, journey_of, queue_journey
 
 from journeymap.simulation import simulate, summary_text
 
@@ -67,7 +67,7 @@ def test_a_long_duration_gets_the_delay_fix_first_in_simulate_and_validate():
     assert st["hint"].startswith("if 'work' (2.0d a visit) is mostly elapsed time rather than work")
     assert "give desk a capacity of at least 3" in st["hint"]
     # validate: the same figures and the same hint
-    from conftest import dedent
+    from helpers import dedent
     (p,) = [p for p in check_text(dedent(text), "q.yaml").problems if p.rule == "overloaded-department"]
     assert "would be 200% busy" in p.message
     assert p.hint == st["hint"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import ROOT
+import io
+
+import pytest
+from helpers import ROOT
 
 from journeymap.analysis import analyze
 from journeymap.graph import build_graph
@@ -104,3 +107,53 @@ def test_comparison_text_says_where_the_time_goes():
     c["drivers"] = main_driver(block(1200.0), block(480.0))
     line = line_of(comparison_text(c), "Where the time goes")
     assert line.endswith("staff work 1.0h -> 1.0h; queueing 20.0h -> 8.0h; inbox delays 2.0d -> 2.0d.")
+
+
+# --------------------------------------------------------------------------- blocks: plain text or rich
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_report_is_blocks_whose_plain_form_is_the_text():
+    from journeymap.tables import Table, analysis_blocks, comparison_blocks, comparison_text, plain
+
+    report = analyze(build_graph(load_journey(ROOT / "journeys" / "acme-cio.yaml")))
+    blocks = analysis_blocks(report)
+    assert any(isinstance(b, Table) for b in blocks)
+    assert plain(blocks) == analysis_text(report)
+    assert plain(comparison_blocks(comparison())) == comparison_text(comparison())
+    assert str(Table(["name", "n"], [["a", 1]])) == table(["name", "n"], [["a", 1]])
+
+
+@pytest.mark.parametrize("stream, env, expected", [
+    (_Tty(), {}, True),                      # a terminal
+    (io.StringIO(), {}, False),              # a pipe or a file
+    (_Tty(), {"NO_COLOR": "1"}, False),      # https://no-color.org
+    (_Tty(), {"TERM": "dumb"}, False),       # a terminal that draws nothing
+])
+def test_fancy_only_on_a_terminal_that_wants_it(monkeypatch, stream, env, expected):
+    from journeymap.tables import fancy
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert fancy(stream) is expected
+
+
+def test_show_prints_the_plain_text_when_not_fancy_and_rich_tables_when_fancy(monkeypatch):
+    from journeymap.tables import Table, plain, show
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    blocks = ["Title [not markup]", Table(["stage", "wait"], [["sell", 1.5], ["sign", 12.25]], "lr")]
+    pipe, tty = io.StringIO(), _Tty()
+    show(blocks, pipe)
+    show(blocks, tty)
+    assert pipe.getvalue() == plain(blocks) + "\n"
+    drawn = tty.getvalue()
+    assert "Title [not markup]" in drawn                     # journey text is never read as rich markup
+    assert "\x1b[1mstage" in drawn and "12.25" in drawn and "─" in drawn

@@ -12,7 +12,7 @@ import re
 import textwrap
 
 import pytest
-from conftest import DATA, EXAMPLES, dedent
+from helpers import DATA, EXAMPLES, dedent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
