@@ -170,7 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .account_simulation import account_summary_text, load_subject, summarize_account
+    from .account_simulation import account_summary_text, summarize_account
+    from .loading import load_subject
     from .simulation import simulate, summary_text
 
     journey, meeting, account = load_subject(args.file)
