@@ -128,9 +128,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .loading import load_subject
     from .analysis import analyze
     from .graph import build_graph
+    from .loading import load_subject
     from .tables import Block, analysis_blocks, show
 
     reports = {}
@@ -290,8 +290,8 @@ def _results(args: argparse.Namespace, journey: Any, meeting: Any) -> dict[str, 
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .loading import load_subject
     from .comparison import compare
+    from .loading import load_subject
     from .output import write_json, write_text
     from .report import build_report
     from .tables import comparison_blocks, show
