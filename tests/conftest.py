@@ -7,10 +7,11 @@ made-up results) live in ``tests/helpers.py``: a test module never imports from 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLES, HANDOFF_JOURNEY, JOURNEYS, dedent, example_ids, fake_results, journey_of
+from helpers import EXAMPLES, HANDOFF_JOURNEY, JOURNEYS, OVERLAY_BASE, dedent, example_ids, fake_results, journey_of
 
 # --------------------------------------------------------------------------- journey files
 
@@ -33,6 +34,12 @@ def write_journey(tmp_path):
     return write
 
 
+@pytest.fixture
+def base(write_journey) -> Path:
+    """The overlay tests' base journey (helpers.OVERLAY_BASE), written as base.yaml beside write_journey's files."""
+    return write_journey(OVERLAY_BASE, "base.yaml")
+
+
 # --------------------------------------------------------------------------- rendering (fake simulation results)
 
 
@@ -48,6 +55,13 @@ def acme():
 def acme_results(acme) -> dict:
     """Made-up simulation results for the CIO journey, in the simulator's JSON shape."""
     return fake_results(acme)
+
+
+@pytest.fixture
+def no_graphviz(monkeypatch, tmp_path_factory):
+    """No ``dot`` anywhere: PATH is one empty folder, as on a machine without Graphviz."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("no-graphviz")))
+    assert shutil.which("dot") is None
 
 
 # --------------------------------------------------------------------------- simulation

@@ -6,8 +6,15 @@ Test modules import these (``from helpers import EXAMPLES, dedent``); pytest's f
 
 from __future__ import annotations
 
+import copy
+import math
+import re
 import textwrap
 from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = ROOT / "journeys"
@@ -53,7 +60,70 @@ def graph_of(text: str):
     return build_graph(checked.journey)
 
 
-# --------------------------------------------------------------------------- rendering (fake simulation results)
+# --------------------------------------------------------------------------- validation (located problems)
+
+#: Lines 1-7 of every small journey of tests/test_validation.py; steps start on line 8.
+HEAD = dedent("""
+    journey: {name: T}
+    persona: {id: p}
+    stages: [a, b]
+    departments:
+      - {id: sales}
+      - {id: ops}
+    steps:
+    """)
+
+
+def step_items(steps: str) -> str:
+    """Step items written in a test, indented under 'steps:' as in the examples."""
+    return textwrap.indent(dedent(steps), "  ")
+
+
+def J(steps: str, tail: str = "") -> str:
+    """HEAD, then the steps (line 8 on, items at column 3), then anything after them."""
+    return HEAD + step_items(steps) + dedent(tail)
+
+
+#: Two valid steps for J: s1 (stage a, sales), then s2 (stage b, ops).
+TWO_STEPS = """
+      - {id: s1, stage: a, owner: sales, duration: 1h}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """
+
+#: A journey file with (at least) a dozen mistakes, each on its own line marked '# mistake:'.
+DOZEN = DATA / "dozen-mistakes.yaml"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def alias_bomb(levels: int) -> str:
+    """YAML of a 'billion laughs': ``levels`` anchors, each a list of nine aliases of the one before."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- overlays
+
+#: The base journey the overlay tests extend (the ``base`` fixture writes it as base.yaml).
+OVERLAY_BASE = """
+journey: {id: base, name: Base}
+persona: {id: buyer, name: Buyer}
+stages: [evaluate, buy]
+departments:
+  - {id: sales, capacity: 2}
+  - {id: legal, capacity: 1}
+steps:
+  - {id: ask, stage: evaluate, owner: customer, duration: 1h, emotion: 0}
+  - {id: quote, stage: evaluate, owner: sales, channel: email, duration: 2h, emotion: 1}
+  - {id: review, stage: buy, owner: legal, duration: 1d}
+  - {id: sign, stage: buy, owner: customer, duration: 1h, emotion: 1, value_adding: true}
+"""
+
+
+# --------------------------------------------------------------------------- rendering (made-up results, labels)
 
 
 def fake_results(journey, seed: int = 7) -> dict:
@@ -117,6 +187,42 @@ def fake_results(journey, seed: int = 7) -> dict:
     }
 
 
+def flow_labels(src: str) -> dict:
+    """The label of every drawn flow, keyed by (from, to), whether it is a node beside the line or on the line.
+
+    Loops are drawn through a waypoint (``"u" -> _loopN -> "v"``) and arrows to another row of stages
+    as two stubs (``"u" -> _outN``, ``_inN -> "v"``); both are read back as one flow.
+    """
+    out = {}
+    for m in re.finditer(r'^\s*_label\d+ \[(.*)comment="label of (\S+) -> (\S+)"\];$', src, re.M):
+        if "from row" not in m.group(1):  # the second stub of an arrow to another row only says where it comes from
+            out[(m.group(2), m.group(3))] = m.group(1)
+    edge = re.compile(r'^\s*(?:"([^"]+)"|(_\w+?)(\d+)) -> (?:"([^"]+)"|(_\w+?)(\d+)) \[(.*)\];$', re.M)
+    src_of, dst_of, found = {}, {}, []
+    for m in edge.finditer(src):
+        u, uvia, ui, v, vvia, vi, attrs = m.groups()
+        if u and vvia:
+            src_of[vi] = u
+        if v and uvia:
+            dst_of[ui] = v
+        found.append((u, ui, v, vi, attrs))
+    for u, ui, v, vi, attrs in found:
+        if "label=" in attrs and "from row" not in attrs:
+            out.setdefault((u or src_of[ui], v or dst_of[vi]), attrs)
+    return out
+
+
+def handoff_labels(src: str) -> dict:
+    """Each drawn handoff arrow's H-number and time lost, keyed by (from, to)."""
+    out = {}
+    for key, attrs in flow_labels(src).items():
+        label = re.search(r">(H\d+)<BR/>(.*?)</B>", attrs)
+        if label:
+            lost = re.search(r"([\d.]+\w+) lost/case", label.group(2))
+            out[key] = (label.group(1), lost.group(1) if lost else None)
+    return out
+
+
 # --------------------------------------------------------------------------- simulation
 
 
@@ -159,3 +265,96 @@ HANDOFF_JOURNEY = """
       - {id: sign, stage: sign, owner: customer, duration: 5min, value_adding: true}
     workload: {arrivals: {schedule: [0min, 0min]}}
     """
+
+
+# --------------------------------------------------------------------------- hostile input (issue 10): mutated examples
+
+#: The text of every bundled example file, by file name, as it was when the tests started.
+EXAMPLE_TEXTS = {f.name: f.read_text(encoding="utf-8") for f in ALL_EXAMPLES}
+
+_odd_text = st.one_of(
+    st.text(max_size=12),                                                      # any code point, surrogates included
+    st.sampled_from(["", " ", "\x00", "\a", "\ufffe", "\uffff", "\U0010ffff", "\ud800", "\u202eevil", "a\u0301",
+                     "🧑‍🤝‍🧑", "مرحبا", "漢字", "<b>&amp;</b>", "{{x}}", "%s%n", "\\", "'\"", "x" * 5000]),
+)
+_numbers = st.one_of(
+    st.sampled_from([0, -1, 1, 10**12, -(10**12), 2**63, 10**400, 0.0, -0.0, 1e-9, 1e308, -1e308,
+                     math.inf, -math.inf, math.nan, 0.5, 1.0000001, True, False]),
+    st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+)
+_replacement = st.one_of(
+    _numbers, _odd_text, st.none(),
+    st.sampled_from([[], {}, [None], [[]], [{}], {"id": {}}, {"": None}, ["a", 1, None]]),
+)
+
+
+def _paths(data: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path into ``data`` (mapping keys and list indices), the root excluded."""
+    out = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.append(prefix + (k,))
+            out += _paths(v, prefix + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out.append(prefix + (i,))
+            out += _paths(v, prefix + (i,))
+    return out
+
+
+def _parent(data: Any, path: tuple) -> Any:
+    for part in path[:-1]:
+        data = data[part]
+    return data
+
+
+#: Files that read another bundled file: mutate the one, validate the other too.
+_READERS = {"insurance-before.yaml": "insurance-more-staff.yaml",
+            **{n: "acme-account.yaml" for n in EXAMPLE_TEXTS if n.startswith("acme-") and n != "acme-account.yaml"}}
+
+
+@st.composite
+def mutation_cases(draw) -> tuple[str, str, str]:
+    """(file to validate, file mutated, its new text): a mutated file, or a file that reads it."""
+    name, text = draw(mutated())
+    target = draw(st.sampled_from([name, _READERS.get(name, name)]))
+    return target, name, text
+
+
+@st.composite
+def mutated(draw) -> tuple[str, str]:
+    """(file name, new text): one bundled file with one to three mutations, the way careless editing, scripts
+    and attackers do it (keys deleted, types swapped, huge, negative and non-finite numbers, empty collections,
+    odd Unicode, cut files)."""
+    name = draw(st.sampled_from(sorted(EXAMPLE_TEXTS)))
+    kind = draw(st.sampled_from(["data", "data", "data", "text"]))
+    if kind == "text":  # a cut, a stray character, a duplicated chunk
+        text = EXAMPLE_TEXTS[name]
+        at = draw(st.integers(0, len(text)))
+        how = draw(st.sampled_from(["cut", "insert", "repeat"]))
+        if how == "cut":
+            return name, text[:at]
+        if how == "insert":
+            return name, text[:at] + draw(st.sampled_from(["\t", ":", "- ", "&a ", "*a", "!!python/name:os.system ",
+                                                           "\"", "'", "[", "{", "\x00", "\ufeff", "---\n", "<<: "]))
+        return name, text[:at] + text[max(0, at - 200):at] + text[at:]
+    data = yaml.safe_load(EXAMPLE_TEXTS[name])
+    for _ in range(draw(st.integers(1, 3))):
+        paths = _paths(data)
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = _parent(data, path)
+        op = draw(st.sampled_from(["delete", "replace", "replace", "wrap", "empty", "stringify"]))
+        if op == "delete":
+            del parent[path[-1]]
+        elif op == "replace":
+            parent[path[-1]] = copy.deepcopy(draw(_replacement))  # sampled values are shared objects
+        elif op == "wrap":
+            value = parent[path[-1]]
+            parent[path[-1]] = [value] if draw(st.booleans()) else {"x": value}
+        elif op == "empty":
+            parent[path[-1]] = type(parent[path[-1]])() if isinstance(parent[path[-1]], (list, dict, str)) else None
+        else:
+            parent[path[-1]] = str(parent[path[-1]])
+    return name, yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)

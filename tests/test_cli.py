@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import json
@@ -11,17 +12,26 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from helpers import ALL_EXAMPLES, DATA, EXAMPLES, ROOT
+from helpers import ALL_EXAMPLES, DATA, DOZEN, EXAMPLES, ROOT, TWO_STEPS, J, alias_bomb, handoff_labels, mutation_cases
+from hypothesis import HealthCheck, given, settings
 
 from journeymap.cli import EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from journeymap.schema import JOURNEY_SCHEMA, schema_json
+from journeymap.validation import check_file
 
 PROBLEM_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning) "
                           r"\[(?P<rule>[a-z-]+)\] (?P<message>.+)$")
 BAD = DATA / "dozen-mistakes.yaml"
 CIO = ROOT / "journeys" / "acme-cio.yaml"
+
+
+# --------------------------------------------------------------------------- validate
 
 
 def test_validate_examples_exit_0(capsys):
@@ -81,6 +91,171 @@ def test_validate_missing_file_is_an_error_not_a_traceback(capsys, tmp_path):
     assert "1:1: error [file] file not found" in capsys.readouterr().out
 
 
+#: A located error line, as `journeymap validate` prints it (file:line:column: error [rule] message).
+LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): error \[(?P<rule>[a-z-]+)\] .+")
+
+
+def test_a_dozen_mistakes_through_the_cli(capsys):
+    before = (DOZEN.read_bytes(), os.stat(DOZEN).st_mtime_ns)
+    code = main(["validate", str(DOZEN)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in out + err
+    errors = [line for line in out.splitlines() if LOCATED.match(line)]
+    assert len(errors) >= 12
+    assert all(LOCATED.match(line)["file"] == str(DOZEN) for line in errors)
+    assert "with errors" in err
+    assert (DOZEN.read_bytes(), os.stat(DOZEN).st_mtime_ns) == before      # never modified
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_checking_never_modifies_the_file(path):
+    before = (path.read_bytes(), os.stat(path).st_mtime_ns)
+    check_file(path)
+    main(["validate", "--json", str(path)])
+    assert (path.read_bytes(), os.stat(path).st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("old, new, line, column", [
+    ("persona: {id: p}", "persona: {id: p, goals: 1}", 2, 25),                      # goals: a number
+    ("owner: sales, duration: 1h}", "owner: sales, duration: 1h, next: {parallel: 1, join: s2}}", 8, 69),
+    ("departments:", "workload: {backlog: 1}\ndepartments:", 4, 21),                # backlog: a number
+    ("departments:\n  - {id: sales}", "departments:\n  - {id: sales, capacity: [1]}", 5, 27),
+    ("stages: [a, b]", "stages: [a, b, {id: {}}]", 3, 21),                         # an id that is a mapping
+])
+def test_a_wrong_type_anywhere_is_a_located_error_not_a_traceback(tmp_path, capsys, old, new, line, column):
+    text = J(TWO_STEPS)
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    errors = check_file(path).errors
+    assert (line, column) in [(p.line, p.column) for p in errors], errors
+
+
+def test_one_bad_file_never_stops_validate_of_a_folder(tmp_path, capsys, monkeypatch):
+    (tmp_path / "a-bad.yaml").write_text(J(TWO_STEPS).replace("persona: {id: p}", "persona: {id: p, goals: 1}"))
+    (tmp_path / "b-good.yaml").write_text(J(TWO_STEPS))
+    assert main(["validate", str(tmp_path)]) == 1
+    assert "2 file(s) checked: 1 valid, 1 with errors" in capsys.readouterr().err
+    # even a bug of ours in one file is reported as a problem of that file, and the others are checked
+    import journeymap.validation as validation
+
+    real = validation.build_journey
+    monkeypatch.setattr(validation, "build_journey", lambda ctx: (_ for _ in ()).throw(TypeError("boom"))
+                        if ctx.loc.file.endswith("a-bad.yaml") else real(ctx))
+    assert main(["validate", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "[internal-error]" in out and "Traceback" not in out + err
+    assert "1 valid, 1 with errors" in err
+
+
+def test_six_levels_of_aliases_through_validate_give_a_short_message(tmp_path, capsys):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(alias_bomb(6), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "too-large" in out and len(out) < 1000 and "Traceback" not in out + err
+
+
+def test_a_top_level_list_is_not_echoed(tmp_path, capsys):
+    path = tmp_path / "list.yaml"
+    path.write_text("".join(f"- {{id: step_{i}, stage: a, owner: sales, duration: 1h}}\n" for i in range(5000)))
+    assert main(["validate", str(path)]) == 1
+    out, _ = capsys.readouterr()
+    assert "step_0" in out and "step_100" not in out and len(out) < 1000
+
+
+@pytest.mark.parametrize("ref", ["/etc/shadow", "/etc/passwd", "../../../../etc/passwd", "link/passwd"])
+def test_extends_outside_the_folder_is_refused_and_nothing_is_echoed(tmp_path, capsys, ref):
+    (tmp_path / "link").symlink_to("/etc")
+    after = tmp_path / "after.yaml"
+    after.write_text(f"extends: {ref}\n", encoding="utf-8")
+    assert main(["validate", str(after)]) == 1
+    out, err = capsys.readouterr()
+    assert "[outside-project]" in out and "root:" not in out + err and len(out.splitlines()) == 2
+
+
+def test_validate_lists_the_overlays_warnings_under_the_overlay(base, write_journey, capsys):
+    """A warning the overlay causes in an inherited step points into the base file, but is listed
+    under the overlay, after a heading; the base's own warnings stay under the base."""
+    after = write_journey("""
+        extends: base.yaml
+        steps:
+          - {id: quote, next: [{to: ask, probability: 0.5}, {to: review, probability: 0.5}]}
+    """, "after.yaml")
+    assert main(["validate", str(base), str(after)]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    heavy = [i for i, line in enumerate(lines) if "[heavy-rework]" in line]
+    assert heavy, out
+    assert f"== {after}" in err and f"== {base}" in err or f"== {base}" not in err
+    # the overlay's warning is printed after every problem of the base's own check
+    base_only = check_file(base).problems
+    assert len(lines) >= len(base_only) and heavy[0] >= sum(1 + bool(p.hint) for p in base_only)
+
+
+# --------------------------------------------------------------------------- validate: hostile input (issue 10)
+#
+# A property-based test mutates the bundled journeys and accounts the way careless editing, scripts and
+# attackers do (helpers.mutation_cases) and runs `journeymap validate` on each, in process: never a
+# traceback, never a hang, never a changed input. It runs HOSTILE_EXAMPLES examples (default 40); its
+# `slow` twin runs HOSTILE_SLOW_EXAMPLES (default 1,000) when HOSTILE_SLOW=1 is set:
+#
+#     HOSTILE_EXAMPLES=500 pytest tests/test_cli.py -k mutated
+#     HOSTILE_SLOW=1 pytest -m slow tests/test_cli.py
+
+EXAMPLES_DEFAULT = int(os.environ.get("HOSTILE_EXAMPLES", "40"))
+EXAMPLES_SLOW = int(os.environ.get("HOSTILE_SLOW_EXAMPLES", "1000"))
+#: Most time one `validate` may take on a mutated file.
+SECONDS = 10.0
+
+
+def _validate_in_process(path: Path) -> tuple[int, str, float]:
+    out, err = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["validate", str(path)])
+    return code, out.getvalue() + err.getvalue(), time.monotonic() - started
+
+
+def _check_mutation(case: tuple[str, str, str]) -> None:
+    validated, name, text = case
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for f in ALL_EXAMPLES:
+            shutil.copy(f, folder / f.name)
+        (folder / name).write_bytes(text.encode("utf-8", "surrogatepass"))
+        before = {f.name: f.read_bytes() for f in folder.iterdir()}
+        code, output, seconds = _validate_in_process(folder / validated)
+        assert code in (0, 1, 2, 3), output
+        assert "Traceback" not in output and "[internal-error]" not in output, output
+        assert seconds < SECONDS, f"validate took {seconds:.1f} s"
+        assert {f.name: f.read_bytes() for f in folder.iterdir()} == before, "an input file changed"
+        assert all(len(line) < 2_000 for line in output.splitlines()), "a message quotes too much"
+
+
+@settings(max_examples=EXAMPLES_DEFAULT, deadline=timedelta(seconds=SECONDS), derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutation_cases())
+def test_validate_survives_mutated_examples(case):
+    _check_mutation(case)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("HOSTILE_SLOW"), reason="set HOSTILE_SLOW=1 for a thousand mutations")
+@settings(max_examples=EXAMPLES_SLOW, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutation_cases())
+def test_validate_survives_many_mutated_examples(case):
+    _check_mutation(case)
+
+
+# --------------------------------------------------------------------------- usage errors, analyze
+
+
 def test_usage_errors_exit_2(capsys, tmp_path):
     assert main(["validate"]) == EXIT_USAGE                                   # no FILE
     assert main(["analyze", str(CIO), "--bogus"]) == EXIT_USAGE
@@ -122,6 +297,9 @@ def test_analyze_invalid_file_exit_1_with_every_problem(capsys):
     assert "Traceback" not in err
 
 
+# --------------------------------------------------------------------------- schema
+
+
 def test_schema_prints_json(capsys):
     assert main(["schema"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["title"] == "journeymap journey"
@@ -138,6 +316,19 @@ def test_schema_to_an_unwritable_place_exit_3(tmp_path, capsys):
     blocker.write_text("")
     assert main(["schema", "-o", str(blocker / "schema.json")]) == EXIT_ENVIRONMENT
     assert capsys.readouterr().err.startswith("journeymap: ")
+
+
+def test_printed_schema_is_the_library_schema(capsys):
+    """`journeymap schema` prints exactly the library's schema (journeymap.schema.schema_json), as JSON: the
+    schema tests (tests/test_schema.py) check that one."""
+    assert main(["schema"]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert printed == schema_json()
+    printed_schema = json.loads(printed)
+    assert printed_schema == JOURNEY_SCHEMA
+
+
+# --------------------------------------------------------------------------- help, python -m journeymap
 
 
 def test_every_command_help_has_an_example(capsys):
@@ -474,6 +665,47 @@ def test_progress_bar_waits_a_second_before_showing():
     bar(5, 10)
     bar.close()
     assert tty.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- render
+
+
+def test_cli_render_dot_without_graphviz(tmp_path, no_graphviz, capsys):
+    out = tmp_path / "m.dot"
+    assert main(["render", str(EXAMPLES[0]), "--format", "dot", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("// journeymap")
+    assert main(["render", str(EXAMPLES[0]), "--format", "png", "-o", str(tmp_path / "m.png")]) == 3
+    assert "apt-get install graphviz" in capsys.readouterr().err
+
+
+def test_cli_render_with_results_file(tmp_path, acme, acme_results):
+    res = tmp_path / "results.json"
+    res.write_text(json.dumps(acme_results), encoding="utf-8")
+    out = tmp_path / "bp.dot"
+    assert main(["render", str(EXAMPLES[0].parent / "acme-cio.yaml"), "--view", "blueprint", "--format", "dot",
+                 "--results", str(res), "-o", str(out)]) == 0
+    assert "BOTTLENECK" in out.read_text(encoding="utf-8")
+
+
+def test_cli_render_one_stage_close_up_and_an_unknown_stage_is_a_usage_error(tmp_path):
+    """`render --stage` draws a close-up (the library side: test_rendering_dot.py,
+    test_one_stage_close_up_keeps_only_that_stage); a stage the journey lacks is a usage error."""
+    out = tmp_path / "close.dot"
+    insurance = str(ROOT / "journeys" / "insurance-before.yaml")
+    assert main(["render", insurance, "--stage", "underwrite", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("// journeymap map")
+    assert main(["render", insurance, "--stage", "nope", "-o", str(out)]) == EXIT_USAGE
+
+
+def test_cli_stage_close_up_keeps_global_numbers(tmp_path):
+    from journeymap import load_journey
+    from journeymap.rendering import dot as rdot
+
+    out = tmp_path / "close.dot"
+    assert main(["render", str(INSURANCE), "--stage", "quote", "-o", str(out)]) == 0
+    whole = handoff_labels(rdot.map_dot(load_journey(INSURANCE)))
+    part = handoff_labels(out.read_text(encoding="utf-8"))
+    assert part and all(whole[k] == v for k, v in part.items())
 
 
 # --------------------------------------------------------------------------- render --watch

@@ -6,7 +6,7 @@ import re
 import shutil
 
 import pytest
-from helpers import EXAMPLES, ROOT, example_ids, fake_results
+from helpers import EXAMPLES, ROOT, example_ids, fake_results, flow_labels, handoff_labels
 
 from journeymap import load_journey
 from journeymap.analysis import handoffs
@@ -278,7 +278,7 @@ def test_handoff_label_and_width_follow_the_arrows_own_time_lost(acme):
         elif (f["source"], f["target"]) == instant:
             f.update(inbox_per_case=0.0, queue_per_case=0.0, lost_per_case=0.0)
     src = rdot.map_dot(acme, results=res)
-    labels = _flow_labels(src)
+    labels = flow_labels(src)
     assert "3.0d lost/case" in labels[big] and "penwidth=12" in _edge_line(src, *big)
     assert "0s lost/case" in labels[instant] and "penwidth=3," in _edge_line(src, *instant)
     # the legend says exactly what the width and label are
@@ -355,13 +355,6 @@ def test_parallel_branches_are_stacked_not_overlapping(acme):
 # --------------------------------------------------------------------------- the writer
 
 
-@pytest.fixture
-def no_graphviz(monkeypatch, tmp_path_factory):
-    """No ``dot`` anywhere: PATH is one empty folder, as on a machine without Graphviz."""
-    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("no-graphviz")))
-    assert shutil.which("dot") is None
-
-
 def test_dot_format_needs_no_graphviz(acme, tmp_path, no_graphviz):
     path = output.render_view(acme, tmp_path / "map.dot", "map", fmt="dot")
     assert open(path, encoding="utf-8").read().startswith("// journeymap map")
@@ -436,29 +429,6 @@ def test_graphviz_failure_is_a_render_error_with_its_message():
         output.run_dot("digraph { a }", "gif")
 
 
-def test_cli_render_dot_without_graphviz(tmp_path, no_graphviz, capsys):
-    from journeymap.cli import main
-
-    out = tmp_path / "m.dot"
-    assert main(["render", str(EXAMPLES[0]), "--format", "dot", "-o", str(out)]) == 0
-    assert out.read_text(encoding="utf-8").startswith("// journeymap")
-    assert main(["render", str(EXAMPLES[0]), "--format", "png", "-o", str(tmp_path / "m.png")]) == 3
-    assert "apt-get install graphviz" in capsys.readouterr().err
-
-
-def test_cli_render_with_results_file(tmp_path, acme, acme_results):
-    import json
-
-    from journeymap.cli import main
-
-    res = tmp_path / "results.json"
-    res.write_text(json.dumps(acme_results), encoding="utf-8")
-    out = tmp_path / "bp.dot"
-    assert main(["render", str(EXAMPLES[0].parent / "acme-cio.yaml"), "--view", "blueprint", "--format", "dot",
-                 "--results", str(res), "-o", str(out)]) == 0
-    assert "BOTTLENECK" in out.read_text(encoding="utf-8")
-
-
 # --------------------------------------------------------------------------- rendered files (need dot)
 
 
@@ -502,8 +472,7 @@ def test_layout_lines_up_with_background_bands(acme):
     assert m and float(m.group(1)) < 30  # only the pad, no layout shift
 
 
-def test_one_stage_close_up_keeps_only_that_stage(tmp_path):
-    from journeymap.cli import EXIT_USAGE, main
+def test_one_stage_close_up_keeps_only_that_stage():
     from journeymap.validation import load_journey
 
     journey = load_journey(ROOT / "journeys" / "insurance-before.yaml")
@@ -514,11 +483,6 @@ def test_one_stage_close_up_keeps_only_that_stage(tmp_path):
     assert "1 stage \u00b7" in src and "UNDERWRITE" in src.upper() and "APPLY" not in src
     close = rdot.journey_dot(journey, "map", stages=["underwrite"])
     assert "Close-up of 1 stage of 5" in close and "Close-up" not in rdot.journey_dot(journey, "map")
-    out = tmp_path / "close.dot"
-    insurance = str(ROOT / "journeys" / "insurance-before.yaml")
-    assert main(["render", insurance, "--stage", "underwrite", "-o", str(out)]) == 0
-    assert out.read_text(encoding="utf-8").startswith("// journeymap map")
-    assert main(["render", insurance, "--stage", "nope", "-o", str(out)]) == EXIT_USAGE
 
 
 def test_banner_shows_where_the_time_goes_beside_the_bottleneck(acme):
@@ -567,65 +531,19 @@ def test_legend_shows_cross_department_rework_in_vermillion(acme):
 INSURANCE = ROOT / "journeys" / "insurance-before.yaml"
 
 
-def _flow_labels(src: str) -> dict:
-    """The label of every drawn flow, keyed by (from, to), whether it is a node beside the line or on the line.
-
-    Loops are drawn through a waypoint (``"u" -> _loopN -> "v"``) and arrows to another row of stages
-    as two stubs (``"u" -> _outN``, ``_inN -> "v"``); both are read back as one flow.
-    """
-    out = {}
-    for m in re.finditer(r'^\s*_label\d+ \[(.*)comment="label of (\S+) -> (\S+)"\];$', src, re.M):
-        if "from row" not in m.group(1):  # the second stub of an arrow to another row only says where it comes from
-            out[(m.group(2), m.group(3))] = m.group(1)
-    edge = re.compile(r'^\s*(?:"([^"]+)"|(_\w+?)(\d+)) -> (?:"([^"]+)"|(_\w+?)(\d+)) \[(.*)\];$', re.M)
-    src_of, dst_of, found = {}, {}, []
-    for m in edge.finditer(src):
-        u, uvia, ui, v, vvia, vi, attrs = m.groups()
-        if u and vvia:
-            src_of[vi] = u
-        if v and uvia:
-            dst_of[ui] = v
-        found.append((u, ui, v, vi, attrs))
-    for u, ui, v, vi, attrs in found:
-        if "label=" in attrs and "from row" not in attrs:
-            out.setdefault((u or src_of[ui], v or dst_of[vi]), attrs)
-    return out
-
-
-def _labels(src: str) -> dict:
-    """Each drawn handoff arrow's H-number and time lost, keyed by (from, to)."""
-    out = {}
-    for key, attrs in _flow_labels(src).items():
-        label = re.search(r">(H\d+)<BR/>(.*?)</B>", attrs)
-        if label:
-            lost = re.search(r"([\d.]+\w+) lost/case", label.group(2))
-            out[key] = (label.group(1), lost.group(1) if lost else None)
-    return out
-
-
 @pytest.mark.parametrize("view", ["map", "blueprint"])
 def test_close_up_keeps_the_whole_journeys_numbers_and_values(view):
     """as docs/simulation.md defines it: H1 in a --stage close-up is H1 on the map, with the same time lost."""
     j = load_journey(INSURANCE)
     res = contract_results(j)
-    whole = _labels(rdot.journey_dot(j, view, res))
+    whole = handoff_labels(rdot.journey_dot(j, view, res))
     assert len(whole) == len(handoffs(build_graph(j)))
     for stage in ("underwrite", "quote"):
-        part = _labels(rdot.journey_dot(j, view, res, stages=[stage]))
+        part = handoff_labels(rdot.journey_dot(j, view, res, stages=[stage]))
         assert part and all(whole[k] == v for k, v in part.items())
         assert any(int(v[0][1:]) > 1 for v in part.values())  # not renumbered from 1
     with pytest.raises(ValueError, match="no stage 'nope'"):
         rdot.journey_dot(j, view, res, stages=["nope"])
-
-
-def test_cli_stage_close_up_keeps_global_numbers(tmp_path):
-    from journeymap.cli import main
-
-    out = tmp_path / "close.dot"
-    assert main(["render", str(INSURANCE), "--stage", "quote", "-o", str(out)]) == 0
-    whole = _labels(rdot.map_dot(load_journey(INSURANCE)))
-    part = _labels(out.read_text(encoding="utf-8"))
-    assert part and all(whole[k] == v for k, v in part.items())
 
 
 # --------------------------------------------------------------------------- a room can read it (needs dot)
@@ -686,7 +604,7 @@ def test_flow_labels_are_drawn_over_every_line():
     """Edge labels were crossed by edges drawn after them; as nodes beside their lines they are drawn last."""
     j = load_journey(INSURANCE)
     src = rdot.map_dot(j, results=contract_results(j))
-    labels = _flow_labels(src)
+    labels = flow_labels(src)
     as_nodes = [k for k, v in labels.items() if 'class="label"' in v]
     assert len(as_nodes) >= 0.9 * len(labels), f"only {len(as_nodes)} of {len(labels)} labels are nodes"
     assert 'outputorder="edgesfirst"' in src  # Graphviz draws every line, then every node
