@@ -1,12 +1,12 @@
 """Accounts: buying-group files, consensus gates, experience index, coverage and surveys
-(journeymap/account.py, account_simulation.py, experience.py)."""
+(journeymap/account.py, simulation/account.py, experience.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from journeymap.account import check_account, coverage, load_account
-from journeymap.account_simulation import simulate_account
+from journeymap.simulation.account import simulate_account
 from journeymap.experience import account_experience, lived_score, persona_experience, to_index
 
 
@@ -216,7 +216,7 @@ def test_the_bundled_account_validates_and_simulates():
 
 
 def test_the_personas_map_has_a_lane_per_persona_and_escapes_names(trio, write_journey):
-    from journeymap.account_simulation import combined_journey
+    from journeymap.simulation.account import combined_journey
     from journeymap.rendering.dot import journey_dot
 
     write_journey(persona("a", "decision_maker", "1h").replace("name: A,", 'name: "<CFO> & \\"co\\"",'), "a.yaml")

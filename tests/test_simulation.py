@@ -374,7 +374,9 @@ def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
 
 
 def test_an_account_shows_where_the_deals_time_goes():
-    from journeymap.account_simulation import account_summary_text, load_subject, summarize_account
+    from journeymap.account_simulation import load_subject
+    from journeymap.simulation.account import summarize_account
+    from journeymap.simulation.text import account_summary_text
 
     journey, meeting, account = load_subject(str(next(p for p in ACCOUNTS if p.name == "acme-account.yaml")))
     result = simulate(journey, cases=30, replications=2, seed=1, meeting=meeting)
@@ -558,6 +560,17 @@ def test_replication_streams_do_not_depend_on_the_number_of_replications(acme):
     assert len(firsts) == 150  # every replication and purpose has its own stream
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**130), index=st.integers(0, 2**40),
+       purposes=st.lists(st.text(max_size=12), min_size=1, max_size=20))
+def test_streams_seeded_at_once_are_the_streams_one_by_one(seed, index, purposes):
+    # the engine seeds a replication's streams in one vectorised pass; they must be stream()'s exactly
+    from journeymap.simulation.streams import streams
+
+    assert [r.getstate() for r in streams(seed, index, purposes)] == [stream(seed, index, p).getstate()
+                                                                      for p in purposes]
+
+
 def test_designs_share_random_numbers_where_they_share_steps():
     # common random numbers: adding a fixed inbox before the last (customer) step must delay every
     # case by exactly that much, because arrivals and every step's durations are drawn the same
@@ -584,6 +597,13 @@ def test_designs_share_random_numbers_where_they_share_steps():
 
 
 # --------------------------------------------------------------------------- the JSON contract
+
+
+def test_every_case_metric_has_a_column_in_the_engine():
+    from journeymap.simulation.engine import CaseColumns
+    from journeymap.simulation.records import CaseMetrics
+
+    assert tuple(CaseColumns.__annotations__) == CaseMetrics._fields == CASE_METRICS
 
 
 def test_summary_has_the_documented_shape(acme):
@@ -707,18 +727,18 @@ def test_cli_simulate_refuses_bad_numbers(write_journey, capsys, args):
 
 
 def test_cli_simulate_ctrl_c_exits_130_and_leaves_nothing(write_journey, tmp_path, monkeypatch, capsys):
-    from journeymap import simulation
     from journeymap.cli import EXIT_INTERRUPTED, main
+    from journeymap.simulation.engine import ReplicationRun
 
     path = str(write_journey(queue_journey(1, 5, 10)))
-    real = simulation._Run.case
+    real = ReplicationRun.case
 
     def case(self, idx, step):  # Ctrl-C arrives while case 300 is under way
         if idx == 300:
             raise KeyboardInterrupt
         return (yield from real(self, idx, step))
 
-    monkeypatch.setattr(simulation._Run, "case", case)
+    monkeypatch.setattr(ReplicationRun, "case", case)
     events = tmp_path / "out" / "events.csv"
     assert main(["simulate", path, "--cases", "1000", "--events", str(events)]) == EXIT_INTERRUPTED
     assert "interrupted" in capsys.readouterr().err
