@@ -368,7 +368,12 @@ def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
     cycle = s["case"]["cycle_time"]["mean"]
     assert sum(tb["total"].values()) == pytest.approx(cycle, rel=1e-3)
     assert sum(sum(v.values()) for v in tb["stages"].values()) == pytest.approx(cycle, rel=1e-3)
-    assert all(v >= 0 for st in tb["stages"].values() for v in st.values())
+    # was `every component >= 0`, which sums of durations always are: the critical path holds part of each
+    # kind of time a case spends, never more than all of it (every branch counted)
+    c = s["case"]
+    assert tb["total"]["queueing"] <= c["waiting_time"]["mean"] * (1 + 1e-9)
+    assert tb["total"]["handoff_inbox"] + tb["total"]["other_inbox"] <= c["flow_delay"]["mean"] * (1 + 1e-9)
+    assert tb["total"]["value_adding_work"] <= c["value_adding_time"]["mean"] * (1 + 1e-9)
     if meeting is None:
         assert tb["total"]["gate_wait"] == 0
 
@@ -494,7 +499,7 @@ def test_cycle_time_is_work_plus_waiting_plus_inboxes(seed, capacity, p):
     c = r.cases
     assert np.allclose(c["cycle_time"], c["processing_time"] + c["waiting_time"] + c["flow_delay"])
     assert np.all(c["handoff_delay"] <= c["waiting_time"] + c["flow_delay"] + 1e-9)
-    assert np.all((c["flow_efficiency"] >= 0) & (c["flow_efficiency"] <= 1))
+    assert np.all(c["flow_efficiency"] <= 1)  # (`>= 0` dropped: a ratio of durations cannot be negative)
     assert np.all(c["handoffs"] == 2 * c["rework"] + 1)  # a -> b, plus b -> a and a -> b per loop
 
 
@@ -524,11 +529,13 @@ def test_the_critical_path_adds_up_with_forks_queues_and_rework(seed, capacity, 
           - {{id: close, stage: b, owner: customer, duration: {{exponential: 2min}}, value_adding: true}}
         workload: {{arrivals: {{poisson: 5min}}, cases: 40}}
         """)
-    s = simulate(journey, replications=1, seed=seed).summary
+    result = simulate(journey, replications=1, seed=seed)
+    s = result.summary
     tb, c = s["time_breakdown"], s["case"]
     assert sum(tb["total"].values()) == pytest.approx(c["cycle_time"]["mean"], rel=1e-9)
     assert tb["total"]["value_adding_work"] <= c["value_adding_time"]["mean"] + 1e-9
-    assert 0 <= c["flow_efficiency"]["p50"] <= c["flow_efficiency"]["p95"] <= 1
+    # every case's flow efficiency, not its percentiles (`0 <=` and `p50 <= p95` could not fail)
+    assert result.replications[0].cases["flow_efficiency"].max() <= 1
     assert sum(f["inbox_per_case"] for f in s["flows"]) == pytest.approx(c["flow_delay"]["mean"])
     # every queue is behind the arrow that led into it, except at the start step, where cases arrive
     assert sum(f["queue_per_case"] for f in s["flows"]) + s["steps"]["open"]["wait_per_case"] == \
@@ -691,7 +698,10 @@ def test_every_example_simulates(path):
 
     s = simulate(load_journey(path), cases=60, replications=2, seed=1).summary
     assert s["measured_cases"] > 0
-    assert s["case"]["cycle_time"]["mean"] >= 0
+    # was `mean >= 0`, which a duration always is: the mean lies within the cases' cycle times, all of which
+    # take some time
+    samples = s["cycle_time_samples"]
+    assert 0 < samples[0] <= s["case"]["cycle_time"]["mean"] <= samples[-1]
     json.loads(json.dumps(s, allow_nan=False))
 
 

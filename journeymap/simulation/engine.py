@@ -33,7 +33,7 @@ import simpy
 
 from ..distributions import YEAR, Distribution, Exponential, Fixed
 from ..eventlog import EventLogWriter, LoggedStep
-from ..model import CUSTOMER, Department, Journey
+from ..model import CUSTOMER, Department, Journey, Step
 from .records import BREAKDOWN, COMPONENT, CaseMetrics, Meeting, Replication
 from .streams import streams
 
@@ -189,57 +189,76 @@ def _purposes(journey: Journey) -> list[str]:
     return out
 
 
-def compile_journey(journey: Journey, seed: int, index: int, meeting: Meeting | None = None) -> CompiledJourney:
-    """Compile ``journey`` for replication ``index``: every sampler bound to its own stream."""
-    purposes = _purposes(journey)  # validation refuses two flows between the same steps: purposes are unique
-    rngs = dict(zip(purposes, streams(seed, index, purposes), strict=True))
-    pairs, flow_pair = _pairs(journey)
-    step_index = {s.id: i for i, s in enumerate(journey.steps)}
-    dept_index = {d.id: i for i, d in enumerate(journey.departments)}
-    stage_base = {st.id: k * _K for k, st in enumerate(journey.stages)}
-    flow_index = {id(f): k for k, f in enumerate(journey.flows)}
-    ends = set(journey.ends)
-    plans = []
-    for s in journey.steps:
-        out = journey.flows_from[s.id]
+class _Compiler:
+    """Builds the plans of one journey for one replication: the index maps, and the streams by purpose."""
+
+    def __init__(self, journey: Journey, rngs: dict[str, Random], meeting: Meeting | None) -> None:
+        self.journey = journey
+        self.rngs = rngs
+        self.meeting = meeting
+        self.pairs, self.flow_pair = _pairs(journey)
+        self.step_index = {s.id: i for i, s in enumerate(journey.steps)}
+        self.dept_index = {d.id: i for i, d in enumerate(journey.departments)}
+        self.stage_base = {st.id: k * _K for k, st in enumerate(journey.stages)}
+        self.flow_index = {id(f): k for k, f in enumerate(journey.flows)}
+        self.ends = set(journey.ends)
+
+    def flows(self, step: Step) -> tuple[list[FlowPlan], int]:
+        """The plans of a step's flows, in file order, and the index of the last one a branch draw can pick."""
+        journey = self.journey
+        out = journey.flows_from[step.id]
         last = max((k for k, f in enumerate(out) if f.probability > 0), default=len(out) - 1)
         flows = []
         cum = 0.0
         for k, f in enumerate(out):
             cum += f.probability
-            fi = flow_index[id(f)]
+            fi = self.flow_index[id(f)]
             inbox = COMPONENT["handoff_inbox"] if journey.is_handoff(f) else COMPONENT["other_inbox"]
-            delay = (_draw(f.delay, rngs.get(f"delay:{f.source}->{f.target}")) if f.delay is not None
+            delay = (_draw(f.delay, self.rngs.get(f"delay:{f.source}->{f.target}")) if f.delay is not None
                      else repeat(0.0).__next__)
             # the last possible branch catches float round-off in the cumulative sum
-            flows.append(FlowPlan(2.0 if k == last else cum, step_index[f.target], delay, fi, f.rework,
-                                  stage_base[journey.step_by_id[f.target].stage] + inbox, flow_pair[fi]))
-        base = stage_base[s.stage]
+            flows.append(FlowPlan(2.0 if k == last else cum, self.step_index[f.target], delay, fi, f.rework,
+                                  self.stage_base[journey.step_by_id[f.target].stage] + inbox, self.flow_pair[fi]))
+        return flows, last
+
+    def step(self, s: Step) -> StepPlan:
+        """The plan of one step."""
+        flows, last = self.flows(s)
+        meeting = self.meeting
+        base = self.stage_base[s.stage]
         own = "customer_time" if s.owner == CUSTOMER else "value_adding_work" if s.value_adding else "other_work"
-        tolerance = s.tolerance if s.tolerance is not None else journey.persona.tolerance
+        tolerance = s.tolerance if s.tolerance is not None else self.journey.persona.tolerance
         survey = s.survey is not None and s.is_touchpoint
         persona_end = meeting is not None and s.id in meeting.persona_ends
-        branch = rngs.get(f"branch:{s.id}")
-        plans.append(StepPlan(
-            department=dept_index[s.owner] if s.owner != CUSTOMER else -1,
-            duration=_draw(s.duration, rngs.get(f"duration:{s.id}")),
+        branch = self.rngs.get(f"branch:{s.id}")
+        return StepPlan(
+            department=self.dept_index[s.owner] if s.owner != CUSTOMER else -1,
+            duration=_draw(s.duration, self.rngs.get(f"duration:{s.id}")),
             value_adding=1.0 if s.value_adding else 0.0,
             flows=tuple(flows),
             # zero-probability flows after the last possible one are never drawn
             pick=_pick(tuple(flows[:last + 1]), branch) if branch is not None else None,
-            join=step_index[s.join] if s.join is not None else -1,
-            end=s.id in ends or not flows,
+            join=self.step_index[s.join] if s.join is not None else -1,
+            end=s.id in self.ends or not flows,
             gate=meeting.gate_of.get(s.id, -1) if meeting else -1,
             tolerance=tolerance if tolerance is not None and s.is_touchpoint else math.inf,
             notes=survey or persona_end, survey=survey, persona=meeting.persona_of.get(s.id, 0) if meeting else 0,
             persona_end=persona_end,
             work_slot=base + COMPONENT[own], queue_slot=base + COMPONENT["queueing"],
             gate_slot=base + COMPONENT["gate_wait"],
-        ))
+        )
+
+
+def compile_journey(journey: Journey, seed: int, index: int, meeting: Meeting | None = None) -> CompiledJourney:
+    """Compile ``journey`` for replication ``index``: every sampler bound to its own stream."""
+    purposes = _purposes(journey)  # validation refuses two flows between the same steps: purposes are unique
+    rngs = dict(zip(purposes, streams(seed, index, purposes), strict=True))
+    compiler = _Compiler(journey, rngs, meeting)
     arrivals = journey.workload.arrivals
     gap = partial(rngs["arrivals"].expovariate, 1.0 / arrivals.gap) if "arrivals" in rngs else None
-    return CompiledJourney(steps=tuple(plans), pairs=tuple(pairs), flow_pair=flow_pair,
-                           ledger_slots=len(journey.stages) * _K, step_index=step_index, arrival_gap=gap)
+    return CompiledJourney(steps=tuple(compiler.step(s) for s in journey.steps), pairs=tuple(compiler.pairs),
+                           flow_pair=compiler.flow_pair, ledger_slots=len(journey.stages) * _K,
+                           step_index=compiler.step_index, arrival_gap=gap)
 
 
 def logged_steps(journey: Journey, meeting: Meeting | None = None) -> list[LoggedStep]:
