@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from journeymap.account import check_account, coverage, load_account
-from journeymap.simulation.account import simulate_account
 from journeymap.experience import account_experience, lived_score, persona_experience, to_index
+from journeymap.simulation.account import simulate_account
 
 
 def persona(pid: str, role: str, prep: str, *, extra_steps: str = "", tolerance: str = "", dept_cap: int = 1) -> str:
@@ -216,8 +216,8 @@ def test_the_bundled_account_validates_and_simulates():
 
 
 def test_the_personas_map_has_a_lane_per_persona_and_escapes_names(trio, write_journey):
-    from journeymap.simulation.account import combined_journey
     from journeymap.rendering.dot import journey_dot
+    from journeymap.simulation.account import combined_journey
 
     write_journey(persona("a", "decision_maker", "1h").replace("name: A,", 'name: "<CFO> & \\"co\\"",'), "a.yaml")
     journey, _ = combined_journey(load_account(trio("a: sign, b: sign")))

@@ -486,7 +486,11 @@ def test_cycle_time_is_work_plus_waiting_plus_inboxes(seed, capacity, p):
         stages: [s]
         departments: [{{id: a, capacity: {capacity}}}, {{id: b, capacity: 1}}]
         steps:
-          - {{id: one, stage: s, owner: a, duration: {{exponential: 5min}}, next: {{to: two, delay: {{uniform: [1min, 3min]}}}}}}
+          - id: one
+            stage: s
+            owner: a
+            duration: {{exponential: 5min}}
+            next: {{to: two, delay: {{uniform: [1min, 3min]}}}}
           - id: two
             stage: s
             owner: b
@@ -519,7 +523,9 @@ def test_the_critical_path_adds_up_with_forks_queues_and_rework(seed, capacity, 
             owner: x
             duration: {{exponential: 3min}}
             value_adding: true
-            next: {{parallel: [{{to: left, delay: {{uniform: [1min, 5min]}}}}, right, {{to: close, delay: 4min}}], join: close}}
+            next:
+              parallel: [{{to: left, delay: {{uniform: [1min, 5min]}}}}, right, {{to: close, delay: 4min}}]
+              join: close
           - {{id: left, stage: a, owner: y, duration: {{exponential: 4min}}, value_adding: true, next: close}}
           - id: right
             stage: b
@@ -598,7 +604,7 @@ def test_designs_share_random_numbers_where_they_share_steps():
         """
     before = simulate(journey_of(base.format(delay="")), replications=3, seed=8)
     after = simulate(journey_of(base.format(delay=", delay: 2h")), replications=3, seed=8)
-    for b, a in zip(before.replications, after.replications):
+    for b, a in zip(before.replications, after.replications, strict=True):
         assert np.allclose(np.sort(a.cases["cycle_time"]) - np.sort(b.cases["cycle_time"]), 120)
         assert np.array_equal(a.cases["rework"], b.cases["rework"])
 
@@ -763,8 +769,8 @@ def test_cli_progress_bar_only_on_a_terminal():
             return True
 
     tty, pipe = Tty(), io.StringIO()
-    for stream in (tty, pipe):
-        bar = _ProgressBar(stream, delay=0.0)
+    for out in (tty, pipe):
+        bar = _ProgressBar(out, delay=0.0)
         bar(50, 100)
         bar.close()
     assert "50/100 cases" in tty.getvalue()
