@@ -32,7 +32,7 @@ import numpy as np
 import simpy
 
 from ..distributions import YEAR, Distribution, Exponential, Fixed
-from ..eventlog import EventLogWriter, LoggedStep
+from ..eventlog import EventLogWriter, LoggedStep, PendingRows
 from ..model import CUSTOMER, Department, Journey, Step
 from .records import BREAKDOWN, COMPONENT, CaseMetrics, Meeting, Replication
 from .streams import streams
@@ -83,7 +83,11 @@ def department_resource(env: simpy.Environment, capacity: Capacity) -> simpy.Res
 
 
 class FlowPlan(NamedTuple):
-    """One arrow as the hot loop takes it."""
+    """One arrow as the hot loop takes it.
+
+    The loop gets it as a plain tuple in this field order (see :data:`FlowTuple`): CPython unpacks an
+    exact tuple in one step, and a NamedTuple, a subclass, through an iterator.
+    """
 
     #: the branch is taken when the step's uniform draw is below this (cumulative probability)
     threshold: float
@@ -93,15 +97,20 @@ class FlowPlan(NamedTuple):
     delay: Callable[[], float]
     #: its index in ``journey.flows``
     flow_index: int
-    rework: bool
+    #: 1 for a rework flow, else 0 (the loop adds it to the case's rework count)
+    rework: int
     #: ledger slot of this arrow's inbox delay: in the stage of its target
     inbox_slot: int
     #: index of its department pair, or -1 when it is not a handoff
     pair: int
 
 
+#: A :class:`FlowPlan` as a plain tuple, in its field order: what the hot loop unpacks.
+FlowTuple = tuple[float, int, Callable[[], float], int, int, int, int]
+
+
 class StepPlan(NamedTuple):
-    """One step as the hot loop does it. The loop unpacks it in this order."""
+    """One step as the hot loop does it. The loop unpacks it, as a plain tuple, in this field order."""
 
     #: index of the owning department, -1 for a customer step
     department: int
@@ -109,9 +118,10 @@ class StepPlan(NamedTuple):
     duration: Callable[[], float]
     #: 1.0 for a value-adding step, else 0.0 (the loop adds ``duration * value_adding``)
     value_adding: float
-    flows: tuple[FlowPlan, ...]
-    #: draws the branch to take; None when there is one way on, or at a fork
-    pick: Callable[[], FlowPlan] | None
+    #: its flows, as plain tuples in :class:`FlowPlan` order
+    flows: tuple[FlowTuple, ...]
+    #: the flow to take next: a branch draw, or the one way on (unused at a fork and at an end)
+    pick: Callable[[], FlowTuple]
     #: at a fork, the index of its join step; else -1
     join: int
     #: the case (or this branch) is done after this step
@@ -120,7 +130,8 @@ class StepPlan(NamedTuple):
     gate: int
     #: the persona's tolerance at a touchpoint (queueing + inbox + gate), else infinity
     tolerance: float
-    #: something to note on the case after the step: a survey sent, or a persona done (accounts)
+    #: something to note after the step: a wait to hold against a tolerance, a survey sent, or a persona
+    #: done (accounts); False for most backstage steps, which then cost the loop nothing more
     notes: bool
     survey: bool
     persona: int
@@ -158,11 +169,24 @@ def _draw(dist: Distribution, rng: Random | None) -> Callable[[], float]:
     return partial(dist.sample, rng)
 
 
-def _pick(flows: tuple[FlowPlan, ...], rng: Random) -> Callable[[], FlowPlan]:
-    """Draws the branch to take: the first flow whose threshold is above a uniform draw."""
-    uniform = rng.random
-    thresholds = [f.threshold for f in flows]
-    return lambda: flows[bisect_right(thresholds, uniform())]
+def _next_flow(flows: list[FlowTuple], last: int, branch: Random | None) -> Callable[[], FlowTuple]:
+    """The flow a case takes after a step: drawn with the step's branch stream when there is a choice.
+
+    A draw takes the first flow whose threshold is above a uniform number; zero-probability flows
+    after the last possible one are never drawn. A step without a choice always gives its one flow.
+    """
+    if branch is not None:
+        uniform = branch.random
+        choices = tuple(flows[:last + 1])
+        thresholds = [f[0] for f in choices]  # FlowPlan.threshold
+        return lambda: choices[bisect_right(thresholds, uniform())]
+    if flows:
+        return repeat(flows[0]).__next__
+    return _no_way_on
+
+
+def _no_way_on() -> FlowTuple:  # pragma: no cover - the walk ends at a step without flows
+    raise AssertionError("an end step has no flow to take")
 
 
 def _pairs(journey: Journey) -> tuple[dict[tuple[str, str], int], tuple[int, ...]]:
@@ -203,12 +227,12 @@ class _Compiler:
         self.flow_index = {id(f): k for k, f in enumerate(journey.flows)}
         self.ends = set(journey.ends)
 
-    def flows(self, step: Step) -> tuple[list[FlowPlan], int]:
+    def flows(self, step: Step) -> tuple[list[FlowTuple], int]:
         """The plans of a step's flows, in file order, and the index of the last one a branch draw can pick."""
         journey = self.journey
         out = journey.flows_from[step.id]
         last = max((k for k, f in enumerate(out) if f.probability > 0), default=len(out) - 1)
-        flows = []
+        flows: list[FlowTuple] = []
         cum = 0.0
         for k, f in enumerate(out):
             cum += f.probability
@@ -217,8 +241,10 @@ class _Compiler:
             delay = (_draw(f.delay, self.rngs.get(f"delay:{f.source}->{f.target}")) if f.delay is not None
                      else repeat(0.0).__next__)
             # the last possible branch catches float round-off in the cumulative sum
-            flows.append(FlowPlan(2.0 if k == last else cum, self.step_index[f.target], delay, fi, f.rework,
-                                  self.stage_base[journey.step_by_id[f.target].stage] + inbox, self.flow_pair[fi]))
+            plan = FlowPlan(2.0 if k == last else cum, self.step_index[f.target], delay, fi, int(f.rework),
+                            self.stage_base[journey.step_by_id[f.target].stage] + inbox, self.flow_pair[fi])
+            flows.append((plan.threshold, plan.target, plan.delay, plan.flow_index, plan.rework, plan.inbox_slot,
+                          plan.pair))
         return flows, last
 
     def step(self, s: Step) -> StepPlan:
@@ -228,6 +254,7 @@ class _Compiler:
         base = self.stage_base[s.stage]
         own = "customer_time" if s.owner == CUSTOMER else "value_adding_work" if s.value_adding else "other_work"
         tolerance = s.tolerance if s.tolerance is not None else self.journey.persona.tolerance
+        tolerated = tolerance is not None and s.is_touchpoint
         survey = s.survey is not None and s.is_touchpoint
         persona_end = meeting is not None and s.id in meeting.persona_ends
         branch = self.rngs.get(f"branch:{s.id}")
@@ -236,13 +263,13 @@ class _Compiler:
             duration=_draw(s.duration, self.rngs.get(f"duration:{s.id}")),
             value_adding=1.0 if s.value_adding else 0.0,
             flows=tuple(flows),
-            # zero-probability flows after the last possible one are never drawn
-            pick=_pick(tuple(flows[:last + 1]), branch) if branch is not None else None,
+            pick=_next_flow(flows, last, branch),
             join=self.step_index[s.join] if s.join is not None else -1,
             end=s.id in self.ends or not flows,
             gate=meeting.gate_of.get(s.id, -1) if meeting else -1,
-            tolerance=tolerance if tolerance is not None and s.is_touchpoint else math.inf,
-            notes=survey or persona_end, survey=survey, persona=meeting.persona_of.get(s.id, 0) if meeting else 0,
+            tolerance=tolerance if tolerated and tolerance is not None else math.inf,
+            notes=survey or persona_end or tolerated,
+            survey=survey, persona=meeting.persona_of.get(s.id, 0) if meeting else 0,
             persona_end=persona_end,
             work_slot=base + COMPONENT[own], queue_slot=base + COMPONENT["queueing"],
             gate_slot=base + COMPONENT["gate_wait"],
@@ -346,6 +373,22 @@ class CaseColumns:
         return {name: getattr(self, name) for name in CaseMetrics._fields}
 
 
+class RowRecorder(NamedTuple):
+    """The ``append`` of each column of the event log's pending rows, bound once per replication.
+
+    The hot loop unpacks it (as a plain tuple, in this order) into local names, so that recording a
+    row costs seven calls.
+    """
+
+    case: Callable[[int], None]
+    step: Callable[[int], None]
+    resource: Callable[[str], None]
+    start: Callable[[float], None]
+    duration: Callable[[float], None]
+    wait: Callable[[float], None]
+    rework: Callable[[int], None]
+
+
 class Arrival(NamedTuple):
     """A fork branch that reached its join: the arrow it came by and its critical-path ledger."""
 
@@ -368,11 +411,18 @@ class ReplicationRun:
         self.cases = cases
         self.warmup = warmup
         self.log = log
+        rows = log.pending if log is not None else PendingRows()  # a spare that stays empty without a log
+        #: how the hot loop records an event-log row: one append per column
+        recorder = RowRecorder(rows.case.append, rows.step.append, rows.resource.append, rows.start.append,
+                               rows.duration.append, rows.wait.append, rows.rework.append)
+        self.log_row: tuple[Callable[[Any], None], ...] = tuple(recorder)
         self.progress = progress
         self.env = env = simpy.Environment(initial_time=0.0)  # float minutes from the start
         plan = compile_journey(journey, seed, index, meeting)
         self.plan = plan
-        self.steps = plan.steps
+        self.plans = plan.steps
+        #: the plans as plain tuples, for the hot loop (see FlowPlan)
+        self.steps: list[tuple[Any, ...]] = [tuple(p) for p in plan.steps]
         self.flow_pair = plan.flow_pair
         self.n_slots = plan.ledger_slots
         capacities = [capacity_of(d) for d in journey.departments]
@@ -496,7 +546,7 @@ class ReplicationRun:
         for column, done in zip(self.persona_cycle, tally.persona_done, strict=True):
             column.append(done)  # aligned: entry i of every persona is the same deal
 
-    def _walk(self, case: int, tally: CaseTally, step: int, entry: int, flow: FlowPlan | None, stop: int,
+    def _walk(self, case: int, tally: CaseTally, step: int, entry: int, flow: FlowTuple | None, stop: int,
               sums: Tallies, arrived: list[Arrival] | None, ledger: list[float]) -> Process:
         """Take ``flow`` (if given), then do steps until an end step or the ``stop`` (join) step.
 
@@ -520,18 +570,13 @@ class ReplicationRun:
         env = self.env
         timeout = env.timeout
         steps, resources, free = self.steps, self.resources, self.free
-        visits, processing, waiting, over = sums.visits, sums.processing, sums.waiting, sums.over_tolerance
-        flow_delay, handoff_delay = sums.flow_delay, sums.handoff_delay
-        pair_handoffs, pair_waste = sums.pair_handoffs, sums.pair_waste
-        traversals, inbox = sums.traversals, sums.inbox
+        visits, processing, waiting = sums.visits, sums.processing, sums.waiting
+        pair_handoffs, traversals, waits = sums.pair_handoffs, sums.traversals, sums.waits
+        busy_area, queue_area = self.busy_area, self.queue_area
         log = self.log
-        if log is not None:
-            rows = log.pending
-            log_case, log_step, log_resource = rows.case.append, rows.step.append, rows.resource.append
-            log_start, log_duration, log_wait, log_rework = (rows.start.append, rows.duration.append,
-                                                             rows.wait.append, rows.rework.append)
+        log_case, log_step, log_resource, log_start, log_duration, log_wait, log_rework = self.log_row
         delay = 0.0
-        rework = False
+        rework = 0
         while True:
             if flow is not None:
                 _, step, draw_delay, entry, rework, inbox_slot, pair = flow
@@ -542,15 +587,7 @@ class ReplicationRun:
                     pair_handoffs[pair] += 1
                 delay = draw_delay()
                 if delay > 0.0:
-                    yield timeout(delay)
-                    tally.flow_delay += delay
-                    flow_delay[step] += delay
-                    inbox[entry] += delay
-                    ledger[inbox_slot] += delay
-                    if pair >= 0:
-                        tally.handoff_delay += delay
-                        handoff_delay[step] += delay
-                        pair_waste[pair] += delay
+                    yield from self._inbox(delay, step, entry, pair, inbox_slot, tally, sums, ledger)
                 if step == stop:
                     assert arrived is not None  # a fork branch has somewhere to report
                     arrived.append(Arrival(entry, ledger))
@@ -573,15 +610,22 @@ class ReplicationRun:
                 with resources[dept].request() as req:
                     yield req
                     start = env.now
-                    staff = free[dept].pop()  # who does it, for the event log
-                    yield timeout(duration)
-                    free[dept].append(staff)
+                    if log is None:
+                        yield timeout(duration)
+                    else:  # name the staff member only for the event log
+                        staff = free[dept].pop()
+                        yield timeout(duration)
+                        free[dept].append(staff)
                 wait = start - asked
-                self._served(dept, asked, start, duration, sums)
+                waits[dept].append(wait)
+                # areas clipped to the window, which opens at t0
+                t0 = self.t0
+                if start > t0:
+                    queue_area[dept] += start - (asked if asked > t0 else t0)
+                if start + duration > t0:
+                    busy_area[dept] += start + duration - (start if start > t0 else t0)
                 if wait > 0.0:
-                    ledger[queue_slot] += wait
-                    if entry >= 0:
-                        self._queued_after(entry, step, wait, tally, sums)
+                    self._queued(entry, step, wait, queue_slot, tally, sums, ledger)
             ledger[work_slot] += duration
             tally.processing += duration
             tally.waiting += wait
@@ -589,11 +633,9 @@ class ReplicationRun:
             visits[step] += 1
             processing[step] += duration
             waiting[step] += wait
-            if delay + wait + held > tolerance:
-                over[step] += 1
-            delay = 0.0
             if notes:
-                self._note(tally, steps[step], start)
+                self._note(tally, step, start, delay + wait + held, sums)
+            delay = 0.0
             if log is not None:
                 log_case(case)
                 log_step(step)
@@ -606,21 +648,31 @@ class ReplicationRun:
                 return
             if join >= 0:
                 entry, ledger = yield from self._fork(case, tally, flows, join, sums, ledger)
-                step, flow, rework = join, None, False
+                step, flow, rework = join, None, 0
                 continue
-            flow = flows[0] if pick is None else pick()
+            flow = pick()
 
-    def _served(self, dept: int, asked: float, start: float, duration: float, sums: Tallies) -> None:
-        """A department served a request: its wait, and the queue and busy areas clipped to the window."""
-        sums.waits[dept].append(start - asked)
-        t0 = self.t0  # the window opens at t0
-        if start > t0:
-            self.queue_area[dept] += start - (asked if asked > t0 else t0)
-        if start + duration > t0:
-            self.busy_area[dept] += start + duration - (start if start > t0 else t0)
+    def _inbox(self, delay: float, step: int, entry: int, pair: int, inbox_slot: int, tally: CaseTally,
+               sums: Tallies, ledger: list[float]) -> Process:
+        """Wait in the inbox of the arrow ``entry`` (into ``step``) for ``delay``, and count it: as a flow
+        delay, on the critical path, and as handoff delay when the arrow is a handoff."""
+        yield self.env.timeout(delay)
+        tally.flow_delay += delay
+        sums.flow_delay[step] += delay
+        sums.inbox[entry] += delay
+        ledger[inbox_slot] += delay
+        if pair >= 0:
+            tally.handoff_delay += delay
+            sums.handoff_delay[step] += delay
+            sums.pair_waste[pair] += delay
 
-    def _queued_after(self, entry: int, step: int, wait: float, tally: CaseTally, sums: Tallies) -> None:
-        """Queueing at a step counts against the arrow it came by, and as handoff delay after a handoff."""
+    def _queued(self, entry: int, step: int, wait: float, queue_slot: int, tally: CaseTally, sums: Tallies,
+                ledger: list[float]) -> None:
+        """A visit queued for staff: on the critical path, and against the arrow it came by (as handoff delay
+        after a handoff). Queueing at the step where a case enters (``entry`` -1) is behind no arrow."""
+        ledger[queue_slot] += wait
+        if entry < 0:
+            return
         sums.queue[entry] += wait
         pair = self.flow_pair[entry]
         if pair >= 0:
@@ -628,8 +680,12 @@ class ReplicationRun:
             sums.handoff_delay[step] += wait
             sums.pair_waste[pair] += wait
 
-    def _note(self, tally: CaseTally, plan: StepPlan, start: float) -> None:
-        """A survey sent at ``start``, or a persona done (accounts)."""
+    def _note(self, tally: CaseTally, step: int, start: float, waited: float, sums: Tallies) -> None:
+        """After a touchpoint or an account's step: a wait (queue + inbox + gate) beyond the persona's
+        tolerance, a survey sent at ``start``, a persona done."""
+        plan = self.plans[step]
+        if waited > plan.tolerance:
+            sums.over_tolerance[step] += 1
         if plan.survey:
             if tally.surveys is None:
                 tally.surveys = {}
@@ -637,7 +693,7 @@ class ReplicationRun:
         if plan.persona_end:
             tally.persona_done[plan.persona] = self.env.now - tally.arrived
 
-    def _fork(self, case: int, tally: CaseTally, flows: tuple[FlowPlan, ...], join: int, sums: Tallies,
+    def _fork(self, case: int, tally: CaseTally, flows: tuple[FlowTuple, ...], join: int, sums: Tallies,
               ledger: list[float]) -> Generator[simpy.Event, Any, tuple[int, list[float]]]:
         """Run every flow of a fork as its own process until the join; returns the entry and ledger to go on with.
 
@@ -662,7 +718,7 @@ class ReplicationRun:
             return 0.0
         assert self.meeting is not None
         env = self.env
-        persona = self.steps[step].persona
+        persona = self.plans[step].persona
         measured = sums is self.sums
         self.gate_passed.add((case, step))
         state = self.gate_state.get((case, gate))
