@@ -55,7 +55,7 @@ import csv
 import io
 import os
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO
@@ -157,16 +157,16 @@ def _stamp_bytes(minutes: np.ndarray) -> np.ndarray:
 
 def timestamps(minutes: np.ndarray) -> list[str]:
     """:func:`timestamp` of every value, at once (built with NumPy: see :func:`_stamp_bytes`)."""
-    return _stamp_bytes(minutes).view("S24").ravel().astype("U24").tolist()
+    return list(map(bytes.decode, _stamp_bytes(minutes).view("S24").ravel().tolist()))
 
 
-def _start_and_end(start: np.ndarray, end: np.ndarray) -> list[str]:
+def _start_and_end(start: np.ndarray, end: np.ndarray) -> Iterator[str]:
     """``start_timestamp,time:timestamp`` of each row: two timestamps and the comma between them."""
     both = np.empty((len(start), 49), dtype=np.uint8)
     both[:, :24] = _stamp_bytes(start)
     both[:, 24] = ord(",")
     both[:, 25:] = _stamp_bytes(end)
-    return both.view("S49").ravel().astype("U49").tolist()
+    return map(bytes.decode, both.view("S49").ravel().tolist())
 
 
 def _field(value: str) -> str:
@@ -344,7 +344,8 @@ class EventLogWriter:
             map(warm.__getitem__, rows.case),
             map(_FLAG.__getitem__, rows.rework),
             strict=True)))
-        self._stream.write(text + "\n")
+        self._stream.write(text)
+        self._stream.write("\n")
         self._order += n
         rows.clear()
 
