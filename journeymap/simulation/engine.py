@@ -185,6 +185,10 @@ def _next_flow(flows: list[FlowTuple], last: int, branch: Random | None) -> Call
     return _no_way_on
 
 
+#: The delay of an arrow without an inbox: one callable shared by all of them (one object for the CPU's cache).
+_NO_DELAY = repeat(0.0).__next__
+
+
 def _no_way_on() -> FlowTuple:  # pragma: no cover - the walk ends at a step without flows
     raise AssertionError("an end step has no flow to take")
 
@@ -239,7 +243,7 @@ class _Compiler:
             fi = self.flow_index[id(f)]
             inbox = COMPONENT["handoff_inbox"] if journey.is_handoff(f) else COMPONENT["other_inbox"]
             delay = (_draw(f.delay, self.rngs.get(f"delay:{f.source}->{f.target}")) if f.delay is not None
-                     else repeat(0.0).__next__)
+                     else _NO_DELAY)
             # the last possible branch catches float round-off in the cumulative sum
             plan = FlowPlan(2.0 if k == last else cum, self.step_index[f.target], delay, fi, int(f.rework),
                             self.stage_base[journey.step_by_id[f.target].stage] + inbox, self.flow_pair[fi])
