@@ -83,7 +83,6 @@ def phases(journeys: str) -> Phases:
     import matplotlib.pyplot as plt
 
     from journeymap.account import check_account, is_account_file
-    from journeymap.account_simulation import combined_journey
     from journeymap.analysis import analyze
     from journeymap.comparison import compare_results
     from journeymap.graph import build_graph
@@ -91,6 +90,7 @@ def phases(journeys: str) -> Phases:
     from journeymap.rendering import journey_dot, plots, run_dot
     from journeymap.report import build_report
     from journeymap.simulation import simulate
+    from journeymap.simulation.account import combined_journey
     from journeymap.validation import check_file
 
     p = Phases()

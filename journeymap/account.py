@@ -10,7 +10,7 @@ approval, the CIO's security review and the line-of-business sign-off).
 reporting every problem with its file, line and column, like journey files;
 :func:`load_account` is the one way in. :func:`coverage` and
 :func:`account_lint` are the static checks of the buying group (stakeholder
-coverage gaps); the simulated parts live in :mod:`journeymap.account_simulation`.
+coverage gaps); the simulated parts live in :mod:`journeymap.simulation.account`.
 """
 
 from __future__ import annotations

@@ -170,9 +170,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .account_simulation import account_summary_text, summarize_account
     from .loading import load_subject
     from .simulation import simulate, summary_text
+    from .simulation.account import summarize_account
+    from .simulation.text import account_summary_text
 
     journey, meeting, account = load_subject(args.file)
     refuse_inputs(_inputs(args.file, journey, account), files=[args.events])

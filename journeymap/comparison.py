@@ -34,12 +34,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .distributions import format_minutes
+from .distributions import HOUR, format_minutes
 from .statistics import t_interval, t_quantile
+
+if TYPE_CHECKING:
+    from .model import Journey, Step
+    from .simulation.records import Replication, SimulationResult
 
 __all__ = ["Metric", "METRICS", "CI_NOTE", "compare_metric", "compare_metrics", "headline", "main_driver",
            "stability_of_pair", "replication_metrics", "compare", "compare_results"]
@@ -160,32 +164,21 @@ def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequenc
     "not steady".
     """
     rows = []
-    known = {m.key: m for m in METRICS}
     measured = {k for r in list(before_reps) + list(after_reps) for k in r}
     keys = [m.key for m in METRICS if m.key in measured]
-    extra = sorted(measured - set(keys))
-    for key in keys + extra:
-        if key in known:
-            metric = known[key]
-        elif key.startswith("utilisation:"):
-            metric = Metric(key, f"Utilisation, {key.split(':', 1)[1]}", "share", lower_is_better=False)
-        elif key.startswith("cost:"):
-            metric = Metric(key, f"Staff cost per case, {key.split(':', 1)[1]}", "money")
-        else:
+    for key in keys + sorted(measured - set(keys)):
+        metric = _metric(key)
+        if metric is None:
             continue
         # a department that exists on one side only is idle (0) on the other
         b = [r.get(key, 0.0) for r in before_reps]
         a = [r.get(key, 0.0) for r in after_reps]
         row = compare_metric(b, a, paired=paired, level=level)
-        if key.startswith("utilisation:") and not row["unchanged"] and paired:
-            dept = key.split(":", 1)[1]
-            same_work = all(_same(np.asarray([r.get(f"{k}:{dept}", 0.0) for r in before_reps], float),
-                                  np.asarray([r.get(f"{k}:{dept}", 0.0) for r in after_reps], float))
-                            for k in ("staff", "capacity"))
-            if same_work and any(f"staff:{dept}" in r for r in before_reps):
-                # same work, same people: the after window (it ends with the last case) is not a change
-                row.update(after=row["before"], change=0.0, relative_change=0.0 if row["before"] else None, ci95=[0.0, 0.0],
-                           significant=False, unchanged=True)
+        if key.startswith("utilisation:") and not row["unchanged"] and paired and _same_staffing(
+                key.split(":", 1)[1], before_reps, after_reps):
+            # same work, same people: the after window (it ends with the last case) is not a change
+            row.update(after=row["before"], change=0.0, relative_change=0.0 if row["before"] else None,
+                       ci95=[0.0, 0.0], significant=False, unchanged=True)
         if not steady:
             row["significant"] = False
         better = row["change"] < 0 if metric.lower_is_better else row["change"] > 0
@@ -193,6 +186,28 @@ def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequenc
                    improved=bool(row["significant"] and better), verdict=_verdict(row, steady))
         rows.append(row)
     return rows
+
+
+_KNOWN = {m.key: m for m in METRICS}
+
+
+def _metric(key: str) -> Metric | None:
+    """The metric a replication key measures: one of :data:`METRICS`, or a department's row; None for the rest."""
+    if key in _KNOWN:
+        return _KNOWN[key]
+    if key.startswith("utilisation:"):
+        return Metric(key, f"Utilisation, {key.split(':', 1)[1]}", "share", lower_is_better=False)
+    if key.startswith("cost:"):
+        return Metric(key, f"Staff cost per case, {key.split(':', 1)[1]}", "money")
+    return None
+
+
+def _same_staffing(dept: str, before_reps: Sequence[dict[str, float]], after_reps: Sequence[dict[str, float]]) -> bool:
+    """The department did the same staff work with the same capacity in every replication of both sides."""
+    same_work = all(_same(np.asarray([r.get(f"{k}:{dept}", 0.0) for r in before_reps], float),
+                          np.asarray([r.get(f"{k}:{dept}", 0.0) for r in after_reps], float))
+                    for k in ("staff", "capacity"))
+    return same_work and any(f"staff:{dept}" in r for r in before_reps)
 
 
 #: The mechanisms of ``time_breakdown`` grouped as a reader names them: (group, components, words).
@@ -217,7 +232,7 @@ def main_driver(before: Mapping[str, Any] | None, after: Mapping[str, Any] | Non
     """
     if not before or not after or "total" not in before or "total" not in after:
         return None
-    groups = {}
+    groups: dict[str, dict[str, Any]] = {}
     for name, parts, words in DRIVERS:
         b = sum(float(before["total"].get(p, 0.0)) for p in parts)
         a = sum(float(after["total"].get(p, 0.0)) for p in parts)
@@ -257,9 +272,10 @@ def _cycle_sentence(r: Mapping[str, Any], drivers: Mapping[str, Any] | None) -> 
             and drivers["driver"] != drivers["dominant"]):
         verb = "fell" if driver["change"] < 0 else "rose"
         moved = "moved only" if size != "less than 1%" else "moved"
-        return (f"{driver['words'].capitalize()} {verb} {abs(driver['relative']):.0%} ({_signed(driver['change'])} per case), "
-                f"but {dominant['words']} dominate ({format_minutes(dominant['after'])} of "
-                f"{format_minutes(drivers['cycle_after'])} per case), so cycle time {moved} {size} ({_sure(r)}).")
+        return (f"{driver['words'].capitalize()} {verb} {abs(driver['relative']):.0%} "
+                f"({_signed(driver['change'])} per case), but {dominant['words']} dominate "
+                f"({format_minutes(dominant['after'])} of {format_minutes(drivers['cycle_after'])} per case), "
+                f"so cycle time {moved} {size} ({_sure(r)}).")
     verb = "fell" if driver["change"] < 0 else "rose"
     share = (f"{_signed(driver['change'])} of the {_signed(drivers['change'])} per case"
              if drivers["change"] else _signed(driver["change"]))
@@ -306,7 +322,7 @@ def stability_of_pair(before: Mapping[str, Any], after: Mapping[str, Any]) -> di
     otherwise). ``message`` names the side(s) that are not steady, for every
     surface: terminal, JSON and the report banner.
     """
-    sides = {"before": before.get("stability"), "after": after.get("stability")}
+    sides: dict[str, Any] = {"before": before.get("stability"), "after": after.get("stability")}
     unsteady = [name for name, st in sides.items() if st is not None and not st.get("steady", True)]
     message = hint = None
     if unsteady:
@@ -322,7 +338,8 @@ def stability_of_pair(before: Mapping[str, Any], after: Mapping[str, Any]) -> di
             "before": sides["before"], "after": sides["after"]}
 
 
-def replication_metrics(journey, result, *, experience: bool = True) -> list[dict[str, float]]:
+def replication_metrics(journey: Journey, result: SimulationResult, *,
+                        experience: bool = True) -> list[dict[str, float]]:
     """One dict of :data:`METRICS` values per replication of a simulation.
 
     Per department it adds ``utilisation:<dept>``, ``staff:<dept>`` (busy
@@ -332,53 +349,81 @@ def replication_metrics(journey, result, *, experience: bool = True) -> list[dic
     ``experience_index`` (see :mod:`journeymap.experience`) of the replication
     is there when ``experience`` is true and the journey has touchpoints.
     """
-    from .experience import persona_experience
-
-    owned = {d.id: [i for i, s in enumerate(journey.steps) if s.owner == d.id] for d in journey.departments}
     priced = any(d.cost_per_hour for d in journey.departments)
     touchpoints = [(i, s) for i, s in enumerate(journey.steps) if s.is_touchpoint]
     out = []
     for r in result.replications:
-        c = r.cases
-        ct = c["cycle_time"]
-        if len(ct) == 0:
+        if len(r.cases["cycle_time"]) == 0:
             continue
-        p50, p90 = (float(x) for x in np.percentile(ct, [50, 90]))
-        m = {
-            "cycle_time_mean": float(ct.mean()),
-            "cycle_time_p50": p50,
-            "cycle_time_p90": p90,
-            "cycle_time_std": float(ct.std(ddof=1)) if len(ct) > 1 else 0.0,
-            "cycle_time_p90_minus_p50": p90 - p50,
-            "processing_time_mean": float(c["processing_time"].mean()),
-            "waiting_time_mean": float(c["waiting_time"].mean()),
-            "handoffs_mean": float(c["handoffs"].mean()),
-            "handoff_waste_mean": float(c["handoff_delay"].mean()),
-            "rework_mean": float(c["rework"].mean()),
-            "flow_efficiency_mean": float(c["flow_efficiency"].mean()),
-        }
-        for j, d in enumerate(journey.departments):
-            m[f"utilisation:{d.id}"] = r.department_busy[j] / (d.capacity * r.window) if r.window else 0.0
-            m[f"staff:{d.id}"] = float(r.department_busy[j])
-            m[f"capacity:{d.id}"] = float(d.capacity)
+        m = _case_metrics(r)
+        m.update(_department_metrics(journey, r))
         if priced and r.measured:
-            total = 0.0
-            for d in journey.departments:
-                cost = sum(r.step_processing[i] for i in owned[d.id]) / r.measured / 60 * (d.cost_per_hour or 0.0)
-                m[f"cost:{d.id}"] = cost
-                total += cost
-            m["cost_per_case"] = total
+            m.update(_cost_metrics(journey, r))
         if experience and touchpoints and r.measured:
-            over = r.step_over_tolerance
-            tps = [{"step": s.id, "stage": s.stage, "emotion": s.emotion,
-                    "visits_per_case": r.step_visits[i] / r.measured,
-                    "over_tolerance": (over[i] / r.step_visits[i]) if over and r.step_visits[i] else 0.0}
-                   for i, s in touchpoints]
-            index = persona_experience(tps, [st.id for st in journey.stages])["overall"]
+            index = _experience_index(journey, r, touchpoints)
             if index is not None:
                 m["experience_index"] = index
         out.append(m)
     return out
+
+
+def _case_metrics(r: Replication) -> dict[str, float]:
+    """The per-case metrics of one replication: cycle-time mean, percentiles and spread, and the other means."""
+    c = r.cases
+    ct = c["cycle_time"]
+    p50, p90 = (float(x) for x in np.percentile(ct, [50, 90]))
+    return {
+        "cycle_time_mean": float(ct.mean()),
+        "cycle_time_p50": p50,
+        "cycle_time_p90": p90,
+        "cycle_time_std": float(ct.std(ddof=1)) if len(ct) > 1 else 0.0,
+        "cycle_time_p90_minus_p50": p90 - p50,
+        "processing_time_mean": float(c["processing_time"].mean()),
+        "waiting_time_mean": float(c["waiting_time"].mean()),
+        "handoffs_mean": float(c["handoffs"].mean()),
+        "handoff_waste_mean": float(c["handoff_delay"].mean()),
+        "rework_mean": float(c["rework"].mean()),
+        "flow_efficiency_mean": float(c["flow_efficiency"].mean()),
+    }
+
+
+def _department_metrics(journey: Journey, r: Replication) -> dict[str, float]:
+    """Per department: utilisation, busy staff minutes and capacity in one replication."""
+    from .simulation.summary import utilisation
+
+    m = {}
+    for j, d in enumerate(journey.departments):
+        m[f"utilisation:{d.id}"] = utilisation(r, j, journey)
+        m[f"staff:{d.id}"] = float(r.department_busy[j])
+        m[f"capacity:{d.id}"] = float(d.capacity)
+    return m
+
+
+def _cost_metrics(journey: Journey, r: Replication) -> dict[str, float]:
+    """Per department and in total: staff cost per measured case (staff time on its steps × its rate)."""
+    from .simulation.summary import department_work
+
+    work = department_work(journey, r)
+    m = {}
+    total = 0.0
+    for d in journey.departments:
+        cost = work[d.id] / r.measured / HOUR * (d.cost_per_hour or 0.0)
+        m[f"cost:{d.id}"] = cost
+        total += cost
+    m["cost_per_case"] = total
+    return m
+
+
+def _experience_index(journey: Journey, r: Replication, touchpoints: list[tuple[int, Step]]) -> float | None:
+    """The persona's experience index computed from one replication's visits and waits beyond tolerance."""
+    from .experience import persona_experience
+
+    over = r.step_over_tolerance
+    tps = [{"step": s.id, "stage": s.stage, "emotion": s.emotion,
+            "visits_per_case": r.step_visits[i] / r.measured,
+            "over_tolerance": (over[i] / r.step_visits[i]) if over and r.step_visits[i] else 0.0}
+           for i, s in touchpoints]
+    return persona_experience(tps, [st.id for st in journey.stages])["overall"]
 
 
 def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int | None = None,
@@ -390,7 +435,7 @@ def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int 
     both are steady (:func:`stability_of_pair`) and ``drivers`` which
     mechanism moved the cycle time (:func:`main_driver`). ``meetings`` carries the
     personas and gates when the designs are accounts' combined journeys (see
-    :mod:`journeymap.account_simulation`). A caller that has simulated both designs already
+    :mod:`journeymap.simulation.account`). A caller that has simulated both designs already
     (the main job) passes its results to :func:`compare_results` instead.
     """
     from .simulation import simulate

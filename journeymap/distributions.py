@@ -17,9 +17,15 @@ import math
 import re
 from dataclasses import dataclass
 from random import Random
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
+    "SECOND",
+    "MINUTE",
+    "HOUR",
+    "DAY",
+    "WEEK",
+    "YEAR",
     "UNITS",
     "DurationError",
     "Fixed",
@@ -34,21 +40,29 @@ __all__ = [
     "format_minutes",
 ]
 
-#: Minutes per unit. ``d`` is a calendar day (24 h) and ``w`` a calendar week:
-#: journeys run around the clock in the simulation, so a "3d" wait in an inbox
-#: is three calendar days.
+#: The time units, in minutes (the one unit of every time in journeymap). A day is a calendar day
+#: (24 h) and a week a calendar week: journeys run around the clock in the simulation, so a "3d"
+#: wait in an inbox is three calendar days. A year is a mean calendar year (365.25 days).
+MINUTE = 1.0
+SECOND = MINUTE / 60
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+YEAR = 365.25 * DAY
+
+#: Minutes per unit, by the names a journey file may use.
 UNITS: dict[str, float] = {
-    "s": 1 / 60,
-    "sec": 1 / 60,
-    "min": 1.0,
-    "m": 1.0,
-    "h": 60.0,
-    "hr": 60.0,
-    "d": 1440.0,
-    "day": 1440.0,
-    "days": 1440.0,
-    "w": 10080.0,
-    "wk": 10080.0,
+    "s": SECOND,
+    "sec": SECOND,
+    "min": MINUTE,
+    "m": MINUTE,
+    "h": HOUR,
+    "hr": HOUR,
+    "d": DAY,
+    "day": DAY,
+    "days": DAY,
+    "w": WEEK,
+    "wk": WEEK,
 }
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]+)\s*$")
@@ -96,7 +110,7 @@ def parse_duration(value: Any) -> float:
 
 
 #: The longest duration a journey may give (10 years, in minutes): anything longer is a typo in a unit.
-MAX_DURATION = 10 * 365.25 * 1440
+MAX_DURATION = 10 * YEAR
 
 
 def format_minutes(minutes: float) -> str:
@@ -105,13 +119,13 @@ def format_minutes(minutes: float) -> str:
         return "n/a"
     sign = "-" if minutes < 0 else ""
     m = abs(minutes)
-    if m >= 1440:
-        return f"{sign}{m / 1440:.1f}d"
-    if m >= 60:
-        return f"{sign}{m / 60:.1f}h"
-    if m >= 1:
+    if m >= DAY:
+        return f"{sign}{m / DAY:.1f}d"
+    if m >= HOUR:
+        return f"{sign}{m / HOUR:.1f}h"
+    if m >= MINUTE:
         return f"{sign}{m:.0f}min"
-    return f"{sign}{m * 60:.0f}s"
+    return f"{sign}{m * (MINUTE / SECOND):.0f}s"  # MINUTE / SECOND is exactly 60.0
 
 
 @dataclass(frozen=True)
@@ -235,7 +249,7 @@ class LogNormal:
         return f"logn({format_minutes(self.mean_value)}±{format_minutes(self.sd)})"
 
 
-Distribution = Union[Fixed, Exponential, Triangular, Uniform, LogNormal]
+Distribution = Fixed | Exponential | Triangular | Uniform | LogNormal
 
 #: The distribution keys a ``duration:`` mapping may use, with the shape of their value.
 DISTRIBUTION_NAMES: dict[str, str] = {

@@ -119,7 +119,8 @@ def account_experience(personas: Mapping[str, Mapping[str, Any]], influence: Map
         "stages": per_stage,
         "overall": overall,
         "pull": pull,
-        "pulled_down_by": weakest if weakest is not None and pull[weakest] < 0 and not math.isclose(pull[weakest], 0.0, abs_tol=1e-12) else None,
+        "pulled_down_by": (weakest if weakest is not None and pull[weakest] < 0
+                           and not math.isclose(pull[weakest], 0.0, abs_tol=1e-12) else None),
     }
 
 

@@ -215,7 +215,7 @@ def load_subject(path: str) -> Subject:
     :func:`~journeymap.validation.load_journey`.
     """
     from .account import is_account_file, load_account
-    from .account_simulation import combined_journey
+    from .simulation.account import combined_journey
     from .validation import load_journey
 
     if is_account_file(path):

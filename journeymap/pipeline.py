@@ -304,7 +304,8 @@ class _MainJob:
 
     def account(self, f: str) -> None:
         from .account import check_account
-        from .account_simulation import account_summary_text, combined_journey, summarize_account
+        from .simulation.account import combined_journey, summarize_account
+        from .simulation.text import account_summary_text
 
         try:
             checked = check_account(f)

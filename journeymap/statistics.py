@@ -137,7 +137,7 @@ def thin_sorted(values: np.ndarray, limit: int) -> np.ndarray:
     return s[idx]
 
 
-def thirds(series: Sequence[Sequence[float]], level: float = 0.95) -> dict[str, Any] | None:
+def thirds(series: Sequence[Sequence[float] | np.ndarray], level: float = 0.95) -> dict[str, Any] | None:
     """Do later values exceed earlier ones within a run? The means of each run's first, middle and last third.
 
     Each item of ``series`` is one replication's values in time order (for

@@ -1,13 +1,13 @@
 """Accounts: buying-group files, consensus gates, experience index, coverage and surveys
-(journeymap/account.py, account_simulation.py, experience.py)."""
+(journeymap/account.py, simulation/account.py, experience.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from journeymap.account import check_account, coverage, load_account
-from journeymap.account_simulation import simulate_account
 from journeymap.experience import account_experience, lived_score, persona_experience, to_index
+from journeymap.simulation.account import simulate_account
 
 
 def persona(pid: str, role: str, prep: str, *, extra_steps: str = "", tolerance: str = "", dept_cap: int = 1) -> str:
@@ -102,7 +102,8 @@ def test_gate_references_are_located(trio, at, rule, line, column):
 def test_a_gate_a_persona_can_skip_would_deadlock(trio, write_journey):
     # b may go straight from prepare to onboard, never passing 'sign'
     write_journey(persona("b", "influencer", "5h").replace(
-        "duration: 5h, emotion: 1}", "duration: 5h, emotion: 1, next: [{to: sign, probability: 0.5}, {to: onboard, probability: 0.5}]}"),
+        "duration: 5h, emotion: 1}",
+        "duration: 5h, emotion: 1, next: [{to: sign, probability: 0.5}, {to: onboard, probability: 0.5}]}"),
         "b.yaml")
     checked = check_account(trio("a: sign, b: sign"))
     assert [p.rule for p in checked.errors] == ["gate-deadlock"]
@@ -183,7 +184,8 @@ def test_coverage_flags_a_silent_decision_maker(trio, write_journey):
     assert [p.rule for p in checked.warnings if p.file.endswith("account.yaml")] == ["coverage-gap"]
     # a decision maker with nothing between buy and renew
     write_journey(persona("a", "decision_maker", "1h").replace(
-        "stage: use, owner: ops", "stage: buy, owner: ops") + "  - {id: renewal, stage: renew, owner: customer, duration: 1h, emotion: 0}\n",
+        "stage: use, owner: ops", "stage: buy, owner: ops")
+        + "  - {id: renewal, stage: renew, owner: customer, duration: 1h, emotion: 0}\n",
         "a.yaml")
     gaps = coverage(check_account(trio("a: sign, b: sign")).account)["gaps"]
     assert {(g["persona"], g["stage"], g["kind"]) for g in gaps} == {("a", "use", "silent-stage")}
@@ -216,8 +218,8 @@ def test_the_bundled_account_validates_and_simulates():
 
 
 def test_the_personas_map_has_a_lane_per_persona_and_escapes_names(trio, write_journey):
-    from journeymap.account_simulation import combined_journey
     from journeymap.rendering.dot import journey_dot
+    from journeymap.simulation.account import combined_journey
 
     write_journey(persona("a", "decision_maker", "1h").replace("name: A,", 'name: "<CFO> & \\"co\\"",'), "a.yaml")
     journey, _ = combined_journey(load_account(trio("a: sign, b: sign")))

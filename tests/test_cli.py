@@ -570,7 +570,7 @@ def test_render_refuses_a_whole_map_above_the_limit_and_points_at_stages(monkeyp
 
 
 def test_simulate_refuses_a_journey_above_the_limit(monkeypatch, capsys):
-    monkeypatch.setattr("journeymap.simulation.MAX_SIMULATED_STEPS", 10)
+    monkeypatch.setattr("journeymap.simulation.runner.MAX_SIMULATED_STEPS", 10)
     assert main(["simulate", str(CIO), "--no-progress"]) == EXIT_USAGE
     assert "14 steps are too many to simulate (the limit is 10" in capsys.readouterr().err
 

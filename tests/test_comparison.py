@@ -37,7 +37,7 @@ def test_paired_interval_is_the_t_interval_of_the_differences():
     before = [10.0, 12.0, 11.0, 13.0]
     after = [8.0, 9.0, 9.5, 10.0]
     row = compare_metric(before, after)
-    diffs = [a - b for a, b in zip(after, before)]           # -2, -3, -1.5, -3
+    diffs = [a - b for a, b in zip(after, before, strict=True)]  # -2, -3, -1.5, -3
     mean = sum(diffs) / 4
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / 3)
     half = 3.182446305284263 * sd / 2                         # t(0.975, 3) * sd / sqrt(4)
@@ -125,7 +125,7 @@ def test_structural_diff_lists_steps_handoffs_and_moved_load():
     assert d["steps"]["changed"] == {"review": {"owner": ["legal", "sales"]}}
     assert d["handoffs"]["before"] == 1 and d["handoffs"]["after"] == 0
     assert d["handoffs"]["removed"] == [{"from_step": "quote", "to_step": "review", "from": "sales", "to": "legal"}]
-    load = {l["department"]: l for l in d["load"]}
+    load = {row["department"]: row for row in d["load"]}
     assert load["legal"]["before"] == pytest.approx(30) and load["legal"]["after"] == 0
     assert load["sales"]["change"] == pytest.approx(30)
 
@@ -155,8 +155,8 @@ def test_identical_replications_are_unchanged_never_significant():
 ])
 def test_utilisation_of_a_department_doing_the_same_work_is_unchanged(after_capacity, unchanged):
     before = [{"utilisation:legal": 0.5 + 0.01 * i, "staff:legal": 1000.0 + i, "capacity:legal": 2.0} for i in range(4)]
-    after = [{"utilisation:legal": (0.5 + 0.01 * i) * 1.001, "staff:legal": 1000.0 + i, "capacity:legal": after_capacity}
-             for i in range(4)]
+    after = [{"utilisation:legal": (0.5 + 0.01 * i) * 1.001, "staff:legal": 1000.0 + i,
+              "capacity:legal": after_capacity} for i in range(4)]
     row = compare_metrics(before, after)[0]
     assert row["unchanged"] is unchanged
     assert row["significant"] is not unchanged

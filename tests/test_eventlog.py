@@ -6,11 +6,25 @@ import csv
 import io
 import os
 
+import numpy as np
 import pytest
 from helpers import journey_of, queue_journey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeymap.cli import main
-from journeymap.eventlog import ARRIVAL, COLUMNS, START_DATE, EventLogWriter, case_name, case_width, timestamp
+from journeymap.eventlog import (
+    ARRIVAL,
+    CHUNK,
+    COLUMNS,
+    START_DATE,
+    EventLogWriter,
+    LoggedStep,
+    case_name,
+    case_width,
+    timestamp,
+    timestamps,
+)
 from journeymap.simulation import simulate
 
 
@@ -28,6 +42,56 @@ def read_rows(path):
 def test_timestamps_count_from_the_start_date(minutes, text):
     assert timestamp(minutes) == text
     assert START_DATE.isoformat() == "2025-01-06T00:00:00+00:00"
+
+
+def test_timestamps_at_once_are_the_timestamps_one_by_one():
+    # every half millisecond over two days (ties round half to even), and times over decades
+    halves = np.arange(0, 2 * 1440 * 120_000 + 1, 997) / 120_000
+    rng = np.random.default_rng(1)
+    spread = np.concatenate([halves, rng.exponential(3e5, 20_000), rng.uniform(0, 30 * 525_960, 2_000), [0.0, 1e-9]])
+    assert timestamps(spread) == [timestamp(float(x)) for x in spread]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 40 * 525_960, allow_nan=False), max_size=50))
+def test_timestamps_match_on_any_minutes(minutes):
+    assert timestamps(np.array(minutes, dtype=float)) == [timestamp(m) for m in minutes]
+
+
+def test_recorded_rows_are_written_as_the_row_by_row_writer_writes_them():
+    # the simulator records rows and the writer formats them in chunks: the bytes must be those of write()
+    steps = [LoggedStep("review", "legal", "buy", "backstage"), LoggedStep("sign, \"now\"", "customer", "buy",
+                                                                             "customer", persona="cfo")]
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(2 * CHUNK + 7):  # more than two chunks
+        case, step = k // 3, int(rng.integers(0, 3))
+        start, duration = float(rng.exponential(900.0)) * k, float(rng.exponential(30.0))
+        rows.append((case, step, f"legal-{k % 3 + 1}", start, duration, float(rng.choice([0.0, rng.exponential(5.0)])),
+                     bool(k % 7 == 0)))
+    one, chunked = io.StringIO(), io.StringIO()
+    a = EventLogWriter(one, "cio", 7, replication=12, warmup=40, header=False, replication_width=3)
+    b = EventLogWriter(chunked, "cio", 7, replication=12, warmup=40, header=False, replication_width=3, steps=steps)
+    for case, step, staff, start, duration, wait, rework in rows:
+        if step == 2:  # an arrival at the first step
+            a.arrival(case, start, steps[0].stage)
+            b.record_arrival(case, start, 0)
+            continue
+        s = steps[step]
+        a.write(case, s.id, s.group, staff, s.stage, s.lane, start, duration, wait, s.persona, rework)
+        pending = b.pending
+        pending.case.append(case)
+        pending.step.append(step)
+        pending.resource.append(staff)
+        pending.start.append(start)
+        pending.duration.append(duration)
+        pending.wait.append(wait)
+        pending.rework.append(rework)
+        b.flush_if_full()
+    assert b.rows == a.rows == len(rows)
+    b.flush()
+    assert chunked.getvalue() == one.getvalue()
+    assert '"sign, ""now"""' in one.getvalue()  # quoted as csv quotes it
 
 
 def test_case_names_are_strings_that_sort_as_numbers():

@@ -215,7 +215,8 @@ def test_simulate_prints_the_cost_per_case():
 
 RISKY = (HANDOFF_JOURNEY.replace("{id: redline, stage: sign, owner: legal, duration: 20min}",
                                  "{id: redline, name: Redline call, stage: sign, owner: legal, duration: 20min, "
-                                 "lane: frontstage, channel: video, emotion: 1, moment_of_truth: true, tolerance: 35min}"))
+                                 "lane: frontstage, channel: video, emotion: 1, moment_of_truth: true, "
+                                 "tolerance: 35min}"))
 
 
 def test_moments_of_truth_at_risk_by_hand():

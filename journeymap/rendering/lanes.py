@@ -68,7 +68,7 @@ Lanes = tuple[list[str], dict[str, str], dict[str, tuple[str, str]]]
 
 
 def is_account_journey(journey: Journey) -> bool:
-    """True for the combined journey of an account (see journeymap.account_simulation), which starts at
+    """True for the combined journey of an account (see journeymap.simulation.account), which starts at
     ':deal-start'; only such a journey has the ``personas`` view."""
     return journey.start == ":deal-start"
 

@@ -1,0 +1,165 @@
+"""What the simulator measures: named, flat records that the engine fills and the summary reads.
+
+* :class:`CaseMetrics` is one measured case: its cycle time, work, waits, handoffs, rework and
+  shares. A replication keeps one array per metric (:attr:`Replication.cases`), keyed by the
+  field names, which are :data:`CASE_METRICS`.
+* :class:`Replication` is one independent run: those arrays and the sums per step, department,
+  department pair and arrow, indexed like the journey's tuples.
+* :class:`SimulationResult` is what :func:`journeymap.simulation.simulate` returns.
+* :class:`Meeting` tells the engine which persona each step of an account's combined journey
+  belongs to and where the personas wait for each other.
+
+The components of the critical-path ledger (:data:`BREAKDOWN`) are defined here too, because
+the engine adds to them and the summary, the terminal text and the charts read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "BREAKDOWN",
+    "BREAKDOWN_LABELS",
+    "CASE_METRICS",
+    "COMPONENT",
+    "CaseMetrics",
+    "Meeting",
+    "Replication",
+    "SimulationResult",
+]
+
+
+class CaseMetrics(NamedTuple):
+    """What one measured case adds to its replication: one value per metric (minutes unless said)."""
+
+    #: arrival to completion (elapsed)
+    cycle_time: float
+    #: sum of step durations (all branches)
+    processing_time: float
+    #: queueing for staff
+    waiting_time: float
+    #: time in inboxes (delays on flows)
+    flow_delay: float
+    #: flow delays on handoffs + queueing right after a handoff
+    handoff_delay: float
+    #: internal handoffs taken (a count)
+    handoffs: float
+    #: rework flows taken (a count)
+    rework: float
+    #: processing time of value-adding steps (all branches)
+    value_adding_time: float
+    #: value-adding staff work on the critical path / cycle time (<= 1)
+    flow_efficiency: float
+    #: handoff delay / cycle time
+    handoff_share: float
+
+
+#: The per-case metrics: the keys of :attr:`Replication.cases`, in the order of :class:`CaseMetrics`.
+CASE_METRICS: tuple[str, ...] = CaseMetrics._fields
+
+#: The components of ``summary["time_breakdown"]``: where a case's elapsed time goes, in this order.
+BREAKDOWN = (
+    "value_adding_work",  # staff work on value-adding steps
+    "other_work",         # other staff work
+    "customer_time",      # customer steps' durations
+    "queueing",           # waiting for staff
+    "handoff_inbox",      # flow delays on cross-department handoff arrows
+    "other_inbox",        # every other flow delay
+    "gate_wait",          # accounts: waiting at a gate for the other personas
+)
+#: Each component's place in :data:`BREAKDOWN`: its slot in one stage's block of a ledger, which holds
+#: ``len(BREAKDOWN)`` slots per stage (slot ``stage * len(BREAKDOWN) + COMPONENT[name]``).
+COMPONENT: dict[str, int] = {name: k for k, name in enumerate(BREAKDOWN)}
+#: How people read the components (terminal, report, charts).
+BREAKDOWN_LABELS = {
+    "value_adding_work": "value-adding work",
+    "other_work": "other work",
+    "customer_time": "customer time",
+    "queueing": "queueing",
+    "handoff_inbox": "handoff inbox delay",
+    "other_inbox": "other inbox delay",
+    "gate_wait": "waiting for other personas",
+}
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What one replication measured: flat arrays and sums, indexed like the journey's tuples.
+
+    ``cases`` maps each name in :data:`CASE_METRICS` to one value per measured
+    case (in completion order). Step sums are indexed like ``journey.steps``,
+    department values like ``journey.departments``, pair values like
+    ``pairs``. All times are minutes; department areas and ``wip_area`` cover
+    the window ``(window_start, window_end)`` only.
+    """
+
+    index: int
+    measured: int
+    cases: dict[str, np.ndarray]
+    step_visits: tuple[float, ...]
+    step_processing: tuple[float, ...]
+    step_waiting: tuple[float, ...]
+    step_flow_delay: tuple[float, ...]
+    step_handoff_delay: tuple[float, ...]
+    pairs: tuple[tuple[str, str], ...]
+    pair_handoffs: tuple[float, ...]
+    pair_waste: tuple[float, ...]
+    department_busy: tuple[float, ...]
+    department_queue_area: tuple[float, ...]
+    department_waits: tuple[np.ndarray, ...]
+    window_start: float
+    window_end: float
+    wip_area: float
+    #: per step: visits where the persona waited longer than its tolerance
+    step_over_tolerance: tuple[float, ...] = ()
+    #: per persona (one for a single journey): the most surveys one measured case got in any quarter
+    survey_max_per_quarter: tuple[np.ndarray, ...] = ()
+    #: account runs only, per persona: time from the account's arrival to the persona's last step
+    persona_cycle: tuple[np.ndarray, ...] = ()
+    #: account runs only, [gate][persona]: total wait at the gate, and how often that persona arrived last
+    gate_wait: tuple[tuple[float, ...], ...] = ()
+    gate_last: tuple[tuple[float, ...], ...] = ()
+    #: per flow (indexed like ``journey.flows``): times taken, inbox delay on it, and queueing at its
+    #: target on the visits that entered the target through it
+    flow_traversals: tuple[float, ...] = ()
+    flow_inbox: tuple[float, ...] = ()
+    flow_queue: tuple[float, ...] = ()
+    #: the critical-path ledger summed over measured cases: index ``stage * len(BREAKDOWN) + component``
+    #: (stages like ``journey.stages``, components like :data:`BREAKDOWN`); it sums to the cycle times
+    time_breakdown: tuple[float, ...] = ()
+
+    @property
+    def window(self) -> float:
+        return self.window_end - self.window_start
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """The outcome of :func:`journeymap.simulation.simulate`: the JSON-ready ``summary`` and the data behind it."""
+
+    summary: dict[str, Any]
+    #: Every measured case's cycle time, pooled over replications in replication order.
+    cycle_times: np.ndarray
+    replications: tuple[Replication, ...]
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """Several personas of one account walking together: who each step belongs to, and the gates.
+
+    Built by :func:`journeymap.simulation.account.combined_journey` for the combined journey of
+    an account; a single journey has none.
+    """
+
+    #: step id -> persona index
+    persona_of: dict[str, int]
+    #: the steps after which a persona is done
+    persona_ends: frozenset[str]
+    #: step id -> gate index, for the step where a persona waits at a gate
+    gate_of: dict[str, int]
+    #: how many personas each gate waits for
+    gate_sizes: tuple[int, ...]
+    n_personas: int
