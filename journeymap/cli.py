@@ -171,9 +171,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .loading import load_subject
-    from .simulation import simulate, summary_text
+    from .simulation import simulate
     from .simulation.account import summarize_account
-    from .simulation.text import account_summary_text
+    from .simulation.text import account_summary_blocks, summary_blocks
+    from .tables import show
 
     journey, meeting, account = load_subject(args.file)
     refuse_inputs(_inputs(args.file, journey, account), files=[args.events])
@@ -189,7 +190,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps_json(summary))
     else:
-        print(summary_text(summary) if account is None else account_summary_text(summary))
+        show(summary_blocks(summary) if account is None else account_summary_blocks(summary))
     if args.events:
         print(f"wrote {args.events}", file=sys.stderr)
     return EXIT_OK

@@ -70,7 +70,7 @@ from .records import (
 from .runner import MAX_SIMULATED_STEPS, ProgressCallback, run_replication, simulate
 from .streams import stream
 from .summary import CYCLE_TIME_SAMPLES, department_work, summarize_replications, utilisation
-from .text import summary_text, time_breakdown_text
+from .text import summary_blocks, summary_text, time_breakdown_text
 
 __all__ = [
     "BREAKDOWN",
@@ -89,6 +89,7 @@ __all__ = [
     "simulate",
     "stream",
     "summarize_replications",
+    "summary_blocks",
     "summary_text",
     "time_breakdown_text",
     "utilisation",

@@ -11,13 +11,18 @@ from collections.abc import Callable
 from typing import Any
 
 from ..distributions import format_minutes as fm
-from ..tables import table
+from ..tables import Block, Table, plain
 from .records import BREAKDOWN_LABELS
 
 __all__ = ["account_summary_text", "summary_text", "time_breakdown_text"]
 
 
 def time_breakdown_text(tb: dict[str, Any]) -> str:
+    """:func:`time_breakdown_blocks` as plain text."""
+    return plain(time_breakdown_blocks(tb))
+
+
+def time_breakdown_blocks(tb: dict[str, Any]) -> list[Block]:
     """The "where the time goes" table of a ``time_breakdown``: a row per stage, a total row and column (pure).
 
     The total column of the total row is the mean cycle time. The gate column
@@ -26,13 +31,19 @@ def time_breakdown_text(tb: dict[str, Any]) -> str:
     shown = [c for c in tb["components"] if c != "gate_wait" or tb["total"][c]]
     rows = [[sid] + [fm(v[c]) for c in shown] + [fm(sum(v.values()))] for sid, v in tb["stages"].items()]
     rows.append(["total"] + [fm(tb["total"][c]) for c in shown] + [fm(sum(tb["total"].values()))])
-    return "\n".join(["Where the time goes (per case, on the critical path; the total is the cycle time):",
-                      table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows,
-                            "l" + "r" * (len(shown) + 1))])
+    return ["Where the time goes (per case, on the critical path; the total is the cycle time):",
+            Table(["stage"] + [BREAKDOWN_LABELS[c] for c in shown] + ["total"], rows,
+                  "l" + "r" * (len(shown) + 1))]
 
 
 def summary_text(summary: dict[str, Any]) -> str:
-    """The terminal report of ``journeymap simulate``: a few readable tables (pure)."""
+    """The terminal report of ``journeymap simulate`` as plain text (for files and pipes; pure)."""
+    return plain(summary_blocks(summary))
+
+
+def summary_blocks(summary: dict[str, Any]) -> list[Block]:
+    """The terminal report of ``journeymap simulate``: lines and a few readable tables (pure), which
+    :func:`journeymap.tables.show` prints with rich on a terminal."""
     steady = (summary.get("stability") or {}).get("steady", True)
 
     def ci(s: dict[str, Any], fmt: Callable[[float], str]) -> str:
@@ -48,9 +59,10 @@ def summary_text(summary: dict[str, Any]) -> str:
         return f"{x:.2f}"
 
     c = summary["case"]
-    out = [f"Journey {summary['journey']} (persona {summary['persona']}): {summary['replications']} replication(s) "
-           f"x {summary['cases']} cases" + (f" + {summary['backlog']} backlog" if summary.get("backlog") else "")
-           + f", warm-up {summary['warmup']}, seed {summary['seed']}; {summary['measured_cases']} cases measured", ""]
+    out: list[Block] = [
+        f"Journey {summary['journey']} (persona {summary['persona']}): {summary['replications']} replication(s) "
+        f"x {summary['cases']} cases" + (f" + {summary['backlog']} backlog" if summary.get("backlog") else "")
+        + f", warm-up {summary['warmup']}, seed {summary['seed']}; {summary['measured_cases']} cases measured", ""]
     out += _stability_lines(summary)
     rows = []
     for key, label, fmt in (("cycle_time", "cycle time", fm), ("processing_time", "processing (touch) time", fm),
@@ -62,22 +74,22 @@ def summary_text(summary: dict[str, Any]) -> str:
     share = summary["handoff_waste"]["share_of_cycle_time"]
     rows.append(["handoff waste / cycle time", pct(share["mean"]), pct(share["p50"]), pct(share["p90"]),
                  pct(share["p95"]), ci(share, pct)])
-    out.append(table(["per case", "mean", "p50", "p90", "p95", "95% CI of mean"], rows, "lrrrrr"))
+    out.append(Table(["per case", "mean", "p50", "p90", "p95", "95% CI of mean"], rows, "lrrrrr"))
 
     rows = [[d, pct(v["utilisation"]["mean"]), num(v["queue_length"]["mean"]), fm(v["wait"]["mean"]),
              fm(v["wait"]["p90"]), pct(v["share_of_waiting"])] for d, v in summary["departments"].items()]
     if rows:
-        out += ["", table(["department", "utilisation", "queue", "wait", "p90 wait", "share of queueing"], rows,
+        out += ["", Table(["department", "utilisation", "queue", "wait", "p90 wait", "share of queueing"], rows,
                           "lrrrrr")]
     rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
              pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
-    out += ["", table(["step", "visits", "time/case", "wait/visit", "share of queueing"], rows, "lrrrr")]
-    out += ["", time_breakdown_text(summary["time_breakdown"])]
+    out += ["", Table(["step", "visits", "time/case", "wait/visit", "share of queueing"], rows, "lrrrr")]
+    out += ["", *time_breakdown_blocks(summary["time_breakdown"])]
     # time lost on each handoff arrow (its inbox + the queueing it leads into), worst first
     arrows = sorted((f for f in summary["flows"] if f["handoff"] and f["traversals_per_case"]),
                     key=lambda f: (-f["lost_per_case"], f["number"]))
     if arrows:
-        out += ["", table(["handoff", "arrow", "departments", "per case", "inbox", "queueing", "lost per case"],
+        out += ["", Table(["handoff", "arrow", "departments", "per case", "inbox", "queueing", "lost per case"],
                           [[f"H{f['number']}", f"{f['source']} -> {f['target']}",
                             f"{f['from_department']} -> {f['to_department']}", num(f["traversals_per_case"]),
                             fm(f["inbox_per_case"]), fm(f["queue_per_case"]), fm(f["lost_per_case"])]
@@ -87,7 +99,7 @@ def summary_text(summary: dict[str, Any]) -> str:
     out += _cost_lines(summary)
     if not steady:
         out += ["", "!! " + summary["stability"]["message"]]
-    return "\n".join(out)
+    return out
 
 
 def _stability_lines(summary: dict[str, Any]) -> list[str]:
@@ -171,9 +183,14 @@ def _cost_lines(summary: dict[str, Any], top: int = 3) -> list[str]:
 
 
 def account_summary_text(a: dict[str, Any]) -> str:
+    """The terminal report of ``journeymap simulate ACCOUNT`` as plain text (pure)."""
+    return plain(account_summary_blocks(a))
+
+
+def account_summary_blocks(a: dict[str, Any]) -> list[Block]:
     """The terminal report of ``journeymap simulate ACCOUNT`` (pure): personas, gates, where the deal's time goes."""
     ct = a["cycle_time"]
-    out = [f"Account {a['name']} ({a['account']}): {a['replications']} replication(s), "
+    out: list[Block] = [f"Account {a['name']} ({a['account']}): {a['replications']} replication(s), "
            f"{a['measured_cases']} deals measured",
            f"Deal cycle time: mean {fm(ct['mean'])}, P50 {fm(ct['p50'])}, P90 {fm(ct['p90'])}", ""]
     rows = [[p["name"], p["role"].replace("_", " "), p["influence"], fm(p["cycle_time"]["mean"]),
@@ -181,14 +198,15 @@ def account_summary_text(a: dict[str, Any]) -> str:
              ", ".join(f"{g} {v:.0%}" for g, v in p["held_up"].items()) or "-",
              f"{p['experience']['overall']:.0f}" if p["experience"]["overall"] is not None else "-"]
             for p in a["personas"].values()]
-    out.append(table(["persona", "role", "influence", "cycle time", "last to finish", "held up gate", "experience"],
+    out.append(Table(["persona", "role", "influence", "cycle time", "last to finish", "held up gate", "experience"],
                      rows, "llrrrlr"))
     for gid, g in a["gates"].items():
         waits = ", ".join(f"{pid} {fm(w)}" for pid, w in g["wait_per_case"].items())
         out += ["", f"Gate {g['name']} ({gid}): usually held up by {g['usually_held_up_by']}; "
                     f"mean wait per deal: {waits}"]
     if "time_breakdown" in a:
-        out += ["", time_breakdown_text(a["time_breakdown"]).replace("per case", "per deal", 1)]
+        head, *rest = time_breakdown_blocks(a["time_breakdown"])
+        out += ["", str(head).replace("per case", "per deal", 1), *rest]
     out += _account_experience_lines(a)
     b = a["bottleneck"]
     if b.get("department"):
@@ -197,7 +215,7 @@ def account_summary_text(a: dict[str, Any]) -> str:
     stability = a.get("combined", {}).get("stability") or {}
     if not stability.get("steady", True):
         out[:0] = ["!! " + stability["message"], "   Fix: " + stability["hint"] + ".", ""]
-    return "\n".join(out)
+    return out
 
 
 def _account_experience_lines(a: dict[str, Any]) -> list[str]:
