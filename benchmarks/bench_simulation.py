@@ -4,6 +4,7 @@ Run it from the repository root (takes a few minutes on two cores)::
 
     python benchmarks/bench_simulation.py            # 50,000 cases, 8 replications for the speed-up
     python benchmarks/bench_simulation.py --cases 5000 --replications 4   # a quick look
+    python benchmarks/bench_simulation.py --cases 20000 --only ratio --only events --only scale  # no workers
 
 The reference model: 14 sequential steps owned by sales, sales, legal, finance,
 legal, sales, implementation, implementation, finance, support,

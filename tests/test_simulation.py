@@ -181,6 +181,11 @@ def test_deterministic_handoff_journey_is_exact(handoff_journey):
     assert tb["stages"]["sign"] == {"value_adding_work": 0, "other_work": 20, "customer_time": 5, "queueing": 5,
                                     "handoff_inbox": 30, "other_inbox": 0, "gate_wait": 0}
     assert sum(tb["total"].values()) == c["cycle_time"]["mean"]
+
+
+def test_deterministic_handoff_journey_arrows_and_departments_are_exact(handoff_journey):
+    # the two cases of test_deterministic_handoff_journey_is_exact
+    s = simulate(handoff_journey, replications=1, seed=1).summary
     # the arrow pitch -> redline loses its inbox (30) and case 1's queueing at redline (10), per case 35
     assert s["flows"] == [
         {"source": "pitch", "target": "redline", "handoff": True, "number": 1, "from_department": "sales",
@@ -638,6 +643,12 @@ def test_summary_has_the_documented_shape(acme):
                                 "other_inbox", "gate_wait"]
     assert list(tb["stages"]) == [st.id for st in acme.stages]
     assert all(list(v) == tb["components"] for v in [tb["total"], *tb["stages"].values()])
+    assert set(s["replication_means"]) == set(CASE_METRICS)
+
+
+def test_summary_flows_departments_and_bottleneck_have_the_documented_shape(acme):
+    s = simulate(acme, cases=100, replications=2, seed=1).summary
+    stat = {"mean", "p50", "p90", "p95", "std", "ci95"}
     assert [(f["source"], f["target"]) for f in s["flows"]] == [(f.source, f.target) for f in acme.flows]
     for f in s["flows"]:
         assert set(f) == {"source", "target", "handoff", "number", "from_department", "to_department",
@@ -650,7 +661,6 @@ def test_summary_has_the_documented_shape(acme):
     assert sum(v["share_of_waiting"] for v in s["departments"].values()) == pytest.approx(1.0)
     assert sum(v["share_of_waiting"] for v in s["steps"].values()) == pytest.approx(1.0)
     json.loads(json.dumps(s, allow_nan=False))  # strict JSON: no NaN anywhere
-    assert set(s["replication_means"]) == set(CASE_METRICS)
 
 
 def test_cycle_time_samples_are_thinned_to_20000():
