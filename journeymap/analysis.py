@@ -23,7 +23,7 @@ Counting rules (also in ``docs/analysis.md``):
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 import networkx as nx
@@ -287,6 +287,19 @@ def longest_backstage_chain(g: nx.DiGraph) -> dict[str, Any]:
             "followed_by": [s for s in g.successors(chain[-1]) if g.nodes[s]["touchpoint"]]}
 
 
+def expected_department_work(g: nx.DiGraph, visits: dict[str, float] | None = None) -> dict[str, float]:
+    """Expected staff minutes per case of each department (Σ visits × mean duration over its steps), in
+    step order. The one definition: ``analyze`` reports it and the structural diff compares it; the
+    simulated counterpart is :func:`journeymap.simulation.summary.department_work`."""
+    visits = expected_visits(g) if visits is None else visits
+    work: dict[str, float] = {}
+    for n in g:
+        if not g.nodes[n]["customer"]:
+            owner = g.nodes[n]["owner"]
+            work[owner] = work.get(owner, 0.0) + visits[n] * g.nodes[n]["mean_duration"]
+    return work
+
+
 def analyze(g: nx.DiGraph) -> dict[str, Any]:
     """Everything ``journeymap analyze`` reports, as JSON-ready data (times in minutes)."""
     visits = expected_visits(g)
@@ -303,10 +316,7 @@ def analyze(g: nx.DiGraph) -> dict[str, Any]:
     touch = sum(visits[n] * g.nodes[n]["mean_duration"] for n in g)
     delay = sum(traversals[(u, v)] * d["mean_delay"] for u, v, d in g.edges(data=True))
     value = sum(visits[n] * g.nodes[n]["mean_duration"] for n in g if g.nodes[n]["value_adding"])
-    department_work: dict[str, float] = defaultdict(float)
-    for n in g:
-        if not g.nodes[n]["customer"]:
-            department_work[g.nodes[n]["owner"]] += visits[n] * g.nodes[n]["mean_duration"]
+    department_work = expected_department_work(g, visits)
     tps = touchpoints(g)
     return {
         "journey": g.graph["journey"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, NamedTuple
 
-from .analysis import expected_flow_counts, expected_visits
+from .analysis import expected_department_work, expected_flow_counts, expected_visits
 from .graph import build_graph
 from .model import Journey, Step
 
@@ -59,10 +59,7 @@ def _work(journey: Journey) -> _Work:
     """Expected work per case from the exact expected visits of :mod:`journeymap.analysis`."""
     g = build_graph(journey)
     visits = expected_visits(g)
-    work: dict[str, float] = {}
-    for s in journey.steps:
-        if not s.is_customer:
-            work[s.owner] = work.get(s.owner, 0.0) + visits[s.id] * s.duration.mean
+    work = expected_department_work(g, visits)
     flows = expected_flow_counts(g, visits)
     handoffs = sum(n for (u, v), n in flows.items() if g.edges[u, v]["handoff"])
     pairs: dict[tuple[str, str], float] = {}
