@@ -11,7 +11,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLES, HANDOFF_JOURNEY, JOURNEYS, OVERLAY_BASE, dedent, example_ids, fake_results, journey_of
+from helpers import (
+    ACCOUNT,
+    EXAMPLES,
+    HANDOFF_JOURNEY,
+    JOURNEYS,
+    OVERLAY_BASE,
+    dedent,
+    example_ids,
+    fake_results,
+    journey_of,
+    persona,
+)
 
 # --------------------------------------------------------------------------- journey files
 
@@ -71,3 +82,19 @@ def no_graphviz(monkeypatch, tmp_path_factory):
 def handoff_journey():
     """The deterministic two-case handoff journey (see helpers.HANDOFF_JOURNEY)."""
     return journey_of(HANDOFF_JOURNEY)
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@pytest.fixture
+def trio(write_journey):
+    """Three personas: a is ready after 1h, b after 5h, c after 2h; ops has one person."""
+    write_journey(persona("a", "decision_maker", "1h"), "a.yaml")
+    write_journey(persona("b", "influencer", "5h"), "b.yaml")
+    write_journey(persona("c", "user", "2h"), "c.yaml")
+
+    def account(at: str):
+        return write_journey(ACCOUNT.format(at=at), "account.yaml")
+
+    return account

@@ -7,6 +7,7 @@ Test modules import these (``from helpers import EXAMPLES, dedent``); pytest's f
 from __future__ import annotations
 
 import copy
+import csv
 import math
 import re
 import textwrap
@@ -265,6 +266,42 @@ HANDOFF_JOURNEY = """
       - {id: sign, stage: sign, owner: customer, duration: 5min, value_adding: true}
     workload: {arrivals: {schedule: [0min, 0min]}}
     """
+
+
+def read_rows(path) -> list[dict]:
+    """The rows of an event log (a CSV file), as dicts."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def persona(pid: str, role: str, prep: str, *, extra_steps: str = "", tolerance: str = "", dept_cap: int = 1) -> str:
+    """A small journey: prepare (customer, fixed), sign (the gate step), then onboard with shared staff."""
+    return f"""
+journey: {{name: {pid}}}
+persona: {{id: {pid}, name: {pid.upper()}, role: {role}{', tolerance: ' + tolerance if tolerance else ''}}}
+stages: [evaluate, buy, use, renew]
+departments: [{{id: ops, capacity: {dept_cap}}}]
+steps:
+  - {{id: prepare, stage: evaluate, owner: customer, duration: {prep}, emotion: 1}}
+  - {{id: sign, stage: buy, owner: customer, duration: 1h, emotion: 2}}
+  - {{id: onboard, stage: use, owner: ops, channel: meeting, duration: 2h, emotion: 1}}
+{extra_steps}"""
+
+
+ACCOUNT = """
+account: {{id: acme, name: Acme}}
+personas:
+  - {{journey: a.yaml, influence: 3}}
+  - {{journey: b.yaml, influence: 1}}
+  - {{journey: c.yaml, influence: 1}}
+gates:
+  - id: decision
+    at: {{{at}}}
+workload: {{arrivals: {{every: 30d}}, cases: 4}}
+"""
 
 
 # --------------------------------------------------------------------------- hostile input (issue 10): mutated examples

@@ -4,50 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import ACCOUNT, persona
 
 from journeymap.account import check_account, coverage, load_account
 from journeymap.experience import account_experience, lived_score, persona_experience, to_index
 from journeymap.simulation.account import simulate_account
-
-
-def persona(pid: str, role: str, prep: str, *, extra_steps: str = "", tolerance: str = "", dept_cap: int = 1) -> str:
-    """A small journey: prepare (customer, fixed), sign (the gate step), then onboard with shared staff."""
-    return f"""
-journey: {{name: {pid}}}
-persona: {{id: {pid}, name: {pid.upper()}, role: {role}{', tolerance: ' + tolerance if tolerance else ''}}}
-stages: [evaluate, buy, use, renew]
-departments: [{{id: ops, capacity: {dept_cap}}}]
-steps:
-  - {{id: prepare, stage: evaluate, owner: customer, duration: {prep}, emotion: 1}}
-  - {{id: sign, stage: buy, owner: customer, duration: 1h, emotion: 2}}
-  - {{id: onboard, stage: use, owner: ops, channel: meeting, duration: 2h, emotion: 1}}
-{extra_steps}"""
-
-
-ACCOUNT = """
-account: {{id: acme, name: Acme}}
-personas:
-  - {{journey: a.yaml, influence: 3}}
-  - {{journey: b.yaml, influence: 1}}
-  - {{journey: c.yaml, influence: 1}}
-gates:
-  - id: decision
-    at: {{{at}}}
-workload: {{arrivals: {{every: 30d}}, cases: 4}}
-"""
-
-
-@pytest.fixture
-def trio(write_journey):
-    """Three personas: a is ready after 1h, b after 5h, c after 2h; ops has one person."""
-    write_journey(persona("a", "decision_maker", "1h"), "a.yaml")
-    write_journey(persona("b", "influencer", "5h"), "b.yaml")
-    write_journey(persona("c", "user", "2h"), "c.yaml")
-
-    def account(at: str):
-        return write_journey(ACCOUNT.format(at=at), "account.yaml")
-
-    return account
 
 
 def test_a_gate_waits_for_its_slowest_persona(trio):
@@ -262,25 +223,6 @@ def test_the_account_event_log_names_each_rows_persona(trio, tmp_path):
 
 
 # --------------------------------------------------------------------------- issue 10: hostile account files
-
-
-@pytest.mark.parametrize("old, new, line, column", [
-    ("personas:\n  - {journey: a.yaml, influence: 3}\n  - {journey: b.yaml, influence: 1}\n"
-     "  - {journey: c.yaml, influence: 1}\n", "personas: 2.5\n", 2, 11),                  # personas: a number
-    ("gates:\n  - id: decision\n    at: {a: sign, b: sign}\n", "gates: 1\n", 6, 8),      # gates: a number
-    ("at: {a: sign, b: sign}", "at: {a: {}, b: sign}", 8, 13),                          # a gate step: a mapping
-])
-def test_a_wrong_type_in_an_account_is_located_not_a_traceback(trio, write_journey, capsys, old, new, line, column):
-    from journeymap.cli import main
-
-    text = ACCOUNT.format(at="a: sign, b: sign")
-    assert old in text
-    path = write_journey(text.replace(old, new), "account.yaml")
-    errors = check_account(path).errors
-    assert ("wrong-type", line, column) in [(p.rule, p.line, p.column) for p in errors], errors
-    assert main(["validate", str(path)]) == 1
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
 
 
 def test_influence_zero_says_more_than_zero(trio):

@@ -18,9 +18,24 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import ALL_EXAMPLES, DATA, DOZEN, EXAMPLES, ROOT, TWO_STEPS, J, alias_bomb, handoff_labels, mutation_cases
+from helpers import (
+    ACCOUNT,
+    ALL_EXAMPLES,
+    DATA,
+    DOZEN,
+    EXAMPLES,
+    ROOT,
+    TWO_STEPS,
+    J,
+    alias_bomb,
+    handoff_labels,
+    mutation_cases,
+    queue_journey,
+    read_rows,
+)
 from hypothesis import HealthCheck, given, settings
 
+from journeymap.account import check_account
 from journeymap.cli import EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from journeymap.schema import JOURNEY_SCHEMA, schema_json
 from journeymap.validation import check_file
@@ -752,3 +767,112 @@ def test_drawing_workers_die_with_a_killed_run(tmp_path):
         for w in set(workers):
             if _alive(w):
                 os.kill(w, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
+    from helpers import HANDOFF_JOURNEY
+
+    from journeymap.cli import main
+
+    path = str(write_journey(HANDOFF_JOURNEY))
+    assert main(["simulate", path, "--replications", "2", "--seed", "3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["case"]["cycle_time"]["mean"] == 75 and data["seed"] == 3 and data["replications"] == 2
+    assert main(["simulate", path, "--replications", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Bottleneck: legal, step redline" in out
+
+
+@pytest.mark.parametrize("args", [
+    ["--replications", "0"],   # nothing to run
+    ["--warmup", "2"],         # swallows both cases of the file
+    ["--workers", "0"],        # nobody to run it
+])
+def test_cli_simulate_refuses_bad_numbers(write_journey, capsys, args):
+    from helpers import HANDOFF_JOURNEY
+
+    from journeymap.cli import EXIT_USAGE, main
+
+    assert main(["simulate", str(write_journey(HANDOFF_JOURNEY))] + args) == EXIT_USAGE
+    assert "journeymap simulate:" in capsys.readouterr().err
+
+
+def test_cli_simulate_ctrl_c_exits_130_and_leaves_nothing(write_journey, tmp_path, monkeypatch, capsys):
+    from journeymap.cli import EXIT_INTERRUPTED, main
+    from journeymap.simulation.engine import ReplicationRun
+
+    path = str(write_journey(queue_journey(1, 5, 10)))
+    real = ReplicationRun.case
+
+    def case(self, idx, step):  # Ctrl-C arrives while case 300 is under way
+        if idx == 300:
+            raise KeyboardInterrupt
+        return (yield from real(self, idx, step))
+
+    monkeypatch.setattr(ReplicationRun, "case", case)
+    events = tmp_path / "out" / "events.csv"
+    assert main(["simulate", path, "--cases", "1000", "--events", str(events)]) == EXIT_INTERRUPTED
+    assert "interrupted" in capsys.readouterr().err
+    assert not events.exists() and os.listdir(events.parent) == []
+
+
+def test_cli_progress_bar_only_on_a_terminal():
+    from journeymap.cli import _ProgressBar
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for out in (tty, pipe):
+        bar = _ProgressBar(out, delay=0.0)
+        bar(50, 100)
+        bar.close()
+    assert "50/100 cases" in tty.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_cli_writes_the_log(write_journey, tmp_path, capsys):
+    from helpers import HANDOFF_JOURNEY
+
+    path = write_journey(HANDOFF_JOURNEY)
+    out = tmp_path / "logs" / "events.csv"
+    assert main(["simulate", str(path), "--replications", "1", "--events", str(out), "--json"]) == 0
+    assert len(read_rows(out)) == 8  # 6 step occurrences and 2 arrivals
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_simulate_prints_a_warning_instead_of_confidence_intervals(write_journey, capsys):
+    from journeymap.cli import main
+
+    path = str(write_journey(queue_journey(1, 72, 60)))
+    assert main(["simulate", path, "--replications", "3", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[2].startswith("!! Not a steady state: desk is offered 120% of its capacity")
+    assert lines[3].startswith("   Fix: give desk a capacity of at least 2")
+    cycle = next(line for line in lines if line.startswith("cycle time"))
+    assert cycle.endswith("not steady") and ".." not in cycle
+    assert lines[-1].startswith("!! Not a steady state")
+
+
+@pytest.mark.parametrize("old, new, line, column", [
+    ("personas:\n  - {journey: a.yaml, influence: 3}\n  - {journey: b.yaml, influence: 1}\n"
+     "  - {journey: c.yaml, influence: 1}\n", "personas: 2.5\n", 2, 11),                  # personas: a number
+    ("gates:\n  - id: decision\n    at: {a: sign, b: sign}\n", "gates: 1\n", 6, 8),      # gates: a number
+    ("at: {a: sign, b: sign}", "at: {a: {}, b: sign}", 8, 13),                          # a gate step: a mapping
+])
+def test_a_wrong_type_in_an_account_is_located_not_a_traceback(trio, write_journey, capsys, old, new, line, column):
+    from journeymap.cli import main
+
+    text = ACCOUNT.format(at="a: sign, b: sign")
+    assert old in text
+    path = write_journey(text.replace(old, new), "account.yaml")
+    errors = check_account(path).errors
+    assert ("wrong-type", line, column) in [(p.rule, p.line, p.column) for p in errors], errors
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err

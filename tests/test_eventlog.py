@@ -8,11 +8,10 @@ import os
 
 import numpy as np
 import pytest
-from helpers import journey_of, queue_journey
+from helpers import journey_of, queue_journey, read_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeymap.cli import main
 from journeymap.eventlog import (
     ARRIVAL,
     CHUNK,
@@ -26,11 +25,6 @@ from journeymap.eventlog import (
     timestamps,
 )
 from journeymap.simulation import simulate
-
-
-def read_rows(path):
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 @pytest.mark.parametrize("minutes, text", [
@@ -221,16 +215,6 @@ def test_interrupted_run_leaves_no_log_behind(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         simulate(journey, cases=5_000, replications=1, events=path, progress=interrupt)
     assert os.listdir(tmp_path) == []
-
-
-def test_cli_writes_the_log(write_journey, tmp_path, capsys):
-    from helpers import HANDOFF_JOURNEY
-
-    path = write_journey(HANDOFF_JOURNEY)
-    out = tmp_path / "logs" / "events.csv"
-    assert main(["simulate", str(path), "--replications", "1", "--events", str(out), "--json"]) == 0
-    assert len(read_rows(out)) == 8  # 6 step occurrences and 2 arrivals
-    assert "wrote" in capsys.readouterr().err
 
 
 def test_pm4py_reads_the_log_without_fiddling(acme, tmp_path):

@@ -9,7 +9,6 @@ and is never widened to make a test pass.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -722,69 +721,6 @@ def test_every_example_simulates(path):
 
 
 # --------------------------------------------------------------------------- the command
-
-
-def test_cli_simulate_prints_json_and_a_table(write_journey, capsys):
-    from helpers import HANDOFF_JOURNEY
-
-    from journeymap.cli import main
-
-    path = str(write_journey(HANDOFF_JOURNEY))
-    assert main(["simulate", path, "--replications", "2", "--seed", "3", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["case"]["cycle_time"]["mean"] == 75 and data["seed"] == 3 and data["replications"] == 2
-    assert main(["simulate", path, "--replications", "2"]) == 0
-    out = capsys.readouterr().out
-    assert "Bottleneck: legal, step redline" in out
-
-
-@pytest.mark.parametrize("args", [
-    ["--replications", "0"],   # nothing to run
-    ["--warmup", "2"],         # swallows both cases of the file
-    ["--workers", "0"],        # nobody to run it
-])
-def test_cli_simulate_refuses_bad_numbers(write_journey, capsys, args):
-    from helpers import HANDOFF_JOURNEY
-
-    from journeymap.cli import EXIT_USAGE, main
-
-    assert main(["simulate", str(write_journey(HANDOFF_JOURNEY))] + args) == EXIT_USAGE
-    assert "journeymap simulate:" in capsys.readouterr().err
-
-
-def test_cli_simulate_ctrl_c_exits_130_and_leaves_nothing(write_journey, tmp_path, monkeypatch, capsys):
-    from journeymap.cli import EXIT_INTERRUPTED, main
-    from journeymap.simulation.engine import ReplicationRun
-
-    path = str(write_journey(queue_journey(1, 5, 10)))
-    real = ReplicationRun.case
-
-    def case(self, idx, step):  # Ctrl-C arrives while case 300 is under way
-        if idx == 300:
-            raise KeyboardInterrupt
-        return (yield from real(self, idx, step))
-
-    monkeypatch.setattr(ReplicationRun, "case", case)
-    events = tmp_path / "out" / "events.csv"
-    assert main(["simulate", path, "--cases", "1000", "--events", str(events)]) == EXIT_INTERRUPTED
-    assert "interrupted" in capsys.readouterr().err
-    assert not events.exists() and os.listdir(events.parent) == []
-
-
-def test_cli_progress_bar_only_on_a_terminal():
-    from journeymap.cli import _ProgressBar
-
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
-    tty, pipe = Tty(), io.StringIO()
-    for out in (tty, pipe):
-        bar = _ProgressBar(out, delay=0.0)
-        bar(50, 100)
-        bar.close()
-    assert "50/100 cases" in tty.getvalue()
-    assert pipe.getvalue() == ""
 
 
 def test_interrupt_stops_parallel_workers_at_once(tmp_path):

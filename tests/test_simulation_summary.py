@@ -94,20 +94,6 @@ def test_one_replication_never_claims_growth():
     assert st["growing"] is False and st["overloaded"] and st["steady"] is False
 
 
-def test_simulate_prints_a_warning_instead_of_confidence_intervals(write_journey, capsys):
-    from journeymap.cli import main
-
-    path = str(write_journey(queue_journey(1, 72, 60)))
-    assert main(["simulate", path, "--replications", "3", "--no-progress"]) == 0
-    out = capsys.readouterr().out
-    lines = out.splitlines()
-    assert lines[2].startswith("!! Not a steady state: desk is offered 120% of its capacity")
-    assert lines[3].startswith("   Fix: give desk a capacity of at least 2")
-    cycle = next(line for line in lines if line.startswith("cycle time"))
-    assert cycle.endswith("not steady") and ".." not in cycle
-    assert lines[-1].startswith("!! Not a steady state")
-
-
 def test_compare_can_read_the_stability_of_each_design():
     from journeymap.comparison import compare
 
