@@ -29,7 +29,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .distributions import format_minutes
+from .distributions import DAY, format_minutes
 from .graph import build_graph, reach
 from .model import CUSTOMER, Journey
 
@@ -56,7 +56,7 @@ __all__ = [
 #: A step whose mean duration is at least this long (minutes: one day) is long for work: such a
 #: duration is usually elapsed time (waiting for the customer, a committee, a batch) written as
 #: ``duration:``, which holds a member of staff the whole time, instead of a flow ``delay:``.
-LONG_FOR_WORK = 1440.0
+LONG_FOR_WORK = DAY
 
 
 def touchpoints(g: nx.DiGraph) -> list[str]:

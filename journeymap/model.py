@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
-from .distributions import Distribution
+from .distributions import DAY, Distribution
 
 __all__ = [
     "CUSTOMER",
@@ -172,7 +172,7 @@ class Arrivals:
     """How new cases arrive: ``poisson`` (mean gap), ``every`` (fixed gap) or ``schedule`` (times)."""
 
     kind: Literal["poisson", "every", "schedule"] = "poisson"
-    gap: float = 1440.0
+    gap: float = DAY
     times: tuple[float, ...] = ()
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .analysis import analyze
+from .distributions import DAY
 from .errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, DotNotFound, JourneymapError
 from .graph import build_graph
 from .model import Journey
@@ -331,7 +332,7 @@ class _MainJob:
 
         def line() -> str:
             return (f"{f}: {len(account.personas)} personas, deal cycle time mean "
-                    f"{summary['cycle_time']['mean'] / 1440:.1f}d, experience index "
+                    f"{summary['cycle_time']['mean'] / DAY:.1f}d, experience index "
                     f"{summary['experience']['overall']:.0f} -> {os.path.join(self.out_dir, _name(f))}/, "
                     f"{os.path.join(self.out_dir, chart)}")
 
@@ -371,6 +372,6 @@ def _journey_line(f: str, report: dict[str, Any], summary: dict[str, Any], shown
     """The log's line for a journey done: its size, cycle time, steady state and bottleneck."""
     cycle, b = summary["case"]["cycle_time"], summary["bottleneck"]
     return (f"{f}: {report['touchpoints']} touchpoints, {report['handoffs']} handoffs, "
-            f"cycle time mean {cycle['mean'] / 1440:.1f}d (P90 {cycle['p90'] / 1440:.1f}d)"
+            f"cycle time mean {cycle['mean'] / DAY:.1f}d (P90 {cycle['p90'] / DAY:.1f}d)"
             + ("" if summary["stability"]["steady"] else " NOT A STEADY STATE (see simulation.txt)")
             + f", bottleneck {b['department']} ({b['department_share']:.0%} department share of waiting) -> {shown}/")

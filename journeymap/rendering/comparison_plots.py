@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..distributions import DAY, HOUR  # noqa: E402
 from ..simulation import BREAKDOWN_LABELS  # noqa: E402  (one set of words for the components)
 from .palette import OKABE_ITO  # noqa: E402
 
@@ -25,10 +26,10 @@ AFTER = OKABE_ITO["blue"]
 
 def time_unit(max_minutes: float) -> tuple[float, str]:
     """The divisor and name of a readable unit for times up to ``max_minutes``."""
-    if max_minutes >= 3 * 1440:
-        return 1440.0, "days"
+    if max_minutes >= 3 * DAY:
+        return DAY, "days"
     if max_minutes >= 180:
-        return 60.0, "hours"
+        return HOUR, "hours"
     return 1.0, "minutes"
 
 

@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..distributions import DAY, HOUR, MINUTE  # noqa: E402
 from ..model import EMOTION_SCALE, Journey  # noqa: E402
 from ..simulation import BREAKDOWN_LABELS  # noqa: E402  (one set of words for the components)
 from . import palette  # noqa: E402
@@ -47,10 +48,10 @@ plt.rcParams.update({"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13
 
 def time_unit(minutes: float) -> tuple[str, float]:
     """A readable unit for values around ``minutes``: ("minutes", 1), ("hours", 60) or ("days", 1440)."""
-    if minutes >= 2 * 1440:
-        return "days", 1440.0
+    if minutes >= 2 * DAY:
+        return "days", DAY
     if minutes >= 120:
-        return "hours", 60.0
+        return "hours", HOUR
     return "minutes", 1.0
 
 
@@ -137,7 +138,7 @@ _BREAKDOWN_STYLE = {
     "other_inbox": ("#BBBBBB", ".."),
     "gate_wait": (OI["blue"], "\\\\"),
 }
-_UNITS = {"minutes": 1.0, "hours": 60.0, "days": 1440.0}
+_UNITS = {"minutes": MINUTE, "hours": HOUR, "days": DAY}
 
 
 def _breakdown(results: Mapping[str, Any]) -> tuple[list[str], dict[str, dict[str, float]], dict[str, float]]:
