@@ -11,6 +11,7 @@ import csv
 import math
 import re
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -395,3 +396,22 @@ def mutated(draw) -> tuple[str, str]:
         else:
             parent[path[-1]] = str(parent[path[-1]])
     return name, yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (Linux ``/proc``)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_for(condition, timeout: float = 60.0) -> bool:
+    """Poll ``condition`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False

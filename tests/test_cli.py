@@ -28,10 +28,12 @@ from helpers import (
     TWO_STEPS,
     J,
     alias_bomb,
+    alive,
     handoff_labels,
     mutation_cases,
     queue_journey,
     read_rows,
+    wait_for,
 )
 from hypothesis import HealthCheck, given, settings
 
@@ -452,23 +454,6 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait_for(condition, timeout: float = 60.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _journeymap(*argv: str, cwd) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "journeymap", *argv], cwd=cwd, env=env,
@@ -485,17 +470,17 @@ def test_a_signal_stops_the_workers_too(tmp_path, signum, code):
                        "--events", "events.csv", "--no-progress", cwd=tmp_path)
     workers: list[int] = []
     try:
-        assert _wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 2), "no workers started"
+        assert wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 2), "no workers started"
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == code, err
         assert "Traceback" not in err and "nothing half-written" in err
-        assert _wait_for(lambda: not any(_alive(w) for w in workers), timeout=10), "a worker outlived the command"
+        assert wait_for(lambda: not any(alive(w) for w in workers), timeout=10), "a worker outlived the command"
         assert list(tmp_path.iterdir()) == []                 # no partial event log, no temporary file
     finally:
         proc.kill()
         for w in workers:
-            if _alive(w):
+            if alive(w):
                 os.kill(w, signal.SIGKILL)
 
 
@@ -505,13 +490,13 @@ def test_workers_die_with_a_killed_parent(tmp_path):
                        "--no-progress", cwd=tmp_path)
     workers: list[int] = []
     try:
-        assert _wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 2), "no workers started"
+        assert wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 2), "no workers started"
         proc.kill()                              # SIGKILL: no handler runs in the parent
         proc.communicate(timeout=30)
-        assert _wait_for(lambda: not any(_alive(w) for w in workers), timeout=10), "a worker outlived its parent"
+        assert wait_for(lambda: not any(alive(w) for w in workers), timeout=10), "a worker outlived its parent"
     finally:
         for w in workers:
-            if _alive(w):
+            if alive(w):
                 os.kill(w, signal.SIGKILL)
 
 
@@ -529,7 +514,7 @@ def test_an_interrupted_run_leaves_the_output_folder_as_it_was(tmp_path):
     proc = _journeymap("run", str(src), "-o", str(out), cwd=tmp_path)
     try:
         # wait until this run has written something, wherever it writes
-        assert _wait_for(lambda: any(tmp_path.rglob("analysis.json"))), "the run wrote nothing"
+        assert wait_for(lambda: any(tmp_path.rglob("analysis.json"))), "the run wrote nothing"
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -736,11 +721,11 @@ def test_render_watch_re_renders_on_save_and_stops_on_a_signal(tmp_path, signum,
     proc = subprocess.Popen([sys.executable, "-m", "journeymap", "render", str(journey), "--watch", "-o", str(out)],
                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        assert _wait_for(out.exists, timeout=30), "the first render did not happen"
+        assert wait_for(out.exists, timeout=30), "the first render did not happen"
         first = out.read_text()
         time.sleep(0.5)
         journey.write_text(CIO.read_text().replace("name: Account team", "name: Account crew"), encoding="utf-8")
-        assert _wait_for(lambda: out.read_text() != first, timeout=30), "no render after the save"
+        assert wait_for(lambda: out.read_text() != first, timeout=30), "no render after the save"
         assert "Account crew" in out.read_text()
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=30)
@@ -759,13 +744,13 @@ def test_drawing_workers_die_with_a_killed_run(tmp_path):
     proc = _journeymap("run", str(src), "-o", str(tmp_path / "out"), "--quick", cwd=tmp_path)
     workers: list[int] = []
     try:
-        assert _wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 1), "nothing drew"
+        assert wait_for(lambda: len(workers.extend(_children(proc.pid)) or set(workers)) >= 1), "nothing drew"
         proc.kill()                                       # SIGKILL: no handler runs in the parent
         proc.communicate(timeout=30)
-        assert _wait_for(lambda: not any(_alive(w) for w in set(workers)), timeout=10), "a worker outlived the run"
+        assert wait_for(lambda: not any(alive(w) for w in set(workers)), timeout=10), "a worker outlived the run"
     finally:
         for w in set(workers):
-            if _alive(w):
+            if alive(w):
                 os.kill(w, signal.SIGKILL)
 
 

@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+from helpers import alive, wait_for
 
 from journeymap.errors import DotNotFound, JourneyInvalid
 from journeymap.problems import Problem
@@ -91,23 +92,6 @@ def _run_a_program(pid_file: str) -> None:
     proc.wait()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _wait_for(condition, timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @forks
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc to see the programs")
 def test_leaving_with_an_exception_stops_the_children_and_their_programs_at_once(tmp_path):
@@ -118,9 +102,10 @@ def test_leaving_with_an_exception_stops_the_children_and_their_programs_at_once
             for pid_file in pid_files:
                 jobs.submit(lambda fut: None, _run_a_program, pid_file)
             children = [job.process for job in jobs._running.values()]
-            assert _wait_for(lambda: all(os.path.exists(p) for p in pid_files)), "the programs did not start"
+            assert wait_for(lambda: all(os.path.exists(p) for p in pid_files), timeout=20.0), \
+                "the programs did not start"
             raise RuntimeError("stop")
     assert time.monotonic() - started < 10
     assert children and not any(p.is_alive() for p in children)
     programs = [int(open(p).read()) for p in pid_files]
-    assert _wait_for(lambda: not any(_alive(pid) for pid in programs), timeout=5), "a program outlived its job"
+    assert wait_for(lambda: not any(alive(pid) for pid in programs), timeout=5), "a program outlived its job"
