@@ -11,10 +11,12 @@ Times are float minutes (see :mod:`journeymap.distributions`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 from typing import Literal
 
 from .distributions import DAY, Distribution
+from .workingtime import Calendar, CapacitySchedule
 
 __all__ = [
     "CUSTOMER",
@@ -23,6 +25,8 @@ __all__ = [
     "CHANNELS",
     "SURVEYS",
     "EMOTION_SCALE",
+    "Basis",
+    "PRIORITY_CLASSES",
     "Persona",
     "Stage",
     "Department",
@@ -31,6 +35,7 @@ __all__ = [
     "Arrivals",
     "Backlog",
     "Workload",
+    "Target",
     "Journey",
 ]
 
@@ -76,6 +81,15 @@ EMOTION_SCALE = {
     3: "delighted",
 }
 
+#: The account tiers, highest priority first: the default priority classes (see :attr:`Journey.priorities`).
+PRIORITY_CLASSES = ("strategic", "key", "growth", "transactional")
+
+#: How a duration counts time (see docs/format.md, "Working time"):
+#: ``elapsed`` every minute of the clock (``3d``, ``2h``); ``working`` only minutes in which the
+#: calendar is open (``4wh``); ``business`` business days of the calendar, keeping the clock time
+#: (``2bd``; the value is stored as days x 1440 minutes and counted as business days).
+Basis = Literal["elapsed", "working", "business"]
+
 Role = Literal["decision_maker", "influencer", "user"]
 Lane = Literal["customer", "frontstage", "backstage", "support"]
 
@@ -90,6 +104,12 @@ class Persona:
     goals: tuple[str, ...] = ()
     #: How long this persona waits for a touchpoint before it turns sour (minutes).
     tolerance: float | None = None
+    #: When this persona (the customer) works: customer steps and inbox delays into them follow it.
+    #: None: around the clock.
+    calendar: Calendar | None = None
+    #: The priority class of this persona's cases (one of :attr:`Journey.priorities`); None: the
+    #: workload's class mix, or no priority.
+    priority: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +123,20 @@ class Stage:
 
 @dataclass(frozen=True)
 class Department:
-    """An internal team: a pool of ``capacity`` people shared by all cases."""
+    """An internal team: a pool of ``capacity`` people shared by all cases.
+
+    With ``shifts`` the number present varies over the week and ``capacity`` is the most present at
+    once (``shifts.max_people``); with only a ``calendar`` all ``capacity`` people keep its hours.
+    """
 
     id: str
     name: str
     capacity: int = 1
     cost_per_hour: float | None = None
+    #: Opening hours; None: the journey's calendar, or around the clock when it has none.
+    calendar: Calendar | None = None
+    #: A shift pattern (its own time zone and holidays); None: ``capacity`` people in ``calendar``'s hours.
+    shifts: CapacitySchedule | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +168,12 @@ class Step:
     persona: str | None = None
     persona_name: str | None = None
     gate: str | None = None
+    #: How ``duration`` counts time: "elapsed" (``2h``) or "working" (``2wh``: pauses while the
+    #: owner's calendar is closed). "business" is not allowed for a step's duration.
+    basis: Basis = "elapsed"
+    #: Once started, runs to the end even past closing time (a meeting): the start waits for an
+    #: open minute, then the duration runs on the clock.
+    must_finish: bool = False
 
     @property
     def is_customer(self) -> bool:
@@ -165,6 +199,9 @@ class Flow:
     #: One branch of a fork: taken together with its siblings, not instead of them.
     parallel: bool = False
     label: str = ""
+    #: How ``delay`` counts time, on the calendar of the receiving side (the target step's owner):
+    #: "elapsed" (``3d``), "working" (``4wh``) or "business" (``2bd``).
+    delay_basis: Basis = "elapsed"
 
 
 @dataclass(frozen=True)
@@ -193,6 +230,32 @@ class Workload:
     backlog: tuple[Backlog, ...] = ()
     #: Cases discarded from the statistics at the start of each replication.
     warmup: int = 0
+    #: The simulation's minute 0, an aware datetime; None: the next Monday 09:00 in the journey's
+    #: time zone (see :func:`journeymap.workingtime.next_monday_0900`) when the journey has calendars.
+    start: datetime | None = None
+    #: The priority classes of arriving cases and their shares, e.g. (("key", 0.3), ("growth", 0.7));
+    #: empty: every case has the persona's class (or none).
+    mix: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service-level target: ``scope`` done within ``within`` for at least ``goal`` of the cases.
+
+    ``scope`` is "journey" (arrival to end), "stage" (the case's first entry into stage ``ref`` to
+    its last exit from it) or "step" (arrival, or the end of step ``since`` when given, to the end
+    of the first visit of step ``ref``). ``within`` is in minutes, counted as ``basis`` says on the
+    journey's calendar (around the clock when it has none).
+    """
+
+    id: str
+    name: str
+    scope: Literal["journey", "stage", "step"]
+    ref: str
+    within: float
+    basis: Basis = "elapsed"
+    goal: float = 0.9
+    since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +276,18 @@ class Journey:
     source: str = ""
     #: The file this journey ``extends`` when it is an overlay, else "".
     base: str = ""
+    #: The default calendar of departments without one of their own; None: around the clock.
+    calendar: Calendar | None = None
+    #: Service-level targets.
+    targets: tuple[Target, ...] = ()
+    #: Priority classes, highest first: a waiting case of an earlier class is served first.
+    priorities: tuple[str, ...] = PRIORITY_CLASSES
+
+    @property
+    def has_calendars(self) -> bool:
+        """Whether any part of the journey keeps working time (else it runs around the clock, as before)."""
+        return (self.calendar is not None or self.persona.calendar is not None
+                or any(d.calendar is not None or d.shifts is not None for d in self.departments))
 
     @cached_property
     def step_by_id(self) -> dict[str, Step]:
