@@ -323,6 +323,15 @@ class Journey:
                        flows=flows, start=steps[0].id if steps else self.start,
                        ends=tuple(s.id for s in steps if s.id not in has_next))
 
+    def around_the_clock(self) -> Journey:
+        """The same journey with every calendar and shift pattern removed: what it was before working time.
+
+        Working hours then count as hours and business days as days; each department keeps the most
+        people its shifts ever provide. ``simulate --around-the-clock`` shows what working time costs.
+        """
+        departments = tuple(replace(d, calendar=None, shifts=None) for d in self.departments)
+        return replace(self, calendar=None, persona=replace(self.persona, calendar=None), departments=departments)
+
     def is_handoff(self, flow: Flow) -> bool:
         """A flow is an internal handoff when two different departments own its ends.
 
