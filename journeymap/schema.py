@@ -201,6 +201,7 @@ _INTERVAL = {"type": "string",
              "description": "Opening hours HH:MM-HH:MM on the 24-hour clock, e.g. 09:00-17:30 (at most to 24:00; "
                             "an interval may not cross midnight)."}
 _HOURS_OF_DAYS = {
+    "$comment": "hours",
     "description": "Opening hours of these days: one interval '09:00-17:00', or a list of them "
                    "[09:00-12:30, 13:30-17:30]. A lone time such as 10:00 is not an interval (and YAML reads it "
                    "as the number 600).",

@@ -268,11 +268,17 @@ def _weekly_hours(ctx: Context, path: Path, hours: Any, name: str) -> WeeklyHour
     if not ok or not _no_overlaps(ctx, rules):
         return None
     week = WeeklyHours.from_rules([(days, [interval]) for days, interval, _ in rules])
-    if not week.weekly_minutes:
+    if not week.weekly_minutes and not _written_under(ctx, path):  # else: a wrong value, already reported
         ctx.error(path, "never-open", f"calendar {name!r} has no opening hours: a case there could never finish",
                   "give it hours, e.g. hours: {mon-fri: 09:00-17:00}", key=True)
         return None
     return week
+
+
+def _written_under(ctx: Context, path: Path) -> bool:
+    """Whether the file wrote any key under the mapping at ``path`` (the structure pass may have removed it)."""
+    n = len(path) + 1
+    return any(len(k) == n and k[:-1] == path for k in ctx.loc.keys)
 
 
 def _no_overlaps(ctx: Context, rules: list[tuple[tuple[int, ...], Interval, Path]]) -> bool:

@@ -146,7 +146,18 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
     f = _Failure.of(err)
     if f.schema.get("$comment") == "duration":
         return ()  # parse_distribution gives a far better message in the meaning pass
+    if f.schema.get("$comment") == "hours" and isinstance(f.inst, int) and not isinstance(f.inst, bool):
+        return (_sexagesimal(loc, f),)
     return _EXPLAINERS.get(str(err.validator), _other)(loc, f)
+
+
+def _sexagesimal(loc: Located, f: _Failure) -> Problem:
+    """Opening hours written as a lone time (``10:00``), which YAML 1.1 reads as a number in base 60 (600)."""
+    clock = f"a single time ({f.inst // 60}:{f.inst % 60:02d}), which YAML reads as the number {f.inst:,}" \
+        if 60 <= f.inst < 100 * 60 else f"the number {f.inst:,}"
+    return loc.problem(f.path, "wrong-type",
+                       f"opening hours {_what(f.path)} are {clock}; opening hours are an interval",
+                       "write the interval, e.g. 10:00-14:00 (a list for several: [09:00-12:30, 13:30-17:30])")
 
 
 def _unknown_keys(loc: Located, f: _Failure) -> Iterable[Problem]:
