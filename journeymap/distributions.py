@@ -368,9 +368,8 @@ def parse_timed_distribution(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) 
     Every duration in one distribution must be on the same basis (``[1h, 2wh, 3bd]`` is refused:
     a sample could not say what it counts).
     """
-    basis = _one_basis(value)
     if not isinstance(value, dict):
-        return Fixed(parse_duration(value, bases=bases)), basis
+        return Fixed(parse_duration(value, bases=bases)), duration_basis(value)
     if len(value) != 1:
         raise DurationError(
             "a distribution is a mapping with exactly one key, one of "
@@ -386,6 +385,7 @@ def parse_timed_distribution(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) 
         raise DurationError(
             f"unknown distribution {name!r}{hint}; must be one of " + ", ".join(DISTRIBUTION_NAMES)
         )
+    basis = _one_basis(value)
     return _distribution(name, arg, bases), basis
 
 

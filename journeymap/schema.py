@@ -352,7 +352,9 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                                          "calendar's time zone, '2027-01-04 09:00', or ISO 8601 with an offset, "
                                          "'2027-01-04T09:00+01:00'. Default: the next Monday 09:00."},
                 "mix": {"type": "object", "minProperties": 1,
-                        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1,
+                                                 "description": "The class's share of the cases, as a fraction: "
+                                                                "0.3 for 30%."},
                         "description": "Priority classes of arriving cases and their shares (fractions summing "
                                        "to 1), e.g. {key: 0.3, growth: 0.7}."},
                 "backlog": {

@@ -171,8 +171,9 @@ def _holiday_file(ctx: Context, where: Path, ref: str) -> frozenset[date] | None
     try:
         text = read_text(target)
     except (OSError, UnicodeDecodeError) as exc:
-        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
-        ctx.error(where, "unknown-reference", f"cannot read the holiday file {excerpt(ref)}: {cut(reason, 80)}",
+        reason = ("it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError)
+                  else exc.strerror or str(exc).replace(target, "it"))
+        ctx.error(where, "unknown-reference", f"cannot read the holiday file {excerpt(ref)}: {cut(reason, 120)}",
                   "give its path relative to this file; it holds a YAML list of dates")
         return None
     loc, problems = load_yaml(text, target)

@@ -347,8 +347,10 @@ def structure_problems(loc: Located, validator: jsonschema.protocols.Validator =
     problems: list[Problem] = []
     rejected: list[Path] = []
     for err in validator.iter_errors(loc.data):
-        problems.extend(_explain(loc, err))
-        rejected += _rejected_paths(err)
+        explained = list(_explain(loc, err))
+        problems.extend(explained)
+        if explained:  # a value is only ever removed with a problem that says why (a flow whose only
+            rejected += _rejected_paths(err)  # fault is its delay is kept: the meaning pass explains the delay)
     rejected += _non_finite_problems(loc, problems)
     for path, value, char in bad_characters(loc.data, ()):
         problems.append(loc.problem(path, "invalid-character",
