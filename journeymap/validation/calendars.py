@@ -221,7 +221,8 @@ def _timezone(ctx: Context, path: Path, name: Any) -> str | None:
     if _zone_ok(name):
         return name
     names = _zone_names()
-    close = closest(name, names) or next((n for n in names if n.lower() == name.lower()), None)
+    close = None if len(name) > 100 else \
+        next((n for n in names if n.lower() == name.lower()), None) or closest(name, names)
     hint = ("use an IANA name such as Europe/Berlin, Asia/Singapore, America/New_York or UTC"
             + ("" if names else "; no time zone is known at all: install the tzdata package"))
     ctx.error(path, "unknown-timezone",
@@ -244,7 +245,16 @@ def _interval(ctx: Context, path: Path, text: str) -> Interval | None:
         return None
 
 
+#: The longest days text read (``monday,tuesday,...,sunday`` is 56): a longer one is a mistake, and
+#: parse_days checks repeated days in quadratic time.
+_MAX_DAYS_TEXT = 100
+
+
 def _days(ctx: Context, path: Path, text: Any, *, key: bool) -> tuple[int, ...] | None:
+    if isinstance(text, str) and len(text) > _MAX_DAYS_TEXT:
+        ctx.error(path, "invalid-hours", f"days {excerpt(text)} are {len(text):,} characters long", _DAYS_HINT,
+                  key=key)
+        return None
     try:
         return parse_days(text)
     except ValueError as exc:
