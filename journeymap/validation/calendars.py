@@ -14,6 +14,7 @@ never open, a holiday file outside the project.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import replace
 from datetime import date, datetime
@@ -38,7 +39,7 @@ from ..workingtime import (
 )
 from .context import Context
 from .values import list_or_empty, mapping_or_empty
-from .wording import closest, cut, did_you_mean
+from .wording import cut, did_you_mean
 
 __all__ = ["holiday_lists", "calendars", "journey_calendar", "persona_calendar", "department_hours",
            "workload_start", "step_duration", "flow_delay", "parse_date", "parse_start", "home_timezone",
@@ -221,8 +222,8 @@ def _timezone(ctx: Context, path: Path, name: Any) -> str | None:
     if _zone_ok(name):
         return name
     names = _zone_names()
-    close = None if len(name) > 100 else \
-        next((n for n in names if n.lower() == name.lower()), None) or closest(name, names)
+    close = None if len(name) > 100 else next((n for n in names if n.lower() == name.lower()), None) or \
+        next(iter(difflib.get_close_matches(name, names, n=1, cutoff=0.8)), None)  # a typo, not another city
     hint = ("use an IANA name such as Europe/Berlin, Asia/Singapore, America/New_York or UTC"
             + ("" if names else "; no time zone is known at all: install the tzdata package"))
     ctx.error(path, "unknown-timezone",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, cast
 
-from ..distributions import BASES, DurationError, parse_timed
+from ..distributions import BASES, Basis, DurationError, parse_timed
 from ..loading import Path
 from ..model import PRIORITY_CLASSES, Target
 from ..problems import excerpt
@@ -127,7 +127,7 @@ def _target(ctx: Context, p: Path, t: dict, ident: str) -> Target | None:
     goal = t.get("goal", _DEFAULT_GOAL)
     if not ok or within is None or not isinstance(ref, str) or scope is None:
         return None
-    return Target(ident, t["name"], scope, ref, within[0], within[1],  # type: ignore[arg-type]
+    return Target(ident, t["name"], cast(Literal["journey", "stage", "step"], scope), ref, within[0], within[1],
                   float(goal) if is_number(goal) and 0 <= goal <= 1 else _DEFAULT_GOAL,
                   since if isinstance(since, str) else None)
 
@@ -179,7 +179,7 @@ def _since_ok(ctx: Context, p: Path, scope: str | None, since: str) -> bool:
     return True
 
 
-def _within(ctx: Context, path: Path, value: Any) -> tuple[float, Any] | None:
+def _within(ctx: Context, path: Path, value: Any) -> tuple[float, Basis] | None:
     """A target's time and basis; None when absent or wrong (the structure pass said why), or zero."""
     if not isinstance(value, str):
         return None
