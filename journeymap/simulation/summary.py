@@ -20,6 +20,7 @@ from ..model import Journey
 from ..statistics import summarize, summarize_values, thin_sorted, thirds
 from .engine import capacity_of
 from .records import BREAKDOWN, CASE_METRICS, Replication
+from .staff import cycle_calendar, start_timezone
 
 __all__ = ["CYCLE_TIME_SAMPLES", "department_work", "pool", "summarize_replications", "utilisation"]
 
@@ -43,9 +44,11 @@ def utilisation(rep: Replication, department: int, journey: Journey) -> float:
     """The share of a department's staff time that was busy in a replication's window (0 for an empty window).
 
     Busy staff-minutes in the window ÷ the staff-minutes its capacity makes available there
-    (:meth:`~.engine.Capacity.staff_minutes`): with a fixed staff, capacity × window length.
+    (:meth:`~.engine.Capacity.staff_minutes`): with a fixed staff, capacity × window length; with
+    working time, the open minutes of each person in the window (utilisation against *open* hours).
     """
-    available = capacity_of(journey.departments[department]).staff_minutes(rep.window_start, rep.window_end)
+    capacity = capacity_of(journey.departments[department], journey.calendar, rep.start)
+    available = capacity.staff_minutes(rep.window_start, rep.window_end)
     return _ratio(rep.department_busy[department], available)
 
 
@@ -72,7 +75,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
     wait, fdelay = _total(reps, "step_waiting"), _total(reps, "step_flow_delay")
     steps = _steps(journey, reps, n)
     breakdown = _time_breakdown(journey, reps, n)
-    return {
+    summary = {
         "journey": journey.id,
         "persona": journey.persona.id,
         "seed": seed,
@@ -105,6 +108,26 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
         "cost": _cost(journey, reps),
         "surveys": _surveys(journey, reps),
         "cycle_time_samples": [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)],
+    }
+    if journey.has_calendars:
+        summary["working_time"] = _working_time(journey, reps)
+    return summary
+
+
+def _working_time(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
+    """Journeys with calendars: the start, and cycle time in working hours (open hours of the journey's
+    calendar, else of the first department's with one: :func:`~.staff.cycle_calendar`)."""
+    start = reps[0].start if reps else None
+    on, calendar = cycle_calendar(journey)
+    hours = [r.working_cycle_time / HOUR if r.working_cycle_time is not None else np.zeros(0) for r in reps]
+    return {
+        "start": start.isoformat() if start is not None else None,
+        "timezone": str(start.tzinfo) if start is not None else start_timezone(journey),
+        "cycle_time_working_hours": summarize(pool(hours) if hours else np.zeros(0),
+                                              [float(h.mean()) for h, r in zip(hours, reps, strict=True)
+                                               if r.measured]),
+        "working_hours_calendar": on,
+        "working_hours_timezone": calendar.timezone,
     }
 
 
