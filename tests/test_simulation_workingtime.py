@@ -460,3 +460,14 @@ def test_working_cycle_hours_are_open_minutes_of_the_journey_calendar():
     line = timeline(office(), start)
     assert result.replications[0].working_cycle_time.tolist() == [line.open_minutes(0.0, result.cycle_times[0])]
     assert result.summary["working_time"]["working_hours_calendar"] == "journey"
+
+
+def test_overload_is_judged_against_open_hours():
+    # 5 people busy 30 min for a case every 20 min: 30% of the clock, but 126% of office hours
+    text = LITTLE.replace("poisson: 40min", "poisson: 20min").replace("cases: 20000", "cases: 200")
+    around_the_clock = simulate(build(text, start=None), replications=2)
+    assert around_the_clock.summary["stability"]["steady"]
+    with_hours = simulate(build(text, departments={"team": {"calendar": office()}}), replications=2)
+    (overloaded,) = with_hours.summary["stability"]["overloaded"]
+    assert overloaded["department"] == "team"
+    assert overloaded["utilisation"] == pytest.approx(30 / 20 * 168 / 40 / 5)

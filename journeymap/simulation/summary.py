@@ -9,6 +9,7 @@ replication and its staff time, :func:`department_work`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..model import Journey
 from ..statistics import summarize, summarize_values, thin_sorted, thirds
 from .engine import capacity_of
 from .records import BREAKDOWN, CASE_METRICS, Replication
-from .staff import cycle_calendar, start_timezone
+from .staff import cycle_calendar, slot_calendars, start_timezone
 
 __all__ = ["CYCLE_TIME_SAMPLES", "department_work", "pool", "summarize_replications", "utilisation"]
 
@@ -424,7 +425,7 @@ def _stability(journey: Journey, reps: Sequence[Replication], cycle_mean: float)
     """
     from ..analysis import is_overloaded, overload_hint, stability_of
 
-    loads = stability_of(journey)
+    loads = _on_open_hours(journey, stability_of(journey)) if journey.has_calendars else stability_of(journey)
     keys = ("department", "offered_load", "capacity", "utilisation", "step", "step_duration")
     overloaded = sorted(({k: d[k] for k in keys} for d in loads if is_overloaded(d["utilisation"])),
                         key=lambda d: -d["utilisation"])
@@ -459,6 +460,19 @@ def _stability(journey: Journey, reps: Sequence[Replication], cycle_mean: float)
                 + "; if the run only starts empty, simulate more cases and leave out a warm-up (--warmup)")
     return {"steady": not overloaded and not growth, "overloaded": overloaded, "growing": bool(growth),
             "growth": growth, "message": message, "hint": hint}
+
+
+def _on_open_hours(journey: Journey, loads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Offered loads against open hours: with working time a department can only work while its people
+    are present, so its utilisation is the work offered in a week over the person-minutes its calendars
+    (or shifts) open in a week (holidays aside), not over ``capacity`` x the week's 10,080 minutes."""
+    week = 7 * 24 * HOUR
+    by_id = {d.id: d for d in journey.departments}
+    out = []
+    for load in loads:
+        open_minutes = sum(c.hours.weekly_minutes for c in slot_calendars(by_id[load["department"]], journey.calendar))
+        out.append({**load, "utilisation": load["offered_load"] * week / open_minutes if open_minutes else math.inf})
+    return out
 
 
 def _cost(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
