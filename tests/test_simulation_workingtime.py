@@ -26,6 +26,7 @@ import pytest
 import simpy
 from helpers import dedent
 
+from journeymap.eventlog import timestamp, timestamps
 from journeymap.model import Journey
 from journeymap.simulation import simulate
 from journeymap.simulation.staff import StaffPool, simulation_start, timeline
@@ -34,6 +35,7 @@ from journeymap.validation import check_text
 from journeymap.workingtime import ALWAYS_OPEN, Calendar, CapacitySchedule, Shift, WeeklyHours, next_monday_0900
 
 BERLIN = ZoneInfo("Europe/Berlin")
+SINGAPORE = ZoneInfo("Asia/Singapore")
 WEEKDAYS = range(5)
 HOUR = 60.0
 
@@ -471,3 +473,14 @@ def test_overload_is_judged_against_open_hours():
     (overloaded,) = with_hours.summary["stability"]["overloaded"]
     assert overloaded["department"] == "team"
     assert overloaded["utilisation"] == pytest.approx(30 / 20 * 168 / 40 / 5)
+
+
+@pytest.mark.parametrize("start", [
+    FRIDAY_1500,                                                  # 14:00 UTC
+    datetime(2027, 3, 27, 23, 59, 30, 250_000, tzinfo=SINGAPORE),  # seconds and milliseconds past a minute
+])
+def test_event_log_timestamps_from_a_real_start_at_once_and_one_by_one(start):
+    minutes = np.concatenate([np.arange(0, 3 * 1440, 7.3), np.random.default_rng(2).exponential(5e4, 500)])
+    assert timestamps(minutes, start) == [timestamp(float(m), start) for m in minutes]
+    assert timestamp(0.0, start) == start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    assert timestamp(90.0, FRIDAY_1500) == "2027-01-08T15:30:00.000Z"
