@@ -130,6 +130,12 @@ class Replication:
     #: the critical-path ledger summed over measured cases: index ``stage * len(BREAKDOWN) + component``
     #: (stages like ``journey.stages``, components like :data:`BREAKDOWN`); it sums to the cycle times
     time_breakdown: tuple[float, ...] = ()
+    #: per measured case, aligned with ``cases``: its priority class, an index into
+    #: :func:`~.service.case_classes`; None when the journey has no classes
+    case_class: np.ndarray | None = None
+    #: per service-level target (like ``journey.targets``), per measured case aligned with ``cases``:
+    #: 1.0 met, 0.0 missed, NaN not measured by it (see :mod:`.service`)
+    target_met: tuple[np.ndarray, ...] = ()
 
     @property
     def window(self) -> float:
