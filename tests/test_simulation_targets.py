@@ -159,7 +159,8 @@ def test_the_difference_is_paired_and_reduces_to_the_paired_t_interval():
     after = [(40, 50), (44, 50), (39, 50), (47, 50)]
     d = difference_interval(before, after)
     assert d["change"] == pytest.approx((170 - 133) / 200)
-    assert d["ci95"] == pytest.approx(list(t_interval([(a - b) / 50 for (b, _), (a, _) in zip(before, after)])))
+    paired = [(a - b) / 50 for (b, _), (a, _) in zip(before, after, strict=True)]
+    assert d["ci95"] == pytest.approx(list(t_interval(paired)))
     assert d["significant"] and not d["unchanged"]
     same = difference_interval(before, before)
     assert same["unchanged"] and same["ci95"] == [0.0, 0.0] and not same["significant"]
