@@ -48,8 +48,12 @@ def _pid(persona: str, step: str) -> str:
 
 
 def persona_class(account: Account) -> str | None:
-    """The priority class of the account's deals: its ``tier`` when that is a priority class (strategic, key,
-    growth, transactional), else None (a free-text tier such as "enterprise" changes nothing)."""
+    """The priority class of the account's deals: the class its file's ``tier`` names (``account.priority``,
+    read by the loader), else the tier itself when it is a priority class (strategic, key, growth,
+    transactional), else None (a free-text tier such as "enterprise" changes nothing)."""
+    named = getattr(account, "priority", None)
+    if named:
+        return str(named)
     tier = getattr(account, "tier", None) or None
     return tier if tier in PRIORITY_CLASSES else None
 
