@@ -186,3 +186,13 @@ def test_an_account_tier_gives_its_deals_a_class(trio):
     assert "classes" not in plain["combined"]
     assert summary["combined"]["classes"]["key"]["cases"] == summary["measured_cases"]
     assert summary["cycle_time"] == plain["cycle_time"]  # one class: nobody is served differently
+
+
+def test_classes_and_targets_do_not_depend_on_the_number_of_workers():
+    from journeymap.model import Target
+
+    journey = with_mix(journey_of(queue_journey(1, 10, 14)), ("key", 0.3), ("growth", 0.7))
+    journey = replace(journey, targets=(Target("t", "t", "journey", "", 30.0),))
+    one = simulate(journey, cases=200, replications=3, workers=1).summary
+    two = simulate(journey, cases=200, replications=3, workers=2).summary
+    assert json.dumps(one) == json.dumps(two)
