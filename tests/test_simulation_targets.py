@@ -292,3 +292,14 @@ def test_targets_cost_nothing_to_journeys_without_them():
     rep = run.run(0)
     assert rep.target_met == () and rep.case_class is None
     assert np.all(rep.cases["cycle_time"] > 0)
+
+
+def test_a_run_without_a_steady_state_claims_no_goal():
+    """An overloaded desk: the attainment is shown, but no interval or verdict (they would describe the run's
+    length, not the design)."""
+    journey = targeted(Target("t", "Done in 30 min", "journey", "", 30.0), text=queue_journey(1, 10, 8))
+    s = simulate(journey, cases=200, replications=2).summary
+    assert not s["stability"]["steady"]
+    line = shown_in_line(summary_text(s), "Done in 30 min")
+    assert f"{100 * s['targets'][0]['attainment']:.1f}%" in line
+    assert "not steady" in line and "goal" not in line.split("%")[-1]
