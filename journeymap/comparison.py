@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .simulation.records import Replication, SimulationResult
 
 __all__ = ["Metric", "METRICS", "CI_NOTE", "compare_metric", "compare_metrics", "headline", "main_driver",
-           "stability_of_pair", "replication_metrics", "compare", "compare_results"]
+           "stability_of_pair", "replication_metrics", "compare", "compare_results", "compare_targets"]
 
 
 @dataclass(frozen=True)
@@ -367,6 +367,69 @@ def replication_metrics(journey: Journey, result: SimulationResult, *,
     return out
 
 
+def _target_counts(journey: Journey, result: SimulationResult, target: str, k: int = -1) -> list[tuple[float, float]]:
+    """``(met, measured)`` per replication for a target of the journey (of class ``k`` when given)."""
+    from .simulation.service import target_counts
+
+    i = next(n for n, t in enumerate(journey.targets) if t.id == target)
+    return [target_counts(r.target_met[i], r.case_class, k) for r in result.replications]
+
+
+#: What makes two targets with the same id the same target: compared only when all of these agree.
+TARGET_DEFINITION = ("scope", "ref", "since", "within_minutes", "basis")
+
+
+def _target_row(before: Journey, after: Journey, rb: SimulationResult, ra: SimulationResult, target: str,
+                steady: bool) -> dict[str, Any]:
+    """One service-level target before and after: each side's attainment block (the simulation's JSON), and the
+    paired change with its 95% CI, overall and per class."""
+    from .simulation.service import case_classes, difference_interval
+
+    sides = {side: next((t for t in r.summary.get("targets") or () if t["id"] == target), None)
+             for side, r in (("before", rb), ("after", ra))}
+    shown = sides["after"] or sides["before"]
+    assert shown is not None
+    row: dict[str, Any] = {k: shown[k] for k in ("id", "name", "scope", "ref", "since", "within_minutes", "basis",
+                                                 "goal")}
+    row.update(before=sides["before"], after=sides["after"], change=None, ci95=[None, None], significant=False,
+               unchanged=False, improved=False, same_definition=False, verdict="only before" if sides["after"]
+               is None else "only after" if sides["before"] is None else "")
+    if sides["before"] is None or sides["after"] is None:
+        return row
+    row["same_definition"] = all(sides["before"][k] == sides["after"][k] for k in TARGET_DEFINITION)
+    change = difference_interval(_target_counts(before, rb, target), _target_counts(after, ra, target))
+    _judge(row, change, steady)
+    classes = [c for c in case_classes(after) if c in case_classes(before)]
+    row["classes"] = {}
+    for c in classes:
+        per_class = difference_interval(_target_counts(before, rb, target, case_classes(before).index(c)),
+                                        _target_counts(after, ra, target, case_classes(after).index(c)))
+        row["classes"][c] = _judge({"before": sides["before"]["classes"][c], "after": sides["after"]["classes"][c],
+                                    "same_definition": row["same_definition"]}, per_class, steady)
+    return row
+
+
+def _judge(row: dict[str, Any], change: Mapping[str, Any], steady: bool) -> dict[str, Any]:
+    """Put a paired attainment change into a row: change, CI, significance and the words for it."""
+    row.update(change=change["change"], ci95=change["ci95"], unchanged=change["unchanged"],
+               significant=bool(change["significant"] and steady and row["same_definition"]))
+    row["improved"] = bool(row["significant"] and change["change"] > 0)
+    if not row["same_definition"]:
+        row["verdict"] = "target changed"
+    elif change["change"] is None:
+        row["verdict"] = "no case measured"
+    else:
+        row["verdict"] = _verdict(row, steady)
+    return row
+
+
+def compare_targets(before: Journey, after: Journey, rb: SimulationResult, ra: SimulationResult,
+                    steady: bool = True) -> list[dict[str, Any]]:
+    """Every service-level target of either design (matched by id; the after design's order first)."""
+    ids = list(dict.fromkeys([t.id for t in after.targets] + [t.id for t in before.targets]))
+    return [_target_row(before, after, rb, ra, target, steady) for target in ids]
+
+
 def _case_metrics(r: Replication) -> dict[str, float]:
     """The per-case metrics of one replication: cycle-time mean, percentiles and spread, and the other means."""
     c = r.cases
@@ -467,7 +530,7 @@ def compare_results(before, after, result_before, result_after, *, meetings=(Non
     rows = compare_metrics(replication_metrics(before, rb, experience=solo),
                            replication_metrics(after, ra, experience=solo), paired=True, steady=stability["steady"])
     drivers = main_driver(rb.summary.get("time_breakdown"), ra.summary.get("time_breakdown"))
-    return {
+    out = {
         "before": {"journey": before.id, "name": before.name, "file": before.source, "simulation": rb.summary},
         "after": {"journey": after.id, "name": after.name, "file": after.source, "simulation": ra.summary},
         "seed": seed,
@@ -480,3 +543,6 @@ def compare_results(before, after, result_before, result_after, *, meetings=(Non
         "metrics": rows,
         "diff": structural_diff(before, after),
     }
+    if before.targets or after.targets:
+        out["targets"] = compare_targets(before, after, rb, ra, stability["steady"])
+    return out

@@ -79,7 +79,7 @@ def structural_diff(before: Journey, after: Journey) -> dict[str, Any]:
     moves work from one team to another shows up even when no step is removed.
     """
     wb, wa = _work(before), _work(after)
-    return {
+    out = {
         "steps": _step_diff(before, after),
         "touchpoints": _touchpoint_diff(before, after),
         "handoffs": _handoff_diff(before, after, wb, wa),
@@ -87,6 +87,26 @@ def structural_diff(before: Journey, after: Journey) -> dict[str, Any]:
         "rework_loops": {"before": sum(1 for f in before.flows if f.rework),
                          "after": sum(1 for f in after.flows if f.rework)},
     }
+    if before.targets or after.targets:
+        out["targets"] = _target_diff(before, after)
+    return out
+
+
+#: The target fields compared; a difference in any of them marks the target as changed.
+TARGET_FIELDS = ("name", "scope", "ref", "since", "within", "basis", "goal")
+
+
+def _target_diff(before: Journey, after: Journey) -> dict[str, Any]:
+    """Service-level targets added, removed or changed (matched by id; ``within`` in minutes)."""
+    b, a = {t.id: t for t in before.targets}, {t.id: t for t in after.targets}
+    changed = {}
+    for tid in b.keys() & a.keys():
+        c = {f: [getattr(b[tid], f), getattr(a[tid], f)] for f in TARGET_FIELDS
+             if getattr(b[tid], f) != getattr(a[tid], f)}
+        if c:
+            changed[tid] = c
+    return {"before": len(b), "after": len(a), "added": [t for t in a if t not in b],
+            "removed": [t for t in b if t not in a], "changed": {t: changed[t] for t in a if t in changed}}
 
 
 def _step_diff(before: Journey, after: Journey) -> dict[str, Any]:

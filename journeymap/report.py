@@ -189,6 +189,37 @@ def _cost(comparison: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]], 
     return out[:1] + sorted(out[1:], key=lambda c: str(c["department"]).casefold())
 
 
+def _attained(a: Mapping[str, Any] | None) -> str:
+    """One side's attainment with its own 95% interval and goal verdict: "82.4% [79.0% … 85.1%], goal met"."""
+    if a is None:
+        return "—"
+    if a["attainment"] is None:
+        return "no case measured"
+    text = _with_ci({"mean": a["attainment"], "ci95": [a["ci_low"], a["ci_high"]]}, "share") or ""
+    return text + ", " + {True: "goal met", False: "goal missed", None: "undecided"}[a["goal_met"]]
+
+
+def _targets(comparison: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Service-level targets before and after (``comparison["targets"]``): a row per target, then per class."""
+    from .simulation.text import scope_text, within_text
+
+    rows = []
+    for t in comparison.get("targets") or ():
+        for label, r, first in [(t["name"], t, True)] + [(c, r, False) for c, r in (t.get("classes") or {}).items()]:
+            unchanged = r.get("unchanged", False)
+            rows.append({
+                "label": label, "first": first, "scope": scope_text(t) if first else "",
+                "within": within_text(t) if first else "", "goal": format_value(t["goal"], "share") if first else "",
+                "before": _attained(r["before"]), "after": _attained(r["after"]),
+                "change": "unchanged" if unchanged else ("—" if r["change"] is None
+                                                         else format_change(r["change"], "share")),
+                "ci": "—" if unchanged or r["ci95"][0] is None
+                else format_ci(dict(r, unit="share")).strip("[]").replace(", ", " … "),
+                "verdict": r["verdict"], "tone": _tone(r) if r.get("same_definition") else "",
+            })
+    return rows
+
+
 def _departments(comparison: Mapping[str, Any], names: Mapping[str, str]) -> list[dict[str, Any]]:
     """One row per department of either design: people, expected work per case, utilisation with its interval.
 
@@ -268,7 +299,7 @@ def report_html(comparison: Mapping[str, Any], *, before_map: str | bytes | None
         stability=stability, ci_note=comparison.get("ci_note") or CI_NOTE,
         tiles=_tiles(by_key), rows=rows, diff=diff, departments=_departments(comparison, dept_names),
         breakdown=_breakdown(comparison), customer=_customer(comparison, by_key),
-        cost=_cost(comparison, all_rows, dept_names, department_rates or {}),
+        cost=_cost(comparison, all_rows, dept_names, department_rates or {}), targets=_targets(comparison),
         dept=lambda d: dept_names.get(d, d),
         step=lambda s: Markup(_STEP.render(name=step_titles.get(s, s), id=s)),
         changed_note=_changed_note(len(marked_steps(diff))), open_limit=_OPEN_LIMIT, **_change_counts(diff),

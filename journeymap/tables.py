@@ -199,6 +199,41 @@ def _drivers_lines(drivers: Any) -> list[str]:
     return ["Where the time goes per case (adds up to the cycle time): " + "; ".join(parts) + "."]
 
 
+def attainment_side(a: dict[str, Any] | None) -> str:
+    """One side's attainment of a target and its goal verdict: "82.4% (goal met)", "—" when it has no such target."""
+    if a is None:
+        return "—"
+    if a["attainment"] is None:
+        return "n/a"
+    verdict = {True: "goal met", False: "goal missed", None: "undecided"}[a["goal_met"]]
+    return f"{format_value(a['attainment'], 'share')} ({verdict})"
+
+
+def target_comparison_rows(t: dict[str, Any]) -> list[list[str]]:
+    """A compared target as table rows (the target, then its classes): before, after, change, CI, verdict."""
+    def cells(label: str, r: dict[str, Any]) -> list[str]:
+        if r.get("unchanged"):
+            change, ci = "unchanged", "—"
+        elif r.get("change") is None:
+            change, ci = "—", "—"
+        else:
+            change, ci = format_change(r["change"], "share"), format_ci(dict(r, unit="share"))
+        return [label, attainment_side(r["before"]), attainment_side(r["after"]), change, ci, r["verdict"]]
+
+    rows = [cells(f"{t['name']} (goal {format_value(t['goal'], 'share')})", t)]
+    rows += [cells(f"  {c}", r) for c, r in (t.get("classes") or {}).items()]
+    return rows
+
+
+def target_comparison_blocks(targets: list[dict[str, Any]] | None) -> list[Block]:
+    """The service-level targets of ``journeymap compare``: attainment before and after, and the paired change."""
+    if not targets:
+        return []
+    rows = [row for t in targets for row in target_comparison_rows(t)]
+    return ["", "Service-level targets (share of cases within the limit; the change is paired by replication):",
+            Table(["target", "before", "after", "change", "95% CI of the change", "verdict"], rows, "lrrrrl")]
+
+
 def comparison_text(c: dict[str, Any]) -> str:
     """The table of ``journeymap compare`` as plain text (see :func:`comparison_blocks`)."""
     return plain(comparison_blocks(c))
@@ -232,6 +267,7 @@ def comparison_blocks(c: dict[str, Any]) -> list[Block]:
             Table(["metric", "before", "after", "change", "relative", "95% CI of the change", "verdict"], rows,
                   "lrrrrrl"),
             "pp = percentage points (a change of a share); % = relative to before.",
+            *target_comparison_blocks(c.get("targets")),
             *_drivers_lines(c.get("drivers")),
             c.get("ci_note", ""), "",
             f"Steps {d['steps']['before']} -> {d['steps']['after']} (added {len(d['steps']['added'])}, "

@@ -5,6 +5,9 @@ The model (also in ``docs/simulation.md``):
 * Each **department** is one shared pool of ``capacity`` staff
   (a :class:`simpy.Resource`): every case competes for it, first come first
   served. A department step holds one staff member for its sampled duration.
+  When cases carry more than one **priority class** (:mod:`.service`), waiting
+  cases are served by class, then first come first served, never interrupting
+  one in service (a :class:`simpy.PriorityResource`).
 * **Customer steps** take time but hold no staff.
 * A **flow delay** holds the case without staff (work sitting in an inbox).
 * **Branches** and **rework** follow the file's probabilities.
@@ -43,6 +46,8 @@ The package, one module per job:
 :mod:`.text`        the terminal text
 :mod:`.account`     an account's personas as one combined journey, and its
                     summary
+:mod:`.service`     priority classes and service-level targets: what the
+                    engine marks per case, and attainment with its interval
 ==================  ==========================================================
 
 Two ledgers answer "where does the time go". Per **arrow** (flow): its inbox

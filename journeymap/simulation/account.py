@@ -28,12 +28,13 @@ import numpy as np
 from ..account import Account, coverage
 from ..distributions import Fixed
 from ..experience import account_experience, persona_experience
-from ..model import CUSTOMER, Flow, Journey, Persona, Step, Workload
+from ..model import CUSTOMER, PRIORITY_CLASSES, Flow, Journey, Persona, Step, Workload
 from ..statistics import summarize
 from .records import Meeting, Replication, SimulationResult
 from .runner import ProgressCallback, simulate
 
-__all__ = ["combined_journey", "simulate_account", "summarize_account", "START", "END", "SEPARATOR"]
+__all__ = ["combined_journey", "persona_class", "simulate_account", "summarize_account", "START", "END",
+           "SEPARATOR"]
 
 #: Ids of the synthetic steps where a deal starts and ends.
 #: ':' cannot appear in a journey id, so no persona's step can collide with these or with each other.
@@ -44,6 +45,17 @@ START, END = ":deal-start", ":deal-end"
 
 def _pid(persona: str, step: str) -> str:
     return f"{persona}{SEPARATOR}{step}"
+
+
+def persona_class(account: Account) -> str | None:
+    """The priority class of the account's deals: the class its file's ``tier`` names (``account.priority``,
+    read by the loader), else the tier itself when it is a priority class (strategic, key, growth,
+    transactional), else None (a free-text tier such as "enterprise" changes nothing)."""
+    named = getattr(account, "priority", None)
+    if named:
+        return str(named)
+    tier = getattr(account, "tier", None) or None
+    return tier if tier in PRIORITY_CLASSES else None
 
 
 def combined_journey(account: Account) -> tuple[Journey, Meeting]:
@@ -77,7 +89,7 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
     gate_of = {_pid(pid, sid): g for g, gate in enumerate(account.gates) for pid, sid in gate.at}
     journey = Journey(
         id=account.id, name=account.name, description=account.description,
-        persona=Persona(account.id, account.name, "decision_maker"),
+        persona=Persona(account.id, account.name, "decision_maker", priority=persona_class(account)),
         stages=tuple(stages), departments=account.departments, steps=tuple(steps), flows=tuple(flows),
         start=START, ends=(END,), workload=Workload(account.arrivals, account.cases, (), account.warmup),
         source=account.source)

@@ -23,7 +23,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from itertools import repeat
 from operator import add
@@ -36,15 +36,19 @@ import simpy
 from ..distributions import YEAR, Distribution, Exponential, Fixed
 from ..eventlog import EventLogWriter, LoggedStep, PendingRows
 from ..model import CUSTOMER, Department, Journey, Step
-from ..workingtime import Calendar, Timeline
+from ..workingtime import ALWAYS_OPEN, Calendar, Timeline
 from .records import BREAKDOWN, COMPONENT, CaseMetrics, Meeting, Replication
-from .staff import StaffPool, WorkingClock, slot_calendars, timeline, working_clock
+from .service import CLASS_STREAM, case_classes, class_sampler, compile_targets, interval_met, mark
+from .staff import StaffPool, WorkingClock, cycle_calendar, slot_calendars, timeline, working_clock
 from .streams import streams
 
 __all__ = ["Capacity", "capacity_of", "department_resource", "compile_journey", "logged_steps", "ReplicationRun"]
 
 #: A SimPy process body: yields events, returns nothing.
 Process = Generator[simpy.Event, Any, None]
+
+#: Minute 0 of runs without calendars, where only ALWAYS_OPEN timelines (pure arithmetic) need a start.
+_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
 
 #: A quarter of a year, in minutes: the period of the feedback plan's survey limit.
 QUARTER = YEAR / 4
@@ -89,11 +93,16 @@ def capacity_of(department: Department, default: Calendar | None = None, start: 
     return Capacity(servers=len(calendars), timelines=tuple(timeline(c, start) for c in calendars))
 
 
-def department_resource(env: simpy.Environment, capacity: Capacity) -> simpy.Resource | StaffPool:
-    """The one place where a department becomes a SimPy resource: first come, first served, or people
-    with working hours (:class:`~.staff.StaffPool`: an open free person, by priority then first come)."""
+def department_resource(env: simpy.Environment, capacity: Capacity,
+                        prioritized: bool = False) -> simpy.Resource | StaffPool:
+    """The one place where a department becomes a SimPy resource: first come, first served; with
+    ``prioritized`` (more than one priority class in play) by priority, then first come first served,
+    never preempting (requests then pass ``priority=``); or people with working hours
+    (:class:`~.staff.StaffPool`: an open free person, by priority then first come)."""
     if capacity.timelines:
         return StaffPool(env, capacity.timelines)
+    if prioritized:
+        return simpy.PriorityResource(env, capacity=capacity.servers)
     return simpy.Resource(env, capacity=capacity.servers)
 
 
@@ -174,6 +183,8 @@ class CompiledJourney:
     step_index: dict[str, int]
     #: the arrivals' gap sampler for Poisson arrivals (None otherwise)
     arrival_gap: Callable[[], float] | None
+    #: draws a case's priority class from ``workload.mix`` (None without a mix; see :mod:`.service`)
+    case_class: Callable[[], int] | None = None
 
 
 def _draw(dist: Distribution, rng: Random | None) -> Callable[[], float]:
@@ -227,6 +238,7 @@ def _pairs(journey: Journey) -> tuple[dict[tuple[str, str], int], tuple[int, ...
 def _purposes(journey: Journey) -> list[str]:
     """The streams a replication draws from: one per random duration, branch choice and delay."""
     out = ["arrivals"] if journey.workload.arrivals.kind == "poisson" else []
+    out += [CLASS_STREAM] if journey.workload.mix else []
     for s in journey.steps:
         out += [f"duration:{s.id}"] if not isinstance(s.duration, Fixed) else []
         out += [f"delay:{f.source}->{f.target}" for f in journey.flows_from[s.id]
@@ -248,6 +260,8 @@ class _Compiler:
         self.stage_base = {st.id: k * _K for k, st in enumerate(journey.stages)}
         self.flow_index = {id(f): k for k, f in enumerate(journey.flows)}
         self.ends = set(journey.ends)
+        #: steps after which the engine marks a case's times for its service-level targets
+        self.watched = set(compile_targets(journey)[1]) if journey.targets else set()
 
     def flows(self, step: Step) -> tuple[list[FlowTuple], int]:
         """The plans of a step's flows, in file order, and the index of the last one a branch draw can pick."""
@@ -290,7 +304,7 @@ class _Compiler:
             end=s.id in self.ends or not flows,
             gate=meeting.gate_of.get(s.id, -1) if meeting else -1,
             tolerance=tolerance if tolerated and tolerance is not None else math.inf,
-            notes=survey or persona_end or tolerated,
+            notes=survey or persona_end or tolerated or s.id in self.watched,
             survey=survey, persona=meeting.persona_of.get(s.id, 0) if meeting else 0,
             persona_end=persona_end,
             work_slot=base + COMPONENT[own], queue_slot=base + COMPONENT["queueing"],
@@ -307,7 +321,8 @@ def compile_journey(journey: Journey, seed: int, index: int, meeting: Meeting | 
     gap = partial(rngs["arrivals"].expovariate, 1.0 / arrivals.gap) if "arrivals" in rngs else None
     return CompiledJourney(steps=tuple(compiler.step(s) for s in journey.steps), pairs=tuple(compiler.pairs),
                            flow_pair=compiler.flow_pair, ledger_slots=len(journey.stages) * _K,
-                           step_index=compiler.step_index, arrival_gap=gap)
+                           step_index=compiler.step_index, arrival_gap=gap,
+                           case_class=class_sampler(journey, rngs.get(CLASS_STREAM)))
 
 
 def logged_steps(journey: Journey, meeting: Meeting | None = None) -> list[LoggedStep]:
@@ -351,7 +366,7 @@ class CaseTally:
     """One case's running totals, shared by its fork branches."""
 
     __slots__ = ("processing", "waiting", "flow_delay", "handoff_delay", "handoffs", "rework", "value_adding",
-                 "arrived", "surveys", "persona_done")
+                 "arrived", "surveys", "persona_done", "priority", "marks", "idle")
 
     def __init__(self, arrived: float, n_personas: int) -> None:
         self.processing = 0.0
@@ -366,6 +381,13 @@ class CaseTally:
         self.surveys: dict[int, list[float]] | None = None
         #: accounts: when each persona finished, from the case's arrival
         self.persona_done = [math.nan] * n_personas
+        #: the case's priority class: its index in :func:`.service.case_classes` (0 without classes)
+        self.priority = 0
+        #: service-level targets: the times marked for them (see :mod:`.service`); None without targets
+        self.marks: list[float] | None = None
+        #: working time: how long the last customer step waited for the customer's office to open (not
+        #: waiting on us, so not in ``waited``, but part of the time since the case entered the step)
+        self.idle = 0.0
 
 
 class CaseColumns:
@@ -448,7 +470,9 @@ class ReplicationRun:
         self.flow_pair = plan.flow_pair
         self.n_slots = plan.ledger_slots
         capacities = [capacity_of(d, journey.calendar, start) for d in journey.departments]
-        self.resources = [department_resource(env, c) for c in capacities]
+        #: more than one priority class in play: departments serve by class (see .service)
+        self.prioritized = len(case_classes(journey)) > 1
+        self.resources = [department_resource(env, c, self.prioritized) for c in capacities]
         #: working time (a journey with calendars, run from ``start``); None: around the clock, as before
         self.clock: WorkingClock | None = working_clock(journey, start) if start is not None else None
         #: per measured case, the open minutes of the cycle-time calendar from arrival to end
@@ -480,6 +504,21 @@ class ReplicationRun:
         self.gate_passed: set[tuple[int, int]] = set()
         self.gate_steps = [plan.step_index[sid] for sid in meeting.gate_of] if meeting else []
         self.has_surveys = any(p.survey for p in plan.steps)
+        # priority classes and service-level targets (see .service); nothing is kept without them
+        self.classes_on = bool(case_classes(journey))
+        self.case_class = array("b")
+        self.target_plans, watch, self.n_marks = compile_targets(journey)
+        self.watch = {plan.step_index[sid]: w for sid, w in watch.items()}
+        self.target_met = [array("d") for _ in self.target_plans]
+        self.target_timeline = self._target_timeline() if self.target_plans else None
+
+    def _target_timeline(self) -> Timeline:
+        """What targets in working hours or business days count on: the calendar that measures cycle time in
+        working hours (:func:`~.staff.cycle_calendar`: the journey's, else the first department's with one),
+        from the run's start; around the clock for a journey without calendars."""
+        if self.clock is None:
+            return Timeline(ALWAYS_OPEN, _EPOCH)
+        return Timeline(cycle_calendar(self.journey)[1], self.clock.start)
 
     # ------------------------------------------------------------------ processes
 
@@ -531,6 +570,10 @@ class ReplicationRun:
         if self.log is not None:
             self.log.record_arrival(idx, arrived, step)
         tally = CaseTally(arrived, len(self.persona_cycle))
+        if self.plan.case_class is not None:
+            tally.priority = self.plan.case_class()
+        if self.target_plans:
+            tally.marks = [math.nan] * self.n_marks
         # the case's critical-path ledger (see _walk); it sums to the case's cycle time
         ledger = [0.0] * self.n_slots
         yield from self._walk(idx, tally, step, -1, None, -1, self.sums if measured else self.scratch, None, ledger)
@@ -573,6 +616,17 @@ class ReplicationRun:
             column.append(done)  # aligned: entry i of every persona is the same deal
         if self.clock is not None:
             self.working_cycle.append(self.clock.cycle.open_minutes(tally.arrived, self.env.now))
+        if self.classes_on:
+            self.case_class.append(tally.priority)
+        if self.target_plans:
+            self._measure_targets(tally)
+
+    def _measure_targets(self, tally: CaseTally) -> None:
+        """Whether a measured case met each service-level target (1.0, 0.0, or NaN when not measured by it)."""
+        assert tally.marks is not None and self.target_timeline is not None
+        now = self.env.now
+        for plan, column in zip(self.target_plans, self.target_met, strict=True):
+            column.append(interval_met(plan, tally.marks, tally.arrived, now, self.target_timeline))
 
     def _walk(self, case: int, tally: CaseTally, step: int, entry: int, flow: FlowTuple | None, stop: int,
               sums: Tallies, arrived: list[Arrival] | None, ledger: list[float]) -> Process:
@@ -604,6 +658,7 @@ class ReplicationRun:
         log = self.log
         log_case, log_step, log_resource, log_start, log_duration, log_wait, log_rework = self.log_row
         timed = self.clock
+        prioritized = self.prioritized
         delay = span = 0.0
         rework = 0
         while True:
@@ -638,7 +693,8 @@ class ReplicationRun:
                     yield timeout(duration)
             else:
                 asked = env.now
-                with resources[dept].request() as req:
+                with (resources[dept].request(priority=tally.priority) if prioritized
+                      else resources[dept].request()) as req:
                     yield req
                     start = env.now
                     if log is None:
@@ -725,17 +781,20 @@ class ReplicationRun:
         if dept < 0:
             line = clock.customer
             if line is None or duration == 0.0:
+                tally.idle = 0.0
                 if duration > 0.0:
                     yield env.timeout(duration)
                 return asked, 0.0, CUSTOMER, duration
             start = line.next_open(asked)
+            tally.idle = start - asked
             end = line.add_working(start, duration) if clock.pauses[step] else start + duration
             yield env.timeout(end - asked)
             ledger[plan.work_slot] += end - asked - duration
             return start, 0.0, CUSTOMER, end - start
+        tally.idle = 0.0
         pool = self.resources[dept]
         assert isinstance(pool, StaffPool)  # with calendars every department is one
-        with pool.request() as req:  # the integrator adds priority=tally.priority here, as in _walk
+        with pool.request(priority=tally.priority) as req:
             yield req
             start = env.now
             slot = req.slot
@@ -784,6 +843,10 @@ class ReplicationRun:
             tally.surveys.setdefault(plan.persona, []).append(start - tally.arrived)
         if plan.persona_end:
             tally.persona_done[plan.persona] = self.env.now - tally.arrived
+        if tally.marks is not None and step in self.watch:
+            # the case entered the step when it took the arrow into it: before its inbox, gate and queue, and
+            # before a customer step waited for the customer's office to open
+            mark(tally.marks, self.watch[step], start - waited - tally.idle, self.env.now)
 
     def _fork(self, case: int, tally: CaseTally, flows: tuple[FlowTuple, ...], join: int, sums: Tallies,
               ledger: list[float]) -> Generator[simpy.Event, Any, tuple[int, list[float]]]:
@@ -880,4 +943,6 @@ class ReplicationRun:
             time_breakdown=tuple(s.ledger),
             start=self.clock.start if self.clock is not None else None,
             working_cycle_time=np.frombuffer(self.working_cycle, dtype=float) if self.clock is not None else None,
+            case_class=np.frombuffer(self.case_class, dtype=np.int8) if self.classes_on else None,
+            target_met=shared(self.target_met),
         )

@@ -136,6 +136,12 @@ class Replication:
     #: journeys with calendars only, per measured case: the open minutes of the cycle-time calendar
     #: (:func:`~.staff.cycle_calendar`) from arrival to end, in completion order
     working_cycle_time: np.ndarray | None = None
+    #: per measured case, aligned with ``cases``: its priority class, an index into
+    #: :func:`~.service.case_classes`; None when the journey has no classes
+    case_class: np.ndarray | None = None
+    #: per service-level target (like ``journey.targets``), per measured case aligned with ``cases``:
+    #: 1.0 met, 0.0 missed, NaN not measured by it (see :mod:`.service`)
+    target_met: tuple[np.ndarray, ...] = ()
 
     @property
     def window(self) -> float:

@@ -22,6 +22,7 @@ from ..statistics import summarize, summarize_values, thin_sorted, thirds
 from .engine import capacity_of
 from .records import BREAKDOWN, CASE_METRICS, Replication
 from .staff import cycle_calendar, slot_calendars, start_timezone
+from .service import attainment, case_classes, target_counts
 
 __all__ = ["CYCLE_TIME_SAMPLES", "department_work", "pool", "summarize_replications", "utilisation"]
 
@@ -76,7 +77,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
     wait, fdelay = _total(reps, "step_waiting"), _total(reps, "step_flow_delay")
     steps = _steps(journey, reps, n)
     breakdown = _time_breakdown(journey, reps, n)
-    summary = {
+    out = {
         "journey": journey.id,
         "persona": journey.persona.id,
         "seed": seed,
@@ -108,11 +109,54 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
         "stability": _stability(journey, reps, float(pooled["cycle_time"].mean()) if n else 0.0),
         "cost": _cost(journey, reps),
         "surveys": _surveys(journey, reps),
-        "cycle_time_samples": [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)],
     }
+    classes = case_classes(journey)
+    if classes:
+        out["classes"] = _classes(classes, reps)
+    if journey.targets:
+        out["targets"] = _targets(journey, reps, classes)
+    out["cycle_time_samples"] = [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)]
     if journey.has_calendars:
-        summary["working_time"] = _working_time(journey, reps)
-    return summary
+        out["working_time"] = _working_time(journey, reps)
+    return out
+
+
+def _classes(classes: Sequence[str], reps: Sequence[Replication]) -> dict[str, Any]:
+    """Per priority class (highest first): its measured cases, their cycle time and queue waiting with CIs.
+
+    The ``ci95`` is over the replications' class means, like every other mean (replications where
+    the class has no measured case are left out of it).
+    """
+    n = sum(r.measured for r in reps)
+    out = {}
+    for k, c in enumerate(classes):
+        masks = [r.case_class == k if r.case_class is not None else np.zeros(r.measured, bool) for r in reps]
+        cases = int(sum(int(m.sum()) for m in masks))
+        block: dict[str, Any] = {"rank": k + 1, "cases": cases, "share": _ratio(cases, n)}
+        for metric in ("cycle_time", "waiting_time"):
+            values = [r.cases[metric][m] for r, m in zip(reps, masks, strict=True)]
+            block[metric] = summarize(pool(values) if values else np.zeros(0),
+                                      [float(v.mean()) for v in values if len(v)])
+        out[c] = block
+    return out
+
+
+def _targets(journey: Journey, reps: Sequence[Replication], classes: Sequence[str]) -> list[dict[str, Any]]:
+    """Per service-level target: its definition, the attainment with its 95% CI and goal verdict, per class.
+
+    See :mod:`.service` for what is measured and how the interval is made.
+    """
+    out = []
+    for i, t in enumerate(journey.targets):
+        counts = [target_counts(r.target_met[i]) for r in reps]
+        row: dict[str, Any] = {"id": t.id, "name": t.name, "scope": t.scope, "ref": t.ref, "since": t.since,
+                               "within_minutes": t.within, "basis": t.basis, "goal": t.goal}
+        row.update(attainment(counts, t.goal))
+        row["classes"] = {c: attainment([target_counts(r.target_met[i], r.case_class, k) for r in reps], t.goal)
+                          for k, c in enumerate(classes)}
+        out.append(row)
+    return out
+
 
 
 def _working_time(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..distributions import DAY
 from ..distributions import format_minutes as fm
 from ..tables import Block, Table, plain
 from .records import BREAKDOWN_LABELS
 
-__all__ = ["account_summary_text", "summary_text", "time_breakdown_text"]
+__all__ = ["account_summary_text", "attainment_cells", "scope_text", "summary_text", "time_breakdown_text",
+           "within_text"]
 
 
 def time_breakdown_text(tb: dict[str, Any]) -> str:
@@ -75,6 +77,8 @@ def summary_blocks(summary: dict[str, Any]) -> list[Block]:
     rows.append(["handoff waste / cycle time", pct(share["mean"]), pct(share["p50"]), pct(share["p90"]),
                  pct(share["p95"]), ci(share, pct)])
     out.append(Table(["per case", "mean", "p50", "p90", "p95", "95% CI of mean"], rows, "lrrrrr"))
+    out += _class_blocks(summary, ci)
+    out += _target_blocks(summary, steady)
 
     rows = [[d, pct(v["utilisation"]["mean"]), num(v["queue_length"]["mean"]), fm(v["wait"]["mean"]),
              fm(v["wait"]["p90"]), pct(v["share_of_waiting"])] for d, v in summary["departments"].items()]
@@ -100,6 +104,66 @@ def summary_blocks(summary: dict[str, Any]) -> list[Block]:
     if not steady:
         out += ["", "!! " + summary["stability"]["message"]]
     return out
+
+
+def _class_blocks(summary: dict[str, Any], ci: Callable[[dict[str, Any], Callable[[float], str]], str]
+                  ) -> list[Block]:
+    """Per priority class, highest first: its cases, cycle time and queue waiting with their CIs."""
+    classes = summary.get("classes")
+    if not classes:
+        return []
+    rows = [[c, f"{v['cases']} ({100 * v['share']:.1f}%)", fm(v["cycle_time"]["mean"]), ci(v["cycle_time"], fm),
+             fm(v["waiting_time"]["mean"]), ci(v["waiting_time"], fm)] for c, v in classes.items()]
+    return ["", "Per priority class (served highest first, then first come first served; nobody is interrupted):",
+            Table(["class", "cases", "cycle time", "95% CI", "queue waiting", "95% CI"], rows, "lrrrrr")]
+
+
+def within_text(target: dict[str, Any]) -> str:
+    """A target's limit as people write it: "2.0d", "4.0h working", "2 business days"."""
+    within = target["within_minutes"]
+    if target["basis"] == "business":
+        days = within / DAY
+        return f"{days:g} business day" + ("" if days == 1 else "s")
+    return fm(within) + (" working" if target["basis"] == "working" else "")
+
+
+def scope_text(target: dict[str, Any]) -> str:
+    """What a target measures: "journey", "stage buy", "step quote (after brief)"."""
+    if target["scope"] == "journey":
+        return "journey"
+    since = f" (after {target['since']})" if target.get("since") else ""
+    return f"{target['scope']} {target['ref']}{since}"
+
+
+def attainment_cells(a: dict[str, Any], steady: bool = True) -> list[str]:
+    """Attainment, its 95% CI and the goal verdict of a target (or of one class), as shown everywhere."""
+    if a["attainment"] is None:
+        return ["n/a", "n/a", "no case measured"]
+    if not steady:
+        return [pct(a["attainment"]), "not steady", "not steady"]
+    verdict = {True: "goal met", False: "goal missed", None: "undecided"}[a["goal_met"]]
+    return [pct(a["attainment"]), f"{pct(a['ci_low'])} .. {pct(a['ci_high'])}", verdict]
+
+
+def pct(x: float) -> str:
+    """A share as the terminal shows it (one decimal of a percent)."""
+    return f"{100 * x:.1f}%"
+
+
+def _target_blocks(summary: dict[str, Any], steady: bool) -> list[Block]:
+    """Service-level targets: the share of cases meeting each, its 95% CI and whether the goal is met, per class."""
+    targets = summary.get("targets")
+    if not targets:
+        return []
+    rows = []
+    for t in targets:
+        rows.append([t["name"], scope_text(t), within_text(t), pct(t["goal"]), str(t["measured_cases"]),
+                     *attainment_cells(t, steady)])
+        rows += [[f"  {c}", "", "", "", str(a["measured_cases"]), *attainment_cells(a, steady)]
+                 for c, a in (t.get("classes") or {}).items()]
+    return ["", "Service-level targets (share of measured cases done within the limit; 95% CI over replications):",
+            Table(["target", "scope", "within", "goal", "cases", "attained", "95% CI", "verdict"], rows,
+                  "lllrrrrl")]
 
 
 def _stability_lines(summary: dict[str, Any]) -> list[str]:
