@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jsonschema
@@ -25,7 +25,7 @@ import networkx as nx
 
 from .errors import JourneyInvalid
 from .loading import Located, Path, ReferenceOutside, load_yaml, read_text, resolve_reference, unreadable
-from .model import Arrivals, Department, Journey
+from .model import PRIORITY_CLASSES, Arrivals, Department, Journey
 from .problems import Problem, Problems, sort_problems
 from .schema import ACCOUNT_SCHEMA
 from .validation import (
@@ -39,6 +39,7 @@ from .validation import (
 )
 from .validation.flow import flow_graph
 from .validation.values import is_number, list_or_empty, mapping_or_empty, str_or
+from .validation.wording import closest
 
 __all__ = ["AccountPersona", "Gate", "Account", "CheckedAccount", "check_account", "load_account",
            "is_account_file", "coverage", "DEFAULT_SURVEYS_PER_QUARTER"]
@@ -92,6 +93,9 @@ class Account:
     description: str = ""
     max_surveys_per_quarter: int = DEFAULT_SURVEYS_PER_QUARTER
     source: str = ""
+    #: The priority class of the account's cases: ``tier`` when it names one of the journeys'
+    #: priority classes (in any case: ``Key`` is ``key``), else None (the tier is only a label).
+    priority: str | None = None
 
     @property
     def stage_order(self) -> list[str]:
@@ -169,6 +173,7 @@ def _check_account(file: str, *, lint: bool) -> CheckedAccount:
     data = mapping_or_empty(loc.data)
     acc = _Draft(loc, problems)
     _personas(acc, list_or_empty(data.get("personas")), lint=lint)
+    _priorities(acc)
     _departments(acc, list_or_empty(data.get("departments")))
     _gates(acc, list_or_empty(data.get("gates")))
     if not acc.has_errors:
@@ -183,10 +188,49 @@ def _check_account(file: str, *, lint: bool) -> CheckedAccount:
             personas=tuple(acc.personas), departments=tuple(acc.departments.values()), gates=tuple(acc.gates),
             arrivals=acc.arrivals, cases=acc.cases, warmup=acc.warmup, tier=str(meta.get("tier", "")),
             revenue_band=str(meta.get("revenue_band", "")), description=str(meta.get("description", "")),
-            max_surveys_per_quarter=limit if isinstance(limit, int) else DEFAULT_SURVEYS_PER_QUARTER, source=file)
+            max_surveys_per_quarter=limit if isinstance(limit, int) else DEFAULT_SURVEYS_PER_QUARTER, source=file,
+            priority=_tier_class(acc, meta.get("tier")))
         if lint:
             problems += account_lint(account, loc, acc.persona_pos)
     return CheckedAccount(account, sort_problems(problems))
+
+
+def _tier_class(acc: _Draft, tier: Any) -> str | None:
+    """The priority class ``tier`` names (case aside), else None: then a tier is a label, as it always was
+    (``enterprise``), but one that looks like a misspelt class, or any tier when the journeys use priorities,
+    gets a ``tier-not-a-class`` warning."""
+    if not isinstance(tier, str) or not tier.strip() or not acc.personas:
+        return None
+    journeys = [p.journey for p in acc.personas]
+    classes = journeys[0].priorities
+    for name in classes:
+        if name.lower() == tier.strip().lower():
+            return name
+    uses = any(j.priorities != PRIORITY_CLASSES or j.persona.priority or j.workload.mix for j in journeys)
+    close = closest(tier, classes)
+    if close or uses:
+        acc.problems.append(acc.loc.problem(
+            ("account", "tier"), "tier-not-a-class",
+            f"tier {tier!r} is not a priority class ({', '.join(classes)})"
+            + (f" (did you mean {close!r}?)" if close else "") + ": the account's cases get no priority from it",
+            "write one of the classes to give the account's cases that priority; any other tier is only a label",
+            severity="warning"))
+    return None
+
+
+def _priorities(acc: _Draft) -> None:
+    """The personas' journeys must agree on their priority classes: an account's cases are served by one order."""
+    if not acc.personas:
+        return
+    first = acc.personas[0].journey
+    for p in acc.personas[1:]:
+        if p.journey.priorities != first.priorities:
+            acc.error(acc.persona_pos[p.id], "invalid-value",
+                      f"{p.journey.source} lists the priorities {', '.join(p.journey.priorities)}, but "
+                      f"{first.source} lists {', '.join(first.priorities)}",
+                      "the personas of an account share their staff, so their journeys must list the same "
+                      "priority classes in the same order")
+            return
 
 
 def _personas(acc: _Draft, entries: list, *, lint: bool) -> None:
@@ -244,6 +288,12 @@ def _departments(acc: _Draft, entries: list) -> None:
             if dept.id not in merged:
                 merged[dept.id] = dept
                 seen_in[dept.id] = p.journey.source
+            elif (merged[dept.id].calendar, merged[dept.id].shifts) != (dept.calendar, dept.shifts):
+                acc.problems.append(acc.loc.problem(
+                    acc.persona_pos[p.id], "calendar-mismatch",
+                    f"department {dept.id!r} has other working hours (calendar or shifts) in {p.journey.source} "
+                    f"than in {seen_in[dept.id]}; the account uses those of {seen_in[dept.id]}",
+                    "give the department the same calendar and shifts in every journey", severity="warning"))
             elif merged[dept.id].capacity != dept.capacity and dept.id not in overrides:
                 acc.problems.append(acc.loc.problem(
                     acc.persona_pos[p.id], "capacity-mismatch",
@@ -257,8 +307,13 @@ def _departments(acc: _Draft, entries: list) -> None:
             continue
         base = merged[did]
         cap = d.get("capacity", base.capacity)
-        merged[did] = Department(did, str_or(d.get("name"), base.name),
-                                 cap if isinstance(cap, int) and cap >= 1 else base.capacity, base.cost_per_hour)
+        if base.shifts is not None and "capacity" in d:
+            acc.error(("departments", i, "capacity"), "invalid-capacity",
+                      f"department {did!r} works in shifts in the journeys: its capacity comes from them",
+                      "remove 'capacity' here, or change the shifts in the journeys", key=True)
+            continue
+        merged[did] = replace(base, name=str_or(d.get("name"), base.name),
+                              capacity=cap if isinstance(cap, int) and cap >= 1 else base.capacity)
 
 
 def _gates(acc: _Draft, entries: list) -> None:

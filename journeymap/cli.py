@@ -178,6 +178,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     journey, meeting, account = load_subject(args.file)
     refuse_inputs(_inputs(args.file, journey, account), files=[args.events])
+    if args.around_the_clock:
+        journey = journey.around_the_clock()
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:  # arguments simulate refuses (a warm-up that swallows every case) are InvalidArgument: exit 2 in main
         result = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
@@ -420,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first cases left out of the statistics (default: the file's workload.warmup)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
     p.add_argument("--events", metavar="PATH", help="write the event log of every replication as CSV")
+    p.add_argument("--around-the-clock", action="store_true",
+                   help="ignore the file's calendars and shifts: every department open 24/7, working hours and "
+                        "business days counted as clock hours and days (what working time costs, by difference)")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("render", cmd_render,

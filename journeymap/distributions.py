@@ -5,6 +5,14 @@ human units (``45s``, ``30min``, ``2h``, ``3d``, ``1w``); :func:`parse_duration`
 turns them into minutes and :func:`parse_distribution` turns a ``duration:``
 value into a distribution object.
 
+Some durations may also be written in working time (issue 12, docs/format.md "Working time"):
+``4wh`` (working hours: only minutes in which a calendar is open) and ``2bd`` (business days:
+open dates of a calendar, keeping the clock time). They are still stored as minutes (``4wh`` is
+240.0, ``2bd`` is 2 x 1440 = 2880.0); what changes is the **basis** the simulator counts them on,
+which :func:`parse_timed` and :func:`parse_timed_distribution` return alongside. Where a value may
+be written in working time is the caller's choice (``bases``): by default only elapsed time is
+accepted, so every duration that knew nothing of calendars still means what it meant.
+
 Each distribution exposes ``mean`` and ``variance`` (exact, from its
 parameters) and ``sample(rng)`` with a :class:`random.Random`. The exact
 moments are what lets the analysis compute expected touch time without
@@ -17,7 +25,7 @@ import math
 import re
 from dataclasses import dataclass
 from random import Random
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "SECOND",
@@ -27,6 +35,10 @@ __all__ = [
     "WEEK",
     "YEAR",
     "UNITS",
+    "WORKING_UNITS",
+    "Basis",
+    "BASES",
+    "ELAPSED",
     "DurationError",
     "Fixed",
     "Exponential",
@@ -37,6 +49,9 @@ __all__ = [
     "DISTRIBUTION_NAMES",
     "parse_duration",
     "parse_distribution",
+    "parse_timed",
+    "parse_timed_distribution",
+    "duration_basis",
     "format_minutes",
 ]
 
@@ -65,6 +80,27 @@ UNITS: dict[str, float] = {
     "wk": WEEK,
 }
 
+#: How a duration counts time (the same values as :data:`journeymap.model.Basis`): ``elapsed`` every
+#: minute of the clock (``3d``), ``working`` the minutes a calendar is open (``4wh``), ``business``
+#: open dates of a calendar (``2bd``, stored as days x 1440 minutes).
+Basis = Literal["elapsed", "working", "business"]
+#: Every basis, and elapsed time only (the default wherever working time means nothing).
+BASES: tuple[Basis, ...] = ("elapsed", "working", "business")
+ELAPSED: tuple[Basis, ...] = ("elapsed",)
+
+#: The units of working time: minutes per unit and the basis they count on.
+WORKING_UNITS: dict[str, tuple[float, Basis]] = {
+    "wh": (HOUR, "working"),
+    "bd": (DAY, "business"),
+}
+
+#: How messages name each basis, with an example.
+_BASIS_WORDS: dict[str, str] = {
+    "elapsed": "elapsed time (30min, 2h, 3d)",
+    "working": "working hours (4wh)",
+    "business": "business days (2bd)",
+}
+
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]+)\s*$")
 
 
@@ -72,41 +108,90 @@ class DurationError(ValueError):
     """A duration or distribution that cannot be understood; the message says how to fix it."""
 
 
-def parse_duration(value: Any) -> float:
+def parse_duration(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) -> float:
     """Parse ``'30min'``, ``'2h'``, ``'1.5d'`` into minutes.
 
     A bare number is refused: ``30`` could be seconds, minutes or days, and a
-    silent guess would put every result out by a factor of 60.
+    silent guess would put every result out by a factor of 60. Working time
+    (``4wh``, ``2bd``) is refused unless ``bases`` allows it (see :func:`parse_timed`).
 
     >>> parse_duration("2h")
     120.0
     """
+    return parse_timed(value, bases=bases)[0]
+
+
+def parse_timed(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) -> tuple[float, Basis]:
+    """Parse a duration into ``(minutes, basis)``: ``'4wh'`` is ``(240.0, 'working')``.
+
+    ``bases`` lists the bases the caller accepts; a duration on another basis is refused with a
+    message naming the ones allowed (``2bd`` as a step's duration, ``4wh`` as an arrival gap).
+
+    >>> parse_timed("2bd", bases=BASES)
+    (2880.0, 'business')
+    """
     if isinstance(value, bool) or value is None:
-        raise DurationError(f"expected a duration such as 30min, 2h or 3d, got {value!r}")
+        raise DurationError(f"expected a duration such as {_examples(bases)}, got {value!r}")
     if isinstance(value, (int, float)):
         if value == 0:
-            return 0.0
+            return 0.0, "elapsed"
         raise DurationError(
-            f"duration {value!r} has no unit; write it with one, e.g. {value}min, {value}h or {value}d"
+            f"duration {value!r} has no unit; write it with one, e.g. {_examples(bases, value)}"
         )
     if not isinstance(value, str):
-        raise DurationError(f"expected a duration such as 30min, 2h or 3d, got {type(value).__name__}")
+        raise DurationError(f"expected a duration such as {_examples(bases)}, got {type(value).__name__}")
     match = _DURATION_RE.match(value)
     if not match:
         raise DurationError(
             f"invalid duration {value!r}: write a number then a unit, e.g. 45s, 30min, 2h, 3d, 1w"
+            + "".join(f", {_UNIT_EXAMPLES[b]}" for b in bases if b != "elapsed")
         )
     number, unit = match.groups()
-    factor = UNITS.get(unit.lower())
-    if factor is None:
-        raise DurationError(
-            f"unknown time unit {unit!r} in {value!r} (must be one of s, min, h, d, w)"
-        )
+    factor, basis = _unit(value, unit.lower(), bases)
     minutes = float(number) * factor
     if minutes > MAX_DURATION:
         raise DurationError(f"duration {value!r} is longer than 10 years; journeys are simulated in calendar "
                             "time, so check the unit")
-    return minutes
+    return minutes, basis
+
+
+_UNIT_EXAMPLES: dict[str, str] = {"elapsed": "3d", "working": "4wh", "business": "2bd"}
+
+
+def _examples(bases: tuple[Basis, ...], number: Any = None) -> str:
+    """Example durations for a message: '30min, 2h or 3d', or with a number, '30min, 30h, 30wh or 30d'."""
+    if number is None:
+        items = ["30min", "2h", "3d"] + [_UNIT_EXAMPLES[b] for b in bases if b != "elapsed"]
+    else:
+        items = [f"{number}min", f"{number}h", f"{number}d"] + \
+                [f"{number}{'wh' if b == 'working' else 'bd'}" for b in bases if b != "elapsed"]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _unit(value: str, unit: str, bases: tuple[Basis, ...]) -> tuple[float, Basis]:
+    """Minutes per ``unit`` and its basis; a DurationError when unknown or not allowed here."""
+    if unit in UNITS:
+        factor, basis = UNITS[unit], "elapsed"
+    elif unit in WORKING_UNITS:
+        factor, basis = WORKING_UNITS[unit]
+    else:
+        extra = "".join(f", {u}" for u, (_, b) in WORKING_UNITS.items() if b in bases)
+        raise DurationError(f"unknown time unit {unit!r} in {value!r} (must be one of s, min, h, d, w{extra})")
+    if basis not in bases:
+        allowed = " or ".join(_BASIS_WORDS[b] for b in bases)
+        raise DurationError(f"{value!r} is in {_BASIS_WORDS[basis].split(' (')[0]}, which cannot be used here; "
+                            f"write {allowed}")
+    return factor, basis
+
+
+def duration_basis(value: Any) -> Basis:
+    """The basis a duration is written in (``'4wh'`` -> ``'working'``); ``'elapsed'`` for anything else.
+
+    Reads the unit only; it does not check the value (that is :func:`parse_timed`'s job).
+    """
+    match = _DURATION_RE.match(value) if isinstance(value, str) else None
+    unit = match.group(2).lower() if match else ""
+    return WORKING_UNITS[unit][1] if unit in WORKING_UNITS else "elapsed"
 
 
 #: The longest duration a journey may give (10 years, in minutes): anything longer is a typo in a unit.
@@ -261,20 +346,30 @@ DISTRIBUTION_NAMES: dict[str, str] = {
 }
 
 
-def _durations(value: Any, count: int, name: str) -> list[float]:
+def _durations(value: Any, count: int, name: str, bases: tuple[Basis, ...]) -> list[float]:
     if not isinstance(value, list) or len(value) != count:
         raise DurationError(f"{name} needs {DISTRIBUTION_NAMES[name]}")
-    return [parse_duration(v) for v in value]
+    return [parse_duration(v, bases=bases) for v in value]
 
 
-def parse_distribution(value: Any) -> Distribution:
+def parse_distribution(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) -> Distribution:
     """Turn a ``duration:`` value (a duration string or a one-key mapping) into a distribution.
 
     Raises :class:`DurationError` with a message naming the bad value and the
-    accepted forms.
+    accepted forms. Working time is refused unless ``bases`` allows it; to know
+    the basis of what was written, use :func:`parse_timed_distribution`.
+    """
+    return parse_timed_distribution(value, bases=bases)[0]
+
+
+def parse_timed_distribution(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) -> tuple[Distribution, Basis]:
+    """A ``duration:`` or ``delay:`` value as ``(distribution, basis)``: ``{exponential: 4wh}`` is working time.
+
+    Every duration in one distribution must be on the same basis (``[1h, 2wh, 3bd]`` is refused:
+    a sample could not say what it counts).
     """
     if not isinstance(value, dict):
-        return Fixed(parse_duration(value))
+        return Fixed(parse_duration(value, bases=bases)), duration_basis(value)
     if len(value) != 1:
         raise DurationError(
             "a distribution is a mapping with exactly one key, one of "
@@ -290,15 +385,39 @@ def parse_distribution(value: Any) -> Distribution:
         raise DurationError(
             f"unknown distribution {name!r}{hint}; must be one of " + ", ".join(DISTRIBUTION_NAMES)
         )
+    basis = _one_basis(value)
+    return _distribution(name, arg, bases), basis
+
+
+def _one_basis(value: Any) -> Basis:
+    """The basis of every duration written in ``value``; a DurationError when they differ."""
+    found = {duration_basis(v) for v in _written(value) if v != 0}
+    if len(found) > 1:
+        words = " and ".join(_BASIS_WORDS[b].split(" (")[0] for b in BASES if b in found)
+        raise DurationError(f"a distribution mixes {words}; write all its durations in one kind of time")
+    return found.pop() if found else "elapsed"
+
+
+def _written(value: Any) -> list[Any]:
+    """The durations written in a ``duration:`` value (the leaves of a distribution mapping)."""
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _written(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _written(v)]
+    return [value]
+
+
+def _distribution(name: str, arg: Any, bases: tuple[Basis, ...]) -> Distribution:
+    """The distribution ``name`` with its argument, checked."""
     if name == "fixed":
-        return Fixed(parse_duration(arg))
+        return Fixed(parse_duration(arg, bases=bases))
     if name == "exponential":
-        mean = parse_duration(arg)
+        mean = parse_duration(arg, bases=bases)
         if mean <= 0:
             raise DurationError("exponential needs a mean greater than zero")
         return Exponential(mean)
     if name == "triangular":
-        low, mode, high = _durations(arg, 3, name)
+        low, mode, high = _durations(arg, 3, name, bases)
         if not low <= mode <= high or low == high:
             raise DurationError(
                 "triangular needs shortest <= most likely <= longest, with shortest < longest; "
@@ -306,14 +425,14 @@ def parse_distribution(value: Any) -> Distribution:
             )
         return Triangular(low, mode, high)
     if name == "uniform":
-        low, high = _durations(arg, 2, name)
+        low, high = _durations(arg, 2, name, bases)
         if not low < high:
             raise DurationError(f"uniform needs shortest < longest; got {arg}")
         return Uniform(low, high)
     # lognormal
     if not isinstance(arg, dict) or set(arg) != {"mean", "sd"}:
         raise DurationError(f"lognormal needs {DISTRIBUTION_NAMES['lognormal']}")
-    mean, sd = parse_duration(arg["mean"]), parse_duration(arg["sd"])
+    mean, sd = parse_duration(arg["mean"], bases=bases), parse_duration(arg["sd"], bases=bases)
     if mean <= 0 or sd <= 0:
         raise DurationError("lognormal needs a mean and an sd greater than zero")
     return LogNormal(mean, sd)

@@ -409,17 +409,19 @@ class _Builder:
         return out
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
-        """A plain scalar through the safe constructor; dates stay text as written."""
+        """A plain scalar through the safe constructor; dates and times stay text as written
+        (``2027-01-01`` is the string '2027-01-01', never a :class:`datetime.date`)."""
         if node.tag not in _SCALAR_TAGS:
             self.problems.append(self.located.problem(path, "unsafe-tag",
                                                       f"YAML tag {_short_tag(node.tag)!r} is not allowed",
                                                       "journey files hold plain data; remove the tag"))
             return node.value
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            # keep dates as written (holidays and a start are read by the checks, which explain a bad one:
+            # 2027-02-30 looks like a date to YAML, and constructing it would raise)
+            return node.value
         try:
-            value = self.constructor.construct_object(node, deep=True)
+            return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             self.problems.append(self.located.problem(path, "yaml-syntax", f"cannot read value: {exc}"))
             return node.value
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            return node.value  # keep dates as written; nothing in a journey is a timestamp
-        return value

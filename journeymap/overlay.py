@@ -4,6 +4,9 @@ An overlay names its base with ``extends:`` (a path relative to the overlay)
 and may then give:
 
 * ``journey``, ``persona``, ``workload``: keys that replace the base's keys;
+* ``calendars``, ``holidays``: named entries; the overlay's replace the base's of the same name
+  (each as a whole), new names are added;
+* ``calendar``, ``priorities``, ``targets``: replace the base's as a whole;
 * ``stages``, ``departments``: entries matched by id; the overlay's keys
   replace the base entry's keys, new ids are appended;
 * ``steps``: matched by id; the overlay's keys replace the base step's keys
@@ -42,8 +45,8 @@ JOURNEY_KEYS = ("journey", "persona", "stages", "steps", "extends")
 
 #: Lists merged entry by entry, matched on ``id``.
 MERGED_BY_ID = ("stages", "departments", "steps")
-#: Mappings whose keys the overlay replaces one by one.
-REPLACED = ("journey", "persona", "workload")
+#: Mappings whose keys the overlay replaces one by one (a calendar or a holiday list: as a whole, by name).
+REPLACED = ("journey", "persona", "workload", "calendars", "holidays")
 
 
 def _copy(dst: Located, src: Located, src_prefix: Path, dst_prefix: Path) -> None:

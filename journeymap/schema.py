@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .distributions import UNITS
-from .model import CHANNELS, EMOTION_SCALE, LANES, ROLES, SURVEYS
+from .distributions import BASES, ELAPSED, UNITS, WORKING_UNITS, Basis
+from .model import CHANNELS, EMOTION_SCALE, LANES, PRIORITY_CLASSES, ROLES, SURVEYS
 
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
+           "WORKING_DURATION_PATTERN", "TIMED_DURATION_PATTERN", "DURATION_PATTERNS",
            "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH", "MAX_CAPACITY", "DURATION_EXAMPLES"]
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
@@ -35,7 +36,24 @@ MAX_CAPACITY = 10_000
 DURATION_EXAMPLES = "45s, 30min, 2h, 3d, 1w"
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
-DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*$"
+
+
+def _duration_pattern(units: list[str]) -> str:
+    return r"^\s*(\d+(\.\d+)?|\.\d+)\s*(" + "|".join(sorted(units, key=len, reverse=True)) + r")\s*$"
+
+
+#: Elapsed time only (arrival gaps, tolerances): 45s, 30min, 2h, 3d, 1w.
+DURATION_PATTERN = _duration_pattern(list(UNITS))
+#: Elapsed time or working hours (a step's duration): also 4wh.
+WORKING_DURATION_PATTERN = _duration_pattern(list(UNITS) + ["wh"])
+#: Any basis (a flow's delay, a target's within): also 4wh and 2bd.
+TIMED_DURATION_PATTERN = _duration_pattern(list(UNITS) + list(WORKING_UNITS))
+#: Each duration pattern with the bases it accepts, for messages that explain a value it refuses.
+DURATION_PATTERNS: dict[str, tuple[Basis, ...]] = {
+    DURATION_PATTERN: ELAPSED,
+    WORKING_DURATION_PATTERN: ("elapsed", "working"),
+    TIMED_DURATION_PATTERN: BASES,
+}
 
 _ID = {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID_LENGTH,
        "description": "A short identifier: a letter, then letters, digits, '_', '-' or '.'."}
@@ -43,27 +61,46 @@ _TEXT = {"type": "string"}
 
 _DURATION_STRING = {"type": "string", "pattern": DURATION_PATTERN,
                     "description": f"A number and a unit: {DURATION_EXAMPLES}."}
+_WORKING_STRING = {"type": "string", "pattern": WORKING_DURATION_PATTERN,
+                   "description": f"A number and a unit: {DURATION_EXAMPLES}, or working hours: 4wh."}
+_TIMED_STRING = {"type": "string", "pattern": TIMED_DURATION_PATTERN,
+                 "description": f"A number and a unit: {DURATION_EXAMPLES}; working hours: 4wh; business days: 2bd."}
 
-DURATION: dict[str, Any] = {
-    "$comment": "duration",
-    "description": "A fixed duration (30min, 2h, 3d) or a distribution: {exponential: 2h}, "
-                   "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]}, {lognormal: {mean: 2h, sd: 1h}}, {fixed: 30min}.",
-    "anyOf": [
-        _DURATION_STRING,
-        {"type": "number", "const": 0},
-        {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
-         "properties": {
-             "fixed": _DURATION_STRING,
-             "exponential": {**_DURATION_STRING, "description": "The mean duration."},
-             "triangular": {"type": "array", "items": _DURATION_STRING, "minItems": 3, "maxItems": 3,
-                            "description": "[shortest, most likely, longest]"},
-             "uniform": {"type": "array", "items": _DURATION_STRING, "minItems": 2, "maxItems": 2,
-                         "description": "[shortest, longest]"},
-             "lognormal": {"type": "object", "additionalProperties": False, "required": ["mean", "sd"],
-                           "properties": {"mean": _DURATION_STRING, "sd": _DURATION_STRING}},
-         }},
-    ],
-}
+
+def _duration(string: dict[str, Any], description: str) -> dict[str, Any]:
+    """The schema of a ``duration:`` (or ``delay:``) value whose durations match ``string``."""
+    return {
+        "$comment": "duration",
+        "description": description,
+        "anyOf": [
+            string,
+            {"type": "number", "const": 0},
+            {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+             "properties": {
+                 "fixed": string,
+                 "exponential": {**string, "description": "The mean duration."},
+                 "triangular": {"type": "array", "items": string, "minItems": 3, "maxItems": 3,
+                                "description": "[shortest, most likely, longest]"},
+                 "uniform": {"type": "array", "items": string, "minItems": 2, "maxItems": 2,
+                             "description": "[shortest, longest]"},
+                 "lognormal": {"type": "object", "additionalProperties": False, "required": ["mean", "sd"],
+                               "properties": {"mean": string, "sd": string}},
+             }},
+        ],
+    }
+
+
+_DISTRIBUTIONS = ("a distribution: {exponential: 2h}, {triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]}, "
+                  "{lognormal: {mean: 2h, sd: 1h}}, {fixed: 30min}")
+#: A step's duration: elapsed time, or working hours (4wh: pauses while the owner's calendar is closed).
+DURATION: dict[str, Any] = _duration(
+    _WORKING_STRING, f"A fixed duration (30min, 2h, 3d; 4wh in working hours) or {_DISTRIBUTIONS}. "
+                     "Working hours (wh) pause while the owner's calendar is closed; elapsed time runs on the clock.")
+#: A flow's delay: elapsed time, working hours or business days of the receiving side's calendar.
+DELAY: dict[str, Any] = _duration(
+    _TIMED_STRING, "Time the case sits untouched before the next step starts (an inbox, a weekly committee): "
+                   "elapsed (3d), working hours (4wh) or business days (2bd) of the receiving side; "
+                   f"or {_DISTRIBUTIONS}.")
 
 FLOW: dict[str, Any] = {
     "type": "object",
@@ -74,8 +111,7 @@ FLOW: dict[str, Any] = {
         "to": {**_ID, "description": "The id of the step the case goes to."},
         "probability": {"type": "number", "minimum": 0, "maximum": 1,
                         "description": "Chance of taking this branch; the branches of a step sum to 1."},
-        "delay": {**DURATION, "description": "Time the case sits untouched before the next step starts "
-                                             "(an inbox, a weekly committee)."},
+        "delay": DELAY,
         "rework": {"type": "boolean", "description": "Marks a loop back to redo work. Flows to an earlier "
                                                      "step in the file are rework unless marked rework: false "
                                                      "(a cycle of use, such as raising another ticket)."},
@@ -129,6 +165,9 @@ STEP: dict[str, Any] = {
                                    ", ".join(f"{k:+d} {v}" for k, v in EMOTION_SCALE.items())},
         "moment_of_truth": {"type": "boolean", "default": False,
                             "description": "A touchpoint that makes or breaks the relationship."},
+        "must_finish": {"type": "boolean", "default": False,
+                        "description": "Once started, runs to the end even past closing time (a meeting); its "
+                                       "duration is elapsed time. Default: work pauses at closing time."},
         "notes": _TEXT,
         "tolerance": {**_DURATION_STRING,
                       "description": "How long the persona waits for this touchpoint before it turns sour "
@@ -153,6 +192,72 @@ ARRIVALS: dict[str, Any] = {
                      "description": "Arrival times from the start of the simulation."},
     },
 }
+
+# --------------------------------------------------------------------------- working time (docs/format.md)
+
+_CLASSES = ", ".join(PRIORITY_CLASSES)
+_DATE = {"type": "string", "description": "A date, YYYY-MM-DD (quoted or not), e.g. 2027-12-24."}
+_INTERVAL = {"type": "string",
+             "description": "Opening hours HH:MM-HH:MM on the 24-hour clock, e.g. 09:00-17:30 (at most to 24:00; "
+                            "an interval may not cross midnight)."}
+_HOURS_OF_DAYS = {
+    "$comment": "hours",
+    "description": "Opening hours of these days: one interval '09:00-17:00', or a list of them "
+                   "[09:00-12:30, 13:30-17:30]. A lone time such as 10:00 is not an interval (and YAML reads it "
+                   "as the number 600).",
+    "anyOf": [_INTERVAL, {"type": "array", "minItems": 1, "items": _INTERVAL}],
+}
+
+CALENDAR: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["timezone", "hours"],
+    "description": "When a department (or the customer) works: weekly opening hours in a time zone, minus "
+                   "holidays, e.g. {timezone: Europe/Berlin, hours: {mon-fri: 09:00-17:00}, holidays: [de-2027]}.",
+    "properties": {
+        "timezone": {"type": "string",
+                     "description": "An IANA time zone name: Europe/Berlin, Asia/Singapore, America/New_York, UTC."},
+        "hours": {"type": "object", "additionalProperties": _HOURS_OF_DAYS,
+                  "description": "Opening hours by days: keys are days (mon-fri, sat, mon,wed,fri), values one "
+                                 "interval or a list, e.g. {mon-fri: [09:00-12:30, 13:30-17:30], sat: 10:00-14:00}. "
+                                 "Days not named are closed."},
+        "holidays": {"type": "array", "items": _TEXT,
+                     "description": "Closed dates: names of lists under the top-level 'holidays', and/or dates "
+                                    "(YYYY-MM-DD)."},
+    },
+}
+
+SHIFT: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["days", "hours", "people"],
+    "description": "People present on some days at some hours, e.g. {days: mon-fri, hours: 09:00-17:00, people: 3}.",
+    "properties": {
+        "days": {"type": "string", "description": "Days: mon-fri, sat, mon,wed,fri (a range may wrap: fri-mon)."},
+        "hours": _HOURS_OF_DAYS,
+        "people": {"type": "integer", "minimum": 0, "maximum": MAX_CAPACITY,
+                   "description": "How many people work in this shift (shifts that overlap add up)."},
+    },
+}
+
+TARGET: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["name", "within"],
+    "description": "A service-level target: {name: Quote within 2 business days, step: send_quote, within: 2bd, "
+                   "goal: 0.9}. Give exactly one of step, stage or journey: true.",
+    "properties": {
+        "id": {**_ID, "description": "The target's id in results. Default: made from the name."},
+        "name": {**_TEXT, "description": "How reports name the target."},
+        "step": {**_ID, "description": "The target is met when the case finishes this step (its first visit) in "
+                                       "time, counted from the case's arrival (or from the end of 'since')."},
+        "stage": {**_ID, "description": "The target is met when the case gets through this stage (first entry to "
+                                        "last exit) in time."},
+        "journey": {"type": "boolean",
+                    "description": "journey: true: the whole journey, arrival to end, in time."},
+        "since": {**_ID, "description": "Step targets only: count from the end of this step instead of the arrival."},
+        "within": {**_TIMED_STRING,
+                   "description": "The time allowed: elapsed (30d), working hours (16wh) or business days (2bd), "
+                                  "counted on the journey's calendar."},
+        "goal": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.9,
+                 "description": "The share of cases that should meet it, as a fraction: 0.9 for 90%."},
+    },
+}
+
 
 JOURNEY_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -192,6 +297,11 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                 "goals": {"type": "array", "items": _TEXT},
                 "tolerance": {**_DURATION_STRING,
                               "description": "How long this persona waits before a touchpoint turns sour."},
+                "calendar": {**_ID, "description": "The name of a calendar (under 'calendars'): when the customer "
+                                                   "works. Customer steps and delays into them follow it. "
+                                                   "Default: around the clock."},
+                "priority": {**_ID, "description": f"The priority class of this persona's cases, one of "
+                                                   f"'priorities' (default {_CLASSES})."},
             },
         },
         "stages": {
@@ -213,6 +323,13 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                     "capacity": {"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY, "default": 1,
                                  "description": "People who can work on cases at the same time."},
                     "cost_per_hour": {"type": "number", "minimum": 0},
+                    "calendar": {**_ID, "description": "The name of a calendar (under 'calendars'): the "
+                                                       "department's opening hours, time zone and holidays. "
+                                                       "Default: the journey's 'calendar', else around the clock."},
+                    "shifts": {"type": "array", "minItems": 1, "items": SHIFT,
+                               "description": "Instead of capacity: how many people are present when. Uses the "
+                                              "time zone and holidays of the department's calendar (or the "
+                                              "journey's; else UTC, no holidays)."},
                 },
             },
         },
@@ -230,6 +347,16 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                           "description": "Cases per replication."},
                 "warmup": {"type": "integer", "minimum": 0,
                            "description": "Cases at the start of each run left out of the statistics."},
+                "start": {"type": "string",
+                          "description": "When the simulation starts: a local date and time in the journey "
+                                         "calendar's time zone, '2027-01-04 09:00', or ISO 8601 with an offset, "
+                                         "'2027-01-04T09:00+01:00'. Default: the next Monday 09:00."},
+                "mix": {"type": "object", "minProperties": 1,
+                        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1,
+                                                 "description": "The class's share of the cases, as a fraction: "
+                                                                "0.3 for 30%."},
+                        "description": "Priority classes of arriving cases and their shares (fractions summing "
+                                       "to 1), e.g. {key: 0.3, growth: 0.7}."},
                 "backlog": {
                     "type": "array",
                     "description": "Cases already waiting at a step at time zero.",
@@ -239,6 +366,30 @@ JOURNEY_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "holidays": {
+            "type": "object",
+            "description": "Named lists of closed dates, for calendars to reuse: {de-2027: [2027-01-01, "
+                           "2027-12-25], uk-2027: {file: holidays/uk-2027.yaml}}.",
+            "additionalProperties": {"anyOf": [
+                {"type": "array", "items": _DATE, "description": "The dates, YYYY-MM-DD."},
+                {"type": "object", "additionalProperties": False, "required": ["file"],
+                 "properties": {"file": {"type": "string",
+                                         "description": "A YAML file holding a list of dates, relative to this "
+                                                        "file and inside its folder."}}},
+            ]},
+        },
+        "calendars": {
+            "type": "object", "additionalProperties": CALENDAR,
+            "description": "Named calendars (opening hours, time zone, holidays) for departments and the persona.",
+        },
+        "calendar": {**_ID, "description": "The name of the calendar of departments without one, and of targets. "
+                                           "Default: around the clock."},
+        "priorities": {"type": "array", "minItems": 1, "items": _ID,
+                       "description": f"Priority classes, highest first (default {_CLASSES}): waiting cases of an "
+                                      "earlier class are served first."},
+        "targets": {"type": "array", "items": TARGET,
+                    "description": "Service-level targets: a step, a stage or the whole journey within a time, for "
+                                   "a share of the cases."},
     },
 }
 
@@ -265,7 +416,9 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
             "type": "object", "additionalProperties": False, "required": ["name"],
             "properties": {
                 "id": _ID, "name": _TEXT, "description": _TEXT,
-                "tier": {**_TEXT, "description": "e.g. strategic, enterprise, mid-market"},
+                "tier": {**_TEXT, "description": f"The account's tier. When it names a priority class of the "
+                                                 f"journeys ({_CLASSES} by default), the account's cases have that "
+                                                 f"priority; otherwise it is a label (e.g. enterprise)."},
                 "revenue_band": {**_TEXT, "description": "e.g. 1-5M"},
             },
         },

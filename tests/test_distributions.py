@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from journeymap.distributions import (
+    BASES,
     DISTRIBUTION_NAMES,
+    ELAPSED,
     UNITS,
     DurationError,
     Exponential,
@@ -18,9 +20,12 @@ from journeymap.distributions import (
     LogNormal,
     Triangular,
     Uniform,
+    duration_basis,
     format_minutes,
     parse_distribution,
     parse_duration,
+    parse_timed,
+    parse_timed_distribution,
 )
 
 
@@ -158,3 +163,63 @@ def test_triangular_samples_stay_in_bounds(a, b, c, seed):
 def test_durations_longer_than_ten_years_are_refused(value):
     with pytest.raises(DurationError, match="longer than 10 years"):
         parse_duration(value)
+
+
+# --------------------------------------------------------------------------- working time (issue 12)
+
+
+@pytest.mark.parametrize("text, minutes, basis", [
+    ("4wh", 240.0, "working"),           # working hours: minutes of open time
+    ("1.5 WH", 90.0, "working"),         # spaces and case as for every unit
+    ("2bd", 2880.0, "business"),         # business days: stored as days x 1440, counted as open dates
+    (".5bd", 720.0, "business"),
+    ("3d", 4320.0, "elapsed"),
+    (0, 0.0, "elapsed"),
+])
+def test_parse_timed_gives_minutes_and_a_basis(text, minutes, basis):
+    assert parse_timed(text, bases=BASES) == (minutes, basis)
+    assert duration_basis(text) == basis
+
+
+@pytest.mark.parametrize("value, bases, fragment", [
+    ("4wh", ELAPSED, "'4wh' is in working hours, which cannot be used here; write elapsed time (30min, 2h, 3d)"),
+    ("2bd", ("elapsed", "working"), "'2bd' is in business days, which cannot be used here; write elapsed time "
+                                    "(30min, 2h, 3d) or working hours (4wh)"),
+    (2, BASES, "duration 2 has no unit; write it with one, e.g. 2min, 2h, 2d, 2wh or 2bd"),
+    ("2 fortnights", BASES, "(must be one of s, min, h, d, w, wh, bd)"),
+    ("2 fortnights", ELAPSED, "(must be one of s, min, h, d, w)"),
+])
+def test_working_time_is_refused_where_the_caller_does_not_allow_it(value, bases, fragment):
+    with pytest.raises(DurationError) as exc:
+        parse_timed(value, bases=bases)
+    assert fragment in str(exc.value)
+
+
+def test_elapsed_only_by_default_so_old_callers_never_see_working_time():
+    for parse in (parse_duration, parse_distribution):
+        with pytest.raises(DurationError, match="working hours"):
+            parse("4wh")
+    assert parse_duration("4wh", bases=BASES) == 240.0
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("4wh", (Fixed(240.0), "working")),
+    ({"triangular": ["1wh", "2wh", "6wh"]}, (Triangular(60.0, 120.0, 360.0), "working")),
+    ({"exponential": "2bd"}, (Exponential(2880.0), "business")),
+    ({"uniform": [0, "2wh"]}, (Uniform(0.0, 120.0), "working")),      # a bare 0 takes the others' basis
+    ({"lognormal": {"mean": "2h", "sd": "1h"}}, (LogNormal(120.0, 60.0), "elapsed")),
+])
+def test_parse_timed_distribution(value, expected):
+    assert parse_timed_distribution(value, bases=BASES) == expected
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ({"uniform": ["1h", "2wh"]}, "a distribution mixes elapsed time and working hours"),
+    ({"triangular": ["1wh", "1bd", "2bd"]}, "a distribution mixes working hours and business days"),
+    ({"lognormal": {"mean": "2bd", "sd": "4h"}}, "mixes elapsed time and business days"),
+    ({"exponential": "2bd", "x": 1}, "exactly one key"),               # the shape is checked first
+])
+def test_one_distribution_is_written_in_one_kind_of_time(value, fragment):
+    with pytest.raises(DurationError) as exc:
+        parse_timed_distribution(value, bases=BASES)
+    assert fragment in str(exc.value)

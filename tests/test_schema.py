@@ -6,9 +6,9 @@ import json
 
 import jsonschema
 import pytest
-import yaml
 from helpers import EXAMPLES, ROOT
 
+from journeymap.loading import load_yaml
 from journeymap.schema import JOURNEY_SCHEMA, schema_json
 
 
@@ -26,7 +26,11 @@ def test_schema_is_valid_draft_2020_12(printed_schema):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_validates_against_the_printed_schema(path, printed_schema):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # journeymap's own loader, as validate reads the file: dates such as holidays stay text (yaml.safe_load
+    # would make them date objects, which no JSON Schema type describes)
+    loc, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    assert problems == []
+    data = loc.data
     errors = sorted(jsonschema.Draft202012Validator(printed_schema).iter_errors(data), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
@@ -68,3 +72,43 @@ def test_the_schema_knows_every_time_unit_the_parser_knows():
     assert not re.match(DURATION_PATTERN, "2 fortnights")
     for example in DURATION_EXAMPLES.split(", "):
         assert re.match(DURATION_PATTERN, example) and parse_duration(example) > 0, example
+
+
+def test_the_working_time_patterns_accept_exactly_the_bases_of_their_keys():
+    """A step's duration may be in working hours (4wh), a delay or a target also in business days (2bd);
+    elsewhere (arrivals, tolerances) only elapsed time: the editor underlines what validate refuses."""
+    import re
+
+    from journeymap.distributions import BASES, DurationError, parse_duration
+    from journeymap.schema import DURATION_PATTERN, DURATION_PATTERNS, TIMED_DURATION_PATTERN, WORKING_DURATION_PATTERN
+
+    accepts = {pattern: [text for text in ("2h", "4wh", "2bd") if re.match(pattern, text)]
+               for pattern in DURATION_PATTERNS}
+    assert accepts == {DURATION_PATTERN: ["2h"], WORKING_DURATION_PATTERN: ["2h", "4wh"],
+                       TIMED_DURATION_PATTERN: ["2h", "4wh", "2bd"]}
+    for pattern, bases in DURATION_PATTERNS.items():
+        for text in ("2h", "4wh", "2bd"):
+            try:
+                parse_duration(text, bases=bases)
+                parsed = True
+            except DurationError:
+                parsed = False
+            assert parsed == bool(re.match(pattern, text)), (pattern, text)
+    assert DURATION_PATTERNS[TIMED_DURATION_PATTERN] == BASES
+
+
+def test_working_time_keys_have_descriptions_for_editors():
+    props = JOURNEY_SCHEMA["properties"]
+    for key in ("holidays", "calendars", "calendar", "priorities", "targets"):
+        assert props[key].get("description"), key
+    department = props["departments"]["items"]["properties"]
+    persona = props["persona"]["properties"]
+    workload = props["workload"]["properties"]
+    target = props["targets"]["items"]["properties"]
+    calendar = props["calendars"]["additionalProperties"]["properties"]
+    shift = department["shifts"]["items"]["properties"]
+    for where, keys in ((department, ("calendar", "shifts")), (persona, ("calendar", "priority")),
+                        (workload, ("start", "mix")), (target, tuple(target)), (calendar, tuple(calendar)),
+                        (shift, tuple(shift)), (JOURNEY_SCHEMA["properties"]["steps"]["items"]["properties"],
+                                                ("must_finish", "duration"))):
+        assert [k for k in keys if not where[k].get("description")] == [], keys

@@ -8,7 +8,9 @@ rather than stopping at the first:
    types, bad values);
 2. **meaning** (:mod:`.sections`, one checker per section of the file):
    durations and distributions, references to departments, stages and steps,
-   duplicate ids, probabilities; this pass builds the model;
+   duplicate ids, probabilities; working time in :mod:`.calendars` (holidays,
+   calendars, shifts, the start) and :mod:`.service` (priorities, targets);
+   this pass builds the model;
 3. **flow** (:mod:`.flow`): steps unreachable from the start, steps with no
    way to an end, loops a case can never leave, parallel blocks that do not
    meet again, work a run could not finish; then the lint warnings of
@@ -81,6 +83,11 @@ RULES: dict[str, str] = {
     "invalid-character": "text with a character maps and reports cannot carry (a control character, a non-character)",
     "outside-project": "a reference to a file outside the folder of the file that names it",
     "not-a-journey": "a referenced file that is not a journey",
+    "invalid-hours": "opening hours or days that cannot be read, end before they start, or overlap",
+    "unknown-timezone": "a time zone name the time-zone database does not know",
+    "invalid-date": "a holiday that is not a date (YYYY-MM-DD), or a simulation start that is not a date and time",
+    "never-open": "a calendar with no opening hours, or shifts with nobody in them: a case there could never finish",
+    "mix-sum": "the shares of the workload's priority-class mix do not sum to 1",
     "internal-error": "a bug in journeymap met while checking the file (please report it)",
     "file": "the file cannot be found or read",
 }

@@ -9,12 +9,14 @@ which turns a path into the file, line and column of the value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from ..distributions import Distribution, DurationError, parse_distribution
+from ..distributions import ELAPSED, Basis, Distribution, DurationError, parse_timed_distribution
 from ..loading import Located, Path
-from ..model import Department, Flow, Persona, Stage, Step, Workload
+from ..model import PRIORITY_CLASSES, Department, Flow, Persona, Stage, Step, Target, Workload
 from ..problems import Problem
+from ..workingtime import Calendar
 from .wording import cut
 
 __all__ = ["Context", "Draft"]
@@ -42,6 +44,17 @@ class Draft:
     start: str = ""
     ends: list[str] = field(default_factory=list)
     workload: Workload = field(default_factory=Workload)
+    #: holiday list name -> its dates (the lists that could be read)
+    holiday_lists: dict[str, frozenset[date]] = field(default_factory=dict)
+    #: every name under ``holidays:``, read or not (so a reference to a broken list is not "unknown")
+    holiday_names: set[str] = field(default_factory=set)
+    #: calendar name -> the calendar (the ones without errors)
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    #: every name under ``calendars:``, valid or not
+    calendar_names: set[str] = field(default_factory=set)
+    calendar: Calendar | None = None
+    priorities: tuple[str, ...] = PRIORITY_CLASSES
+    targets: list[Target] = field(default_factory=list)
 
 
 @dataclass
@@ -60,10 +73,13 @@ class Context:
         """Report an error at the value at ``path`` (or at its key, with ``key=True``)."""
         self.problems.append(self.loc.problem(path, rule, message, hint, key=key))
 
-    def dist(self, value: Any, path: Path) -> Distribution | None:
-        """The distribution a ``duration:`` or ``delay:`` value describes; None (reported) when it is wrong."""
+    def dist(self, value: Any, path: Path, bases: tuple[Basis, ...] = ELAPSED,
+             hint: str = "") -> tuple[Distribution, Basis] | None:
+        """The distribution a ``duration:`` or ``delay:`` value describes, and the basis it is written in
+        (elapsed, working hours, business days: ``bases`` says which are allowed here); None (reported)
+        when it is wrong. ``hint`` replaces the general one (where working time may be used)."""
         try:
-            return parse_distribution(value)
+            return parse_timed_distribution(value, bases=bases)
         except DurationError as exc:
-            self.error(path, "invalid-duration", cut(str(exc), 200), _DISTRIBUTION_HINT)
+            self.error(path, "invalid-duration", cut(str(exc), 200), hint or _DISTRIBUTION_HINT)
             return None

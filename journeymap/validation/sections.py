@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ..distributions import Distribution, DurationError, parse_distribution, parse_duration
+from ..distributions import Basis, Distribution, DurationError, parse_distribution, parse_duration
 from ..loading import Path
 from ..model import (
     CUSTOMER,
@@ -51,6 +51,8 @@ from ..model import (
     Workload,
 )
 from ..overlay import entry_id
+from . import calendars, service
+from .calendars import flow_delay, step_duration
 from .context import Context, Draft
 from .values import is_number, list_or_empty, mapping_or_empty, str_or
 from .wording import gone
@@ -85,7 +87,8 @@ def build_journey(ctx: Context) -> Journey | None:
 def _journey_of(d: Draft, source: str) -> Journey:
     return Journey(id=d.id, name=d.name, description=d.description, persona=d.persona, stages=tuple(d.stages),
                    departments=tuple(d.departments), steps=tuple(d.steps), flows=tuple(d.flows), start=d.start,
-                   ends=tuple(d.ends), workload=d.workload, source=source)
+                   ends=tuple(d.ends), workload=d.workload, source=source, calendar=d.calendar,
+                   targets=tuple(d.targets), priorities=d.priorities)
 
 
 def _ids(ctx: Context, items: list, kind: str, path: Path) -> dict[str, int]:
@@ -234,14 +237,14 @@ def _step(ctx: Context, items: list, i: int, s: dict, owners: set[str]) -> None:
     sid, p = s["id"], ("steps", i)
     stage, owner = s.get("stage"), s.get("owner")
     _step_references(ctx, sid, p, stage, owner, owners)
-    duration = ctx.dist(s["duration"], p + ("duration",)) if "duration" in s else None
+    timed = step_duration(ctx, s, p)
     lane = _lane(ctx, sid, p, owner, s.get("lane"), s.get("channel"))
     join, parallel, targets = _targets(ctx, items, i, s)
     _probabilities(ctx, sid, p, targets, branch_list=isinstance(s.get("next"), list), parallel=parallel)
     if ctx.step_index.get(sid) != i:
         return  # a duplicate id: reported, its flows and fields checked, not built
     _flows(ctx, sid, i, targets, parallel)
-    ctx.draft.steps.append(_step_of(s, sid, stage, owner, lane, duration, join))
+    ctx.draft.steps.append(_step_of(s, sid, stage, owner, lane, timed, join))
 
 
 def _step_references(ctx: Context, sid: str, p: Path, stage: Any, owner: Any, owners: set[str]) -> None:
@@ -367,24 +370,26 @@ def _flows(ctx: Context, sid: str, i: int, targets: list[_Target], parallel: boo
                       f"{sid!r} flows to {to!r}, which is not a step{gone(ctx.loc, 'steps', to, ctx.step_index)}",
                       "use the id of a step listed under 'steps'")
             continue
-        delay = ctx.dist(fd["delay"], tp[:-1] + ("delay",)) if "delay" in fd else None
+        delay, basis = flow_delay(ctx, fd, tp[:-1] + ("delay",))
         prob = fd.get("probability", 1.0)
         # back to an earlier step is rework, unless marked rework: false (a cycle of use, not redone work)
         rework = fd["rework"] if isinstance(fd.get("rework"), bool) else ctx.step_index[to] <= i
         ctx.draft.flows.append(Flow(sid, to, float(prob) if is_number(prob) else 0.0, delay, rework, parallel,
-                                    str_or(fd.get("label"))))
+                                    str_or(fd.get("label")), basis))
         ctx.flow_path[(sid, to)] = tp
 
 
-def _step_of(s: dict, sid: str, stage: Any, owner: Any, lane: Any, duration: Distribution | None,
+def _step_of(s: dict, sid: str, stage: Any, owner: Any, lane: Any, timed: tuple[Distribution, Basis] | None,
              join: str | None) -> Step:
     emotion, channel, survey = s.get("emotion"), s.get("channel"), s.get("survey")
+    duration, basis = timed or (parse_distribution("0min"), "elapsed")
     return Step(id=sid, name=str_or(s.get("name"), sid.replace("_", " ")), stage=str_or(stage),
                 lane=lane if lane in LANES else "backstage", owner=str_or(owner),
-                duration=duration or parse_distribution("0min"), channel=channel if isinstance(channel, str) else None,
+                duration=duration, channel=channel if isinstance(channel, str) else None,
                 value_adding=s.get("value_adding") is True, emotion=float(emotion) if is_number(emotion) else None,
                 moment_of_truth=s.get("moment_of_truth") is True, notes=str_or(s.get("notes")), join=join,
-                tolerance=optional_duration(s.get("tolerance")), survey=survey if survey in SURVEYS else None)
+                tolerance=optional_duration(s.get("tolerance")), survey=survey if survey in SURVEYS else None,
+                basis="working" if basis == "working" else "elapsed", must_finish=s.get("must_finish") is True)
 
 
 # --------------------------------------------------------------------------- workload
@@ -449,4 +454,15 @@ SECTIONS: tuple[Section, ...] = (
     Section("steps", _steps),
     Section("workload", _workload),
     Section("journey", _journey),  # its id and name default to the persona's
+    # working time (validation/calendars.py) and priorities and targets (validation/service.py), issue 12:
+    Section("holidays", calendars.holiday_lists),
+    Section("calendars", calendars.calendars),  # name holiday lists
+    Section("calendar", calendars.journey_calendar),
+    Section("persona", calendars.persona_calendar),
+    Section("departments", calendars.department_hours),  # shifts use the journey calendar's zone by default
+    Section("workload", calendars.workload_start),  # read in the first calendar's zone
+    Section("priorities", service.priorities),
+    Section("persona", service.persona_priority),
+    Section("workload", service.workload_mix),
+    Section("targets", service.targets),  # name steps and stages; a journey target is the journey's id
 )

@@ -20,11 +20,11 @@ from typing import Any, cast
 
 import jsonschema
 
-from ..distributions import DurationError, parse_duration
+from ..distributions import ELAPSED, DurationError, parse_duration
 from ..loading import Located, Path
 from ..model import EMOTION_SCALE
 from ..problems import Problem, excerpt
-from ..schema import DURATION_EXAMPLES, DURATION_PATTERN, ID_PATTERN, JOURNEY_SCHEMA, MAX_CAPACITY
+from ..schema import DURATION_EXAMPLES, DURATION_PATTERNS, ID_PATTERN, JOURNEY_SCHEMA, MAX_CAPACITY
 from .wording import cut, did_you_mean
 
 __all__ = ["structure_problems", "bad_characters", "too_many_steps"]
@@ -34,7 +34,8 @@ _VALIDATOR = jsonschema.Draft202012Validator(JOURNEY_SCHEMA)
 #: What one item of each list is called in messages.
 _ITEM_NOUNS = {"steps": "step", "stages": "stage", "departments": "department", "backlog": "backlog entry",
                "next": "branch", "parallel": "parallel branch", "goals": "goal", "end": "end step",
-               "schedule": "arrival time"}
+               "schedule": "arrival time", "targets": "target", "shifts": "shift", "priorities": "priority class",
+               "holidays": "holiday"}
 
 _JSON_TYPES = {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
                int: "a whole number", float: "a number", type(None): "nothing"}
@@ -46,6 +47,13 @@ _SCHEMA_TYPES = {"object": "a mapping", "array": "a list", "string": "text", "in
 _LIMITS = {"cases": "a run simulates every case; see 'Limits' in docs/format.md"}
 
 _DURATION_HINT = f"write a number then a unit: {DURATION_EXAMPLES}"
+_WORKING_HINTS = {"working": "4wh (working hours)", "business": "2bd (business days)"}
+
+
+def _duration_hint(pattern: Any) -> str:
+    """How to write a duration where ``pattern`` is asked for: the working-time units too where they are allowed."""
+    extra = [_WORKING_HINTS[b] for b in DURATION_PATTERNS.get(pattern, ELAPSED) if b in _WORKING_HINTS]
+    return _DURATION_HINT + "".join(f", {e}" for e in extra)
 _EMOTION_RANGE = f"{min(EMOTION_SCALE)}..{max(EMOTION_SCALE):+d}"
 _EMOTION_HINT = ", ".join(f"{k:+d} {v}" if k else f"{k} {v}" for k, v in EMOTION_SCALE.items())
 _RELATIONS = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
@@ -82,9 +90,10 @@ def _schema_at(path: Path) -> dict:
     return node if isinstance(node, dict) else {}
 
 
-def _duration_message(value: Any) -> str:
+def _duration_message(value: Any, pattern: Any) -> str:
+    """Why ``value`` is not a duration where ``pattern`` (one of the schema's duration patterns) is asked for."""
     try:
-        parse_duration(value)
+        parse_duration(value, bases=DURATION_PATTERNS.get(pattern, ELAPSED))
         return f"invalid duration {excerpt(value)}"
     except DurationError as exc:
         return cut(str(exc), 200)
@@ -137,7 +146,18 @@ def _explain(loc: Located, err: jsonschema.ValidationError) -> Iterable[Problem]
     f = _Failure.of(err)
     if f.schema.get("$comment") == "duration":
         return ()  # parse_distribution gives a far better message in the meaning pass
+    if f.schema.get("$comment") == "hours" and isinstance(f.inst, int) and not isinstance(f.inst, bool):
+        return (_sexagesimal(loc, f),)
     return _EXPLAINERS.get(str(err.validator), _other)(loc, f)
+
+
+def _sexagesimal(loc: Located, f: _Failure) -> Problem:
+    """Opening hours written as a lone time (``10:00``), which YAML 1.1 reads as a number in base 60 (600)."""
+    clock = f"a single time ({f.inst // 60}:{f.inst % 60:02d}), which YAML reads as the number {f.inst:,}" \
+        if 60 <= f.inst < 100 * 60 else f"the number {f.inst:,}"
+    return loc.problem(f.path, "wrong-type",
+                       f"opening hours {_what(f.path)} are {clock}; opening hours are an interval",
+                       "write the interval, e.g. 10:00-14:00 (a list for several: [09:00-12:30, 13:30-17:30])")
 
 
 def _unknown_keys(loc: Located, f: _Failure) -> Iterable[Problem]:
@@ -164,8 +184,9 @@ def _missing_keys(loc: Located, f: _Failure) -> Iterable[Problem]:
 
 
 def _wrong_type(loc: Located, f: _Failure) -> Iterable[Problem]:
-    if f.schema.get("pattern") == DURATION_PATTERN:
-        yield loc.problem(f.path, "invalid-duration", _duration_message(f.inst), _DURATION_HINT)
+    if f.schema.get("pattern") in DURATION_PATTERNS:
+        pattern = f.schema["pattern"]
+        yield loc.problem(f.path, "invalid-duration", _duration_message(f.inst, pattern), _duration_hint(pattern))
         return
     rule = "invalid-capacity" if f.name == "capacity" else "wrong-type"
     want = f.err.validator_value
@@ -182,8 +203,9 @@ def _not_allowed(loc: Located, f: _Failure) -> Iterable[Problem]:
 
 
 def _no_match(loc: Located, f: _Failure) -> Iterable[Problem]:
-    if f.err.validator_value == DURATION_PATTERN:
-        yield loc.problem(f.path, "invalid-duration", _duration_message(f.inst), _DURATION_HINT)
+    if f.err.validator_value in DURATION_PATTERNS:
+        pattern = f.err.validator_value
+        yield loc.problem(f.path, "invalid-duration", _duration_message(f.inst, pattern), _duration_hint(pattern))
     elif f.err.validator_value == ID_PATTERN:
         yield loc.problem(f.path, "invalid-id", f"{excerpt(f.inst)} is not a valid id",
                           "ids start with a letter, then letters, digits, '_', '-' or '.' (ASCII only); no spaces")
@@ -325,8 +347,10 @@ def structure_problems(loc: Located, validator: jsonschema.protocols.Validator =
     problems: list[Problem] = []
     rejected: list[Path] = []
     for err in validator.iter_errors(loc.data):
-        problems.extend(_explain(loc, err))
-        rejected += _rejected_paths(err)
+        explained = list(_explain(loc, err))
+        problems.extend(explained)
+        if explained:  # a value is only ever removed with a problem that says why (a flow whose only
+            rejected += _rejected_paths(err)  # fault is its delay is kept: the meaning pass explains the delay)
     rejected += _non_finite_problems(loc, problems)
     for path, value, char in bad_characters(loc.data, ()):
         problems.append(loc.problem(path, "invalid-character",
