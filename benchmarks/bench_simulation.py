@@ -29,6 +29,14 @@ Two more figures (issue 11):
   4 replications; journeymap against the same chain in plain SimPy. The cost per
   visit should stay flat from 140 to 1,400 steps, as the plain model's does.
 
+And the cost of working time (issue 12):
+
+* **calendar overhead**: the reference model with an office-hours calendar on every department
+  (Monday-Friday 09:00-17:00 in Europe/Berlin, ten public holidays, every step in working hours)
+  over the same model without calendars; target <= 1.3. Open 40 of the week's 168 hours, the
+  reference model's arrivals would swamp every department, so both sides get arrivals every
+  30 x 168 / 40 = 126 min: the same work per open hour as the reference model has around the clock.
+
 Timings are CPU seconds of this process (``time.process_time``), best of
 ``--repeat``, the two sides interleaved: other programs on a shared machine
 then shift them far less than wall-clock time. The worker speed-up is wall
@@ -276,6 +284,58 @@ def events_overhead(journey, cases: int, repeat: int) -> float:
     return logged / plain
 
 
+#: Office hours for the calendar overhead: Monday-Friday 09:00-17:00 in Frankfurt, with the ten
+#: German public holidays of 2027 (a simulated year of cases meets them).
+OFFICE_DAYS = range(5)
+OFFICE_HOURS = (9 * 60, 17 * 60)
+HOLIDAYS = ("2027-01-01", "2027-03-26", "2027-03-29", "2027-05-01", "2027-05-06", "2027-05-17", "2027-10-03",
+            "2027-12-25", "2027-12-26", "2027-12-31")
+
+
+def office_hours(journey):
+    """``journey`` with office hours on every department and every step in working hours, arrivals spaced so
+    that the work per open hour is the reference model's per hour; and the same model without calendars."""
+    from dataclasses import replace
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from journeymap.distributions import Exponential
+    from journeymap.model import Arrivals
+    from journeymap.workingtime import Calendar, WeeklyHours
+
+    office = Calendar("Europe/Berlin", WeeklyHours.every(OFFICE_DAYS, OFFICE_HOURS),
+                      frozenset(date.fromisoformat(d) for d in HOLIDAYS))
+    gap = GAP * 7 * 24 * 60 / office.hours.weekly_minutes
+    plain = replace(journey, workload=replace(journey.workload, arrivals=Arrivals("poisson", gap)))
+    calendared = replace(
+        plain, departments=tuple(replace(d, calendar=office) for d in plain.departments),
+        steps=tuple(replace(s, basis="working") for s in plain.steps),
+        workload=replace(plain.workload, start=datetime(2027, 1, 4, 9, tzinfo=ZoneInfo("Europe/Berlin"))))
+    assert isinstance(calendared.steps[0].duration, Exponential)
+    return plain, calendared
+
+
+def calendar_overhead(journey, cases: int, repeat: int) -> float:
+    """CPU time of one replication with office hours on every department over without (see the docstring)."""
+    plain, calendared = office_hours(journey)
+    t_plain = t_cal = float("inf")
+    res_plain = res_cal = None
+    for _ in range(repeat):
+        t, res_plain = cpu(lambda: simulate(plain, cases=cases, replications=1, seed=1))
+        t_plain = min(t_plain, t)
+        t, res_cal = cpu(lambda: simulate(calendared, cases=cases, replications=1, seed=1))
+        t_cal = min(t_cal, t)
+    assert res_plain is not None and res_cal is not None
+    gap = plain.workload.arrivals.gap
+    print(f"office hours        : {t_plain:.2f} s without, {t_cal:.2f} s with ({cases:,} cases, a case every "
+          f"{gap:.0f} min): {t_cal / t_plain:.2f}x  (target <= 1.3)", flush=True)
+    cycle = res_cal.summary["case"]["cycle_time"]["mean"]
+    working = res_cal.summary["working_time"]["cycle_time_working_hours"]["mean"]
+    print(f"  mean cycle time {res_plain.summary['case']['cycle_time']['mean'] / 60:.1f} h without, "
+          f"{cycle / 60:.1f} h with ({cycle / 1440:.1f} days, {working:.1f} working hours)", flush=True)
+    return t_cal / t_plain
+
+
 def run_cli(*argv: str) -> tuple[float, float, int, str]:
     """Run ``journeymap ARGV`` in a fresh process: (wall seconds, peak RSS in MB, exit code, last stderr line).
 
@@ -370,10 +430,10 @@ def main(argv=None) -> int:
     ap.add_argument("--cases", type=int, default=50_000)
     ap.add_argument("--replications", type=int, default=8, help="replications for the worker speed-up")
     ap.add_argument("--repeat", type=int, default=3, help="best of this many timings (default 3)")
-    ap.add_argument("--only", choices=["ratio", "events", "scale", "workers"], action="append",
+    ap.add_argument("--only", choices=["ratio", "events", "scale", "workers", "calendar"], action="append",
                     help="run only these parts (repeatable); default: all")
     args = ap.parse_args(argv)
-    parts = set(args.only or ["ratio", "events", "scale", "workers"])
+    parts = set(args.only or ["ratio", "events", "scale", "workers", "calendar"])
     if args.large:
         from journeymap.simulation import MAX_SIMULATED_STEPS
 
@@ -387,6 +447,8 @@ def main(argv=None) -> int:
         ratio(journey, args.cases, args.repeat)
     if "events" in parts:
         events_overhead(journey, args.cases, args.repeat)
+    if "calendar" in parts:
+        calendar_overhead(journey, args.cases, args.repeat)
     if "scale" in parts:
         sizes = per_visit([140, 1400], replications=4, repeat=args.repeat)
         (jm_small, min_small), (jm_large, min_large) = sizes[140], sizes[1400]

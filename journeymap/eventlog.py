@@ -34,6 +34,9 @@ The log holds every replication, one after the other in replication order.
 Timestamps count from :data:`START_DATE` (simulation time 0), Monday
 6 January 2025 00:00 UTC, with millisecond precision; the two ``*_minutes``
 columns keep the exact simulated times. The simulation runs around the clock.
+A journey with calendars has a real start (docs/simulation.md, "Working time"):
+its timestamps count from that instant instead, still written in UTC, so they
+are the real dates and times at which the work happened.
 
 Rows are written as the simulation runs through a buffered file, so memory
 stays flat however many cases are simulated. The simulator does not format a
@@ -113,30 +116,39 @@ def case_name(index: int, width: int = 6, replication: int = 0, replication_widt
     return f"case-{replication:0{replication_width}d}-{index:0{width}d}"
 
 
-def timestamp(minutes: float) -> str:
-    """Simulation minutes as an ISO 8601 UTC timestamp counted from :data:`START_DATE`."""
-    ms = round(minutes * _MS_PER_MINUTE)
-    return (START_DATE + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+def _origin(start: datetime) -> tuple[datetime, int]:
+    """Simulation time 0 as (the UTC midnight before it, milliseconds from that midnight to it)."""
+    utc = start.astimezone(UTC)
+    midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight, round((utc - midnight) / timedelta(milliseconds=1))
 
 
-def _date_part(day: int) -> bytes:
-    """``YYYY-MM-DDT`` of the day ``day`` days after :data:`START_DATE`, as :func:`timestamp` writes it."""
-    text = (START_DATE + timedelta(days=day)).strftime("%Y-%m-%dT").encode("ascii")
+def timestamp(minutes: float, start: datetime = START_DATE) -> str:
+    """Simulation minutes as an ISO 8601 UTC timestamp counted from ``start`` (:data:`START_DATE`)."""
+    midnight, base = _origin(start)
+    ms = round(minutes * _MS_PER_MINUTE) + base
+    return (midnight + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _date_part(day: int, midnight: datetime = START_DATE) -> bytes:
+    """``YYYY-MM-DDT`` of the day ``day`` days after ``midnight``, as :func:`timestamp` writes it."""
+    text = (midnight + timedelta(days=day)).strftime("%Y-%m-%dT").encode("ascii")
     if len(text) != 11:  # pragma: no cover - years before 1000 or after 9999 overflow datetime first
         raise ValueError(f"no timestamp for day {day}")
     return text
 
 
-def _stamp_bytes(minutes: np.ndarray) -> np.ndarray:
+def _stamp_bytes(minutes: np.ndarray, start: datetime = START_DATE) -> np.ndarray:
     """The text of :func:`timestamp` for every value, as a matrix of bytes: one row of 24 per value.
 
     The milliseconds are rounded as :func:`timestamp` rounds them (half to even), the date comes from the
     same ``strftime`` once per day, and hours, minutes, seconds and milliseconds are written digit by digit.
     """
-    ms = np.rint(np.asarray(minutes, dtype=float) * _MS_PER_MINUTE).astype(np.int64)
+    midnight, base = _origin(start)
+    ms = np.rint(np.asarray(minutes, dtype=float) * _MS_PER_MINUTE).astype(np.int64) + base
     day, rest = np.divmod(ms, _MS_PER_DAY)
     days, which = np.unique(day, return_inverse=True)
-    dates = np.frombuffer(b"".join(_date_part(int(d)) for d in days), dtype=np.uint8).reshape(-1, 11)
+    dates = np.frombuffer(b"".join(_date_part(int(d), midnight) for d in days), dtype=np.uint8).reshape(-1, 11)
     out = np.empty((len(ms), 24), dtype=np.uint8)
     out[:, :11] = dates[which.ravel()]
     seconds, milli = np.divmod(rest, 1000)
@@ -155,17 +167,17 @@ def _stamp_bytes(minutes: np.ndarray) -> np.ndarray:
     return out
 
 
-def timestamps(minutes: np.ndarray) -> list[str]:
+def timestamps(minutes: np.ndarray, start: datetime = START_DATE) -> list[str]:
     """:func:`timestamp` of every value, at once (built with NumPy: see :func:`_stamp_bytes`)."""
-    return list(map(bytes.decode, _stamp_bytes(minutes).view("S24").ravel().tolist()))
+    return list(map(bytes.decode, _stamp_bytes(minutes, start).view("S24").ravel().tolist()))
 
 
-def _start_and_end(start: np.ndarray, end: np.ndarray) -> Iterator[str]:
+def _start_and_end(start: np.ndarray, end: np.ndarray, origin: datetime = START_DATE) -> Iterator[str]:
     """``start_timestamp,time:timestamp`` of each row: two timestamps and the comma between them."""
     both = np.empty((len(start), 49), dtype=np.uint8)
-    both[:, :24] = _stamp_bytes(start)
+    both[:, :24] = _stamp_bytes(start, origin)
     both[:, 24] = ord(",")
-    both[:, 25:] = _stamp_bytes(end)
+    both[:, 25:] = _stamp_bytes(end, origin)
     return map(bytes.decode, both.view("S49").ravel().tolist())
 
 
@@ -245,13 +257,15 @@ class EventLogWriter:
     :meth:`flush`, which writes them a chunk at a time; the text is the same.
     ``replication`` and ``warmup`` (the number of warm-up cases, which come
     first) fill the ``replication`` and ``case:warmup`` columns; ``header=False``
-    writes rows only, for a part of a longer log.
+    writes rows only, for a part of a longer log. ``start`` is the instant of simulation time 0
+    (a journey with calendars); None: :data:`START_DATE`.
     """
 
     def __init__(self, stream: IO[str], persona: str, case_width: int = 6, *, replication: int = 0,
                  warmup: int = 0, header: bool = True, replication_width: int = 1,
-                 steps: Sequence[LoggedStep] = ()) -> None:
+                 steps: Sequence[LoggedStep] = (), start: datetime | None = None) -> None:
         self._stream = stream
+        self._start = START_DATE if start is None else start
         self._writer = csv.writer(stream, lineterminator="\n")
         if header:
             self._writer.writerow(COLUMNS)
@@ -286,16 +300,16 @@ class EventLogWriter:
         """
         self.flush()
         self._writer.writerow((
-            self._order, case_name(case, self._width, self._replication, self._rep_width), step, timestamp(start),
-            timestamp(start + duration), resource, group, persona or self._persona, stage, lane, repr(wait),
-            repr(duration), self._replication, "true" if case < self._warmup else "false",
-            "true" if rework else "false"))
+            self._order, case_name(case, self._width, self._replication, self._rep_width), step,
+            timestamp(start, self._start), timestamp(start + duration, self._start), resource, group,
+            persona or self._persona, stage, lane, repr(wait), repr(duration), self._replication,
+            "true" if case < self._warmup else "false", "true" if rework else "false"))
         self._order += 1
 
     def arrival(self, case: int, time: float, stage: str) -> None:
         """The ``case arrival`` row of case number ``case``, arriving at ``time`` into a step of ``stage``."""
         self.flush()
-        at = timestamp(time)
+        at = timestamp(time, self._start)
         self._writer.writerow((
             self._order, case_name(case, self._width, self._replication, self._rep_width), ARRIVAL, at, at,
             _CUSTOMER, _CUSTOMER, self._persona, stage, _CUSTOMER, "0.0", "0.0", self._replication,
@@ -326,7 +340,7 @@ class EventLogWriter:
         if not n:
             return
         start = np.array(rows.start, dtype=float)
-        times = _start_and_end(start, start + np.array(rows.duration, dtype=float))
+        times = _start_and_end(start, start + np.array(rows.duration, dtype=float), self._start)
         names = {c: self._case_name(c) for c in set(rows.case)}
         warm = {c: _FLAG[c < self._warmup] for c in names}
         resources = self._resources

@@ -1,9 +1,10 @@
 """The engine: one replication of a journey as SimPy processes competing for departments' staff.
 
 * **Departments** are built by one factory, :func:`department_resource`, from a
-  :class:`Capacity` (today a fixed number of staff, a :class:`simpy.Resource`:
-  first come, first served). This is the seam where working calendars and
-  priorities will plug in (``docs/simulation.md``, "Capacity that can change").
+  :class:`Capacity`: a fixed number of staff, a :class:`simpy.Resource` (first
+  come, first served), or, when the journey has calendars, people who keep
+  working hours, a :class:`~.staff.StaffPool` (``docs/simulation.md``,
+  "Working time" and "Capacity that can change").
 * The journey is compiled once per replication (:func:`compile_journey`) into
   :class:`StepPlan` and :class:`FlowPlan` records indexed by integers, with each
   random duration, delay and branch choice bound to its own stream
@@ -22,6 +23,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from itertools import repeat
 from operator import add
@@ -34,7 +36,9 @@ import simpy
 from ..distributions import YEAR, Distribution, Exponential, Fixed
 from ..eventlog import EventLogWriter, LoggedStep, PendingRows
 from ..model import CUSTOMER, Department, Journey, Step
+from ..workingtime import Calendar, Timeline
 from .records import BREAKDOWN, COMPONENT, CaseMetrics, Meeting, Replication
+from .staff import StaffPool, WorkingClock, slot_calendars, timeline, working_clock
 from .streams import streams
 
 __all__ = ["Capacity", "capacity_of", "department_resource", "compile_journey", "logged_steps", "ReplicationRun"]
@@ -54,28 +58,42 @@ _K = len(BREAKDOWN)
 
 @dataclass(frozen=True)
 class Capacity:
-    """The staff of a department as the engine sees it: a fixed number of interchangeable servers.
+    """The staff of a department as the engine sees it: ``servers`` people, and their working hours.
 
-    It is its own type so that a working calendar (servers varying over time) or a priority
-    pool can take its place without touching the hot loop: the engine asks it only for the
-    SimPy resource (:func:`department_resource`) and the summary only for the staff time
-    available in the measurement window (:meth:`staff_minutes`).
+    Without calendars (``timelines`` empty) the people are interchangeable and always there: a
+    first-come-first-served :class:`simpy.Resource`. With calendars each person is a slot with its
+    own :class:`~journeymap.workingtime.Timeline` and the department is a
+    :class:`~.staff.StaffPool`. The engine asks a capacity only for the SimPy resource
+    (:func:`department_resource`) and the summary only for the staff time available in the
+    measurement window (:meth:`staff_minutes`).
     """
 
     servers: int
+    #: one timeline per person (slot 0 first), or empty: always there
+    timelines: tuple[Timeline, ...] = ()
 
     def staff_minutes(self, start: float, end: float) -> float:
-        """Staff time available from ``start`` to ``end``: the denominator of utilisation."""
+        """Staff time available from ``start`` to ``end``, the denominator of utilisation: the people's
+        *open* minutes when they keep working hours."""
+        if self.timelines:
+            return sum(line.open_minutes(start, end) for line in self.timelines)
         return self.servers * (end - start)
 
 
-def capacity_of(department: Department) -> Capacity:
-    """The capacity of a department of the model (its ``capacity``: a number of staff)."""
-    return Capacity(servers=department.capacity)
+def capacity_of(department: Department, default: Calendar | None = None, start: datetime | None = None) -> Capacity:
+    """The capacity of a department of the model: its ``capacity`` (a number of staff) and, when the
+    simulation has a ``start`` (the journey has calendars), each person's timeline from it."""
+    if start is None:
+        return Capacity(servers=department.capacity)
+    calendars = slot_calendars(department, default)
+    return Capacity(servers=len(calendars), timelines=tuple(timeline(c, start) for c in calendars))
 
 
-def department_resource(env: simpy.Environment, capacity: Capacity) -> simpy.Resource:
-    """The one place where a department becomes a SimPy resource: first come, first served."""
+def department_resource(env: simpy.Environment, capacity: Capacity) -> simpy.Resource | StaffPool:
+    """The one place where a department becomes a SimPy resource: first come, first served, or people
+    with working hours (:class:`~.staff.StaffPool`: an open free person, by priority then first come)."""
+    if capacity.timelines:
+        return StaffPool(env, capacity.timelines)
     return simpy.Resource(env, capacity=capacity.servers)
 
 
@@ -409,7 +427,7 @@ class ReplicationRun:
     def __init__(self, journey: Journey, cases: int, warmup: int, seed: int, index: int,
                  log: EventLogWriter | None = None,
                  progress: Callable[[int], None] | None = None,
-                 meeting: Meeting | None = None) -> None:
+                 meeting: Meeting | None = None, start: datetime | None = None) -> None:
         self.journey = journey
         self.meeting = meeting
         self.cases = cases
@@ -429,8 +447,12 @@ class ReplicationRun:
         self.steps: list[tuple[Any, ...]] = [tuple(p) for p in plan.steps]
         self.flow_pair = plan.flow_pair
         self.n_slots = plan.ledger_slots
-        capacities = [capacity_of(d) for d in journey.departments]
+        capacities = [capacity_of(d, journey.calendar, start) for d in journey.departments]
         self.resources = [department_resource(env, c) for c in capacities]
+        #: working time (a journey with calendars, run from ``start``); None: around the clock, as before
+        self.clock: WorkingClock | None = working_clock(journey, start) if start is not None else None
+        #: per measured case, the open minutes of the cycle-time calendar from arrival to end
+        self.working_cycle = array("d")
         # idle staff names per department; popped when work starts (for the event log)
         self.free = [[f"{d.id}-{k}" for k in range(c.servers, 0, -1)]
                      for d, c in zip(journey.departments, capacities, strict=True)]
@@ -549,6 +571,8 @@ class ReplicationRun:
             column.append(max(quarters.values(), default=0))
         for column, done in zip(self.persona_cycle, tally.persona_done, strict=True):
             column.append(done)  # aligned: entry i of every persona is the same deal
+        if self.clock is not None:
+            self.working_cycle.append(self.clock.cycle.open_minutes(tally.arrived, self.env.now))
 
     def _walk(self, case: int, tally: CaseTally, step: int, entry: int, flow: FlowTuple | None, stop: int,
               sums: Tallies, arrived: list[Arrival] | None, ledger: list[float]) -> Process:
@@ -579,7 +603,8 @@ class ReplicationRun:
         busy_area, queue_area = self.busy_area, self.queue_area
         log = self.log
         log_case, log_step, log_resource, log_start, log_duration, log_wait, log_rework = self.log_row
-        delay = 0.0
+        timed = self.clock
+        delay = span = 0.0
         rework = 0
         while True:
             if flow is not None:
@@ -591,7 +616,7 @@ class ReplicationRun:
                     pair_handoffs[pair] += 1
                 delay = draw_delay()
                 if delay > 0.0:
-                    yield from self._inbox(delay, step, entry, pair, inbox_slot, tally, sums, ledger)
+                    delay = yield from self._inbox(delay, step, entry, pair, inbox_slot, tally, sums, ledger)
                 if step == stop:
                     assert arrived is not None  # a fork branch has somewhere to report
                     arrived.append(Arrival(entry, ledger))
@@ -603,7 +628,9 @@ class ReplicationRun:
                 held = yield from self._gate(case, gate, step, sums)
                 ledger[gate_slot] += held
             duration = draw()
-            if dept < 0:
+            if timed is not None:  # working time: a helper, so that the journeys without keep this loop
+                start, wait, staff, span = yield from self._timed(dept, step, duration, entry, tally, sums, ledger)
+            elif dept < 0:
                 start = env.now
                 wait = 0.0
                 staff = CUSTOMER
@@ -645,7 +672,7 @@ class ReplicationRun:
                 log_step(step)
                 log_resource(staff)
                 log_start(start)
-                log_duration(duration)
+                log_duration(duration if timed is None else span)
                 log_wait(wait)
                 log_rework(rework)
             if end:
@@ -657,9 +684,17 @@ class ReplicationRun:
             flow = pick()
 
     def _inbox(self, delay: float, step: int, entry: int, pair: int, inbox_slot: int, tally: CaseTally,
-               sums: Tallies, ledger: list[float]) -> Process:
+               sums: Tallies, ledger: list[float]) -> Generator[simpy.Event, Any, float]:
         """Wait in the inbox of the arrow ``entry`` (into ``step``) for ``delay``, and count it: as a flow
-        delay, on the critical path, and as handoff delay when the arrow is a handoff."""
+        delay, on the critical path, and as handoff delay when the arrow is a handoff.
+
+        With working time, a delay in working hours or business days counts on the receiving side's
+        calendar and the time counted is the elapsed time it took. Returns that time.
+        """
+        clock = self.clock.inbox[entry] if self.clock is not None else None
+        if clock is not None:
+            now = self.env.now
+            delay = clock(now, delay) - now
         yield self.env.timeout(delay)
         tally.flow_delay += delay
         sums.flow_delay[step] += delay
@@ -669,6 +704,59 @@ class ReplicationRun:
             tally.handoff_delay += delay
             sums.handoff_delay[step] += delay
             sums.pair_waste[pair] += delay
+        return delay
+
+    def _timed(self, dept: int, step: int, duration: float, entry: int, tally: CaseTally, sums: Tallies,
+               ledger: list[float]) -> Generator[simpy.Event, Any, tuple[float, float, str, float]]:
+        """A step of a journey with calendars: returns its start, its queueing, who did it and its elapsed span.
+
+        A staff step waits for a person who is free and present (:class:`~.staff.StaffPool`); a
+        customer step for the persona's calendar to open (a zero-length one waits for nothing). Work
+        in working hours pauses while that person or the customer is away and resumes when they are
+        back; elapsed work, or work that must finish, runs on the clock once started. ``duration`` is
+        the work, counted by the caller as today; the time it lay paused is added here, to the
+        critical path's queueing for staff (to customer time for the customer).
+        """
+        clock = self.clock
+        assert clock is not None
+        env = self.env
+        plan = self.plans[step]
+        asked = env.now
+        if dept < 0:
+            line = clock.customer
+            if line is None or duration == 0.0:
+                if duration > 0.0:
+                    yield env.timeout(duration)
+                return asked, 0.0, CUSTOMER, duration
+            start = line.next_open(asked)
+            end = line.add_working(start, duration) if clock.pauses[step] else start + duration
+            yield env.timeout(end - asked)
+            ledger[plan.work_slot] += end - asked - duration
+            return start, 0.0, CUSTOMER, end - start
+        pool = self.resources[dept]
+        assert isinstance(pool, StaffPool)  # with calendars every department is one
+        with pool.request() as req:  # the integrator adds priority=tally.priority here, as in _walk
+            yield req
+            start = env.now
+            slot = req.slot
+            person = clock.slots[dept][slot] if clock.pauses[step] else None
+            end = person.add_working(start, duration) if person is not None else start + duration
+            yield env.timeout(end - start if person is not None else duration)
+        wait = start - asked
+        sums.waits[dept].append(wait)
+        t0 = self.t0  # areas clipped to the window, which opens at t0
+        if start > t0:
+            self.queue_area[dept] += start - (asked if asked > t0 else t0)
+        if end > t0:  # the work done in the window (the person's open minutes in it when the work pauses)
+            if person is None:
+                self.busy_area[dept] += end - (start if start > t0 else t0)
+            else:
+                self.busy_area[dept] += duration if start >= t0 else person.open_minutes(t0, end)
+        if person is not None:
+            ledger[plan.queue_slot] += end - start - duration
+        if wait > 0.0:
+            self._queued(entry, step, wait, plan.queue_slot, tally, sums, ledger)
+        return start, wait, clock.names[dept][slot], end - start
 
     def _queued(self, entry: int, step: int, wait: float, queue_slot: int, tally: CaseTally, sums: Tallies,
                 ledger: list[float]) -> None:
@@ -790,4 +878,6 @@ class ReplicationRun:
             flow_inbox=tuple(s.inbox),
             flow_queue=tuple(s.queue),
             time_breakdown=tuple(s.ledger),
+            start=self.clock.start if self.clock is not None else None,
+            working_cycle_time=np.frombuffer(self.working_cycle, dtype=float) if self.clock is not None else None,
         )

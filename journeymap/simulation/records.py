@@ -16,6 +16,7 @@ the engine adds to them and the summary, the terminal text and the charts read t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -130,6 +131,11 @@ class Replication:
     #: the critical-path ledger summed over measured cases: index ``stage * len(BREAKDOWN) + component``
     #: (stages like ``journey.stages``, components like :data:`BREAKDOWN`); it sums to the cycle times
     time_breakdown: tuple[float, ...] = ()
+    #: journeys with calendars only: the simulation's minute 0 (the same for every replication of a run)
+    start: datetime | None = None
+    #: journeys with calendars only, per measured case: the open minutes of the cycle-time calendar
+    #: (:func:`~.staff.cycle_calendar`) from arrival to end, in completion order
+    working_cycle_time: np.ndarray | None = None
 
     @property
     def window(self) -> float:

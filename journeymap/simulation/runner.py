@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from ..model import Journey
 from ..schema import MAX_STEPS
 from .engine import ReplicationRun, logged_steps
 from .records import Meeting, Replication, SimulationResult
+from .staff import simulation_start
 from .summary import pool, summarize_replications
 
 __all__ = ["MAX_SIMULATED_STEPS", "ProgressCallback", "run_replication", "simulate"]
@@ -48,7 +50,7 @@ def total_cases(journey: Journey, cases: int) -> int:
 def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, index: int,
                     events: str | LogPart | None = None,
                     progress: Callable[[int], None] | None = None,
-                    meeting: Meeting | None = None) -> Replication:
+                    meeting: Meeting | None = None, start: datetime | None = None) -> Replication:
     """Run replication ``index`` and return its flat record.
 
     ``events`` is where to stream the event log of this replication: a path
@@ -56,10 +58,13 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
     :class:`~journeymap.eventlog.LogPart`, the folder where :func:`simulate`
     collects one headerless part per replication and joins them in
     replication order, whatever the number of workers. ``progress`` is
-    called with the number of cases finished so far.
+    called with the number of cases finished so far. ``start`` (a journey with calendars) is the
+    simulation's minute 0, a real instant: working time counts from it and the event log's
+    timestamps are real dates; :func:`simulate` computes it once and gives it to every replication.
     """
     if events is None:
-        return ReplicationRun(journey, cases, warmup, seed, index, progress=progress, meeting=meeting).run(index)
+        return ReplicationRun(journey, cases, warmup, seed, index, progress=progress, meeting=meeting,
+                              start=start).run(index)
     if isinstance(events, LogPart):
         path, header, rep_width = events.path(index), False, events.replication_width
     else:
@@ -67,9 +72,9 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
     with open_log(path) as stream:
         log = EventLogWriter(stream, journey.persona.id, case_width(total_cases(journey, cases)), replication=index,
                              warmup=warmup, header=header, replication_width=rep_width,
-                             steps=logged_steps(journey, meeting))
+                             steps=logged_steps(journey, meeting), start=start)
         return ReplicationRun(journey, cases, warmup, seed, index, log=log, progress=progress,
-                              meeting=meeting).run(index)
+                              meeting=meeting, start=start).run(index)
 
 
 def _worker_init(parent: int | None = None) -> None:
@@ -99,7 +104,7 @@ def _check_size(journey: Journey) -> None:
 
 def _run_here(journey: Journey, cases: int, warmup: int, seed: int, replications: int,
               events: str | LogPart | None, progress: ProgressCallback | None,
-              meeting: Meeting | None) -> list[Replication]:
+              meeting: Meeting | None, start: datetime | None) -> list[Replication]:
     """Every replication in this process, one after the other, with progress about every 1% of cases."""
     per_rep = total_cases(journey, cases)
     total = per_rep * replications
@@ -114,13 +119,13 @@ def _run_here(journey: Journey, cases: int, warmup: int, seed: int, replications
                 if done % every == 0 or done == per_rep:
                     progress(base + done, total)
         out.append(run_replication(journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                                   events=events, progress=tick, meeting=meeting))
+                                   events=events, progress=tick, meeting=meeting, start=start))
     return out
 
 
 def _run_in_pool(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
                  events: str | LogPart | None, progress: ProgressCallback | None,
-                 meeting: Meeting | None) -> list[Replication]:
+                 meeting: Meeting | None, start: datetime | None) -> list[Replication]:
     """Every replication in worker processes; results in replication order, progress per replication."""
     import multiprocessing
 
@@ -131,7 +136,7 @@ def _run_in_pool(journey: Journey, cases: int, warmup: int, seed: int, replicati
                                   initargs=(os.getpid(),))
     try:
         futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                               events=events, meeting=meeting) for i in range(replications)]
+                               events=events, meeting=meeting, start=start) for i in range(replications)]
         done = 0
         for fut in cf.as_completed(futures):
             fut.result()
@@ -172,11 +177,11 @@ def _stop_pool(pool: cf.ProcessPoolExecutor, others: set) -> None:
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
              events: str | LogPart | None, progress: ProgressCallback | None,
-             meeting: Meeting | None = None) -> list[Replication]:
+             meeting: Meeting | None = None, start: datetime | None = None) -> list[Replication]:
     _check_size(journey)
     if workers <= 1 or replications == 1:
-        return _run_here(journey, cases, warmup, seed, replications, events, progress, meeting)
-    return _run_in_pool(journey, cases, warmup, seed, replications, workers, events, progress, meeting)
+        return _run_here(journey, cases, warmup, seed, replications, events, progress, meeting, start)
+    return _run_in_pool(journey, cases, warmup, seed, replications, workers, events, progress, meeting, start)
 
 
 def _check_arguments(journey: Journey, cases: int, warmup: int, replications: int, workers: int) -> None:
@@ -209,6 +214,10 @@ def simulate(journey: Journey, *, cases: int | None = None, replications: int = 
     number of workers. ``progress(done, total)`` is called with cases
     finished so far.
 
+    A journey with calendars runs from one start (``workload.start``, else the next Monday 09:00
+    after now in the journey's time zone: :func:`~.staff.simulation_start`), computed here once and
+    shared by every replication and worker, so their results agree.
+
     Raises :class:`~journeymap.errors.InvalidArgument` (a ``ValueError``) for arguments that leave nothing to
     measure, and :class:`~journeymap.errors.TooLarge` for a journey above :data:`MAX_SIMULATED_STEPS`.
     """
@@ -218,6 +227,7 @@ def simulate(journey: Journey, *, cases: int | None = None, replications: int = 
         cases = min(cases, len(wl.arrivals.times))
     warmup = wl.warmup if warmup is None else warmup
     _check_arguments(journey, cases, warmup, replications, workers)
+    start = simulation_start(journey) if journey.has_calendars else None
     if events is not None:
         from ..output import write_with
 
@@ -225,11 +235,12 @@ def simulate(journey: Journey, *, cases: int | None = None, replications: int = 
 
         def write(tmp: str) -> None:
             if replications == 1:  # one part is the whole log: write it in place, header included
-                reps.extend(_run_all(journey, cases, warmup, seed, 1, workers, tmp, progress, meeting))
+                reps.extend(_run_all(journey, cases, warmup, seed, 1, workers, tmp, progress, meeting, start))
                 return
             with tempfile.TemporaryDirectory(prefix=".journeymap-parts-", dir=os.path.dirname(tmp)) as folder:
                 parts = LogPart(folder, replications)
-                reps.extend(_run_all(journey, cases, warmup, seed, replications, workers, parts, progress, meeting))
+                reps.extend(_run_all(journey, cases, warmup, seed, replications, workers, parts, progress, meeting,
+                                     start))
                 with open(tmp, "w", encoding="utf-8", newline="") as out:
                     write_header(out)
                     for i in range(replications):
@@ -238,7 +249,7 @@ def simulate(journey: Journey, *, cases: int | None = None, replications: int = 
 
         write_with(events, write, suffix=".csv")
     else:
-        reps = _run_all(journey, cases, warmup, seed, replications, workers, None, progress, meeting)
+        reps = _run_all(journey, cases, warmup, seed, replications, workers, None, progress, meeting, start)
     summary = summarize_replications(journey, reps, seed=seed, cases=cases, warmup=warmup)
     cycle: np.ndarray = pool([r.cases["cycle_time"] for r in reps])
     return SimulationResult(summary=summary, cycle_times=cycle, replications=tuple(reps))

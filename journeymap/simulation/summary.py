@@ -9,6 +9,7 @@ replication and its staff time, :func:`department_work`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..model import Journey
 from ..statistics import summarize, summarize_values, thin_sorted, thirds
 from .engine import capacity_of
 from .records import BREAKDOWN, CASE_METRICS, Replication
+from .staff import cycle_calendar, slot_calendars, start_timezone
 
 __all__ = ["CYCLE_TIME_SAMPLES", "department_work", "pool", "summarize_replications", "utilisation"]
 
@@ -43,9 +45,11 @@ def utilisation(rep: Replication, department: int, journey: Journey) -> float:
     """The share of a department's staff time that was busy in a replication's window (0 for an empty window).
 
     Busy staff-minutes in the window ÷ the staff-minutes its capacity makes available there
-    (:meth:`~.engine.Capacity.staff_minutes`): with a fixed staff, capacity × window length.
+    (:meth:`~.engine.Capacity.staff_minutes`): with a fixed staff, capacity × window length; with
+    working time, the open minutes of each person in the window (utilisation against *open* hours).
     """
-    available = capacity_of(journey.departments[department]).staff_minutes(rep.window_start, rep.window_end)
+    capacity = capacity_of(journey.departments[department], journey.calendar, rep.start)
+    available = capacity.staff_minutes(rep.window_start, rep.window_end)
     return _ratio(rep.department_busy[department], available)
 
 
@@ -72,7 +76,7 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
     wait, fdelay = _total(reps, "step_waiting"), _total(reps, "step_flow_delay")
     steps = _steps(journey, reps, n)
     breakdown = _time_breakdown(journey, reps, n)
-    return {
+    summary = {
         "journey": journey.id,
         "persona": journey.persona.id,
         "seed": seed,
@@ -105,6 +109,26 @@ def summarize_replications(journey: Journey, reps: Sequence[Replication], *, see
         "cost": _cost(journey, reps),
         "surveys": _surveys(journey, reps),
         "cycle_time_samples": [float(x) for x in thin_sorted(pooled["cycle_time"], CYCLE_TIME_SAMPLES)],
+    }
+    if journey.has_calendars:
+        summary["working_time"] = _working_time(journey, reps)
+    return summary
+
+
+def _working_time(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
+    """Journeys with calendars: the start, and cycle time in working hours (open hours of the journey's
+    calendar, else of the first department's with one: :func:`~.staff.cycle_calendar`)."""
+    start = reps[0].start if reps else None
+    on, calendar = cycle_calendar(journey)
+    hours = [r.working_cycle_time / HOUR if r.working_cycle_time is not None else np.zeros(0) for r in reps]
+    return {
+        "start": start.isoformat() if start is not None else None,
+        "timezone": str(start.tzinfo) if start is not None else start_timezone(journey),
+        "cycle_time_working_hours": summarize(pool(hours) if hours else np.zeros(0),
+                                              [float(h.mean()) for h, r in zip(hours, reps, strict=True)
+                                               if r.measured]),
+        "working_hours_calendar": on,
+        "working_hours_timezone": calendar.timezone,
     }
 
 
@@ -401,7 +425,7 @@ def _stability(journey: Journey, reps: Sequence[Replication], cycle_mean: float)
     """
     from ..analysis import is_overloaded, overload_hint, stability_of
 
-    loads = stability_of(journey)
+    loads = _on_open_hours(journey, stability_of(journey)) if journey.has_calendars else stability_of(journey)
     keys = ("department", "offered_load", "capacity", "utilisation", "step", "step_duration")
     overloaded = sorted(({k: d[k] for k in keys} for d in loads if is_overloaded(d["utilisation"])),
                         key=lambda d: -d["utilisation"])
@@ -436,6 +460,19 @@ def _stability(journey: Journey, reps: Sequence[Replication], cycle_mean: float)
                 + "; if the run only starts empty, simulate more cases and leave out a warm-up (--warmup)")
     return {"steady": not overloaded and not growth, "overloaded": overloaded, "growing": bool(growth),
             "growth": growth, "message": message, "hint": hint}
+
+
+def _on_open_hours(journey: Journey, loads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Offered loads against open hours: with working time a department can only work while its people
+    are present, so its utilisation is the work offered in a week over the person-minutes its calendars
+    (or shifts) open in a week (holidays aside), not over ``capacity`` x the week's 10,080 minutes."""
+    week = 7 * 24 * HOUR
+    by_id = {d.id: d for d in journey.departments}
+    out = []
+    for load in loads:
+        open_minutes = sum(c.hours.weekly_minutes for c in slot_calendars(by_id[load["department"]], journey.calendar))
+        out.append({**load, "utilisation": load["offered_load"] * week / open_minutes if open_minutes else math.inf})
+    return out
 
 
 def _cost(journey: Journey, reps: Sequence[Replication]) -> dict[str, Any]:
