@@ -285,6 +285,9 @@ def _departments(acc: _Draft, entries: list) -> None:
     seen_in: dict[str, str] = {}
     for p in acc.personas:
         for dept in p.journey.departments:
+            if dept.calendar is None and dept.shifts is None and p.journey.calendar is not None:
+                # the journey's default calendar is this department's: say so, the account has no default
+                dept = replace(dept, calendar=p.journey.calendar)
             if dept.id not in merged:
                 merged[dept.id] = dept
                 seen_in[dept.id] = p.journey.source

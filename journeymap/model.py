@@ -282,11 +282,22 @@ class Journey:
     targets: tuple[Target, ...] = ()
     #: Priority classes, highest first: a waiting case of an earlier class is served first.
     priorities: tuple[str, ...] = PRIORITY_CLASSES
+    #: Only in an account's combined journey: each persona's calendar, by the persona id its steps carry
+    #: in :attr:`Step.persona` (its customer steps keep that persona's office hours).
+    customer_calendars: tuple[tuple[str, Calendar | None], ...] = ()
+
+    def customer_calendar(self, step: Step) -> Calendar | None:
+        """The calendar of a customer step: its persona's in an account, else this journey's persona's."""
+        for persona, calendar in self.customer_calendars:
+            if persona == step.persona:
+                return calendar
+        return self.persona.calendar
 
     @property
     def has_calendars(self) -> bool:
         """Whether any part of the journey keeps working time (else it runs around the clock, as before)."""
         return (self.calendar is not None or self.persona.calendar is not None
+                or any(c is not None for _, c in self.customer_calendars)
                 or any(d.calendar is not None or d.shifts is not None for d in self.departments))
 
     @cached_property
@@ -330,7 +341,8 @@ class Journey:
         people its shifts ever provide. ``simulate --around-the-clock`` shows what working time costs.
         """
         departments = tuple(replace(d, calendar=None, shifts=None) for d in self.departments)
-        return replace(self, calendar=None, persona=replace(self.persona, calendar=None), departments=departments)
+        return replace(self, calendar=None, persona=replace(self.persona, calendar=None), departments=departments,
+                       customer_calendars=())
 
     def is_handoff(self, flow: Flow) -> bool:
         """A flow is an internal handoff when two different departments own its ends.

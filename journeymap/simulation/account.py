@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -91,11 +92,19 @@ def combined_journey(account: Account) -> tuple[Journey, Meeting]:
         id=account.id, name=account.name, description=account.description,
         persona=Persona(account.id, account.name, "decision_maker", priority=persona_class(account)),
         stages=tuple(stages), departments=account.departments, steps=tuple(steps), flows=tuple(flows),
-        start=START, ends=(END,), workload=Workload(account.arrivals, account.cases, (), account.warmup),
-        source=account.source)
+        start=START, ends=(END,),
+        workload=Workload(account.arrivals, account.cases, (), account.warmup, start=_start(account)),
+        source=account.source,
+        customer_calendars=tuple((p.id, p.journey.persona.calendar) for p in account.personas))
     meeting = Meeting(persona_of=persona_of, persona_ends=frozenset(persona_ends), gate_of=gate_of,
                       gate_sizes=tuple(len(g.at) for g in account.gates), n_personas=len(account.personas))
     return journey, meeting
+
+
+def _start(account: Account) -> datetime | None:
+    """The deal's start: the first persona journey's ``workload.start`` that is given (the personas' files
+    share their workload), else None (the next Monday 09:00, when the account keeps working time)."""
+    return next((p.journey.workload.start for p in account.personas if p.journey.workload.start is not None), None)
 
 
 def _persona_steps(pid: str, j: Journey, gate_names: dict[tuple[str, str], str]) -> list[Step]:

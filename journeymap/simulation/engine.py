@@ -779,7 +779,7 @@ class ReplicationRun:
         plan = self.plans[step]
         asked = env.now
         if dept < 0:
-            line = clock.customer
+            line = clock.customer[step]
             if line is None or duration == 0.0:
                 tally.idle = 0.0
                 if duration > 0.0:

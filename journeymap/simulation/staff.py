@@ -194,7 +194,7 @@ def receiving_calendar(journey: Journey, step_id: str) -> Calendar:
     customer step; around the clock without one. Inbox delays into the step count on it."""
     step = journey.step_by_id[step_id]
     if step.owner == CUSTOMER:
-        return journey.persona.calendar or ALWAYS_OPEN
+        return journey.customer_calendar(step) or ALWAYS_OPEN
     department = next(d for d in journey.departments if d.id == step.owner)
     return slot_calendars(department, journey.calendar)[0]
 
@@ -242,8 +242,8 @@ class WorkingClock:
     start: datetime
     #: per step: its work pauses while its person (or the customer) is away ("working", not must_finish)
     pauses: tuple[bool, ...]
-    #: the persona's timeline, for customer steps (None: around the clock)
-    customer: Timeline | None
+    #: per step: the timeline of the customer who does it (None: around the clock, or a staff step)
+    customer: tuple[Timeline | None, ...]
     #: per department, per slot: the person's timeline (None: always there)
     slots: tuple[tuple[Timeline | None, ...], ...]
     #: per department, per slot: the person's name in the event log, ``legal-1`` for slot 0
@@ -269,7 +269,11 @@ def _inbox_clock(journey: Journey, flow: Flow, start: datetime) -> Callable[[flo
 
 def working_clock(journey: Journey, start: datetime) -> WorkingClock:
     """Compile the working time of ``journey`` from ``start`` (see :class:`WorkingClock`)."""
-    persona = timeline(journey.persona.calendar, start) if journey.persona.calendar is not None else None
+    customer = []
+    for step in journey.steps:
+        calendar = journey.customer_calendar(step) if step.owner == CUSTOMER else None
+        line = timeline(calendar, start) if calendar is not None else None
+        customer.append(None if line is None or _opens_always(line) else line)
     slots, names = [], []
     for department in journey.departments:
         lines = [timeline(c, start) for c in slot_calendars(department, journey.calendar)]
@@ -278,7 +282,7 @@ def working_clock(journey: Journey, start: datetime) -> WorkingClock:
     return WorkingClock(
         start=start,
         pauses=tuple(s.basis == "working" and not s.must_finish for s in journey.steps),
-        customer=None if persona is None or _opens_always(persona) else persona,
+        customer=tuple(customer),
         slots=tuple(slots), names=tuple(names),
         inbox=tuple(_inbox_clock(journey, f, start) for f in journey.flows),
         cycle=timeline(cycle_calendar(journey)[1], start),

@@ -21,8 +21,8 @@ from ..model import Journey
 from ..statistics import summarize, summarize_values, thin_sorted, thirds
 from .engine import capacity_of
 from .records import BREAKDOWN, CASE_METRICS, Replication
-from .staff import cycle_calendar, slot_calendars, start_timezone
 from .service import attainment, case_classes, target_counts
+from .staff import cycle_calendar, slot_calendars, start_timezone
 
 __all__ = ["CYCLE_TIME_SAMPLES", "department_work", "pool", "summarize_replications", "utilisation"]
 
