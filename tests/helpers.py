@@ -10,6 +10,7 @@ import copy
 import csv
 import math
 import re
+import shutil
 import textwrap
 import time
 from pathlib import Path
@@ -39,6 +40,15 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 # --------------------------------------------------------------------------- journey files
+
+
+def copy_journey(source: Path, target: Path) -> Path:
+    """Copy a bundled journey to ``target`` with the holiday lists it reads (``holidays/`` beside it)."""
+    shutil.copy(source, target)
+    holidays, found = Path(target).parent / "holidays", Path(source).parent / "holidays"
+    if found.is_dir() and not holidays.exists():
+        shutil.copytree(found, holidays)
+    return Path(target)
 
 
 def example_ids(paths=EXAMPLES) -> list[str]:

@@ -29,6 +29,7 @@ from helpers import (
     J,
     alias_bomb,
     alive,
+    copy_journey,
     handoff_labels,
     mutation_cases,
     queue_journey,
@@ -243,14 +244,14 @@ def _check_mutation(case: tuple[str, str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for f in ALL_EXAMPLES:
-            shutil.copy(f, folder / f.name)
+            copy_journey(f, folder / f.name)
         (folder / name).write_bytes(text.encode("utf-8", "surrogatepass"))
-        before = {f.name: f.read_bytes() for f in folder.iterdir()}
+        before = _snapshot(folder)
         code, output, seconds = _validate_in_process(folder / validated)
         assert code in (0, 1, 2, 3), output
         assert "Traceback" not in output and "[internal-error]" not in output, output
         assert seconds < SECONDS, f"validate took {seconds:.1f} s"
-        assert {f.name: f.read_bytes() for f in folder.iterdir()} == before, "an input file changed"
+        assert _snapshot(folder) == before, "an input file changed"
         assert all(len(line) < 2_000 for line in output.splitlines()), "a message quotes too much"
 
 
@@ -383,14 +384,14 @@ QUICK = ["--cases", "5", "--replications", "2"]
 @pytest.fixture
 def inputs(tmp_path):
     """A folder of inputs: two journeys, a two-level overlay chain, an account with its personas, a symlink."""
-    shutil.copy(INSURANCE, tmp_path / "a.yaml")
-    shutil.copy(INSURANCE_AFTER, tmp_path / "b.yaml")
+    copy_journey(INSURANCE, tmp_path / "a.yaml")
+    copy_journey(INSURANCE_AFTER, tmp_path / "b.yaml")
     (tmp_path / "o1.yaml").write_text("extends: a.yaml\njourney: {id: o1, name: O1}\n", encoding="utf-8")
     (tmp_path / "o2.yaml").write_text("extends: o1.yaml\njourney: {id: o2, name: O2}\n", encoding="utf-8")
     acc = tmp_path / "acc"
     acc.mkdir()
     for p in (ROOT / "journeys").glob("acme-*.yaml"):
-        shutil.copy(p, acc / p.name)
+        copy_journey(p, acc / p.name)
     (tmp_path / "link.svg").symlink_to(tmp_path / "a.yaml")
     return tmp_path
 
@@ -505,7 +506,7 @@ def test_an_interrupted_run_leaves_the_output_folder_as_it_was(tmp_path):
     src = tmp_path / "journeys"
     src.mkdir()
     for name in ("a", "b", "c"):
-        shutil.copy(INSURANCE, src / f"{name}.yaml")
+        copy_journey(INSURANCE, src / f"{name}.yaml")
     out = tmp_path / "outputs"
     (out / "a").mkdir(parents=True)
     (out / "a" / "simulation.json").write_text("old results\n")
@@ -532,7 +533,7 @@ def test_run_goes_on_past_a_journey_graphviz_cannot_draw(tmp_path, capsys):
     text = INSURANCE.read_text(encoding="utf-8")
     assert "    name: Apply\n" in text
     (src / "a-bad.yaml").write_text(text.replace("    name: Apply\n", '    name: "\\uFFFE Apply"\n'), encoding="utf-8")
-    shutil.copy(CIO, src / "b-good.yaml")
+    copy_journey(CIO, src / "b-good.yaml")
     out = tmp_path / "out"
     code = main(["run", str(src), "-o", str(out), "--quick"])
     assert code in (EXIT_INVALID, EXIT_ENVIRONMENT)          # refused at validation, or failed to draw
@@ -715,7 +716,7 @@ def test_cli_stage_close_up_keeps_global_numbers(tmp_path):
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_render_watch_re_renders_on_save_and_stops_on_a_signal(tmp_path, signum, code):
     journey = tmp_path / "j.yaml"
-    shutil.copy(CIO, journey)
+    copy_journey(CIO, journey)
     out = tmp_path / "j.dot"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "journeymap", "render", str(journey), "--watch", "-o", str(out)],
@@ -740,7 +741,7 @@ def test_drawing_workers_die_with_a_killed_run(tmp_path):
     src = tmp_path / "journeys"
     src.mkdir()
     for name in ("a", "b", "c", "d"):
-        shutil.copy(INSURANCE, src / f"{name}.yaml")
+        copy_journey(INSURANCE, src / f"{name}.yaml")
     proc = _journeymap("run", str(src), "-o", str(tmp_path / "out"), "--quick", cwd=tmp_path)
     workers: list[int] = []
     try:

@@ -37,7 +37,7 @@ def test_acme_cio_graph():
         ("security", "frontstage", True, True)
     assert g.nodes["answer_questionnaire"]["lane"] == "backstage"          # no channel: backstage
     assert g.nodes["questionnaire"]["customer"] and g.nodes["questionnaire"]["lane"] == "customer"
-    assert g.nodes["erp_integration"]["mean_duration"] == pytest.approx((1 + 2 + 5) / 3 * 1440)
+    assert g.nodes["erp_integration"]["mean_duration"] == pytest.approx((8 + 16 + 40) / 3 * 60)  # 8wh, 16wh, 40wh
     assert g.nodes["kickoff"]["join"] == "go_live"
     rework = g.edges["security_call", "answer_questionnaire"]
     assert rework["rework"] and rework["probability"] == 0.25 and rework["label"] == "follow-up questions"

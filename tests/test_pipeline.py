@@ -7,7 +7,7 @@ import re
 import shutil
 
 import pytest
-from helpers import JOURNEYS
+from helpers import JOURNEYS, copy_journey
 
 from journeymap.pipeline import DRAWN_FORMATS, comparison_pairs, run_all
 from journeymap.validation import load_journey
@@ -20,7 +20,7 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'do
 def test_main_job_writes_every_output_and_compares_an_overlay(tmp_path):
     src = tmp_path / "journeys"
     src.mkdir()
-    shutil.copy(JOURNEYS / "acme-cio.yaml", src / "acme-cio.yaml")
+    copy_journey(JOURNEYS / "acme-cio.yaml", src / "acme-cio.yaml")
     (src / "acme-cio-faster-legal.yaml").write_text(
         "extends: acme-cio.yaml\njourney: {id: faster-legal, name: Faster legal}\n"
         "departments: [{id: legal, capacity: 3}]\n", encoding="utf-8")
@@ -61,7 +61,7 @@ def _journeys(tmp_path, *names):
     src = tmp_path / "journeys"
     src.mkdir()
     for name in names:
-        shutil.copy(JOURNEYS / "insurance-before.yaml", src / f"{name}.yaml")
+        copy_journey(JOURNEYS / "insurance-before.yaml", src / f"{name}.yaml")
     return src
 
 
@@ -137,7 +137,7 @@ def test_run_refuses_an_output_folder_holding_its_inputs(tmp_path):
     src = _journeys(tmp_path, "a")
     with pytest.raises(OutputIsInput, match="holds the input file"):
         run_all([str(src / "a.yaml")], str(src), quick=True, log=lambda _: None)
-    assert sorted(p.name for p in src.iterdir()) == ["a.yaml"]
+    assert sorted(p.name for p in src.iterdir()) == ["a.yaml", "holidays"]  # the journey and the lists it reads
 
 
 # --------------------------------------------------------------------------- drawing in worker processes
@@ -155,7 +155,7 @@ def _files(folder, *, volatile=re.compile(rb"<dc:date>[^<]*</dc:date>|\b[hmp][0-
 def test_outputs_and_log_do_not_depend_on_the_number_of_drawing_workers(tmp_path):
     src = tmp_path / "journeys"
     src.mkdir()
-    shutil.copy(JOURNEYS / "acme-cio.yaml", src / "acme-cio.yaml")
+    copy_journey(JOURNEYS / "acme-cio.yaml", src / "acme-cio.yaml")
     (src / "acme-cio-faster-legal.yaml").write_text(
         "extends: acme-cio.yaml\njourney: {id: faster-legal, name: Faster legal}\n"
         "departments: [{id: legal, capacity: 3}]\n", encoding="utf-8")

@@ -638,8 +638,11 @@ def test_summary_has_the_documented_shape(acme):
     for v in s["steps"].values():
         assert {"visits_per_case", "time_per_case", "wait_per_visit", "wait_per_case", "share_of_waiting"} <= set(v)
     tb = s["time_breakdown"]
+    assert acme.has_calendars  # the bundled journey keeps office hours: the breakdown has their component
     assert tb["components"] == ["value_adding_work", "other_work", "customer_time", "queueing", "handoff_inbox",
-                                "other_inbox", "gate_wait"]
+                                "other_inbox", "gate_wait", "off_hours"]
+    assert set(s["working_time"]) == {"start", "timezone", "cycle_time_working_hours", "working_hours_calendar",
+                                      "working_hours_timezone"}
     assert list(tb["stages"]) == [st.id for st in acme.stages]
     assert all(list(v) == tb["components"] for v in [tb["total"], *tb["stages"].values()])
     assert set(s["replication_means"]) == set(CASE_METRICS)

@@ -75,6 +75,7 @@ _COMPONENT_STYLE = (
     ("handoff_inbox", OKABE_ITO["vermillion"], "xx"),
     ("other_inbox", OKABE_ITO["purple"], ".."),
     ("gate_wait", OKABE_ITO["black"], ""),
+    ("off_hours", "#555555", "||"),
 )
 COMPONENTS: tuple[tuple[str, str, str, str], ...] = tuple(
     (key, BREAKDOWN_LABELS[key], colour, hatch) for key, colour, hatch in _COMPONENT_STYLE)

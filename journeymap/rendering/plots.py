@@ -137,6 +137,7 @@ _BREAKDOWN_STYLE = {
     "handoff_inbox": (OI["vermillion"], "xx"),
     "other_inbox": ("#BBBBBB", ".."),
     "gate_wait": (OI["blue"], "\\\\"),
+    "off_hours": ("#555555", "||"),
 }
 _UNITS = {"minutes": MINUTE, "hours": HOUR, "days": DAY}
 

@@ -53,6 +53,9 @@ _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
 #: A quarter of a year, in minutes: the period of the feedback plan's survey limit.
 QUARTER = YEAR / 4
 
+#: From a step's gate slot to its stage's off-hours slot (a started step paused outside working hours).
+_OFF_HOURS_FROM_GATE = COMPONENT["off_hours"] - COMPONENT["gate_wait"]
+
 #: Slots per stage in a critical-path ledger, and the offsets used when compiling (see records.COMPONENT).
 _K = len(BREAKDOWN)
 
@@ -771,7 +774,7 @@ class ReplicationRun:
         in working hours pauses while that person or the customer is away and resumes when they are
         back; elapsed work, or work that must finish, runs on the clock once started. ``duration`` is
         the work, counted by the caller as today; the time it lay paused is added here, to the
-        critical path's queueing for staff (to customer time for the customer).
+        critical path's ``off_hours`` for staff (to customer time for the customer).
         """
         clock = self.clock
         assert clock is not None
@@ -811,8 +814,8 @@ class ReplicationRun:
                 self.busy_area[dept] += end - (start if start > t0 else t0)
             else:
                 self.busy_area[dept] += duration if start >= t0 else person.open_minutes(t0, end)
-        if person is not None:
-            ledger[plan.queue_slot] += end - start - duration
+        if person is not None:  # the nights and weekends the started work lay paused
+            ledger[plan.gate_slot + _OFF_HOURS_FROM_GATE] += end - start - duration
         if wait > 0.0:
             self._queued(entry, step, wait, plan.queue_slot, tally, sums, ledger)
         return start, wait, clock.names[dept][slot], end - start

@@ -70,6 +70,7 @@ BREAKDOWN = (
     "handoff_inbox",      # flow delays on cross-department handoff arrows
     "other_inbox",        # every other flow delay
     "gate_wait",          # accounts: waiting at a gate for the other personas
+    "off_hours",          # working time: a started staff step paused while its person is away (nights, weekends)
 )
 #: Each component's place in :data:`BREAKDOWN`: its slot in one stage's block of a ledger, which holds
 #: ``len(BREAKDOWN)`` slots per stage (slot ``stage * len(BREAKDOWN) + COMPONENT[name]``).
@@ -83,6 +84,7 @@ BREAKDOWN_LABELS = {
     "handoff_inbox": "handoff inbox delay",
     "other_inbox": "other inbox delay",
     "gate_wait": "waiting for other personas",
+    "off_hours": "paused outside working hours",
 }
 
 

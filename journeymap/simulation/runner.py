@@ -61,7 +61,10 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
     called with the number of cases finished so far. ``start`` (a journey with calendars) is the
     simulation's minute 0, a real instant: working time counts from it and the event log's
     timestamps are real dates; :func:`simulate` computes it once and gives it to every replication.
+    Left out for such a journey, it is :func:`~.staff.simulation_start`'s (never "around the clock").
     """
+    if start is None and journey.has_calendars:
+        start = simulation_start(journey)
     if events is None:
         return ReplicationRun(journey, cases, warmup, seed, index, progress=progress, meeting=meeting,
                               start=start).run(index)

@@ -283,10 +283,12 @@ def _time_breakdown(journey: Journey, reps: Sequence[Replication], n: int) -> di
     size = len(journey.stages) * _K
     values = [r.time_breakdown for r in reps if r.time_breakdown]
     ledger = np.sum(values, axis=0) if values else np.zeros(size)
-    stages = {st.id: {name: _ratio(float(ledger[k * _K + c]), n) for c, name in enumerate(BREAKDOWN)}
+    # "off_hours" exists only with working time: a journey without calendars keeps its JSON as it was
+    shown = [(c, name) for c, name in enumerate(BREAKDOWN) if name != "off_hours" or journey.has_calendars]
+    stages = {st.id: {name: _ratio(float(ledger[k * _K + c]), n) for c, name in shown}
               for k, st in enumerate(journey.stages)}
-    total = {name: _ratio(float(ledger[c::_K].sum()), n) for c, name in enumerate(BREAKDOWN)}
-    return {"components": list(BREAKDOWN), "total": total, "stages": stages}
+    total = {name: _ratio(float(ledger[c::_K].sum()), n) for c, name in shown}
+    return {"components": [name for _, name in shown], "total": total, "stages": stages}
 
 
 def _experience(journey: Journey, steps: dict[str, dict[str, Any]],

@@ -43,6 +43,17 @@ def summary_text(summary: dict[str, Any]) -> str:
     return plain(summary_blocks(summary))
 
 
+def _working_time_line(working: dict[str, Any]) -> str:
+    """Where a run with calendars starts, and which calendar its working hours are counted on."""
+    from datetime import datetime
+
+    start = datetime.fromisoformat(working["start"])
+    on = working["working_hours_calendar"]
+    zone = working["working_hours_timezone"]
+    return (f"Working time: cases start from {start:%a %Y-%m-%d %H:%M} ({working['timezone']}); durations in days "
+            f"are on the clock, working hours are the open hours of the {on} calendar ({zone})")
+
+
 def summary_blocks(summary: dict[str, Any]) -> list[Block]:
     """The terminal report of ``journeymap simulate``: lines and a few readable tables (pure), which
     :func:`journeymap.tables.show` prints with rich on a terminal."""
@@ -76,6 +87,15 @@ def summary_blocks(summary: dict[str, Any]) -> list[Block]:
     share = summary["handoff_waste"]["share_of_cycle_time"]
     rows.append(["handoff waste / cycle time", pct(share["mean"]), pct(share["p50"]), pct(share["p90"]),
                  pct(share["p95"]), ci(share, pct)])
+    working = summary.get("working_time")
+    if working is not None:
+        def wh(x: float) -> str:
+            return f"{x:,.1f}wh"
+
+        s = working["cycle_time_working_hours"]
+        rows.insert(1, ["cycle time, working hours", wh(s["mean"]), wh(s["p50"]), wh(s["p90"]), wh(s["p95"]),
+                        ci(s, wh)])
+        out[-1:-1] = [_working_time_line(working)]
     out.append(Table(["per case", "mean", "p50", "p90", "p95", "95% CI of mean"], rows, "lrrrrr"))
     out += _class_blocks(summary, ci)
     out += _target_blocks(summary, steady)
@@ -83,8 +103,8 @@ def summary_blocks(summary: dict[str, Any]) -> list[Block]:
     rows = [[d, pct(v["utilisation"]["mean"]), num(v["queue_length"]["mean"]), fm(v["wait"]["mean"]),
              fm(v["wait"]["p90"]), pct(v["share_of_waiting"])] for d, v in summary["departments"].items()]
     if rows:
-        out += ["", Table(["department", "utilisation", "queue", "wait", "p90 wait", "share of queueing"], rows,
-                          "lrrrrr")]
+        busy = "utilisation" if working is None else "utilisation (open hours)"
+        out += ["", Table(["department", busy, "queue", "wait", "p90 wait", "share of queueing"], rows, "lrrrrr")]
     rows = [[sid, num(v["visits_per_case"]), fm(v["time_per_case"]), fm(v["wait_per_visit"]),
              pct(v["share_of_waiting"])] for sid, v in summary["steps"].items() if v["visits_per_case"]]
     out += ["", Table(["step", "visits", "time/case", "wait/visit", "share of queueing"], rows, "lrrrr")]
