@@ -52,7 +52,7 @@ def test_charts_draw_into_a_given_axes(make, acme_results):
 def with_breakdown(results: dict, journey, scale: float = 1.0) -> dict:
     """Add a docs/simulation.md time_breakdown that sums to the cycle time (scaled by ``scale``)."""
     comps = list(plots.BREAKDOWN_LABELS)
-    weights = [1, 1, 1, 3, 5, 2, 0]
+    weights = [1, 1, 1, 3, 5, 2, 0, 2]  # no gate wait (a journey), some work paused outside working hours
     mean = results["case"]["cycle_time"]["mean"] * scale
     n = len(journey.stages)
     stages = {st.id: {c: mean * w / sum(weights) * (i + 1) / (n * (n + 1) / 2)
@@ -78,7 +78,7 @@ def test_stage_breakdown_bars_add_up_to_the_cycle_time(acme_results, acme):
     assert f"add up to the cycle time: {mean / 1440:.1f} days per case" in ax.get_title()
     labels = [t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()]
     assert labels == ["value-adding work", "other work", "customer time", "queueing", "handoff inbox delay",
-                      "other inbox delay"]  # no gate row for a journey
+                      "other inbox delay", "paused outside working hours"]  # no gate row for a journey
     assert [t.get_text() for t in ax.get_yticklabels()] == [s.name for s in acme.stages]
 
 
