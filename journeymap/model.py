@@ -242,7 +242,7 @@ class Workload:
 class Target:
     """A service-level target: ``scope`` done within ``within`` for at least ``goal`` of the cases.
 
-    ``scope`` is "journey" (arrival to end), "stage" (the case's first entry into stage ``ref`` to
+    ``scope`` is "journey" (arrival to end; ``ref`` is ""), "stage" (the case's first entry into stage ``ref`` to
     its last exit from it) or "step" (arrival, or the end of step ``since`` when given, to the end
     of the first visit of step ``ref``). ``within`` is in minutes, counted as ``basis`` says on the
     journey's calendar (around the clock when it has none).

@@ -124,7 +124,7 @@ def test_start_mix_priorities_and_targets():
         Target("quote_within_2_business_days", "Quote within 2 business days", "step", "send_quote", 2880.0,
                "business", 0.95),
         Target("onboarded", "Onboarded within 30 days", "stage", "onboard", 43200.0, "elapsed", 0.9),
-        Target("whole_deal", "Whole deal", "journey", j.id, 60 * 1440.0, "business", 0.8),
+        Target("whole_deal", "Whole deal", "journey", "", 60 * 1440.0, "business", 0.8),
         Target("review_after_the_quote", "Review after the quote", "step", "review", 960.0, "working", 0.9,
                since="send_quote"),
     )

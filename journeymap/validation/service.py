@@ -118,7 +118,7 @@ def targets(ctx: Context, raw: Any) -> None:
 def _target(ctx: Context, p: Path, t: dict, ident: str) -> Target | None:
     """One target; None when something is wrong with it (reported)."""
     scope = _scope(ctx, p, t)
-    ref = {"step": t.get("step"), "stage": t.get("stage"), "journey": ctx.draft.id}.get(scope or "")
+    ref = {"step": t.get("step"), "stage": t.get("stage"), "journey": ""}.get(scope or "")
     ok = scope is not None and _ref_known(ctx, p, scope, ref)
     since = t.get("since")
     if isinstance(since, str):
