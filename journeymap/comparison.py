@@ -217,13 +217,14 @@ DRIVERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("inbox", ("handoff_inbox", "other_inbox"), "inbox delays"),
     ("customer", ("customer_time",), "customer time"),
     ("gate", ("gate_wait",), "waiting for other personas"),
+    ("off_hours", ("off_hours",), "work paused outside working hours"),
 )
 
 
 def main_driver(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Which mechanism moved the cycle time, from two ``time_breakdown`` blocks; None without them.
 
-    Returns per group (work, queueing, inbox, customer, gate) the minutes per
+    Returns per group (work, queueing, inbox, customer, gate, off hours) the minutes per
     case before and after, and two names: ``driver`` (the group whose change
     is the largest part of the cycle-time change) and ``dominant`` (the
     largest group after). When the driver changed a lot relative to itself but

@@ -196,7 +196,9 @@ def _attained(a: Mapping[str, Any] | None) -> str:
     if a["attainment"] is None:
         return "no case measured"
     text = _with_ci({"mean": a["attainment"], "ci95": [a["ci_low"], a["ci_high"]]}, "share") or ""
-    return text + ", " + {True: "goal met", False: "goal missed", None: "undecided"}[a["goal_met"]]
+    # no-break spaces inside the interval and the verdict: a narrow cell wraps between the three parts only
+    text = text.replace(" … ", "\u00a0…\u00a0")
+    return text + ", " + {True: "goal\u00a0met", False: "goal\u00a0missed", None: "undecided"}[a["goal_met"]]
 
 
 def _targets(comparison: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -272,7 +272,8 @@ def test_compare_text_and_report_show_the_json_numbers(compared):
                 assert f"[{format_change(lo, 'share')}, {format_change(hi, 'share')}]" in line
                 assert f"{format_change(lo, 'share')} … {format_change(hi, 'share')}" in html
     first = compared["targets"][0]["after"]
-    assert f"[{format_value(first['ci_low'], 'share')} … {format_value(first['ci_high'], 'share')}]" in html
+    # no-break spaces keep the interval on one line in a narrow cell
+    assert f"[{format_value(first['ci_low'], 'share')}\u00a0…\u00a0{format_value(first['ci_high'], 'share')}]" in html
     assert 'id="targets"' in html
 
 
