@@ -291,3 +291,16 @@ def test_more_staff_headline_names_queueing_and_inbox_delays():
     util = {r["key"]: r for r in result["metrics"] if r["key"].startswith("utilisation:")}
     assert util["utilisation:legal"]["verdict"] == "unchanged"        # same work, same people
     assert util["utilisation:pricing"]["verdict"] == "significant"    # one more person
+
+
+def test_the_mechanisms_cover_every_component_of_the_time_breakdown():
+    # with working time the breakdown has "off_hours"; the drivers left it out and no longer added up
+    from journeymap.comparison import DRIVERS
+    from journeymap.simulation import BREAKDOWN
+
+    assert sorted(c for _, parts, _ in DRIVERS for c in parts) == sorted(BREAKDOWN)
+    before, after = breakdown(2.6, 11.7, 53.7, 3.2), breakdown(0.7, 4.8, 11.4, 1.8)
+    before["total"]["off_hours"], after["total"]["off_hours"] = 5.5 * 1440, 1.3 * 1440
+    drivers = main_driver(before, after)
+    assert drivers["cycle_before"] == pytest.approx(sum(before["total"].values()))
+    assert drivers["cycle_after"] == pytest.approx(sum(after["total"].values()))
