@@ -59,6 +59,8 @@ LINT_RULES: dict[str, str] = {
     "hidden-survey": "a survey or a wait tolerance on a step the customer cannot see (it is ignored there)",
     "no-value-adding": "no step is marked value_adding, so flow efficiency is zero",
     "unused-department": "a department that owns no step",
+    "working-time-without-calendar": "working hours (wh) or business days (bd) in a journey with no calendar: "
+                                     "they count around the clock",
     "empty-stage": "a stage with no steps",
 }
 
@@ -171,6 +173,25 @@ def _no_value_adding(lint: _Lint) -> None:
                   "mark the steps the customer would pay for with value_adding: true", key=True)
 
 
+def _working_time_without_calendar(lint: _Lint) -> None:
+    """``4wh`` or ``2bd`` where nothing keeps working time: they silently mean ``4h`` and ``2d`` (the first use)."""
+    journey = lint.journey
+    if journey.has_calendars:
+        return
+    places: list[tuple[Path, str]] = [(lint.step_at(s.id, "duration"), f"step {s.id!r}")
+                                      for s in journey.steps if s.basis != "elapsed"]
+    places += [(lint.flow_path.get((f.source, f.target), lint.step_at(f.source)), f"the delay {f.source} -> {f.target}")
+               for f in journey.flows if f.delay_basis != "elapsed"]
+    places += [(("targets", i), f"target {t.id!r}") for i, t in enumerate(journey.targets) if t.basis != "elapsed"]
+    if places:
+        path, what = places[0]
+        more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+        lint.warn(path, "working-time-without-calendar",
+                  f"{what}{more} is in working hours or business days, but the journey has no calendar: "
+                  "they count around the clock (4wh as 4h, 2bd as 2d)",
+                  "give the departments (or the journey) a calendar: see 'Working time' in docs/format.md")
+
+
 def _unused(lint: _Lint) -> None:
     """Departments that own no step, and stages that hold none."""
     owners = {s.owner for s in lint.journey.steps}
@@ -190,7 +211,7 @@ def _unused(lint: _Lint) -> None:
 #: :func:`_load_warnings`, on the same figures as the simulation summary's ``stability``.
 _CHECKS: tuple[Callable[[_Lint], None], ...] = (
     _handoff_heavy_stages, _long_backstage_chain, _touchpoints, _hidden_surveys, _ping_pongs, _heavy_rework,
-    _no_value_adding, _unused,
+    _no_value_adding, _unused, _working_time_without_calendar,
 )
 
 

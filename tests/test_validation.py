@@ -341,6 +341,11 @@ WARNING_CASES = [
                  "remove it", id="unused-department"),
     pytest.param("empty-stage", W(head=CLEAN_HEAD.replace("[a, b]", "[a, b, c]")), 3, 16, "stage 'c' has no steps",
                  "remove the stage", id="empty-stage"),
+    pytest.param("working-time-without-calendar", W("""
+      - {id: s1, stage: a, owner: sales, duration: 4wh, value_adding: true}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """), 8, 48, "step 's1' is in working hours or business days, but the journey has no calendar",
+                 "give the departments (or the journey) a calendar", id="working-time-without-calendar"),
 ]
 
 
