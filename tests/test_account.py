@@ -253,3 +253,29 @@ def test_an_account_of_too_many_deals_is_refused(trio, monkeypatch):
     path.write_text(path.read_text().replace("cases: 4", "cases: 1000"))
     (p,) = check_account(path).errors
     assert p.rule == "endless-run" and "the limit is 1,000" in p.message and "1,000 deals" in p.message
+
+
+def test_an_account_keeps_each_personas_office_hours_and_its_departments_calendars(tmp_path):
+    # the bundled Acme people work in Singapore (09:00-18:00, Monday to Friday); the vendor in Frankfurt
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from helpers import JOURNEYS, read_rows
+
+    from journeymap.loading import load_subject
+    from journeymap.simulation import simulate
+
+    journey, meeting, account = load_subject(str(JOURNEYS / "acme-account.yaml"))
+    assert journey.has_calendars and journey.workload.start is not None
+    singapore = {p.journey.persona.calendar for p in account.personas}
+    assert len(singapore) == 1 and next(iter(singapore)).timezone == "Asia/Singapore"
+    assert all(d.calendar is not None and d.calendar.timezone == "Europe/Berlin" for d in journey.departments)
+    events = tmp_path / "events.csv"
+    simulate(journey, cases=6, replications=1, seed=1, meeting=meeting, events=str(events))
+    rows = [r for r in read_rows(events) if r["concept:name"] != "case arrival" and float(r["duration_minutes"]) > 0]
+    assert sum(r["org:group"] == "customer" for r in rows) > 50 and sum(r["org:group"] != "customer" for r in rows) > 50
+    for r in rows:
+        start = datetime.fromisoformat(r["start_timestamp"].replace("Z", "+00:00"))
+        local = start.astimezone(ZoneInfo("Asia/Singapore" if r["org:group"] == "customer" else "Europe/Berlin"))
+        assert local.weekday() < 5 and 9 * 60 <= local.hour * 60 + local.minute < (18 if r["org:group"] == "customer"
+                                                                                     else 17) * 60, r
