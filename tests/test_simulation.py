@@ -372,6 +372,8 @@ def test_time_breakdown_sums_to_the_cycle_time_on_every_example(path):
     cycle = s["case"]["cycle_time"]["mean"]
     assert sum(tb["total"].values()) == pytest.approx(cycle, rel=1e-3)
     assert sum(sum(v.values()) for v in tb["stages"].values()) == pytest.approx(cycle, rel=1e-3)
+    # the overview slide's "where the time goes" line too (it left out work paused outside working hours)
+    assert sum(s["bottleneck"]["where_time_goes"].values()) == pytest.approx(cycle, rel=1e-3)
     # was `every component >= 0`, which sums of durations always are: the critical path holds part of each
     # kind of time a case spends, never more than all of it (every branch counted)
     c = s["case"]

@@ -47,7 +47,8 @@ WRAP = 20
 
 #: Labels of ``bottleneck.where_time_goes`` (defined in docs/simulation.md), in the order the title lists them.
 WHERE_TIME_GOES = (("work", "staff work"), ("queueing", "queueing"), ("inbox", "inbox delay"),
-                   ("customer", "customer time"), ("gate", "waiting for other personas"))
+                   ("customer", "customer time"), ("gate", "waiting for other personas"),
+                   ("off_hours", "paused outside working hours"))
 
 
 def wrap(text: str, width: int = WRAP) -> list[str]:

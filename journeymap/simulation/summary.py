@@ -361,16 +361,20 @@ WHERE_TIME_GOES = {
     "inbox": ("handoff_inbox", "other_inbox"),
     "customer": ("customer_time",),
     "gate": ("gate_wait",),
+    "off_hours": ("off_hours",),
 }
 
 
 def _where_time_goes(time_breakdown: dict[str, Any]) -> dict[str, float]:
-    """Per-case minutes of staff work, queueing, inbox delay, customer time and gate waits.
+    """Per-case minutes of staff work, queueing, inbox delay, customer time, gate waits and (working time) work
+    paused outside working hours.
 
     The critical-path ``time_breakdown`` grouped coarsely, so it sums to the mean cycle time.
     """
     total = time_breakdown["total"]
-    return {k: float(sum(total.get(c, 0.0) for c in comps)) for k, comps in WHERE_TIME_GOES.items()}
+    # "off_hours" only where the breakdown has it (working time): other journeys keep their JSON as it was
+    return {k: float(sum(total.get(c, 0.0) for c in comps)) for k, comps in WHERE_TIME_GOES.items()
+            if any(c in total for c in comps)}
 
 
 def _bottleneck(journey: Journey, queueing: np.ndarray, inbox: np.ndarray, n: int,
