@@ -19,6 +19,7 @@ import networkx as nx
 from ..analysis import stage_counts
 from ..distributions import format_minutes
 from ..model import CUSTOMER, EMOTION_SCALE, Journey
+from ..simulation.summary import WHERE_TIME_GOES_LABELS
 from . import palette
 from .layout import Row, estimate_size
 from .palette import HEADER_SIZE, NAME_SIZE, TEXT_SIZE, TITLE_SIZE
@@ -46,9 +47,7 @@ __all__ = [
 WRAP = 20
 
 #: Labels of ``bottleneck.where_time_goes`` (defined in docs/simulation.md), in the order the title lists them.
-WHERE_TIME_GOES = (("work", "staff work"), ("queueing", "queueing"), ("inbox", "inbox delay"),
-                   ("customer", "customer time"), ("gate", "waiting for other personas"),
-                   ("off_hours", "paused outside working hours"))
+WHERE_TIME_GOES = WHERE_TIME_GOES_LABELS
 
 
 def wrap(text: str, width: int = WRAP) -> list[str]:

@@ -255,7 +255,8 @@ def utilisation_chart(results: Mapping[str, Any], journey: Journey | None = None
     ax.invert_yaxis()
     ax.set_xlim(0, 150)
     ax.set_xticks([0, 25, 50, 75, 100])
-    ax.set_xlabel("utilisation (% of staff time busy)")
+    ax.set_xlabel("utilisation (% of staff time busy)" if "working_time" not in results
+                  else "utilisation (% of staff's open hours busy)")
     ax.set_title(f"Department utilisation \u2014 {_persona(results, journey)}")
     ax.grid(axis="x", alpha=0.3)
     return fig

@@ -363,6 +363,10 @@ WHERE_TIME_GOES = {
     "gate": ("gate_wait",),
     "off_hours": ("off_hours",),
 }
+#: How people read those buckets (terminal, overview slide), in the order they are listed.
+WHERE_TIME_GOES_LABELS = (("work", "staff work"), ("queueing", "queueing"), ("inbox", "inbox delay"),
+                          ("customer", "customer time"), ("gate", "waiting for other personas"),
+                          ("off_hours", "paused outside working hours"))
 
 
 def _where_time_goes(time_breakdown: dict[str, Any]) -> dict[str, float]:

@@ -14,6 +14,7 @@ from ..distributions import DAY
 from ..distributions import format_minutes as fm
 from ..tables import Block, Table, plain
 from .records import BREAKDOWN_LABELS
+from .summary import WHERE_TIME_GOES_LABELS
 
 __all__ = ["account_summary_text", "attainment_cells", "scope_text", "summary_text", "time_breakdown_text",
            "within_text"]
@@ -210,9 +211,7 @@ def _bottleneck_lines(summary: dict[str, Any]) -> list[str]:
     where = b.get("where_time_goes") or {}
     total = sum(where.values())
     if total > 0:
-        labels = (("work", "staff work"), ("queueing", "queueing"), ("inbox", "inbox delay"),
-                  ("customer", "customer time"), ("gate", "waiting for other personas"))
-        parts = [f"{label} {fm(where[k])} ({where[k] / total:.0%})" for k, label in labels
+        parts = [f"{label} {fm(where[k])} ({where[k] / total:.0%})" for k, label in WHERE_TIME_GOES_LABELS
                  if where.get(k) or k in ("work", "queueing", "inbox")]
         out.append("  where a case's time goes: " + ", ".join(parts))
     return out
