@@ -205,7 +205,12 @@ class _MainJob:
 
     def run(self, files: Sequence[str]) -> None:
         from .account import is_account_file
+        from .levers import is_levers_file
 
+        levers = [f for f in files if is_levers_file(f)]
+        for f in levers:
+            self.levers(f)
+        files = [f for f in files if f not in levers]
         if self.jobs.workers > 1:
             _warm_up()
         accounts = [f for f in files if is_account_file(f)]
@@ -302,6 +307,16 @@ class _MainJob:
         shown = os.path.join(self.out_dir, _name(f))
         self.jobs.submit(lambda fut: self.drawn(f, fut, lambda: _journey_line(f, report, summary, shown)),
                          _draw_journey, journey, folder, summary)
+
+    def levers(self, f: str) -> None:
+        """A levers file (docs/levers.md) is checked, not run: it is no journey, and needs no folder."""
+        from .levers import check_levers
+
+        checked = check_levers(f)
+        self.show([p for p in checked.problems if p.file == f])
+        if checked.levers is None:
+            self.tally.invalid += 1
+            self.log(f"{f}: levers file with errors; see them with: journeymap validate {f}")
 
     def account(self, f: str) -> None:
         from .account import check_account

@@ -20,7 +20,8 @@ from .model import CHANNELS, EMOTION_SCALE, LANES, PRIORITY_CLASSES, ROLES, SURV
 
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
            "WORKING_DURATION_PATTERN", "TIMED_DURATION_PATTERN", "DURATION_PATTERNS",
-           "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH", "MAX_CAPACITY", "DURATION_EXAMPLES"]
+           "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH", "MAX_CAPACITY", "DURATION_EXAMPLES", "LEVER_KINDS",
+           "LEVERS_SCHEMA", "levers_schema", "levers_schema_json", "MAX_FACTOR", "MAX_LEVERS"]
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
 #: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
@@ -480,3 +481,96 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
 def account_schema_json() -> str:
     """The account schema as pretty JSON, for ``journeymap schema --account``."""
     return json.dumps(ACCOUNT_SCHEMA, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- levers files (issue 13)
+
+#: The kinds of lever a levers file may list (docs/levers.md explains what each does to the journey).
+LEVER_KINDS = ("staff", "speed", "remove_step", "move_step", "cut_delay", "probability")
+#: Largest factor a speed or cut_delay lever may apply (a step 1,000 times slower is a typo).
+MAX_FACTOR = 1_000.0
+#: Most levers in one file.
+MAX_LEVERS = 64
+
+_MONEY = {"type": "number", "minimum": 0,
+          "description": "Money, in the currency of the journey's cost_per_hour."}
+_COST = {
+    "type": "object", "additionalProperties": False,
+    "description": "What the change costs, paid when the lever is set to anything but 'no change'.",
+    "properties": {
+        "once": {**_MONEY, "description": "Paid once to make the change (money)."},
+        "per_month": {**_MONEY, "description": "Paid every month while the change is in place (money)."},
+        "per_person": {
+            "type": "object", "additionalProperties": False,
+            "description": "staff levers only: paid for each person added (and saved for each one taken away).",
+            "properties": {"once": {**_MONEY, "description": "Paid once per person added (hiring, training)."},
+                           "per_month": {**_MONEY, "description": "Paid every month per person added."}},
+        },
+    },
+}
+_RANGE = {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"},
+          "description": "[low, high]: the values to explore. staff: people added (whole numbers); speed and "
+                         "cut_delay: a factor on the duration or delay; probability: the branch's new probability."}
+#: What each kind of lever must name, with the description an editor shows.
+_LEVER_NEEDS: dict[str, dict[str, Any]] = {
+    "staff": {"department": {"description": "The department that gets (or loses) people."}, "range": _RANGE},
+    "speed": {"step": {"description": "The step to speed up (or automate): its duration times the factor."},
+              "range": _RANGE},
+    "remove_step": {"step": {"description": "The step to remove: flows into it go on to its successors."}},
+    "move_step": {"step": {"description": "The step to move."},
+                  "to": {"description": "The department that takes the step over."}},
+    "cut_delay": {"flow": {"description": "The flow 'from_step -> to_step' whose delay is cut."}, "range": _RANGE},
+    "probability": {"flow": {"description": "The branch 'from_step -> to_step' whose probability changes; its "
+                                           "sibling branches are rescaled to keep the sum 1."}, "range": _RANGE},
+}
+LEVER = {
+    "type": "object", "additionalProperties": False, "required": ["id", "kind"],
+    "description": "One change a team could make, with the range of values to explore and its cost.",
+    "properties": {
+        "id": {**_ID, "description": "The lever's id: settings and results name the lever by it."},
+        "name": {**_TEXT, "description": "A name for charts and tables (default: the id)."},
+        "description": _TEXT,
+        "kind": {"enum": list(LEVER_KINDS),
+                 "description": "staff: people in a department; speed: a step's duration x factor; remove_step; "
+                                "move_step: to another department; cut_delay: a flow's delay x factor; "
+                                "probability: a branch's probability."},
+        "department": {**_ID, "description": "staff: the department that gets (or loses) people."},
+        "step": {**_ID, "description": "speed, remove_step, move_step: the step changed."},
+        "flow": {"type": "string", "description": "cut_delay, probability: the flow 'from_step -> to_step'."},
+        "to": {**_ID, "description": "move_step: the department that takes the step over."},
+        "range": _RANGE,
+        "cost": _COST,
+    },
+    "allOf": [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+               "then": {"required": list(needs), "properties": needs}}
+              for kind, needs in _LEVER_NEEDS.items()],
+}
+
+#: The JSON Schema of levers files: a journey and the changes to explore on it.
+LEVERS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://journeymap.dev/schema/levers.schema.json",
+    "title": "journeymap levers",
+    "description": "The levers of a journey: changes a team could make, each with a range to explore and a cost.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["journey", "levers"],
+    "properties": {
+        "$schema": {"type": "string"},
+        "journey": {"type": "string",
+                    "description": "The journey file the levers change, relative to this file (an overlay is fine)."},
+        "description": _TEXT,
+        "levers": {"type": "array", "minItems": 1, "maxItems": MAX_LEVERS, "items": LEVER,
+                   "description": "The levers, each with an id, a kind and what it changes."},
+    },
+}
+
+
+def levers_schema() -> dict[str, Any]:
+    """The JSON Schema of levers files."""
+    return LEVERS_SCHEMA
+
+
+def levers_schema_json() -> str:
+    """The levers schema as pretty JSON, for ``journeymap schema --levers``."""
+    return json.dumps(LEVERS_SCHEMA, indent=2) + "\n"

@@ -30,10 +30,21 @@ def _is_account(path: Path) -> bool:
     return is_account_file(str(path))
 
 
-#: Every example file in journeys/, journeys and account files alike.
+def _is_levers(path: Path) -> bool:
+    """Levers files (docs/levers.md) sit in journeys/ too, beside the journey they change; they are not journeys."""
+    from journeymap.levers import is_levers_file
+
+    return is_levers_file(str(path))
+
+
+#: Every example file in journeys/: journeys, account files and levers files alike.
 ALL_EXAMPLES = sorted(JOURNEYS.glob("*.yaml"))
-#: The example journeys (not account files).
-EXAMPLES = [p for p in ALL_EXAMPLES if not _is_account(p)]
+#: The example levers files.
+LEVERS_EXAMPLES = [p for p in ALL_EXAMPLES if _is_levers(p)]
+#: The example journeys (not account or levers files).
+EXAMPLES = [p for p in ALL_EXAMPLES if not _is_account(p) and p not in LEVERS_EXAMPLES]
+#: What simulate, render and compare take: journeys and account files.
+SUBJECTS = [p for p in ALL_EXAMPLES if p not in LEVERS_EXAMPLES]
 #: The example account files.
 ACCOUNTS = [p for p in ALL_EXAMPLES if _is_account(p)]
 DATA = Path(__file__).resolve().parent / "data"

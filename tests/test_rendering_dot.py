@@ -563,11 +563,11 @@ def svg_measure(svg: str) -> tuple[float, float]:
 
 
 def _subjects():
-    from helpers import ALL_EXAMPLES
+    from helpers import SUBJECTS
 
     from journeymap.loading import load_subject
 
-    for path in ALL_EXAMPLES:
+    for path in SUBJECTS:
         journey, _, account = load_subject(str(path))
         yield pytest.param(journey, id=path.name)
 
