@@ -112,3 +112,42 @@ def test_working_time_keys_have_descriptions_for_editors():
                         (shift, tuple(shift)), (JOURNEY_SCHEMA["properties"]["steps"]["items"]["properties"],
                                                 ("must_finish", "duration"))):
         assert [k for k in keys if not where[k].get("description")] == [], keys
+
+
+# --------------------------------------------------------------------------- levers files (issue 13)
+
+
+def test_levers_schema_is_valid_and_the_committed_copy_is_current():
+    """docs/levers.schema.json is what `journeymap schema --levers` prints; regenerate it with
+    `journeymap schema --levers -o docs/levers.schema.json` after changing journeymap/schema.py."""
+    from journeymap.schema import LEVERS_SCHEMA, levers_schema_json
+
+    printed = json.loads(levers_schema_json())
+    assert printed == LEVERS_SCHEMA and printed["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(printed)
+    assert (ROOT / "docs" / "levers.schema.json").read_text(encoding="utf-8") == levers_schema_json()
+
+
+def test_every_levers_example_validates_against_the_levers_schema():
+    from helpers import LEVERS_EXAMPLES
+
+    from journeymap.schema import LEVERS_SCHEMA
+
+    assert LEVERS_EXAMPLES
+    for path in LEVERS_EXAMPLES:
+        loc, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
+        assert problems == []
+        assert not list(jsonschema.Draft202012Validator(LEVERS_SCHEMA).iter_errors(loc.data)), path
+
+
+def test_the_levers_schema_asks_each_kind_for_what_it_changes():
+    """An editor flags a staff lever without its department, the way validate does."""
+    from journeymap.schema import LEVER_KINDS, LEVERS_SCHEMA
+
+    validator = jsonschema.Draft202012Validator(LEVERS_SCHEMA)
+    lever = {"id": "x", "kind": "staff", "range": [0, 1]}
+    errors = list(validator.iter_errors({"journey": "j.yaml", "levers": [lever]}))
+    assert [e.validator for e in errors] == ["required"] and "department" in errors[0].message
+    lever["department"] = "ops"
+    assert not list(validator.iter_errors({"journey": "j.yaml", "levers": [lever]}))
+    assert LEVERS_SCHEMA["properties"]["levers"]["items"]["properties"]["kind"]["enum"] == list(LEVER_KINDS)
