@@ -77,7 +77,7 @@ LEVER_RULES: dict[str, str] = {
 }
 
 #: A top-level ``levers:`` key, in block style or as a key of a flow/JSON mapping.
-_LEVERS_KEY = re.compile(r'^(?:levers|"levers")\s*:|^\{.*"?levers"?\s*:', re.M)
+_LEVERS_KEY = re.compile(r'^(?:levers|"levers")\s*:|^\{.*[{,]\s*"?levers"?\s*:', re.M)
 _FLOW_RE = re.compile(r"^\s*([^\s>-][^\s]*?)\s*->\s*([^\s]+)\s*$")
 #: The key that names what each kind changes.
 _TARGET_KEY = {"staff": "department", "speed": "step", "remove_step": "step", "move_step": "step",
