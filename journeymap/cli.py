@@ -331,6 +331,40 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    from .explore import explore, explore_blocks
+    from .levers import load_levers
+    from .output import write_json
+    from .rendering.output import write_figure
+    from .rendering.tornado import tornado_chart
+    from .tables import show
+
+    levers = load_levers(args.levers)
+    outputs = [os.path.join(args.output, n) for n in ("explore.json", "tornado.png", "tornado.svg")] \
+        if args.output else []
+    refuse_inputs(_inputs(args.levers, levers, levers.journey), files=outputs)
+    if args.replications < 2:
+        raise _Usage("--replications must be at least 2 to give a confidence interval")
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = explore(levers, points=args.points, metric=args.metric, replications=args.replications,
+                         seed=args.seed, cases=args.cases, workers=args.workers, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(explore_blocks(result))
+    if args.output:
+        write_json(outputs[0], result)
+        for path in outputs[1:]:
+            write_figure(path, tornado_chart(result, levers.journey.name))
+        for path in outputs:
+            print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -471,6 +505,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of a table")
     p.add_argument("--json-output", metavar="PATH", help="also write the JSON to this file")
     p.add_argument("--report", metavar="PATH.html", help="write the self-contained HTML report here")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("explore", cmd_explore,
+            "Try each lever of a levers file on its own against today's journey: the paired change of cycle "
+            "time, P90, handoff waste, experience and cost, ranked by gain and by gain per cost; a tornado chart.",
+            "journeymap explore journeys/insurance-levers.yaml -o outputs/insurance-levers")
+    p.add_argument("levers", metavar="LEVERS", help="a levers file (it names its journey)")
+    _simulation_options(p, replications=10, purpose=" per setting (paired: every setting shares the seed)")
+    p.add_argument("--points", type=_positive, default=2,
+                   help="values tried per lever, from the low to the high end of its range (default: 2)")
+    p.add_argument("--metric", default="cycle_time_mean",
+                   choices=("cycle_time_mean", "cycle_time_p90", "handoff_waste_mean", "experience_index",
+                            "cost_per_case"), help="what the levers are ranked by (default: cycle_time_mean)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
+    p.add_argument("-o", "--output", metavar="DIR", help="write explore.json and the tornado chart (PNG, SVG) here")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     return parser
