@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from .model import Journey
 
 __all__ = ["Change", "ChangesDepend", "EXACT_LIMIT", "DEFAULT_PERMUTATIONS", "overlay_changes", "group_changes",
-           "partial_overlay", "shapley_matrix", "sampled_shapley_matrix", "run_designs", "attribute", "explain"]
+           "partial_overlay", "shapley_matrix", "sampled_shapley_matrix", "run_designs", "attribute", "explain",
+           "explain_blocks"]
 
 #: Most players whose Shapley values are computed exactly (2**8 = 256 partial designs).
 EXACT_LIMIT = 8
@@ -98,7 +99,7 @@ def overlay_changes(loc: Located) -> list[Change]:
         if key in MERGED_BY_ID and isinstance(value, list):
             for i, entry in enumerate(value):
                 ident = entry_id(entry) or f"#{i + 1}"
-                changes.append(Change(f"{KIND[key]}:{ident}", f"{KIND[key]} {ident}", ((key, i),)))
+                changes.append(Change(f"{KIND[key]}:{ident}", f"{KIND[key]} {ident}{_what(entry)}", ((key, i),)))
         elif key == "remove" and isinstance(value, dict):
             for kind, ids in value.items():
                 for i, ident in enumerate(ids if isinstance(ids, list) else []):
@@ -107,6 +108,15 @@ def overlay_changes(loc: Located) -> list[Change]:
         else:
             changes.append(Change(str(key), str(key), ((key,),)))
     return changes
+
+
+def _what(entry: Any) -> str:
+    """What an entry sets, for its label: ``": capacity 4"`` for short values, else the keys it sets."""
+    if not isinstance(entry, dict):
+        return ""
+    parts = [f"{k} {v}" if isinstance(v, (int, float, str)) and len(str(v)) <= 12 else str(k)
+             for k, v in entry.items() if k not in ("id", "after")]
+    return f": {', '.join(parts)}" if parts else ""
 
 
 def group_changes(changes: Sequence[Change], together: Sequence[Sequence[str]]) -> list[Change]:
@@ -448,3 +458,37 @@ def explain(before: str, after: str, *, together: Sequence[Sequence[str]] = (), 
     out["after"] = {"file": after}
     out["changes"] = [c.key for c in changes]
     return out
+
+
+# --------------------------------------------------------------------------- the terminal report
+
+
+def explain_blocks(result: Mapping[str, Any]) -> list[Any]:
+    """The terminal report of :func:`explain`: a headline, the table of contributions, the method and the CI note."""
+    from .tables import Table, format_change, format_value
+
+    metric = result["metric"]
+    unit = metric["unit"]
+
+    def ci(lo_hi: Sequence[float | None]) -> str:
+        lo, hi = lo_hi
+        return "n/a" if lo is None or hi is None else f"[{format_change(lo, unit)}, {format_change(hi, unit)}]"
+
+    total = result["total"]
+    rows = [[row["label"], format_change(row["contribution"], unit), ci(row["ci95"]),
+             "—" if row["share"] is None else f"{row['share']:.0%}"] for row in result["contributions"]]
+    rows.append(["Total (after − before)", format_change(total["change"], unit), ci(total["ci95"]),
+                 "100%" if total["change"] else "—"])
+    if result["method"] == "exact":
+        how = f"exact Shapley values over all {result['designs_simulated']} partial designs"
+    else:
+        how = (f"Shapley values sampled over {result['permutations']} random orders of the changes "
+               f"({result['designs_simulated']} partial designs; sampling error per change in --json: sampling_se)")
+    return [
+        f"{metric['label']}: {format_value(result['before_value'], unit)} before, "
+        f"{format_value(result['after_value'], unit)} after ({format_change(total['change'], unit)})",
+        Table(["Change", "Contribution", "95% CI", "Share"], rows, "lrrr"),
+        f"{how}; {result['replications']} replications, seed {result['seed']}, the same random streams in "
+        f"every design; the contributions add up to the total in every replication.",
+        result["ci_note"],
+    ]
