@@ -353,6 +353,13 @@ def _metric(key: str) -> Metric:
     return Metric(key, key, "count")
 
 
+def _check_metric(key: str) -> None:
+    """Refuse, before simulating anything, a metric :func:`replication_metrics` never gives."""
+    if key not in {m.key for m in METRICS} and not key.startswith(("utilisation:", "cost:")):
+        raise InvalidArgument(f"unknown metric {key!r} (one of: {', '.join(m.key for m in METRICS)}, "
+                              "utilisation:DEPT, cost:DEPT)")
+
+
 def _values(metrics: Sequence[Sequence[Mapping[str, float]]], key: str, replications: int) -> np.ndarray:
     """The ``(designs, replications)`` values of ``key``; :class:`InvalidArgument` when one is not measured."""
     rows = []
@@ -378,6 +385,7 @@ def attribute(loc: Located, players: Sequence[Change], *, metric: str = "cycle_t
     ``loc`` is the overlay as parsed; ``players`` its changes (:func:`overlay_changes`, grouped by
     :func:`group_changes`). Raises :class:`ChangesDepend` when a partial design does not validate.
     """
+    _check_metric(metric)
     n = len(players)
     full = (1 << n) - 1
     if n <= EXACT_LIMIT:
