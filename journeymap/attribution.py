@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Change", "ChangesDepend", "EXACT_LIMIT", "DEFAULT_PERMUTATIONS", "overlay_changes", "group_changes",
            "partial_overlay", "shapley_matrix", "sampled_shapley_matrix", "run_designs", "attribute", "explain",
-           "explain_blocks"]
+           "explain_blocks", "format_share"]
 
 #: Most players whose Shapley values are computed exactly (2**8 = 256 partial designs).
 EXACT_LIMIT = 8
@@ -76,6 +76,13 @@ class Change:
     key: str
     label: str
     paths: tuple[Path, ...]
+    #: what it sets, in a few words ("capacity 4"); empty when there is nothing short to say
+    detail: str = ""
+
+    @property
+    def title(self) -> str:
+        """The label with its detail, as tables and charts show it: ``department pricing (capacity 2)``."""
+        return f"{self.label} ({self.detail})" if self.detail else self.label
 
 
 class ChangesDepend(JourneyInvalid):
@@ -99,7 +106,9 @@ def overlay_changes(loc: Located) -> list[Change]:
         if key in MERGED_BY_ID and isinstance(value, list):
             for i, entry in enumerate(value):
                 ident = entry_id(entry) or f"#{i + 1}"
-                changes.append(Change(f"{KIND[key]}:{ident}", f"{KIND[key]} {ident}{_what(entry)}", ((key, i),)))
+                new = isinstance(entry, dict) and "after" in entry
+                changes.append(Change(f"{KIND[key]}:{ident}", f"{'new ' if new else ''}{KIND[key]} {ident}",
+                                      ((key, i),), "" if new else _what(entry)))
         elif key == "remove" and isinstance(value, dict):
             for kind, ids in value.items():
                 for i, ident in enumerate(ids if isinstance(ids, list) else []):
@@ -111,12 +120,13 @@ def overlay_changes(loc: Located) -> list[Change]:
 
 
 def _what(entry: Any) -> str:
-    """What an entry sets, for its label: ``": capacity 4"`` for short values, else the keys it sets."""
+    """What an entry changes, in a few words: ``capacity 4`` for one or two short values, else the keys."""
     if not isinstance(entry, dict):
         return ""
-    parts = [f"{k} {v}" if isinstance(v, (int, float, str)) and len(str(v)) <= 12 else str(k)
-             for k, v in entry.items() if k not in ("id", "after")]
-    return f": {', '.join(parts)}" if parts else ""
+    changed = {k: v for k, v in entry.items() if k != "id"}
+    if len(changed) <= 2 and all(isinstance(v, (int, float, str)) and len(str(v)) <= 12 for v in changed.values()):
+        return ", ".join(f"{k} {v}" for k, v in changed.items())
+    return ", ".join(changed)
 
 
 def group_changes(changes: Sequence[Change], together: Sequence[Sequence[str]]) -> list[Change]:
@@ -143,7 +153,8 @@ def group_changes(changes: Sequence[Change], together: Sequence[Sequence[str]]) 
             placed.add(group)
             members = [index[k] for k in index if grouped.get(k) == group]
             players.append(Change("+".join(m.key for m in members), " + ".join(m.label for m in members),
-                                  tuple(p for m in members for p in m.paths)))
+                                  tuple(p for m in members for p in m.paths),
+                                  "; ".join(m.detail for m in members if m.detail)))
     return players
 
 
@@ -419,7 +430,8 @@ def _summary(players: Sequence[Change], phi: np.ndarray, total: np.ndarray, metr
     rows: list[dict[str, Any]] = []
     for i, c in enumerate(players):
         mean = float(phi[i].mean())
-        rows.append({"index": i, "key": c.key, "label": c.label, "contribution": mean, "ci95": _interval(phi[i]),
+        rows.append({"index": i, "key": c.key, "label": c.label, "detail": c.detail, "title": c.title,
+                     "contribution": mean, "ci95": _interval(phi[i]),
                      "share": mean / change if change else None, "per_replication": [float(x) for x in phi[i]]})
     rows.sort(key=lambda r: (-abs(r["contribution"]), r["index"]))
     return {"metric": {"key": m.key, "label": m.label, "unit": m.unit, "lower_is_better": m.lower_is_better},
@@ -471,6 +483,14 @@ def explain(before: str, after: str, *, together: Sequence[Sequence[str]] = (), 
 # --------------------------------------------------------------------------- the terminal report
 
 
+def format_share(share: float | None) -> str:
+    """A contribution's share of the total change: ``38%``, ``−4%`` (it worked against the total), ``0%``."""
+    if share is None:
+        return "—"
+    text = f"{share:.0%}"
+    return "0%" if text in ("0%", "-0%") else text.replace("-", "−")
+
+
 def explain_blocks(result: Mapping[str, Any]) -> list[Any]:
     """The terminal report of :func:`explain`: a headline, the table of contributions, the method and the CI note."""
     from .tables import Table, format_change, format_value
@@ -483,8 +503,8 @@ def explain_blocks(result: Mapping[str, Any]) -> list[Any]:
         return "n/a" if lo is None or hi is None else f"[{format_change(lo, unit)}, {format_change(hi, unit)}]"
 
     total = result["total"]
-    rows = [[row["label"], format_change(row["contribution"], unit), ci(row["ci95"]),
-             "—" if row["share"] is None else f"{row['share']:.0%}"] for row in result["contributions"]]
+    rows = [[row["title"], format_change(row["contribution"], unit), ci(row["ci95"]), format_share(row["share"])]
+            for row in result["contributions"]]
     rows.append(["Total (after − before)", format_change(total["change"], unit), ci(total["ci95"]),
                  "100%" if total["change"] else "—"])
     if result["method"] == "exact":

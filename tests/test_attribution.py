@@ -14,6 +14,7 @@ from journeymap.attribution import (
     attribute,
     explain,
     explain_blocks,
+    format_share,
     group_changes,
     overlay_changes,
     partial_overlay,
@@ -115,7 +116,7 @@ def test_an_overlay_splits_into_one_change_per_entry_removal_and_key(write_journ
     changes = overlay_changes(loc)
     assert [c.key for c in changes] == ["department:legal", "step:review", "step:precheck", "remove-step:sign",
                                         "workload"]
-    assert changes[0].label == "department legal: capacity 3"
+    assert changes[0].title == "department legal (capacity 3)" and changes[2].title == "new step precheck"
     grouped = group_changes(changes, [["precheck", "step:review"]])
     assert [c.key for c in grouped] == ["department:legal", "step:review+step:precheck", "remove-step:sign",
                                         "workload"]
@@ -192,7 +193,7 @@ def test_changes_that_depend_on_each_other_are_named_and_can_be_grouped(base, wr
         explain(str(base), str(after), replications=2, cases=5)
     [problem] = err.value.problems
     assert (problem.rule, problem.line, problem.column) == ("dependent-changes", 5, 5)
-    assert "step precheck" in problem.message and "department risk" in problem.message
+    assert problem.message.startswith("new step precheck cannot be explained without department risk:")
     assert problem.hint == "explain them as one change: --together department:risk,step:precheck"
     assert err.value.groups == [["department:risk", "step:precheck"]]
     r = explain(str(base), str(after), together=[["risk", "precheck"]], replications=2, cases=5)
@@ -232,11 +233,11 @@ def test_the_insurance_pair_adds_up_to_compares_change_within_its_ci():
     per_rep = np.array([x["per_replication"] for x in r["contributions"]]).sum(axis=0)
     assert per_rep == pytest.approx(r["total"]["per_replication"], abs=1e-6)  # additive in every replication
     text = plain(explain_blocks(r))
-    assert "department credit_risk: capacity 4" in text and "Total (after − before)" in text
+    assert "department credit_risk (capacity 4)" in text and "Total (after − before)" in text
     # the waterfall's numbers are the JSON's
     bars = waterfall_bars(r)
-    assert [b["text"] for b in bars[1:-1]] == [f"{format_change(x['contribution'], 'minutes')}  ({x['share']:.0%})"
-                                               for x in r["contributions"]]
+    assert [b["text"] for b in bars[1:-1]] == [
+        f"{format_change(x['contribution'], 'minutes')}  ({format_share(x['share'])})" for x in r["contributions"]]
     assert bars[0]["end"] == r["before_value"] and bars[-1]["text"] == format_value(r["after_value"], "minutes")
     assert bars[-1]["end"] == pytest.approx(r["after_value"])
     fig = waterfall(r)

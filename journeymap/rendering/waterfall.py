@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..attribution import format_share  # noqa: E402
 from ..tables import format_change, format_value  # noqa: E402
 from .comparison_plots import time_unit  # noqa: E402
 from .palette import OKABE_ITO  # noqa: E402
@@ -56,8 +57,8 @@ def waterfall_bars(result: Mapping[str, Any]) -> list[dict[str, Any]]:
         c = row["contribution"]
         better = (c < 0) == lower_better
         lo, hi = row["ci95"]
-        share = f"  ({row['share']:.0%})" if row.get("share") is not None else ""
-        bars.append({"label": row["label"], "start": running, "end": running + c, "colour": BETTER if better else
+        share = f"  ({format_share(row['share'])})" if row.get("share") is not None else ""
+        bars.append({"label": row["title"], "start": running, "end": running + c, "colour": BETTER if better else
                      WORSE, "ci": None if lo is None else (running + lo, running + hi),
                      "text": format_change(c, unit) + share})
         running += c
