@@ -314,7 +314,7 @@ def _dependent(loc: Located, players: Sequence[Change], valid: Mapping[int, Any]
         why = (f"{first.file}:{first.line}:{first.column}: {first.message}" if first else "it is not a journey")
         problems.append(Problem(loc.file, line, column, "error", "dependent-changes",
                                 f"{alone} cannot be explained without {', '.join(need) or 'the other changes'}: "
-                                f"without them the design does not validate ({why})",
+                                f"without {'it' if len(need) == 1 else 'them'} the design does not validate ({why})",
                                 f"explain them as one change: --together {','.join(names)}"))
         groups.append(names)
     return ChangesDepend(problems, groups)

@@ -330,7 +330,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .attribution import explain, explain_blocks
+    from .attribution import ChangesDepend, explain, explain_blocks
     from .output import write_json
     from .rendering.output import write_figure
     from .rendering.waterfall import waterfall
@@ -347,6 +347,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         result = explain(args.before, args.after, together=[g.split(",") for g in args.together or []],
                          metric=args.metric, replications=args.replications, seed=args.seed, cases=args.cases,
                          workers=args.workers, permutations=args.permutations, progress=progress)
+    except ChangesDepend as exc:
+        _print_problems(exc.problems)
+        print("journeymap explain: some changes work only together; explain them as one with --together, as the "
+              "hints say", file=sys.stderr)
+        return EXIT_INVALID
     finally:
         if progress is not None:
             progress.close()
