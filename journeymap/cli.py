@@ -365,6 +365,43 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .attribution import ChangesDepend, explain, explain_blocks
+    from .output import write_json
+    from .rendering.output import write_figure
+    from .rendering.waterfall import waterfall
+    from .tables import show
+
+    if args.replications < 2:
+        raise _Usage("--replications must be at least 2 to give a confidence interval")
+    stem = os.path.splitext(os.path.basename(args.after))[0]
+    written = [os.path.join(args.output, f"{stem}-{x}") for x in ("explain.json", "waterfall.png")] \
+        if args.output else []
+    refuse_inputs(input_files(args.before, args.after), files=written)
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = explain(args.before, args.after, together=[g.split(",") for g in args.together or []],
+                         metric=args.metric, replications=args.replications, seed=args.seed, cases=args.cases,
+                         workers=args.workers, permutations=args.permutations, progress=progress)
+    except ChangesDepend as exc:
+        _print_problems(exc.problems)
+        print("journeymap explain: some changes work only together; explain them as one with --together, as the "
+              "hints say", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(explain_blocks(result))
+    if written:
+        write_json(written[0], result)
+        write_figure(written[1], waterfall(result))
+        print(f"wrote {written[0]} and {written[1]}", file=sys.stderr)
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -520,6 +557,24 @@ def build_parser() -> argparse.ArgumentParser:
                             "cost_per_case"), help="what the levers are ranked by (default: cycle_time_mean)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     p.add_argument("-o", "--output", metavar="DIR", help="write explore.json and the tornado chart (PNG, SVG) here")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("explain", cmd_explain,
+            "Which change bought what: split the difference between BEFORE and an overlay AFTER into the "
+            "contribution of each of its changes (Shapley values, 95% CIs, a waterfall chart).",
+            "journeymap explain journeys/insurance-before.yaml journeys/insurance-more-staff.yaml -o outputs/")
+    p.add_argument("before", metavar="BEFORE", help="the current design")
+    p.add_argument("after", metavar="AFTER", help="an overlay that extends BEFORE; each of its entries is a change")
+    _simulation_options(p, replications=20, purpose=" (every partial design shares the seed)")
+    p.add_argument("--metric", default="cycle_time_mean",
+                   help="the metric to explain: a key of compare's JSON metrics, e.g. cycle_time_p90, "
+                        "handoff_waste_mean, cost_per_case, utilisation:DEPT (default: cycle_time_mean)")
+    p.add_argument("--together", action="append", metavar="A,B",
+                   help="explain these changes as one (they depend on each other); repeat for several groups")
+    p.add_argument("--permutations", type=_positive, default=32,
+                   help="random orders of the changes sampled beyond 8 changes (default: 32)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json and AFTER-waterfall.png here")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     return parser

@@ -50,7 +50,7 @@ from .flow import MAX_VISITS_PER_RUN, MAX_VISITS_PER_STEP, flow_problems, work_p
 from .sections import build_journey, parse_arrivals
 from .structure import bad_characters, structure_problems, too_many_steps
 
-__all__ = ["RULES", "check_file", "check_text", "load_journey", "Checked", "structure_problems",
+__all__ = ["RULES", "check_file", "check_text", "check_located", "load_journey", "Checked", "structure_problems",
            "bad_characters", "internal_error", "too_deep", "parse_arrivals", "MAX_VISITS_PER_STEP",
            "MAX_VISITS_PER_RUN", "MAX_STEPS", "MAX_CASES"]
 
@@ -140,6 +140,18 @@ def _check_text(text: str, file: str, *, lint: bool, referenced: bool) -> Checke
     steps = loc.data.get("steps") if isinstance(loc.data, dict) else None
     if isinstance(steps, list) and len(steps) > MAX_STEPS:  # refused before the costly passes run
         return Checked(None, sort_problems(problems + [too_many_steps(loc, len(steps), MAX_STEPS)]))
+    return check_located(loc, problems, lint=lint)
+
+
+def check_located(loc: Located, problems: list[Problem] | None = None, *, lint: bool = True) -> Checked:
+    """Check data already parsed with its positions, from the structure pass on (adding to ``problems``).
+
+    :func:`check_text` calls it on a parsed file; :mod:`journeymap.attribution` on an overlay with some
+    of its entries left out, so that every partial design is checked like a file. ``loc.data`` may be
+    modified (the structure pass drops values of the wrong type).
+    """
+    file = loc.file
+    problems = [] if problems is None else problems
     problems += structure_problems(loc)  # the file itself, before anything reads it (an overlay too)
     merged = _merged(loc, problems)
     if merged is None or any(p.rule == "too-large" for p in problems):
