@@ -40,8 +40,8 @@ from typing import Any
 from .errors import InvalidArgument, JourneymapError, SchedulerUnreachable, StoreMismatch
 from .model import Journey
 
-__all__ = ["Scenario", "SweepResult", "Store", "run_sweep", "journey_hash", "scenario_hash", "simulate_unit", "STORE_FORMAT",
-           "CONNECT_TIMEOUT", "EXECUTORS"]
+__all__ = ["Scenario", "SweepResult", "Store", "run_sweep", "journey_hash", "scenario_hash", "simulate_unit",
+           "STORE_FORMAT", "CONNECT_TIMEOUT", "EXECUTORS"]
 
 #: Version of what a stored unit holds (the metrics of :func:`replication_metrics`). Part of every
 #: scenario hash: raise it when the metrics of the same replication would change, so old stores are not reused.
@@ -402,6 +402,6 @@ def run_sweep(scenarios: Iterable[Scenario], *, replications: int, seed: int = 1
     finally:
         if db is not None:
             db.close()
-    metrics = tuple(tuple(results[(i, r)] for r in range(replications)) for i in range(len(plans)))
+    table = tuple(tuple(results[(i, r)] for r in range(replications)) for i in range(len(plans)))
     return SweepResult(scenarios=scenarios, hashes=tuple(p.key for p in plans), seed=seed,
-                       replications=replications, metrics=metrics, computed=len(todo), reused=reused)
+                       replications=replications, metrics=table, computed=len(todo), reused=reused)
