@@ -313,8 +313,12 @@ def _run_dask(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, workers:
     client, cluster = _dask_client(scheduler, workers, timeout)
     futures: dict[Any, Unit] = {}
     try:
+        # each journey travels to the cluster once, not once per replication
+        needed = sorted({i for i, _ in units})
+        sent = dict(zip(needed, client.scatter([plans[i].journey for i in needed], hash=False), strict=True))
         for unit in units:
-            futures[client.submit(simulate_unit, *_args(plans, unit, seed), pure=False)] = unit
+            args = _args(plans, unit, seed)
+            futures[client.submit(simulate_unit, sent[unit[0]], *args[1:], pure=False)] = unit
         for fut in as_completed(list(futures)):
             on_result(futures[fut], fut.result())
     except BaseException:
