@@ -90,6 +90,20 @@ class SweepResult:
         """One metric of one scenario, per replication (replications without it are left out)."""
         return [m[metric] for m in self.metrics[scenario] if metric in m]
 
+    def summary(self, scenario: int = 0) -> list[dict[str, Any]]:
+        """Each metric of one scenario: its mean over replications and the Student-t 95% interval
+        (``None`` bounds with fewer than two replications), in the order the metrics first appear."""
+        from .statistics import t_interval
+
+        names = dict.fromkeys(k for m in self.metrics[scenario] for k in m)
+        out = []
+        for name in names:
+            values = self.values(scenario, name)
+            low, high = t_interval(values)
+            out.append({"metric": name, "mean": sum(values) / len(values), "ci_low": low, "ci_high": high,
+                        "replications": len(values)})
+        return out
+
 
 # --------------------------------------------------------------------------- hashing
 
@@ -360,13 +374,13 @@ def run_sweep(scenarios: Iterable[Scenario], *, replications: int, seed: int = 1
               warmup: int | None = None, workers: int | None = None, executor: str = "local",
               scheduler: str | None = None, store: str | os.PathLike[str] | None = None,
               base: Journey | None = None, progress: ProgressCallback | None = None,
-              connect_timeout: float = CONNECT_TIMEOUT) -> SweepResult:
+              connect_timeout: float | None = None) -> SweepResult:
     """Run every scenario for ``replications`` replications and return every replication's metrics.
 
     ``cases`` and ``warmup`` default to each journey's ``workload``. ``workers`` defaults to every core
     (local processes, or the LocalCluster's worker processes). ``executor="dask"`` runs the units on
     Dask: a LocalCluster, or the running cluster at ``scheduler`` (an address such as
-    ``tcp://host:8786``, reached within ``connect_timeout`` seconds or
+    ``tcp://host:8786``, reached within ``connect_timeout`` seconds (default :data:`CONNECT_TIMEOUT`) or
     :class:`~journeymap.errors.SchedulerUnreachable`). ``store`` is an SQLite file: units already
     in it are read, not simulated, and each new one is written as soon as it is done. ``base`` is the
     journey the store belongs to (default: the first scenario's); a store of another base journey
@@ -402,7 +416,7 @@ def run_sweep(scenarios: Iterable[Scenario], *, replications: int, seed: int = 1
                 progress(len(results), total)
 
         _execute(plans, todo, seed, executor=executor, workers=workers or available_cores(), scheduler=scheduler,
-                 timeout=connect_timeout, on_result=on_result)
+                 timeout=CONNECT_TIMEOUT if connect_timeout is None else connect_timeout, on_result=on_result)
     finally:
         if db is not None:
             db.close()

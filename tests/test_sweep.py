@@ -4,6 +4,7 @@ another journey's results, and a clear error for an unreachable Dask scheduler."
 from __future__ import annotations
 
 import dataclasses
+import json
 import multiprocessing
 import socket
 import sqlite3
@@ -180,3 +181,44 @@ def test_bad_arguments_are_refused(kwargs, message):
     args = {"replications": 1, "seed": 7, "cases": CASES, **kwargs}
     with pytest.raises(InvalidArgument, match=message):
         run_sweep(_scenarios(1), **args)
+
+
+# --------------------------------------------------------------------------- journeymap replicate
+
+
+def test_replicate_prints_the_metrics_and_resumes_from_its_store(tmp_path, write_journey, capsys):
+    from journeymap.cli import main
+
+    path = write_journey(queue_journey(2, 20, 15))
+    store = tmp_path / "runs.sqlite"
+    argv = ["replicate", str(path), "--replications", "3", "--cases", "30", "--store", str(store), "--no-progress"]
+    assert main(argv + ["--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "(3 simulated, 0 from the store)" in out and "cycle_time_mean" in out and "95% CI" in out
+    assert main(argv + ["--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["computed"], data["reused"]) == (0, 3)
+    expected = run_sweep([Scenario("queue", journey_of(queue_journey(2, 20, 15)))], replications=3, seed=1,
+                         cases=30, workers=1)
+    assert [r["cycle_time_mean"] for r in data["replications"]] == expected.values(0, "cycle_time_mean")
+
+
+def test_replicate_exit_codes(tmp_path, write_journey, capsys, monkeypatch):
+    from journeymap.cli import main
+
+    store = tmp_path / "runs.sqlite"
+    first = write_journey(queue_journey(2, 20, 15), "first.yaml")
+    other = write_journey(queue_journey(3, 20, 15), "other.yaml")
+    assert main(["replicate", str(first), "--replications", "2", "--cases", "20", "--store", str(store),
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    # a store of another journey: exit 2, both versions named
+    assert main(["replicate", str(other), "--replications", "2", "--cases", "20", "--store", str(store),
+                 "--no-progress"]) == 2
+    assert "never mixed" in capsys.readouterr().err
+    # an unreachable scheduler: exit 3 (the timeout shortened here; the 10 s default is tested above)
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 1.0)
+    assert main(["replicate", str(first), "--replications", "2", "--scheduler", "tcp://127.0.0.1:9",
+                 "--no-progress"]) == 3
+    assert "could not reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
