@@ -35,7 +35,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import InvalidArgument, JourneymapError, SchedulerUnreachable, StoreMismatch
 from .model import Journey
@@ -265,15 +265,21 @@ class Store:
 
 # --------------------------------------------------------------------------- executors
 
-#: A unit to compute: (scenario index, replication index).
-Unit = tuple[int, int]
+class Unit(NamedTuple):
+    """One work unit: replication ``replication`` of scenario number ``scenario``."""
+
+    scenario: int
+    replication: int
+
+
 #: Called with each finished unit and its metrics, in the calling process.
 OnResult = Callable[[Unit, dict[str, float]], None]
 
 
 def _args(plans: Sequence[_Plan], unit: Unit, seed: int) -> tuple[Any, ...]:
-    p = plans[unit[0]]
-    return (p.journey, p.cases, p.warmup, seed, unit[1], p.start)
+    """The arguments of :func:`simulate_unit` for one unit."""
+    p = plans[unit.scenario]
+    return (p.journey, p.cases, p.warmup, seed, unit.replication, p.start)
 
 
 def _run_here(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, on_result: OnResult) -> None:
@@ -328,11 +334,11 @@ def _run_dask(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, workers:
     futures: dict[Any, Unit] = {}
     try:
         # each journey travels to the cluster once, not once per replication
-        needed = sorted({i for i, _ in units})
+        needed = sorted({unit.scenario for unit in units})
         sent = dict(zip(needed, client.scatter([plans[i].journey for i in needed], hash=False), strict=True))
         for unit in units:
             args = _args(plans, unit, seed)
-            futures[client.submit(simulate_unit, sent[unit[0]], *args[1:], pure=False)] = unit
+            futures[client.submit(simulate_unit, sent[unit.scenario], *args[1:], pure=False)] = unit
         for fut in as_completed(list(futures)):
             on_result(futures[fut], fut.result())
     except BaseException:
@@ -402,15 +408,15 @@ def run_sweep(scenarios: Iterable[Scenario], *, replications: int, seed: int = 1
             for i, p in enumerate(plans):
                 for rep, metrics in db.stored(p.key, seed).items():
                     if rep < replications:
-                        results[(i, rep)] = metrics
+                        results[Unit(i, rep)] = metrics
         reused, total = len(results), len(plans) * replications
-        todo = [(i, r) for i in range(len(plans)) for r in range(replications) if (i, r) not in results]
+        todo = [Unit(i, r) for i in range(len(plans)) for r in range(replications) if (i, r) not in results]
         if progress is not None:
             progress(reused, total)
 
         def on_result(unit: Unit, metrics: dict[str, float]) -> None:
             if db is not None:
-                db.put(plans[unit[0]].key, seed, unit[1], scenarios[unit[0]].label, metrics)
+                db.put(plans[unit.scenario].key, seed, unit.replication, scenarios[unit.scenario].label, metrics)
             results[unit] = metrics
             if progress is not None:
                 progress(len(results), total)
@@ -420,6 +426,6 @@ def run_sweep(scenarios: Iterable[Scenario], *, replications: int, seed: int = 1
     finally:
         if db is not None:
             db.close()
-    table = tuple(tuple(results[(i, r)] for r in range(replications)) for i in range(len(plans)))
+    table = tuple(tuple(results[Unit(i, r)] for r in range(replications)) for i in range(len(plans)))
     return SweepResult(scenarios=scenarios, hashes=tuple(p.key for p in plans), seed=seed,
                        replications=replications, metrics=table, computed=len(todo), reused=reused)
