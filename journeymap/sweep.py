@@ -41,7 +41,7 @@ from .errors import InvalidArgument, JourneymapError, SchedulerUnreachable, Stor
 from .model import Journey
 
 __all__ = ["Scenario", "SweepResult", "Store", "run_sweep", "journey_hash", "scenario_hash", "simulate_unit",
-           "STORE_FORMAT", "CONNECT_TIMEOUT", "EXECUTORS"]
+           "simulate_units", "STORE_FORMAT", "CONNECT_TIMEOUT", "EXECUTORS", "TASKS_PER_WORKER"]
 
 #: Version of what a stored unit holds (the metrics of :func:`replication_metrics`). Part of every
 #: scenario hash: raise it when the metrics of the same replication would change, so old stores are not reused.
@@ -325,22 +325,55 @@ def _dask_client(scheduler: str | None, workers: int, timeout: float) -> tuple[A
             f"firewall between; or leave out --scheduler to run on this machine's processes") from exc
 
 
+def simulate_units(journey: Journey, cases: int, warmup: int, seed: int, indexes: Sequence[int],
+                   start: datetime | None = None) -> list[dict[str, float]]:
+    """:func:`simulate_unit` for several replications of one journey: one Dask task for a batch of units."""
+    return [simulate_unit(journey, cases, warmup, seed, i, start) for i in indexes]
+
+
+#: Dask tasks per worker a sweep aims at: enough to balance the load, few enough that the scheduler's
+#: few milliseconds per task stay small next to the units' time (see docs/sweeps.md).
+TASKS_PER_WORKER = 8
+
+
+def _batches(units: Sequence[Unit], workers: int) -> list[list[Unit]]:
+    """Units grouped into tasks: consecutive replications of one scenario, about
+    ``len(units) / (workers * TASKS_PER_WORKER)`` units each (never two scenarios in one task)."""
+    size = max(1, len(units) // (max(1, workers) * TASKS_PER_WORKER))
+    out: list[list[Unit]] = []
+    for unit in units:
+        if out and out[-1][0].scenario == unit.scenario and len(out[-1]) < size:
+            out[-1].append(unit)
+        else:
+            out.append([unit])
+    return out
+
+
 def _run_dask(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, workers: int, scheduler: str | None,
               timeout: float, on_result: OnResult) -> None:
-    """Units as Dask tasks, on a LocalCluster of ``workers`` processes or on the cluster at ``scheduler``."""
+    """Units as Dask tasks, on a LocalCluster of ``workers`` processes or on the cluster at ``scheduler``.
+
+    A task is a batch of units (:func:`_batches`); each unit of a finished task is handed over (and
+    stored) on its own, so what is stored does not depend on the batching.
+    """
     from distributed import as_completed
 
     client, cluster = _dask_client(scheduler, workers, timeout)
-    futures: dict[Any, Unit] = {}
+    futures: dict[Any, list[Unit]] = {}
     try:
-        # each journey travels to the cluster once, not once per replication
+        if scheduler is not None:  # the running cluster's size, not ours
+            workers = len(client.scheduler_info().get("workers", {})) or workers
+        # each journey travels to the cluster once, not once per task
         needed = sorted({unit.scenario for unit in units})
         sent = dict(zip(needed, client.scatter([plans[i].journey for i in needed], hash=False), strict=True))
-        for unit in units:
-            args = _args(plans, unit, seed)
-            futures[client.submit(simulate_unit, sent[unit.scenario], *args[1:], pure=False)] = unit
+        for batch in _batches(units, workers):
+            p = plans[batch[0].scenario]
+            fut = client.submit(simulate_units, sent[batch[0].scenario], p.cases, p.warmup, seed,
+                                [u.replication for u in batch], p.start, pure=False)
+            futures[fut] = batch
         for fut in as_completed(list(futures)):
-            on_result(futures[fut], fut.result())
+            for unit, metrics in zip(futures[fut], fut.result(), strict=True):
+                on_result(unit, metrics)
     except BaseException:
         client.cancel(list(futures))
         raise

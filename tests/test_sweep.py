@@ -51,11 +51,29 @@ def test_two_local_workers_give_identical_results(reference):
     assert result.hashes == reference.hashes
 
 
-def test_dask_local_cluster_of_two_processes_gives_identical_results(reference):
-    """A real LocalCluster: two worker processes, units as Dask tasks."""
+def test_dask_local_cluster_of_two_processes_gives_identical_results(reference, monkeypatch):
+    """A real LocalCluster: two worker processes, units as Dask tasks of several units each."""
     pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep, "TASKS_PER_WORKER", 1)  # 9 units, 2 workers: a task per scenario (3 units)
     result = run_sweep(_scenarios(), replications=REPS, seed=7, cases=CASES, workers=2, executor="dask")
     assert result.metrics == reference.metrics
+
+
+@pytest.mark.parametrize("units, workers, expected", [
+    # 2 scenarios x 4 replications on 1 worker: 8 // 8 = 1 unit a task
+    ([(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3)], 1, [[0], [1], [2], [3], [0], [1], [2], [3]]),
+    # 40 units of one scenario on 1 worker: 5 units a task
+    ([(0, r) for r in range(40)], 1, [list(range(r, r + 5)) for r in range(0, 40, 5)]),
+    # 30 units, 3 a task, but never two scenarios in one task: scenario 0's 4th unit is a task alone
+    ([(0, r) for r in range(4)] + [(1, r) for r in range(26)], 1,
+     [[0, 1, 2], [3]] + [list(range(r, min(r + 3, 26))) for r in range(0, 26, 3)]),
+    # the same 30 units on 2 workers: 30 // 16 = 1 unit a task
+    ([(0, r) for r in range(30)], 2, [[r] for r in range(30)]),
+])
+def test_dask_tasks_batch_units_of_one_scenario(units, workers, expected):
+    batches = sweep._batches([sweep.Unit(*u) for u in units], workers)
+    assert [[u.replication for u in b] for b in batches] == expected
+    assert [u for b in batches for u in b] == units  # every unit once, in order
 
 
 def test_a_store_resumes_and_computes_only_what_is_missing(tmp_path, monkeypatch, reference):
