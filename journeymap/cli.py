@@ -409,6 +409,36 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
 
 
+def cmd_replicate(args: argparse.Namespace) -> int:
+    from .loading import load_subject
+    from .sweep import Scenario, run_sweep
+
+    journey, meeting, account = load_subject(args.file)
+    if account is not None:
+        raise _Usage("replicate takes a journey file, not an account file")
+    executor = "dask" if args.scheduler or args.executor == "dask" else "local"
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = run_sweep([Scenario(journey.id, journey)], replications=args.replications, seed=args.seed,
+                           cases=args.cases, workers=args.workers, executor=executor, scheduler=args.scheduler,
+                           store=args.store, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    rows = result.summary(0)
+    if args.json:
+        print(dumps_json({"journey": journey.id, "scenario_hash": result.hashes[0], "seed": args.seed,
+                          "computed": result.computed, "reused": result.reused, "metrics": rows,
+                          "replications": [dict(m) for m in result.metrics[0]]}))
+        return EXIT_OK
+    print(f"{journey.id}: {args.replications} replications, seed {args.seed} "
+          f"({result.computed} simulated, {result.reused} from the store)")
+    for r in rows:
+        ci = f"{r['ci_low']:.4g} .. {r['ci_high']:.4g}" if r["ci_low"] is not None else "-"
+        print(f"  {r['metric']:<36} {r['mean']:>12.4g}   95% CI {ci}")
+    return EXIT_OK
+
+
 def _simulation_options(p: argparse.ArgumentParser, *, replications: int, workers: bool = True,
                         purpose: str = "") -> None:
     """--cases, --replications, --seed and --workers, the same for every command that simulates."""
@@ -501,6 +531,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--around-the-clock", action="store_true",
                    help="ignore the file's calendars and shifts: every department open 24/7, working hours and "
                         "business days counted as clock hours and days (what working time costs, by difference)")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("replicate", cmd_replicate,
+            "Replications of one journey as sweep work units: local processes or a Dask cluster, resumable store.",
+            "journeymap replicate journeys/insurance-before.yaml --replications 20 --store outputs/ins.sqlite "
+            "--scheduler tcp://scheduler:8786")
+    p.add_argument("file", metavar="FILE", help="a journey file")
+    _simulation_options(p, replications=10, workers=False)
+    p.add_argument("--workers", type=_positive, help="local processes, or LocalCluster workers (default: every core)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local processes (default) or a Dask LocalCluster; results do not depend on it")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://host:8786 (exit 3 if not reached within 10 s)")
+    p.add_argument("--store", metavar="PATH.sqlite",
+                   help="SQLite file of finished replications: a new run computes only what is missing")
+    p.add_argument("--json", action="store_true", help="print the metrics and every replication as JSON")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("render", cmd_render,

@@ -8,7 +8,8 @@ from .problems import Problem
 
 __all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound", "OutputIsInput", "TooLarge", "InvalidArgument",
            "Interrupted", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERNAL",
-           "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+           "EXIT_INTERRUPTED", "EXIT_TERMINATED",
+           "SchedulerUnreachable", "StoreMismatch"]
 
 #: Exit codes of the command line and the main job, one per situation (documented in the README).
 EXIT_OK = 0
@@ -83,3 +84,13 @@ class Interrupted(KeyboardInterrupt):
 
     def __str__(self) -> str:
         return f"stopped by signal {self.signum}"
+
+
+class SchedulerUnreachable(JourneymapError):
+    """The Dask scheduler given by address did not answer in time (journeymap.sweep): an outside failure,
+    exit code 3. The message names the address and how to check it."""
+
+
+class StoreMismatch(InvalidArgument):
+    """A sweep store (journeymap.sweep) was made for another journey, or another version of it, or is not
+    a store at all: its results are never mixed with this sweep's. Exit code 2: give another store path."""
