@@ -348,7 +348,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
         result = explore(levers, points=args.points, metric=args.metric, replications=args.replications,
-                         seed=args.seed, cases=args.cases, workers=args.workers, progress=progress)
+                         seed=args.seed, cases=args.cases, workers=args.workers, progress=progress,
+                         executor="dask" if args.scheduler or args.dask else "local", scheduler=args.scheduler,
+                         store=args.store)
     finally:
         if progress is not None:
             progress.close()
@@ -603,6 +605,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "cost_per_case"), help="what the levers are ranked by (default: cycle_time_mean)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     p.add_argument("-o", "--output", metavar="DIR", help="write explore.json and the tornado chart (PNG, SVG) here")
+    p.add_argument("--dask", action="store_true", help="run the settings on a local Dask cluster (--workers processes)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run them on the Dask cluster at this address "
+                   "(e.g. tcp://host:8786); the results are the same as on this machine")
+    p.add_argument("--store", metavar="PATH.sqlite", help="keep every replication here; a run that was stopped "
+                   "resumes without recomputing (docs/sweeps.md)")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("explain", cmd_explain,

@@ -10,18 +10,18 @@ of first-year cost (one-off cost + 12 x the monthly cost). Interactions between 
 here: a one-at-a-time sweep answers "which single change buys most", not "what do two changes buy
 together" (that is a factorial, or ``journeymap explain`` on an overlay).
 
-Pure functions returning data; :func:`run_scenarios` is the one place that simulates.
+Pure functions returning data; :func:`run_scenarios` is the one place that simulates (through
+:mod:`journeymap.sweep`: local processes or a Dask cluster, with an optional store to resume from).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from .comparison import METRICS, compare_metric, replication_metrics
+from .comparison import METRICS, compare_metric
 from .levers import Cost, LeverSet
-from .model import Journey
+from .sweep import Scenario, run_sweep
 
 __all__ = ["EXPLORED", "MONTHS", "Scenario", "run_scenarios", "explore", "explore_blocks", "setting_text"]
 
@@ -34,30 +34,18 @@ MONTHS = 12
 _BY_KEY = {m.key: m for m in METRICS}
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """One setting of the levers and the journey it makes."""
-
-    label: str
-    settings: Mapping[str, float]
-    journey: Journey
-
-
 def run_scenarios(scenarios: Sequence[Scenario], *, replications: int, seed: int, cases: int | None = None,
-                  workers: int = 1, progress: Callable[[int, int], None] | None = None) -> list[list[dict[str, float]]]:
+                  workers: int = 1, executor: str = "local", scheduler: str | None = None, store: str | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> list[list[dict[str, float]]]:
     """Per scenario, one ``replication_metrics`` dict per replication, every scenario with the same seed.
 
-    The one place a sweep simulates: a distributed executor replaces this function, not its callers.
+    The one place a sweep simulates: :func:`journeymap.sweep.run_sweep`, on local processes or a Dask
+    cluster, resuming from ``store`` when given; the numbers do not depend on where they were computed.
     """
-    from .simulation import simulate
-
-    out = []
-    for k, scenario in enumerate(scenarios):
-        result = simulate(scenario.journey, cases=cases, replications=replications, seed=seed, workers=workers)
-        out.append(replication_metrics(scenario.journey, result))
-        if progress is not None:
-            progress(k + 1, len(scenarios))
-    return out
+    result = run_sweep(scenarios, replications=replications, seed=seed, cases=cases, workers=workers,
+                       executor=executor, scheduler=scheduler, store=store, base=scenarios[0].journey,
+                       progress=progress)
+    return [list(m) for m in result.metrics]
 
 
 def setting_text(kind: str, value: float) -> str:
@@ -100,7 +88,8 @@ def _gain(effect: Mapping[str, Any] | None, metric: str) -> float:
 
 
 def explore(levers: LeverSet, *, points: int = 2, metric: str = "cycle_time_mean", replications: int = 10,
-            seed: int = 1, cases: int | None = None, workers: int = 1,
+            seed: int = 1, cases: int | None = None, workers: int = 1, executor: str = "local",
+            scheduler: str | None = None, store: str | None = None,
             run: Callable[..., list[list[dict[str, float]]]] = run_scenarios,
             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Each lever alone at each of its ``points`` values against the baseline; ranked by effect on ``metric``.
@@ -114,9 +103,10 @@ def explore(levers: LeverSet, *, points: int = 2, metric: str = "cycle_time_mean
         raise ValueError(f"metric {metric!r} is not one of {', '.join(EXPLORED)}")
     settings = [s for s in levers.one_at_a_time(points)
                 if any(v != levers.by_id[k].neutral for k, v in s.items())]
-    scenarios = [Scenario("baseline", {}, levers.journey)]
-    scenarios += [Scenario(", ".join(f"{k}={v:g}" for k, v in s.items()), s, levers.scenario(s)) for s in settings]
-    results = run(scenarios, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress)
+    scenarios = [Scenario("baseline", levers.journey)]
+    scenarios += [Scenario(", ".join(f"{k}={v:g}" for k, v in s.items()), levers.scenario(s), s) for s in settings]
+    results = run(scenarios, replications=replications, seed=seed, cases=cases, workers=workers, executor=executor,
+                  scheduler=scheduler, store=store, progress=progress)
     base = results[0]
     rows: dict[str, dict[str, Any]] = {lever.id: {"id": lever.id, "name": lever.label, "kind": lever.kind,
                                                   "target": lever.target, "neutral": lever.neutral, "settings": []}
