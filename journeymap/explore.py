@@ -87,6 +87,18 @@ def _gain(effect: Mapping[str, Any] | None, metric: str) -> float:
     return better * effect["change"]
 
 
+def _best(settings: list[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """A lever's best setting for ``metric``: its value, gain, first-year cost and gain per cost (no value and
+    no gain when no setting improves the metric significantly)."""
+    best = max(settings, key=lambda s: _gain(s["effects"][metric], metric), default=None)
+    gain = _gain(best["effects"][metric], metric) if best else 0.0
+    if best is None or gain <= 0:
+        return {"value": None, "gain": 0.0, "first_year_cost": 0.0, "gain_per_cost": None}
+    cost = best["first_year_cost"]
+    return {"value": best["value"], "gain": gain, "first_year_cost": cost,
+            "gain_per_cost": gain / cost if cost > 0 else None}
+
+
 def explore(levers: LeverSet, *, points: int = 2, metric: str = "cycle_time_mean", replications: int = 10,
             seed: int = 1, cases: int | None = None, workers: int = 1, executor: str = "local",
             scheduler: str | None = None, store: str | None = None,
@@ -117,12 +129,7 @@ def explore(levers: LeverSet, *, points: int = 2, metric: str = "cycle_time_mean
         rows[ident]["settings"].append({"value": value, "first_year_cost": _first_year(cost), "once": cost.once,
                                         "per_month": cost.per_month, "effects": _effects(base, runs)})
     for row in rows.values():
-        best = max(row["settings"], key=lambda s: _gain(s["effects"][metric], metric), default=None)
-        gain = _gain(best["effects"][metric], metric) if best else 0.0
-        row["best"] = {"value": best["value"] if best and gain > 0 else None, "gain": gain,
-                       "first_year_cost": best["first_year_cost"] if best and gain > 0 else 0.0}
-        cost = row["best"]["first_year_cost"]
-        row["best"]["gain_per_cost"] = gain / cost if gain > 0 and cost > 0 else None
+        row["best"] = _best(row["settings"], metric)
     ordered = list(rows.values())
     by_gain = sorted(ordered, key=lambda r: -r["best"]["gain"])
     by_cost = sorted((r for r in ordered if r["best"]["gain"] > 0),  # free gains first, then gain per cost
