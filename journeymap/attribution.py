@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .comparison import CI_NOTE, METRICS, Metric, replication_metrics
+from .comparison import CI_NOTE, METRICS, Metric
 from .errors import InvalidArgument, JourneyInvalid
 from .loading import Located, Path, load_yaml, read_text, resolve_reference
 from .overlay import MERGED_BY_ID, entry_id
@@ -329,25 +329,21 @@ def _bits(mask: int) -> list[int]:
 
 
 def run_designs(journeys: Sequence[Journey], *, replications: int, seed: int, cases: int | None = None,
-                workers: int = 1, progress: Callable[[int, int], None] | None = None) -> list[list[dict[str, float]]]:
+                workers: int = 1, progress: Callable[[int, int], None] | None = None, executor: str = "local",
+                scheduler: str | None = None, store: str | None = None) -> list[list[dict[str, float]]]:
     """Simulate each journey with the same seed (common random numbers): its replication metrics.
 
-    The one place partial designs are simulated: another executor with this signature (same seed and
-    replication indices, so the same results) can take its place through ``attribute(run=...)``.
+    The one place partial designs are simulated, through :func:`journeymap.sweep.run_sweep`: local
+    processes (``workers``), a Dask cluster (``executor="dask"``, ``scheduler``), and a ``store`` to
+    resume from; the numbers are the same wherever they are computed. Replications that measured no
+    case are left out, as :func:`~journeymap.comparison.replication_metrics` does.
     """
-    from .simulation import simulate
+    from .sweep import Scenario, run_sweep
 
-    out = []
-    for k, journey in enumerate(journeys):
-        step = None if progress is None else _offset(progress, k, len(journeys))
-        result = simulate(journey, replications=replications, seed=seed, cases=cases, workers=workers, progress=step)
-        out.append(replication_metrics(journey, result))
-    return out
-
-
-def _offset(progress: Callable[[int, int], None], k: int, n: int) -> Callable[[int, int], None]:
-    """A progress callback of design ``k`` of ``n``, reported as progress of all of them."""
-    return lambda done, total: progress(k * total + done, n * total)
+    result = run_sweep([Scenario(f"design {k}", j) for k, j in enumerate(journeys)], replications=replications,
+                       seed=seed, cases=cases, workers=workers, executor=executor, scheduler=scheduler, store=store,
+                       base=journeys[0], progress=progress)
+    return [[m for m in metrics if m] for metrics in result.metrics]
 
 
 # --------------------------------------------------------------------------- attribution

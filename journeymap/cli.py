@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import glob
 import json
 import os
@@ -368,7 +369,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .attribution import ChangesDepend, explain, explain_blocks
+    from .attribution import ChangesDepend, explain, explain_blocks, run_designs
     from .output import write_json
     from .rendering.output import write_figure
     from .rendering.waterfall import waterfall
@@ -382,9 +383,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     refuse_inputs(input_files(args.before, args.after), files=written)
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
+        run = functools.partial(run_designs, executor="dask" if args.scheduler or args.dask else "local",
+                                scheduler=args.scheduler, store=args.store)
         result = explain(args.before, args.after, together=[g.split(",") for g in args.together or []],
                          metric=args.metric, replications=args.replications, seed=args.seed, cases=args.cases,
-                         workers=args.workers, permutations=args.permutations, progress=progress)
+                         workers=args.workers, permutations=args.permutations, progress=progress, run=run)
     except ChangesDepend as exc:
         _print_problems(exc.problems)
         print("journeymap explain: some changes work only together; explain them as one with --together, as the "
@@ -452,6 +455,15 @@ def _simulation_options(p: argparse.ArgumentParser, *, replications: int, worker
     if workers:
         p.add_argument("--workers", type=_positive, default=1,
                        help="parallel processes; results do not depend on it (default: 1)")
+
+
+def _sweep_options(p: argparse.ArgumentParser, what: str) -> None:
+    """--dask, --scheduler and --store: where the many simulations of explore and explain run (docs/sweeps.md)."""
+    p.add_argument("--dask", action="store_true", help=f"run the {what} on a local Dask cluster (--workers processes)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help=f"run the {what} on the Dask cluster at this address "
+                   "(e.g. tcp://host:8786); the results are the same as on this machine")
+    p.add_argument("--store", metavar="PATH.sqlite", help="keep every replication here; a run that was stopped "
+                   "resumes without recomputing (docs/sweeps.md)")
 
 
 def _positive(text: str) -> int:
@@ -605,11 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "cost_per_case"), help="what the levers are ranked by (default: cycle_time_mean)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     p.add_argument("-o", "--output", metavar="DIR", help="write explore.json and the tornado chart (PNG, SVG) here")
-    p.add_argument("--dask", action="store_true", help="run the settings on a local Dask cluster (--workers processes)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run them on the Dask cluster at this address "
-                   "(e.g. tcp://host:8786); the results are the same as on this machine")
-    p.add_argument("--store", metavar="PATH.sqlite", help="keep every replication here; a run that was stopped "
-                   "resumes without recomputing (docs/sweeps.md)")
+    _sweep_options(p, "settings")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("explain", cmd_explain,
@@ -628,6 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random orders of the changes sampled beyond 8 changes (default: 32)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json and AFTER-waterfall.png here")
+    _sweep_options(p, "partial designs")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     return parser
