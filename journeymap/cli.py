@@ -368,6 +368,44 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_optimise(args: argparse.Namespace) -> int:
+    from .levers import load_levers
+    from .optimise import optimise, optimise_blocks
+    from .output import write_json
+    from .rendering.output import write_figure
+    from .rendering.pareto import pareto_chart
+    from .tables import show
+
+    levers = load_levers(args.levers)
+    outputs = [os.path.join(args.output, n) for n in ("optimise.json", "pareto.png", "pareto.svg")] \
+        if args.output else []
+    refuse_inputs(_inputs(args.levers, levers, levers.journey), files=outputs)
+    if args.replications < 2:
+        raise _Usage("--replications must be at least 2 to give a confidence interval")
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = optimise(levers, budget_once=args.budget_once, budget_per_month=args.budget_month,
+                          budget_first_year=args.budget_year, people=args.people, metric=args.metric,
+                          points=args.points, replications=args.replications, seed=args.seed, cases=args.cases,
+                          workers=args.workers, progress=progress,
+                          executor="dask" if args.scheduler or args.dask else "local", scheduler=args.scheduler,
+                          store=args.store)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(optimise_blocks(result))
+    if args.output:
+        write_json(outputs[0], result)
+        for path in outputs[1:]:
+            write_figure(path, pareto_chart(result, levers.journey.name))
+        for path in outputs:
+            print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from .attribution import ChangesDepend, explain, explain_blocks, run_designs
     from .output import write_json
@@ -618,6 +656,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     p.add_argument("-o", "--output", metavar="DIR", help="write explore.json and the tornado chart (PNG, SVG) here")
     _sweep_options(p, "settings")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("optimise", cmd_optimise,
+            "Simulate every combination of the levers' settings (a full factorial), draw the cost-versus-metric "
+            "Pareto front, and pick the setting with the best mean metric within a budget, verified with fresh "
+            "replications.",
+            "journeymap optimise journeys/insurance-levers.yaml --budget-year 60000 --people 1 -o outputs/opt")
+    p.add_argument("levers", metavar="LEVERS", help="a levers file (it names its journey)")
+    _simulation_options(p, replications=10, purpose=" per setting (paired: every setting shares the seed)")
+    p.add_argument("--budget-once", type=float, metavar="N", help="most one-off cost the setting may have")
+    p.add_argument("--budget-month", type=float, metavar="N", help="most monthly cost the setting may have")
+    p.add_argument("--budget-year", type=float, metavar="N",
+                   help="most first-year cost (one-off + 12 x monthly) the setting may have")
+    p.add_argument("--people", type=int, metavar="N", help="most people the staff levers may add, net")
+    p.add_argument("--points", type=_positive, default=2,
+                   help="values tried per lever, from the low to the high end of its range; at most 256 "
+                        "combinations (default: 2)")
+    p.add_argument("--metric", default="cycle_time_p90",
+                   choices=("cycle_time_mean", "cycle_time_p90", "handoff_waste_mean", "experience_index",
+                            "cost_per_case"), help="what the best setting is chosen by (default: cycle_time_p90)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
+    p.add_argument("-o", "--output", metavar="DIR", help="write optimise.json and the Pareto chart (PNG, SVG) here")
+    p.add_argument("--dask", action="store_true", help="run the settings on a local Dask cluster (--workers processes)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run them on the Dask cluster at this address "
+                   "(e.g. tcp://host:8786); the results are the same as on this machine")
+    p.add_argument("--store", metavar="PATH.sqlite", help="keep every replication here; a run that was stopped "
+                   "resumes without recomputing (docs/sweeps.md)")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("explain", cmd_explain,
