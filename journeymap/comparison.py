@@ -235,6 +235,8 @@ def main_driver(before: Mapping[str, Any] | None, after: Mapping[str, Any] | Non
         return None
     groups: dict[str, dict[str, Any]] = {}
     for name, parts, words in DRIVERS:
+        if not any(p in before["total"] or p in after["total"] for p in parts):
+            continue  # "off_hours" without working time: the comparison's JSON stays as it was
         b = sum(float(before["total"].get(p, 0.0)) for p in parts)
         a = sum(float(after["total"].get(p, 0.0)) for p in parts)
         groups[name] = {"words": words, "before": b, "after": a, "change": a - b,

@@ -304,3 +304,9 @@ def test_the_mechanisms_cover_every_component_of_the_time_breakdown():
     drivers = main_driver(before, after)
     assert drivers["cycle_before"] == pytest.approx(sum(before["total"].values()))
     assert drivers["cycle_after"] == pytest.approx(sum(after["total"].values()))
+
+
+def test_journeys_without_working_time_have_no_off_hours_mechanism():
+    # the comparison JSON of journeys without calendars stays as it was before working time existed
+    drivers = main_driver(breakdown(2.6, 11.7, 53.7, 3.2), breakdown(0.7, 4.8, 11.4, 1.8))
+    assert "off_hours" not in drivers["groups"] and "gate" in drivers["groups"]
