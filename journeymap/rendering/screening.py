@@ -56,7 +56,7 @@ def screening_chart(screened: Mapping[str, Any], journey_name: str = "") -> Any:
     ax.set_xlim(0, right * 1.2)
     ax.tick_params(axis="x", labelsize=12)
     step = "moved from one end of its range to the other" if screened["levels"] == 2 else "per unit of its range"
-    ax.set_xlabel(f"mu*: mean absolute change of {_BY_KEY[screened['metric']].label.lower()} ({data['unit']}) "
+    ax.set_xlabel(f"mu*: mean absolute change of {_BY_KEY[screened['metric']].label.lower()} ({data['unit']})\n"
                   f"when the lever is {step}; whiskers: 95% CI", fontsize=12)
     ax.set_title(f"Which levers matter — {journey_name or screened['journey']}\nMorris screening: "
                  f"{screened['trajectories']} trajectories, {screened['settings']} settings, "
