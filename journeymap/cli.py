@@ -335,14 +335,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_explore(args: argparse.Namespace) -> int:
     from .explore import explore, explore_blocks
     from .levers import load_levers
-    from .output import write_json
+    from .levers_report import levers_report
+    from .output import write_json, write_text
     from .rendering.output import write_figure
     from .rendering.tornado import tornado_chart
     from .tables import show
 
     levers = load_levers(args.levers)
-    outputs = [os.path.join(args.output, n) for n in ("explore.json", "tornado.png", "tornado.svg")] \
-        if args.output else []
+    if args.screen:
+        return _explore_screen(args, levers)
+    outputs = [os.path.join(args.output, n) for n in ("explore.json", "tornado.png", "tornado.svg",
+                                                       "explore.html")] if args.output else []
     refuse_inputs(_inputs(args.levers, levers, levers.journey), files=outputs)
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
@@ -361,8 +364,42 @@ def cmd_explore(args: argparse.Namespace) -> int:
         show(explore_blocks(result))
     if args.output:
         write_json(outputs[0], result)
-        for path in outputs[1:]:
+        for path in outputs[1:3]:
             write_figure(path, tornado_chart(result, levers.journey.name))
+        write_text(outputs[3], levers_report(result, levers.journey.name))
+        for path in outputs:
+            print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _explore_screen(args: argparse.Namespace, levers: Any) -> int:
+    """explore --screen morris: the Morris screening instead of the one-at-a-time sweep."""
+    from .output import write_json
+    from .rendering.output import write_figure
+    from .rendering.screening import screening_chart
+    from .screening import screen, screening_blocks
+    from .tables import show
+
+    outputs = [os.path.join(args.output, n) for n in ("screening.json", "screening.png", "screening.svg")] \
+        if args.output else []
+    refuse_inputs(_inputs(args.levers, levers, levers.journey), files=outputs)
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = screen(levers, trajectories=args.trajectories, metric=args.metric, replications=args.replications,
+                        seed=args.seed, cases=args.cases, workers=args.workers, progress=progress,
+                        executor="dask" if args.scheduler or args.dask else "local", scheduler=args.scheduler,
+                        store=args.store)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(screening_blocks(result))
+    if args.output:
+        write_json(outputs[0], result)
+        for path in outputs[1:]:
+            write_figure(path, screening_chart(result, levers.journey.name))
         for path in outputs:
             print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
@@ -645,7 +682,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("explore", cmd_explore,
             "Try each lever of a levers file on its own against today's journey: the paired change of cycle "
             "time, P90, handoff waste, experience and cost, ranked by gain and by gain per cost; a tornado chart.",
-            "journeymap explore journeys/insurance-levers.yaml -o outputs/insurance-levers")
+            "journeymap explore journeys/insurance-levers.yaml -o outputs/insurance-levers\n"
+            "  journeymap explore journeys/insurance-levers.yaml --screen morris --trajectories 10")
     p.add_argument("levers", metavar="LEVERS", help="a levers file (it names its journey)")
     _simulation_options(p, replications=10, purpose=" per setting (paired: every setting shares the seed)")
     p.add_argument("--points", type=_positive, default=2,
@@ -654,7 +692,12 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=("cycle_time_mean", "cycle_time_p90", "handoff_waste_mean", "experience_index",
                             "cost_per_case"), help="what the levers are ranked by (default: cycle_time_mean)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
-    p.add_argument("-o", "--output", metavar="DIR", help="write explore.json and the tornado chart (PNG, SVG) here")
+    p.add_argument("-o", "--output", metavar="DIR", help="write explore.json, the tornado chart (PNG, SVG) and the "
+                   "HTML report explore.html here (with --screen: screening.json and its chart)")
+    p.add_argument("--screen", choices=("morris",), help="screen all the levers at once with Morris elementary "
+                   "effects (SALib) instead of trying each alone: mu*, mu and sigma per lever (docs/levers.md)")
+    p.add_argument("--trajectories", type=_positive, default=10,
+                   help="Morris trajectories with --screen; each is (levers + 1) settings (default: 10)")
     _sweep_options(p, "settings")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 

@@ -105,3 +105,36 @@ def test_explore_command_writes_json_and_the_tornado(tmp_path, capsys):
     assert "Ranked by the best significant gain" in capsys.readouterr().out
     # one replication gives no confidence interval: refused before anything runs
     assert main(["explore", str(folder / "insurance-levers.yaml"), "--replications", "1", "--no-progress"]) == 2
+
+
+def _at(data, path):
+    for part in path.split("."):
+        data = data[int(part)] if isinstance(data, list) else data[part]
+    return data
+
+
+def test_the_html_report_shows_the_json_numbers(levers):
+    import re
+
+    from markupsafe import escape
+
+    from journeymap.levers_report import ONE_AT_A_TIME_NOTE, levers_html
+
+    result = explore(levers, replications=3, seed=1)
+    page = levers_html(result, tornado="<svg><text>chart</text></svg>")
+    cells = re.findall(r'data-value="([^"]+)" data-path="([^"]+)"', page)
+    assert len(cells) >= 5 + 3 + 3 * 5   # today's figures, every setting's cost and effects
+    for value, path in cells:
+        assert float(value) == pytest.approx(_at(result, path), abs=0, rel=1e-12), path
+    paths = {p for _, p in cells}
+    assert "levers.1.settings.0.effects.cycle_time_mean.change" in paths and "levers.1.best.gain" in paths
+    assert "−2.0h" in page and "[−2.0h … −2.0h]" in page and "<svg><text>chart</text></svg>" in page
+    assert escape(ONE_AT_A_TIME_NOTE) in page and "<script" not in page
+
+
+def test_explore_command_writes_the_html_report(levers, tmp_path):
+    out = tmp_path / "html"
+    assert main(["explore", str(tmp_path / "levers.yaml"), "--replications", "2", "-o", str(out),
+                 "--no-progress"]) == 0
+    page = (out / "explore.html").read_text(encoding="utf-8")
+    assert "Which lever buys most" in page and "<svg" in page and "http" not in page.split("<svg")[0]
