@@ -52,6 +52,9 @@ UNCERTAIN_METRICS: dict[str, str] = {"cycle_time_mean": "Cycle time, mean", "cyc
 #: The percentiles of the sample means that make the input-uncertainty band.
 BAND = (2.5, 97.5)
 
+#: Inputs named per range in the terminal report (the JSON lists every one).
+_SHOWN = 4
+
 Progress = Callable[[int, int], None]
 
 
@@ -242,9 +245,13 @@ def uncertainty_blocks(result: Mapping[str, Any]) -> list[Any]:
     subject = f"{result['before']} -> {result['after']}" if pair else result["journey"]
     out: list[Any] = [f"Uncertain inputs of {subject}: {result['samples']} input samples (Latin hypercube) x "
                       f"{result['replications']} replications, seed {result['seed']}", ""]
-    out.append(Table(["uncertain input", "true mean between"],
-                     [[r["id"], f"x{r['low']:g} - x{r['high']:g}" + (f" ({r['tag']})" if r["tag"] else "")]
-                      for r in result["inputs"]], "ll"))
+    groups: dict[str, list[str]] = {}
+    for r in result["inputs"]:
+        groups.setdefault(f"x{r['low']:g} - x{r['high']:g}" + (f" ({r['tag']})" if r["tag"] else ""), []).append(
+            r["id"])
+    out.append(Table(["true mean between", "uncertain inputs"],
+                     [[k, f"{len(v)}: " + ", ".join(v[:_SHOWN]) + (", ..." if len(v) > _SHOWN else "")]
+                      for k, v in groups.items()], "ll"))
     out.append("")
     lo_p, hi_p = result["band_percentiles"]
     rows = []
