@@ -405,6 +405,38 @@ def _explore_screen(args: argparse.Namespace, levers: Any) -> int:
     return EXIT_OK
 
 
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    from .output import write_json
+    from .tables import show
+    from .uncertainty import uncertainty, uncertainty_blocks, uncertainty_pair
+    from .validation import load_journey
+
+    before = load_journey(args.journey)
+    after = load_journey(args.after) if args.after else None
+    refuse_inputs(_inputs(args.journey, before) + (_inputs(args.after, after) if after else []),
+                  files=[args.json_output])
+    if args.replications < 2 or args.samples < 2:
+        raise _Usage("--replications and --samples must be at least 2 to give a confidence interval and a band")
+    options = dict(samples=args.samples, replications=args.replications, seed=args.seed, cases=args.cases,
+                   workers=args.workers, executor="dask" if args.scheduler or args.dask else "local",
+                   scheduler=args.scheduler, store=args.store)
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        result = (uncertainty_pair(before, after, progress=progress, **options) if after is not None
+                  else uncertainty(before, progress=progress, **options))
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(uncertainty_blocks(result))
+    if args.json_output:
+        write_json(args.json_output, result)
+        print(f"wrote {args.json_output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_optimise(args: argparse.Namespace) -> int:
     from .levers import load_levers
     from .optimise import optimise, optimise_blocks
@@ -699,6 +731,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trajectories", type=_positive, default=10,
                    help="Morris trajectories with --screen; each is (levers + 1) settings (default: 10)")
     _sweep_options(p, "settings")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("uncertainty", cmd_uncertainty,
+            "How sure are the results? Sample the inputs tagged with an estimate (Latin hypercube) and report "
+            "simulation noise and input uncertainty apart; with --after, the range of the change across the "
+            "plausible inputs.",
+            "journeymap uncertainty journeys/insurance-before.yaml --after journeys/insurance-after.yaml "
+            "--samples 10 --replications 3")
+    p.add_argument("journey", metavar="JOURNEY", help="a journey whose steps or flows carry estimates (the before)")
+    p.add_argument("--after", metavar="AFTER", help="the new design: report the change across the plausible inputs")
+    p.add_argument("--samples", type=_positive, default=20,
+                   help="input samples (Latin hypercube) of the uncertain numbers (default: 20)")
+    _simulation_options(p, replications=5, purpose=" per input sample (every sample shares the seed)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
+    p.add_argument("--json-output", metavar="PATH", help="also write the JSON to this file")
+    _sweep_options(p, "input samples")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("optimise", cmd_optimise,

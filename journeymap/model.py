@@ -37,6 +37,8 @@ __all__ = [
     "Workload",
     "Target",
     "Journey",
+    "Estimate",
+    "ESTIMATE_TAGS",
 ]
 
 #: The reserved owner id of steps the customer does: they take time but no staff.
@@ -90,8 +92,38 @@ PRIORITY_CLASSES = ("strategic", "key", "growth", "transactional")
 #: (``2bd``; the value is stored as days x 1440 minutes and counted as business days).
 Basis = Literal["elapsed", "working", "business"]
 
+#: How sure a number is, by the tag a journey file gives it (``estimate: assumed``): the relative spread of its
+#: true mean around the written one. ``observed`` is measured (a log, a time study), ``estimated`` comes from
+#: people who do the work, ``assumed`` is a placeholder. See docs/uncertainty.md.
+ESTIMATE_TAGS: dict[str, float] = {"observed": 0.10, "estimated": 0.30, "assumed": 0.50}
+
 Role = Literal["decision_maker", "influencer", "user"]
 Lane = Literal["customer", "frontstage", "backstage", "support"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How sure a number is: its true mean lies between ``low`` and ``high`` times the written one.
+
+    ``tag`` is the word the file used (``observed``, ``estimated``, ``assumed``: :data:`ESTIMATE_TAGS`), or
+    "" for an explicit range. The simulation ignores it; :mod:`journeymap.uncertainty` samples a factor in
+    ``[low, high]`` (uniformly) and scales the mean of the distribution by it.
+    """
+
+    low: float
+    high: float
+    tag: str = ""
+
+    @classmethod
+    def of_tag(cls, tag: str) -> Estimate:
+        """The range of a tag: ``assumed`` is 0.5 ... 1.5."""
+        spread = ESTIMATE_TAGS[tag]
+        return cls(1.0 - spread, 1.0 + spread, tag)
+
+    def describe(self) -> str:
+        """``assumed (x0.5-1.5)`` or ``x0.8-1.5``."""
+        span = f"x{self.low:g}-{self.high:g}"
+        return f"{self.tag} ({span})" if self.tag else span
 
 
 @dataclass(frozen=True)
@@ -174,6 +206,8 @@ class Step:
     #: Once started, runs to the end even past closing time (a meeting): the start waits for an
     #: open minute, then the duration runs on the clock.
     must_finish: bool = False
+    #: How sure ``duration``'s mean is (``estimate:`` in the file, or the journey's default); None: taken as given.
+    duration_estimate: Estimate | None = None
 
     @property
     def is_customer(self) -> bool:
@@ -202,6 +236,8 @@ class Flow:
     #: How ``delay`` counts time, on the calendar of the receiving side (the target step's owner):
     #: "elapsed" (``3d``), "working" (``4wh``) or "business" (``2bd``).
     delay_basis: Basis = "elapsed"
+    #: How sure ``delay``'s mean is (``delay_estimate:`` in the file, or the journey's default); None: as given.
+    delay_estimate: Estimate | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +272,8 @@ class Workload:
     #: The priority classes of arriving cases and their shares, e.g. (("key", 0.3), ("growth", 0.7));
     #: empty: every case has the persona's class (or none).
     mix: tuple[tuple[str, float], ...] = ()
+    #: How sure the mean gap between arrivals is (``arrivals_estimate:``; poisson and every only); None: as given.
+    arrivals_estimate: Estimate | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from .distributions import BASES, ELAPSED, UNITS, WORKING_UNITS, Basis
-from .model import CHANNELS, EMOTION_SCALE, LANES, PRIORITY_CLASSES, ROLES, SURVEYS
+from .model import CHANNELS, EMOTION_SCALE, ESTIMATE_TAGS, LANES, PRIORITY_CLASSES, ROLES, SURVEYS
 
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
            "WORKING_DURATION_PATTERN", "TIMED_DURATION_PATTERN", "DURATION_PATTERNS",
@@ -103,6 +103,23 @@ DELAY: dict[str, Any] = _duration(
                    "elapsed (3d), working hours (4wh) or business days (2bd) of the receiving side; "
                    f"or {_DISTRIBUTIONS}.")
 
+#: Most a range of an estimate may scale a mean by (a mean 100 times the written one is a typo).
+MAX_ESTIMATE = 100.0
+
+#: How sure a number is: a tag with a default spread, or the range of its true mean as factors of the written one.
+ESTIMATE: dict[str, Any] = {
+    "description": "How sure the mean is: observed (x0.9-1.1), estimated (x0.7-1.3), assumed (x0.5-1.5), or "
+                   "{low: 0.8, high: 1.5}: the true mean lies between 0.8 and 1.5 times the written one. "
+                   "Used by 'journeymap uncertainty' (docs/uncertainty.md); the simulation ignores it.",
+    "anyOf": [
+        {"enum": list(ESTIMATE_TAGS)},
+        {"type": "object", "additionalProperties": False, "required": ["low", "high"],
+         "properties": {k: {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_ESTIMATE,
+                            "description": f"The {w} factor on the written mean."}
+                        for k, w in (("low", "lowest"), ("high", "highest"))}},
+    ],
+}
+
 FLOW: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -113,6 +130,7 @@ FLOW: dict[str, Any] = {
         "probability": {"type": "number", "minimum": 0, "maximum": 1,
                         "description": "Chance of taking this branch; the branches of a step sum to 1."},
         "delay": DELAY,
+        "delay_estimate": {**ESTIMATE, "description": "How sure the delay's mean is. " + ESTIMATE["description"]},
         "rework": {"type": "boolean", "description": "Marks a loop back to redo work. Flows to an earlier "
                                                      "step in the file are rework unless marked rework: false "
                                                      "(a cycle of use, such as raising another ticket)."},
@@ -159,6 +177,7 @@ STEP: dict[str, Any] = {
         "owner": {**_ID, "description": "The department doing the step, or 'customer'."},
         "channel": {"enum": list(CHANNELS), "description": "How the customer meets us at this touchpoint."},
         "duration": DURATION,
+        "estimate": {**ESTIMATE, "description": "How sure the duration's mean is. " + ESTIMATE["description"]},
         "value_adding": {"type": "boolean", "default": False,
                          "description": "Would the customer pay for this step? Used for flow efficiency."},
         "emotion": {"type": "number", "minimum": -3, "maximum": 3,
@@ -344,6 +363,8 @@ JOURNEY_SCHEMA: dict[str, Any] = {
             "description": "What the simulation feeds in.",
             "properties": {
                 "arrivals": ARRIVALS,
+                "arrivals_estimate": {**ESTIMATE, "description": "How sure the mean gap between arrivals is "
+                                                                 "(poisson and every). " + ESTIMATE["description"]},
                 "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES,
                           "description": "Cases per replication."},
                 "warmup": {"type": "integer", "minimum": 0,
@@ -388,6 +409,12 @@ JOURNEY_SCHEMA: dict[str, Any] = {
         "priorities": {"type": "array", "minItems": 1, "items": _ID,
                        "description": f"Priority classes, highest first (default {_CLASSES}): waiting cases of an "
                                       "earlier class are served first."},
+        "estimates": {
+            "type": "object", "additionalProperties": False,
+            "description": "How sure the journey's numbers are when a step or flow does not say, e.g. "
+                           "estimates: {default: estimated}: every duration and delay without its own estimate.",
+            "properties": {"default": ESTIMATE},
+        },
         "targets": {"type": "array", "items": TARGET,
                     "description": "Service-level targets: a step, a stage or the whole journey within a time, for "
                                    "a share of the cases."},
@@ -463,6 +490,8 @@ ACCOUNT_SCHEMA: dict[str, Any] = {
             "type": "object", "additionalProperties": False,
             "properties": {
                 "arrivals": ARRIVALS,
+                "arrivals_estimate": {**ESTIMATE, "description": "How sure the mean gap between arrivals is "
+                                                                 "(poisson and every). " + ESTIMATE["description"]},
                 "cases": {"type": "integer", "minimum": 1, "maximum": MAX_CASES,
                           "description": "Accounts (deals) per replication."},
                 "warmup": {"type": "integer", "minimum": 0},

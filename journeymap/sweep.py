@@ -58,7 +58,9 @@ EXECUTORS = ("local", "dask")
 ProgressCallback = Callable[[int, int], None]
 
 #: Fields of the model that say where a journey came from, not what it is: moving a file keeps its hash.
-_BOOKKEEPING = {"Journey": ("source", "base")}
+#: How sure the inputs are (docs/uncertainty.md) does not change what a replication simulates either.
+_BOOKKEEPING = {"Journey": ("source", "base"), "Step": ("duration_estimate",), "Flow": ("delay_estimate",),
+                "Workload": ("arrivals_estimate",)}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..distributions import ELAPSED, Basis, Distribution, DurationError, parse_timed_distribution
 from ..loading import Located, Path
-from ..model import PRIORITY_CLASSES, Department, Flow, Persona, Stage, Step, Target, Workload
+from ..model import PRIORITY_CLASSES, Department, Estimate, Flow, Persona, Stage, Step, Target, Workload
 from ..problems import Problem
 from ..workingtime import Calendar
 from .wording import cut
@@ -55,6 +55,8 @@ class Draft:
     calendar: Calendar | None = None
     priorities: tuple[str, ...] = PRIORITY_CLASSES
     targets: list[Target] = field(default_factory=list)
+    #: ``estimates: {default: ...}``: how sure every duration and delay without an estimate of its own is
+    estimate_default: Estimate | None = None
 
 
 @dataclass

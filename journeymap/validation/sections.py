@@ -31,6 +31,7 @@ a checker here (or is handled before this pass: ``extends``, ``remove``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from ..distributions import Basis, Distribution, DurationError, parse_distribution, parse_duration
@@ -51,7 +52,7 @@ from ..model import (
     Workload,
 )
 from ..overlay import entry_id
-from . import calendars, service
+from . import calendars, estimates, service
 from .calendars import flow_delay, step_duration
 from .context import Context, Draft
 from .values import is_number, list_or_empty, mapping_or_empty, str_or
@@ -244,7 +245,8 @@ def _step(ctx: Context, items: list, i: int, s: dict, owners: set[str]) -> None:
     if ctx.step_index.get(sid) != i:
         return  # a duplicate id: reported, its flows and fields checked, not built
     _flows(ctx, sid, i, targets, parallel)
-    ctx.draft.steps.append(_step_of(s, sid, stage, owner, lane, timed, join))
+    sure = estimates.step_estimate(ctx, s, p)
+    ctx.draft.steps.append(replace(_step_of(s, sid, stage, owner, lane, timed, join), duration_estimate=sure))
 
 
 def _step_references(ctx: Context, sid: str, p: Path, stage: Any, owner: Any, owners: set[str]) -> None:
@@ -371,11 +373,12 @@ def _flows(ctx: Context, sid: str, i: int, targets: list[_Target], parallel: boo
                       "use the id of a step listed under 'steps'")
             continue
         delay, basis = flow_delay(ctx, fd, tp[:-1] + ("delay",))
+        sure = estimates.flow_estimate(ctx, fd, tp[:-1], delay is not None)
         prob = fd.get("probability", 1.0)
         # back to an earlier step is rework, unless marked rework: false (a cycle of use, not redone work)
         rework = fd["rework"] if isinstance(fd.get("rework"), bool) else ctx.step_index[to] <= i
         ctx.draft.flows.append(Flow(sid, to, float(prob) if is_number(prob) else 0.0, delay, rework, parallel,
-                                    str_or(fd.get("label")), basis))
+                                    str_or(fd.get("label")), basis, sure))
         ctx.flow_path[(sid, to)] = tp
 
 
@@ -427,7 +430,8 @@ def _workload(ctx: Context, w: Any) -> None:
         ctx.error(("workload", "warmup"), "out-of-range",
                   f"warmup ({warmup}) leaves no cases out of {cases} to measure",
                   "make warmup smaller than cases")
-    ctx.draft.workload = Workload(arrivals, cases, _backlog(ctx, list_or_empty(w.get("backlog"))), warmup)
+    ctx.draft.workload = Workload(arrivals, cases, _backlog(ctx, list_or_empty(w.get("backlog"))), warmup,
+                                  arrivals_estimate=estimates.arrivals_estimate(ctx, w, arrivals.kind))
 
 
 def _backlog(ctx: Context, items: list) -> tuple[Backlog, ...]:
@@ -451,6 +455,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("steps", _step_ids),  # ids first: end, start, flows and the backlog name steps
     Section("end", _ends),
     Section("start", _start),
+    Section("estimates", estimates.journey_default),  # the default estimate of the steps' durations and delays
     Section("steps", _steps),
     Section("workload", _workload),
     Section("journey", _journey),  # its id and name default to the persona's
