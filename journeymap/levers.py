@@ -25,7 +25,10 @@ What each kind does to the journey (value = the setting):
   so the branches still sum to 1 (shared equally when they were all 0);
 * ``move_step`` (a switch, 0 or 1): at 1 the step is done by department ``to``;
 * ``remove_step`` (a switch, 0 or 1): at 1 the step is gone and each flow into it is rewired to
-  each of its successors (see :func:`remove_step`).
+  each of its successors (see :func:`remove_step`);
+* ``change`` (a switch, 0 or 1): one entry of an overlay, at 1 applied; only
+  :func:`journeymap.overlay_levers.levers_from_overlay` makes them (never a levers file), and
+  :meth:`LeverSet.apply` applies every change lever set to 1 at once, as one partial overlay.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
@@ -57,11 +60,11 @@ __all__ = ["Kind", "KINDS", "SWITCHES", "LEVER_RULES", "Cost", "Lever", "LeverSe
            "check_levers", "load_levers", "is_levers_file", "parse_flow", "apply_lever", "remove_step",
            "MAX_SETTINGS"]
 
-Kind = Literal["staff", "speed", "remove_step", "move_step", "cut_delay", "probability"]
+Kind = Literal["staff", "speed", "remove_step", "move_step", "cut_delay", "probability", "change"]
 #: Every kind of lever, in the order docs/levers.md explains them.
 KINDS: tuple[str, ...] = LEVER_KINDS
 #: The kinds that are on (1) or off (0), with no range in the file.
-SWITCHES = ("remove_step", "move_step")
+SWITCHES = ("remove_step", "move_step", "change")
 #: Most settings :meth:`LeverSet.corners` and :meth:`LeverSet.grid` list (each is a simulation or more).
 MAX_SETTINGS = 100_000
 
@@ -179,6 +182,9 @@ class LeverSet:
     #: The levers file, and the journey file it names.
     source: str = ""
     journey_file: str = ""
+    #: For ``change`` levers (an overlay read as levers): the journey with the change levers of these ids
+    #: applied together (:mod:`journeymap.overlay_levers`); None for a levers file.
+    overlay: Callable[[Sequence[str]], Journey] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def by_id(self) -> dict[str, Lever]:
@@ -198,13 +204,18 @@ class LeverSet:
     def apply(self, journey: Journey, settings: Mapping[str, Any]) -> Journey:
         """``journey`` with each lever in ``settings`` set to its value; levers not named change nothing.
 
-        Pure: ``journey`` is not changed. Removals are applied last, so a lever on a step another lever
-        removes is well defined (and moot). The result passes the checks of a loaded journey (every step
+        Pure: ``journey`` is not changed. ``change`` levers come first: those set to 1 are applied together,
+        as one partial overlay of the base journey (``journey`` must then be :attr:`journey`); the other
+        kinds follow. Removals are applied last, so a lever on a step another lever removes is well defined
+        (and moot). The result passes the checks of a loaded journey (every step
         reachable, every loop left, a run that finishes); settings that would break them, or a value out of
         range, raise :class:`~journeymap.errors.InvalidArgument` with the reason.
         """
         values = self.settings(settings)
-        chosen = [lever for lever in self.levers if lever.id in values]
+        changes = [lever.id for lever in self.levers if lever.kind == "change" and values.get(lever.id)]
+        if changes:
+            journey = self._changed(journey, changes)
+        chosen = [lever for lever in self.levers if lever.id in values and lever.kind != "change"]
         ordered = sorted(chosen, key=lambda lv: lv.kind == "remove_step")
         for lever in ordered:
             journey = apply_lever(journey, lever, values[lever.id])
@@ -213,6 +224,14 @@ class LeverSet:
             shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
             raise InvalidArgument(f"the settings {shown} make a journey that cannot run: {broken[0]}")
         return journey
+
+    def _changed(self, journey: Journey, ids: Sequence[str]) -> Journey:
+        """The base journey with the change levers ``ids`` applied together (one partial overlay)."""
+        if self.overlay is None:
+            raise InvalidArgument(f"lever {ids[0]!r} is a change of an overlay, but these levers come from no overlay")
+        if journey is not self.journey:
+            raise InvalidArgument("change levers apply to the journey their overlay extends, not to another one")
+        return self.overlay(ids)
 
     def scenario(self, settings: Mapping[str, Any]) -> Journey:
         """The file's journey with ``settings`` applied."""
@@ -387,8 +406,13 @@ def _merge(merged: dict[tuple[str, str], Flow], flow: Flow) -> None:
                                                      rework=first.rework or flow.rework)
 
 
+def _change(journey: Journey, lever: Lever, value: float) -> Journey:
+    raise InvalidArgument(f"lever {lever.id!r} is a change of an overlay: LeverSet.apply applies the change "
+                          "levers of a setting together")
+
+
 _APPLY = {"staff": _staff, "speed": _speed, "move_step": _move, "cut_delay": _cut_delay,
-          "probability": _probability, "remove_step": _remove}
+          "probability": _probability, "remove_step": _remove, "change": _change}
 
 
 def apply_lever(journey: Journey, lever: Lever, value: float) -> Journey:
