@@ -332,21 +332,42 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _levers_of(args: argparse.Namespace) -> Any:
+    """The levers of explore and optimise: a levers file, or BEFORE AFTER (an overlay read as one lever per
+    change, grouped by --together)."""
+    from .levers import is_levers_file, load_levers
+    from .overlay_levers import levers_from_overlay
+
+    if args.after is None:
+        if args.together:
+            raise _Usage("--together groups the changes of an overlay: give BEFORE and AFTER")
+        return load_levers(args.levers)
+    if is_levers_file(args.levers):
+        raise _Usage(f"{args.levers} is a levers file: give it alone, or give a journey and an overlay of it")
+    return levers_from_overlay(args.levers, args.after, together=[g.split(",") for g in args.together or []])
+
+
+def _levers_inputs(args: argparse.Namespace, levers: Any) -> list[str]:
+    """The files explore and optimise read: the levers file (or BEFORE and AFTER) and what they name."""
+    if args.after is None:
+        return _inputs(args.levers, levers, levers.journey)
+    return input_files(args.levers, args.after)
+
+
 def cmd_explore(args: argparse.Namespace) -> int:
     from .explore import explore, explore_blocks
-    from .levers import load_levers
     from .levers_report import levers_report
     from .output import write_json, write_text
     from .rendering.output import write_figure
     from .rendering.tornado import tornado_chart
     from .tables import show
 
-    levers = load_levers(args.levers)
+    levers = _levers_of(args)
     if args.screen:
         return _explore_screen(args, levers)
     outputs = [os.path.join(args.output, n) for n in ("explore.json", "tornado.png", "tornado.svg",
                                                        "explore.html")] if args.output else []
-    refuse_inputs(_inputs(args.levers, levers, levers.journey), files=outputs)
+    refuse_inputs(_levers_inputs(args, levers), files=outputs)
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
@@ -382,7 +403,7 @@ def _explore_screen(args: argparse.Namespace, levers: Any) -> int:
 
     outputs = [os.path.join(args.output, n) for n in ("screening.json", "screening.png", "screening.svg")] \
         if args.output else []
-    refuse_inputs(_inputs(args.levers, levers, levers.journey), files=outputs)
+    refuse_inputs(_levers_inputs(args, levers), files=outputs)
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
         result = screen(levers, trajectories=args.trajectories, metric=args.metric, replications=args.replications,
@@ -438,17 +459,16 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:
-    from .levers import load_levers
     from .optimise import optimise, optimise_blocks
     from .output import write_json
     from .rendering.output import write_figure
     from .rendering.pareto import pareto_chart
     from .tables import show
 
-    levers = load_levers(args.levers)
+    levers = _levers_of(args)
     outputs = [os.path.join(args.output, n) for n in ("optimise.json", "pareto.png", "pareto.svg")] \
         if args.output else []
-    refuse_inputs(_inputs(args.levers, levers, levers.journey), files=outputs)
+    refuse_inputs(_levers_inputs(args, levers), files=outputs)
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
@@ -715,8 +735,14 @@ def build_parser() -> argparse.ArgumentParser:
             "Try each lever of a levers file on its own against today's journey: the paired change of cycle "
             "time, P90, handoff waste, experience and cost, ranked by gain and by gain per cost; a tornado chart.",
             "journeymap explore journeys/insurance-levers.yaml -o outputs/insurance-levers\n"
-            "  journeymap explore journeys/insurance-levers.yaml --screen morris --trajectories 10")
-    p.add_argument("levers", metavar="LEVERS", help="a levers file (it names its journey)")
+            "  journeymap explore journeys/insurance-levers.yaml --screen morris --trajectories 10\n"
+            "  journeymap explore journeys/insurance-before.yaml journeys/insurance-more-staff.yaml")
+    p.add_argument("levers", metavar="LEVERS", help="a levers file (it names its journey), or BEFORE: a journey")
+    p.add_argument("after", metavar="AFTER", nargs="?", help="an overlay that extends BEFORE: each of its changes "
+                   "is a lever, on (applied) or off (docs/levers.md, 'An overlay as levers')")
+    p.add_argument("--together", action="append", metavar="A,B",
+                   help="with AFTER: read these changes as one lever (they depend on each other); repeat for "
+                        "several groups")
     _simulation_options(p, replications=10, purpose=" per setting (paired: every setting shares the seed)")
     p.add_argument("--points", type=_positive, default=2,
                    help="values tried per lever, from the low to the high end of its range (default: 2)")
@@ -754,7 +780,12 @@ def build_parser() -> argparse.ArgumentParser:
             "Pareto front, and pick the setting with the best mean metric within a budget, verified with fresh "
             "replications.",
             "journeymap optimise journeys/insurance-levers.yaml --budget-year 60000 --people 1 -o outputs/opt")
-    p.add_argument("levers", metavar="LEVERS", help="a levers file (it names its journey)")
+    p.add_argument("levers", metavar="LEVERS", help="a levers file (it names its journey), or BEFORE: a journey")
+    p.add_argument("after", metavar="AFTER", nargs="?", help="an overlay that extends BEFORE: each of its changes "
+                   "is a lever, on (applied) or off (docs/levers.md, 'An overlay as levers')")
+    p.add_argument("--together", action="append", metavar="A,B",
+                   help="with AFTER: read these changes as one lever (they depend on each other); repeat for "
+                        "several groups")
     _simulation_options(p, replications=10, purpose=" per setting (paired: every setting shares the seed)")
     p.add_argument("--budget-once", type=float, metavar="N", help="most one-off cost the setting may have")
     p.add_argument("--budget-month", type=float, metavar="N", help="most monthly cost the setting may have")

@@ -58,6 +58,8 @@ def setting_text(kind: str, value: float) -> str:
         return f"delay x{value:g}"
     if kind == "probability":
         return f"probability {value:g}"
+    if kind == "change":
+        return "applied" if value else "as before"
     return "on" if value else "off"
 
 
