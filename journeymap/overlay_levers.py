@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from .attribution import Change, ChangesDepend, _designs, _overlay_of, group_changes, overlay_changes, partial_overlay
 from .errors import InvalidArgument
-from .levers import Lever, LeverSet
+from .levers import Kind, Lever, LeverSet
 from .loading import Located
 from .model import Journey
 from .validation import check_located, load_journey
@@ -32,13 +32,13 @@ from .validation import check_located, load_journey
 __all__ = ["levers_from_overlay", "lever_id", "KIND"]
 
 #: The kind of a lever that is one change of an overlay.
-KIND = "change"
+KIND: Kind = "change"
 #: Most changes whose every combination is checked to name the smallest groups that must go together.
 _ALL_SUBSETS_LIMIT = 8
 
 
 def lever_id(change: Change) -> str:
-    """The lever id of a change: its key with ``:`` as ``-`` (``department:compliance`` -> ``department-compliance``)."""
+    """The lever id of a change: its key with ``:`` as ``-`` (``department:compliance``: ``department-compliance``)."""
     return change.key.replace(":", "-")
 
 
@@ -98,7 +98,8 @@ def _check_alone(loc: Located, players: Sequence[Change]) -> None:
             _designs(loc, players, range(1 << n))
         except ChangesDepend as exc:
             depend = exc
-    lines = [f"{p.file}:{p.line}:{p.column}: {p.message.replace('cannot be explained without', 'cannot be a lever without')}"
+    said = "cannot be explained without"
+    lines = [f"{p.file}:{p.line}:{p.column}: {p.message.replace(said, 'cannot be a lever without')}"
              for p in depend.problems]
     fix = " ".join(f"--together {','.join(g)}" for g in depend.groups)
     raise InvalidArgument("some changes of the overlay work only together: " + "; ".join(lines)
