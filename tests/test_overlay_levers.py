@@ -137,3 +137,16 @@ def test_the_commands_refuse_together_without_an_overlay_and_report_dependent_ch
     err = capsys.readouterr().err
     assert "cannot be a lever without department risk" in err and "--together department:risk,step:precheck" in err
     assert load_levers(levers).overlay is None   # a levers file is unchanged
+
+
+def test_a_setting_whose_partial_design_does_not_validate_names_its_changes(base, write_journey):
+    from journeymap.overlay_levers import _PartialDesigns, lever_id
+
+    after = write_journey(DEPENDENT, "after.yaml")
+    loc, _ = load_yaml(read_text(str(after)), str(after))
+    assert loc is not None
+    designs = _PartialDesigns(loc, {lever_id(c): c for c in overlay_changes(loc)})
+    with pytest.raises(InvalidArgument, match=r"new step precheck together make a design that does not validate "
+                                              r"\(.*after.yaml:5:58: .*--together step:precheck"):
+        designs(["step-precheck"])
+    assert designs(["department-risk", "step-precheck"]).step_by_id["precheck"].owner == "risk"
