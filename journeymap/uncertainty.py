@@ -237,12 +237,13 @@ def change_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows of a pair's result (:func:`uncertainty_pair`) as ``compare`` shows them, one per metric: the
     label, the change at the written inputs and its noise half-width, the range across the inputs, whether
     the direction is sure, and the statement as a sentence. The numbers are the result's, formatted."""
-    from .tables import format_change
+    from .tables import format_change, format_value
 
     rows = []
     for m in result["metrics"].values():
         lo, hi = m["change_band"]
-        rows.append({"label": m["label"], "change": format_change(m["change"], m["unit"]),
+        change = format_change(m["change"], m["unit"]) if m["change"] else format_value(0.0, m["unit"])
+        rows.append({"label": m["label"], "change": change,
                      "noise": _ci(m["change_ci95"]),
                      "band": f"{format_change(lo, m['unit'])} to {format_change(hi, m['unit'])}",
                      "sure": "yes" if m["survives"] else "no",
@@ -257,8 +258,8 @@ def caution(result: Mapping[str, Any]) -> str | None:
               if not m["survives"] and m["change_band"] != [0.0, 0.0]]
     if not unsure:
         return None
-    return (f"The change may not survive input uncertainty: across the plausible inputs, {' and '.join(unsure)} "
-            f"could go either way (see \u201c{SURE_TITLE}\u201d).")
+    return (f"Across the plausible inputs, {' and '.join(unsure)} could go either way: the change may not "
+            f"survive input uncertainty (see \u201c{SURE_TITLE}\u201d).")
 
 
 def _ci(ci: Sequence[float | None]) -> str:
