@@ -242,8 +242,10 @@ def uncertainty_comparison_blocks(u: dict[str, Any]) -> list[Block]:
 
     lo_p, hi_p = u["band_percentiles"]
     rows = change_rows(u)
-    return ["", f"{SURE_TITLE}: {u['samples']} input samples (Latin hypercube) of {len(u['inputs'])} uncertain "
-                f"input{'s' if len(u['inputs']) != 1 else ''} x {u['replications']} replications, seed {u['seed']} (docs/uncertainty.md):",
+    n = len(u["inputs"])
+    return ["", f"{SURE_TITLE}: {u['samples']} input samples (Latin hypercube) of {n} uncertain "
+                f"input{'s' if n != 1 else ''} x {u['replications']} replications, seed {u['seed']} "
+                "(docs/uncertainty.md):",
             Table(["metric", "change at written inputs (95% CI: noise)",
                    f"change across inputs ({lo_p:g}-{hi_p:g}%)", "direction sure"],
                   [[r["label"], f"{r['change']} {r['noise']}", r["band"], r["sure"]] for r in rows], "lrrl"),
