@@ -312,10 +312,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
                      "(a buying group and one persona's journey are not two designs of the same thing)")
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
+    if args.samples is not None and not args.uncertain:
+        raise _Usage("--samples is the number of input samples of --uncertain: give --uncertain too")
+    samples = (args.samples or 20) if args.uncertain else None
+    if samples is not None and samples < 2:
+        raise _Usage("--samples must be at least 2 to give a band")
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
     try:
         result = compare(before, after, replications=args.replications, seed=args.seed, cases=args.cases,
-                         workers=args.workers, progress=progress, meetings=(meeting_b, meeting_a))
+                         workers=args.workers, progress=progress, meetings=(meeting_b, meeting_a),
+                         uncertain_samples=samples)
     finally:
         if progress is not None:
             progress.close()
@@ -729,6 +735,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the comparison as JSON instead of a table")
     p.add_argument("--json-output", metavar="PATH", help="also write the JSON to this file")
     p.add_argument("--report", metavar="PATH.html", help="write the self-contained HTML report here")
+    p.add_argument("--uncertain", action="store_true",
+                   help="also say how much of the change survives input uncertainty: sample the inputs tagged with "
+                        "an estimate (Latin hypercube) and give the change's range across them (docs/uncertainty.md); "
+                        "each sample runs --replications per design, so this takes (samples + 1) times as long")
+    p.add_argument("--samples", type=_positive, metavar="N",
+                   help="input samples with --uncertain (default: 20)")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("explore", cmd_explore,

@@ -493,7 +493,8 @@ def _experience_index(journey: Journey, r: Replication, touchpoints: list[tuple[
 
 
 def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int | None = None,
-            workers: int = 1, progress=None, meetings=(None, None)) -> dict[str, Any]:
+            workers: int = 1, progress=None, meetings=(None, None), uncertain_samples: int | None = None
+            ) -> dict[str, Any]:
     """Simulate both designs with the same seed and compare them: metrics, structure, headline.
 
     Returns a JSON-ready dict; the two simulation summaries are under
@@ -503,14 +504,41 @@ def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int 
     personas and gates when the designs are accounts' combined journeys (see
     :mod:`journeymap.simulation.account`). A caller that has simulated both designs already
     (the main job) passes its results to :func:`compare_results` instead.
+
+    With ``uncertain_samples``, the result also has ``uncertainty``: how much of the change survives input
+    uncertainty, :func:`journeymap.uncertainty.uncertainty_pair` over that many input samples with the same
+    replications, seed and cases (docs/uncertainty.md). Two journeys only, not accounts' combined journeys;
+    :class:`~journeymap.errors.InvalidArgument` when neither design has an uncertain input.
     """
     from .simulation import simulate
 
+    if uncertain_samples is not None:
+        _check_uncertain(before, after, meetings)
     rb = simulate(before, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress,
                   meeting=meetings[0])
     ra = simulate(after, replications=replications, seed=seed, cases=cases, workers=workers, progress=progress,
                   meeting=meetings[1])
-    return compare_results(before, after, rb, ra, meetings=meetings)
+    out = compare_results(before, after, rb, ra, meetings=meetings)
+    if uncertain_samples is not None:
+        from .uncertainty import uncertainty_pair
+
+        out["uncertainty"] = uncertainty_pair(before, after, samples=uncertain_samples, replications=replications,
+                                              seed=seed, cases=cases, workers=workers, progress=progress)
+    return out
+
+
+def _check_uncertain(before, after, meetings) -> None:
+    """Refuse ``compare(..., uncertain_samples=)`` before simulating: accounts, or no uncertain input."""
+    from .errors import InvalidArgument
+    from .uncertainty import uncertain_inputs
+
+    if meetings[0] is not None or meetings[1] is not None:
+        raise InvalidArgument("input uncertainty compares two journeys, not accounts (docs/uncertainty.md)")
+    if not uncertain_inputs(before) and not uncertain_inputs(after):
+        raise InvalidArgument(
+            f"neither {before.id!r} nor {after.id!r} has an uncertain input: give a step 'estimate: assumed' "
+            "(or observed, estimated, {low: 0.8, high: 1.5}), a flow 'delay_estimate:', or the journey "
+            "'estimates: {default: estimated}' (docs/uncertainty.md)")
 
 
 def compare_results(before, after, result_before, result_after, *, meetings=(None, None)) -> dict[str, Any]:

@@ -308,7 +308,23 @@ def report_html(comparison: Mapping[str, Any], *, before_map: str | bytes | None
         missing_map=_MISSING_MAP, missing_chart=_MISSING_CHART,
         distribution_chart=inline_svg(distribution_chart), stage_chart=inline_svg(stage_chart),
         emotion_chart=inline_svg(emotion_chart), **_maps(before_map, after_map),
+        sure=_sure(comparison.get("uncertainty")),
     )
+
+
+def _sure(u: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The section "How sure, given the inputs" (``compare --uncertain``), or None without it: the rows of
+    :func:`journeymap.uncertainty.change_rows` with the JSON's raw values (minutes) beside them."""
+    if not u:
+        return None
+    from .uncertainty import SURE_TITLE, caution, change_rows
+
+    rows = [dict(r, raw={"change": m["change"], "ci95": m["change_ci95"], "band": m["change_band"]})
+            for r, m in zip(change_rows(u), u["metrics"].values(), strict=True)]
+    lo_p, hi_p = u["band_percentiles"]
+    return {"title": SURE_TITLE, "rows": rows, "caution": caution(u), "samples": u["samples"],
+            "inputs": len(u["inputs"]), "replications": u["replications"], "seed": u["seed"],
+            "band_header": f"Change across inputs ({lo_p:g}–{hi_p:g}%)"}
 
 
 #: The headline tiles, in page order: (metric key, label).

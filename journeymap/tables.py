@@ -17,7 +17,8 @@ from typing import IO, Any
 from .distributions import format_minutes
 
 __all__ = ["table", "Table", "Block", "plain", "fancy", "show", "rich_table", "analysis_blocks", "analysis_text",
-           "comparison_blocks", "comparison_text", "format_value", "format_change", "format_relative", "format_ci"]
+           "comparison_blocks", "comparison_text",
+           "uncertainty_comparison_blocks", "format_value", "format_change", "format_relative", "format_ci"]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
@@ -234,6 +235,30 @@ def target_comparison_blocks(targets: list[dict[str, Any]] | None) -> list[Block
             Table(["target", "before", "after", "change", "95% CI of the change", "verdict"], rows, "lrrrrl")]
 
 
+def uncertainty_comparison_blocks(u: dict[str, Any]) -> list[Block]:
+    """The section of ``journeymap compare --uncertain``: the change at the written inputs (simulation noise)
+    and across the plausible inputs (input uncertainty), per metric, and the statements."""
+    from .uncertainty import SURE_TITLE, change_rows
+
+    lo_p, hi_p = u["band_percentiles"]
+    rows = change_rows(u)
+    n = len(u["inputs"])
+    return ["", f"{SURE_TITLE}: {u['samples']} input samples (Latin hypercube) of {n} uncertain "
+                f"input{'s' if n != 1 else ''} x {u['replications']} replications, seed {u['seed']} "
+                "(docs/uncertainty.md):",
+            Table(["metric", "change at written inputs (95% CI: noise)",
+                   f"change across inputs ({lo_p:g}-{hi_p:g}%)", "direction sure"],
+                  [[r["label"], f"{r['change']} {r['noise']}", r["band"], r["sure"]] for r in rows], "lrrl"),
+            *[r["statement"] for r in rows]]
+
+
+def _caution_lines(u: dict[str, Any] | None) -> list[str]:
+    from .uncertainty import caution
+
+    line = caution(u) if u else None
+    return [line] if line else []
+
+
 def comparison_text(c: dict[str, Any]) -> str:
     """The table of ``journeymap compare`` as plain text (see :func:`comparison_blocks`)."""
     return plain(comparison_blocks(c))
@@ -263,13 +288,14 @@ def comparison_blocks(c: dict[str, Any]) -> list[Block]:
            f"{c['replications']} paired replications, seed {c['seed']}", ""]
     if stability and not stability.get("steady", True):
         out += [stability["message"]] + ([f"Hint: {stability['hint']}"] if stability.get("hint") else []) + [""]
-    out += [c["headline"], "",
+    u = c.get("uncertainty")
+    out += [c["headline"], *_caution_lines(u), "",
             Table(["metric", "before", "after", "change", "relative", "95% CI of the change", "verdict"], rows,
                   "lrrrrrl"),
             "pp = percentage points (a change of a share); % = relative to before.",
             *target_comparison_blocks(c.get("targets")),
             *_drivers_lines(c.get("drivers")),
-            c.get("ci_note", ""), "",
+            c.get("ci_note", ""), *(uncertainty_comparison_blocks(u) if u else []), "",
             f"Steps {d['steps']['before']} -> {d['steps']['after']} (added {len(d['steps']['added'])}, "
             f"removed {len(d['steps']['removed'])}, changed {len(d['steps']['changed'])}); "
             f"touchpoints {d['touchpoints']['before']} -> {d['touchpoints']['after']}; "

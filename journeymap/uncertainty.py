@@ -44,7 +44,11 @@ from .statistics import t_interval
 from .sweep import Scenario, run_sweep
 
 __all__ = ["UNCERTAIN_METRICS", "BAND", "uncertain_inputs", "scaled", "with_factors", "input_samples",
-           "factors_of", "uncertainty", "uncertainty_pair", "uncertainty_blocks"]
+           "factors_of", "uncertainty", "uncertainty_pair", "uncertainty_blocks", "change_statement",
+           "change_rows", "caution", "SURE_TITLE"]
+
+#: The title of the section of ``compare`` (terminal and report) that says how much of the change survives.
+SURE_TITLE = "How sure, given the inputs"
 
 #: The metrics whose bands are reported, with their labels.
 UNCERTAIN_METRICS: dict[str, str] = {"cycle_time_mean": "Cycle time, mean", "cycle_time_p90": "Cycle time, P90"}
@@ -227,6 +231,35 @@ def change_statement(label: str, band: Sequence[float]) -> str:
         return f"{what} rises by {format_minutes(lo)}-{format_minutes(hi)} across the plausible inputs"
     return (f"{what} changes by {format_minutes(lo)} to +{format_minutes(hi)} across the plausible inputs: "
             "the inputs are too uncertain to tell the direction")
+
+
+def change_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a pair's result (:func:`uncertainty_pair`) as ``compare`` shows them, one per metric: the
+    label, the change at the written inputs and its noise half-width, the range across the inputs, whether
+    the direction is sure, and the statement as a sentence. The numbers are the result's, formatted."""
+    from .tables import format_change, format_value
+
+    rows = []
+    for m in result["metrics"].values():
+        lo, hi = m["change_band"]
+        change = format_change(m["change"], m["unit"]) if m["change"] else format_value(0.0, m["unit"])
+        rows.append({"label": m["label"], "change": change,
+                     "noise": _ci(m["change_ci95"]),
+                     "band": f"{format_change(lo, m['unit'])} to {format_change(hi, m['unit'])}",
+                     "sure": "yes" if m["survives"] else "no",
+                     "statement": m["statement"][:1].upper() + m["statement"][1:] + "."})
+    return rows
+
+
+def caution(result: Mapping[str, Any]) -> str | None:
+    """The headline's warning when a metric's change may go either way across the plausible inputs (its
+    2.5-97.5% range straddles zero), else None."""
+    unsure = [m["label"][:1].lower() + m["label"][1:] for m in result["metrics"].values()
+              if not m["survives"] and m["change_band"] != [0.0, 0.0]]
+    if not unsure:
+        return None
+    return (f"Across the plausible inputs, {' and '.join(unsure)} could go either way: the change may not "
+            f"survive input uncertainty (see \u201c{SURE_TITLE}\u201d).")
 
 
 def _ci(ci: Sequence[float | None]) -> str:
