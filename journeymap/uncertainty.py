@@ -218,7 +218,8 @@ def uncertainty_pair(before: Journey, after: Journey, *, samples: int = 20, repl
 
 
 def change_statement(label: str, band: Sequence[float]) -> str:
-    """"cycle time, mean falls by 18.0d-27.0d across the plausible inputs", or that it may go either way."""
+    """"cycle time, mean falls by 18.0d to 27.0d across the plausible inputs", or that it may go either way
+    (" to ", not a dash: "18.0d-27.0d" reads like a subtraction)."""
     from .distributions import format_minutes
 
     lo, hi = band
@@ -226,9 +227,9 @@ def change_statement(label: str, band: Sequence[float]) -> str:
     if lo == hi == 0:
         return f"{what} does not change in any input sample"
     if hi < 0:
-        return f"{what} falls by {format_minutes(-hi)}-{format_minutes(-lo)} across the plausible inputs"
+        return f"{what} falls by {format_minutes(-hi)} to {format_minutes(-lo)} across the plausible inputs"
     if lo > 0:
-        return f"{what} rises by {format_minutes(lo)}-{format_minutes(hi)} across the plausible inputs"
+        return f"{what} rises by {format_minutes(lo)} to {format_minutes(hi)} across the plausible inputs"
     return (f"{what} changes by {format_minutes(lo)} to +{format_minutes(hi)} across the plausible inputs: "
             "the inputs are too uncertain to tell the direction")
 
