@@ -183,14 +183,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     refuse_inputs(_inputs(args.file, journey, account), files=[args.events])
     if args.around_the_clock:
         journey = journey.around_the_clock()
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:  # arguments simulate refuses (a warm-up that swallows every case) are InvalidArgument: exit 2 in main
-        result = simulate(journey, cases=args.cases, replications=args.replications, seed=args.seed,
-                          warmup=args.warmup, workers=args.workers, events=args.events,
-                          progress=progress, meeting=meeting)
-    finally:
-        if progress is not None:
-            progress.close()
+    # arguments simulate refuses (a warm-up that swallows every case) are InvalidArgument: exit 2 in main
+    result = _progressing(args, lambda progress: simulate(
+        journey, cases=args.cases, replications=args.replications, seed=args.seed, warmup=args.warmup,
+        workers=args.workers, events=args.events, progress=progress, meeting=meeting))
     summary = result.summary if account is None else summarize_account(account, journey, result)
     if args.json:
         print(dumps_json(summary))
@@ -317,14 +313,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     samples = (args.samples or 20) if args.uncertain else None
     if samples is not None and samples < 2:
         raise _Usage("--samples must be at least 2 to give a band")
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:
-        result = compare(before, after, replications=args.replications, seed=args.seed, cases=args.cases,
-                         workers=args.workers, progress=progress, meetings=(meeting_b, meeting_a),
-                         uncertain_samples=samples)
-    finally:
-        if progress is not None:
-            progress.close()
+    result = _progressing(args, lambda progress: compare(
+        before, after, replications=args.replications, seed=args.seed, cases=args.cases, workers=args.workers,
+        progress=progress, meetings=(meeting_b, meeting_a), uncertain_samples=samples))
     if args.json:
         print(dumps_json(result))
     else:
@@ -376,15 +367,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     refuse_inputs(_levers_inputs(args, levers), files=outputs)
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:
-        result = explore(levers, points=args.points, metric=args.metric, replications=args.replications,
-                         seed=args.seed, cases=args.cases, workers=args.workers, progress=progress,
-                         executor="dask" if args.scheduler or args.dask else "local", scheduler=args.scheduler,
-                         store=args.store)
-    finally:
-        if progress is not None:
-            progress.close()
+    result = _progressing(args, lambda progress: explore(
+        levers, points=args.points, metric=args.metric, replications=args.replications, seed=args.seed,
+        cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
     if args.json:
         print(dumps_json(result))
     else:
@@ -410,15 +395,9 @@ def _explore_screen(args: argparse.Namespace, levers: Any) -> int:
     outputs = [os.path.join(args.output, n) for n in ("screening.json", "screening.png", "screening.svg")] \
         if args.output else []
     refuse_inputs(_levers_inputs(args, levers), files=outputs)
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:
-        result = screen(levers, trajectories=args.trajectories, metric=args.metric, replications=args.replications,
-                        seed=args.seed, cases=args.cases, workers=args.workers, progress=progress,
-                        executor="dask" if args.scheduler or args.dask else "local", scheduler=args.scheduler,
-                        store=args.store)
-    finally:
-        if progress is not None:
-            progress.close()
+    result = _progressing(args, lambda progress: screen(
+        levers, trajectories=args.trajectories, metric=args.metric, replications=args.replications, seed=args.seed,
+        cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
     if args.json:
         print(dumps_json(result))
     else:
@@ -445,15 +424,10 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     if args.replications < 2 or args.samples < 2:
         raise _Usage("--replications and --samples must be at least 2 to give a confidence interval and a band")
     options = dict(samples=args.samples, replications=args.replications, seed=args.seed, cases=args.cases,
-                   workers=args.workers, executor="dask" if args.scheduler or args.dask else "local",
-                   scheduler=args.scheduler, store=args.store)
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:
-        result = (uncertainty_pair(before, after, progress=progress, **options) if after is not None
-                  else uncertainty(before, progress=progress, **options))
-    finally:
-        if progress is not None:
-            progress.close()
+                   workers=args.workers, **_where(args))
+    result = _progressing(args, lambda progress: (
+        uncertainty_pair(before, after, progress=progress, **options) if after is not None
+        else uncertainty(before, progress=progress, **options)))
     if args.json:
         print(dumps_json(result))
     else:
@@ -477,17 +451,10 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     refuse_inputs(_levers_inputs(args, levers), files=outputs)
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:
-        result = optimise(levers, budget_once=args.budget_once, budget_per_month=args.budget_month,
-                          budget_first_year=args.budget_year, people=args.people, metric=args.metric,
-                          points=args.points, replications=args.replications, seed=args.seed, cases=args.cases,
-                          workers=args.workers, progress=progress,
-                          executor="dask" if args.scheduler or args.dask else "local", scheduler=args.scheduler,
-                          store=args.store)
-    finally:
-        if progress is not None:
-            progress.close()
+    result = _progressing(args, lambda progress: optimise(
+        levers, budget_once=args.budget_once, budget_per_month=args.budget_month, budget_first_year=args.budget_year,
+        people=args.people, metric=args.metric, points=args.points, replications=args.replications, seed=args.seed,
+        cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
     if args.json:
         print(dumps_json(result))
     else:
@@ -514,21 +481,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     written = [os.path.join(args.output, f"{stem}-{x}") for x in ("explain.json", "waterfall.png")] \
         if args.output else []
     refuse_inputs(input_files(args.before, args.after), files=written)
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    run = functools.partial(run_designs, **_where(args))
     try:
-        run = functools.partial(run_designs, executor="dask" if args.scheduler or args.dask else "local",
-                                scheduler=args.scheduler, store=args.store)
-        result = explain(args.before, args.after, together=[g.split(",") for g in args.together or []],
-                         metric=args.metric, replications=args.replications, seed=args.seed, cases=args.cases,
-                         workers=args.workers, permutations=args.permutations, progress=progress, run=run)
+        result = _progressing(args, lambda progress: explain(
+            args.before, args.after, together=[g.split(",") for g in args.together or []], metric=args.metric,
+            replications=args.replications, seed=args.seed, cases=args.cases, workers=args.workers,
+            permutations=args.permutations, progress=progress, run=run))
     except ChangesDepend as exc:
         _print_problems(exc.problems)
         print("journeymap explain: some changes work only together; explain them as one with --together, as the "
               "hints say", file=sys.stderr)
         return EXIT_INVALID
-    finally:
-        if progress is not None:
-            progress.close()
     if args.json:
         print(dumps_json(result))
     else:
@@ -540,13 +503,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --------------------------------------------------------------------------- parser
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    pass
-
-
 def cmd_replicate(args: argparse.Namespace) -> int:
     from .loading import load_subject
     from .sweep import Scenario, run_sweep
@@ -555,14 +511,9 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     if account is not None:
         raise _Usage("replicate takes a journey file, not an account file")
     executor = "dask" if args.scheduler or args.executor == "dask" else "local"
-    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
-    try:
-        result = run_sweep([Scenario(journey.id, journey)], replications=args.replications, seed=args.seed,
-                           cases=args.cases, workers=args.workers, executor=executor, scheduler=args.scheduler,
-                           store=args.store, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
+    result = _progressing(args, lambda progress: run_sweep(
+        [Scenario(journey.id, journey)], replications=args.replications, seed=args.seed, cases=args.cases,
+        workers=args.workers, executor=executor, scheduler=args.scheduler, store=args.store, progress=progress))
     rows = result.summary(0)
     if args.json:
         print(dumps_json({"journey": journey.id, "scenario_hash": result.hashes[0], "seed": args.seed,
@@ -575,6 +526,29 @@ def cmd_replicate(args: argparse.Namespace) -> int:
         ci = f"{r['ci_low']:.4g} .. {r['ci_high']:.4g}" if r["ci_low"] is not None else "-"
         print(f"  {r['metric']:<36} {r['mean']:>12.4g}   95% CI {ci}")
     return EXIT_OK
+
+
+def _progressing(args: argparse.Namespace, call: Callable[[Any], Any]) -> Any:
+    """``call(progress)`` with the command's progress bar (none with --no-progress), closed whatever happens."""
+    progress = _ProgressBar(sys.stderr) if not args.no_progress else None
+    try:
+        return call(progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _where(args: argparse.Namespace) -> dict[str, Any]:
+    """Where the sweep options send the simulations: ``executor``, ``scheduler`` and ``store`` (docs/sweeps.md)."""
+    return {"executor": "dask" if args.scheduler or args.dask else "local", "scheduler": args.scheduler,
+            "store": args.store}
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
 
 
 def _simulation_options(p: argparse.ArgumentParser, *, replications: int, workers: bool = True,
