@@ -436,3 +436,34 @@ def wait_for(condition, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+# --------------------------------------------------------------------------- levers and uncertainty
+
+#: A serial journey with fixed durations and nobody ever queueing (one case a day, minutes of work): every
+#: replication is the same, and the cycle time of a setting is 60 x pitch factor + 120 x delay factor + 30 min
+#: (tests of explore, optimise and screening).
+SERIAL_JOURNEY = """
+journey: {id: serial, name: Serial}
+persona: {id: buyer}
+stages: [buy]
+departments: [{id: sales, capacity: 1, cost_per_hour: 60}, {id: legal, capacity: 1, cost_per_hour: 120}]
+steps:
+  - {id: pitch, stage: buy, owner: sales, duration: 60min, value_adding: true, next: {to: review, delay: 2h}}
+  - {id: review, stage: buy, owner: legal, duration: 30min}
+workload: {arrivals: {every: 1d}, cases: 20}
+"""
+
+#: One customer step (no staff, so no queue) of a fixed duration, a case a day: every cycle time is the
+#: step's duration exactly (tests of uncertain inputs; ``.format(duration=..., extra=...)``).
+ONE_STEP_JOURNEY = """\
+journey: {{name: One step}}
+persona: {{id: p}}
+stages: [s]
+workload: {{arrivals: {{every: 1d}}, cases: 4}}
+steps:
+  - id: a
+    stage: s
+    owner: customer
+    duration: {duration}
+{extra}"""

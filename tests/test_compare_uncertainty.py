@@ -8,6 +8,7 @@ import json
 from html.parser import HTMLParser
 
 import pytest
+from helpers import ONE_STEP_JOURNEY
 
 from journeymap import load_journey
 from journeymap.cli import main
@@ -17,18 +18,7 @@ from journeymap.report import report_html
 from journeymap.tables import format_change, plain, uncertainty_comparison_blocks
 from journeymap.uncertainty import SURE_TITLE, change_rows, uncertainty_pair
 
-#: One customer step (no staff, so no queue) of a fixed duration, a case a day: the cycle time is the duration.
-ONE_STEP = """\
-journey: {{name: One step}}
-persona: {{id: p}}
-stages: [s]
-workload: {{arrivals: {{every: 1d}}, cases: 4}}
-steps:
-  - id: a
-    stage: s
-    owner: customer
-    duration: {duration}
-{extra}"""
+ONE_STEP = ONE_STEP_JOURNEY
 
 ASSUMED = "    estimate: assumed\n"
 OPTIONS = ["--samples", "4", "--replications", "2", "--no-progress"]

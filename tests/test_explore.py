@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import JOURNEYS, copy_journey, dedent
+from helpers import JOURNEYS, SERIAL_JOURNEY, copy_journey, dedent
 
 from journeymap.cli import main
 from journeymap.explore import explore, explore_blocks, setting_text
@@ -13,18 +13,7 @@ from journeymap.levers import load_levers
 from journeymap.rendering.tornado import tornado_chart, tornado_rows
 from journeymap.tables import plain
 
-#: A serial journey with fixed durations and nobody ever queueing (one case a day, minutes of work):
-#: every replication is the same, so each lever's effect is known exactly.
-SERIAL = """
-journey: {id: serial, name: Serial}
-persona: {id: buyer}
-stages: [buy]
-departments: [{id: sales, capacity: 1, cost_per_hour: 60}, {id: legal, capacity: 1, cost_per_hour: 120}]
-steps:
-  - {id: pitch, stage: buy, owner: sales, duration: 60min, value_adding: true, next: {to: review, delay: 2h}}
-  - {id: review, stage: buy, owner: legal, duration: 30min}
-workload: {arrivals: {every: 1d}, cases: 20}
-"""
+SERIAL = SERIAL_JOURNEY
 
 LEVERS = """
 journey: serial.yaml

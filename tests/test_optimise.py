@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import dedent
+from helpers import SERIAL_JOURNEY, dedent
 
 from journeymap.cli import main
 from journeymap.errors import InvalidArgument
@@ -16,18 +16,7 @@ from journeymap.rendering.pareto import pareto_chart, pareto_points
 from journeymap.sweep import Scenario
 from journeymap.tables import plain
 
-#: A serial journey with fixed durations and nobody ever queueing (one case a day, minutes of work): every
-#: replication is the same, and the cycle time of a setting is 60 x pitch factor + 120 x delay factor + 30 min.
-SERIAL = """
-journey: {id: serial, name: Serial}
-persona: {id: buyer}
-stages: [buy]
-departments: [{id: sales, capacity: 1, cost_per_hour: 60}, {id: legal, capacity: 1, cost_per_hour: 120}]
-steps:
-  - {id: pitch, stage: buy, owner: sales, duration: 60min, value_adding: true, next: {to: review, delay: 2h}}
-  - {id: review, stage: buy, owner: legal, duration: 30min}
-workload: {arrivals: {every: 1d}, cases: 20}
-"""
+SERIAL = SERIAL_JOURNEY
 
 #: First-year costs: faster pitch 1,000; no inbox 100 + 12 x 10 = 220; each lawyer 12 x 5,000 = 60,000.
 LEVERS = """

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import dedent
-from test_explore import SERIAL
+from helpers import SERIAL_JOURNEY, dedent
 
 from journeymap.cli import main
 from journeymap.errors import InvalidArgument
@@ -31,7 +30,7 @@ levers:
 
 
 def _levers(tmp_path, text=LEVERS):
-    (tmp_path / "serial.yaml").write_text(dedent(SERIAL), encoding="utf-8")
+    (tmp_path / "serial.yaml").write_text(dedent(SERIAL_JOURNEY), encoding="utf-8")
     (tmp_path / "levers.yaml").write_text(dedent(text), encoding="utf-8")
     return load_levers(tmp_path / "levers.yaml")
 

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import ONE_STEP_JOURNEY
 
 from journeymap import load_journey
 from journeymap.cli import main
@@ -23,19 +24,7 @@ from journeymap.uncertainty import (
     with_factors,
 )
 
-#: One customer step (no staff, so no queue) of a fixed 60 minutes, a case a day: every cycle time is the
-#: step's duration exactly.
-ONE_STEP = """\
-journey: {{name: One step}}
-persona: {{id: p}}
-stages: [s]
-workload: {{arrivals: {{every: 1d}}, cases: 4}}
-steps:
-  - id: a
-    stage: s
-    owner: customer
-    duration: {duration}
-{extra}"""
+ONE_STEP = ONE_STEP_JOURNEY
 
 
 def _one(write_journey, duration: str = "60min", extra: str = "    estimate: assumed\n", name: str = "j.yaml"):
