@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .comparison import CI_NOTE, METRICS, Metric
+from .comparison import CI_NOTE, METRICS, Metric, metric_of
 from .errors import InvalidArgument, JourneyInvalid
 from .loading import Located, Path, load_yaml, read_text, resolve_reference
 from .overlay import MERGED_BY_ID, entry_id
@@ -350,14 +350,8 @@ def run_designs(journeys: Sequence[Journey], *, replications: int, seed: int, ca
 
 
 def _metric(key: str) -> Metric:
-    known = {m.key: m for m in METRICS}
-    if key in known:
-        return known[key]
-    if key.startswith("utilisation:"):
-        return Metric(key, f"Utilisation, {key.split(':', 1)[1]}", "share", lower_is_better=False)
-    if key.startswith("cost:"):
-        return Metric(key, f"Staff cost per case, {key.split(':', 1)[1]}", "money")
-    return Metric(key, key, "count")
+    """The metric ``key`` names (as compare reads it), or a plain count for any other replication key."""
+    return metric_of(key) or Metric(key, key, "count")
 
 
 def _check_metric(key: str) -> None:

@@ -354,10 +354,9 @@ def _levers_inputs(args: argparse.Namespace, levers: Any) -> list[str]:
 def cmd_explore(args: argparse.Namespace) -> int:
     from .explore import explore, explore_blocks
     from .levers_report import levers_report
-    from .output import write_json, write_text
+    from .output import write_text
     from .rendering.output import write_figure
     from .rendering.tornado import tornado_chart
-    from .tables import show
 
     levers = _levers_of(args)
     if args.screen:
@@ -370,27 +369,17 @@ def cmd_explore(args: argparse.Namespace) -> int:
     result = _progressing(args, lambda progress: explore(
         levers, points=args.points, metric=args.metric, replications=args.replications, seed=args.seed,
         cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
-    if args.json:
-        print(dumps_json(result))
-    else:
-        show(explore_blocks(result))
-    if args.output:
-        write_json(outputs[0], result)
-        for path in outputs[1:3]:
-            write_figure(path, tornado_chart(result, levers.journey.name))
-        write_text(outputs[3], levers_report(result, levers.journey.name))
-        for path in outputs:
-            print(f"wrote {path}", file=sys.stderr)
+    _show_and_write(args, result, explore_blocks, outputs,
+                    lambda path: write_text(path, levers_report(result, levers.journey.name)) if path.endswith(".html")
+                    else write_figure(path, tornado_chart(result, levers.journey.name)))
     return EXIT_OK
 
 
 def _explore_screen(args: argparse.Namespace, levers: Any) -> int:
     """explore --screen morris: the Morris screening instead of the one-at-a-time sweep."""
-    from .output import write_json
     from .rendering.output import write_figure
     from .rendering.screening import screening_chart
     from .screening import screen, screening_blocks
-    from .tables import show
 
     outputs = [os.path.join(args.output, n) for n in ("screening.json", "screening.png", "screening.svg")] \
         if args.output else []
@@ -398,16 +387,8 @@ def _explore_screen(args: argparse.Namespace, levers: Any) -> int:
     result = _progressing(args, lambda progress: screen(
         levers, trajectories=args.trajectories, metric=args.metric, replications=args.replications, seed=args.seed,
         cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
-    if args.json:
-        print(dumps_json(result))
-    else:
-        show(screening_blocks(result))
-    if args.output:
-        write_json(outputs[0], result)
-        for path in outputs[1:]:
-            write_figure(path, screening_chart(result, levers.journey.name))
-        for path in outputs:
-            print(f"wrote {path}", file=sys.stderr)
+    _show_and_write(args, result, screening_blocks, outputs,
+                    lambda path: write_figure(path, screening_chart(result, levers.journey.name)))
     return EXIT_OK
 
 
@@ -440,10 +421,8 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     from .optimise import optimise, optimise_blocks
-    from .output import write_json
     from .rendering.output import write_figure
     from .rendering.pareto import pareto_chart
-    from .tables import show
 
     levers = _levers_of(args)
     outputs = [os.path.join(args.output, n) for n in ("optimise.json", "pareto.png", "pareto.svg")] \
@@ -455,16 +434,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         levers, budget_once=args.budget_once, budget_per_month=args.budget_month, budget_first_year=args.budget_year,
         people=args.people, metric=args.metric, points=args.points, replications=args.replications, seed=args.seed,
         cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
-    if args.json:
-        print(dumps_json(result))
-    else:
-        show(optimise_blocks(result))
-    if args.output:
-        write_json(outputs[0], result)
-        for path in outputs[1:]:
-            write_figure(path, pareto_chart(result, levers.journey.name))
-        for path in outputs:
-            print(f"wrote {path}", file=sys.stderr)
+    _show_and_write(args, result, optimise_blocks, outputs,
+                    lambda path: write_figure(path, pareto_chart(result, levers.journey.name)))
     return EXIT_OK
 
 
@@ -536,6 +507,25 @@ def _progressing(args: argparse.Namespace, call: Callable[[Any], Any]) -> Any:
     finally:
         if progress is not None:
             progress.close()
+
+
+def _show_and_write(args: argparse.Namespace, result: Any, blocks: Callable[[Any], list[Any]], outputs: list[str],
+                    draw: Callable[[str], Any]) -> None:
+    """Print ``result`` (JSON with --json, else its tables), then write ``outputs``: the JSON first, each other
+    file with ``draw(path)``; say what was written."""
+    from .output import write_json
+    from .tables import show
+
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(blocks(result))
+    if outputs:
+        write_json(outputs[0], result)
+        for path in outputs[1:]:
+            draw(path)
+        for path in outputs:
+            print(f"wrote {path}", file=sys.stderr)
 
 
 def _where(args: argparse.Namespace) -> dict[str, Any]:

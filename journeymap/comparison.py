@@ -167,7 +167,7 @@ def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequenc
     measured = {k for r in list(before_reps) + list(after_reps) for k in r}
     keys = [m.key for m in METRICS if m.key in measured]
     for key in keys + sorted(measured - set(keys)):
-        metric = _metric(key)
+        metric = metric_of(key)
         if metric is None:
             continue
         # a department that exists on one side only is idle (0) on the other
@@ -191,7 +191,7 @@ def compare_metrics(before_reps: Sequence[dict[str, float]], after_reps: Sequenc
 _KNOWN = {m.key: m for m in METRICS}
 
 
-def _metric(key: str) -> Metric | None:
+def metric_of(key: str) -> Metric | None:
     """The metric a replication key measures: one of :data:`METRICS`, or a department's row; None for the rest."""
     if key in _KNOWN:
         return _KNOWN[key]
