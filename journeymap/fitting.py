@@ -30,6 +30,9 @@ How the choice is made, and why:
   comment.
 * **Tiny samples**: with fewer than :data:`MIN_FIT` (5) values no fit is meaningful: a fixed duration at
   the sample mean. All values equal (a scripted step): fixed at that value.
+* **Writable**: a fit whose written value a journey file would refuse (a heavy-tailed fit to long durations
+  with an sd over 10 years, the longest duration a file may give) is left out; a sample with a value over
+  10 years is refused (a wrong year in a timestamp, most likely).
 * **Zeros** (a duration shorter than the log's timestamp resolution): the positive families have no
   density at 0 (the lognormal) or an infinite one (gamma and Weibull with shape < 1), so for every
   parametric fit each zero is replaced by half the smallest positive value (the middle of the interval
@@ -50,7 +53,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .distributions import DAY, HOUR, MINUTE, SECOND, Empirical
+from .distributions import DAY, HOUR, MAX_DURATION, MINUTE, SECOND, DurationError, Empirical, parse_distribution
 
 __all__ = ["Fit", "FitReport", "fit_durations", "duration_text", "KS_ALPHA", "MIN_FIT", "MIN_EMPIRICAL",
            "EMPIRICAL_POINTS", "FAMILIES"]
@@ -194,6 +197,9 @@ def fit_durations(minutes: np.ndarray | Any) -> FitReport:
         raise ValueError("no durations to fit")
     if not np.all(np.isfinite(x)) or np.any(x < 0):
         raise ValueError("durations must be finite and >= 0 minutes")
+    if np.any(x > MAX_DURATION):
+        raise ValueError("durations longer than 10 years cannot be written in a journey file (a wrong year "
+                         "in a timestamp?)")
     if np.all(x == x[0]):
         return FitReport(_fixed(float(x[0]), n, "all equal", 0.0, 1.0), (), "all equal")
     if n < MIN_FIT:
@@ -234,11 +240,21 @@ def _fit_family(name: str, x: np.ndarray) -> Fit | None:
         except (ValueError, RuntimeError, FloatingPointError, OverflowError):
             return None
         loglik = float(np.sum(frozen.logpdf(x)))
-        if not math.isfinite(loglik):
+        if not math.isfinite(loglik) or not _writable(spec):
             return None
         ks = stats.kstest(x, frozen.cdf)
     mean = float(frozen.mean())
     return Fit(name, spec, mean, 2 * k - 2 * loglik, float(ks.statistic), float(ks.pvalue), len(x), method)
+
+
+def _writable(spec: Any) -> bool:
+    """Whether a journey file accepts ``spec``: a heavy-tailed fit to days-long durations can give an sd
+    over 10 years (which :func:`~journeymap.distributions.parse_duration` refuses); such a fit is left out."""
+    try:
+        parse_distribution(spec)
+    except DurationError:
+        return False
+    return True
 
 
 _Fitted = tuple[Any, Any, int, str]  # (frozen scipy distribution, spec, number of parameters, method)

@@ -332,6 +332,10 @@ def test_scaled_multiplies_every_time_and_keeps_the_shape(dist):
     assert out.mean == pytest.approx(dist.mean * k) and out.variance == pytest.approx(dist.variance * k * k)
     if isinstance(dist, Weibull):
         assert out.shape == dist.shape                     # a plain number, not a time
+    from journeymap.levers import _scaled
+    from journeymap.uncertainty import scaled
+
+    assert _scaled(dist, k) == out and scaled(dist, k) == out  # levers and input uncertainty scale alike
 
 
 def test_describe_names_the_new_distributions():

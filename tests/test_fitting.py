@@ -191,11 +191,23 @@ def test_the_comment_is_one_line_with_every_candidate_and_aic_differences():
         sorted(c.aic for c in report.candidates if c.name != "empirical")
 
 
-@pytest.mark.parametrize("bad", [[], [1.0, -2.0, 3.0], [1.0, math.nan], [math.inf, 1.0]],
-                         ids=["empty", "negative", "nan", "inf"])
+@pytest.mark.parametrize("bad", [[], [1.0, -2.0, 3.0], [1.0, math.nan], [math.inf, 1.0], [1.0, 2.0, MAX_DURATION * 2]],
+                         ids=["empty", "negative", "nan", "inf", "over-10-years"])
 def test_bad_samples_are_refused(bad):
     with pytest.raises(ValueError, match="durations|no durations"):
         fit_durations(np.array(bad))
+
+
+def test_fits_a_journey_file_would_refuse_are_left_out():
+    """A heavy tail over days: the lognormal's sd would be over 10 years, which no journey file may give."""
+    rng = np.random.default_rng(2)
+    x = rng.lognormal(math.log(1e4), 3.5, N)
+    x = x[x < 5e6]
+    report = fit_durations(x)
+    assert "lognormal" not in {c.name for c in report.candidates}
+    for fit in report.candidates:
+        parse_distribution(fit.spec)                                  # every one left can be written
+    assert report.best.name == "empirical"
 
 
 @pytest.mark.parametrize(("minutes", "text"), [
