@@ -136,8 +136,8 @@ class FitReport:
         parametric = [c for c in self.candidates if math.isfinite(c.aic)]
         if self.reason == "no family passes":
             best_p = max(parametric, key=lambda c: c.ks_pvalue, default=None)
-            tail = f" (best {best_p.name}, KS p{_p(best_p.ks_pvalue)})" if best_p else ""
-            return f"{head}, empirical: no family passes KS{tail}; KS p{_p(b.ks_pvalue)}"
+            tail = f" (best: {best_p.name}, KS p{_p(best_p.ks_pvalue)})" if best_p else ""
+            return f"{head}, empirical (KS p{_p(b.ks_pvalue)}): no family passes KS{tail}"
         how = "by AIC" if self.reason == "aic" else "by AIC though none passes KS"
         others = [f"{c.name} AIC +{c.aic - b.aic:.1f}" + ("" if c.passes else " (fails KS)")
                   for c in parametric if c is not b]

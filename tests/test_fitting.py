@@ -124,7 +124,10 @@ def test_no_family_fits_a_two_humped_sample_so_the_empirical_is_chosen():
                                                                                                          rel=1e-3)
     assert dist.mean == pytest.approx(float(x.mean()), rel=0.01)      # 51 quantiles, linear between them
     assert report.best.ks_pvalue >= KS_ALPHA                          # the written distribution reproduces the sample
-    assert report.comment().startswith("n=2000, empirical: no family passes KS (best ")
+    closest = max((c for c in report.candidates if c.name != "empirical"), key=lambda c: c.ks_pvalue)
+    assert closest.ks_pvalue < 0.001
+    assert report.comment() == (f"n=2000, empirical (KS p={report.best.ks_pvalue:.2g}): no family passes KS "
+                                f"(best: {closest.name}, KS p<0.001)")
 
 
 def test_with_few_values_and_no_family_passing_the_lowest_aic_is_kept():
