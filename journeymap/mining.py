@@ -35,7 +35,6 @@ What is estimated how (the user's documentation is docs/data.md):
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import re
@@ -48,6 +47,7 @@ import yaml
 
 from .errors import JourneymapError
 from .eventlog_reader import EventLog, LogColumns, LogInvalid, read_log
+from .fitting import FitReport, duration_text, fit_durations
 from .problems import Problem, excerpt
 
 __all__ = ["MinedStep", "MinedFlow", "MinedDepartment", "RarePath", "ParallelBlock", "MinedJourney",
@@ -91,7 +91,7 @@ class MinedStep:
     channel: str | None
     emotion: float | None
     occurrences: int
-    duration: Any            # journeymap.fitting.FitReport (or the exponential fallback until DIST lands)
+    duration: FitReport
     includes_waiting: bool   # no start column: the duration is the time since the previous completion
 
 
@@ -107,7 +107,7 @@ class MinedFlow:
     waits: int                # waits measured (start column present)
     mean_queue: float         # minutes
     mean_inbox: float         # minutes
-    delay: Any                # a FitReport of the inbox delays, or None (no delay modelled)
+    delay: FitReport | None   # the inbox delays' fit, or None (no delay modelled)
 
 
 @dataclass(frozen=True)
@@ -160,54 +160,6 @@ class MinedJourney:
     backlog: tuple[tuple[str, int], ...]
     rare: tuple[RarePath, ...]
     notes: tuple[str, ...] = field(default=())  # what was not modelled, and why (also printed on stderr)
-
-
-# --------------------------------------------------------------------------- fitting (helper DIST's module)
-
-
-@dataclass(frozen=True)
-class _ExponentialFit:
-    """Stand-in for journeymap.fitting's Fit while that module has not landed: the exponential at the mean."""
-
-    name: str
-    spec: Any
-    mean: float
-    n: int
-
-
-@dataclass(frozen=True)
-class _ExponentialReport:
-    best: _ExponentialFit
-
-    def comment(self) -> str:
-        return f"n={self.best.n}, {self.best.name} at the sample mean (no goodness-of-fit check)"
-
-
-def _fit(minutes: np.ndarray) -> Any:
-    """:func:`journeymap.fitting.fit_durations` of the sample, or the exponential at its mean without it."""
-    try:
-        fitting = importlib.import_module("journeymap.fitting")
-    except ImportError:
-        mean = float(np.mean(minutes)) if len(minutes) else 0.0
-        text = _duration_text(mean)
-        spec = text if mean <= 0 or len(minutes) < 5 or np.all(minutes == minutes[0]) else {"exponential": text}
-        return _ExponentialReport(_ExponentialFit("exponential" if isinstance(spec, dict) else "fixed", spec, mean,
-                                                  len(minutes)))
-    return fitting.fit_durations(np.asarray(minutes, dtype=float))
-
-
-def _duration_text(minutes: float) -> str:
-    try:
-        fitting = importlib.import_module("journeymap.fitting")
-    except ImportError:
-        if minutes <= 0:
-            return "0"
-        for unit, size in (("d", 1440.0), ("h", 60.0), ("min", 1.0)):
-            if minutes >= size:
-                return f"{float(f'{minutes / size:.4g}'):g}{unit}"
-        return f"{float(f'{minutes * 60:.4g}'):g}s"
-    text: str = fitting.duration_text(minutes)
-    return text
 
 
 # --------------------------------------------------------------------------- small pure helpers
@@ -379,7 +331,7 @@ def mine(log: EventLog, mapping: Any = None, *, min_support: float = MIN_SUPPORT
             stage=(info.stage if info and info.stage else _default_stage(mapping)),
             lane=info.lane if info else None, channel=info.channel if info else None,
             emotion=info.emotion if info else None, occurrences=int(counts[act]),
-            duration=_fit(durations[log.activity == act]), includes_waiting=not log.has_start))
+            duration=fit_durations(durations[log.activity == act]), includes_waiting=not log.has_start))
 
     flows = _flows(log, routes, reachable, same_case, keep, token, ids, owners, departments, n_act, order)
     ends = tuple(ids[a] for a in order if is_end[a])
@@ -610,7 +562,7 @@ def _flows(log: EventLog, routes: dict[int, list[tuple[int, int]]], reachable: s
             fit = None
             mean_inbox = float(inbox[sel].mean()) if sel.any() and log.has_start else 0.0
             if log.has_start and sel.sum() >= 2 and mean_inbox >= MIN_DELAY:
-                fit = _fit(inbox[sel])
+                fit = fit_durations(inbox[sel])
             mean_queue = float(queue[sel].mean()) if sel.any() else 0.0
             flows.append(MinedFlow(ids[s], target, c, c / total, rank.get(t, 0) <= rank.get(s, 0),
                                    int(sel.sum()) if log.has_start else 0, mean_queue, mean_inbox, fit))
@@ -679,7 +631,7 @@ def journey_yaml(m: MinedJourney, source: str = "", command: str = "") -> str:
     else:
         out.append(f"  # {m.cases - 1:,} gaps between the cases' arrivals; coefficient of variation "
                    f"{m.gap_cv:.2f} (1 for Poisson arrivals)")
-        out.append(f"  arrivals: {{poisson: {_duration_text(m.mean_gap)}}}")
+        out.append(f"  arrivals: {{poisson: {duration_text(m.mean_gap)}}}")
         out.append("  arrivals_estimate: observed")
         out.append(f"  cases: {m.cases}")
         if m.backlog:
@@ -710,8 +662,8 @@ def _next_lines(source: str, flows: list[MinedFlow], fork: ParallelBlock | None,
         if f.rework:
             entry["rework"] = True
         total = sum(g.count for g in flows)
-        waits = (f"; waits: mean inbox delay {_duration_text(f.mean_inbox)}, mean queueing "
-                 f"{_duration_text(f.mean_queue)} over {f.waits:,}" if f.waits else "")
+        waits = (f"; waits: mean inbox delay {duration_text(f.mean_inbox)}, mean queueing "
+                 f"{duration_text(f.mean_queue)} over {f.waits:,}" if f.waits else "")
         fit = f"; delay {f.delay.comment()}" if f.delay is not None else ""
         out.append(f"    # -> {f.target}: {f.count:,} of {total:,} ({f.probability:.1%}){waits}{fit}")
         entries.append(entry)

@@ -196,7 +196,8 @@ def test_consistent_overlap_is_a_parallel_block(tmp_path):
     for i in range(6):
         t = 1000 * i
         rows += [(f"c{i}", "open", t, t + 10, "p1", "x"), (f"c{i}", "legal", t + 20, t + 80, "p2", "y"),
-                 (f"c{i}", "credit", t + 30, t + 60 + 10 * i, "p3", "z"), (f"c{i}", "close", t + 200, t + 210, "p1", "x")]
+                 (f"c{i}", "credit", t + 30, t + 60 + 10 * i, "p3", "z"),
+                 (f"c{i}", "close", t + 200, t + 210, "p1", "x")]
     path = tmp_path / "par.csv"
     path.write_text(HEADER + "".join(f"{c},{a},{stamp(s)},{stamp(e)},{r},{g}\n" for c, a, s, e, r, g in rows))
     m = mine(read_log(str(path)))
