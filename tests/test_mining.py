@@ -389,3 +389,21 @@ def test_round_trip_reproduces_cycle_time_handoffs_and_routing(tmp_path):
         assert abs(diff) <= batch_half_width(a[key], b[key]), (key, a[key].mean(), b[key].mean())
     (pa, na), (pb, nb) = a["fix_share"], b["fix_share"]
     assert abs(pa - pb) <= Z99 * math.sqrt(0.3 * 0.7 * (1 / na + 1 / nb))
+
+
+def test_mapping_schema_accepts_the_sample_and_refuses_a_bad_lane():
+    jsonschema = pytest.importorskip("jsonschema")
+    import json
+
+    import yaml
+
+    schema = json.loads((ROOT / "docs" / "mapping.schema.json").read_text(encoding="utf-8"))
+    sample = yaml.safe_load((ROOT / "journeys" / "data" / "claims-mapping.yaml").read_text(encoding="utf-8"))
+    jsonschema.validate(sample, schema)
+    sample["activities"]["Pay claim"]["lane"] = "upstairs"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(sample, schema)
+    # and the sample mapping passes journeymap's own checks against the sample log
+    log = read_log(str(ROOT / "journeys" / "data" / "claims-log.csv"))
+    mapping = read_mapping(str(ROOT / "journeys" / "data" / "claims-mapping.yaml"), log.activities, log.resources)
+    assert mapping.resources["Fay Morgan"] == "review" and mapping.activities["Pay claim"].id == "pay"
