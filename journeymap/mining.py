@@ -49,6 +49,7 @@ from .errors import JourneymapError
 from .eventlog_reader import EventLog, LogColumns, LogInvalid, read_log
 from .fitting import FitReport, duration_text, fit_durations
 from .problems import Problem, excerpt
+from .validation.mapping import ActivityInfo
 
 __all__ = ["MinedStep", "MinedFlow", "MinedDepartment", "RarePath", "ParallelBlock", "MinedJourney",
            "MineInvalid", "mine", "journey_yaml", "mine_file", "split_waits", "busy_stretches", "step_id",
@@ -63,6 +64,7 @@ MIN_DELAY = 1.0
 #: A set of overlapping activities becomes a parallel block when at least this share of its runs agree.
 _END = -1
 _ID_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
+_VALID_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 
 
 class MineInvalid(JourneymapError):
@@ -224,81 +226,149 @@ def mine(log: EventLog, mapping: Any = None, *, min_support: float = MIN_SUPPORT
          schedule: bool = False) -> MinedJourney:
     """The journey ``log`` shows (see the module's docstring for what is estimated how).
 
-    Raises :class:`MineInvalid` for what cannot be mined (an activity seen only once).
+    Raises :class:`MineInvalid` for what cannot be mined (an activity seen only once, several replications).
     """
-    problems: list[Problem] = []
+    _refuse_unminable(log)
     notes: list[str] = []
+    owners, departments = _owners(log, mapping, notes)
+    ids = _step_ids(log, mapping)
+    same_case = np.zeros(log.n_events, dtype=bool)
+    same_case[1:] = log.case[1:] == log.case[:-1]
+    blocks, in_block, block_notes = _parallel(log, same_case, ids, min_support)
+    notes += block_notes
+    paths = _directly_follows(log, in_block, len(blocks))
+    routing = _routing(paths, ids, blocks, min_support, notes)
+    n_act = len(log.activities)
+    counts = np.bincount(log.activity, minlength=n_act)
+    reachable = _reachable(routing.start, routing.routes, blocks, n_act, ids)
+    for act in range(n_act):
+        if act not in reachable and counts[act]:
+            notes.append(f"activity {log.activities[act]!r} ({counts[act]} events) is reached only by rare paths: "
+                         "left out")
+    order = _file_order(log, paths, reachable, routing.start, n_act, blocks, ids)
+    steps = _steps(log, mapping, order, ids, owners, counts, same_case)
+    flows = _flows(log, routing.routes, reachable, paths, ids, owners, departments, n_act, order)
+    ends = tuple(ids[a] for a in order if routing.is_end[a])
+    if not ends:
+        ends = (ids[order[-1]],)
+        notes.append(f"no activity is where most cases end: {ends[0]!r} (the last in the file) is the end step")
+    arrivals = np.sort(log.arrival)
+    gaps = np.diff(arrivals)
+    mean_gap = float(gaps.mean()) if len(gaps) else 0.0
+    cv = float(gaps.std(ddof=1) / mean_gap) if len(gaps) > 1 and mean_gap > 0 else math.nan
+    backlog = () if schedule else _backlog(routing, reachable, ids, blocks, [s.id for s in steps])
+    jid, jname, persona, stages = _names(log, mapping)
+    return MinedJourney(
+        file=log.file, journey_id=jid, journey_name=jname, persona=persona, stages=stages,
+        departments=tuple(departments.values()), steps=tuple(steps), flows=tuple(flows), parallel=tuple(blocks),
+        start=ids[routing.start] if routing.start < n_act else blocks[routing.start - n_act].fork,
+        ends=ends, cases=log.n_cases, events=log.n_events, mean_gap=mean_gap, gap_cv=cv,
+        schedule=tuple(float(a - arrivals[0]) for a in arrivals) if schedule else None,
+        backlog=backlog, rare=tuple(routing.rare), notes=tuple(notes))
+
+
+def _refuse_unminable(log: EventLog) -> None:
+    """Several replications of a simulation, or an activity seen once: located problems, nothing mined."""
     if log.replications > 1:
         raise MineInvalid([Problem(log.file, 1, 1, "error", "replications",
                                    f"the log holds {log.replications} replications of a simulation, which overlap in "
                                    "time: mining them together would count their work as simultaneous",
                                    "simulate with --replications 1, or keep one replication's rows")])
-    n_act = len(log.activities)
-    counts = np.bincount(log.activity, minlength=n_act)
-    for a in np.flatnonzero(counts == 1):
-        line = int(log.line[np.argmax(log.activity == a)])
-        problems.append(Problem(log.file, line, 1, "error", "single-occurrence",
-                                f"activity {excerpt(log.activities[a])} occurs once in the whole log: nothing "
-                                "can be estimated from one occurrence",
-                                "remove its row from the export, or fix the activity's name if it is misspelt"))
+    counts = np.bincount(log.activity, minlength=len(log.activities))
+    problems = [Problem(log.file, int(log.line[np.argmax(log.activity == a)]), 1, "error", "single-occurrence",
+                        f"activity {excerpt(log.activities[a])} occurs once in the whole log: nothing can be "
+                        "estimated from one occurrence",
+                        "remove its row from the export, or fix the activity's name if it is misspelt")
+                for a in np.flatnonzero(counts == 1)]
     if problems:
         raise MineInvalid(problems)
 
-    owners, departments = _owners(log, mapping, notes)
-    taken: set[str] = {"customer"}
+
+def _step_ids(log: EventLog, mapping: Any) -> list[str]:
+    """Each activity's step id: the mapping's, else one made from its name (unique, valid)."""
     given: list[str | None] = [mapping.activities[name].id if mapping and name in mapping.activities else None
                                for name in log.activities]
-    taken |= {i for i in given if i}
-    ids: list[str] = [i or step_id(name, taken) for i, name in zip(given, log.activities, strict=True)]
+    taken = {"customer"} | {i for i in given if i}
+    return [i or step_id(name, taken) for i, name in zip(given, log.activities, strict=True)]
 
-    same_case = np.zeros(log.n_events, dtype=bool)
-    same_case[1:] = log.case[1:] == log.case[:-1]
-    blocks, in_block, block_notes = _parallel(log, same_case, ids, min_support)
-    notes += block_notes
 
-    # tokens: activities, with each accepted parallel run collapsed onto its first event
+def _names(log: EventLog, mapping: Any) -> tuple[str, str, dict[str, Any], tuple[tuple[str, str], ...]]:
+    """The journey's id and name, the persona and the stages: the mapping's, else defaults from the file name."""
+    base = os.path.basename(log.file)
+    m = mapping
+    jid = m.journey_id if m and m.journey_id else step_id(os.path.splitext(base)[0], set())
+    name = m.journey_name if m and m.journey_name else f"Mined from {base}"
+    persona = dict(m.persona) if m and m.persona else {"id": "client", "name": "Client"}
+    stages = m.stages if m and m.stages else (("process", "Process"),)
+    return jid, name, persona, stages
+
+
+@dataclass(frozen=True, eq=False)
+class _Paths:
+    """The cases as sequences of tokens (activities; a parallel run is one token) and their directly-follows
+    counts: ``pair[s, t]`` cases where t directly follows s, ``pair[s, -1]`` cases ending at s."""
+
+    keep: np.ndarray        # per event: not folded into a parallel run
+    token: np.ndarray       # per event
+    seq_idx: np.ndarray     # the kept events
+    seq_tok: np.ndarray
+    pair: np.ndarray
+    first_counts: np.ndarray
+
+
+def _directly_follows(log: EventLog, in_block: tuple[np.ndarray, np.ndarray], n_blocks: int) -> _Paths:
+    n_act = len(log.activities)
+    block_of, folded = in_block
     token = log.activity.astype(np.int64).copy()
-    keep = ~in_block[1]
-    token[in_block[0] >= 0] = n_act + in_block[0][in_block[0] >= 0]
+    token[block_of >= 0] = n_act + block_of[block_of >= 0]
+    keep = ~folded
     seq_idx = np.flatnonzero(keep)
     seq_tok, seq_case = token[seq_idx], log.case[seq_idx]
     nxt_same = np.zeros(len(seq_idx), dtype=bool)
     nxt_same[:-1] = seq_case[1:] == seq_case[:-1]
-    n_tok = n_act + len(blocks)
-    src = seq_tok[nxt_same]
-    dst = seq_tok[np.flatnonzero(nxt_same) + 1]
-    last = seq_tok[~nxt_same]
+    n_tok = n_act + n_blocks
+    src, dst = seq_tok[nxt_same], seq_tok[np.flatnonzero(nxt_same) + 1]
     pair = np.bincount(src * (n_tok + 1) + dst, minlength=n_tok * (n_tok + 1)).reshape(n_tok, n_tok + 1)
-    pair[:, n_tok] = np.bincount(last, minlength=n_tok)
+    pair[:, n_tok] = np.bincount(seq_tok[~nxt_same], minlength=n_tok)
     firsts = seq_tok[np.concatenate([[True], ~nxt_same[:-1]])] if len(seq_tok) else seq_tok
-    first_counts = np.bincount(firsts, minlength=n_tok)
+    return _Paths(keep, token, seq_idx, seq_tok, pair, np.bincount(firsts, minlength=n_tok))
 
-    # end steps: where most of an activity's cases end
+
+@dataclass(frozen=True, eq=False)
+class _Routing:
+    start: int
+    is_end: np.ndarray
+    routes: dict[int, list[tuple[int, int]]]   # token -> [(target token, count)], the modelled paths
+    open_cases: dict[int, int]                  # token -> cases whose last event it is (not an end step)
+    rare: list[RarePath]
+
+
+def _routing(paths: _Paths, ids: list[str], blocks: list[ParallelBlock], min_support: float,
+             notes: list[str]) -> _Routing:
+    """The modelled paths: end steps, the start, rare paths dropped (reported) and the rest kept."""
+    pair, first_counts = paths.pair, paths.first_counts
+    n_tok, n_act = pair.shape[0], len(ids)
     totals = pair.sum(axis=1)
     end_share = np.where(totals > 0, pair[:, n_tok] / np.maximum(totals, 1), 0.0)
     is_end = end_share >= END_SHARE
-    start_tok = int(np.argmax(first_counts))
+    start = int(np.argmax(first_counts))
     rare: list[RarePath] = []
     for t in map(int, np.flatnonzero(first_counts)):
-        if t != start_tok:
+        if t != start:
             share = first_counts[t] / first_counts.sum()
-            rare.append(RarePath("(start)", _tok_id(int(t), ids, blocks), int(first_counts[t]), float(share)))
-            notes.append(f"{first_counts[t]} case(s) ({share:.1%}) start at {_tok_id(int(t), ids, blocks)!r}, "
-                         f"not at {_tok_id(start_tok, ids, blocks)!r}: every case is modelled as starting at "
+            rare.append(RarePath("(start)", _tok_id(t, ids, blocks), int(first_counts[t]), float(share)))
+            notes.append(f"{first_counts[t]} case(s) ({share:.1%}) start at {_tok_id(t, ids, blocks)!r}, "
+                         f"not at {_tok_id(start, ids, blocks)!r}: every case is modelled as starting at "
                          "the latter (cases already under way when the log begins?)")
-
     routes: dict[int, list[tuple[int, int]]] = {}
     open_cases: dict[int, int] = {}
-    for s in range(n_tok):
-        if totals[s] == 0:
-            continue
+    for s in map(int, np.flatnonzero(totals)):
         if s >= n_act:  # a parallel block leads to its join
             routes[s] = [(ids.index(blocks[s - n_act].join), int(pair[s].sum()))]
             continue
         outs = [(int(t), int(pair[s, t])) for t in np.flatnonzero(pair[s, :n_tok])]
         if is_end[s]:
-            for t, c in outs:
-                rare.append(RarePath(ids[s], _tok_id(t, ids, blocks), c, c / totals[s]))
+            rare += [RarePath(ids[s], _tok_id(t, ids, blocks), c, c / totals[s]) for t, c in outs]
             if outs:
                 notes.append(f"{ids[s]!r} is an end step ({end_share[s]:.0%} of its cases end there); the "
                              f"{sum(c for _, c in outs)} case(s) that went on are not modelled")
@@ -310,62 +380,35 @@ def mine(log: EventLog, mapping: Any = None, *, min_support: float = MIN_SUPPORT
                 rare.append(RarePath(ids[s], _tok_id(t, ids, blocks), c, c / totals[s]))
                 notes.append(f"rare path {ids[s]!r} -> {_tok_id(t, ids, blocks)!r}: {c} of {totals[s]} "
                              f"({c / totals[s]:.1%} < --min-support {min_support:g}), not modelled")
-        if not kept:
-            kept = sorted(outs, key=lambda x: -x[1])[:1]
-        routes[s] = kept
+        routes[s] = kept or sorted(outs, key=lambda x: -x[1])[:1]
+    return _Routing(start, is_end, routes, open_cases, rare)
 
-    reachable = _reachable(start_tok, routes, blocks, n_act, ids)
-    for act in range(n_act):
-        if act not in reachable and counts[act]:
-            notes.append(f"activity {log.activities[act]!r} ({counts[act]} events) is reached only by rare paths: "
-                         "left out")
-    order = _file_order(log, seq_idx, seq_tok, reachable, start_tok, n_act, blocks, ids)
 
+def _steps(log: EventLog, mapping: Any, order: list[int], ids: list[str], owners: list[str], counts: np.ndarray,
+           same_case: np.ndarray) -> list[MinedStep]:
     durations = _durations(log, same_case)
     steps = []
     for act in order:
-        info = mapping.activities.get(log.activities[act]) if mapping else None
+        info = (mapping.activities.get(log.activities[act]) if mapping else None) or ActivityInfo()
         steps.append(MinedStep(
-            id=ids[act], activity=log.activities[act],
-            name=(info.name if info and info.name else log.activities[act]), owner=owners[act],
-            stage=(info.stage if info and info.stage else _default_stage(mapping)),
-            lane=info.lane if info else None, channel=info.channel if info else None,
-            emotion=info.emotion if info else None, occurrences=int(counts[act]),
-            duration=fit_durations(durations[log.activity == act]), includes_waiting=not log.has_start))
+            id=ids[act], activity=log.activities[act], name=info.name or log.activities[act], owner=owners[act],
+            stage=info.stage or _default_stage(mapping), lane=info.lane, channel=info.channel, emotion=info.emotion,
+            occurrences=int(counts[act]), duration=fit_durations(durations[log.activity == act]),
+            includes_waiting=not log.has_start))
+    return steps
 
-    flows = _flows(log, routes, reachable, same_case, keep, token, ids, owners, departments, n_act, order)
-    ends = tuple(ids[a] for a in order if is_end[a])
-    if not ends:
-        ends = (ids[order[-1]],)
-        notes.append(f"no activity is where most cases end: {ends[0]!r} (the last in the file) is the end step")
 
-    arrivals = np.sort(log.arrival)
-    gaps = np.diff(arrivals)
-    mean_gap = float(gaps.mean()) if len(gaps) else 0.0
-    cv = float(gaps.std(ddof=1) / mean_gap) if len(gaps) > 1 and mean_gap > 0 else math.nan
-    backlog: list[tuple[str, int]] = []
-    if not schedule:
-        waiting: dict[str, int] = {}
-        for s, n in open_cases.items():
-            if n and s in routes and s in reachable:
-                target = max(routes[s], key=lambda x: x[1])[0]
-                name = _tok_id(target, ids, blocks) if target < n_act else blocks[target - n_act].fork
-                waiting[name] = waiting.get(name, 0) + n
-        backlog = sorted(waiting.items(), key=lambda x: [s.id for s in steps].index(x[0])
-                         if x[0] in [s.id for s in steps] else 0)
-    name = os.path.splitext(os.path.basename(log.file))[0]
-    jid = mapping.journey_id if mapping and mapping.journey_id else step_id(name, set())
-    return MinedJourney(
-        file=log.file, journey_id=jid,
-        journey_name=(mapping.journey_name if mapping and mapping.journey_name
-                      else f"Mined from {os.path.basename(log.file)}"),
-        persona=dict(mapping.persona) if mapping and mapping.persona else {"id": "client", "name": "Client"},
-        stages=mapping.stages if mapping and mapping.stages else (("process", "Process"),),
-        departments=tuple(departments.values()), steps=tuple(steps), flows=tuple(flows), parallel=tuple(blocks),
-        start=ids[start_tok] if start_tok < n_act else blocks[start_tok - n_act].fork,
-        ends=ends, cases=log.n_cases, events=log.n_events, mean_gap=mean_gap, gap_cv=cv,
-        schedule=tuple(float(a - arrivals[0]) for a in arrivals) if schedule else None,
-        backlog=tuple(backlog), rare=tuple(rare), notes=tuple(notes))
+def _backlog(routing: _Routing, reachable: set[int], ids: list[str], blocks: list[ParallelBlock],
+             order: list[str]) -> tuple[tuple[str, int], ...]:
+    """Cases open at the log's end, by the step their last activity most often leads to, in file order."""
+    n_act = len(ids)
+    waiting: dict[str, int] = {}
+    for s, n in routing.open_cases.items():
+        if n and s in routing.routes and s in reachable:
+            target = max(routing.routes[s], key=lambda x: x[1])[0]
+            name = ids[target] if target < n_act else blocks[target - n_act].fork
+            waiting[name] = waiting.get(name, 0) + n
+    return tuple(sorted(waiting.items(), key=lambda x: order.index(x[0]) if x[0] in order else 0))
 
 
 def _tok_id(t: int, ids: list[str], blocks: list[ParallelBlock]) -> str:
@@ -401,12 +444,13 @@ def _owners(log: EventLog, mapping: Any, notes: list[str]) -> tuple[list[str], d
         values, freq = np.unique(dept_of_event[log.activity == a].astype(str), return_counts=True)
         named = [(v, f) for v, f in zip(values, freq, strict=True) if v]
         if named:
-            owners.append(max(named, key=lambda x: x[1])[0])
+            owners.append(str(max(named, key=lambda x: x[1])[0]))
         else:
             owners.append(step_id(log.activities[a] + " team", set()))
             notes.append(f"no group or mapped resource for {log.activities[a]!r}: owned by a department of its own "
                          "(give --group-column or a mapping file)")
-    owner_ids = {o: ("customer" if o.lower() == "customer" else step_id(o, set())) for o in set(owners)}
+    owner_ids = {o: ("customer" if o.lower() == "customer" else o if _VALID_ID.match(o) else step_id(o, set()))
+                 for o in set(owners)}
     owners = [owner_ids[o] for o in owners]
     departments: dict[str, MinedDepartment] = {}
     owner_of_event = np.array(owners, dtype=object)[log.activity]
@@ -503,9 +547,10 @@ def _reachable(start: int, routes: dict[int, list[tuple[int, int]]], blocks: lis
     return {t for t in seen if t < n_act}
 
 
-def _file_order(log: EventLog, seq_idx: np.ndarray, seq_tok: np.ndarray, reachable: set[int], start: int,
-                n_act: int, blocks: list[ParallelBlock], ids: list[str]) -> list[int]:
+def _file_order(log: EventLog, paths: _Paths, reachable: set[int], start: int, n_act: int,
+                blocks: list[ParallelBlock], ids: list[str]) -> list[int]:
     """The steps in the order a reader expects: by the mean position of their first occurrence in a case."""
+    seq_idx, seq_tok = paths.seq_idx, paths.seq_tok
     case = log.case[seq_idx]
     new = np.concatenate([[True], case[1:] != case[:-1]]) if len(case) else np.zeros(0, bool)
     position = np.arange(len(case)) - np.maximum.accumulate(np.where(new, np.arange(len(case)), 0))
@@ -526,10 +571,11 @@ def _durations(log: EventLog, same_case: np.ndarray) -> np.ndarray:
     return np.maximum(log.end - before, 0.0)
 
 
-def _flows(log: EventLog, routes: dict[int, list[tuple[int, int]]], reachable: set[int], same_case: np.ndarray,
-           keep: np.ndarray, token: np.ndarray, ids: list[str], owners: list[str],
-           departments: dict[str, MinedDepartment], n_act: int, order: list[int]) -> list[MinedFlow]:
+def _flows(log: EventLog, routes: dict[int, list[tuple[int, int]]], reachable: set[int], paths: _Paths,
+           ids: list[str], owners: list[str], departments: dict[str, MinedDepartment], n_act: int,
+           order: list[int]) -> list[MinedFlow]:
     """The modelled flows with their waits split into inbox delay and queueing."""
+    keep, token = paths.keep, paths.token
     seq = np.flatnonzero(keep)
     nxt_same = np.zeros(len(seq), dtype=bool)
     nxt_same[:-1] = log.case[seq[1:]] == log.case[seq[:-1]]

@@ -373,7 +373,6 @@ def batch_half_width(a: np.ndarray, b: np.ndarray, batches: int = 30) -> float:
     return 2.756 * math.sqrt(ma.var(ddof=1) / batches + mb.var(ddof=1) / batches)  # t(29) 99.5%
 
 
-@pytest.mark.slow
 def test_round_trip_reproduces_cycle_time_handoffs_and_routing(tmp_path):
     original = tmp_path / "original.csv"
     assert main(["simulate", str(ROUTE_TRIP_JOURNEY(tmp_path)), "--replications", "1", "--seed", "3",
