@@ -171,3 +171,23 @@ def test_xes_through_pm4py(tmp_path):
     pm4py.write_xes(pm4py.format_dataframe(frame), str(path))
     log = read_log(str(path))
     assert log.cases == ("a", "b") and log.end.tolist() == [0.0, 60.0, 120.0] and not log.has_start
+
+
+def test_xes_without_pm4py_says_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pm4py", None)  # as if it were not installed
+    path = tmp_path / "log.xes"
+    path.write_text("<log/>", encoding="utf-8")
+    with pytest.raises(LogInvalid) as info:
+        read_log(str(path))
+    (p,) = info.value.problems
+    assert (p.line, p.column, p.rule) == (1, 1, "xes") and "not installed" in p.message and "pip install pm4py" in p.hint
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "log.csv"
+    os.mkfifo(fifo)
+    assert problems_of(str(fifo)) == [(1, 1, "file")]
