@@ -182,7 +182,8 @@ def test_xes_without_pm4py_says_how_to_get_it(tmp_path, monkeypatch):
     with pytest.raises(LogInvalid) as info:
         read_log(str(path))
     (p,) = info.value.problems
-    assert (p.line, p.column, p.rule) == (1, 1, "xes") and "not installed" in p.message and "pip install pm4py" in p.hint
+    assert (p.line, p.column, p.rule) == (1, 1, "xes")
+    assert "not installed" in p.message and "pip install pm4py" in p.hint
 
 
 def test_a_fifo_is_refused_without_blocking(tmp_path):
