@@ -61,6 +61,8 @@ MIN_SUPPORT = 0.02
 END_SHARE = 0.5
 #: A mean inbox delay below this (minutes) is not modelled: timestamps are rarely finer than a minute.
 MIN_DELAY = 1.0
+#: Fewest waits that found someone free from which a flow's inbox delay is estimated (else: the split of all).
+MIN_FREE = 10
 #: A set of overlapping activities becomes a parallel block when at least this share of its runs agree.
 _END = -1
 _ID_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -110,6 +112,7 @@ class MinedFlow:
     mean_queue: float         # minutes
     mean_inbox: float         # minutes
     delay: FitReport | None   # the inbox delays' fit, or None (no delay modelled)
+    free: int = 0             # waits that found someone free in the receiving department (all inbox delay)
 
 
 @dataclass(frozen=True)
@@ -605,14 +608,29 @@ def _flows(log: EventLog, routes: dict[int, list[tuple[int, int]]], reachable: s
             if target is None:
                 continue  # a fork's flows are its parallel block
             sel = (src_tok == s) & (dst_tok == t)
-            fit = None
-            mean_inbox = float(inbox[sel].mean()) if sel.any() and log.has_start else 0.0
-            if log.has_start and sel.sum() >= 2 and mean_inbox >= MIN_DELAY:
-                fit = fit_durations(inbox[sel])
-            mean_queue = float(queue[sel].mean()) if sel.any() else 0.0
-            flows.append(MinedFlow(ids[s], target, c, c / total, rank.get(t, 0) <= rank.get(s, 0),
-                                   int(sel.sum()) if log.has_start else 0, mean_queue, mean_inbox, fit))
+            flows.append(_flow(ids[s], target, c, c / total, rank.get(t, 0) <= rank.get(s, 0),
+                               (begin - ready)[sel], inbox[sel], queue[sel], log.has_start))
     return flows
+
+
+def _flow(source: str, target: str, count: int, probability: float, rework: bool, wait: np.ndarray,
+          inbox: np.ndarray, queue: np.ndarray, has_start: bool) -> MinedFlow:
+    """A flow with its inbox delay estimated from the waits that found someone free, when there are enough.
+
+    A wait that ended with someone free in the receiving department (no queueing) is all inbox delay; whether
+    someone was free when a delay ended does not depend on the delay's length, so those waits are a fair sample
+    of the delay. With fewer than :data:`MIN_FREE` of them the split of every wait (a lower bound of the delay:
+    the time the department was busy counts as queueing) is used instead.
+    """
+    if not has_start or len(wait) == 0:
+        return MinedFlow(source, target, count, probability, rework, 0, 0.0, 0.0, None)
+    free = queue <= 0
+    sample = wait[free] if free.sum() >= MIN_FREE else inbox
+    mean_inbox = float(sample.mean())
+    fit = fit_durations(sample) if len(sample) >= 2 and mean_inbox >= MIN_DELAY else None
+    mean_queue = max(float(wait.mean()) - mean_inbox, 0.0)
+    return MinedFlow(source, target, count, probability, rework, len(wait), mean_queue, mean_inbox, fit,
+                     int(free.sum()))
 
 
 # --------------------------------------------------------------------------- the journey file
@@ -708,8 +726,10 @@ def _next_lines(source: str, flows: list[MinedFlow], fork: ParallelBlock | None,
         if f.rework:
             entry["rework"] = True
         total = sum(g.count for g in flows)
-        waits = (f"; waits: mean inbox delay {duration_text(f.mean_inbox)}, mean queueing "
-                 f"{duration_text(f.mean_queue)} over {f.waits:,}" if f.waits else "")
+        basis = (f"the {f.free:,} that found someone free" if f.free >= MIN_FREE
+                 else "the split of each (a lower bound)")
+        waits = (f"; {f.waits:,} waits: inbox delay {duration_text(f.mean_inbox)} (from {basis}), queueing "
+                 f"{duration_text(f.mean_queue)}" if f.waits else "")
         fit = f"; delay {f.delay.comment()}" if f.delay is not None else ""
         out.append(f"    # -> {f.target}: {f.count:,} of {total:,} ({f.probability:.1%}){waits}{fit}")
         entries.append(entry)

@@ -143,22 +143,21 @@ def test_generated_durations_within_ci_and_capacities_exact(generated):
 
 
 def test_generated_inbox_delays(generated):
-    """Inbox delays: the client's reply (to intake, rarely saturated) within its 99% CI; the delay before the
-    assessment (claims is fully busy a sizeable share of the time) is under-estimated, as docs/data.md says:
-    the part of the delay spent while the department was busy counts as queueing. Bounded: within 25%."""
+    """Inbox delays within their 99% CIs (exponential: sd = mean), estimated from the waits that found someone
+    free in the receiving department; the split of every wait would under-estimate the delay into the claims
+    team, which is often fully busy (the time a case sat while all were busy counts as queueing)."""
     _, m = generated
     flows = {(f.source, f.target): f for f in m.flows}
-    reply = flows[("request_information", "assess_claim")]
-    true = gen.DELAYS[("Request information", "Assess claim")]
-    assert abs(reply.mean_inbox - true) <= Z99 * true / math.sqrt(reply.waits)
     for key, truth_key in [(("register_claim", "assess_claim"), ("Register claim", "Assess claim")),
+                           (("request_information", "assess_claim"), ("Request information", "Assess claim")),
                            (("review_claim", "pay_claim"), ("Review claim", "Pay claim"))]:
         f = flows[key]
         true = gen.DELAYS[truth_key]
-        assert 0.75 * true <= f.mean_inbox <= true + Z99 * true / math.sqrt(f.waits), (key, f.mean_inbox)
-        assert f.delay is not None
-    # no inbox delay where the generator has none
+        assert f.free >= 0.5 * f.waits and f.delay is not None
+        assert abs(f.mean_inbox - true) <= Z99 * true / math.sqrt(f.free), (key, f.mean_inbox, true)
+    # no inbox delay where the generator has none, and queueing where the claims team is busiest
     assert flows[("pay_claim", "close_claim")].delay is None and flows[("assess_claim", "review_claim")].delay is None
+    assert flows[("assess_claim", "review_claim")].mean_queue > 5
 
 
 def test_sample_log_and_mapping_mine_to_a_valid_journey(tmp_path):
