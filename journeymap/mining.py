@@ -136,10 +136,13 @@ class RarePath:
 
 @dataclass(frozen=True)
 class ParallelBlock:
+    """A fork whose branches (one step each) ran at the same time, and the step that waits for all of them."""
+
     fork: str
     branches: tuple[str, ...]
     join: str
-    cases: int
+    cases: int                # occurrences of the fork
+    overlapping: int          # of which the branches' events overlapped in time
 
 
 @dataclass(frozen=True)
@@ -482,58 +485,72 @@ def _most_at_once(start: np.ndarray, end: np.ndarray) -> int:
 
 def _parallel(log: EventLog, same_case: np.ndarray, ids: list[str], min_support: float
               ) -> tuple[list[ParallelBlock], tuple[np.ndarray, np.ndarray], list[str]]:
-    """Parallel blocks from runs of overlapping events; (block index per event or -1, event folded away)."""
+    """Parallel blocks: sets of activities seen running at once, always between the same two steps.
+
+    A candidate is each set of activities whose events overlap in time in some case. It becomes a block
+    when its most frequent predecessor F (the fork) is, every time it occurs, followed by exactly those
+    activities (once each, in any order) and then by the same step J (the join), and the activities
+    never occur elsewhere. Their events need not overlap in every case (a branch may finish before the
+    other starts): how many did is in the comment. Returns the blocks, (block index on the first event of
+    each occurrence or -1, True on the occurrence's other events), and what was not modelled, and why.
+    """
     n = log.n_events
     block_of = np.full(n, -1, dtype=np.int64)
     folded = np.zeros(n, dtype=bool)
     notes: list[str] = []
     overlap = same_case & (log.start < np.concatenate([[-np.inf], log.end[:-1]]))
-    if not overlap.any() or len(log.activities) > 62:
-        if overlap.any():
-            notes.append("events overlap in time but the log has more than 62 activities: taken in order of "
-                         "completion, no parallel branches looked for")
+    if not overlap.any():
         return [], (block_of, folded), notes
-    run_start = ~overlap
-    starts = np.flatnonzero(run_start)
+    if len(log.activities) > 62:
+        notes.append("events overlap in time but the log has more than 62 activities: taken in order of "
+                     "completion, no parallel branches looked for")
+        return [], (block_of, folded), notes
+    starts = np.flatnonzero(~overlap)
     length = np.diff(np.append(starts, n))
     bits = np.left_shift(np.int64(1), log.activity.astype(np.int64))
     sig = np.bitwise_or.reduceat(bits, starts)
     multi = length >= 2
-    blocks: list[ParallelBlock] = []
     counts = np.bincount(log.activity, minlength=len(log.activities))
-    for s in np.unique(sig[multi]):
-        runs = np.flatnonzero(multi & (sig == s))
-        members = [a for a in range(len(log.activities)) if (int(s) >> a) & 1]
+    blocks: list[ParallelBlock] = []
+    for s in map(int, np.unique(sig[multi])):
+        runs = starts[multi & (sig == s)]
+        members = [a for a in range(len(log.activities)) if (s >> a) & 1]
         names = ", ".join(repr(ids[a]) for a in members)
-        first, last = starts[runs], starts[runs] + length[runs] - 1
-        has_pred = same_case[first]
-        has_succ = np.zeros(len(runs), dtype=bool)
-        ok_succ = last + 1 < n
-        has_succ[ok_succ] = same_case[last[ok_succ] + 1]
-        pred = np.where(has_pred, log.activity[np.maximum(first - 1, 0)], -1)
-        succ = np.where(has_succ, log.activity[np.minimum(last + 1, n - 1)], -1)
-        why = ""
-        if np.any(length[runs] != len(members)):
-            why = "an activity repeats inside the overlap"
-        elif any(counts[a] != len(runs) for a in members):
-            why = "they also occur without overlapping"
-        elif not has_pred.all() or len(np.unique(pred)) != 1:
-            why = "they do not always follow the same step"
-        elif len(np.unique(succ[has_succ])) != 1 or not has_succ.any():
-            why = "they are not always followed by the same step"
-        elif counts[pred[0]] != len(runs):
-            why = f"{ids[pred[0]]!r} does not always lead to them"
-        if why or len(runs) < 2:
+        has_pred = same_case[runs]
+        why = "they do not follow a step of their own" if not has_pred.any() else ""
+        fork = int(np.bincount(log.activity[runs[has_pred] - 1]).argmax()) if has_pred.any() else -1
+        windows = np.flatnonzero(log.activity == fork) if fork >= 0 else np.zeros(0, np.int64)
+        why = why or _window_problem(log, same_case, windows, members, s, counts)
+        if why or len(windows) < 2 or any(block_of[w] >= 0 or folded[w] for w in windows):
             notes.append(f"activities {names} overlap in {len(runs)} case(s) but not consistently ({why or 'too few'}"
                          "): not modelled as parallel branches, taken in order of completion")
             continue
-        k = len(blocks)
-        blocks.append(ParallelBlock(ids[int(pred[0])], tuple(ids[a] for a in members),
-                                    ids[int(succ[has_succ][0])], len(runs)))
-        for r in runs:
-            block_of[starts[r]] = k
-            folded[starts[r] + 1: starts[r] + length[r]] = True
+        k = len(members)
+        join = int(log.activity[windows[0] + k + 1])
+        blocks.append(ParallelBlock(ids[fork], tuple(ids[a] for a in members), ids[join], len(windows), len(runs)))
+        for w in windows:
+            block_of[w + 1] = len(blocks) - 1
+            folded[w + 2: w + k + 1] = True
     return blocks, (block_of, folded), notes
+
+
+def _window_problem(log: EventLog, same_case: np.ndarray, windows: np.ndarray, members: list[int], signature: int,
+                    counts: np.ndarray) -> str:
+    """Why the events after each fork are not exactly the members, then always the same join ("" if they are)."""
+    k, n = len(members), log.n_events
+    if len(windows) == 0:
+        return "no step before them"
+    within = [(windows + j < n) & same_case[np.minimum(windows + j, n - 1)] for j in range(1, k + 2)]
+    got = np.zeros(len(windows), dtype=np.int64)
+    for j in range(1, k + 1):
+        got |= np.left_shift(np.int64(1), log.activity[np.minimum(windows + j, n - 1)].astype(np.int64))
+    if not np.all(within) or np.any(got != signature):
+        return "the step before them does not always lead to all of them, then to one more step"
+    if len(np.unique(log.activity[windows + k + 1])) != 1:
+        return "they are not always followed by the same step"
+    if any(counts[a] != len(windows) for a in members):
+        return "they also occur elsewhere"
+    return ""
 
 
 def _reachable(start: int, routes: dict[int, list[tuple[int, int]]], blocks: list[ParallelBlock], n_act: int,
@@ -609,7 +626,7 @@ def _flows(log: EventLog, routes: dict[int, list[tuple[int, int]]], reachable: s
                 continue  # a fork's flows are its parallel block
             sel = (src_tok == s) & (dst_tok == t)
             flows.append(_flow(ids[s], target, c, c / total, rank.get(t, 0) <= rank.get(s, 0),
-                               (begin - ready)[sel], inbox[sel], queue[sel], log.has_start))
+                               np.maximum(begin - ready, 0.0)[sel], inbox[sel], queue[sel], log.has_start))
     return flows
 
 
@@ -710,7 +727,8 @@ def _next_lines(source: str, flows: list[MinedFlow], fork: ParallelBlock | None,
     if source in ends:
         return []
     if fork is not None:
-        return [f"    # the {fork.cases:,} case(s) ran these at once (their events overlap in time)",
+        return [f"    # parallel: in {fork.overlapping:,} of the {fork.cases:,} occurrences their events overlap in "
+                "time; no delays modelled on these flows",
                 f"    next: {_flow_style({'parallel': list(fork.branches), 'join': fork.join})}"]
     if branch is not None:
         return [f"    next: {branch.join}"]

@@ -208,18 +208,38 @@ def test_consistent_overlap_is_a_parallel_block(tmp_path):
     assert check_text(text, "par.yaml").errors == []
 
 
-def test_inconsistent_overlap_is_reported(tmp_path):
+def test_branches_that_do_not_always_overlap_are_still_a_block(tmp_path):
+    """Half the cases run legal and credit at once, half one after the other, always between open and close."""
     rows = []
     for i in range(6):
         t = 1000 * i
-        overlap = i < 3  # half the cases run legal and credit at once, half one after the other
+        overlap = i < 3
         rows += [(f"c{i}", "open", t, t + 10, "p1", "x"), (f"c{i}", "legal", t + 20, t + 80, "p2", "y"),
                  (f"c{i}", "credit", t + (30 if overlap else 90), t + 120, "p3", "z"),
                  (f"c{i}", "close", t + 200, t + 210, "p1", "x")]
     path = tmp_path / "par.csv"
     path.write_text(HEADER + "".join(f"{c},{a},{stamp(s)},{stamp(e)},{r},{g}\n" for c, a, s, e, r, g in rows))
     m = mine(read_log(str(path)))
-    assert m.parallel == () and any("overlap in 3 case(s) but not consistently" in n for n in m.notes)
+    assert [(b.fork, b.join, b.cases, b.overlapping) for b in m.parallel] == [("open", "close", 6, 3)]
+    assert "in 3 of the 6 occurrences their events overlap" in journey_yaml(m)
+
+
+def test_inconsistent_overlap_is_reported(tmp_path):
+    """Legal and credit overlap in half the cases; in the other half there is no credit check at all."""
+    rows = []
+    for i in range(6):
+        t = 1000 * i
+        rows += [(f"c{i}", "open", t, t + 10, "p1", "x"), (f"c{i}", "legal", t + 20, t + 80, "p2", "y")]
+        if i < 3:
+            rows.append((f"c{i}", "credit", t + 30, t + 120, "p3", "z"))
+        rows.append((f"c{i}", "close", t + 200, t + 210, "p1", "x"))
+    path = tmp_path / "par.csv"
+    path.write_text(HEADER + "".join(f"{c},{a},{stamp(s)},{stamp(e)},{r},{g}\n" for c, a, s, e, r, g in rows))
+    m = mine(read_log(str(path)))
+    assert m.parallel == ()
+    assert any("overlap in 3 case(s) but not consistently (the step before them does not always lead to all" in n
+               for n in m.notes)
+    assert check_text(journey_yaml(m), "par.yaml").errors == []
 
 
 # --------------------------------------------------------------------------- rare paths
