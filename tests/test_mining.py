@@ -425,3 +425,29 @@ def test_mapping_schema_accepts_the_sample_and_refuses_a_bad_lane():
     log = read_log(str(ROOT / "journeys" / "data" / "claims-log.csv"))
     mapping = read_mapping(str(ROOT / "journeys" / "data" / "claims-mapping.yaml"), log.activities, log.resources)
     assert mapping.resources["Fay Morgan"] == "review" and mapping.activities["Pay claim"].id == "pay"
+
+
+def test_journeymaps_own_fork_mines_back_to_a_parallel_block(tmp_path):
+    journey = tmp_path / "fork.yaml"
+    journey.write_text(dedent("""\
+        journey: {id: fork, name: Fork}
+        persona: {id: client}
+        stages: [work]
+        departments:
+          - {id: sales, capacity: 3}
+          - {id: legal, capacity: 4}
+          - {id: credit, capacity: 4}
+        steps:
+          - {id: open, stage: work, owner: sales, duration: {exponential: 30min},
+             next: {parallel: [legal_review, credit_check], join: close}}
+          - {id: legal_review, stage: work, owner: legal, duration: {exponential: 3h}, next: close}
+          - {id: credit_check, stage: work, owner: credit, duration: {exponential: 2h}, next: close}
+          - {id: close, stage: work, owner: sales, duration: {exponential: 20min}}
+        workload: {arrivals: {poisson: 2h}, cases: 300}
+        """), encoding="utf-8")
+    events, out = tmp_path / "fork.csv", tmp_path / "mined.yaml"
+    assert main(["simulate", str(journey), "--replications", "1", "--events", str(events), "--no-progress"]) == 0
+    assert main(["mine", str(events), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert check_text(text, str(out)).errors == []
+    assert "next: {parallel: [credit_check, legal_review], join: close}" in text
