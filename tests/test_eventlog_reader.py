@@ -122,6 +122,11 @@ BAD = [
     # a row with no activity
     (HEADER + "a,,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\nb,x,2025-01-01T00:00:00Z,"
      "2025-01-01T01:00:00Z,r,g\n", {}, [(2, 2, "missing-value")]),
+    # not UTF-8: the line and the byte column
+    (HEADER + "a,x,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\nb,\xe9t\xe9,2025-01-01T00:00:00Z,"
+     "2025-01-01T01:00:00Z,r,g\n", {"encoding": "latin-1"}, [(3, 3, "file")]),
+    # a quote never closed
+    (HEADER + 'a,x,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\n"b,x,2025\n', {}, [(3, 1, "csv")]),
     # a row cut short: its completion is missing
     (HEADER + "a,x,2025-01-01T00:00:00Z\nb,x,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\n", {},
      [(2, 4, "missing-value")]),
@@ -130,10 +135,11 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "kwargs", "expected"), BAD, ids=[
     "missing-columns", "renamed-optional", "bad-timestamp", "mixed-zones", "backwards", "duplicate",
-    "header-only", "empty-file", "single-case", "no-activity", "short-row"])
+    "header-only", "empty-file", "single-case", "no-activity", "latin-1", "open-quote", "short-row"])
 def test_bad_logs_give_located_problems(tmp_path, text, kwargs, expected):
     path = tmp_path / "log.csv"
-    path.write_text(text, encoding="utf-8")
+    kwargs = dict(kwargs)
+    path.write_text(text, encoding=kwargs.pop("encoding", "utf-8"))
     assert problems_of(str(path), **kwargs) == expected
 
 
