@@ -243,7 +243,7 @@ def mine(log: EventLog, mapping: Any = None, *, min_support: float = MIN_SUPPORT
     blocks, in_block, block_notes = _parallel(log, same_case, ids, min_support)
     notes += block_notes
     paths = _directly_follows(log, in_block, len(blocks))
-    routing = _routing(paths, ids, blocks, min_support, notes)
+    routing = _routing(paths, ids, blocks, min_support, notes, log.file)
     n_act = len(log.activities)
     counts = np.bincount(log.activity, minlength=n_act)
     reachable = _reachable(routing.start, routing.routes, blocks, n_act, ids)
@@ -255,9 +255,9 @@ def mine(log: EventLog, mapping: Any = None, *, min_support: float = MIN_SUPPORT
     steps = _steps(log, mapping, order, ids, owners, counts, same_case)
     flows = _flows(log, routing.routes, reachable, paths, ids, owners, departments, n_act, order)
     ends = tuple(ids[a] for a in order if routing.is_end[a])
-    if not ends:
+    if not ends:  # no case ever ends: every case is still open
         ends = (ids[order[-1]],)
-        notes.append(f"no activity is where most cases end: {ends[0]!r} (the last in the file) is the end step")
+        notes.append(f"no case ends in the log: {ends[0]!r} (the last in the file) is the end step")
     arrivals = np.sort(log.arrival)
     gaps = np.diff(arrivals)
     mean_gap = float(gaps.mean()) if len(gaps) else 0.0
@@ -350,13 +350,18 @@ class _Routing:
 
 
 def _routing(paths: _Paths, ids: list[str], blocks: list[ParallelBlock], min_support: float,
-             notes: list[str]) -> _Routing:
+             notes: list[str], file: str) -> _Routing:
     """The modelled paths: end steps, the start, rare paths dropped (reported) and the rest kept."""
     pair, first_counts = paths.pair, paths.first_counts
     n_tok, n_act = pair.shape[0], len(ids)
     totals = pair.sum(axis=1)
     end_share = np.where(totals > 0, pair[:, n_tok] / np.maximum(totals, 1), 0.0)
     is_end = end_share >= END_SHARE
+    if not is_end.any() and pair[:, n_tok].any():
+        last = int(np.argmax(end_share))
+        is_end[last] = True
+        notes.append(f"no activity is where most of its cases end: {_tok_id(last, ids, blocks)!r}, where "
+                     f"{end_share[last]:.0%} do, is the end step")
     start = int(np.argmax(first_counts))
     rare: list[RarePath] = []
     for t in map(int, np.flatnonzero(first_counts)):
@@ -387,7 +392,71 @@ def _routing(paths: _Paths, ids: list[str], blocks: list[ParallelBlock], min_sup
                 notes.append(f"rare path {ids[s]!r} -> {_tok_id(t, ids, blocks)!r}: {c} of {totals[s]} "
                              f"({c / totals[s]:.1%} < --min-support {min_support:g}), not modelled")
         routes[s] = kept or sorted(outs, key=lambda x: -x[1])[:1]
+    _ensure_ends(start, pair, is_end, routes, open_cases, rare, ids, blocks, notes, file)
     return _Routing(start, is_end, routes, open_cases, rare)
+
+
+def _forward(start: int, routes: dict[int, list[tuple[int, int]]]) -> set[int]:
+    """The tokens the modelled routes reach from ``start``."""
+    todo, seen = [start], {start}
+    while todo:
+        for t, _c in routes.get(todo.pop(), []):
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+    return seen
+
+
+def _backward(ends: set[int], routes: dict[int, list[tuple[int, int]]]) -> set[int]:
+    """The tokens from which the modelled routes lead to one of ``ends``."""
+    can_end = set(ends)
+    changed = True
+    while changed:
+        changed = False
+        for src, outs in routes.items():
+            if src not in can_end and any(t in can_end for t, _ in outs):
+                can_end.add(src)
+                changed = True
+    return can_end
+
+
+def _ensure_ends(start: int, pair: np.ndarray, is_end: np.ndarray, routes: dict[int, list[tuple[int, int]]],
+                 open_cases: dict[int, int], rare: list[RarePath], ids: list[str], blocks: list[ParallelBlock],
+                 notes: list[str], file: str) -> None:
+    """Make every step that cases reach able to reach an end (a journey validates only then).
+
+    Dropping rare paths can leave a loop with no way out, or steps whose every way to an end was rare.
+    While there are such steps, the most frequent dropped way out of them is modelled again: a rare path
+    to a step that can end, or, when cases were seen ending at one of them, that step becomes an end step.
+    """
+    n_tok = pair.shape[0]
+    for _ in range(n_tok + 1):
+        seen = _forward(start, routes)
+        can_end = _backward({int(t) for t in np.flatnonzero(is_end)}, routes)
+        trapped = seen - can_end
+        if not trapped:
+            return
+        # (count, source, target); target n_tok: the case ended there
+        options = [(int(pair[src, t]), src, t) for src in trapped for t in range(n_tok + 1)
+                   if pair[src, t] and ((t == n_tok and src < len(ids)) or t in can_end)
+                   and t not in {x for x, _ in routes.get(src, [])}]
+        if not options:
+            raise MineInvalid([Problem(file, 1, 1, "error", "no-end", "cases that reach " + ", ".join(
+                repr(_tok_id(x, ids, blocks)) for x in sorted(trapped)) + " never end in this log",
+                "export the cases' later events too, or lower --min-support")])
+        count, src, t = max(options)
+        if t == n_tok:
+            is_end[src] = True
+            notes.append(f"{_tok_id(src, ids, blocks)!r} is made an end step ({count} case(s) end there) so that "
+                         "the cases reaching it can end; its other paths are not modelled")
+            routes.pop(src, None)
+            open_cases.pop(src, None)
+        else:
+            routes.setdefault(src, []).append((t, count))
+            notes.append(f"the rare path {_tok_id(src, ids, blocks)!r} -> {_tok_id(t, ids, blocks)!r} is modelled "
+                         "after all: without it the cases reaching it could not end")
+            rare[:] = [r for r in rare if (r.source, r.target) != (ids[src] if src < len(ids) else "",
+                                                                  _tok_id(t, ids, blocks))]
 
 
 def _steps(log: EventLog, mapping: Any, order: list[int], ids: list[str], owners: list[str], counts: np.ndarray,
