@@ -747,7 +747,7 @@ def journey_yaml(m: MinedJourney, source: str = "", command: str = "") -> str:
     out += ["journey:", f"  id: {_flow_style(m.journey_id)}", f"  name: {_flow_style(m.journey_name)}", "",
             f"persona: {_flow_style(m.persona)}", "", "stages:"]
     out += [f"  - {_flow_style({'id': i, 'name': n})}" for i, n in m.stages]
-    out += ["", "departments:"]
+    out += ["", "departments:"] if m.departments else []
     for d in m.departments:
         basis = (f"{d.capacity} distinct resource(s) in {d.events:,} events" if d.basis == "resources"
                  else f"at most {d.capacity} of its {d.events:,} events at once (no resource column)")
