@@ -61,6 +61,8 @@ MIN_SUPPORT = 0.02
 END_SHARE = 0.5
 #: A mean inbox delay below this (minutes) is not modelled: timestamps are rarely finer than a minute.
 MIN_DELAY = 1.0
+#: Most cases a journey's workload may ask for (docs/format.md, "Workload").
+MAX_CASES = 1_000_000
 #: Fewest waits that found someone free from which a flow's inbox delay is estimated (else: the split of all).
 MIN_FREE = 10
 #: A set of overlapping activities becomes a parallel block when at least this share of its runs agree.
@@ -783,7 +785,9 @@ def journey_yaml(m: MinedJourney, source: str = "", command: str = "") -> str:
                    f"{m.gap_cv:.2f} (1 for Poisson arrivals)")
         out.append(f"  arrivals: {{poisson: {duration_text(m.mean_gap)}}}")
         out.append("  arrivals_estimate: observed")
-        out.append(f"  cases: {m.cases}")
+        if m.cases > MAX_CASES:
+            out.append(f"  # the log has {m.cases:,} cases; a journey simulates at most {MAX_CASES:,}")
+        out.append(f"  cases: {min(m.cases, MAX_CASES)}")
         if m.backlog:
             out.append("  # cases open at the log's end, waiting for the step their last activity most often leads to")
             out.append("  backlog:")
