@@ -14,18 +14,20 @@ What is estimated how (the user's documentation is docs/data.md):
 * **Routing** from the directly-follows counts: each activity's successors in the cases, in order of
   completion. A successor seen in less than ``min_support`` of the activity's occurrences is a *rare
   path*: reported, not modelled, and the others renormalised. An activity where most cases end is an end
-  step. A flow back to a step earlier in the file is rework (journeymap marks it so).
-* **Parallel branches**: consecutive events of a case that overlap in time. When a set of activities
-  always overlaps, always after the same step and before the same one, and never occurs otherwise, it is
-  written as a ``parallel`` block with that ``join``; any other overlap is reported and the events taken
-  in their order of completion.
+  step. A flow back to a step earlier in the file is rework (journeymap marks it so). If dropping rare
+  paths leaves steps with no way to an end, the most frequent way out is modelled again (and said).
+* **Parallel branches**: a set of activities whose events overlap in time in some case, when the step
+  before them is always followed by exactly them (in any order) and then always by the same step, and
+  they never occur elsewhere: a ``parallel`` block with that ``join``. Any other overlap is reported and
+  the events taken in their order of completion.
 * **Durations**: completion minus start, fitted by :func:`journeymap.fitting.fit_durations`. Without a
   start column, the time since the previous completion (waiting included, said in the comment).
-* **Waits** between one step's completion and the next one's start are split at the moment the receiving
-  department last became fully busy (all of its people at work) before the start: the part before is
-  *inbox delay*, modelled as the flow's ``delay:``; the part after is *queueing*, which the simulation
-  produces itself from the capacity. A department busy when the case arrived hides that part of the inbox
-  delay: delays are under-estimated where departments are saturated (docs/data.md, "Limits").
+* **Waits** between one step's completion and the next one's start: a wait that ended with someone free
+  in the receiving department is all *inbox delay*, and those waits are a fair sample of it (whether
+  someone was free when the delay ended does not depend on its length), so the flow's ``delay:`` is
+  fitted on them; the rest of the mean wait is *queueing*, which the simulation produces from the
+  capacity. With too few such waits, each wait is split at the moment the department last became fully
+  busy before its start (:func:`split_waits`: a lower bound of the delay).
 * **Capacity**: the distinct resources seen in each department (or, without a resource column, the most
   events of the department that ever ran at once).
 * **Arrivals**: Poisson with the mean gap between the cases' arrivals, or their observed schedule; the
@@ -52,8 +54,8 @@ from .problems import Problem, excerpt
 from .validation.mapping import ActivityInfo
 
 __all__ = ["MinedStep", "MinedFlow", "MinedDepartment", "RarePath", "ParallelBlock", "MinedJourney",
-           "MineInvalid", "mine", "journey_yaml", "mine_file", "split_waits", "busy_stretches", "step_id",
-           "MIN_SUPPORT"]
+           "MineInvalid", "MineResult", "LogInvalid", "mine", "journey_yaml", "mine_file", "split_waits",
+           "busy_stretches", "step_id", "MIN_SUPPORT"]
 
 #: Default minimum support of a path: the share of an activity's occurrences a successor needs.
 MIN_SUPPORT = 0.02
@@ -65,8 +67,6 @@ MIN_DELAY = 1.0
 MAX_CASES = 1_000_000
 #: Fewest waits that found someone free from which a flow's inbox delay is estimated (else: the split of all).
 MIN_FREE = 10
-#: A set of overlapping activities becomes a parallel block when at least this share of its runs agree.
-_END = -1
 _ID_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 _VALID_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 
@@ -879,5 +879,3 @@ def mine_file(log_path: str, output: str, *, columns: LogColumns | None = None, 
     (write or write_text)(output, text)
     return MineResult(mined, text, tuple(checked.warnings))
 
-
-__all__ += ["MineResult", "LogInvalid"]
