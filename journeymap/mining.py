@@ -776,7 +776,13 @@ def journey_yaml(m: MinedJourney, source: str = "", command: str = "") -> str:
         out.append(f"    duration: {_flow_style(s.duration.best.spec)}")
         out.append("    estimate: observed")
         out += _next_lines(s.id, flows_by.get(s.id, []), forks.get(s.id), branch_of.get(s.id), m.ends)
-    out += ["", "workload:"]
+    out += _workload_lines(m)
+    return "\n".join(out) + "\n"
+
+
+def _workload_lines(m: MinedJourney) -> list[str]:
+    """``workload:``: the observed schedule, or the Poisson rate with the cases and the backlog."""
+    out = ["", "workload:"]
     if m.schedule is not None:
         out.append(f"  # the {len(m.schedule):,} cases' arrivals as in the log, from the first one")
         out.append(f"  arrivals: {{schedule: [{', '.join(_minutes_text(t) for t in m.schedule)}]}}")
@@ -792,7 +798,7 @@ def journey_yaml(m: MinedJourney, source: str = "", command: str = "") -> str:
             out.append("  # cases open at the log's end, waiting for the step their last activity most often leads to")
             out.append("  backlog:")
             out += [f"    - {_flow_style({'step': step, 'cases': n})}" for step, n in m.backlog]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _next_lines(source: str, flows: list[MinedFlow], fork: ParallelBlock | None, branch: ParallelBlock | None,
