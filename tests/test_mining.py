@@ -18,7 +18,7 @@ import pytest
 from helpers import ROOT, dedent
 
 from journeymap.cli import main
-from journeymap.eventlog_reader import LogInvalid, read_log
+from journeymap.eventlog_reader import LogColumns, LogInvalid, read_log
 from journeymap.mining import MineInvalid, busy_stretches, journey_yaml, mine, mine_file, split_waits, step_id
 from journeymap.validation import check_text
 from journeymap.validation.mapping import read_mapping
@@ -497,3 +497,27 @@ def test_a_step_left_without_a_way_to_an_end_gets_one_back(tmp_path):
     m = mine(read_log(str(path)), min_support=0.3)
     assert check_text(journey_yaml(m), "loop.yaml").errors == []
     assert any("so that the cases reaching it can end" in n or "could not end" in n for n in m.notes), m.notes
+
+
+def test_a_crm_export_with_its_own_column_names_and_local_times(tmp_path, capsys):
+    """Column flags map another export's names; naive timestamps are read in --time-zone; '' drops a column."""
+    rows = []
+    for i in range(10):  # two activities per ticket, local (London, BST) times without offsets
+        day = f"2025-07-{1 + i:02d}"
+        rows.append(f"T{i},Open,{day} 09:00:00,{day} 09:20:00,amy,Desk\n")
+        rows.append(f"T{i},Solve,{day} 10:00:00,{day} 11:00:00,{'bob' if i % 2 else 'cy'},Support\n")
+    path = tmp_path / "crm.csv"
+    path.write_text("Ticket,Action,Began,Done,Agent,Team\n" + "".join(rows), encoding="utf-8")
+    out = tmp_path / "crm.yaml"
+    flags = ["--case-column", "Ticket", "--activity-column", "Action", "--start-column", "Began",
+             "--timestamp-column", "Done", "--resource-column", "Agent", "--group-column", "Team",
+             "--time-zone", "Europe/London"]
+    assert main(["mine", str(path), "-o", str(out), *flags]) == 0
+    columns = LogColumns(case="Ticket", activity="Action", start="Began", end="Done", resource="Agent", group="Team")
+    assert read_log(str(path), columns, time_zone="Europe/London").origin.isoformat() == "2025-07-01T08:00:00+00:00"
+    text = out.read_text(encoding="utf-8")
+    assert "- {id: Support, name: Support, capacity: 2}" in text and "duration: {fixed: 20min}" in text
+    assert "arrivals: {poisson: 1d}" in text
+    # without the group column each activity gets a department of its own, and the command says so
+    assert main(["mine", str(path), "-o", str(tmp_path / "nogroup.yaml"), *flags, "--group-column", ""]) == 0
+    assert "owned by a department of its own" in capsys.readouterr().err
