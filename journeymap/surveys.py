@@ -204,8 +204,9 @@ class _Reader:
 
 
 def _rows(text: str, reader: _Reader) -> Iterator[tuple[int, list[str]]]:
-    """(first line, fields) of each non-blank CSV record; a record the csv module refuses ends the file."""
-    records = csv.reader(io.StringIO(text, newline=""))
+    """(first line, fields) of each non-blank CSV record; a record the csv module refuses (an unclosed quote,
+    a character after a closing quote) is reported at its first line and ends the file."""
+    records = csv.reader(io.StringIO(text, newline=""), strict=True)
     line = 1
     try:
         for fields in records:
@@ -213,7 +214,7 @@ def _rows(text: str, reader: _Reader) -> Iterator[tuple[int, list[str]]]:
                 yield line, fields
             line = records.line_num + 1
     except csv.Error as exc:
-        reader.add(records.line_num or line, 1, "csv-syntax", f"cannot read this CSV record: {exc}",
+        reader.add(line, 1, "csv-syntax", f"cannot read this CSV record: {exc}",
                    "check the quotes on this line; a scores file is plain comma-separated text")
 
 
