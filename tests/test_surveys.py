@@ -111,7 +111,8 @@ def test_nps_interval_is_the_t_interval_of_each_answers_contribution(desk, tmp_p
 
 
 @pytest.mark.parametrize("scale, score, emotion", [
-    ("nps", 0, -3.0), ("nps", 10, 3.0), ("nps", 5, 0.0), ("nps", 2.5, -1.5), ("nps", 7.5, 1.5),  # ends, middle, quarters
+    # per scale: the two ends, the middle, the quarter points
+    ("nps", 0, -3.0), ("nps", 10, 3.0), ("nps", 5, 0.0), ("nps", 2.5, -1.5), ("nps", 7.5, 1.5),
     ("csat", 1, -3.0), ("csat", 5, 3.0), ("csat", 3, 0.0), ("csat", 2, -1.5), ("csat", 4, 1.5),
     ("ces", 1, -3.0), ("ces", 7, 3.0), ("ces", 4, 0.0), ("ces", 2.5, -1.5), ("ces", 5.5, 1.5),
 ])
