@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidArgument, JourneymapError
-from .loading import MAX_FILE_BYTES, ReferenceOutside, read_text, resolve_reference, unreadable
+from .loading import MAX_FILE_BYTES, FileTooLarge, ReferenceOutside, read_text, resolve_reference, unreadable
 from .model import Journey, Step
 from .problems import Problem, excerpt
 from .statistics import t_interval
@@ -203,10 +203,19 @@ class _Reader:
                                          "fix these first (is this a scores file?)"))
 
 
+def _delimiter(text: str) -> str:
+    """',' unless the header line has none but a ';' (a spreadsheet saved in a locale with decimal commas)
+    or a tab (a tab-separated export)."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if "," in header:
+        return ","
+    return ";" if ";" in header else "\t" if "\t" in header else ","
+
+
 def _rows(text: str, reader: _Reader) -> Iterator[tuple[int, list[str]]]:
     """(first line, fields) of each non-blank CSV record; a record the csv module refuses (an unclosed quote,
     a character after a closing quote) is reported at its first line and ends the file."""
-    records = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     line = 1
     try:
         for fields in records:
@@ -290,8 +299,9 @@ class _Row:
     """The checked fields of one answer, or None for a field with a problem (already reported)."""
 
     def __init__(self, line: int, fields: list[str], cols: dict[str, int], journey: Journey,
-                 scale: Scale | None, reader: _Reader) -> None:
+                 scale: Scale | None, reader: _Reader, touchpoints: frozenset[str]) -> None:
         self.line = line
+        self.touchpoints = touchpoints
         self.reader = reader
         self.cols = cols
         self.fields = fields
@@ -324,9 +334,9 @@ class _Row:
             return None
         if not ident:
             self.bad("touchpoint", "missing-value", "the touchpoint is empty",
-                            "give the step id of the touchpoint this answer is about")
+                     "give the step id of the touchpoint this answer is about")
             return None
-        bad = _touchpoint_problem(journey, ident)
+        bad = None if ident in self.touchpoints else _touchpoint_problem(journey, ident)
         if bad:
             self.bad("touchpoint", *bad)
             return None
@@ -339,8 +349,8 @@ class _Row:
         value = _date(text)
         if value is None:
             self.bad("date", "invalid-date",
-                            f"date {excerpt(text)} is not a date" if text else "the date is empty",
-                            "write dates as YYYY-MM-DD (ISO 8601), e.g. 2027-03-15")
+                     f"date {excerpt(text)} is not a date" if text else "the date is empty",
+                     "write dates as YYYY-MM-DD (ISO 8601), e.g. 2027-03-15")
         return value
 
     def _scale(self, given: Scale | None) -> Scale | None:
@@ -352,12 +362,12 @@ class _Row:
         scale = SCALES.get(text.lower())
         if scale is None:
             self.bad("scale", "invalid-scale",
-                            f"scale {excerpt(text)} is not one of nps, csat, ces",
-                            "nps: 0-10, csat: 1-5, ces: 1-7 (case does not matter)")
+                     f"scale {excerpt(text)} is not one of nps, csat, ces" if text else "the scale is empty",
+                     "nps: 0-10, csat: 1-5, ces: 1-7 (case does not matter)")
         elif given is not None and scale is not given:
             self.bad("scale", "scale-mismatch",
-                            f"this row is on the {scale.label} scale but --scale says {given.name}",
-                            "leave out --scale when the file has a scale column, or correct the row")
+                     f"this row is on the {scale.label} scale but --scale says {given.name}",
+                     "leave out --scale when the file has a scale column, or correct the row")
             return None
         return scale
 
@@ -368,14 +378,14 @@ class _Row:
         value = _score(text)
         if value is None:
             self.bad("score", "invalid-score",
-                            f"score {excerpt(text)} is not a whole number" if text else "the score is empty",
-                            "each answer is one whole number on its scale (NPS 0-10, CSAT 1-5, CES 1-7)")
+                     f"score {excerpt(text)} is not a whole number" if text else "the score is empty",
+                     "each answer is one whole number on its scale (NPS 0-10, CSAT 1-5, CES 1-7)")
             return None
         if self.scale is not None and not self.scale.low <= value <= self.scale.high:
             self.bad("score", "out-of-range",
-                            f"score {value} is outside the {self.scale.text} scale",
-                            f"a {self.scale.label} answer is a whole number from {self.scale.low} to "
-                            f"{self.scale.high}; check the row or the scale")
+                     f"score {value} is outside the {self.scale.text} scale",
+                     f"a {self.scale.label} answer is a whole number from {self.scale.low} to "
+                     f"{self.scale.high}; check the row or the scale")
             return None
         return value
 
@@ -393,6 +403,10 @@ def read_scores(path: str, journey: Journey, *, scale: str | None = None) -> Sco
         given = SCALES[scale.lower()]
     try:
         text = read_text(path, max_bytes=MAX_FILE_BYTES)
+    except FileTooLarge as exc:
+        raise SurveyInvalid([Problem(path, 1, 1, "error", "file", f"the scores file is larger than "
+                                     f"{MAX_FILE_BYTES // 2**20} MB, the limit for a scores file",
+                                     "read one period at a time: split the file by date")]) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise SurveyInvalid([unreadable(path, exc, "scores")]) from exc
     reader = _Reader(path)
@@ -422,15 +436,16 @@ def _collect(rows: Iterator[tuple[int, list[str]]], cols: dict[str, int], journe
              reader: _Reader) -> dict[str, tuple[Scale, list[int], list[date], list[int]]]:
     """The answers per touchpoint, every row checked; one touchpoint is on one scale."""
     answers: dict[str, tuple[Scale, list[int], list[date], list[int]]] = {}
+    touchpoints = frozenset(s.id for s in journey.steps if s.is_touchpoint)
     for line, fields in rows:
-        row = _Row(line, fields, cols, journey, given, reader)
+        row = _Row(line, fields, cols, journey, given, reader, touchpoints)
         if row.step is None or row.date is None or row.scale is None or row.score is None:
             continue
         entry = answers.setdefault(row.step, (row.scale, [], [], []))
         if entry[0] is not row.scale:
             row.bad("scale", "scale-mismatch",
-                       f"{row.step!r} is scored on the {entry[0].label} scale (line {entry[3][0]}); this row says "
-                       f"{row.scale.label}", "one touchpoint, one scale: answers on two scales cannot be averaged")
+                    f"{row.step!r} is scored on the {entry[0].label} scale (line {entry[3][0]}); this row says "
+                    f"{row.scale.label}", "one touchpoint, one scale: answers on two scales cannot be averaged")
             continue
         entry[1].append(row.score)
         entry[2].append(row.date)
@@ -573,7 +588,6 @@ def overlay_text(result: SurveyResult, extends: str) -> str:
     """The overlay: ``extends:`` the journey, each changed touchpoint's ``emotion``, a comment on every one."""
     changed = [t for t in result.touchpoints if t.changed]
     lines = [
-        "# yaml-language-server: $schema=../docs/journey.schema.json",
         f"# Touchpoint emotions from survey scores, written by `journeymap surveys` ({result.answers} answers).",
         f"# Each emotion is the mean score mapped linearly from its scale onto -3..+3, rounded to "
         f"{10 ** -EMOTION_DIGITS:g};",

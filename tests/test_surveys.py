@@ -365,3 +365,27 @@ def test_the_sample_sets_the_insurance_journeys_emotions(tmp_path, capsys):
     assert {s for s, t in data.items() if t["status"] == "no-answers"} == {
         "buyer_info_reply", "quote_review", "policy_pack", "limit_request", "log_limit"}
     assert (ROOT / "journeys" / "insurance-before.yaml").read_bytes() == base.read_bytes()
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_separated_exports_are_read(desk, tmp_path, sep):
+    path = write(tmp_path, "touchpoint,date,score\nask,2027-01-04,5\nask,2027-01-05,2\n".replace(",", sep))
+    assert read_scores(str(path), load_journey(desk), scale="csat").answers["ask"].scores == (5, 2)
+
+
+def test_a_file_above_the_size_limit_is_refused_unread(desk, tmp_path, capsys):
+    from journeymap.loading import MAX_FILE_BYTES
+
+    path = tmp_path / "scores.csv"
+    path.write_bytes(b"touchpoint,date,score\n" + b"ask,2027-01-04,3\n" * (MAX_FILE_BYTES // 17 + 1))
+    assert run(desk, path, "-o", tmp_path / "s.yaml", "--scale", "csat") == 2
+    assert f"{path}:1:1: error [file] the scores file is larger than 10 MB" in capsys.readouterr().err
+
+
+def test_problems_stop_being_listed_after_the_limit(desk, tmp_path):
+    from journeymap.surveys import MAX_PROBLEMS
+
+    path = write(tmp_path, "touchpoint,date,score\n" + "fix,2027-01-04,3\n" * 500)
+    with pytest.raises(SurveyInvalid) as bad:
+        read_scores(str(path), load_journey(desk), scale="csat")
+    assert len(bad.value.problems) == MAX_PROBLEMS + 1 and bad.value.problems[-1].rule == "too-many-problems"
