@@ -622,11 +622,11 @@ def survey_blocks(data: dict[str, Any]) -> list[Any]:
                      _interval(t["ci95"]), f"{nps['value']:+.0f}" if nps else "",
                      _interval(nps["ci95"], lambda v: f"{v:+.0f}") if nps else "", _emotion_text(e["previous"]),
                      _signed(e["new"]), _interval(e["ci95"], _signed), _STATUS[t["status"]]])
-    n_set = sum(t["status"] == "set" for t in data["touchpoints"])
-    flagged = sum(t["status"] in ("too-few", "no-answers") for t in data["touchpoints"])
+    count = {status: sum(t["status"] == status for t in data["touchpoints"]) for status in _STATUS}
     return [
         f"Survey scores for {data['journey']}: {data['answers']} answers, {len(rows)} touchpoints; "
-        f"{n_set} emotion(s) set, {flagged} touchpoint(s) with fewer than {data['min_answers']} answers kept",
+        f"{count['set']} emotion(s) set, {count['same']} confirmed; kept: {count['too-few']} with fewer than "
+        f"{data['min_answers']} answers, {count['no-answers']} with none",
         Table(["Touchpoint", "Scale", "n", "Mean", "95% CI", "NPS", "NPS 95% CI", "Was", "Emotion", "Emotion 95% CI",
                "Status"], rows, "llrrrrrrrrl"),
         "Emotion = the mean score mapped linearly from its scale onto -3..+3 (lowest answer -3, highest +3), "
