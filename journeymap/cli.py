@@ -482,6 +482,9 @@ def cmd_surveys(args: argparse.Namespace) -> int:
 
     journey = load_journey(args.journey)
     refuse_inputs(_inputs(args.journey, journey) + [args.scores], files=[args.output, args.json_output])
+    for out in (args.output, args.json_output):
+        if out and os.path.isdir(out):
+            raise _Usage(f"{out} is a folder: give the path of the file to write")
     extends = overlay_reference(args.journey, args.output)  # before reading the scores: a wrong -o is the first fix
     try:
         scores = read_scores(args.scores, journey, scale=args.scale)

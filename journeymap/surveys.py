@@ -588,7 +588,8 @@ def overlay_text(result: SurveyResult, extends: str) -> str:
     """The overlay: ``extends:`` the journey, each changed touchpoint's ``emotion``, a comment on every one."""
     changed = [t for t in result.touchpoints if t.changed]
     lines = [
-        f"# Touchpoint emotions from survey scores, written by `journeymap surveys` ({result.answers} answers).",
+        f"# Touchpoint emotions from survey scores, written by `journeymap surveys` from "
+        f"{excerpt(os.path.basename(result.scores_file))} ({result.answers} answers).",
         f"# Each emotion is the mean score mapped linearly from its scale onto -3..+3, rounded to "
         f"{10 ** -EMOTION_DIGITS:g};",
         f"# CIs are 95% Student-t intervals; touchpoints with fewer than {result.min_answers} answers keep their "

@@ -411,3 +411,21 @@ def test_the_mean_interval_covers_the_true_mean_95_times_in_100():
         lo, hi = _survey(step, answers, 30).ci95
         covered += lo <= truth <= hi
     assert abs(covered / 2000 - 0.95) < 0.02
+
+
+@pytest.mark.parametrize("option", ["-o", "--json-output"])
+def test_a_folder_as_an_output_is_refused_before_anything_is_written(desk, tmp_path, capsys, option):
+    (tmp_path / "out.yaml").mkdir()
+    paths = {"-o": tmp_path / "s.yaml", "--json-output": tmp_path / "s.json"}
+    paths[option] = tmp_path / "out.yaml"
+    assert run(desk, write(tmp_path, SCORES), "-o", paths["-o"], "--json-output", paths["--json-output"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["desk.yaml", "out.yaml", "scores.csv"]
+
+
+def test_a_scores_file_name_with_a_line_break_cannot_break_the_overlay(desk, tmp_path):
+    scores = write(tmp_path, SCORES, "odd\nname.csv")
+    overlay = tmp_path / "s.yaml"
+    assert run(desk, scores, "-o", overlay, "--min-answers", 2) == 0
+    assert "from 'odd\\nname.csv' (10 answers)" in overlay.read_text(encoding="utf-8")
+    assert load_journey(overlay).step_by_id["ask"].emotion == 1.5
