@@ -99,7 +99,7 @@ class Answers:
     scale: Scale
     scores: tuple[int, ...]
     dates: tuple[date, ...]
-    #: the file line of each answer, and of the first one (where a message about the touchpoint points)
+    #: the file line of each answer (a later message about the touchpoint points at its first answer)
     lines: tuple[int, ...]
 
 
