@@ -139,7 +139,8 @@ class FitReport:
             tail = f" (best: {best_p.name}, KS p{_p(best_p.ks_pvalue)})" if best_p else ""
             return f"{head}, empirical (KS p{_p(b.ks_pvalue)}): no family passes KS{tail}"
         how = "by AIC" if self.reason == "aic" else "by AIC though none passes KS"
-        others = [f"{c.name} AIC +{c.aic - b.aic:.1f}" + ("" if c.passes else " (fails KS)")
+        # signed: a family that fails KS may have a lower AIC than the chosen one ("AIC -2.3 (fails KS)")
+        others = [f"{c.name} AIC {c.aic - b.aic:+.1f}" + ("" if c.passes else " (fails KS)")
                   for c in parametric if c is not b]
         return f"{head}, {b.name} {how} (KS p{_p(b.ks_pvalue)})" + ("; " + ", ".join(others) if others else "")
 
@@ -278,9 +279,13 @@ def _gamma(x: np.ndarray) -> _Fitted:
 
 
 def _weibull(x: np.ndarray) -> _Fitted:
+    """The written scale goes with the written (rounded) shape so the mean stays the fitted one: below a shape
+    of about 0.3 the mean, scale x Gamma(1 + 1/shape), moves several times faster than the shape."""
     c, _, scale = stats.weibull_min.fit(x, floc=0)
     frozen = stats.weibull_min(c, 0, scale)
-    return frozen, {"weibull": {"shape": float(f"{c:.{_DIGITS}g}"), "scale": duration_text(scale)}}, 2, "mle"
+    shape = float(f"{c:.{_DIGITS}g}")
+    written_scale = float(frozen.mean()) / math.exp(math.lgamma(1 + 1 / shape))
+    return frozen, {"weibull": {"shape": shape, "scale": duration_text(written_scale)}}, 2, "mle"
 
 
 def _mean_sd(frozen: Any) -> dict[str, str]:
