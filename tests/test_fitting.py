@@ -83,8 +83,10 @@ def test_known_parameters_are_fitted_back(family, parameters):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_true_family_wins_or_is_within_2_aic(family):
-    """The family that drew the sample is chosen. The exponential is nested in gamma and Weibull (shape 1),
-    so for it a two-parameter family may score within 2 AIC; then the exponential must be within 2 of it."""
+    """The family that drew the sample is chosen (20 of 20 seeds tried for each of lognormal, gamma, Weibull and
+    triangular). The exponential is nested in gamma and Weibull (shape 1), so one of those may win: the
+    exponential is then within 2 AIC of it, except when twice the log-likelihood gain of the extra parameter
+    exceeds 4 (a chi-square(1) above 4: 4.6% per nesting family; 2 of 20 seeds tried). Seed 14 is not one."""
     report = fit_durations(_sample(family))
     true = next(c for c in report.candidates if c.name == family)
     assert true.passes
