@@ -3,9 +3,9 @@ value parses back to the fitted mean, and the edge cases (zeros, tiny samples, t
 as documented.
 
 Tolerances: every sample has n = 2,000 and a fixed seed, so each test is deterministic; the tolerance on a
-fitted parameter is about 4 standard errors of its maximum-likelihood estimate at that n (stated per row),
-so a correct fit passes with any seed and a wrong parameterisation (a scale read as a rate, a variance as
-an sd) fails by far more.
+fitted parameter is about 4 standard errors of its maximum-likelihood estimate at that n (stated per row;
+over 30 seeds the worst error was at most 0.63 of its tolerance), so a correct fit passes with any seed and a
+wrong parameterisation (a scale read as a rate, a variance as an sd) fails by far more.
 """
 
 from __future__ import annotations
@@ -64,8 +64,10 @@ RECOVERY = [
     ("gamma", lambda d: [(d.mean_value, 120.0, 0.06), (d.shape, 3.0, 0.12)]),
     # weibull: shape 1.8 (SE ~1.7%), scale 150 (SE ~1.4%)
     ("weibull", lambda d: [(d.shape, 1.8, 0.07), (d.scale, 150.0, 0.06)]),
-    # triangular: bounds converge fast (order statistics), the mode slower
-    ("triangular", lambda d: [(d.low, 30.0, 0.05), (d.mode, 60.0, 0.12), (d.high, 240.0, 0.05)]),
+    # triangular: the density falls to 0 linearly at each bound, so the extremes of 2,000 values lie about
+    # sqrt((high-low)(mode-low)/n) = 1.8min inside the low bound (6% of it) and 4.3min inside the high one (1.8%);
+    # the mode is slower. Worst of 30 seeds: 5.5%, 6.5%, 1.4%
+    ("triangular", lambda d: [(d.low, 30.0, 0.12), (d.mode, 60.0, 0.12), (d.high, 240.0, 0.05)]),
 ]
 CLASSES = {"exponential": Exponential, "lognormal": LogNormal, "gamma": Gamma, "weibull": Weibull,
            "triangular": Triangular}
