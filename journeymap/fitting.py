@@ -36,11 +36,14 @@ How the choice is made, and why:
 * **Zeros** (a duration shorter than the log's timestamp resolution): the positive families have no
   density at 0 (the lognormal) or an infinite one (gamma and Weibull with shape < 1), so for every
   parametric fit each zero is replaced by half the smallest positive value (the middle of the interval
-  it was rounded from); the count is reported (:attr:`FitReport.zeros`). The empirical distribution
-  keeps the zeros.
+  it was rounded from, when that value is the log's resolution, as in a log to the minute); the count is
+  reported (:attr:`FitReport.zeros`) and the comment says it. The empirical distribution keeps the zeros.
+  A sample mostly of zeros is a step the log cannot time: the fitted mean then rests on that
+  replacement, which the comment makes visible.
 
 Written values have 4 significant digits (:func:`duration_text`), so a journey file reads ``2.31h``, not
-``138.6392min``; the file's distribution then has the fitted mean to within 0.05%.
+``138.6392min``; the file's distribution then has the fitted mean to within 0.1% (a Weibull's scale is
+written to go with its rounded shape, so its mean too).
 """
 
 from __future__ import annotations
