@@ -89,7 +89,7 @@ class Fit:
     name: str
     #: the journey-file value, ready for YAML: ``{"gamma": {"mean": "2.31h", "sd": "1.05h"}}``
     spec: Any
-    #: minutes, exact from the fitted parameters (the written spec agrees to within 0.05%)
+    #: minutes, exact from the fitted parameters (the written spec agrees to within 0.1%)
     mean: float
     #: Akaike's information criterion, 2k - 2 log L; ``math.inf`` for empirical and fixed (not parametric fits)
     aic: float
