@@ -474,6 +474,47 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_surveys(args: argparse.Namespace) -> int:
+    from .output import write_json, write_text
+    from .surveys import SurveyInvalid, overlay_reference, overlay_text, read_scores, summarize_surveys, survey_blocks
+    from .tables import show
+    from .validation import check_text, load_journey
+
+    journey = load_journey(args.journey)
+    refuse_inputs(_inputs(args.journey, journey) + [args.scores], files=[args.output, args.json_output])
+    for out in (args.output, args.json_output):
+        if out and os.path.isdir(out):
+            raise _Usage(f"{out} is a folder: give the path of the file to write")
+    extends = overlay_reference(args.journey, args.output)  # before reading the scores: a wrong -o is the first fix
+    try:
+        scores = read_scores(args.scores, journey, scale=args.scale)
+    except SurveyInvalid as exc:
+        _print_problems(exc.problems)
+        print(f"journeymap surveys: {len(exc.problems)} problem(s) in {args.scores}; nothing was written",
+              file=sys.stderr)
+        return EXIT_USAGE
+    result = summarize_surveys(journey, scores, min_answers=args.min_answers, journey_file=args.journey)
+    text = overlay_text(result, extends)
+    # the overlay is checked as journeymap will read it, at the path it goes to, before anything is written
+    checked = check_text(text, args.output, lint=False)
+    if checked.journey is None:  # pragma: no cover - a bug: the emotions are on the scale by construction
+        _print_problems(checked.errors)
+        print("journeymap surveys: internal error: the overlay would not validate (a bug; please report it); "
+              "nothing was written", file=sys.stderr)
+        return EXIT_INTERNAL
+    data = result.as_dict()
+    if args.json:
+        print(dumps_json(data))
+    else:
+        show(survey_blocks(data))
+    write_text(args.output, text)
+    print(f"wrote {args.output}", file=sys.stderr)
+    if args.json_output:
+        write_json(args.json_output, data)
+        print(f"wrote {args.json_output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_replicate(args: argparse.Namespace) -> int:
     from .loading import load_subject
     from .sweep import Scenario, run_sweep
@@ -617,6 +658,11 @@ def _positive(text: str) -> int:
 
 def _non_negative(text: str) -> int:
     return _whole(text, 0)
+
+
+def _two_or_more(text: str) -> int:
+    """A sample size that gives a confidence interval (surveys --min-answers)."""
+    return _whole(text, 2)
 
 
 def _whole(text: str, least: int) -> int:
@@ -847,6 +893,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-zone", metavar="ZONE", help="the IANA time zone of timestamps without an offset "
                    "(default: UTC), e.g. Europe/London")
     _log_column_options(p)
+
+    p = add("surveys", cmd_surveys,
+            "Set each touchpoint's emotion from survey scores (NPS, CSAT, CES): sample size and 95% CI per "
+            "touchpoint, too few answers flagged; writes an overlay of the journey (docs/surveys.md).",
+            "journeymap surveys journeys/insurance-before.yaml journeys/data/claims-surveys.csv "
+            "-o journeys/insurance-surveyed.yaml")
+    p.add_argument("journey", metavar="JOURNEY", help="the journey whose touchpoints were surveyed")
+    p.add_argument("scores", metavar="SCORES.csv",
+                   help="one answer per row: touchpoint (a step id), date (YYYY-MM-DD), score, and optionally scale")
+    p.add_argument("-o", "--output", required=True, metavar="OVERLAY.yaml",
+                   help="the overlay to write: in the journey's folder or above it (it extends the journey)")
+    p.add_argument("--scale", choices=("nps", "csat", "ces"),
+                   help="the scale of every answer: nps 0-10, csat 1-5, ces 1-7 (default: the file's scale column)")
+    p.add_argument("--min-answers", type=_two_or_more, default=30, metavar="N",
+                   help="touchpoints with fewer answers keep their emotion, flagged (default: 30)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    p.add_argument("--json-output", metavar="PATH", help="also write the JSON to this file")
 
     p = add("explain", cmd_explain,
             "Which change bought what: split the difference between BEFORE and an overlay AFTER into the "

@@ -557,9 +557,10 @@ def _one_basis(value: Any) -> Basis:
 
 
 def _written(value: Any) -> list[Any]:
-    """The durations written in a ``duration:`` value (the leaves of a distribution mapping)."""
+    """The durations written in a ``duration:`` value (the leaves of a distribution mapping; a Weibull's
+    ``shape`` is a plain number, not a duration, and has no basis)."""
     if isinstance(value, dict):
-        return [leaf for v in value.values() for leaf in _written(v)]
+        return [leaf for k, v in value.items() if k != "shape" for leaf in _written(v)]
     if isinstance(value, list):
         return [leaf for v in value for leaf in _written(v)]
     return [value]

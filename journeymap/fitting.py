@@ -36,11 +36,14 @@ How the choice is made, and why:
 * **Zeros** (a duration shorter than the log's timestamp resolution): the positive families have no
   density at 0 (the lognormal) or an infinite one (gamma and Weibull with shape < 1), so for every
   parametric fit each zero is replaced by half the smallest positive value (the middle of the interval
-  it was rounded from); the count is reported (:attr:`FitReport.zeros`). The empirical distribution
-  keeps the zeros.
+  it was rounded from, when that value is the log's resolution, as in a log to the minute); the count is
+  reported (:attr:`FitReport.zeros`) and the comment says it. The empirical distribution keeps the zeros.
+  A sample mostly of zeros is a step the log cannot time: the fitted mean then rests on that
+  replacement, which the comment makes visible.
 
 Written values have 4 significant digits (:func:`duration_text`), so a journey file reads ``2.31h``, not
-``138.6392min``; the file's distribution then has the fitted mean to within 0.05%.
+``138.6392min``; the file's distribution then has the fitted mean to within 0.1% (a Weibull's scale is
+written to go with its rounded shape, so its mean too).
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ class Fit:
     name: str
     #: the journey-file value, ready for YAML: ``{"gamma": {"mean": "2.31h", "sd": "1.05h"}}``
     spec: Any
-    #: minutes, exact from the fitted parameters (the written spec agrees to within 0.05%)
+    #: minutes, exact from the fitted parameters (the written spec agrees to within 0.1%)
     mean: float
     #: Akaike's information criterion, 2k - 2 log L; ``math.inf`` for empirical and fixed (not parametric fits)
     aic: float
@@ -139,7 +142,8 @@ class FitReport:
             tail = f" (best: {best_p.name}, KS p{_p(best_p.ks_pvalue)})" if best_p else ""
             return f"{head}, empirical (KS p{_p(b.ks_pvalue)}): no family passes KS{tail}"
         how = "by AIC" if self.reason == "aic" else "by AIC though none passes KS"
-        others = [f"{c.name} AIC +{c.aic - b.aic:.1f}" + ("" if c.passes else " (fails KS)")
+        # signed: a family that fails KS may have a lower AIC than the chosen one ("AIC -2.3 (fails KS)")
+        others = [f"{c.name} AIC {c.aic - b.aic:+.1f}" + ("" if c.passes else " (fails KS)")
                   for c in parametric if c is not b]
         return f"{head}, {b.name} {how} (KS p{_p(b.ks_pvalue)})" + ("; " + ", ".join(others) if others else "")
 
@@ -278,9 +282,13 @@ def _gamma(x: np.ndarray) -> _Fitted:
 
 
 def _weibull(x: np.ndarray) -> _Fitted:
+    """The written scale goes with the written (rounded) shape so the mean stays the fitted one: below a shape
+    of about 0.3 the mean, scale x Gamma(1 + 1/shape), moves several times faster than the shape."""
     c, _, scale = stats.weibull_min.fit(x, floc=0)
     frozen = stats.weibull_min(c, 0, scale)
-    return frozen, {"weibull": {"shape": float(f"{c:.{_DIGITS}g}"), "scale": duration_text(scale)}}, 2, "mle"
+    shape = float(f"{c:.{_DIGITS}g}")
+    written_scale = float(frozen.mean()) / math.exp(math.lgamma(1 + 1 / shape))
+    return frozen, {"weibull": {"shape": shape, "scale": duration_text(written_scale)}}, 2, "mle"
 
 
 def _mean_sd(frozen: Any) -> dict[str, str]:

@@ -271,6 +271,20 @@ def test_the_new_distributions_refuse_bad_values_and_say_where(value, fragment, 
     assert exc.value.where == where
 
 
+@pytest.mark.parametrize("value, expected", [
+    ({"weibull": {"shape": 1.5, "scale": "2wh"}}, (Weibull(1.5, 120.0), "working")),   # the shape has no basis
+    ({"gamma": {"mean": "2bd", "sd": "1bd"}}, (Gamma(2880.0, 1440.0), "business")),
+    ({"empirical": [0, "1wh", "3wh"]}, (Empirical((0.0, 60.0, 180.0)), "working")),
+])
+def test_the_new_distributions_in_working_time(value, expected):
+    assert parse_timed_distribution(value, bases=BASES) == expected
+
+
+def test_a_new_distribution_mixing_kinds_of_time_is_refused():
+    with pytest.raises(DurationError, match="mixes elapsed time and working hours"):
+        parse_timed_distribution({"empirical": ["1h", "2wh"]}, bases=BASES)
+
+
 def test_an_empirical_list_of_exactly_the_limit_is_accepted():
     d = parse_distribution({"empirical": ["1min"] * (MAX_EMPIRICAL - 1) + ["2min"]})
     assert isinstance(d, Empirical) and len(d.quantiles) == MAX_EMPIRICAL

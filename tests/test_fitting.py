@@ -3,9 +3,9 @@ value parses back to the fitted mean, and the edge cases (zeros, tiny samples, t
 as documented.
 
 Tolerances: every sample has n = 2,000 and a fixed seed, so each test is deterministic; the tolerance on a
-fitted parameter is about 4 standard errors of its maximum-likelihood estimate at that n (stated per row),
-so a correct fit passes with any seed and a wrong parameterisation (a scale read as a rate, a variance as
-an sd) fails by far more.
+fitted parameter is about 4 standard errors of its maximum-likelihood estimate at that n (stated per row;
+over 30 seeds the worst error was at most 0.63 of its tolerance), so a correct fit passes with any seed and a
+wrong parameterisation (a scale read as a rate, a variance as an sd) fails by far more.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeymap.distributions import (
@@ -64,8 +64,10 @@ RECOVERY = [
     ("gamma", lambda d: [(d.mean_value, 120.0, 0.06), (d.shape, 3.0, 0.12)]),
     # weibull: shape 1.8 (SE ~1.7%), scale 150 (SE ~1.4%)
     ("weibull", lambda d: [(d.shape, 1.8, 0.07), (d.scale, 150.0, 0.06)]),
-    # triangular: bounds converge fast (order statistics), the mode slower
-    ("triangular", lambda d: [(d.low, 30.0, 0.05), (d.mode, 60.0, 0.12), (d.high, 240.0, 0.05)]),
+    # triangular: the density falls to 0 linearly at each bound, so the extremes of 2,000 values lie about
+    # sqrt((high-low)(mode-low)/n) = 1.8min inside the low bound (6% of it) and 4.3min inside the high one (1.8%);
+    # the mode is slower. Worst of 30 seeds: 5.5%, 6.5%, 1.4%
+    ("triangular", lambda d: [(d.low, 30.0, 0.12), (d.mode, 60.0, 0.12), (d.high, 240.0, 0.05)]),
 ]
 CLASSES = {"exponential": Exponential, "lognormal": LogNormal, "gamma": Gamma, "weibull": Weibull,
            "triangular": Triangular}
@@ -83,8 +85,10 @@ def test_known_parameters_are_fitted_back(family, parameters):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_true_family_wins_or_is_within_2_aic(family):
-    """The family that drew the sample is chosen. The exponential is nested in gamma and Weibull (shape 1),
-    so for it a two-parameter family may score within 2 AIC; then the exponential must be within 2 of it."""
+    """The family that drew the sample is chosen (20 of 20 seeds tried for each of lognormal, gamma, Weibull and
+    triangular). The exponential is nested in gamma and Weibull (shape 1), so one of those may win: the
+    exponential is then within 2 AIC of it, except when twice the log-likelihood gain of the extra parameter
+    exceeds 4 (a chi-square(1) above 4: 4.6% per nesting family; 2 of 20 seeds tried). Seed 14 is not one."""
     report = fit_durations(_sample(family))
     true = next(c for c in report.candidates if c.name == family)
     assert true.passes
@@ -237,3 +241,26 @@ def test_duration_text_round_trips_within_0_1_percent(minutes):
 def test_duration_text_refuses_what_is_not_a_duration(bad):
     with pytest.raises(ValueError, match="finite number of minutes"):
         duration_text(bad)
+
+
+def test_the_triangular_fallback_covers_the_sample_and_keeps_its_mean():
+    """When scipy's optimiser fails: bounds one average gap outside the extremes, the mode from the mean."""
+    from journeymap.fitting import _triangular_moments
+
+    s = np.sort(np.random.default_rng(9).triangular(10.0, 20.0, 50.0, 500))
+    c, loc, scale = _triangular_moments(s)
+    low, mode, high = loc, loc + c * scale, loc + scale
+    assert low < s[0] and high > s[-1] and low <= mode <= high
+    assert (low + mode + high) / 3 == pytest.approx(float(s.mean()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.just(0.0), st.floats(0.01, 1e4)), min_size=1, max_size=60))
+def test_any_sample_gives_a_writable_choice_with_its_mean(values):
+    """Whatever the sample (ties, zeros, one value, a handful): a value a journey file accepts, whose mean is the
+    reported one to 0.1%, and a one-line comment."""
+    report = fit_durations(np.array(values))
+    assert parse_distribution(report.best.spec).mean == pytest.approx(report.best.mean, rel=1e-3, abs=1e-9)
+    text = report.comment()
+    assert "\n" not in text and text.split(",")[0].split(" (")[0] == f"n={len(values)}"
+    assert " AIC +-" not in text
