@@ -398,10 +398,10 @@ def _raw_items(real: LogStatistics, sim: LogStatistics, capacity: Mapping[str, i
                              float(np.quantile(real.cycle, p)) if n_r else math.nan, None, None,
                              float(np.quantile(sim.cycle, p)) if n_s else math.nan, n_r, n_s, math.nan, math.nan))
     for name, numbers, unit, family in (
-            *(((a, (real.durations.get(a), sim.durations.get(a)), "minutes", "duration")
-               for a in sorted(set(real.durations) | set(sim.durations)) if real.has_start)),
-            *(((a, (real.waits.get(a), sim.waits.get(a)), "minutes", "wait")
-               for a in sorted(set(real.waits) | set(sim.waits)))),
+            *((a, (real.durations.get(a), sim.durations.get(a)), "minutes", "duration")
+               for a in sorted(set(real.durations) | set(sim.durations)) if real.has_start),
+            *((a, (real.waits.get(a), sim.waits.get(a)), "minutes", "wait")
+               for a in sorted(set(real.waits) | set(sim.waits))),
             ("per case", (real.handoffs, sim.handoffs), "count", "handoffs")):
         x_r = numbers[0] if numbers[0] is not None else np.zeros(0)
         x_s = numbers[1] if numbers[1] is not None else np.zeros(0)
@@ -556,7 +556,7 @@ def journey_with_arrivals(journey: Journey, arrival: np.ndarray, new: np.ndarray
     t0 = float(arrival.min())
     times = tuple(float(t) for t in np.sort(arrival[new] - t0))
     backlog: dict[str, int] = {}
-    for i in np.flatnonzero(~new):
+    for i in np.flatnonzero(~new).tolist():
         backlog[first_activity[i]] = backlog.get(first_activity[i], 0) + 1
     start = origin + timedelta(minutes=t0) if journey.has_calendars else journey.workload.start
     workload = replace(journey.workload, arrivals=Arrivals("schedule", 0.0, times), cases=len(times),
