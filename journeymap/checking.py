@@ -21,8 +21,11 @@ Definitions (the same on both sides):
   the journey's steps);
 * **routing share** a → b: of the events of activity a, the share directly followed in their case by b
   (``(end)`` when a is the case's last event);
-* **utilisation** of a department: the durations of its steps' events, summed, over capacity × span, the span
-  being last completion minus first arrival (summed over the replications of a simulated log).
+* **utilisation** of a department: the durations of its steps' events, summed, over capacity × span, with the
+  journey's capacity on both sides (so it compares the work each department does), the span being the last
+  completion minus the first arrival (summed over the replications of a simulated log). The distinct resources
+  the log shows at a department's steps are reported beside the journey's capacity, without a verdict: a count
+  of names is a poor estimate of the people available (one who rarely works counts fully).
 
 Cycle times, waits, durations, handoffs and routing count the **new** cases (those whose first event is the
 journey's start step); utilisation counts every event.
@@ -117,11 +120,13 @@ class Events:
     arrival: np.ndarray
     run: np.ndarray
     has_start: bool = True
+    #: per event: the resource (a code; -1 when missing); None when the log has no resource column
+    resource: np.ndarray | None = None
 
     @classmethod
     def of(cls, cases: Sequence[int], activities: Sequence[str], start: Sequence[float], end: Sequence[float],
            arrival: Sequence[float] | None = None, run: Sequence[int] | None = None,
-           has_start: bool = True) -> Events:
+           has_start: bool = True, resources: Sequence[str] | None = None) -> Events:
         """Events from plain lists (one entry per event; ``cases`` numbered from 0), sorted as the check reads
         them. ``arrival`` per case defaults to each case's first start. For tests and library callers."""
         names = tuple(dict.fromkeys(activities))
@@ -136,16 +141,21 @@ class Events:
             arr = first
         else:
             arr = np.asarray(arrival, dtype=float)
+        who = None
+        if resources is not None:
+            people = {r: i for i, r in enumerate(dict.fromkeys(resources))}
+            who = np.array([people[r] for r in resources], dtype=np.int64)[order]
         return cls(names, np.array([code[a] for a in activities], dtype=np.int64)[order], case[order], s[order],
                    e[order], arr, np.zeros(n, dtype=np.int64) if run is None else np.asarray(run, dtype=np.int64),
-                   has_start)
+                   has_start, who)
 
     def of_run(self, run: int) -> Events:
         """The events of one replication (its cases keep their numbers; the others have no events)."""
         keep = self.run[self.case] == run
         arrival = np.where(self.run == run, self.arrival, np.nan)
         return replace(self, activity=self.activity[keep], case=self.case[keep], start=self.start[keep],
-                       end=self.end[keep], arrival=arrival)
+                       end=self.end[keep], arrival=arrival,
+                       resource=None if self.resource is None else self.resource[keep])
 
     def without_starts(self) -> Events:
         """The same events as a log without start times would show them."""
@@ -163,9 +173,10 @@ def events_from_log(log: Any, *, simulated: bool = False) -> Events:
     of several replications, whose case ids carry the replication."""
     run = np.array([_run_of(c) for c in log.cases], dtype=np.int64) if simulated \
         else np.zeros(len(log.cases), dtype=np.int64)
+    resource = np.asarray(log.resource, dtype=np.int64) if len(log.resources) else None
     return Events(tuple(log.activities), np.asarray(log.activity, dtype=np.int64), np.asarray(log.case, dtype=np.int64),
                   np.asarray(log.start, dtype=float), np.asarray(log.end, dtype=float),
-                  np.asarray(log.arrival, dtype=float), run, bool(log.has_start))
+                  np.asarray(log.arrival, dtype=float), run, bool(log.has_start), resource)
 
 
 # --------------------------------------------------------------------------- one statistics function for both logs
@@ -190,9 +201,11 @@ class LogStatistics:
     busy: dict[str, np.ndarray]
     span: float
     has_start: bool = True
+    #: per department: the distinct resources seen at its steps, the mean over runs (empty: no resources named)
+    staff: dict[str, float] = field(default_factory=dict)
 
     def utilisation(self, capacity: Mapping[str, int]) -> dict[str, float]:
-        """Busy time / (capacity x span) per department."""
+        """Busy time / (capacity x span) per department, with the journey's capacity on both sides."""
         return {d: float(b.sum()) / (capacity[d] * self.span) if self.span > 0 else math.nan
                 for d, b in self.busy.items()}
 
@@ -266,8 +279,16 @@ def log_statistics(events: Events, owners: Mapping[str, str], entry: str) -> Log
         in_run = events.run[case] == r
         cases_in_run = np.unique(case[in_run])
         span += float(events.end[in_run].max() - events.arrival[cases_in_run].min())
+    staff: dict[str, float] = {}
+    if events.resource is not None and len(case):
+        named = (dept >= 0) & (events.resource >= 0)
+        for d, i in dept_code.items():
+            mine = named & (dept == i)
+            if mine.any():  # per run (a simulated log's runs share their names), the mean over runs
+                runs = events.run[case[mine]]
+                staff[d] = float(np.mean([len(np.unique(events.resource[mine][runs == r])) for r in np.unique(runs)]))
     return LogStatistics(n_cases, int(new.sum()), cycle, handoffs, durations, waits, follows, busy, span,
-                         events.has_start)
+                         events.has_start, staff)
 
 
 # --------------------------------------------------------------------------- comparing two logs' statistics
@@ -432,8 +453,9 @@ def _raw_items(real: LogStatistics, sim: LogStatistics, capacity: Mapping[str, i
     util_r, util_s = real.utilisation(capacity), sim.utilisation(capacity)
     for d in sorted(real.busy):
         b_r, b_s = real.busy[d], sim.busy.get(d, np.zeros(0))
-        se_r = float(b_r.std(ddof=1) * math.sqrt(len(b_r))) / (capacity[d] * real.span) if len(b_r) > 1 else math.inf
-        se_s = float(b_s.std(ddof=1) * math.sqrt(len(b_s))) / (capacity[d] * sim.span) if len(b_s) > 1 else math.inf
+        cap_r = cap_s = capacity[d]
+        se_r = float(b_r.std(ddof=1) * math.sqrt(len(b_r))) / (cap_r * real.span) if len(b_r) > 1 else math.inf
+        se_s = float(b_s.std(ddof=1) * math.sqrt(len(b_s))) / (cap_s * sim.span) if len(b_s) > 1 else math.inf
         n_r_d, n_s_d = int((b_r > 0).sum()), int((b_s > 0).sum())
         raws.append(_Raw("utilisation", d, "share", util_r[d], util_r[d] - Z95 * se_r, util_r[d] + Z95 * se_r,
                          util_s.get(d, math.nan), n_r_d, n_s_d, se_r, se_s))
@@ -664,6 +686,11 @@ def check(journey: Journey, log_path: str, *, columns: Any = None, time_zone: st
     sim_runs = [log_statistics(sim_events.of_run(r), owners, journey.start) for r in range(replications)]
     items, z = compare(real_stats, sim_stats, capacity, tolerance=tolerance, resamples=resamples, seed=seed,
                        sim_runs=sim_runs)
+    differ = [f"{d} {real_stats.staff[d]:g} in the log, {capacity[d]} in the model" for d in sorted(real_stats.staff)
+              if d in capacity and real_stats.staff[d] != capacity[d]]
+    if differ:
+        notes.append("people per department (distinct resources at its steps; not judged: a person who rarely "
+                     "works counts fully) differ from the journey's capacity: " + "; ".join(differ))
     in_progress = real_stats.cases - real_stats.new_cases
     if in_progress:
         notes.append(f"{in_progress} case(s) were in progress when the log began (their first step is not "

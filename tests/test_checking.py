@@ -83,6 +83,15 @@ def test_utilisation_is_busy_time_over_capacity_times_span():
     assert stats.utilisation(CAPACITY) == pytest.approx({"front": 6 / (2 * 13), "back": 12 / (3 * 13)})
 
 
+def test_the_people_of_a_department_are_the_distinct_resources_at_its_steps():
+    # front: ann and bob; back: carl in case 0, carl and dee in case 1; utilisation keeps the journey's capacity
+    events = Events.of([0, 0, 1, 1, 1], ["A", "D", "A", "D", "D"], [0, 2, 0, 2, 4], [2, 4, 2, 4, 8],
+                       resources=["ann", "carl", "bob", "carl", "dee"])
+    stats = log_statistics(events, OWNERS, "A")
+    assert stats.staff == {"front": 2, "back": 2}
+    assert stats.utilisation(CAPACITY) == pytest.approx({"front": 4 / (2 * 8), "back": 8 / (3 * 8)})
+
+
 def test_the_span_of_a_simulated_log_adds_up_its_replications():
     # the same two cases in run 0 and run 1; run 1 is shifted by 100 minutes
     events = Events.of([0, 0, 1, 1], ["A", "D", "A", "D"], [0, 5, 100, 110], [5, 10, 105, 120],
