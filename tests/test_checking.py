@@ -361,3 +361,9 @@ def test_no_item_is_judged_on_too_few_observations():
     items, _ = compare(stats, stats, CAPACITY, resamples=50)
     assert items and all(i.verdict == "too few" for i in items)
     assert all(math.isnan(i.allowed) for i in items)
+
+
+def test_check_help_has_an_example(capsys):
+    assert main(["check", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Example:\n  journeymap check" in out and "--tolerance" in out
