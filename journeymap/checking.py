@@ -89,6 +89,8 @@ QQ_PROBABILITIES = tuple(round(p / 100, 2) for p in range(1, 100))
 _BOOTSTRAP_CHUNK = 250
 
 Z95 = 1.959963984540054
+#: Unknown activities reported one by one; the rest are counted in one more problem.
+_MAX_UNKNOWN = 20
 
 
 class LogMismatch(JourneymapError):
@@ -451,7 +453,7 @@ def _raw_items(real: LogStatistics, sim: LogStatistics, capacity: Mapping[str, i
             raws.append(_Raw("routing", f"{a} → {b}", "share", share_r, lo, hi, ks / ns if ns else math.nan,
                              nr, ns, se_r, se_s))
     util_r, util_s = real.utilisation(capacity), sim.utilisation(capacity)
-    for d in sorted(real.busy):
+    for d in sorted(real.busy) if real.has_start else ():  # no start times: no busy time
         b_r, b_s = real.busy[d], sim.busy.get(d, np.zeros(0))
         cap_r = cap_s = capacity[d]
         se_r = float(b_r.std(ddof=1) * math.sqrt(len(b_r))) / (cap_r * real.span) if len(b_r) > 1 else math.inf
@@ -613,10 +615,16 @@ def _activity_column(path: str, name: str) -> int:
 def _unknown_activities(log: Any, journey: Journey, activity_column: int) -> list[Problem]:
     """A problem for each activity of the log that the journey has no step for, at its first line."""
     steps = set(journey.step_by_id)
-    problems = []
+    problems: list[Problem] = []
+    unknown = [name for name in log.activities if name not in steps]
     for code, name in enumerate(log.activities):
         if name in steps:
             continue
+        if len(problems) == _MAX_UNKNOWN:
+            problems.append(Problem(log.file, 1, activity_column, "error", "check-unknown-activity",
+                                    f"... and {len(unknown) - _MAX_UNKNOWN:,} more activities not in the journey",
+                                    "the log and the journey may describe different processes"))
+            break
         lines = log.line[np.asarray(log.activity) == code]
         count = len(lines)
         if not count:  # a name the reader knows without events (journeymap's "case arrival" rows)
@@ -677,8 +685,8 @@ def check(journey: Journey, log_path: str, *, columns: Any = None, time_zone: st
     notes = []
     if not real_events.has_start:
         sim_events = sim_events.without_starts()
-        notes.append("the log has no start times: durations are not compared, and waits run from one completion "
-                     "to the next on both sides")
+        notes.append("the log has no start times: durations and utilisation are not compared, and waits run from "
+                     "one completion to the next on both sides")
     owners = {s.id: s.owner for s in journey.steps}
     real_stats = log_statistics(real_events, owners, journey.start)
     sim_stats = log_statistics(sim_events, owners, journey.start)

@@ -367,3 +367,18 @@ def test_check_help_has_an_example(capsys):
     assert main(["check", "--help"]) == 0
     out = capsys.readouterr().out
     assert "Example:\n  journeymap check" in out and "--tolerance" in out
+
+
+def test_a_log_without_start_times_compares_waits_between_completions_and_no_durations(logged, tmp_path):
+    import csv
+
+    journey, log = logged
+    rows = list(csv.reader(log.open()))
+    drop = rows[0].index("start_timestamp")
+    no_start = tmp_path / "no-start.csv"
+    with no_start.open("w", newline="") as f:
+        csv.writer(f).writerows([r[:drop] + r[drop + 1:] for r in rows])
+    result = check(load_journey(str(journey)), str(no_start), seed=1, resamples=200)
+    families = {i.family for i in result.items}
+    assert "duration" not in families and "utilisation" not in families and "wait" in families
+    assert result.reproduced and any("no start times" in n for n in result.notes)
