@@ -616,7 +616,8 @@ def _unknown_activities(log: Any, journey: Journey, activity_column: int) -> lis
     """A problem for each activity of the log that the journey has no step for, at its first line."""
     steps = set(journey.step_by_id)
     problems: list[Problem] = []
-    unknown = [name for name in log.activities if name not in steps]
+    counts = np.bincount(np.asarray(log.activity, dtype=np.int64), minlength=len(log.activities))
+    unknown = [name for name, n in zip(log.activities, counts, strict=True) if name not in steps and n]
     for code, name in enumerate(log.activities):
         if name in steps:
             continue

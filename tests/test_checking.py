@@ -382,3 +382,21 @@ def test_a_log_without_start_times_compares_waits_between_completions_and_no_dur
     families = {i.family for i in result.items}
     assert "duration" not in families and "utilisation" not in families and "wait" in families
     assert result.reproduced and any("no start times" in n for n in result.notes)
+
+
+def test_the_journey_gets_the_logs_arrivals_and_a_calendar_journey_starts_at_the_first_one():
+    from datetime import UTC, datetime, timedelta
+
+    from helpers import JOURNEYS
+
+    from journeymap.checking import journey_with_arrivals
+
+    journey = load_journey(str(JOURNEYS / "insurance-before.yaml"))  # has calendars
+    origin = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+    fed = journey_with_arrivals(journey, np.array([30.0, 90.0, 45.0, 60.0]), np.array([True, True, False, True]),
+                                ["enquiry", "enquiry", "underwriting", "enquiry"], origin)
+    wl = fed.workload
+    assert wl.arrivals.kind == "schedule" and wl.arrivals.times == (0.0, 30.0, 60.0)  # from the first arrival
+    assert wl.cases == 3 and wl.warmup == 0
+    assert [(b.step, b.cases) for b in wl.backlog] == [("underwriting", 1)]
+    assert wl.start == origin + timedelta(minutes=30)
