@@ -551,6 +551,38 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mine(args: argparse.Namespace) -> int:
+    from .eventlog_reader import LogColumns, LogInvalid
+    from .mining import MineInvalid, mine_file
+
+    columns = LogColumns(case=args.case_column, activity=args.activity_column, end=args.timestamp_column,
+                         start=args.start_column or None, resource=args.resource_column or None,
+                         group=args.group_column or None)
+    command = " ".join(["journeymap mine", os.path.basename(args.log)]
+                       + ([f"--mapping {os.path.basename(args.mapping)}"] if args.mapping else [])
+                       + ([f"--min-support {args.min_support:g}"] if args.min_support != 0.02 else [])
+                       + (["--schedule"] if args.schedule else []))
+    try:
+        result = mine_file(args.log, args.output, columns=columns, mapping_path=args.mapping,
+                           time_zone=args.time_zone, min_support=args.min_support, schedule=args.schedule,
+                           command=command)
+    except (LogInvalid, MineInvalid) as exc:
+        _print_problems(exc.problems)
+        n = sum(1 for p in exc.problems if p.is_error)
+        print(f"journeymap mine: {n} error(s); nothing was written", file=sys.stderr)
+        return EXIT_USAGE
+    mined = result.journey
+    for note in mined.notes:
+        print(f"journeymap mine: not modelled: {note}", file=sys.stderr)
+    print(f"mined {len(mined.steps)} steps, {len(mined.departments)} departments, {len(mined.flows)} flows from "
+          f"{mined.events:,} events of {mined.cases:,} cases", file=sys.stderr)
+    if result.warnings:
+        print(f"{len(result.warnings)} warning(s) about the journey itself: journeymap validate {args.output} "
+              "lists them", file=sys.stderr)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _progressing(args: argparse.Namespace, call: Callable[[Any], Any]) -> Any:
     """``call(progress)`` with the command's progress bar (none with --no-progress), closed whatever happens."""
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
@@ -613,6 +645,20 @@ def _sweep_options(p: argparse.ArgumentParser, what: str) -> None:
                    "(e.g. tcp://host:8786); the results are the same as on this machine")
     p.add_argument("--store", metavar="PATH.sqlite", help="keep every replication here; a run that was stopped "
                    "resumes without recomputing (docs/sweeps.md)")
+
+
+def _log_column_options(p: argparse.ArgumentParser) -> None:
+    """The event-log column flags (defaults: PM4Py's names, which journeymap's own logs use)."""
+    p.add_argument("--case-column", default="case:concept:name", metavar="NAME", help="default: %(default)s")
+    p.add_argument("--activity-column", default="concept:name", metavar="NAME", help="default: %(default)s")
+    p.add_argument("--timestamp-column", default="time:timestamp", metavar="NAME",
+                   help="the completion timestamp (default: %(default)s)")
+    p.add_argument("--start-column", default="start_timestamp", metavar="NAME",
+                   help="the start timestamp, optional in the file (default: %(default)s; '' for none)")
+    p.add_argument("--resource-column", default="org:resource", metavar="NAME",
+                   help="optional in the file (default: %(default)s; '' for none)")
+    p.add_argument("--group-column", default="org:group", metavar="NAME",
+                   help="the department, optional in the file (default: %(default)s; '' for none)")
 
 
 def _positive(text: str) -> int:
@@ -834,6 +880,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="PATH.sqlite", help="keep every replication here; a run that was stopped "
                    "resumes without recomputing (docs/sweeps.md)")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("mine", cmd_mine,
+            "Mine a journey from an event log (CSV, or XES with pm4py): steps, owners, routing, fitted durations, "
+            "delays, capacity and workload, every estimate tagged observed (docs/data.md).",
+            "journeymap mine journeys/data/claims-log.csv --mapping journeys/data/claims-mapping.yaml -o claims.yaml")
+    p.add_argument("log", metavar="LOG", help="the event log: CSV with a header row, or .xes / .xes.gz")
+    p.add_argument("-o", "--output", required=True, metavar="JOURNEY.yaml",
+                   help="the journey file to write (never the log or the mapping); written only if it validates")
+    p.add_argument("--mapping", metavar="MAPPING.yaml", help="resources to departments; stages, lanes, channels, "
+                   "emotions and the persona (docs/data.md, 'The mapping file')")
+    p.add_argument("--min-support", type=float, default=0.02, metavar="SHARE",
+                   help="a path taken by less than this share of an activity's occurrences is reported, not "
+                        "modelled (default: 0.02)")
+    p.add_argument("--schedule", action="store_true",
+                   help="write the observed arrival times as a schedule instead of a Poisson rate")
+    p.add_argument("--time-zone", metavar="ZONE", help="the IANA time zone of timestamps without an offset "
+                   "(default: UTC), e.g. Europe/London")
+    _log_column_options(p)
 
     p = add("explain", cmd_explain,
             "Which change bought what: split the difference between BEFORE and an overlay AFTER into the "

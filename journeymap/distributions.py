@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from random import Random
 from typing import Any, Literal
@@ -45,6 +46,10 @@ __all__ = [
     "Triangular",
     "Uniform",
     "LogNormal",
+    "Gamma",
+    "Weibull",
+    "Empirical",
+    "MAX_EMPIRICAL",
     "Distribution",
     "DISTRIBUTION_NAMES",
     "parse_duration",
@@ -105,7 +110,19 @@ _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]+)\s*$")
 
 
 class DurationError(ValueError):
-    """A duration or distribution that cannot be understood; the message says how to fix it."""
+    """A duration or distribution that cannot be understood; the message says how to fix it.
+
+    ``where`` is the path of the bad part inside the value (``("empirical", 3)``: its fourth
+    duration), so the validator can point at that line and column rather than at the whole mapping.
+    """
+
+    where: tuple[Hashable, ...] = ()
+
+
+def _at(exc: DurationError, *where: Hashable) -> DurationError:
+    """``exc`` located at ``where`` inside the value (kept when already set deeper)."""
+    exc.where = tuple(where) + exc.where
+    return exc
 
 
 def parse_duration(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) -> float:
@@ -233,6 +250,10 @@ class Fixed:
     def describe(self) -> str:
         return format_minutes(self.value)
 
+    def scaled(self, k: float) -> Fixed:
+        """The distribution of ``k`` times a value of this one (used by levers and input uncertainty)."""
+        return Fixed(self.value * k)
+
 
 @dataclass(frozen=True)
 class Exponential:
@@ -253,6 +274,9 @@ class Exponential:
 
     def describe(self) -> str:
         return f"exp({format_minutes(self.mean_value)})"
+
+    def scaled(self, k: float) -> Exponential:
+        return Exponential(self.mean_value * k)
 
 
 @dataclass(frozen=True)
@@ -278,6 +302,9 @@ class Triangular:
     def describe(self) -> str:
         return f"tri({format_minutes(self.low)}, {format_minutes(self.mode)}, {format_minutes(self.high)})"
 
+    def scaled(self, k: float) -> Triangular:
+        return Triangular(self.low * k, self.mode * k, self.high * k)
+
 
 @dataclass(frozen=True)
 class Uniform:
@@ -299,6 +326,9 @@ class Uniform:
 
     def describe(self) -> str:
         return f"uni({format_minutes(self.low)}, {format_minutes(self.high)})"
+
+    def scaled(self, k: float) -> Uniform:
+        return Uniform(self.low * k, self.high * k)
 
 
 @dataclass(frozen=True)
@@ -333,8 +363,125 @@ class LogNormal:
     def describe(self) -> str:
         return f"logn({format_minutes(self.mean_value)}±{format_minutes(self.sd)})"
 
+    def scaled(self, k: float) -> LogNormal:
+        return LogNormal(self.mean_value * k, self.sd * k)
 
-Distribution = Fixed | Exponential | Triangular | Uniform | LogNormal
+
+@dataclass(frozen=True)
+class Gamma:
+    """Right-skewed durations, lighter-tailed than the lognormal, given by mean and sd like it.
+
+    A sum of exponential stages (shape = (mean/sd)^2 of them, when whole) is gamma: a task of
+    several similar sub-tasks. The file gives mean and sd for the same reason as the lognormal;
+    shape and scale are derived (shape = (mean/sd)^2, scale = sd^2/mean).
+    """
+
+    mean_value: float
+    sd: float
+
+    @property
+    def mean(self) -> float:
+        return self.mean_value
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    @property
+    def shape(self) -> float:
+        return (self.mean_value / self.sd) ** 2
+
+    @property
+    def scale(self) -> float:
+        return self.sd**2 / self.mean_value
+
+    def sample(self, rng: Random) -> float:
+        return rng.gammavariate(self.shape, self.scale)
+
+    def describe(self) -> str:
+        return f"gamma({format_minutes(self.mean_value)}±{format_minutes(self.sd)})"
+
+    def scaled(self, k: float) -> Gamma:
+        return Gamma(self.mean_value * k, self.sd * k)
+
+
+@dataclass(frozen=True)
+class Weibull:
+    """Durations whose hazard rises (shape > 1: the longer a task has run, the likelier it ends soon)
+    or falls (shape < 1: a task left aside tends to stay aside); shape 1 is the exponential.
+
+    ``shape`` is a plain number and ``scale`` a time (the 63rd percentile), as in reliability texts,
+    since those are what a fit reports and what a reader can look up.
+    """
+
+    shape: float
+    scale: float
+
+    @property
+    def mean(self) -> float:
+        return self.scale * math.exp(math.lgamma(1 + 1 / self.shape))
+
+    @property
+    def variance(self) -> float:
+        g1 = math.exp(math.lgamma(1 + 1 / self.shape))
+        g2 = math.exp(math.lgamma(1 + 2 / self.shape))
+        return self.scale**2 * max(g2 - g1 * g1, 0.0)
+
+    def sample(self, rng: Random) -> float:
+        return rng.weibullvariate(self.scale, self.shape)
+
+    def describe(self) -> str:
+        return f"weib({self.shape:.3g}, {format_minutes(self.scale)})"
+
+    def scaled(self, k: float) -> Weibull:
+        """Times ``k``: the scale only (the shape is a plain number, not a time)."""
+        return Weibull(self.shape, self.scale * k)
+
+
+#: The most values an ``empirical:`` list may hold (enough for percentiles of a thousand points;
+#: more only slows loading and says nothing a journey can use).
+MAX_EMPIRICAL = 1001
+
+
+@dataclass(frozen=True)
+class Empirical:
+    """Durations as observed: quantiles at equally spaced probabilities 0, 1/(n-1), ..., 1.
+
+    A sample interpolates linearly between neighbouring quantiles at a uniform ``u`` (the inverse
+    of a piecewise-linear CDF), so each of the n-1 segments holds probability 1/(n-1) spread
+    uniformly over it: a continuous distribution bounded by the first and last values. This is
+    what a fit falls back to when no parametric family describes the data.
+    """
+
+    quantiles: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        q = self.quantiles
+        return math.fsum(a + b for a, b in zip(q, q[1:], strict=False)) / (2 * (len(q) - 1))
+
+    @property
+    def variance(self) -> float:
+        # law of total variance over the equally likely uniform segments: within + between
+        q, m = self.quantiles, self.mean
+        terms = ((b - a) ** 2 / 12 + ((a + b) / 2 - m) ** 2 for a, b in zip(q, q[1:], strict=False))
+        return math.fsum(terms) / (len(q) - 1)
+
+    def sample(self, rng: Random) -> float:
+        q = self.quantiles
+        x = rng.random() * (len(q) - 1)
+        i = int(x)  # random() < 1, so i <= len(q) - 2
+        return q[i] + (x - i) * (q[i + 1] - q[i])
+
+    def describe(self) -> str:
+        q = self.quantiles
+        return f"emp({format_minutes(q[0])}..{format_minutes(q[-1])}, {len(q)} pts)"
+
+    def scaled(self, k: float) -> Empirical:
+        return Empirical(tuple(v * k for v in self.quantiles))
+
+
+Distribution = Fixed | Exponential | Triangular | Uniform | LogNormal | Gamma | Weibull | Empirical
 
 #: The distribution keys a ``duration:`` mapping may use, with the shape of their value.
 DISTRIBUTION_NAMES: dict[str, str] = {
@@ -343,13 +490,24 @@ DISTRIBUTION_NAMES: dict[str, str] = {
     "triangular": "[shortest, most likely, longest], e.g. {triangular: [1h, 2h, 5h]}",
     "uniform": "[shortest, longest], e.g. {uniform: [1h, 3h]}",
     "lognormal": "{mean: ..., sd: ...}, e.g. {lognormal: {mean: 2h, sd: 1h}}",
+    "gamma": "{mean: ..., sd: ...}, e.g. {gamma: {mean: 2h, sd: 1h}}",
+    "weibull": "{shape: a number, scale: a duration}, e.g. {weibull: {shape: 1.5, scale: 2h}}",
+    "empirical": "a list of 2 to 1001 durations (quantiles, non-decreasing), e.g. {empirical: [10min, 25min, 1h, 3h]}",
 }
 
 
 def _durations(value: Any, count: int, name: str, bases: tuple[Basis, ...]) -> list[float]:
     if not isinstance(value, list) or len(value) != count:
         raise DurationError(f"{name} needs {DISTRIBUTION_NAMES[name]}")
-    return [parse_duration(v, bases=bases) for v in value]
+    return [_located_duration(v, bases, name, i) for i, v in enumerate(value)]
+
+
+def _located_duration(value: Any, bases: tuple[Basis, ...], *where: Hashable) -> float:
+    """:func:`parse_duration`, its error located at ``where`` inside the distribution."""
+    try:
+        return parse_duration(value, bases=bases)
+    except DurationError as exc:
+        raise _at(exc, *where) from None
 
 
 def parse_distribution(value: Any, *, bases: tuple[Basis, ...] = ELAPSED) -> Distribution:
@@ -408,11 +566,16 @@ def _written(value: Any) -> list[Any]:
 
 
 def _distribution(name: str, arg: Any, bases: tuple[Basis, ...]) -> Distribution:
-    """The distribution ``name`` with its argument, checked."""
+    """The distribution ``name`` with its argument, checked.
+
+    An error about one value (a duration that does not parse, an empirical value out of order, a Weibull
+    shape) is located at that value (:attr:`DurationError.where`); one about the whole (the wrong shape of
+    argument, triangular bounds out of order) at the distribution.
+    """
     if name == "fixed":
-        return Fixed(parse_duration(arg, bases=bases))
+        return Fixed(_located_duration(arg, bases, name))
     if name == "exponential":
-        mean = parse_duration(arg, bases=bases)
+        mean = _located_duration(arg, bases, name)
         if mean <= 0:
             raise DurationError("exponential needs a mean greater than zero")
         return Exponential(mean)
@@ -429,10 +592,58 @@ def _distribution(name: str, arg: Any, bases: tuple[Basis, ...]) -> Distribution
         if not low < high:
             raise DurationError(f"uniform needs shortest < longest; got {arg}")
         return Uniform(low, high)
-    # lognormal
+    if name == "weibull":
+        return _weibull(arg, bases)
+    if name == "empirical":
+        return _empirical(arg, bases)
+    # lognormal and gamma: {mean, sd}
     if not isinstance(arg, dict) or set(arg) != {"mean", "sd"}:
-        raise DurationError(f"lognormal needs {DISTRIBUTION_NAMES['lognormal']}")
-    mean, sd = parse_duration(arg["mean"], bases=bases), parse_duration(arg["sd"], bases=bases)
+        raise DurationError(f"{name} needs {DISTRIBUTION_NAMES[name]}")
+    mean, sd = _located_duration(arg["mean"], bases, name, "mean"), _located_duration(arg["sd"], bases, name, "sd")
     if mean <= 0 or sd <= 0:
-        raise DurationError("lognormal needs a mean and an sd greater than zero")
-    return LogNormal(mean, sd)
+        raise _at(DurationError(f"{name} needs a mean and an sd greater than zero"),
+                  name, "mean" if mean <= 0 else "sd")
+    return LogNormal(mean, sd) if name == "lognormal" else Gamma(mean, sd)
+
+
+def _weibull(arg: Any, bases: tuple[Basis, ...]) -> Weibull:
+    """``{shape: 1.5, scale: 2h}``: shape a plain number > 0, scale a duration > 0, a mean under 10 years."""
+    if not isinstance(arg, dict) or set(arg) != {"shape", "scale"}:
+        raise DurationError(f"weibull needs {DISTRIBUTION_NAMES['weibull']}")
+    shape = arg["shape"]
+    if isinstance(shape, bool) or not isinstance(shape, (int, float)) or not math.isfinite(shape) or shape <= 0:
+        raise _at(DurationError(f"weibull shape must be a plain number greater than zero (no unit), "
+                                f"e.g. 1.5; got {shape!r}"), "weibull", "shape")
+    scale = _located_duration(arg["scale"], bases, "weibull", "scale")
+    if scale <= 0:
+        raise _at(DurationError("weibull needs a scale greater than zero"), "weibull", "scale")
+    dist = Weibull(float(shape), scale)
+    try:
+        mean = dist.mean
+    except OverflowError:
+        mean = math.inf
+    if mean > MAX_DURATION:
+        raise _at(DurationError(f"weibull with shape {shape!r} has a mean over 10 years; a shape that small "
+                                "is almost certainly a mistake (1 is the exponential, 1.5-3 is usual)"),
+                  "weibull", "shape")
+    return dist
+
+
+def _empirical(arg: Any, bases: tuple[Basis, ...]) -> Empirical:
+    """``[10min, 25min, 1h]``: 2 to :data:`MAX_EMPIRICAL` durations, non-decreasing, first < last."""
+    if not isinstance(arg, list) or len(arg) < 2:
+        raise DurationError(f"empirical needs {DISTRIBUTION_NAMES['empirical']}")
+    if len(arg) > MAX_EMPIRICAL:
+        raise _at(DurationError(f"empirical has {len(arg)} values, more than {MAX_EMPIRICAL}; keep evenly "
+                                f"spaced quantiles (every k-th value of the sorted data)"),
+                  "empirical", MAX_EMPIRICAL)
+    values = [_located_duration(v, bases, "empirical", i) for i, v in enumerate(arg)]
+    for i in range(1, len(values)):
+        if values[i] < values[i - 1]:
+            raise _at(DurationError(f"empirical values must not decrease: {str(arg[i])[:20]!r} (value {i + 1}) "
+                                    f"is less than {str(arg[i - 1])[:20]!r} before it; sort them"),
+                      "empirical", i)
+    if values[0] == values[-1]:
+        raise DurationError("empirical needs its first value less than its last; for one value "
+                            "write a fixed duration")
+    return Empirical(tuple(values))

@@ -48,8 +48,9 @@ MAX_LOG_BYTES = 2 * 1024 ** 3
 #: Problems listed per rule before the rest are counted in one line (a broken export would give millions).
 MAX_PROBLEMS_PER_RULE = 20
 _NS_PER_MINUTE = 60 * 10 ** 9
-#: Journeymap's own column saying a case is a warm-up case.
+#: Journeymap's own columns saying a case is a warm-up case, and which replication a row belongs to.
 _WARMUP = "case:warmup"
+_REPLICATION = "replication"
 
 #: The command-line flag that maps each column, for messages.
 FLAGS = {"case": "--case-column", "activity": "--activity-column", "end": "--timestamp-column",
@@ -100,6 +101,8 @@ class EventLog:
     has_start: bool
     arrival: np.ndarray
     warmup: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: distinct values of journeymap's ``replication`` column (1 for any other log)
+    replications: int = 1
 
     @property
     def n_events(self) -> int:
@@ -238,10 +241,11 @@ def _read_csv(path: str, columns: LogColumns, out: _Collector) -> tuple[dict[str
 
     header = _header(path, out)
     found = _missing_columns(header, columns, out)
-    if _WARMUP in header:
-        found["warmup"] = _WARMUP
+    for role, name in (("warmup", _WARMUP), ("replication", _REPLICATION)):
+        if name in header:
+            found[role] = name
     positions = {role: header.index(name) + 1 for role, name in found.items()}
-    dtypes = {name: ("category" if role in ("case", "activity", "resource", "group") else str)
+    dtypes = {name: ("category" if role in ("case", "activity", "resource", "group", "replication") else str)
               for role, name in found.items()}
     try:
         df = pd.read_csv(path, usecols=list(set(found.values())), dtype=dtypes, encoding="utf-8-sig",
@@ -417,7 +421,8 @@ def _build(path: str, frame: dict[str, Any], positions: dict[str, int], lines: n
         case = remap[case].astype(np.int32)
     return EventLog(path, datetime.fromtimestamp(origin_ns / 1e9, UTC), cases, case[ev].astype(np.int32),
                     activities, activity[ev].astype(np.int32), start[ev], end[ev], resources, resource[ev],
-                    groups, group[ev], lines[ev], has_start, arrival, warmup)
+                    groups, group[ev], lines[ev], has_start, arrival, warmup,
+                    int(frame["replication"].nunique()) if "replication" in frame else 1)
 
 
 def _duplicates(c: np.ndarray, a: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .distributions import BASES, ELAPSED, UNITS, WORKING_UNITS, Basis
+from .distributions import BASES, ELAPSED, MAX_EMPIRICAL, UNITS, WORKING_UNITS, Basis
 from .model import CHANNELS, EMOTION_SCALE, ESTIMATE_TAGS, LANES, PRIORITY_CLASSES, ROLES, SURVEYS
 
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
@@ -85,14 +85,29 @@ def _duration(string: dict[str, Any], description: str) -> dict[str, Any]:
                  "uniform": {"type": "array", "items": string, "minItems": 2, "maxItems": 2,
                              "description": "[shortest, longest]"},
                  "lognormal": {"type": "object", "additionalProperties": False, "required": ["mean", "sd"],
-                               "properties": {"mean": string, "sd": string}},
+                               "properties": {"mean": string, "sd": string},
+                               "description": "Right-skewed, by mean and standard deviation."},
+                 "gamma": {"type": "object", "additionalProperties": False, "required": ["mean", "sd"],
+                           "properties": {"mean": string, "sd": string},
+                           "description": "Right-skewed, lighter tail than the lognormal, by mean and standard "
+                                          "deviation (shape = (mean/sd)^2, scale = sd^2/mean)."},
+                 "weibull": {"type": "object", "additionalProperties": False, "required": ["shape", "scale"],
+                             "properties": {"shape": {"type": "number", "exclusiveMinimum": 0,
+                                                      "description": "A plain number: 1 is the exponential, "
+                                                                     "above 1 a rising hazard."},
+                                            "scale": string},
+                             "description": "Weibull by shape (a number) and scale (a duration)."},
+                 "empirical": {"type": "array", "items": string, "minItems": 2, "maxItems": MAX_EMPIRICAL,
+                               "description": "Quantiles at equally spaced probabilities 0, 1/(n-1), ..., 1, "
+                                              "non-decreasing; sampled by linear interpolation."},
              }},
         ],
     }
 
 
 _DISTRIBUTIONS = ("a distribution: {exponential: 2h}, {triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]}, "
-                  "{lognormal: {mean: 2h, sd: 1h}}, {fixed: 30min}")
+                  "{lognormal: {mean: 2h, sd: 1h}}, {gamma: {mean: 2h, sd: 1h}}, {weibull: {shape: 1.5, scale: 2h}}, "
+                  "{empirical: [10min, 25min, 1h, 3h]}, {fixed: 30min}")
 #: A step's duration: elapsed time, or working hours (4wh: pauses while the owner's calendar is closed).
 DURATION: dict[str, Any] = _duration(
     _WORKING_STRING, f"A fixed duration (30min, 2h, 3d; 4wh in working hours) or {_DISTRIBUTIONS}. "

@@ -74,8 +74,9 @@ def uncertain_inputs(journey: Journey) -> dict[str, Estimate]:
 
 
 def scaled(dist: Distribution, factor: float) -> Distribution:
-    """``dist`` with every parameter (all are times) times ``factor``: the mean scales, the shape stays."""
-    return dataclasses.replace(dist, **{f.name: getattr(dist, f.name) * factor for f in dataclasses.fields(dist)})
+    """``dist`` with every time parameter times ``factor``: the mean scales, the shape stays (a Weibull's
+    shape is a plain number and is kept; an empirical list scales value by value)."""
+    return dist.scaled(factor)
 
 
 def with_factors(journey: Journey, factors: Mapping[str, float]) -> Journey:

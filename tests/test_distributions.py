@@ -13,13 +13,17 @@ from journeymap.distributions import (
     BASES,
     DISTRIBUTION_NAMES,
     ELAPSED,
+    MAX_EMPIRICAL,
     UNITS,
     DurationError,
+    Empirical,
     Exponential,
     Fixed,
+    Gamma,
     LogNormal,
     Triangular,
     Uniform,
+    Weibull,
     duration_basis,
     format_minutes,
     parse_distribution,
@@ -223,3 +227,195 @@ def test_one_distribution_is_written_in_one_kind_of_time(value, fragment):
     with pytest.raises(DurationError) as exc:
         parse_timed_distribution(value, bases=BASES)
     assert fragment in str(exc.value)
+
+
+# --------------------------------------------------------------------------- gamma, Weibull, empirical (issue 14)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"gamma": {"mean": "2h", "sd": "1h"}}, Gamma(120.0, 60.0)),
+    ({"weibull": {"shape": 1.5, "scale": "2h"}}, Weibull(1.5, 120.0)),
+    ({"weibull": {"shape": 2, "scale": "1d"}}, Weibull(2.0, 1440.0)),               # an int shape is a number
+    ({"empirical": ["10min", "25min", "40min", "1h", "3h"]}, Empirical((10.0, 25.0, 40.0, 60.0, 180.0))),
+    ({"empirical": [0, "0min", "5min", "5min", "1h"]}, Empirical((0.0, 0.0, 5.0, 5.0, 60.0))),  # ties allowed
+])
+def test_parse_the_new_distributions(value, expected):
+    assert parse_distribution(value) == expected
+
+
+@pytest.mark.parametrize("value, fragment, where", [
+    ({"gamma": {"mean": "2h"}}, "gamma needs {mean: ..., sd: ...}", ()),
+    ({"gamma": {"mean": "2h", "sd": "0min"}}, "gamma needs a mean and an sd greater than zero", ("gamma", "sd")),
+    ({"gamma": {"mean": "2 fortnights", "sd": "1h"}}, "unknown time unit", ("gamma", "mean")),
+    ({"weibull": {"shape": "1.5", "scale": "2h"}}, "weibull shape must be a plain number", ("weibull", "shape")),
+    ({"weibull": {"shape": True, "scale": "2h"}}, "plain number greater than zero", ("weibull", "shape")),
+    ({"weibull": {"shape": 0, "scale": "2h"}}, "plain number greater than zero", ("weibull", "shape")),
+    ({"weibull": {"shape": 1.5, "scale": 2}}, "has no unit", ("weibull", "scale")),
+    ({"weibull": {"shape": 1.5, "scale": "0h"}}, "scale greater than zero", ("weibull", "scale")),
+    ({"weibull": {"shape": 0.01, "scale": "1h"}}, "mean over 10 years", ("weibull", "shape")),
+    ({"weibull": {"shape": 1.5}}, "weibull needs {shape: a number, scale: a duration}", ()),
+    ({"empirical": ["1h"]}, "empirical needs a list of 2 to 1001 durations", ()),
+    ({"empirical": "1h"}, "empirical needs a list", ()),
+    ({"empirical": ["1h", "2h", "90min", "3h"]}, "must not decrease: '90min' (value 3) is less than '2h'",
+     ("empirical", 2)),
+    ({"empirical": ["1h", "2h", "3 parsecs"]}, "unknown time unit", ("empirical", 2)),
+    ({"empirical": ["1h", "1h"]}, "first value less than its last", ()),
+    ({"empirical": ["1min"] * MAX_EMPIRICAL + ["2min"]}, "1002 values, more than 1001", ("empirical", 1001)),
+    ({"triangular": ["1h", "2 h", "3 fortnights"]}, "unknown time unit", ("triangular", 2)),  # old ones too
+])
+def test_the_new_distributions_refuse_bad_values_and_say_where(value, fragment, where):
+    """``where`` is the path inside the value the validator adds to the value's own path for the line:column."""
+    with pytest.raises(DurationError) as exc:
+        parse_distribution(value)
+    assert fragment in str(exc.value)
+    assert exc.value.where == where
+
+
+def test_an_empirical_list_of_exactly_the_limit_is_accepted():
+    d = parse_distribution({"empirical": ["1min"] * (MAX_EMPIRICAL - 1) + ["2min"]})
+    assert isinstance(d, Empirical) and len(d.quantiles) == MAX_EMPIRICAL
+
+
+@pytest.mark.parametrize("dist, mean, variance", [
+    (Gamma(120.0, 60.0), 120.0, 3600.0),                       # given by mean and sd
+    (Weibull(1.0, 60.0), 60.0, 3600.0),                         # shape 1 is the exponential
+    (Weibull(2.0, 1.0), math.sqrt(math.pi) / 2, 1 - math.pi / 4),  # Rayleigh: Γ(3/2), 1 - π/4
+    (Empirical((0.0, 6.0)), 3.0, 3.0),                          # two values: uniform on [0, 6]
+    (Empirical((0.0, 0.0, 6.0)), 1.5, 3.75),                    # half at 0, half uniform on [0, 6]: E[X²] = 6
+    # segments [10,20], [20,20], [20,50], 1/3 each: E[X] = (15 + 20 + 35)/3, E[X²] = (700/3 + 400 + 1300)/3
+    (Empirical((10.0, 20.0, 20.0, 50.0)), 70 / 3, (700 / 3 + 400 + 1300) / 3 - (70 / 3) ** 2),
+], ids=["gamma", "weibull-1", "weibull-2", "empirical-2", "empirical-atom", "empirical-4"])
+def test_exact_moments_of_the_new_distributions(dist, mean, variance):
+    assert dist.mean == pytest.approx(mean)
+    assert dist.variance == pytest.approx(variance)
+
+
+def test_gamma_shape_and_scale_come_from_mean_and_sd():
+    assert (Gamma(120.0, 60.0).shape, Gamma(120.0, 60.0).scale) == pytest.approx((4.0, 30.0))
+
+
+#: Monte Carlo draws for the moment checks: 200,000 per distribution.
+MC = 200_000
+
+
+@pytest.mark.parametrize("dist, low, high", [
+    (Gamma(120.0, 60.0), 0.0, math.inf),                     # shape 4
+    (Gamma(10.0, 30.0), 0.0, math.inf),                      # shape 1/9: most draws near 0, a long tail
+    (Weibull(1.5, 120.0), 0.0, math.inf),
+    (Weibull(0.7, 60.0), 0.0, math.inf),                     # falling hazard
+    (Empirical((10.0, 25.0, 40.0, 60.0, 180.0)), 10.0, 180.0),
+    (Empirical((0.0, 0.0, 5.0, 5.0, 100.0)), 0.0, 100.0),   # an atom at 0, a flat run, a long last segment
+], ids=["gamma", "gamma-small-shape", "weibull", "weibull-below-1", "empirical", "empirical-runs"])
+def test_new_distributions_sample_their_exact_mean_and_variance(dist, low, high):
+    """200,000 draws: the sample mean within 4 standard errors of the exact mean, and the sample variance
+    within 4 standard errors of the exact variance (SE of a variance: sqrt((m4 - s^4) / n), m4 the sample's
+    fourth central moment)."""
+    rng = Random(14)
+    x = [dist.sample(rng) for _ in range(MC)]
+    mean = math.fsum(x) / MC
+    assert abs(mean - dist.mean) <= 4 * math.sqrt(dist.variance / MC)
+    var = math.fsum((v - mean) ** 2 for v in x) / (MC - 1)
+    m4 = math.fsum((v - mean) ** 4 for v in x) / MC
+    assert abs(var - dist.variance) <= 4 * math.sqrt((m4 - var * var) / MC)
+    assert low <= min(x) and max(x) <= high
+
+
+@pytest.mark.parametrize("dist", [
+    Fixed(30.0), Exponential(60.0), Triangular(10.0, 20.0, 60.0), Uniform(5.0, 25.0), LogNormal(120.0, 60.0),
+    Gamma(120.0, 60.0), Weibull(1.5, 120.0), Empirical((0.0, 10.0, 10.0, 70.0)),
+], ids=lambda d: type(d).__name__)
+def test_scaled_multiplies_every_time_and_keeps_the_shape(dist):
+    """What levers (x0.5 on a step) and input uncertainty do: mean times k, variance times k², same family."""
+    k = 2.5
+    out = dist.scaled(k)
+    assert type(out) is type(dist)
+    assert out.mean == pytest.approx(dist.mean * k) and out.variance == pytest.approx(dist.variance * k * k)
+    if isinstance(dist, Weibull):
+        assert out.shape == dist.shape                     # a plain number, not a time
+    from journeymap.levers import _scaled
+    from journeymap.uncertainty import scaled
+
+    assert _scaled(dist, k) == out and scaled(dist, k) == out  # levers and input uncertainty scale alike
+
+
+def test_describe_names_the_new_distributions():
+    assert Gamma(120.0, 60.0).describe() == "gamma(2.0h±1.0h)"
+    assert Weibull(1.5, 120.0).describe() == "weib(1.5, 2.0h)"
+    assert Empirical((10.0, 25.0, 180.0)).describe() == "emp(10min..3.0h, 3 pts)"
+
+
+def test_the_schema_offers_exactly_the_distributions_the_parser_reads():
+    from journeymap.schema import DURATION
+
+    offered = DURATION["anyOf"][2]["properties"]
+    assert set(offered) == set(DISTRIBUTION_NAMES)
+    assert offered["empirical"]["maxItems"] == MAX_EMPIRICAL
+
+
+# validation: the bad part's own line and column (the journey's steps start on line 8, items at column 3)
+_HEAD = """\
+journey: {name: T}
+persona: {id: p}
+stages: [a, b]
+departments:
+  - {id: sales}
+  - {id: ops}
+steps:
+"""
+
+
+@pytest.mark.parametrize("steps, line, column, fragment", [
+    # the third empirical value, at its own column
+    ("  - {id: s1, stage: a, owner: sales, duration: {empirical: [1h, 2h, 90min, 3h]}}\n", 8, 69, "must not decrease"),
+    # the shape, on its own line in block style
+    ("  - id: s1\n    stage: a\n    owner: sales\n    duration:\n      weibull:\n        shape: 1.5h\n"
+     "        scale: 2h\n", 13, 16, "weibull shape must be a plain number"),
+    ("  - {id: s1, stage: a, owner: sales, duration: {gamma: {mean: 2h, sd: 0h}}}\n", 8, 71,
+     "sd greater than zero"),
+    # a whole-distribution problem stays at the distribution
+    ("  - {id: s1, stage: a, owner: sales, duration: {empirical: [1h, 1h]}}\n", 8, 48, "first value less than"),
+    # a flow's delay too
+    ("  - {id: s1, stage: a, owner: sales, duration: 1h, next: {to: s2, delay: {empirical: [1h, 3d, 2d]}}}\n",
+     8, 95, "must not decrease"),
+], ids=["empirical-order", "weibull-shape", "gamma-sd", "empirical-flat", "delay"])
+def test_validation_points_at_the_bad_value(steps, line, column, fragment):
+    from journeymap.validation import check_text
+
+    text = _HEAD + steps + "  - {id: s2, stage: b, owner: ops, duration: 1h}\n"
+    checked = check_text(text, "bad.yaml")
+    assert checked.journey is None
+    found = [(p.line, p.column) for p in checked.errors if p.rule == "invalid-duration" and fragment in p.message]
+    assert found == [(line, column)], [(p.line, p.column, p.message) for p in checked.errors]
+
+
+def test_a_journey_using_each_new_distribution_simulates_with_their_means():
+    """Customer-owned steps (no queue) and a flow delay: a case's processing time is the sum of its three steps'
+    durations and its flow delay the empirical delay; both means within 4 standard errors of the exact ones."""
+    import numpy as np
+    from helpers import journey_of
+
+    from journeymap.simulation import simulate
+
+    journey = journey_of("""
+        journey: {name: New distributions}
+        persona: {id: p}
+        stages: [a]
+        steps:
+          - {id: g, stage: a, owner: customer, duration: {gamma: {mean: 2h, sd: 1h}}}
+          - id: w
+            stage: a
+            owner: customer
+            duration: {weibull: {shape: 1.5, scale: 1h}}
+            next: {to: e, delay: {empirical: [0min, 30min, 1h, 4h]}}
+          - {id: e, stage: a, owner: customer, duration: {empirical: [10min, 25min, 40min, 1h, 3h]}}
+        workload: {arrivals: {poisson: 10min}, cases: 4000, warmup: 0}
+        """)
+    steps = [s.duration for s in journey.steps]
+    assert [type(d) for d in steps] == [Gamma, Weibull, Empirical]
+    delay = next(f.delay for f in journey.flows if f.delay is not None)
+    cases = simulate(journey, replications=1, seed=3).replications[0].cases
+    n = len(cases["processing_time"])
+    assert n == 4000
+    work, waited = np.asarray(cases["processing_time"]), np.asarray(cases["flow_delay"])
+    assert abs(work.mean() - sum(d.mean for d in steps)) <= 4 * math.sqrt(sum(d.variance for d in steps) / n)
+    assert abs(waited.mean() - delay.mean) <= 4 * math.sqrt(delay.variance / n)

