@@ -159,6 +159,16 @@ class Events:
                        end=self.end[keep], arrival=arrival,
                        resource=None if self.resource is None else self.resource[keep])
 
+    def arriving_at_first_start(self) -> Events:
+        """The same events with each case arriving at its first start, as a log without arrival rows shows it."""
+        first = np.full(len(self.arrival), np.nan)
+        starts = _first_flags(self.case)
+        if len(self.case):
+            lowest = np.full(len(self.arrival), np.inf)
+            np.minimum.at(lowest, self.case, self.start)
+            first[self.case[starts]] = lowest[self.case[starts]]
+        return replace(self, arrival=first)
+
     def without_starts(self) -> Events:
         """The same events as a log without start times would show them."""
         return replace(self, start=self.end, has_start=False)
@@ -612,31 +622,61 @@ def _activity_column(path: str, name: str) -> int:
         return 1
 
 
+def step_of_activity(activities: Sequence[str], journey: Journey) -> dict[str, str]:
+    """The step of each activity the journey knows: the step with that id, else the one step with that name
+    (``journeymap mine`` keeps an activity's name as its step's name, and ids the step ``register`` or
+    ``register_claim``). A name two steps share matches neither."""
+    by_name: dict[str, list[str]] = {}
+    for step in journey.steps:
+        by_name.setdefault(step.name, []).append(step.id)
+    out = {}
+    for a in activities:
+        if a in journey.step_by_id:
+            out[a] = a
+        elif len(by_name.get(a, ())) == 1:
+            out[a] = by_name[a][0]
+    return out
+
+
 def _unknown_activities(log: Any, journey: Journey, activity_column: int) -> list[Problem]:
-    """A problem for each activity of the log that the journey has no step for, at its first line."""
-    steps = set(journey.step_by_id)
+    """A problem for each activity of the log that matches no step of the journey, at its first line."""
+    known = step_of_activity(log.activities, journey)
     problems: list[Problem] = []
     counts = np.bincount(np.asarray(log.activity, dtype=np.int64), minlength=len(log.activities))
-    unknown = [name for name, n in zip(log.activities, counts, strict=True) if name not in steps and n]
+    unknown = [name for name, n in zip(log.activities, counts, strict=True) if name not in known and n]
     for code, name in enumerate(log.activities):
-        if name in steps:
+        if name in known or not counts[code]:  # names without events: journeymap's "case arrival" rows
             continue
         if len(problems) == _MAX_UNKNOWN:
             problems.append(Problem(log.file, 1, activity_column, "error", "check-unknown-activity",
                                     f"... and {len(unknown) - _MAX_UNKNOWN:,} more activities not in the journey",
                                     "the log and the journey may describe different processes"))
             break
-        lines = log.line[np.asarray(log.activity) == code]
-        count = len(lines)
-        if not count:  # a name the reader knows without events (journeymap's "case arrival" rows)
-            continue
+        count = int(counts[code])
+        first = int(log.line[np.asarray(log.activity) == code].min())
         problems.append(Problem(
-            log.file, int(lines.min()), activity_column, "error", "check-unknown-activity",
-            f"activity {excerpt(name)} ({count:,} event{'s' if count != 1 else ''}) is not a step of the journey "
-            f"{journey.id!r}",
-            "check the log against the journey it was mined from, map the activity to a step id (journeymap mine "
-            "--mapping), or remove those events"))
+            log.file, first, activity_column, "error", "check-unknown-activity",
+            f"activity {excerpt(name)} ({count:,} event{'s' if count != 1 else ''}) is neither the id nor the "
+            f"name of a step of the journey {journey.id!r}",
+            "check the log against the journey it was mined from (journeymap mine names each step after its "
+            "activity), or remove those events"))
     return problems
+
+
+def _as_steps(events: Events, steps: Mapping[str, str]) -> Events:
+    """``events`` with each activity renamed to its step id (two activities of one step become one)."""
+    names = tuple(dict.fromkeys(steps.get(a, a) for a in events.activities))
+    recode = np.array([names.index(steps.get(a, a)) for a in events.activities] or [0], dtype=np.int64)
+    return replace(events, activities=names, activity=recode[events.activity] if len(events.activity)
+                   else events.activity)
+
+
+def _has_arrival_rows(log: Any) -> bool:
+    """Whether the log marks arrivals apart from the first step (journeymap's ``case arrival`` rows): else the
+    reader takes each case's first start as its arrival."""
+    from .eventlog import ARRIVAL
+
+    return ARRIVAL in log.activities
 
 
 def _first_activities(events: Events) -> list[str]:
@@ -662,7 +702,7 @@ def check(journey: Journey, log_path: str, *, columns: Any = None, time_zone: st
     columns = columns if columns is not None else LogColumns()
     log = read_log(log_path, columns, time_zone=time_zone)
     problems = _unknown_activities(log, journey, _activity_column(log_path, columns.activity))
-    real_events = events_from_log(log)
+    real_events = _as_steps(events_from_log(log), step_of_activity(log.activities, journey))
     first_activity = _first_activities(real_events)
     has_events = np.zeros(len(real_events.arrival), dtype=bool)
     has_events[real_events.case] = True
@@ -684,6 +724,10 @@ def check(journey: Journey, log_path: str, *, columns: Any = None, time_zone: st
                  progress=progress)
         sim_events = events_from_log(read_log(path), simulated=True)
     notes = []
+    if not _has_arrival_rows(log):
+        sim_events = sim_events.arriving_at_first_start()
+        notes.append("the log has no case arrival rows: on both sides a case arrives at its first start (queueing "
+                     "before the first step is not seen)")
     if not real_events.has_start:
         sim_events = sim_events.without_starts()
         notes.append("the log has no start times: durations and utilisation are not compared, and waits run from "
