@@ -400,3 +400,22 @@ def test_the_journey_gets_the_logs_arrivals_and_a_calendar_journey_starts_at_the
     assert wl.cases == 3 and wl.warmup == 0
     assert [(b.step, b.cases) for b in wl.backlog] == [("underwriting", 1)]
     assert wl.start == origin + timedelta(minutes=30)
+
+
+@pytest.mark.slow
+def test_the_bundled_claims_log_checks_against_the_journey_mined_from_it(tmp_path, capsys):
+    # data journeymap did not write: journeys/data/make_sample_log.py's own generator; its activities are names
+    # ("Register claim"), the mined steps' ids are not ("register"), so activities match steps by name
+    from helpers import JOURNEYS
+
+    log = JOURNEYS / "data" / "claims-log.csv"
+    mined = tmp_path / "claims.yaml"
+    assert main(["mine", str(log), "--mapping", str(JOURNEYS / "data" / "claims-mapping.yaml"), "-o",
+                 str(mined)]) == 0
+    out_json = tmp_path / "check.json"
+    assert main(["check", str(mined), str(log), "--json-output", str(out_json), "--no-progress"]) == 0
+    data = json.loads(out_json.read_text())
+    assert data["reproduced"] and data["cases"]["real_new"] == 799
+    assert any("no case arrival rows" in n for n in data["notes"])
+    assert {i["family"] for i in data["items"]} == {"cycle time", "duration", "wait", "handoffs", "routing",
+                                                    "utilisation"}
