@@ -417,61 +417,75 @@ class _Raw:
     se_sim: float
 
 
-def _raw_items(real: LogStatistics, sim: LogStatistics, capacity: Mapping[str, int], resamples: int,
-               seed: int) -> list[_Raw]:
-    raws: list[_Raw] = []
-    rng = np.random.default_rng(seed)
+def _cycle_raws(real: LogStatistics, sim: LogStatistics, resamples: int, seed: int) -> list[_Raw]:
+    """P10, P50, P90 of the cycle time, with bootstrap standard errors on both sides and the real one's CI."""
     n_r, n_s = len(real.cycle), len(sim.cycle)
-    if n_r >= MIN_OBSERVATIONS and n_s >= MIN_OBSERVATIONS:
-        boot_r = quantile_bootstrap(real.cycle, QUANTILES, resamples, rng)
-        boot_s = quantile_bootstrap(sim.cycle, QUANTILES, resamples, rng)
-        lows, highs = np.quantile(boot_r, [0.025, 0.975], axis=0)
-        q_r, q_s = np.quantile(real.cycle, QUANTILES), np.quantile(sim.cycle, QUANTILES)
-        for j, p in enumerate(QUANTILES):
-            raws.append(_Raw("cycle time", f"P{round(p * 100)}", "minutes", float(q_r[j]), float(lows[j]),
-                             float(highs[j]), float(q_s[j]), n_r, n_s, float(boot_r[:, j].std(ddof=1)),
-                             float(boot_s[:, j].std(ddof=1))))
-    else:
-        for p in QUANTILES:
-            raws.append(_Raw("cycle time", f"P{round(p * 100)}", "minutes",
-                             float(np.quantile(real.cycle, p)) if n_r else math.nan, None, None,
-                             float(np.quantile(sim.cycle, p)) if n_s else math.nan, n_r, n_s, math.nan, math.nan))
-    for name, numbers, unit, family in (
-            *((a, (real.durations.get(a), sim.durations.get(a)), "minutes", "duration")
-               for a in sorted(set(real.durations) | set(sim.durations)) if real.has_start),
-            *((a, (real.waits.get(a), sim.waits.get(a)), "minutes", "wait")
-               for a in sorted(set(real.waits) | set(sim.waits))),
-            ("per case", (real.handoffs, sim.handoffs), "count", "handoffs")):
-        x_r = numbers[0] if numbers[0] is not None else np.zeros(0)
-        x_s = numbers[1] if numbers[1] is not None else np.zeros(0)
-        m_r, se_r = _mean_se(x_r) if len(x_r) else (math.nan, math.nan)
-        m_s, se_s = _mean_se(x_s) if len(x_s) else (math.nan, math.nan)
-        raws.append(_Raw(family, name, unit, m_r, m_r - Z95 * se_r if len(x_r) > 1 else None,
-                         m_r + Z95 * se_r if len(x_r) > 1 else None, m_s, len(x_r), len(x_s), se_r, se_s))
+    names = [f"P{round(p * 100)}" for p in QUANTILES]
+    if n_r < MIN_OBSERVATIONS or n_s < MIN_OBSERVATIONS:
+        return [_Raw("cycle time", name, "minutes", float(np.quantile(real.cycle, p)) if n_r else math.nan, None,
+                     None, float(np.quantile(sim.cycle, p)) if n_s else math.nan, n_r, n_s, math.nan, math.nan)
+                for name, p in zip(names, QUANTILES, strict=True)]
+    rng = np.random.default_rng(seed)
+    boot_r = quantile_bootstrap(real.cycle, QUANTILES, resamples, rng)
+    boot_s = quantile_bootstrap(sim.cycle, QUANTILES, resamples, rng)
+    lows, highs = np.quantile(boot_r, [0.025, 0.975], axis=0)
+    q_r, q_s = np.quantile(real.cycle, QUANTILES), np.quantile(sim.cycle, QUANTILES)
+    return [_Raw("cycle time", name, "minutes", float(q_r[j]), float(lows[j]), float(highs[j]), float(q_s[j]), n_r,
+                 n_s, float(boot_r[:, j].std(ddof=1)), float(boot_s[:, j].std(ddof=1)))
+            for j, name in enumerate(names)]
+
+
+def _mean_raw(family: str, name: str, unit: str, x_r: np.ndarray | None, x_s: np.ndarray | None) -> _Raw:
+    """A mean on both sides, its standard errors ``sd/sqrt(n)`` and the real one's normal CI."""
+    x_r = x_r if x_r is not None else np.zeros(0)
+    x_s = x_s if x_s is not None else np.zeros(0)
+    m_r, se_r = _mean_se(x_r) if len(x_r) else (math.nan, math.nan)
+    m_s, se_s = _mean_se(x_s) if len(x_s) else (math.nan, math.nan)
+    low, high = (m_r - Z95 * se_r, m_r + Z95 * se_r) if len(x_r) > 1 else (None, None)
+    return _Raw(family, name, unit, m_r, low, high, m_s, len(x_r), len(x_s), se_r, se_s)
+
+
+def _routing_raws(real: LogStatistics, sim: LogStatistics) -> list[_Raw]:
+    """Each directly-follows share seen on either side, with Agresti-Coull standard errors and CI."""
+    raws = []
     for a in sorted(set(real.follows) | set(sim.follows)):
         fr, fs = real.follows.get(a, {}), sim.follows.get(a, {})
         nr, ns = sum(fr.values()), sum(fs.values())
         for b in sorted(set(fr) | set(fs), key=lambda t: (t == END, t)):
             kr, ks = fr.get(b, 0), fs.get(b, 0)
-            _, se_r = _ac_share(kr, nr) if nr else (0.0, math.nan)
-            _, se_s = _ac_share(ks, ns) if ns else (0.0, math.nan)
-            share_r = kr / nr if nr else math.nan
-            lo = hi = None
-            if nr:
-                centre, _ = _ac_share(kr, nr)
-                lo, hi = max(0.0, centre - Z95 * se_r), min(1.0, centre + Z95 * se_r)
-            raws.append(_Raw("routing", f"{a} → {b}", "share", share_r, lo, hi, ks / ns if ns else math.nan,
-                             nr, ns, se_r, se_s))
-    util_r, util_s = real.utilisation(capacity), sim.utilisation(capacity)
-    for d in sorted(real.busy) if real.has_start else ():  # no start times: no busy time
-        b_r, b_s = real.busy[d], sim.busy.get(d, np.zeros(0))
-        cap_r = cap_s = capacity[d]
-        se_r = float(b_r.std(ddof=1) * math.sqrt(len(b_r))) / (cap_r * real.span) if len(b_r) > 1 else math.inf
-        se_s = float(b_s.std(ddof=1) * math.sqrt(len(b_s))) / (cap_s * sim.span) if len(b_s) > 1 else math.inf
-        n_r_d, n_s_d = int((b_r > 0).sum()), int((b_s > 0).sum())
-        raws.append(_Raw("utilisation", d, "share", util_r[d], util_r[d] - Z95 * se_r, util_r[d] + Z95 * se_r,
-                         util_s.get(d, math.nan), n_r_d, n_s_d, se_r, se_s))
+            centre, se_r = _ac_share(kr, nr) if nr else (math.nan, math.nan)
+            se_s = _ac_share(ks, ns)[1] if ns else math.nan
+            lo, hi = (max(0.0, centre - Z95 * se_r), min(1.0, centre + Z95 * se_r)) if nr else (None, None)
+            raws.append(_Raw("routing", f"{a} → {b}", "share", kr / nr if nr else math.nan, lo, hi,
+                             ks / ns if ns else math.nan, nr, ns, se_r, se_s))
     return raws
+
+
+def _utilisation_raws(real: LogStatistics, sim: LogStatistics, capacity: Mapping[str, int]) -> list[_Raw]:
+    """Utilisation per department; the standard error of a sum of per-case busy times, over capacity x span."""
+    if not real.has_start:  # no start times: no busy time
+        return []
+    util_r, util_s = real.utilisation(capacity), sim.utilisation(capacity)
+    raws = []
+    for d in sorted(real.busy):
+        b_r, b_s = real.busy[d], sim.busy.get(d, np.zeros(0))
+        se_r = float(b_r.std(ddof=1) * math.sqrt(len(b_r))) / (capacity[d] * real.span) if len(b_r) > 1 else math.inf
+        se_s = float(b_s.std(ddof=1) * math.sqrt(len(b_s))) / (capacity[d] * sim.span) if len(b_s) > 1 else math.inf
+        raws.append(_Raw("utilisation", d, "share", util_r[d], util_r[d] - Z95 * se_r, util_r[d] + Z95 * se_r,
+                         util_s.get(d, math.nan), int((b_r > 0).sum()), int((b_s > 0).sum()), se_r, se_s))
+    return raws
+
+
+def _raw_items(real: LogStatistics, sim: LogStatistics, capacity: Mapping[str, int], resamples: int,
+               seed: int) -> list[_Raw]:
+    """Every item, in the table's order, before the Bonferroni level is known."""
+    durations = [_mean_raw("duration", a, "minutes", real.durations.get(a), sim.durations.get(a))
+                 for a in sorted(set(real.durations) | set(sim.durations))] if real.has_start else []
+    waits = [_mean_raw("wait", a, "minutes", real.waits.get(a), sim.waits.get(a))
+             for a in sorted(set(real.waits) | set(sim.waits))]
+    return [*_cycle_raws(real, sim, resamples, seed), *durations, *waits,
+            _mean_raw("handoffs", "per case", "count", real.handoffs, sim.handoffs),
+            *_routing_raws(real, sim), *_utilisation_raws(real, sim, capacity)]
 
 
 def _point_values(stats: LogStatistics, capacity: Mapping[str, int]) -> dict[tuple[str, str], float]:
