@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import dedent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeymap.checking import (
     END,
@@ -419,3 +421,25 @@ def test_the_bundled_claims_log_checks_against_the_journey_mined_from_it(tmp_pat
     assert any("no case arrival rows" in n for n in data["notes"])
     assert {i["family"] for i in data["items"]} == {"cycle time", "duration", "wait", "handoffs", "routing",
                                                     "utilisation"}
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from("ABCD"), st.floats(0, 100), st.floats(0, 50)),
+                min_size=1, max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_statistics_invariants(rows):
+    # any events: routing counts every event of a new case once, shares of a step sum to 1, a case of k events
+    # has at most k - 1 handoffs, waits and durations are never negative
+    cases = sorted({c for c, *_ in rows})
+    number = {c: i for i, c in enumerate(cases)}
+    events = Events.of([number[c] for c, *_ in rows], [a for _, a, _, _ in rows], [s for *_, s, _ in rows],
+                       [s + d for *_, s, d in rows], arrival=[0.0] * len(cases))
+    stats = log_statistics(events, OWNERS, "A")
+    new_events = sum(len(x) for x in stats.durations.values())
+    assert sum(sum(f.values()) for f in stats.follows.values()) == new_events
+    assert all(x.min() >= 0 for table in (stats.durations, stats.waits) for x in table.values())
+    per_case = np.bincount(events.case, minlength=len(cases))
+    first = [int(events.activity[events.case == c][0]) for c in range(len(cases))]
+    new = [events.activities[a] == "A" for a in first]
+    assert stats.new_cases == sum(new) and len(stats.handoffs) == sum(new)
+    assert all(h <= n - 1 for h, n in zip(stats.handoffs, per_case[np.array(new, dtype=bool)], strict=True))
+    assert (stats.cycle >= 0).all()
