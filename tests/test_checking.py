@@ -443,3 +443,19 @@ def test_statistics_invariants(rows):
     assert stats.new_cases == sum(new) and len(stats.handoffs) == sum(new)
     assert all(h <= n - 1 for h, n in zip(stats.handoffs, per_case[np.array(new, dtype=bool)], strict=True))
     assert (stats.cycle >= 0).all()
+
+
+def test_a_long_tailed_cycle_time_gets_logarithmic_axes_and_the_tables_labels():
+    from journeymap.rendering.qq import qq_chart
+
+    real = [60.0 * 1.05 ** k for k in range(99)]  # 1h to about 2.7 days: a spread of 120
+    items = [{"family": "cycle time", "name": "P50", "unit": "minutes", "real": real[49], "simulated": real[49] * 1.5,
+              "verdict": "off"}]
+    fig = qq_chart({"qq": {"probabilities": [], "real": real, "simulated": real}, "tolerance": 0.1, "items": items})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["P50 (off)\nlog 10.9h, model 16.4h"]  # 60 x 1.05^49 min: format_minutes, as in the table
+    narrow = qq_chart({"qq": {"probabilities": [], "real": real[40:60], "simulated": real[40:60]}, "tolerance": 0.1,
+                       "items": []})
+    assert narrow.axes[0].get_xscale() == "linear"
