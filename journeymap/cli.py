@@ -574,8 +574,9 @@ def cmd_mine(args: argparse.Namespace) -> int:
     mined = result.journey
     for note in mined.notes:
         print(f"journeymap mine: not modelled: {note}", file=sys.stderr)
-    print(f"mined {len(mined.steps)} steps, {len(mined.departments)} departments, {len(mined.flows)} flows from "
-          f"{mined.events:,} events of {mined.cases:,} cases", file=sys.stderr)
+    blocks = f", {len(mined.parallel)} parallel block(s)" if mined.parallel else ""
+    print(f"mined {len(mined.steps)} steps, {len(mined.departments)} departments, {len(mined.flows)} flows{blocks} "
+          f"from {mined.events:,} events of {mined.cases:,} cases", file=sys.stderr)
     if result.warnings:
         print(f"{len(result.warnings)} warning(s) about the journey itself: journeymap validate {args.output} "
               "lists them", file=sys.stderr)

@@ -211,14 +211,25 @@ def _header(path: str, out: _Collector) -> list[str]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             first = fh.readline(1 << 20)
     except UnicodeDecodeError as exc:
-        out.add(1, 1, "file", f"cannot read the file: {exc.reason} at byte {exc.start}",
-                "export the log as UTF-8 CSV")
+        line, column = _first_undecodable(path)
+        out.add(line, column, "file", f"cannot read the file: {exc.reason} (not UTF-8)", "export the log as UTF-8 CSV")
         out.raise_if_any()
     if not first.strip():
         out.add(1, 1, "empty-log", "the file is empty: no header and no events",
                 "export the log with a header row (case, activity, timestamps)")
         out.raise_if_any()
     return next(csv.reader([first]))
+
+
+def _first_undecodable(path: str) -> tuple[int, int]:
+    """Line and byte column of the first bytes that are not UTF-8 (read line by line; only on that error)."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(iter(lambda: fh.readline(1 << 20), b""), start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start + 1
+    return 1, 1
 
 
 def _missing_columns(header: list[str], columns: LogColumns, out: _Collector) -> dict[str, str]:
@@ -251,13 +262,15 @@ def _read_csv(path: str, columns: LogColumns, out: _Collector) -> tuple[dict[str
         df = pd.read_csv(path, usecols=list(set(found.values())), dtype=dtypes, encoding="utf-8-sig",
                          keep_default_na=False, na_values=[""], engine="c", index_col=False)
     except UnicodeDecodeError as exc:
-        out.add(1, 1, "file", f"cannot read the file: {exc.reason} at byte {exc.start}", "export the log as UTF-8")
+        line, column = _first_undecodable(path)
+        out.add(line, column, "file", f"cannot read the file: {exc.reason} (not UTF-8)", "export the log as UTF-8")
     except pd.errors.ParserError as exc:
         import re
 
-        m = re.search(r"line (\d+)", str(exc))
-        out.add(int(m.group(1)) if m else 1, 1, "csv", f"not a well-formed CSV row: {excerpt(str(exc))}",
-                "every row needs as many fields as the header")
+        m = re.search(r"line (\d+)|row (\d+)", str(exc))
+        line = int(m.group(1)) if m and m.group(1) else int(m.group(2)) + 1 if m else 1
+        out.add(line, 1, "csv", f"not a well-formed CSV row: {excerpt(str(exc))}",
+                "every row needs as many fields as the header, and every opening quote a closing one")
     except (ValueError, OSError) as exc:
         out.add(1, 1, "csv", f"cannot read the file as CSV: {excerpt(str(exc))}", "export the log as CSV")
     out.raise_if_any()

@@ -122,6 +122,11 @@ BAD = [
     # a row with no activity
     (HEADER + "a,,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\nb,x,2025-01-01T00:00:00Z,"
      "2025-01-01T01:00:00Z,r,g\n", {}, [(2, 2, "missing-value")]),
+    # not UTF-8: the line and the byte column
+    (HEADER + "a,x,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\nb,\xe9t\xe9,2025-01-01T00:00:00Z,"
+     "2025-01-01T01:00:00Z,r,g\n", {"encoding": "latin-1"}, [(3, 3, "file")]),
+    # a quote never closed
+    (HEADER + 'a,x,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\n"b,x,2025\n', {}, [(3, 1, "csv")]),
     # a row cut short: its completion is missing
     (HEADER + "a,x,2025-01-01T00:00:00Z\nb,x,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,r,g\n", {},
      [(2, 4, "missing-value")]),
@@ -130,10 +135,11 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "kwargs", "expected"), BAD, ids=[
     "missing-columns", "renamed-optional", "bad-timestamp", "mixed-zones", "backwards", "duplicate",
-    "header-only", "empty-file", "single-case", "no-activity", "short-row"])
+    "header-only", "empty-file", "single-case", "no-activity", "latin-1", "open-quote", "short-row"])
 def test_bad_logs_give_located_problems(tmp_path, text, kwargs, expected):
     path = tmp_path / "log.csv"
-    path.write_text(text, encoding="utf-8")
+    kwargs = dict(kwargs)
+    path.write_text(text, encoding=kwargs.pop("encoding", "utf-8"))
     assert problems_of(str(path), **kwargs) == expected
 
 
@@ -171,3 +177,24 @@ def test_xes_through_pm4py(tmp_path):
     pm4py.write_xes(pm4py.format_dataframe(frame), str(path))
     log = read_log(str(path))
     assert log.cases == ("a", "b") and log.end.tolist() == [0.0, 60.0, 120.0] and not log.has_start
+
+
+def test_xes_without_pm4py_says_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pm4py", None)  # as if it were not installed
+    path = tmp_path / "log.xes"
+    path.write_text("<log/>", encoding="utf-8")
+    with pytest.raises(LogInvalid) as info:
+        read_log(str(path))
+    (p,) = info.value.problems
+    assert (p.line, p.column, p.rule) == (1, 1, "xes")
+    assert "not installed" in p.message and "pip install pm4py" in p.hint
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "log.csv"
+    os.mkfifo(fifo)
+    assert problems_of(str(fifo)) == [(1, 1, "file")]

@@ -143,22 +143,21 @@ def test_generated_durations_within_ci_and_capacities_exact(generated):
 
 
 def test_generated_inbox_delays(generated):
-    """Inbox delays: the client's reply (to intake, rarely saturated) within its 99% CI; the delay before the
-    assessment (claims is fully busy a sizeable share of the time) is under-estimated, as docs/data.md says:
-    the part of the delay spent while the department was busy counts as queueing. Bounded: within 25%."""
+    """Inbox delays within their 99% CIs (exponential: sd = mean), estimated from the waits that found someone
+    free in the receiving department; the split of every wait would under-estimate the delay into the claims
+    team, which is often fully busy (the time a case sat while all were busy counts as queueing)."""
     _, m = generated
     flows = {(f.source, f.target): f for f in m.flows}
-    reply = flows[("request_information", "assess_claim")]
-    true = gen.DELAYS[("Request information", "Assess claim")]
-    assert abs(reply.mean_inbox - true) <= Z99 * true / math.sqrt(reply.waits)
     for key, truth_key in [(("register_claim", "assess_claim"), ("Register claim", "Assess claim")),
+                           (("request_information", "assess_claim"), ("Request information", "Assess claim")),
                            (("review_claim", "pay_claim"), ("Review claim", "Pay claim"))]:
         f = flows[key]
         true = gen.DELAYS[truth_key]
-        assert 0.75 * true <= f.mean_inbox <= true + Z99 * true / math.sqrt(f.waits), (key, f.mean_inbox)
-        assert f.delay is not None
-    # no inbox delay where the generator has none
+        assert f.free >= 0.5 * f.waits and f.delay is not None
+        assert abs(f.mean_inbox - true) <= Z99 * true / math.sqrt(f.free), (key, f.mean_inbox, true)
+    # no inbox delay where the generator has none, and queueing where the claims team is busiest
     assert flows[("pay_claim", "close_claim")].delay is None and flows[("assess_claim", "review_claim")].delay is None
+    assert flows[("assess_claim", "review_claim")].mean_queue > 5
 
 
 def test_sample_log_and_mapping_mine_to_a_valid_journey(tmp_path):
@@ -209,18 +208,38 @@ def test_consistent_overlap_is_a_parallel_block(tmp_path):
     assert check_text(text, "par.yaml").errors == []
 
 
-def test_inconsistent_overlap_is_reported(tmp_path):
+def test_branches_that_do_not_always_overlap_are_still_a_block(tmp_path):
+    """Half the cases run legal and credit at once, half one after the other, always between open and close."""
     rows = []
     for i in range(6):
         t = 1000 * i
-        overlap = i < 3  # half the cases run legal and credit at once, half one after the other
+        overlap = i < 3
         rows += [(f"c{i}", "open", t, t + 10, "p1", "x"), (f"c{i}", "legal", t + 20, t + 80, "p2", "y"),
                  (f"c{i}", "credit", t + (30 if overlap else 90), t + 120, "p3", "z"),
                  (f"c{i}", "close", t + 200, t + 210, "p1", "x")]
     path = tmp_path / "par.csv"
     path.write_text(HEADER + "".join(f"{c},{a},{stamp(s)},{stamp(e)},{r},{g}\n" for c, a, s, e, r, g in rows))
     m = mine(read_log(str(path)))
-    assert m.parallel == () and any("overlap in 3 case(s) but not consistently" in n for n in m.notes)
+    assert [(b.fork, b.join, b.cases, b.overlapping) for b in m.parallel] == [("open", "close", 6, 3)]
+    assert "in 3 of the 6 occurrences their events overlap" in journey_yaml(m)
+
+
+def test_inconsistent_overlap_is_reported(tmp_path):
+    """Legal and credit overlap in half the cases; in the other half there is no credit check at all."""
+    rows = []
+    for i in range(6):
+        t = 1000 * i
+        rows += [(f"c{i}", "open", t, t + 10, "p1", "x"), (f"c{i}", "legal", t + 20, t + 80, "p2", "y")]
+        if i < 3:
+            rows.append((f"c{i}", "credit", t + 30, t + 120, "p3", "z"))
+        rows.append((f"c{i}", "close", t + 200, t + 210, "p1", "x"))
+    path = tmp_path / "par.csv"
+    path.write_text(HEADER + "".join(f"{c},{a},{stamp(s)},{stamp(e)},{r},{g}\n" for c, a, s, e, r, g in rows))
+    m = mine(read_log(str(path)))
+    assert m.parallel == ()
+    assert any("overlap in 3 case(s) but not consistently (the step before them does not always lead to all" in n
+               for n in m.notes)
+    assert check_text(journey_yaml(m), "par.yaml").errors == []
 
 
 # --------------------------------------------------------------------------- rare paths
@@ -373,7 +392,6 @@ def batch_half_width(a: np.ndarray, b: np.ndarray, batches: int = 30) -> float:
     return 2.756 * math.sqrt(ma.var(ddof=1) / batches + mb.var(ddof=1) / batches)  # t(29) 99.5%
 
 
-@pytest.mark.slow
 def test_round_trip_reproduces_cycle_time_handoffs_and_routing(tmp_path):
     original = tmp_path / "original.csv"
     assert main(["simulate", str(ROUTE_TRIP_JOURNEY(tmp_path)), "--replications", "1", "--seed", "3",
@@ -407,3 +425,75 @@ def test_mapping_schema_accepts_the_sample_and_refuses_a_bad_lane():
     log = read_log(str(ROOT / "journeys" / "data" / "claims-log.csv"))
     mapping = read_mapping(str(ROOT / "journeys" / "data" / "claims-mapping.yaml"), log.activities, log.resources)
     assert mapping.resources["Fay Morgan"] == "review" and mapping.activities["Pay claim"].id == "pay"
+
+
+def test_journeymaps_own_fork_mines_back_to_a_parallel_block(tmp_path):
+    journey = tmp_path / "fork.yaml"
+    journey.write_text(dedent("""\
+        journey: {id: fork, name: Fork}
+        persona: {id: client}
+        stages: [work]
+        departments:
+          - {id: sales, capacity: 3}
+          - {id: legal, capacity: 4}
+          - {id: credit, capacity: 4}
+        steps:
+          - {id: open, stage: work, owner: sales, duration: {exponential: 30min},
+             next: {parallel: [legal_review, credit_check], join: close}}
+          - {id: legal_review, stage: work, owner: legal, duration: {exponential: 3h}, next: close}
+          - {id: credit_check, stage: work, owner: credit, duration: {exponential: 2h}, next: close}
+          - {id: close, stage: work, owner: sales, duration: {exponential: 20min}}
+        workload: {arrivals: {poisson: 2h}, cases: 300}
+        """), encoding="utf-8")
+    events, out = tmp_path / "fork.csv", tmp_path / "mined.yaml"
+    assert main(["simulate", str(journey), "--replications", "1", "--events", str(events), "--no-progress"]) == 0
+    assert main(["mine", str(events), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert check_text(text, str(out)).errors == []
+    assert "next: {parallel: [credit_check, legal_review], join: close}" in text
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_case = st.lists(st.sampled_from("ABCDE"), min_size=1, max_size=6)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cases=st.lists(_case, min_size=2, max_size=12), support=st.sampled_from([0.0, 0.02, 0.3]))
+def test_any_log_mines_to_a_valid_journey_or_a_located_refusal(tmp_path, cases, support):
+    """Whatever the sequences of activities, mining either gives a journey that validates (every step reached
+    can end, whatever paths were dropped as rare), whose branch probabilities sum to 1 per step, or refuses with
+    located problems; it never crashes."""
+    rows = []
+    for i, acts in enumerate(cases):
+        for j, a in enumerate(acts):
+            t = 1000 * i + 20 * j
+            rows.append(f"c{i},{a},{stamp(t)},{stamp(t + 10)},r{a},{a.lower()}\n")
+    path = tmp_path / "prop.csv"
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    try:
+        m = mine(read_log(str(path)), min_support=support)
+    except (LogInvalid, MineInvalid) as exc:
+        assert exc.problems and all(p.line >= 1 and p.column >= 1 for p in exc.problems)
+        return
+    for s in m.steps:
+        out = [f.probability for f in m.flows if f.source == s.id]
+        assert not out or math.isclose(sum(out), 1.0)
+    assert check_text(journey_yaml(m), "prop.yaml").errors == []
+
+
+def test_a_step_left_without_a_way_to_an_end_gets_one_back(tmp_path):
+    """Found by the property test: with a high minimum support, 'b' could only be left through paths that
+    were all rare; the most frequent way out is modelled again (and said), so the journey validates."""
+    cases = [["A"], ["B", "E"], ["B", "A", "D", "B"], ["B", "B", "A", "D", "D", "E"], ["E", "C", "D"],
+             ["A", "B", "C"], ["A"], ["C"]]
+    rows = [f"c{i},{a},{stamp(1000 * i + 20 * j)},{stamp(1000 * i + 20 * j + 10)},r{a},{a.lower()}\n"
+            for i, acts in enumerate(cases) for j, a in enumerate(acts)]
+    path = tmp_path / "loop.csv"
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    m = mine(read_log(str(path)), min_support=0.3)
+    assert check_text(journey_yaml(m), "loop.yaml").errors == []
+    assert any("so that the cases reaching it can end" in n or "could not end" in n for n in m.notes), m.notes

@@ -196,24 +196,29 @@ def _activities(raw: Any, activities: set[str], stages: set[str], departments: s
                 error(path + (k,), "unknown-key", f"unknown key {excerpt(k)} (allowed: {', '.join(_ACTIVITY_KEYS)})",
                       key=True)
         info = ActivityInfo(**{k: spec.get(k) for k in _ACTIVITY_KEYS if k in spec})
-        if info.id is not None and not _is_id(info.id):
-            error(path + ("id",), "bad-id", f"step id {excerpt(info.id)} is not an id",
-                  "letters, digits, _ . -, starting with a letter")
-        if info.stage is not None and info.stage not in stages:
-            error(path + ("stage",), "unknown-stage", f"stage {excerpt(info.stage)} is not under stages:",
-                  "declare it under stages:")
-        if info.owner is not None and info.owner != "customer" and info.owner not in departments:
-            error(path + ("owner",), "unknown-owner", f"owner {excerpt(info.owner)} is not a department",
-                  "declare it under departments:, or write customer")
-        if info.lane is not None and info.lane not in LANES:
-            error(path + ("lane",), "bad-value", f"lane {excerpt(info.lane)} is not one of {', '.join(LANES)}")
-        if info.channel is not None and info.channel not in CHANNELS:
-            error(path + ("channel",), "bad-value", f"channel {excerpt(info.channel)} is not one of "
-                  f"{', '.join(CHANNELS)}")
-        if info.emotion is not None and (isinstance(info.emotion, bool) or not isinstance(info.emotion, (int, float))
-                                         or not -3 <= info.emotion <= 3):
-            error(path + ("emotion",), "bad-value", f"emotion {excerpt(info.emotion)} is not a number from -3 to 3")
-        if info.name is not None and not isinstance(info.name, str):
-            error(path + ("name",), "wrong-type", "name: must be text")
+        _check_activity(info, path, stages, departments, error)
         out[str(name)] = info
     return out
+
+
+def _check_activity(info: ActivityInfo, path: tuple, stages: set[str], departments: set[str], error: Any) -> None:
+    """The values of one activity's entry: ids, a declared stage and owner, a lane, channel and emotion in range."""
+    if info.id is not None and not _is_id(info.id):
+        error(path + ("id",), "bad-id", f"step id {excerpt(info.id)} is not an id",
+              "letters, digits, _ . -, starting with a letter")
+    if info.stage is not None and info.stage not in stages:
+        error(path + ("stage",), "unknown-stage", f"stage {excerpt(info.stage)} is not under stages:",
+              "declare it under stages:")
+    if info.owner is not None and info.owner != "customer" and info.owner not in departments:
+        error(path + ("owner",), "unknown-owner", f"owner {excerpt(info.owner)} is not a department",
+              "declare it under departments:, or write customer")
+    if info.lane is not None and info.lane not in LANES:
+        error(path + ("lane",), "bad-value", f"lane {excerpt(info.lane)} is not one of {', '.join(LANES)}")
+    if info.channel is not None and info.channel not in CHANNELS:
+        error(path + ("channel",), "bad-value", f"channel {excerpt(info.channel)} is not one of {', '.join(CHANNELS)}")
+    emotion = info.emotion
+    if emotion is not None and (isinstance(emotion, bool) or not isinstance(emotion, (int, float))
+                                or not -3 <= emotion <= 3):
+        error(path + ("emotion",), "bad-value", f"emotion {excerpt(emotion)} is not a number from -3 to 3")
+    if info.name is not None and not isinstance(info.name, str):
+        error(path + ("name",), "wrong-type", "name: must be text")
