@@ -515,6 +515,55 @@ def cmd_surveys(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Simulate the journey with the log's arrivals and judge each statistic; exit 0 reproduced, 1 off, 2 bad
+    input (the journey, the log, or the command line)."""
+    from .checking import LogMismatch, check, check_blocks
+    from .eventlog_reader import LogInvalid
+    from .validation import load_journey
+
+    if not 0 <= args.tolerance < 10:
+        raise _Usage(f"--tolerance must be a relative tolerance between 0 and 10 (0.1 is 10%), got {args.tolerance}")
+    stem = os.path.splitext(os.path.basename(args.journey))[0]
+    chart = os.path.join(args.output, f"{stem}-qq.png") if args.output else None
+    refuse_inputs(input_files(args.journey, args.log), files=[args.json_output, chart])
+    if args.output and os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise _Usage(f"-o {args.output!r} is a file; give a folder for the Q-Q chart")
+    columns = _log_columns(args)
+    try:
+        journey = load_journey(args.journey)
+        result = _progressing(args, lambda progress: check(
+            journey, args.log, columns=columns, time_zone=args.time_zone, tolerance=args.tolerance,
+            replications=args.replications, seed=args.seed, resamples=args.resamples, workers=args.workers,
+            progress=progress))
+    except (JourneyInvalid, LogInvalid, LogMismatch) as exc:
+        _print_problems(exc.problems)
+        print(f"journeymap check: {sum(p.is_error for p in exc.problems)} error(s) in the input; nothing was "
+              "checked", file=sys.stderr)
+        return EXIT_USAGE
+    data = result.as_dict()
+    outputs = [p for p in (args.json_output, chart) if p]
+    if args.json:
+        print(dumps_json(data))
+    else:
+        from .tables import show
+
+        show(check_blocks(result))
+    if args.json_output:
+        from .output import write_json
+
+        write_json(args.json_output, data)
+    if chart:
+        from .rendering.output import write_figure
+        from .rendering.qq import qq_chart
+
+        os.makedirs(args.output, exist_ok=True)
+        write_figure(chart, qq_chart(data, journey.name))
+    for path in outputs:
+        print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK if result.reproduced else EXIT_INVALID
+
+
 def cmd_replicate(args: argparse.Namespace) -> int:
     from .loading import load_subject
     from .sweep import Scenario, run_sweep
@@ -541,12 +590,10 @@ def cmd_replicate(args: argparse.Namespace) -> int:
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
-    from .eventlog_reader import LogColumns, LogInvalid
+    from .eventlog_reader import LogInvalid
     from .mining import MineInvalid, mine_file
 
-    columns = LogColumns(case=args.case_column, activity=args.activity_column, end=args.timestamp_column,
-                         start=args.start_column or None, resource=args.resource_column or None,
-                         group=args.group_column or None)
+    columns = _log_columns(args)
     command = " ".join(["journeymap mine", os.path.basename(args.log)]
                        + ([f"--mapping {os.path.basename(args.mapping)}"] if args.mapping else [])
                        + ([f"--min-support {args.min_support:g}"] if args.min_support != 0.02 else [])
@@ -649,6 +696,15 @@ def _log_column_options(p: argparse.ArgumentParser) -> None:
                    help="optional in the file (default: %(default)s; '' for none)")
     p.add_argument("--group-column", default="org:group", metavar="NAME",
                    help="the department, optional in the file (default: %(default)s; '' for none)")
+
+
+def _log_columns(args: argparse.Namespace) -> Any:
+    """The :class:`~journeymap.eventlog_reader.LogColumns` the column flags name ('' for an optional column: none)."""
+    from .eventlog_reader import LogColumns
+
+    return LogColumns(case=args.case_column, activity=args.activity_column, end=args.timestamp_column,
+                      start=args.start_column or None, resource=args.resource_column or None,
+                      group=args.group_column or None)
 
 
 def _positive(text: str) -> int:
@@ -928,6 +984,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json and AFTER-waterfall.png here")
     _sweep_options(p, "partial designs")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("check", cmd_check,
+            "Check a journey against an event log: simulate it with the log's arrivals and compare cycle times, "
+            "step durations and waits, handoffs, routing and utilisation; exit 0 when reproduced, 1 when off "
+            "beyond tolerance, 2 on bad input (docs/check.md).",
+            "journeymap check journeys/insurance-before.yaml outputs/claims-log.csv --json-output outputs/check.json "
+            "-o outputs/")
+    p.add_argument("journey", metavar="JOURNEY", help="the journey file (the model)")
+    p.add_argument("log", metavar="LOG", help="the event log (CSV; the column flags name its columns)")
+    _log_column_options(p)
+    p.add_argument("--time-zone", metavar="ZONE", help="the IANA time zone of timestamps without an offset "
+                   "(default: UTC)")
+    p.add_argument("--tolerance", type=float, default=0.10,
+                   help="relative tolerance beyond sampling noise, 0.1 = 10%% of the real value (default: 0.1)")
+    p.add_argument("--replications", type=_positive, default=5,
+                   help="simulated runs of the log's arrivals, pooled (default: 5)")
+    p.add_argument("--seed", type=int, default=1, help="random seed of the simulation and the bootstrap (default: 1)")
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="parallel processes; results do not depend on it (default: 1)")
+    p.add_argument("--resamples", type=_positive, default=2000,
+                   help="bootstrap resamples for the cycle-time quantiles (default: 2000)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
+    p.add_argument("--json-output", metavar="PATH", help="also write the JSON (every number of the table) here")
+    p.add_argument("-o", "--output", metavar="DIR", help="write the Q-Q chart JOURNEY-qq.png here")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     return parser
