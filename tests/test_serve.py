@@ -172,6 +172,42 @@ def test_a_file_saved_with_errors_shows_them_and_keeps_the_last_good_drawing(cli
     assert 'id="errors"' not in fixed and "Fixed" in fixed
 
 
+def test_without_graphviz_the_page_says_so_and_shows_the_rest(client, no_graphviz):
+    page = client.get("/journey/small.yaml").text
+    assert page.count('class="no-drawing"') == 3 and "Graphviz" in page
+    assert 'data-step-detail="pitch"' in page and "Handoffs" in page
+
+
+@needs_dot
+@pytest.mark.exe
+def test_a_slow_drawing_is_shown_quick_first_then_finished(folder, monkeypatch):
+    from journeymap.serve import workshop as ws
+
+    workshop = Workshop(str(folder))
+    workshop.refresh()
+    heard: list[list[str]] = []
+    workshop.subscribe(heard.append)
+    slow = ws.DotJob.result
+
+    def late(job):
+        time.sleep(0.5)
+        return slow(job)
+
+    quick_ones: list[str] = []
+    draw = ws._dot_svg
+
+    def recorded(source: str, *, quick: bool) -> str:
+        quick_ones.append(source)
+        return draw(source, quick=quick)
+
+    monkeypatch.setattr(ws.DotJob, "result", late)
+    monkeypatch.setattr(ws, "_dot_svg", recorded)
+    first = workshop.drawing("small.yaml", "map", wait=0.05)
+    assert "<svg" in first and len(quick_ones) == 1       # straight arrows, drawn at once
+    wait_until(lambda: heard == [["small.yaml"]], timeout=10)   # the finished drawing is in: pages fetch it
+    assert "<svg" in workshop.drawing("small.yaml", "map", wait=0.05) and len(quick_ones) == 1
+
+
 def test_a_file_that_never_was_valid_says_there_is_nothing_to_draw(client, folder):
     (folder / "broken.yaml").write_text(BROKEN, encoding="utf-8")
     page = client.get("/journey/broken.yaml").text

@@ -51,7 +51,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import JourneymapError
 from .events import Broadcaster
 from .pages import annotate_svg, headline, located, step_details
-from .workshop import QUICK_REPLICATIONS, Entry, Workshop, safe_name
+from .workshop import DRAWING_WAIT, QUICK_REPLICATIONS, Entry, Workshop, safe_name
 
 __all__ = ["create_app", "LOCAL_HOSTS", "MAX_BODY_BYTES", "VIEWS_SHOWN", "BodyLimit", "SecurityHeaders"]
 
@@ -157,11 +157,13 @@ def _views(workshop: Workshop, entry: Entry) -> list[dict[str, Any]]:
     if good is None:
         return []
     summary = workshop.summary(good.digest)
+    workshop.start_drawings(entry.name, VIEWS_SHOWN[entry.kind])
+    deadline = time.monotonic() + DRAWING_WAIT  # for all the views together: they are drawn at once
     out = []
     for view in VIEWS_SHOWN[entry.kind]:
         shown: dict[str, Any] = {"id": view, "name": VIEW_NAMES[view], "svg": None, "error": None}
         try:
-            svg = workshop.drawing(entry.name, view)
+            svg = workshop.drawing(entry.name, view, wait=max(0.0, deadline - time.monotonic()))
             shown["svg"] = annotate_svg(svg, good.journey, view, summary) if svg else None
         except DotNotFound as exc:
             shown["error"] = str(exc)

@@ -4,7 +4,8 @@ A :class:`Workshop` is the state behind ``journeymap serve``. :meth:`Workshop.re
 (cheap: a hash of each file and of the files it reads), checks only those whose content changed, and
 keeps for each file its problems and its **last good version** (the last content without errors), so a
 file saved with errors shows them while the page keeps the last good drawing. Drawings are made when a
-page asks for them and kept until the content or its simulation changes.
+page asks for them, the views in parallel, and kept until the content or its simulation changes; a page
+never waits long for one (:meth:`Workshop.drawing`).
 
 The quick simulation behind the headline figures runs in the background (``submit``: an executor's
 ``submit``, by default one worker process), one per content: results are kept by the hash of the file
@@ -23,8 +24,9 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,15 +34,24 @@ from ..loading import ReferenceOutside, read_text, resolve_reference
 from ..model import Journey
 from ..output import input_files
 from ..problems import Problem
+from ..rendering import journey_dot, run_dot
+from ..rendering.output import DotJob, DrawingStopped, check_size
 
 __all__ = ["Workshop", "Entry", "Version", "Kind", "simulate_summary", "safe_name", "QUICK_REPLICATIONS"]
 
 #: Replications of the background simulation: enough for the headline figures, quick enough to follow edits.
 QUICK_REPLICATIONS = 3
+#: How long a page waits for a finished drawing before it shows a quick one (seconds); a view whose last
+#: drawing took longer is shown quick at once.
+DRAWING_WAIT = 0.3
+#: Drawings waited for at once (each is a ``dot`` process): the three views of a page.
+DRAWING_THREADS = 3
 #: Simulations kept (by content): every version a workshop goes back and forth between.
 CACHED_SIMULATIONS = 64
 
 Kind = Literal["journey", "account", "levers"]
+#: (file name, content digest, view, shaded by a simulation)
+DrawingKey = tuple[str, str, str, bool]
 #: ``submit(fn, *args) -> Future``, as :meth:`concurrent.futures.Executor.submit`.
 Submit = Callable[..., Future]
 
@@ -55,6 +66,19 @@ class Version:
     meeting: Any = None
     #: when this version was read (seconds since the epoch)
     read_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """One view of one version: its DOT source, and Graphviz drawing it (SVG text, when done)."""
+
+    source: str
+    job: DotJob
+    future: Future
+
+    def stop(self) -> None:
+        self.future.cancel()
+        self.job.stop()
 
 
 @dataclass
@@ -78,6 +102,22 @@ class Entry:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if not p.is_error]
+
+
+def _dot_svg(source: str, *, quick: bool) -> str:
+    """DOT source drawn as SVG text; ``quick``: straight arrows (Graphviz routes no spline around the steps)."""
+    if quick:
+        source = _with_graph_attribute(source, "splines", "line")
+    return run_dot(source, "svg").decode("utf-8")
+
+
+def _with_graph_attribute(source: str, name: str, value: str) -> str:
+    """``source`` with one graph attribute set, as ``dot -G<name>=<value>`` would (the last statement wins);
+    the same device as the PNG resolution in :mod:`journeymap.rendering.output`."""
+    body = source.rstrip()
+    if not body.endswith("}"):
+        return source
+    return f"{body[:-1]}  graph [{name}={value}];\n}}\n"
 
 
 def simulate_summary(journey: Journey, meeting: Any, replications: int, seed: int) -> dict[str, Any]:
@@ -168,7 +208,12 @@ class Workshop:
         self._wake = threading.Condition(self._lock)
         self._stopped = False
         self._runner: threading.Thread | None = None
-        self._drawings: dict[tuple[str, str, str, bool], str] = {}
+        self._drawings: dict[DrawingKey, _Drawing] = {}
+        #: drawings a page was shown the quick version of, while the finished one was still being drawn
+        self._quick: set[DrawingKey] = set()
+        self._draw_pool: ThreadPoolExecutor | None = None
+        #: how long the last finished drawing of each (file, view) took (seconds)
+        self._seconds: dict[tuple[str, str], float] = {}
         self._listeners: list[Callable[[list[str]], None]] = []
 
     # ----------------------------------------------------------------------- the files
@@ -267,11 +312,14 @@ class Workshop:
         self._runner.start()
 
     def stop(self) -> None:
-        """Stop running simulations (the one in flight is left to its executor)."""
+        """Stop running simulations (the one in flight is left to its executor) and drawing."""
         with self._lock:
             self._stopped = True
             self.submit = None
             self._wake.notify_all()
+            pool, self._draw_pool = self._draw_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         if self._runner is not None:
             self._runner.join(timeout=5)
             self._runner = None
@@ -306,30 +354,81 @@ class Workshop:
 
     # ----------------------------------------------------------------------- drawings
 
-    def drawing(self, name: str, view: str) -> str | None:
+    def drawing(self, name: str, view: str, wait: float = DRAWING_WAIT) -> str | None:
         """The SVG of one view of the file's last good version, shaded by its simulation once there is one.
 
+        Graphviz routes the arrows of most maps in a tenth of a second, but of some in seconds: the drawing
+        is started in the background, and when it is not done within ``wait`` seconds a quick one with
+        straight arrows is drawn instead (about 50 ms), and the listeners hear of the file again when the
+        finished drawing is in. Call :meth:`start_drawings` first to draw all the views a page shows at once.
         None when the file never had a good version. Raises what Graphviz raises (no ``dot``, a drawing
-        that fails); the page says so.
+        that fails), and :class:`~journeymap.errors.TooLarge` for a journey too large to draw.
         """
-        from ..rendering import journey_dot, run_dot
-        from ..rendering.output import check_size
-
         with self._lock:
             entry = self.entries.get(name)
             if entry is None or entry.good is None:
                 return None
-            version = entry.good
-            summary = self._summaries.get(version.digest)
-            key = (name, version.digest, view, summary is not None)
-            if key not in self._drawings:
-                check_size(version.journey, view)
-                svg = run_dot(journey_dot(version.journey, view, summary), "svg").decode("utf-8")
-                # one drawing per file and view: the older ones are never shown again
-                for old in [k for k in self._drawings if k[0] == name and k[2] == view]:
-                    del self._drawings[old]
-                self._drawings[key] = svg
-            return self._drawings[key]
+            check_size(entry.good.journey, view)
+            key, source, future = self._drawing(name, entry.good, view)
+            if self._seconds.get((name, view), 0.0) > DRAWING_WAIT:
+                wait = 0.0  # this view took long last time: show the quick one at once
+        try:
+            return future.result(timeout=wait)
+        except (FutureTimeout, CancelledError, DrawingStopped):  # not done yet, or a newer save stopped it
+            with self._lock:
+                self._quick.add(key)
+            if future.done():  # finished meanwhile: no need for the quick drawing
+                return future.result()
+            return _dot_svg(source, quick=True)
+
+    def start_drawings(self, name: str, views: Sequence[str]) -> None:
+        """Start drawing these views of the file (in parallel) before they are asked for one by one."""
+        with self._lock:
+            entry = self.entries.get(name)
+            if entry is None or entry.good is None:
+                return
+            for view in views:
+                try:
+                    check_size(entry.good.journey, view)
+                    self._drawing(name, entry.good, view)
+                except Exception:  # too large, no Graphviz: drawing() says why
+                    continue
+
+    def _drawing(self, name: str, version: Version, view: str) -> tuple[DrawingKey, str, Future]:
+        """The DOT source and the (started or finished) drawing of one view of a version, under the lock.
+
+        The source is built here (Python: one at a time anyway); ``dot`` runs in the drawing threads.
+        """
+        summary = self._summaries.get(version.digest)
+        key = (name, version.digest, view, summary is not None)
+        if key not in self._drawings:
+            # one drawing per file and view: an older one is never shown again, so Graphviz stops drawing it
+            for old in [k for k in self._drawings if k[0] == name and k[2] == view]:
+                self._drawings.pop(old).stop()
+            if self._draw_pool is None:
+                self._draw_pool = ThreadPoolExecutor(DRAWING_THREADS, thread_name_prefix="journeymap-draw")
+            source = journey_dot(version.journey, view, summary)
+            job = DotJob(source, "svg")
+            future = self._draw_pool.submit(self._timed, key, job)
+            future.add_done_callback(lambda f: self._drawn(key))
+            self._drawings[key] = _Drawing(source, job, future)
+        drawing = self._drawings[key]
+        return key, drawing.source, drawing.future
+
+    def _timed(self, key: DrawingKey, job: DotJob) -> str:
+        started = time.monotonic()
+        svg = job.result().decode("utf-8")
+        with self._lock:
+            self._seconds[(key[0], key[2])] = time.monotonic() - started
+        return svg
+
+    def _drawn(self, key: DrawingKey) -> None:
+        """A finished drawing: the pages that were shown the quick one fetch their content again."""
+        with self._lock:
+            waited = key in self._quick
+            self._quick.discard(key)
+        if waited:
+            self._tell([key[0]])
 
     # ----------------------------------------------------------------------- listeners
 
