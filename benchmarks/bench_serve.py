@@ -128,13 +128,44 @@ def main() -> int:
     return 0 if median <= BUDGET_SECONDS else 1
 
 
+#: Click the bottleneck step (the first step when there is no such step) and bring it to the middle of the view.
+CENTRE = """(() => {
+  const g = document.querySelector('.view:not([hidden]) g.step[data-step="underwriting"]')
+    || document.querySelector('.view:not([hidden]) g.step');
+  g.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  const svg = g.closest('svg'), b = g.getBBox(), m = g.getCTM(), s = svg.getCTM();
+  const x = (b.x + b.width / 2) * m.a + m.e, y = (b.y + b.height / 2) * m.d + m.f;   // screen px
+  const p = new DOMPoint(x, y).matrixTransform(s.inverse());                          // viewBox units
+  const w = svg.clientWidth / 0.9, h = svg.clientHeight / 0.9;
+  svg.setAttribute('viewBox', [p.x - w / 2, p.y - h / 2, w, h].join(' '));
+  return true;
+})()"""
+
+#: Point at the middle of the first handoff arrow that is on screen, as a mouse would.
+HOVER = """(() => {
+  const box = document.querySelector('.view:not([hidden]) .viewport').getBoundingClientRect();
+  for (const g of document.querySelectorAll('.view:not([hidden]) g.edge.tip')) {
+    const path = g.querySelector('path');
+    if (!path) continue;
+    const p = path.getPointAtLength(path.getTotalLength() / 2), m = path.getScreenCTM();
+    const x = p.x * m.a + m.e, y = p.y * m.d + m.f;
+    if (x < box.left + 20 || x > box.right - 400 || y < box.top + 20 || y > box.bottom - 80) continue;
+    g.dispatchEvent(new PointerEvent('pointerenter', {clientX: x, clientY: y}));
+    g.dispatchEvent(new PointerEvent('pointermove', {clientX: x, clientY: y}));
+    return true;
+  }
+  return false;
+})()"""
+
+
 def shoot(tab: Tab, journey: Path, text: str, png: str) -> None:
     """The original journey once simulated, a step clicked: the picture in docs/workshop.md."""
     save(journey, text)
     tab.wait_until("document.querySelector('.tile .label') && [...document.querySelectorAll('.tile .label')]"
                    ".some(l => l.textContent === 'Cycle time')", timeout=120)
-    tab.evaluate("document.querySelector('g.step[data-step=\"underwriting\"], g.step')"
-                 ".dispatchEvent(new MouseEvent('click', {bubbles: true})); true")
+    tab.evaluate(CENTRE)
+    # hover the first handoff arrow in sight, to show its tooltip
+    tab.evaluate(HOVER)
     time.sleep(0.3)
     Path(png).write_bytes(tab.screenshot())
     print(f"wrote {png}")

@@ -328,6 +328,8 @@ def test_annotate_svg_names_steps_and_explains_handoffs():
     assert '<g id="step-underwriting" class="node step" data-step="underwriting"' in out
     assert "<title>_legend</title>" in out      # not a step: left as it was
     assert "2.0h lost per case (inbox 1.5h, queue 30min)" in out
+    numbered = [dict(flows[0], number=6)]
+    assert "H6 Handoff KYC" in str(annotate_svg(svg, journey, "map", {"flows": numbered}))
 
 
 def test_problems_are_located_relative_to_the_folder(folder):

@@ -124,6 +124,8 @@ def _flow_lost(journey: Journey, summary: Mapping[str, Any] | None) -> dict[tupl
     for f in (summary or {}).get("flows") or []:
         if f.get("handoff"):
             row = lost[(f["source"], f["target"])]
+            if f.get("number"):
+                row["number"] = f["number"]
             row["lost"] += f["lost_per_case"]
             row["inbox"] += f["inbox_per_case"]
             row["queue"] += f["queue_per_case"]
@@ -161,6 +163,8 @@ def _handoff_tip(journey: Journey, view: str, a: str, b: str, summary: Mapping[s
     row = flows.get((a, b))
     if row is None:
         return f"{where}: no time lost in the simulation"
+    if row.get("number"):
+        where = f"H{row['number']:g} " + where
     return (f"{where}: {format_minutes(row['lost'])} lost per case "
             f"(inbox {format_minutes(row['inbox'])}, queue {format_minutes(row['queue'])})")
 
