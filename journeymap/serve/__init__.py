@@ -72,6 +72,7 @@ def serve(folder: str, *, host: str = "127.0.0.1", port: int = 8000,
     server = uvicorn.Server(config)
     log(f"journeymap serve: {address(host, port)} (the journeys in {folder}); Ctrl-C to stop")
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[sock])  # returns on Ctrl-C or SIGTERM, once open pages are closed
     finally:
         sock.close()
+    log("journeymap serve: stopped")
