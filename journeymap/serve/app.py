@@ -185,7 +185,7 @@ def _entry_context(workshop: Workshop, entry: Entry, *, drawings: bool) -> dict[
         "stale": good is not None and not entry.current,
         "good_at": time.strftime("%H:%M:%S", time.localtime(good.read_at)) if good else None,
         "simulation": workshop.simulation_state(good.digest) if good else "none",
-        "tiles": headline(journey, summary) if journey else [],
+        "tiles": headline(journey, summary, workshop.analysis(good)) if good and journey else [],
         "views": _views(workshop, entry) if drawings else [],
         "steps": step_details(journey, summary) if journey and drawings else [],
     }

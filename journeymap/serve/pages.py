@@ -33,12 +33,11 @@ __all__ = ["headline", "step_details", "annotate_svg", "located", "Tile"]
 Tile = dict[str, str]
 
 
-def headline(journey: Journey, summary: Mapping[str, Any] | None) -> list[Tile]:
-    """The figures a room looks at first: size, handoffs, and (once simulated) cycle time, waste, experience, cost."""
-    from ..analysis import analyze
-    from ..graph import build_graph
+def headline(journey: Journey, summary: Mapping[str, Any] | None, report: Mapping[str, Any]) -> list[Tile]:
+    """The figures a room looks at first: size, handoffs, and (once simulated) cycle time, waste, experience, cost.
 
-    report = analyze(build_graph(journey))
+    ``report`` is the journey's :func:`journeymap.analysis.analyze` (:meth:`.workshop.Workshop.analysis`).
+    """
     tiles = [{"label": "Steps", "value": str(len(journey.steps))},
              {"label": "Touchpoints", "value": str(report["touchpoints"])},
              {"label": "Handoffs", "value": str(report["handoffs"])}]

@@ -202,6 +202,7 @@ class Workshop:
         self._lock = threading.RLock()
         self._summaries: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._failed: dict[str, str] = {}
+        self._analyses: dict[str, dict[str, Any]] = {}
         self._pending: set[str] = set()
         #: the versions waiting for a simulation, the next first (one per file: a newer save replaces it)
         self._queue: OrderedDict[str, Version] = OrderedDict()
@@ -266,6 +267,18 @@ class Workshop:
         """The file ``name`` as last read (None when the folder serves no such file)."""
         with self._lock:
             return self.entries.get(name)
+
+    def analysis(self, version: Version) -> dict[str, Any]:
+        """:func:`journeymap.analysis.analyze` of a version, computed once (the index shows every file's)."""
+        from ..analysis import analyze
+        from ..graph import build_graph
+
+        with self._lock:
+            if version.digest not in self._analyses:
+                self._analyses[version.digest] = analyze(build_graph(version.journey))
+                while len(self._analyses) > CACHED_SIMULATIONS:
+                    del self._analyses[next(iter(self._analyses))]
+            return self._analyses[version.digest]
 
     # ----------------------------------------------------------------------- simulations
 

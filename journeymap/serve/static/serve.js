@@ -162,7 +162,7 @@
   function remember() {
     views().forEach(function (v) {
       const svg = v.querySelector(".viewport svg");
-      if (svg && svg._full) state.boxes[v.dataset.view] = box(svg);
+      if (svg && svg._placed) state.boxes[v.dataset.view] = box(svg); // a view never shown keeps its first look
     });
   }
 
