@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -110,6 +111,28 @@ def test_a_journey_page_has_three_clickable_drawings_and_the_steps_details(clien
     assert f'data-tip="{tip}"' in text
 
 
+@pytest.fixture(scope="module")
+def bundled():
+    """The TestClient on journeys/ itself (read only)."""
+    from starlette.testclient import TestClient
+
+    return TestClient(create_app(str(JOURNEYS)), base_url=LOCAL)
+
+
+@needs_dot
+@pytest.mark.exe
+@pytest.mark.parametrize("name, kind, views", [
+    ("acme-account.yaml", "account", ["personas", "overview", "handoffs"]),   # a lane per persona
+    ("insurance-more-staff.yaml", "journey", ["map", "blueprint", "handoffs"]),  # an overlay: drawn merged
+    ("insurance-levers.yaml", "levers", []),                                     # checked, nothing to draw
+])
+def test_every_kind_of_file_has_its_page(bundled, name, kind, views):
+    page = bundled.get(f"/journey/{name}").text
+    assert f"· {kind} ·" in page
+    assert re.findall(r'<div class="view" data-view="([a-z]+)"', page) == views
+    assert 'id="errors"' not in page
+
+
 @pytest.mark.parametrize("name", [
     "..%2F..%2Fetc%2Fpasswd",       # climbing out
     "%2Fetc%2Fpasswd",              # an absolute path
@@ -206,6 +229,14 @@ def test_a_slow_drawing_is_shown_quick_first_then_finished(folder, monkeypatch):
     assert "<svg" in first and len(quick_ones) == 1       # straight arrows, drawn at once
     wait_until(lambda: heard == [["small.yaml"]], timeout=10)   # the finished drawing is in: pages fetch it
     assert "<svg" in workshop.drawing("small.yaml", "map", wait=0.05) and len(quick_ones) == 1
+
+
+def test_a_deleted_file_leaves_the_index_and_its_page_is_404(client, folder):
+    (folder / "other.yaml").write_text(small("Other deal"), encoding="utf-8")
+    assert "Other deal" in client.get("/").text
+    (folder / "other.yaml").unlink()
+    assert "Other deal" not in client.get("/").text
+    assert client.get("/fragment/journey/other.yaml").status_code == 404   # the open page says it is gone
 
 
 def test_a_file_that_never_was_valid_says_there_is_nothing_to_draw(client, folder):
