@@ -398,7 +398,7 @@ def test_saving_a_file_sends_a_change_event(folder):
         with http.stream("GET", url + "/events") as events:
             lines = events.iter_lines()
             assert next(lines) == "event: hello"
-            time.sleep(0.3)  # the watcher has started
+            time.sleep(0.5)  # the watcher has started
             saved = time.monotonic()
             save(folder / "small.yaml", small(title="Changed"))
             while next(lines) != "event: change":
