@@ -197,6 +197,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    if not os.path.isdir(args.folder):
+        raise _Usage(f"{args.folder} is not a folder (serve shows the journey files of a folder)")
+    serve(args.folder, host=args.host, port=args.port, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    return EXIT_OK
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     if not args.watch:
         return _render(args)
@@ -721,6 +730,13 @@ def _two_or_more(text: str) -> int:
     return _whole(text, 2)
 
 
+def _port(text: str) -> int:
+    value = _whole(text, 0)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be at most 65535, got {value}")
+    return value
+
+
 def _whole(text: str, least: int) -> int:
     try:
         value = int(text)
@@ -836,6 +852,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write every view and chart as SVG and PNG into a folder (--view and --format do not apply)")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="output file or folder (default: outputs/FILE-VIEW.FORMAT, or outputs/FILE/ with --all)")
+
+    p = add("serve", cmd_serve,
+            "A live page for a workshop: the folder's journeys drawn and simulated in a browser, updated on every "
+            "save (docs/workshop.md).",
+            "journeymap serve journeys/   # then open http://127.0.0.1:8000/ on the projector")
+    p.add_argument("folder", nargs="?", default="journeys", metavar="DIR",
+                   help="the folder of journey files (default: journeys/)")
+    p.add_argument("--port", type=_port, default=8000, help="TCP port (default: 8000; 0: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 lets other "
+                        "machines in the room connect)")
 
     p = add("compare", cmd_compare,
             "Compare a before and an after design: change in each metric, its 95% CI and significance, "

@@ -24,6 +24,9 @@ from helpers import (
     persona,
 )
 
+#: the ``chromium`` fixture of the browser tests (tests/browser.py), for every test module
+pytest_plugins = ("browser",)
+
 # --------------------------------------------------------------------------- journey files
 
 

@@ -429,6 +429,24 @@ def test_graphviz_failure_is_a_render_error_with_its_message():
         output.run_dot("digraph { a }", "gif")
 
 
+@needs_dot
+@pytest.mark.exe
+def test_a_dot_job_draws_what_run_dot_draws_and_can_be_stopped():
+    source = "digraph { a -> b }"
+    assert output.DotJob(source, "svg").result() == output.run_dot(source, "svg")
+    with pytest.raises(output.RenderError, match=r"Graphviz failed to draw the SVG: .*syntax error"):
+        output.DotJob("digraph { a -> }", "svg").result()
+    job = output.DotJob(source, "svg")
+    job.stop()
+    with pytest.raises(output.DrawingStopped):
+        job.result()
+
+
+def test_a_dot_job_without_graphviz_says_how_to_install_it(no_graphviz):
+    with pytest.raises(DotNotFound):
+        output.DotJob("digraph { a }", "svg")
+
+
 # --------------------------------------------------------------------------- rendered files (need dot)
 
 

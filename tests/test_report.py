@@ -4,27 +4,23 @@ Two halves: pure checks of the page :func:`report_html` builds (sections,
 self-containment, escaping of journey text), and a headless Chromium run
 (``@pytest.mark.browser``) that opens the report of the bundled insurance
 pair and fails on any console error, uncaught exception or request that
-leaves the file. Chromium is driven over the DevTools protocol on a pipe
-(``--remote-debugging-pipe``), so the standard library is enough: no
-websocket client, no port.
+leaves the file. The ``chromium`` fixture and the DevTools client are in
+tests/browser.py.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import select
 import shutil
-import subprocess
-import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import DevTools, page_errors, requested
 from helpers import JOURNEYS, dedent
 
 from journeymap.comparison import compare
@@ -417,118 +413,6 @@ def test_after_map_marks_the_changed_steps(small_pair, small_report):
 # --------------------------------------------------------------------------- headless Chromium
 
 
-def _find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's headless Chromium; installed with apt-get when missing and we are root, else the test skips."""
-    found = _find_chromium()
-    if found:
-        return found
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); "
-                    "installing it needs root and apt-get")
-    proc = subprocess.run(
-        ["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"],
-        capture_output=True, text=True, timeout=1200)
-    found = _find_chromium()
-    if not found:
-        pytest.skip(f"could not install Chromium with apt-get (exit {proc.returncode}): {proc.stderr[-400:]}")
-    return found
-
-
-class DevTools:
-    """A minimal Chrome DevTools Protocol client over ``--remote-debugging-pipe``.
-
-    Chromium reads NUL-terminated JSON commands on fd 3 and writes replies and
-    events on fd 4. Events that arrive while we wait for a reply are kept in
-    :attr:`events`, so nothing logged during a page load is lost.
-    """
-
-    def __init__(self, executable: str, user_data_dir: Path, timeout: float = 30.0):
-        self.timeout = timeout
-        self.events: list[dict[str, Any]] = []
-        self._buffer = b""
-        self._id = 0
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-
-        def as_fd_3_and_4():  # runs in the child, before exec
-            a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)  # fresh numbers, so dup2 below never is a no-op
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
-        args = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--hide-scrollbars", "--mute-audio", f"--user-data-dir={user_data_dir}",
-                "--remote-debugging-pipe", "about:blank"]
-        self.process = subprocess.Popen(args, preexec_fn=as_fd_3_and_4, close_fds=False,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._deadline = time.monotonic() + timeout
-
-    def _receive(self) -> dict[str, Any]:
-        while b"\0" not in self._buffer:
-            left = self._deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from_chrome], [], [], left)[0]:
-                raise TimeoutError(f"Chromium did not answer within {self.timeout:g} s")
-            chunk = os.read(self._from_chrome, 1 << 20)
-            if not chunk:
-                raise EOFError(f"Chromium closed the pipe (exit code {self.process.poll()})")
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
-        """Send one command and return its result; events that arrive meanwhile go to :attr:`events`."""
-        self._id += 1
-        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        while True:
-            reply = self._receive()
-            if reply.get("id") == self._id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_for(self, method: str) -> dict[str, Any]:
-        """The first event called ``method`` (already received, or the next to come)."""
-        for event in self.events:
-            if event.get("method") == method:
-                return event
-        while True:
-            event = self._receive()
-            self.events.append(event)
-            if event.get("method") == method:
-                return event
-
-    def close(self) -> None:
-        try:
-            if self.process.poll() is None:
-                self.send("Browser.close")
-        except (OSError, EOFError, TimeoutError, RuntimeError):
-            pass
-        finally:
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            os.close(self._to_chrome)
-            os.close(self._from_chrome)
-
-
 @dataclass
 class Rendered:
     """What a headless Chromium saw when it opened a page."""
@@ -612,20 +496,7 @@ def render_in_chromium(executable: str, html_file: Path, workdir: Path, *, width
         shot = chrome.send("Page.captureScreenshot", session, format="png", captureBeyondViewport=True)
     finally:
         chrome.close()
-    errors, requests = [], []
-    for event in chrome.events:
-        method, params = event.get("method"), event.get("params", {})
-        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
-            errors.append(f"console.{params['type']}: {args}")
-        elif method == "Runtime.exceptionThrown":
-            details = params.get("exceptionDetails", {})
-            errors.append("uncaught: " + details.get("exception", {}).get("description", details.get("text", "")))
-        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
-            entry = params["entry"]
-            errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}".strip())
-        elif method == "Network.requestWillBeSent":
-            requests.append(params["request"]["url"])
+    errors, requests = page_errors(chrome.events), requested(chrome.events)
     return Rendered(errors=errors, requests=requests, headline=probe["headline"], metric_rows=probe["metric_rows"],
                     page_width=probe["page_width"], viewport_width=probe["viewport_width"],
                     screenshot=base64.b64decode(shot["data"]), layout=layout)

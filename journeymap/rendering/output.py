@@ -15,10 +15,12 @@ caller can draw them in worker processes (:func:`run_job`, or ``executor=`` of
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -39,6 +41,8 @@ __all__ = [
     "CHART_FORMATS",
     "CHARTS",
     "RenderError",
+    "DrawingStopped",
+    "DotJob",
     "dot_available",
     "run_dot",
     "write_graph",
@@ -135,6 +139,56 @@ def run_dot(source: str, fmt: str) -> bytes:
     if not out:
         raise RenderError(f"Graphviz failed to draw the {fmt.upper()}: no output")
     return out
+
+
+class DrawingStopped(RenderError):
+    """A drawing was stopped before it was done (:meth:`DotJob.stop`)."""
+
+
+class DotJob:
+    """``dot -T<fmt>`` started on ``source`` in a child process: :meth:`result` waits for the drawing,
+    :meth:`stop` ends it early.
+
+    :func:`run_dot` draws through the ``graphviz`` package and waits; this is the same drawing with its
+    process in hand, for a caller that may no longer need it (``journeymap serve`` stops the drawing of a
+    file that has been saved again, rather than let Graphviz lay out a version nobody will see). Raises
+    :class:`~journeymap.errors.DotNotFound` at once when ``dot`` is missing.
+    """
+
+    def __init__(self, source: str, fmt: str) -> None:
+        if fmt not in DRAWN_FORMATS:
+            raise ValueError(f"unknown format: {fmt!r} (must be one of {', '.join(DRAWN_FORMATS)})")
+        if fmt == "png":
+            source = _with_dpi(source, png_dpi(source))
+        self.fmt = fmt
+        self._input = source.encode("utf-8")
+        self._stopped = False
+        executable = shutil.which("dot")
+        if executable is None:
+            raise DotNotFound()
+        try:
+            # -q: no warnings on stderr (layout details, not the user's file), so stderr holds only errors
+            self.process = subprocess.Popen([executable, f"-T{fmt}", "-q"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except (FileNotFoundError, PermissionError) as exc:
+            raise DotNotFound() from exc
+
+    def result(self) -> bytes:
+        """The drawing; raises :class:`DrawingStopped` when stopped, :class:`RenderError` when ``dot`` failed."""
+        out, err = self.process.communicate(self._input)
+        if self._stopped:
+            raise DrawingStopped(f"the {self.fmt.upper()} drawing was stopped")
+        if self.process.returncode != 0 or not out:
+            msg = err.decode("utf-8", "replace").strip()
+            raise RenderError(f"Graphviz failed to draw the {self.fmt.upper()}: {msg or 'no output'}")
+        return out
+
+    def stop(self) -> None:
+        """End the drawing now (nothing happens when it is already done)."""
+        self._stopped = True
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.kill()
 
 
 def _format_of(path: str | os.PathLike, default: str) -> str:

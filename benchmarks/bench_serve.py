@@ -1,0 +1,175 @@
+"""Benchmark: from saving a journey file to the open workshop page showing it (``journeymap serve``).
+
+Issue 15 asks that saving a YAML file update every open page within 1 s for a 50-step journey. This
+script serves a temporary copy of the journey's folder exactly as ``journeymap serve`` does (uvicorn,
+the file watcher, simulations in a worker process), opens the journey's page in headless Chromium
+(tests/browser.py), and then, ``--runs`` times: renames the journey in the file, saves it the way an
+editor does (a new file renamed over the old one) and times until the page's title shows the new name.
+That covers the whole path: the operating system's file event, the watcher's quiet period
+(:data:`journeymap.watch.QUIET_MS`), validation, the server-sent event, the page's fetch, and Graphviz
+drawing the three views again. The median is the figure; min and max are printed too. Each save also
+starts a simulation of the new content in the background, as in a workshop.
+
+Example::
+
+    python benchmarks/bench_serve.py                               # journeys/insurance-before.yaml (41 steps)
+    python benchmarks/bench_serve.py --steps 50                    # a generated 50-step journey
+    python benchmarks/bench_serve.py --screenshot docs/images/workshop-1920.png
+
+``--screenshot`` also saves, at 1920x1080 (a projector), the page once its simulation is in, with a
+step clicked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser import Tab, find_chromium  # noqa: E402
+
+from journeymap.serve import address, bind, create_app  # noqa: E402
+
+BUDGET_SECONDS = 1.0
+
+
+def save(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def renamed(text: str, name: str) -> str:
+    """The journey text with its ``journey: name:`` changed (block or flow style)."""
+    out, n = re.subn(r"(?m)^(journey:\s*\{.*?\bname:\s*)([^,}]+)", lambda m: m.group(1) + name, text, count=1)
+    if not n:
+        out, n = re.subn(r"(?m)^(  name:\s*).*$", lambda m: m.group(1) + name, text, count=1)
+    if not n:
+        raise SystemExit("could not find the journey's name in the file")
+    return out
+
+
+def prepare(folder: Path, source: Path | None, steps: int | None) -> Path:
+    """The journey to edit, in ``folder`` (with the holiday files the bundled journeys read)."""
+    shutil.copytree(ROOT / "journeys" / "holidays", folder / "holidays")
+    if steps:
+        from bench_validate import generate_journey
+
+        target = folder / f"generated-{steps}.yaml"
+        target.write_text(generate_journey(steps), encoding="utf-8")
+        return target
+    assert source is not None
+    target = folder / source.name
+    shutil.copy(source, target)
+    return target
+
+
+def serve_in_thread(folder: Path):
+    import uvicorn
+
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(create_app(str(folder)), log_level="warning", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    return server, thread, address("127.0.0.1", sock.getsockname()[1]).rstrip("/")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", nargs="?", default=str(ROOT / "journeys" / "insurance-before.yaml"))
+    parser.add_argument("--steps", type=int, help="edit a generated journey of about this many steps instead")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--screenshot", metavar="PNG", help="save the page at 1920x1080 here")
+    args = parser.parse_args()
+    chromium = find_chromium()
+    if chromium is None:
+        print("bench_serve: needs Chromium (Debian: apt-get install chromium)", file=sys.stderr)
+        return 3
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "workshop"
+        folder.mkdir()
+        journey = prepare(folder, Path(args.file), args.steps)
+        text = journey.read_text(encoding="utf-8")
+        server, thread, url = serve_in_thread(folder)
+        try:
+            with Tab(chromium, Path(tmp) / "chrome", width=1920, height=1080) as tab:
+                tab.open(f"{url}/journey/{journey.name}")
+                tab.wait_until("document.body.dataset.live === '1'")
+                steps = tab.evaluate("document.querySelectorAll('.view:not([hidden]) g.step').length")
+                times = []
+                for k in range(args.runs):
+                    name = f"Edited in the workshop {k}"
+                    time.sleep(0.5)  # let the previous save's events settle, as between two real edits
+                    save(journey, renamed(text, name))
+                    times.append(tab.wait_until(
+                        f"document.getElementById('title').textContent === {name!r}", timeout=30))
+                if args.screenshot:
+                    shoot(tab, journey, text, args.screenshot)
+        finally:
+            server.should_exit = True
+            thread.join(10)
+    median = statistics.median(times)
+    print(f"{journey.name}: {steps} steps drawn; save -> page updated, {len(times)} saves: "
+          f"median {median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); "
+          f"budget {BUDGET_SECONDS:.1f} s: {'met' if median <= BUDGET_SECONDS else 'MISSED'}")
+    return 0 if median <= BUDGET_SECONDS else 1
+
+
+#: Click the bottleneck step (the first step when there is no such step) and bring it to the middle of the view.
+CENTRE = """(() => {
+  const g = document.querySelector('.view:not([hidden]) g.step[data-step="underwriting"]')
+    || document.querySelector('.view:not([hidden]) g.step');
+  g.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  const svg = g.closest('svg'), b = g.getBBox(), m = g.getCTM(), s = svg.getCTM();
+  const x = (b.x + b.width / 2) * m.a + m.e, y = (b.y + b.height / 2) * m.d + m.f;   // screen px
+  const p = new DOMPoint(x, y).matrixTransform(s.inverse());                          // viewBox units
+  const w = svg.clientWidth / 0.9, h = svg.clientHeight / 0.9;
+  svg.setAttribute('viewBox', [p.x - w / 2, p.y - h / 2, w, h].join(' '));
+  return true;
+})()"""
+
+#: Point at the middle of the first handoff arrow that is on screen, as a mouse would.
+HOVER = """(() => {
+  const box = document.querySelector('.view:not([hidden]) .viewport').getBoundingClientRect();
+  for (const g of document.querySelectorAll('.view:not([hidden]) g.edge.tip')) {
+    const path = g.querySelector('path');
+    if (!path) continue;
+    const p = path.getPointAtLength(path.getTotalLength() / 2), m = path.getScreenCTM();
+    const x = p.x * m.a + m.e, y = p.y * m.d + m.f;
+    if (x < box.left + 20 || x > box.right - 400 || y < box.top + 20 || y > box.bottom - 80) continue;
+    g.dispatchEvent(new PointerEvent('pointerenter', {clientX: x, clientY: y}));
+    g.dispatchEvent(new PointerEvent('pointermove', {clientX: x, clientY: y}));
+    return true;
+  }
+  return false;
+})()"""
+
+
+def shoot(tab: Tab, journey: Path, text: str, png: str) -> None:
+    """The original journey once simulated, a step clicked: the picture in docs/workshop.md."""
+    save(journey, text)
+    tab.wait_until("document.querySelector('.tile .label') && [...document.querySelectorAll('.tile .label')]"
+                   ".some(l => l.textContent === 'Cycle time')", timeout=120)
+    tab.evaluate(CENTRE)
+    # hover the first handoff arrow in sight, to show its tooltip
+    tab.evaluate(HOVER)
+    time.sleep(0.3)
+    Path(png).write_bytes(tab.screenshot())
+    print(f"wrote {png}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
