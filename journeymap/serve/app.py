@@ -10,14 +10,19 @@ Routes (every page is also served as a *fragment*, the part a page fetches again
 ``GET /events``
     server-sent events: ``change`` with the names of the files that changed (:mod:`.events`);
 ``GET /static/...``
-    the page's own script and style sheet, shipped in the package (nothing comes from another host).
+    the page's own script and style sheet, shipped in the package (nothing comes from another host);
+``POST /whatif/{name}``, ``GET /whatif/{name}/job/{id}``, ``POST /whatif/{name}/save``
+    the what-if panel (:mod:`.whatif`): start a run of lever settings (JSON), read its tiles, save the
+    settings as an ``extends:`` overlay beside the journey. A POST must come from the page itself (its
+    ``Origin``) with a JSON body.
 
 Safety: a name is served only when it is a journey file directly in the folder that stays inside it
-(:func:`.workshop.safe_name`, the rule of ``extends:``); anything else is 404. Every string from a file
+(:func:`.workshop.safe_name`, the rule of ``extends:``); anything else is 404. Only "Save as overlay"
+writes, a new file beside the journey (never the journey or a file it reads). Every string from a file
 is escaped by Jinja2's autoescaping. The ``Host`` header must name this machine when the server listens on
 the loopback only (a web page elsewhere cannot reach it through DNS rebinding). Request bodies over
 :data:`MAX_BODY_BYTES` are refused with 413 before any route reads them (no route takes a body yet; the
-what-if panel will). A Content-Security-Policy forbids scripts, styles, pictures and connections from
+what-if panel's are small JSON). A Content-Security-Policy forbids scripts, styles, pictures and connections from
 anywhere but the server itself.
 
 Adding a page (presenter mode, the what-if panel): a template in ``templates/serve/``, a route here that
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -43,7 +49,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +57,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import JourneymapError
 from .events import Broadcaster
 from .pages import annotate_svg, headline, located, step_details
+from .whatif import BadRequest, WhatIf, panel
 from .workshop import DRAWING_WAIT, QUICK_REPLICATIONS, Entry, Workshop, safe_name
 
 __all__ = ["create_app", "LOCAL_HOSTS", "MAX_BODY_BYTES", "VIEWS_SHOWN", "BodyLimit", "SecurityHeaders"]
@@ -61,6 +68,8 @@ log = logging.getLogger("journeymap.serve")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 #: The largest request body accepted (bytes); larger ones get 413 before any route reads them.
 MAX_BODY_BYTES = 64 * 1024
+#: Worker processes of the what-if panel: its baseline and what-if simulations run side by side.
+WHATIF_WORKERS = 2
 #: The drawings a page shows, by kind of file, in tab order.
 VIEWS_SHOWN = {"journey": ("map", "blueprint", "handoffs"), "account": ("personas", "overview", "handoffs"),
                "levers": ()}
@@ -188,6 +197,7 @@ def _entry_context(workshop: Workshop, entry: Entry, *, drawings: bool) -> dict[
         "tiles": headline(journey, summary, workshop.analysis(good)) if good and journey else [],
         "views": _views(workshop, entry) if drawings else [],
         "steps": step_details(journey, summary) if journey and drawings else [],
+        "whatif": panel(journey) if journey and drawings and entry.kind == "journey" else None,
     }
 
 
@@ -206,6 +216,77 @@ def _journey_context(workshop: Workshop, name: str) -> dict[str, Any]:
     if entry is None:
         raise HTTPException(404)
     return {"folder": workshop.folder, "entry": _entry_context(workshop, entry, drawings=True)}
+
+
+# --------------------------------------------------------------------------- the what-if panel's routes
+
+
+def _json_error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _refused(request: Request) -> JSONResponse | None:
+    """Why a what-if POST is refused (403: not from this server's own page; 415: not JSON), or None.
+
+    A Content-Security-Policy does not stop another site's page from posting to localhost: the browser
+    says where a POST comes from in ``Origin``, which must be this server (scheme and ``Host``).
+    """
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin != own:
+        return _json_error(f"a what-if request must come from this server's own page (Origin {own}), "
+                           f"not {origin or 'a request without an Origin header'}", 403)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        return _json_error(f"send the body as application/json, not {kind or 'no content type'}", 415)
+    return None
+
+
+def _whatif_subject(workshop: Workshop, name: str) -> Entry:
+    """The journey file ``name`` with a good version, for a what-if request (HTTPException otherwise)."""
+    if safe_name(workshop.folder, name) is None:
+        raise HTTPException(404)
+    workshop.refresh()
+    entry = workshop.entry(name)
+    if entry is None:
+        raise HTTPException(404)
+    if entry.kind != "journey" or entry.good is None:
+        why = (f"{name} is {'an account' if entry.kind == 'account' else 'a levers file'}: the what-if panel "
+               "changes one journey" if entry.kind != "journey" else f"{name} has no version without errors")
+        raise BadRequest(why, status=409)
+    return entry
+
+
+def _whatif_run(workshop: Workshop, whatif: WhatIf, name: str, body: bytes) -> dict[str, Any]:
+    from .whatif import request_settings
+
+    entry = _whatif_subject(workshop, name)
+    good = entry.good
+    assert good is not None
+    settings = request_settings(body, whatif.levers(good.digest, good.journey))
+    return whatif.run(name, good.digest, entry.path, good.journey, settings).as_dict()
+
+
+def _whatif_save(workshop: Workshop, whatif: WhatIf, name: str, body: bytes) -> dict[str, Any]:
+    from ..output import refuse_inputs, write_text
+    from .whatif import parse_save, what_if_journey
+
+    entry = _whatif_subject(workshop, name)
+    good = entry.good
+    assert good is not None
+    levers = whatif.levers(good.digest, good.journey)
+    settings, path, _ = parse_save(body, levers, workshop.folder, entry.path)
+    refuse_inputs([entry.path, *_inputs_of(entry.path)], files=[path])
+    _, text = what_if_journey(entry.path, good.journey, settings, levers)
+    write_text(path, text)
+    workshop.refresh()
+    return {"file": os.path.basename(path), "settings": settings, "text": text}
+
+
+def _inputs_of(path: str) -> list[str]:
+    from ..output import input_files
+
+    return input_files(path)
 
 
 def _page(template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -228,6 +309,7 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
     workshop = Workshop(folder, replications=replications, seed=seed)
     broadcaster = Broadcaster()
     workshop.subscribe(broadcaster.publish)
+    whatif = WhatIf(folder, seed=seed)
 
     async def index(request: Request) -> Response:
         return _page("index.html.j2", await run_in_threadpool(_index_context, workshop))
@@ -236,8 +318,42 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
         return _page("_index.html.j2", await run_in_threadpool(_index_context, workshop))
 
     async def journey(request: Request) -> Response:
-        return _page("journey.html.j2", await run_in_threadpool(_journey_context, workshop,
-                                                                request.path_params["name"]))
+        context = await run_in_threadpool(_journey_context, workshop, request.path_params["name"])
+        good = workshop.entry(request.path_params["name"])
+        if context["entry"]["whatif"] and whatif.running and good is not None and good.good is not None:
+            whatif.warm(good.good.digest, good.good.journey)  # the first change then waits for itself only
+        return _page("journey.html.j2", context)
+
+    async def whatif_post(request: Request) -> Response:
+        refused = _refused(request)
+        if refused is not None:
+            return refused
+        body = await request.body()
+        try:
+            state = await run_in_threadpool(_whatif_run, workshop, whatif, request.path_params["name"], body)
+        except BadRequest as exc:
+            return _json_error(str(exc), exc.status)
+        return JSONResponse(state, status_code=202)
+
+    async def whatif_job(request: Request) -> Response:
+        ident = request.path_params["job"]
+        job = whatif.job(ident)
+        if job is None or job.name != request.path_params["name"]:
+            return _json_error(f"no what-if run {ident} of {request.path_params['name']}", 404)
+        return JSONResponse(job.as_dict(), headers={"Cache-Control": "no-store"})
+
+    async def whatif_save(request: Request) -> Response:
+        refused = _refused(request)
+        if refused is not None:
+            return refused
+        body = await request.body()
+        try:
+            saved = await run_in_threadpool(_whatif_save, workshop, whatif, request.path_params["name"], body)
+        except BadRequest as exc:
+            return _json_error(str(exc), exc.status)
+        except JourneymapError as exc:  # the output is an input (through a link)
+            return _json_error(str(exc), 400)
+        return JSONResponse(saved, status_code=201)
 
     async def journey_fragment(request: Request) -> Response:
         return _page("_journey.html.j2", await run_in_threadpool(_journey_context, workshop,
@@ -254,9 +370,12 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = None
+        mine = None
         if simulate:
             own = executor if executor is not None else _worker_process()
             workshop.start(own.submit)
+            mine = executor if executor is not None else _worker_process(WHATIF_WORKERS)
+            whatif.start(mine.submit)
         stop = threading.Event()
         watcher = None
         if watch:
@@ -270,8 +389,11 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
             stop.set()
             broadcaster.close()
             workshop.stop()
+            whatif.stop()
             if own is not None and executor is None:
                 own.shutdown(wait=False, cancel_futures=True)
+            if mine is not None and executor is None:
+                mine.shutdown(wait=False, cancel_futures=True)
             if watcher is not None:
                 watcher.join(timeout=2)
 
@@ -279,6 +401,9 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
         routes=[Route("/", index), Route("/fragment/index", index_fragment),
                 Route("/journey/{name}", journey), Route("/fragment/journey/{name}", journey_fragment),
                 Route("/events", events),
+                Route("/whatif/{name}", whatif_post, methods=["POST"]),
+                Route("/whatif/{name}/job/{job:int}", whatif_job),
+                Route("/whatif/{name}/save", whatif_save, methods=["POST"]),
                 Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
                     Middleware(BodyLimit, max_bytes=max_body), Middleware(SecurityHeaders)],
@@ -287,18 +412,19 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
     )
     app.state.workshop = workshop
     app.state.broadcaster = broadcaster
+    app.state.whatif = whatif
     return app
 
 
-def _worker_process() -> Executor:
-    """One worker process for the simulations, started from a clean server process (``forkserver``): the
+def _worker_process(workers: int = 1) -> Executor:
+    """``workers`` worker processes for the simulations, started from a clean server process (``forkserver``): the
     server's threads are never forked, and a simulation never holds up the page (Python's lock)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=1, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _watch(workshop: Workshop, stop: threading.Event) -> None:
