@@ -152,7 +152,7 @@ def _json_object(body: bytes, allowed: tuple[str, ...], required: tuple[str, ...
         raise BadRequest(f"the body must be a JSON object, got {type(data).__name__}")
     for key in data:
         if key not in allowed:
-            raise BadRequest(f"unknown key {excerpt(key)!r} in the body{did_you_mean(key, allowed)} "
+            raise BadRequest(f"unknown key {excerpt(key)} in the body{did_you_mean(key, allowed)} "
                              f"(keys: {', '.join(allowed)})")
     for key in required:
         if key not in data:
@@ -174,7 +174,7 @@ def parse_settings(data: Any, levers: LeverSet) -> dict[str, float]:
     for ident, value in data.items():
         lever = levers.by_id.get(ident)
         if lever is None:
-            raise BadRequest(f"no lever {excerpt(ident)!r}{did_you_mean(ident, levers.by_id)}: the panel's "
+            raise BadRequest(f"no lever {excerpt(ident)}{did_you_mean(ident, levers.by_id)}: the panel's "
                              "levers are staff:<department>, speed:<step>, delay:<from>-><to>, branch:<from>-><to>")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise BadRequest(f"lever {ident!r}: the setting must be a number, got {excerpt(json.dumps(value))}")
@@ -246,8 +246,10 @@ def _decimal(x: float) -> str:
 
 
 def duration_text(minutes: float, basis: str = "elapsed") -> str:
-    """``minutes`` as a journey file writes a duration, in the unit of ``basis``, that reads back as exactly
-    ``minutes`` (the simulated journey and the saved overlay are then the same, to the last bit)."""
+    """``minutes`` as a journey file writes a duration, in the unit of ``basis``, that reads back as ``minutes``:
+    exactly in minutes; in hours or days (working time) as the nearest value a number of them reads back to
+    (not every float is a float times 60). The what-if simulated is the overlay read back, so the panel and
+    ``journeymap compare`` of the saved file agree either way."""
     unit, per = _UNITS[basis]
     x = minutes / per
     candidates = [x]
@@ -260,7 +262,7 @@ def duration_text(minutes: float, basis: str = "elapsed") -> str:
         text = _decimal(c)
         if float(text) * per == minutes:
             return text + unit
-    return _decimal(x) + unit  # pragma: no cover - a nearest value always reads back within 4 steps
+    return _decimal(min(candidates, key=lambda c: abs(float(_decimal(c)) * per - minutes))) + unit
 
 
 def distribution_value(d: Distribution, basis: str = "elapsed") -> Any:
