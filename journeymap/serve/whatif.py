@@ -25,12 +25,16 @@ own worker processes (:meth:`WhatIf.start`), apart from the background simulatio
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
 import os
 import re
+import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
@@ -397,11 +401,24 @@ def what_if_journey(base_file: str, before: Journey, settings: Mapping[str, floa
 # --------------------------------------------------------------------------- simulating and the tiles
 
 
-def replication_rows(journey: Journey, replications: int, seed: int) -> dict[str, Any]:
-    """One design simulated: its per-replication metrics and its stability block (for the worker process)."""
+class Superseded(Exception):
+    """A newer change made this run useless: it stops (raised in the worker, from the progress callback)."""
+
+
+def replication_rows(journey: Journey, replications: int, seed: int, stop_file: str | None = None) -> dict[str, Any]:
+    """One design simulated: its per-replication metrics and its stability block (for the worker process).
+
+    ``stop_file``: when that file appears, the run stops within about 1% of a replication
+    (:class:`Superseded`): a worker process cannot be interrupted otherwise, and a stale run must not hold
+    it while the room waits for the newer one.
+    """
     from ..simulation import simulate
 
-    result = simulate(journey, replications=replications, seed=seed)
+    def check(done: int, total: int) -> None:
+        if stop_file is not None and os.path.exists(stop_file):
+            raise Superseded(stop_file)
+
+    result = simulate(journey, replications=replications, seed=seed, progress=check if stop_file else None)
     return {"reps": replication_metrics(journey, result), "stability": result.summary.get("stability")}
 
 
@@ -497,6 +514,8 @@ class WhatIf:
         self._live: dict[str, Job] = {}
         self._baselines: dict[tuple[str, int], Future] = {}
         self._levers: dict[str, LeverSet] = {}
+        #: a folder of stop files, one per superseded run (see :func:`replication_rows`), made when first needed
+        self._stops: str | None = None
 
     def start(self, submit: Submit) -> None:
         """Simulate with ``submit`` (an executor's) from now on."""
@@ -513,6 +532,9 @@ class WhatIf:
             for job in self._live.values():
                 self._cancel(job)
             self.submit = _inline
+        if self._stops is not None:
+            shutil.rmtree(self._stops, ignore_errors=True)
+            self._stops = None
 
     def levers(self, digest: str, journey: Journey) -> LeverSet:
         """The panel's levers of one content of a journey, made once."""
@@ -559,10 +581,19 @@ class WhatIf:
         with self._lock:
             return self._jobs.get(ident)
 
+    def _stop_file(self, job: Job) -> str:
+        if self._stops is None:
+            self._stops = tempfile.mkdtemp(prefix="journeymap-what-if-")
+            weakref.finalize(self, shutil.rmtree, self._stops, True)
+        return os.path.join(self._stops, str(job.id))
+
     def _cancel(self, job: Job) -> None:
         job.cancelled = True
         for f in job.futures:
             f.cancel()
+        if not job.done:
+            with contextlib.suppress(OSError):
+                open(self._stop_file(job), "w").close()  # the worker running it stops
 
     def _stages(self, job: Job, digest: str, before: Journey, after: Journey) -> None:
         try:
@@ -570,17 +601,19 @@ class WhatIf:
                 if job.cancelled:
                     return
                 base = self.baseline(digest, before, replications)
-                mine = self.submit(replication_rows, after, replications, self.seed)
+                mine = self.submit(replication_rows, after, replications, self.seed, self._stop_file(job))
                 job.futures += [mine]
                 result = tiles(base.result(), mine.result())
                 with self._lock:
                     if job.cancelled:
                         return
                     job.result, job.stage, job.replications = result, stage, replications
-        except CancelledError:
+        except (CancelledError, Superseded):
             return
         except Exception as exc:  # a bug or a worker that died: the page says so, the server goes on
             job.error = f"the simulation failed: {excerpt(str(exc)) or type(exc).__name__}"
         finally:
             job.done = True
+            with contextlib.suppress(OSError):
+                os.remove(self._stop_file(job))
 
