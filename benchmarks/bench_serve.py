@@ -18,6 +18,12 @@ Example::
 
 ``--screenshot`` also saves, at 1920x1080 (a projector), the page once its simulation is in, with a
 step clicked.
+
+Then the what-if panel (issue 15, item 5): ``--runs`` times, one more person in a department (a different
+one each time, the earlier ones kept), timed from the click on + until the panel shows the first tiles
+(:data:`journeymap.serve.whatif.STAGES`: few replications) and until the refined ones are in. The first
+change is made once before, unmeasured, as a room's first question is asked a while after the page opened
+(the baseline is simulated by then). ``--whatif-screenshot PNG`` saves the panel with its tiles.
 """
 
 from __future__ import annotations
@@ -93,6 +99,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, help="edit a generated journey of about this many steps instead")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--screenshot", metavar="PNG", help="save the page at 1920x1080 here")
+    parser.add_argument("--whatif-screenshot", metavar="PNG", help="save the what-if panel at 1920x1080 here")
     args = parser.parse_args()
     chromium = find_chromium()
     if chromium is None:
@@ -118,6 +125,9 @@ def main() -> int:
                         f"document.getElementById('title').textContent === {name!r}", timeout=30))
                 if args.screenshot:
                     shoot(tab, journey, text, args.screenshot)
+                first, refined = whatif_times(tab, args.runs)
+                if args.whatif_screenshot:
+                    shoot_whatif(tab, args.whatif_screenshot)
         finally:
             server.should_exit = True
             thread.join(10)
@@ -125,7 +135,49 @@ def main() -> int:
     print(f"{journey.name}: {steps} steps drawn; save -> page updated, {len(times)} saves: "
           f"median {median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); "
           f"budget {BUDGET_SECONDS:.1f} s: {'met' if median <= BUDGET_SECONDS else 'MISSED'}")
+    from journeymap.serve.whatif import STAGES
+
+    for what, seconds, reps in (("first tiles", first, STAGES[0]), ("refined tiles", refined, STAGES[-1])):
+        print(f"{journey.name}: what-if change -> {what} ({reps} paired replications), {len(seconds)} changes: "
+              f"median {statistics.median(seconds) * 1000:.0f} ms (min {min(seconds) * 1000:.0f}, "
+              f"max {max(seconds) * 1000:.0f})" + (f"; budget {WHATIF_BUDGET_SECONDS:.1f} s: "
+              f"{'met' if statistics.median(seconds) <= WHATIF_BUDGET_SECONDS else 'MISSED'}"
+              if what == "first tiles" else ""))
     return 0 if median <= BUDGET_SECONDS else 1
+
+
+#: Issue 15: the what-if tiles "within about 2 s on the bundled journeys".
+WHATIF_BUDGET_SECONDS = 2.0
+PANEL = "document.getElementById('whatif')"
+
+
+def whatif_times(tab: Tab, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from a click on a department's + to the first tiles, and to the refined ones, ``runs`` times."""
+    tab.evaluate(f"{PANEL}.open = true")
+    departments = tab.evaluate(f"[...{PANEL}.querySelectorAll('tr[data-kind=staff]')].map(r => r.dataset.lever)")
+    first, refined = [], []
+    for k in range(runs + 1):
+        job = tab.evaluate(f"Number({PANEL}.dataset.job || 0)")
+        lever = departments[k % len(departments)]
+        started = time.monotonic()
+        tab.evaluate(f"{PANEL}.querySelector('tr[data-lever=\"{lever}\"] [data-step=\"1\"]').click()")
+        tab.wait_until(f"Number({PANEL}.dataset.job || 0) > {job} && Number({PANEL}.dataset.stage) >= 1",
+                       timeout=120, poll=0.01)
+        shown = time.monotonic() - started
+        tab.wait_until(f"{PANEL}.dataset.done === '1'", timeout=120, poll=0.01)
+        if k:  # the first change is the warm-up (see the module's docstring)
+            first.append(shown)
+            refined.append(time.monotonic() - started)
+    return first, refined
+
+
+def shoot_whatif(tab: Tab, png: str) -> None:
+    """The what-if panel with its tiles and the step durations open: the picture in docs/workshop.md."""
+    tab.evaluate(f"{PANEL}.querySelector('details[data-group=speed]').open = true; "
+                 f"{PANEL}.scrollIntoView(); true")
+    time.sleep(0.3)
+    Path(png).write_bytes(tab.screenshot())
+    print(f"wrote {png}")
 
 
 #: Click the bottleneck step (the first step when there is no such step) and bring it to the middle of the view.

@@ -367,6 +367,8 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
                                                          height=1080) as tab:
         tab.open(url + "/journey/insurance-before.yaml")
         tab.wait_until("document.body.dataset.live === '1' && document.getElementById('whatif') !== null")
+        tab.evaluate("document.querySelector('#whatif > summary').click()")  # closed until asked for
+        assert tab.evaluate("document.getElementById('whatif').open") is True
         tab.evaluate(f"document.querySelector('tr[data-lever=\"staff:{bottleneck}\"] [data-step=\"1\"]').click()")
         tab.wait_until("document.getElementById('whatif').dataset.stage === '1'", timeout=30)
         cycle = "document.querySelector('[data-tile=cycle_time_mean]')"
@@ -376,5 +378,14 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
         assert before != after and before != "–", (before, after)
         tab.wait_until("document.getElementById('whatif').dataset.done === '1'", timeout=60)
         assert "−" in tab.evaluate(f"{cycle}.querySelector('.change').textContent")  # one more person: shorter
+        # a reload of the page's content (a save, the background simulation) keeps the settings and tiles
+        tab.evaluate("document.getElementById('whatif').dataset.old = '1'; "
+                     "fetch('/fragment/journey/insurance-before.yaml').then(r => r.text())"
+                     ".then(h => { document.getElementById('content').innerHTML = h; }); true")
+        tab.wait_until("!document.getElementById('whatif').dataset.old", timeout=10)  # the new content is in
+        assert tab.evaluate("document.getElementById('whatif').open") is True
+        tab.wait_until(f"document.querySelector('tr[data-lever=\"staff:{bottleneck}\"] .delta').textContent"
+                       " === ' (+1)'", timeout=5)
+        assert tab.evaluate(f"{cycle}.querySelector('.after').textContent") != "–"
         (tmp_path / "whatif.png").write_bytes(tab.screenshot())
         assert tab.errors() == []

@@ -44,8 +44,19 @@ from typing import Any
 import yaml
 
 from ..comparison import compare_metrics, replication_metrics, stability_of_pair
-from ..distributions import DAY, HOUR, Distribution, Empirical, Exponential, Fixed, Gamma, LogNormal, Triangular
-from ..distributions import Uniform, Weibull
+from ..distributions import (
+    DAY,
+    HOUR,
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    Gamma,
+    LogNormal,
+    Triangular,
+    Uniform,
+    Weibull,
+)
 from ..errors import InvalidArgument, JourneymapError
 from ..levers import Lever, LeverSet
 from ..loading import load_yaml, read_text
@@ -66,7 +77,7 @@ STAGES = (3, 10)
 #: The tiles the panel shows: (metric key of :data:`journeymap.comparison.METRICS`, label).
 TILES = (("cycle_time_mean", "Cycle time, mean"), ("cycle_time_p90", "Cycle time, P90"),
          ("handoff_waste_mean", "Lost at handoffs"), ("experience_index", "Experience index"),
-         ("cost_per_case", "Cost per case"))
+         ("cost_per_case", "Staff cost per case"))
 #: The factor on a step's duration the panel offers (0.1: ten times faster; 3: three times slower).
 SPEED_RANGE = (0.1, 3.0)
 #: The factor on a flow's delay (0: the delay is removed).
@@ -447,6 +458,7 @@ def tiles(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]
         lo, hi = r["ci95"]
         unit = r["unit"]
         relative = r["relative_change"]
+        ci = "" if r["unchanged"] or lo is None else f"95% CI {_signed(lo, unit)} to {_signed(hi, unit)}"
         better = None if r["unchanged"] else (r["change"] < 0) == (key != "experience_index")
         out.append({
             "key": key, "label": label, "unit": unit, "before": r["before"], "after": r["after"],
@@ -455,7 +467,7 @@ def tiles(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]
             "text": {"before": _text(r["before"], unit), "after": _text(r["after"], unit),
                      "change": "no change" if r["unchanged"] else _signed(r["change"], unit)
                      + (f" ({relative:+.0%})" if relative is not None else ""),
-                     "ci": "" if r["unchanged"] or lo is None else f"95% CI {_signed(lo, unit)} to {_signed(hi, unit)}"},
+                     "ci": ci},
         })
     return {"tiles": out, "steady": stability["steady"], "message": stability["message"]}
 

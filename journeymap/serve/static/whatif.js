@@ -9,7 +9,7 @@
 (function () {
   "use strict";
 
-  var state = { settings: {}, job: 0, last: null, timer: null, name: null, open: true, groups: {} };
+  var state = { settings: {}, job: 0, last: null, timer: null, name: null, open: false, groups: {} };
   var POLL_MS = 100;
   var DEBOUNCE_MS = 120;
 
@@ -77,7 +77,7 @@
     if (!p || p.dataset.bound) return;
     p.dataset.bound = "1";
     if (state.name !== p.dataset.name) {  // another journey: start afresh
-      state = { settings: {}, job: 0, last: null, timer: null, name: p.dataset.name, open: true, groups: {} };
+      state = { settings: {}, job: 0, last: null, timer: null, name: p.dataset.name, open: false, groups: {} };
     }
     p.open = state.open;
     p.addEventListener("toggle", function () { state.open = p.open; });
