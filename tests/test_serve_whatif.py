@@ -30,6 +30,7 @@ from journeymap.serve.whatif import (
     TILES,
     BadRequest,
     WhatIf,
+    describe_setting,
     duration_text,
     panel,
     panel_levers,
@@ -389,3 +390,39 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
         assert tab.evaluate(f"{cycle}.querySelector('.after').textContent") != "–"
         (tmp_path / "whatif.png").write_bytes(tab.screenshot())
         assert tab.errors() == []
+
+
+def _journey_files() -> list[Path]:
+    from journeymap.account import is_account_file
+    from journeymap.levers import is_levers_file
+
+    return [p for p in sorted(JOURNEYS.glob("*.yaml")) if not is_account_file(str(p)) and not is_levers_file(str(p))]
+
+
+@pytest.mark.parametrize("path", _journey_files(), ids=lambda p: p.name)
+def test_every_bundled_journey_takes_each_kind_of_lever_as_a_valid_overlay(path):
+    journey = load_journey(path)
+    levers = panel_levers(journey)
+    first = {}
+    for lever in levers.levers:  # the first lever of each kind, set away from today
+        if lever.kind not in first:
+            value = lever.high if lever.kind == "staff" else 0.5 if lever.kind != "probability" else \
+                (0.0 if lever.neutral > 0.5 else lever.neutral / 2)
+            first[lever.kind] = (lever.id, value)
+    chosen = dict(first.values())
+    try:
+        chosen = parse_settings(chosen, levers)
+    except BadRequest as exc:  # a branch that would trap cases: the other kinds alone
+        assert "cannot run" in str(exc)
+        chosen = parse_settings({k: v for k, v in chosen.items() if not k.startswith("branch:")}, levers)
+    after, text = what_if_journey(str(path), journey, chosen, levers)
+    for ident, value in chosen.items():  # the comment says what was set
+        assert describe_setting(levers.by_id[ident], value)[:40] in text
+    for ident, value in chosen.items():
+        lever = levers.by_id[ident]
+        if lever.kind == "staff":
+            was = journey.department_by_id[lever.target].capacity
+            assert after.department_by_id[lever.target].capacity == was + value
+        elif lever.kind == "speed":
+            assert after.step_by_id[lever.target].duration.mean == pytest.approx(
+                journey.step_by_id[lever.target].duration.mean * value, rel=1e-12)

@@ -438,10 +438,11 @@ def _text(value: float | None, unit: str) -> str:
 
 
 def _signed(value: float | None, unit: str) -> str:
+    """A change with its sign; an index's to 2 decimals (a tenth of a point is a change a room sees)."""
     if value is None:
         return "n/a"
     sign = "+" if value > 0 else "−" if value < 0 else "±"
-    return sign + _text(abs(value), unit)
+    return sign + (f"{abs(value):.2f}" if unit == "index" else _text(abs(value), unit))
 
 
 def tiles(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
