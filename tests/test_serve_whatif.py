@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeymap.cli import main
-from journeymap.distributions import DAY, HOUR, parse_timed
+from journeymap.distributions import DAY, HOUR, format_minutes, parse_timed
 from journeymap.serve import create_app
 from journeymap.serve.app import MAX_BODY_BYTES
 from journeymap.serve.whatif import (
@@ -37,6 +37,7 @@ from journeymap.serve.whatif import (
     parse_settings,
     what_if_journey,
 )
+from journeymap.tables import format_value
 from journeymap.validation import load_journey
 
 LOCAL = "http://127.0.0.1"
@@ -206,6 +207,13 @@ def test_a_run_goes_in_stages_and_ends_with_the_tiles(client):
     assert math.isclose(cycle["change"], cycle["after"] - cycle["before"], rel_tol=1e-9)
     lo, hi = cycle["ci95"]
     assert lo <= cycle["change"] <= hi
+    # the text of every tile is its numbers, formatted
+    assert cycle["text"]["before"] == format_minutes(cycle["before"])
+    assert cycle["text"]["after"] == format_minutes(cycle["after"])
+    signed = [("+" if v > 0 else "−" if v < 0 else "±") + format_minutes(abs(v)) for v in (lo, hi)]
+    assert cycle["text"]["ci"] == f"95% CI {signed[0]} to {signed[1]}"
+    cost = state["tiles"][-1]
+    assert cost["text"]["after"] == format_value(cost["after"], "money")
 
 
 def test_a_newer_change_cancels_the_older_run(folder):
@@ -253,6 +261,7 @@ def test_the_tiles_are_the_numbers_journeymap_compare_gives_for_the_saved_overla
             (row["before"], row["after"], row["change"], row["ci95"]), tile["key"]
 
 
+@pytest.mark.slow  # two 41-step simulations of 3 replications each, twice
 def test_the_tiles_match_compare_on_the_insurance_journey(tmp_path, capsys):
     served = tmp_path / "insurance"
     served.mkdir()
@@ -364,8 +373,9 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
 
     journey = load_journey(insurance / "insurance-before.yaml")
     bottleneck = simulate(journey, replications=3, seed=1).summary["bottleneck"]["department"]
-    with running(create_app(str(insurance))) as url, Tab(chromium, tmp_path / "chrome", width=1920,
-                                                         height=1080) as tab:
+    app = create_app(str(insurance))
+    app.state.whatif.stages = (3, 4)  # refined to 4 replications, not 10: the same path, sooner
+    with running(app) as url, Tab(chromium, tmp_path / "chrome", width=1920, height=1080) as tab:
         tab.open(url + "/journey/insurance-before.yaml")
         tab.wait_until("document.body.dataset.live === '1' && document.getElementById('whatif') !== null")
         tab.evaluate("document.querySelector('#whatif > summary').click()")  # closed until asked for
@@ -379,6 +389,13 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
         assert before != after and before != "–", (before, after)
         tab.wait_until("document.getElementById('whatif').dataset.done === '1'", timeout=60)
         assert "−" in tab.evaluate(f"{cycle}.querySelector('.change').textContent")  # one more person: shorter
+        # every tile shows the numbers of the run's JSON, as the server wrote them
+        state = tab.evaluate("fetch('/whatif/insurance-before.yaml/job/' + document.getElementById('whatif')"
+                             ".dataset.job).then(r => r.json())")
+        for t in state["tiles"]:
+            shown = tab.evaluate(f"[...document.querySelectorAll('[data-tile={t['key']}] div, "
+                                 f"[data-tile={t['key']}] span')].map(e => e.textContent)")
+            assert {t["text"]["before"], t["text"]["after"], t["text"]["change"]} <= set(shown), (t, shown)
         # a reload of the page's content (a save, the background simulation) keeps the settings and tiles
         tab.evaluate("document.getElementById('whatif').dataset.old = '1'; "
                      "fetch('/fragment/journey/insurance-before.yaml').then(r => r.text())"
