@@ -10,8 +10,8 @@
   "use strict";
 
   var state = { settings: {}, job: 0, last: null, timer: null, name: null, open: false, groups: {} };
-  var POLL_MS = 100;
-  var DEBOUNCE_MS = 120;
+  var POLL_MS = 50;
+  var DEBOUNCE_MS = 120;  // a slider sends many input events while it moves: the last one counts
 
   function panel() { return document.getElementById("whatif"); }
 
@@ -57,7 +57,7 @@
     });
   }
 
-  function set(id, value, neutral) {
+  function set(id, value, neutral, wait) {
     if (value === neutral) delete state.settings[id]; else state.settings[id] = value;
     // one branch of a choice at a time: the server refuses two (the others follow the one set)
     if (id.indexOf("branch:") === 0 && value !== neutral) {
@@ -69,7 +69,7 @@
     }
     countSet();
     clearTimeout(state.timer);
-    state.timer = setTimeout(post, DEBOUNCE_MS);
+    state.timer = setTimeout(post, wait);
   }
 
   function bind() {
@@ -93,14 +93,14 @@
             var now = state.settings[id] || 0;
             var next = Math.min(parseFloat(row.dataset.high), Math.max(parseFloat(row.dataset.low),
                                 now + parseInt(b.dataset.step, 10)));
-            set(id, next, 0);
+            set(id, next, 0, 0);
             showRow(row);
           });
         });
       } else {
         var input = row.querySelector("input");
         input.addEventListener("input", function () {
-          set(id, parseFloat(input.value), neutral);
+          set(id, parseFloat(input.value), neutral, DEBOUNCE_MS);
           showRow(row);
         });
       }
