@@ -3,6 +3,7 @@
 * :mod:`.workshop` — the folder's files, checked, drawn and simulated once per content (the state);
 * :mod:`.pages` — what the pages show, as plain data (figures, step details, the SVG made clickable);
 * :mod:`.events` — live reload: changes pushed to the open pages as server-sent events;
+* :mod:`.whatif` — the what-if panel: levers moved on the page, re-simulated against the baseline;
 * :mod:`.app` — the Starlette application, built by :func:`create_app` (pure: testable with
   Starlette's ``TestClient``);
 * :func:`serve` — runs it with uvicorn on a socket it binds first, so a port in use is an ordinary error.
