@@ -125,6 +125,10 @@ def main() -> int:
                         f"document.getElementById('title').textContent === {name!r}", timeout=30))
                 if args.screenshot:
                     shoot(tab, journey, text, args.screenshot)
+                save(journey, text)  # the journey as it was, its page opened again: the room's first question
+                tab.wait_until("document.getElementById('title').textContent !== " + repr(name), timeout=30)
+                tab.open(f"{url}/journey/{journey.name}")
+                tab.wait_until("document.body.dataset.live === '1'")
                 first, refined = whatif_times(tab, args.runs)
                 if args.whatif_screenshot:
                     shoot_whatif(tab, args.whatif_screenshot)
