@@ -261,7 +261,6 @@ def test_the_tiles_are_the_numbers_journeymap_compare_gives_for_the_saved_overla
             (row["before"], row["after"], row["change"], row["ci95"]), tile["key"]
 
 
-@pytest.mark.slow  # two 41-step simulations of 3 replications each, twice
 def test_the_tiles_match_compare_on_the_insurance_journey(tmp_path, capsys):
     served = tmp_path / "insurance"
     served.mkdir()

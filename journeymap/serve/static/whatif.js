@@ -79,6 +79,20 @@
     if (state.name !== p.dataset.name) {  // another journey: start afresh
       state = { settings: {}, job: 0, last: null, timer: null, name: p.dataset.name, open: false, groups: {} };
     }
+    // a saved file may have lost a lever, or moved its range: keep only the settings it still takes
+    var kept = {};
+    rows().forEach(function (row) {
+      var id = row.dataset.lever, v = state.settings[id];
+      if (v === undefined) return;
+      var input = row.querySelector("input");
+      var low = parseFloat(input ? input.min : row.dataset.low), high = parseFloat(input ? input.max : row.dataset.high);
+      if (v >= low && v <= high) kept[id] = v;
+    });
+    if (Object.keys(kept).length !== Object.keys(state.settings).length) {
+      state.settings = kept;
+      state.last = null;
+      setTimeout(post, 0);
+    }
     p.open = state.open;
     p.addEventListener("toggle", function () { state.open = p.open; });
     p.querySelectorAll("details.wgroup").forEach(function (d) {
