@@ -404,6 +404,16 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
         tab.wait_until(f"document.querySelector('tr[data-lever=\"staff:{bottleneck}\"] .delta').textContent"
                        " === ' (+1)'", timeout=5)
         assert tab.evaluate(f"{cycle}.querySelector('.after').textContent") != "–"
+        # a save of the journey runs the same settings again, on the new version
+        job = tab.evaluate("Number(document.getElementById('whatif').dataset.job)")
+        path = insurance / "insurance-before.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("name: Export credit insurance - new policy (before)",
+                                     "name: Renamed in the workshop"), encoding="utf-8")
+        tab.wait_until("document.getElementById('title').textContent === 'Renamed in the workshop'", timeout=20)
+        tab.wait_until(f"Number(document.getElementById('whatif').dataset.job) > {job}", timeout=30)
+        assert tab.evaluate(f"document.querySelector('tr[data-lever=\"staff:{bottleneck}\"] .delta').textContent") \
+            == " (+1)"
         (tmp_path / "whatif.png").write_bytes(tab.screenshot())
         assert tab.errors() == []
 

@@ -197,7 +197,8 @@ def _entry_context(workshop: Workshop, entry: Entry, *, drawings: bool) -> dict[
         "tiles": headline(journey, summary, workshop.analysis(good)) if good and journey else [],
         "views": _views(workshop, entry) if drawings else [],
         "steps": step_details(journey, summary) if journey and drawings else [],
-        "whatif": panel(journey) if journey and drawings and entry.kind == "journey" else None,
+        "whatif": (panel(journey) | {"version": good.digest[:16]}) if good and journey and drawings
+        and entry.kind == "journey" else None,
     }
 
 

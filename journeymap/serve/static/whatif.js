@@ -88,8 +88,10 @@
       var low = parseFloat(input ? input.min : row.dataset.low), high = parseFloat(input ? input.max : row.dataset.high);
       if (v >= low && v <= high) kept[id] = v;
     });
-    if (Object.keys(kept).length !== Object.keys(state.settings).length) {
-      state.settings = kept;
+    var saved = state.version !== undefined && state.version !== p.dataset.version;
+    state.version = p.dataset.version;
+    if (Object.keys(kept).length !== Object.keys(state.settings).length || (saved && state.last)) {
+      state.settings = kept;  // and the journey changed: the same settings on the new version
       state.last = null;
       setTimeout(post, 0);
     }
