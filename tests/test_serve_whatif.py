@@ -29,12 +29,14 @@ from journeymap.serve.whatif import (
     STAGES,
     TILES,
     BadRequest,
+    Superseded,
     WhatIf,
     describe_setting,
     duration_text,
     panel,
     panel_levers,
     parse_settings,
+    replication_rows,
     what_if_journey,
 )
 from journeymap.tables import format_value
@@ -245,6 +247,13 @@ def test_a_newer_change_cancels_the_older_run(folder):
     assert second.result is not None and second.replications == 3
 
 
+def test_a_superseded_run_stops_in_its_worker(folder):
+    stop = folder / "stop"
+    stop.touch()
+    with pytest.raises(Superseded):
+        replication_rows(load_journey(folder / "deal.yaml"), 3, 1, str(stop))
+
+
 def test_the_tiles_are_the_numbers_journeymap_compare_gives_for_the_saved_overlay(client, folder, capsys):
     chosen = {"staff:legal": 1, "delay:pitch->redline": 0.5, "branch:redline->pitch": 0.2}
     job = post(client, "/whatif/deal.yaml", {"settings": chosen}).json()["job"]
@@ -416,6 +425,7 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
             == " (+1)"
         (tmp_path / "whatif.png").write_bytes(tab.screenshot())
         assert tab.errors() == []
+        assert [u for u in tab.requests() if not u.startswith((url, "data:", "about:"))] == []
 
 
 def _journey_files() -> list[Path]:

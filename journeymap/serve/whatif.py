@@ -68,8 +68,8 @@ from ..tables import format_value
 from ..validation import check_text
 from ..validation.wording import did_you_mean
 
-__all__ = ["WhatIf", "BadRequest", "Job", "panel_levers", "panel", "parse_settings", "parse_save", "overlay_text",
-           "what_if_journey", "tiles", "replication_rows", "request_settings", "duration_text",
+__all__ = ["WhatIf", "BadRequest", "Superseded", "Job", "panel_levers", "panel", "parse_settings", "parse_save",
+           "overlay_text", "what_if_journey", "tiles", "replication_rows", "request_settings", "duration_text",
            "distribution_value", "describe_setting", "STAGES", "TILES", "SPEED_RANGE", "DELAY_RANGE"]
 
 #: Replications of each stage of a run: a first answer quickly, then a tighter one.
