@@ -40,14 +40,14 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import yaml
 
-from .errors import JourneymapError
+from .errors import InputInvalid
 from .eventlog_reader import EventLog, LogColumns, LogInvalid, read_log
 from .fitting import FitReport, duration_text, fit_durations
 from .problems import Problem, excerpt
@@ -71,14 +71,10 @@ _ID_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 _VALID_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 
 
-class MineInvalid(JourneymapError):
+class MineInvalid(InputInvalid):
     """Mining found problems (an activity seen once, a journey that would not validate); nothing was written."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        first = next((p for p in self.problems if p.is_error), None)
-        where = f" (first: {first.file}:{first.line}:{first.column}: {first.message})" if first else ""
-        super().__init__(f"{sum(p.is_error for p in self.problems)} error(s) while mining{where}")
+    where = "while mining"
 
 
 # --------------------------------------------------------------------------- the mined model

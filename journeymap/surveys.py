@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgument, JourneymapError
+from .errors import InputInvalid, InvalidArgument
 from .loading import MAX_FILE_BYTES, FileTooLarge, ReferenceOutside, read_text, resolve_reference, unreadable
 from .model import Journey, Step
 from .problems import Problem, excerpt
@@ -81,14 +81,10 @@ class Scale:
 SCALES = {"nps": Scale("nps", "NPS", 0, 10), "csat": Scale("csat", "CSAT", 1, 5), "ces": Scale("ces", "CES", 1, 7)}
 
 
-class SurveyInvalid(JourneymapError):
+class SurveyInvalid(InputInvalid):
     """A scores file has errors; ``problems`` holds every one found (up to :data:`MAX_PROBLEMS`)."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        first = self.problems[0] if self.problems else None
-        where = f" (first: {first.file}:{first.line}:{first.column}: {first.message})" if first else ""
-        super().__init__(f"{len(self.problems)} error(s) in the scores file{where}")
+    where = "in the scores file"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from ..loading import ReferenceOutside, read_text, resolve_reference
 from ..model import Journey
 from ..output import input_files
-from ..problems import Problem
+from ..problems import Problem, Problems
 from ..rendering import journey_dot, run_dot
 from ..rendering.output import DotJob, DrawingStopped, check_size
 
@@ -82,7 +82,7 @@ class _Drawing:
 
 
 @dataclass
-class Entry:
+class Entry(Problems):
     """One file of the folder as the pages show it."""
 
     name: str
@@ -94,14 +94,6 @@ class Entry:
     good: Version | None = None
     #: the current content is the good one (False: it has errors, and the page shows ``good``)
     current: bool = False
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
 
 def _dot_svg(source: str, *, quick: bool) -> str:
