@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import shutil
 import statistics
 import subprocess
@@ -294,3 +293,128 @@ def test_bpmn_js_imports_without_warnings_and_nothing_overlaps(chromium, bpmn_js
             assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20000
             (ROOT / "docs" / "images").mkdir(exist_ok=True)
             (ROOT / "docs" / "images" / "interop-bpmn.png").write_bytes(png)
+
+
+# --------------------------------------------------------------------------------------------- Prosimos
+
+PROSIMOS_VERSION = "2.1.0"
+
+
+def _reference():
+    """insurance-before as Prosimos can run it: around the clock (Prosimos calendars have no holidays or time
+    zones) and without the day-one backlog (Prosimos starts empty)."""
+    from dataclasses import replace
+
+    journey = load_journey(ROOT / "journeys" / "insurance-before.yaml").around_the_clock()
+    return replace(journey, workload=replace(journey.workload, backlog=()))
+
+
+def test_prosimos_scenario_carries_durations_pools_and_probabilities(tmp_path):
+    from journeymap.interop.prosimos import customer_pool_size, export_prosimos
+
+    journey = _reference()
+    paths = export_prosimos(journey, str(tmp_path / "out"))
+    assert [Path(p).name for p in paths] == [f"{journey.id}.bpmn", f"{journey.id}.json"]
+    params = json.loads(Path(paths[1]).read_text())
+    doc = _tree(Path(paths[0]).read_text())
+    process = doc.find("bpmn:process", NS)
+    assert process.find("bpmn:userTask", NS) is None and process.find("bpmn:manualTask", NS) is None
+    tasks = {t.get("id"): t.find("bpmn:extensionElements/jm:step", NS).get("id")
+             for t in process.iterfind("bpmn:task", NS)}
+    assert sorted(tasks.values()) == sorted(s.id for s in journey.steps)
+    pools = {p["resource_list"][0]["id"]: p["resource_list"][0] for p in params["resource_profiles"]}
+    assert {d.id: d.capacity for d in journey.departments} == {k: v["amount"] for k, v in pools.items()
+                                                              if k != "customer"}
+    assert pools["customer"]["amount"] == customer_pool_size(journey) >= 10
+    for entry in params["task_resource_distribution"]:  # the mean survives, in seconds, whatever the family
+        step = journey.step_by_id[tasks[entry["task_id"]]]
+        (res,) = entry["resources"]
+        assert res["resource_id"] == step.owner and entry["task_id"] in pools[step.owner]["assignedTasks"]
+        values = [p["value"] for p in res["distribution_params"]]
+        name = res["distribution_name"]
+        mean = {"fix": values[0], "expon": values[0], "uniform": sum(values[:2]) / 2,
+                "gamma": values[0], "lognorm": values[0]}[name]
+        assert mean == pytest.approx(step.duration.mean * 60, rel=1e-6)
+    assert sorted(e["event_id"] for e in params["event_distribution"]) == sorted(
+        f"Timer_{f.source}_{f.target}" for f in journey.flows if f.delay is not None)
+    flows = {f.get("id"): f.find("bpmn:extensionElements/jm:flow", NS)
+             for f in process.iterfind("bpmn:sequenceFlow", NS)}
+    for g in params["gateway_branching_probabilities"]:
+        assert sum(p["value"] for p in g["probabilities"]) == pytest.approx(1.0)
+        for p in g["probabilities"]:
+            ext = flows[p["path_id"]]
+            want = next(f.probability for f in journey.flows if (f.source, f.target) == (ext.get("source"),
+                                                                                          ext.get("target")))
+            assert p["value"] == pytest.approx(want)
+    assert params["arrival_time_distribution"]["distribution_name"] == "expon"
+    assert params["arrival_time_distribution"]["distribution_params"][0]["value"] == pytest.approx(
+        journey.workload.arrivals.gap * 60)
+
+
+@pytest.fixture(scope="session")
+def prosimos() -> Path:
+    """The ``prosimos`` command, pip-installed into its own virtualenv .cache/prosimos-venv when missing."""
+    venv = CACHE / "prosimos-venv"
+    exe = venv / "bin" / "prosimos"
+    if exe.exists():
+        return exe
+    if sys.version_info >= (3, 12):
+        pytest.skip(f"Prosimos {PROSIMOS_VERSION} needs Python < 3.12")
+    proc = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
+    if proc.returncode == 0:
+        proc = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"prosimos=={PROSIMOS_VERSION}"],
+                              capture_output=True, text=True, timeout=1200)
+    if proc.returncode != 0 or not exe.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        pytest.skip(f"could not install Prosimos with pip (exit {proc.returncode}): {proc.stderr[-300:]}")
+    return exe
+
+
+def _prosimos_cycle_times(log: Path) -> list[float]:
+    """Each case's cycle time in minutes from a Prosimos log: first enablement to last completion."""
+    first: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
+    with log.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            case = row["case_id"]
+            enabled, ended = datetime.fromisoformat(row["enable_time"]), datetime.fromisoformat(row["end_time"])
+            first[case] = min(first.get(case, enabled), enabled)
+            last[case] = max(last.get(case, ended), ended)
+    return [(last[c] - first[c]).total_seconds() / 60 for c in first]
+
+
+@pytest.mark.slow
+def test_prosimos_agrees_with_journeymap_on_the_mean_cycle_time(prosimos, tmp_path):
+    """Five replications of 200 cases in each simulator: the two 95% confidence intervals of the mean
+    cycle time (Student t over replication means) must overlap. With equal true means they fail to
+    overlap far less often than 1 time in 100; a wrong mapping (a lost rework loop, a delay in hours
+    instead of days, a department of the wrong size) moves Prosimos' mean by more than a day, well
+    outside (journeymap's interval is about +-1 day wide)."""
+    from journeymap.interop.prosimos import export_prosimos
+    from journeymap.simulation import simulate
+    from journeymap.statistics import t_interval
+
+    journey, cases, reps = _reference(), 200, 5
+    bpmn, params = export_prosimos(journey, str(tmp_path / "scenario"))
+    runs = []
+    for r in range(reps):  # two at a time: the machines that run the suite have two cores
+        out = tmp_path / f"run{r}"
+        out.mkdir()
+        runs.append((out, subprocess.Popen(
+            [str(prosimos), "start-simulation", "--bpmn_path", bpmn, "--json_path", params, "--total_cases",
+             str(cases), "--log_out_path", str(out / "log.csv"), "--stat_out_path", str(out / "stats.csv"),
+             "--starting_at", "2027-01-04T09:00:00+00:00"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)))
+        if len(runs) % 2 == 0 or r == reps - 1:
+            for _, proc in runs[-2:]:
+                err = proc.communicate(timeout=300)[1]
+                assert proc.returncode == 0, err[-500:]
+    theirs = [statistics.fmean(_prosimos_cycle_times(out / "log.csv")) for out, _ in runs]
+    assert all(len(_prosimos_cycle_times(out / "log.csv")) == cases for out, _ in runs)
+    ours = simulate(journey, cases=cases, replications=reps, seed=7).summary["replication_means"]["cycle_time"]
+    lo_t, hi_t = t_interval(theirs)
+    lo_o, hi_o = t_interval(ours)
+    print(f"\nProsimos mean cycle time {statistics.fmean(theirs) / 1440:.2f} d [{lo_t / 1440:.2f}, {hi_t / 1440:.2f}]"
+          f", journeymap {statistics.fmean(ours) / 1440:.2f} d [{lo_o / 1440:.2f}, {hi_o / 1440:.2f}]")
+    assert lo_t is not None and hi_t is not None and lo_o is not None and hi_o is not None
+    assert lo_t <= hi_o and lo_o <= hi_t, "the two confidence intervals do not overlap (printed above)"
