@@ -335,8 +335,9 @@ def test_prosimos_scenario_carries_durations_pools_and_probabilities(tmp_path):
         mean = {"fix": values[0], "expon": values[0], "uniform": sum(values[:2]) / 2,
                 "gamma": values[0], "lognorm": values[0]}[name]
         assert mean == pytest.approx(step.duration.mean * 60, rel=1e-6)
-    assert sorted(e["event_id"] for e in params["event_distribution"]) == sorted(
-        f"Timer_{f.source}_{f.target}" for f in journey.flows if f.delay is not None)
+    timers = {t.get("id") for t in process.iterfind("bpmn:intermediateCatchEvent", NS)}
+    assert {e["event_id"] for e in params["event_distribution"]} == timers
+    assert len(timers) == sum(f.delay is not None for f in journey.flows)
     flows = {f.get("id"): f.find("bpmn:extensionElements/jm:flow", NS)
              for f in process.iterfind("bpmn:sequenceFlow", NS)}
     for g in params["gateway_branching_probabilities"]:
@@ -422,3 +423,51 @@ def test_prosimos_agrees_with_journeymap_on_the_mean_cycle_time(prosimos, tmp_pa
           f", journeymap {statistics.fmean(ours) / 1440:.2f} d [{lo_o / 1440:.2f}, {hi_o / 1440:.2f}]")
     assert lo_t is not None and hi_t is not None and lo_o is not None and hi_o is not None
     assert lo_t <= hi_o and lo_o <= hi_t, "the two confidence intervals do not overlap (printed above)"
+
+
+def test_awkward_ids_empty_branches_and_branching_branches(write_journey):
+    """Timer ids that would meet (a_b -> c and a -> b_c), an empty parallel branch with a delay (fork straight
+    to the join), a branch that branches before the join, and a loop back to the start step."""
+    from helpers import J
+
+    path = write_journey(J("""
+        - {id: a, stage: a, owner: customer, duration: 10min, next: {to: b_c, delay: 1h}}
+        - {id: b_c, stage: a, owner: sales, duration: 1h, next: {to: a_b, delay: 2h}}
+        - id: a_b
+          stage: a
+          owner: sales
+          duration: 1h
+          next: {parallel: [{to: c, delay: 1h}, {to: x, delay: 30min}, y], join: c}
+        - id: x
+          stage: b
+          owner: ops
+          duration: 1h
+          next: [{to: c, probability: 0.5}, {to: y2, probability: 0.5}]
+        - {id: y2, stage: b, owner: ops, duration: 1h, next: c}
+        - {id: y, stage: b, owner: sales, duration: 1h, next: c}
+        - id: c
+          stage: b
+          owner: ops
+          duration: 1h
+          next: [{to: done, probability: 0.9}, {to: a, probability: 0.1, rework: true}]
+        - {id: done, stage: b, owner: customer, duration: 5min}
+        """))
+    journey = load_journey(path)
+    text = export_bpmn(journey)
+    doc = _tree(text)
+    process = doc.find("bpmn:process", NS)
+    ids = [el.get("id") for el in doc.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+    assert len(process.findall("bpmn:intermediateCatchEvent", NS)) == 4
+    assert {g.get("id") for g in process.iterfind("bpmn:exclusiveGateway", NS)
+            if g.get("gatewayDirection") == "Converging"} == {"Gateway_bmerge_c_2", "Gateway_merge_a"}
+    join = process.find("bpmn:parallelGateway[@id='Gateway_join_c']", NS)
+    assert len(join.findall("bpmn:incoming", NS)) == 3  # one token per branch, the empty one included
+    bpmn_parser = pytest.importorskip("SpiffWorkflow.bpmn.parser.BpmnParser")
+    parser = bpmn_parser.BpmnParser(validator=bpmn_parser.BpmnValidator())
+    parser.add_bpmn_str(text.encode())
+    parser.get_spec(parser.get_process_ids()[0])
+    lay = layout(build_model(journey))
+    boxes = list(lay.nodes.values())
+    assert all(p.x + p.width <= q.x or q.x + q.width <= p.x or p.y + p.height <= q.y or q.y + q.height <= p.y
+               for i, p in enumerate(boxes) for q in boxes[i + 1:])

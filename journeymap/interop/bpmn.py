@@ -227,8 +227,15 @@ class _Builder:
     def __init__(self) -> None:
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
+        self.taken: set[str] = set()
 
     def node(self, node: Node) -> str:
+        """Add ``node``; an id already taken (``Timer_a_b_c`` from a_b -> c and from a -> b_c) gets ``_2``."""
+        base, k = node.id, 1
+        while node.id in self.taken:
+            k += 1
+            node = replace(node, id=f"{base}_{k}")
+        self.taken.add(node.id)
         self.nodes.append(node)
         return node.id
 
