@@ -471,3 +471,23 @@ def test_awkward_ids_empty_branches_and_branching_branches(write_journey):
     boxes = list(lay.nodes.values())
     assert all(p.x + p.width <= q.x or q.x + q.width <= p.x or p.y + p.height <= q.y or q.y + q.height <= p.y
                for i, p in enumerate(boxes) for q in boxes[i + 1:])
+
+
+def test_prosimos_calendars_are_the_weekly_opening_hours(tmp_path):
+    """insurance-before with its calendars: the London office's hours for departments, the exporter's for the
+    customer, no weekend; a journey without calendars gets Prosimos' 24/7 calendar."""
+    from journeymap.interop.prosimos import ALWAYS, export_prosimos
+
+    journey = load_journey(ROOT / "journeys" / "insurance-before.yaml")
+    params = json.loads(Path(export_prosimos(journey, str(tmp_path / "a"))[1]).read_text())
+    calendars = {c["id"]: c["time_periods"] for c in params["resource_calendars"]}
+    used = {p["resource_list"][0]["id"]: calendars[p["resource_list"][0]["calendar"]]
+            for p in params["resource_profiles"]}
+    days = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
+    assert used["customer"] == [{"from": d, "to": d, "beginTime": "08:30:00.000", "endTime": "17:30:00.000"}
+                                for d in days]
+    assert used["underwriting"] == [{"from": d, "to": d, "beginTime": a, "endTime": b} for d in days
+                                    for a, b in (("09:00:00.000", "12:30:00.000"), ("13:30:00.000", "17:30:00.000"))]
+    assert all(used[d.id] == used["underwriting"] for d in journey.departments)
+    plain = json.loads(Path(export_prosimos(_reference(), str(tmp_path / "b"))[1]).read_text())
+    assert [c["time_periods"] for c in plain["resource_calendars"]] == [ALWAYS]
