@@ -1,0 +1,1 @@
+"""Moving journeys in and out of the tools teams already use: BPMN, Prosimos, Mermaid, XES, spreadsheets."""
