@@ -227,7 +227,7 @@ def _present_context(workshop: Workshop, name: str, stage: str | None = None) ->
     good = entry.good if entry else None
     if entry is None or entry.kind not in VIEW_OF_KIND or good is None:
         raise HTTPException(404)
-    context = {"folder": workshop.folder, "entry": _entry_context(workshop, entry, drawings=False)}
+    context: dict[str, Any] = {"folder": workshop.folder, "entry": _entry_context(workshop, entry, drawings=False)}
     journey = good.journey
     if stage is not None and stage not in journey.stage_by_id:
         raise HTTPException(404)

@@ -19,7 +19,7 @@ docs/simulation.md:
 
 Large type is the style sheet's (``static/present.css``) and the script's (``static/present.js``): the
 close-up is cropped to its lanes (the slide itself carries the title and the figures, so
-:func:`slide_svg` drops the drawing's title block and legend) and scaled so that its smallest text is at
+:func:`slide_svg` drops the drawing's title block, legend and stage header) and scaled so that its smallest text is at
 least :data:`MIN_TEXT_PX` CSS pixels; a close-up larger than the screen at that scale is panned.
 """
 
@@ -100,19 +100,16 @@ def stage_handoffs(journey: Journey, stage: str, summary: Mapping[str, Any] | No
     steps = journey.step_by_id
     lost = {(f["source"], f["target"]): f["lost_per_case"] for f in (summary or {}).get("flows") or []
             if f.get("handoff")}
-    rows = []
-    for (a, b), number in numbers.items():
-        if b in steps and steps[b].stage == stage:
-            rows.append({"number": f"H{number}", "order": number, "lost_minutes": lost.get((a, b)),
-                         "from": names.get(steps[a].owner, steps[a].owner),
-                         "to": names.get(steps[b].owner, steps[b].owner),
-                         "steps": f"{steps[a].name} → {steps[b].name}"})
+    found = [(number, a, b) for (a, b), number in numbers.items() if b in steps and steps[b].stage == stage]
     if summary:
-        rows.sort(key=lambda r: (-(r["lost_minutes"] or 0.0), r["order"]))
+        found.sort(key=lambda h: (-lost.get((h[1], h[2]), 0.0), h[0]))
     else:
-        rows.sort(key=lambda r: r["order"])
-    for r in rows:
-        r["lost"] = format_minutes(r["lost_minutes"]) if r["lost_minutes"] is not None else ""
+        found.sort()
+    rows = []
+    for number, a, b in found:
+        rows.append({"number": f"H{number}", "from": names.get(steps[a].owner, steps[a].owner),
+                     "to": names.get(steps[b].owner, steps[b].owner), "steps": f"{steps[a].name} → {steps[b].name}",
+                     "lost": format_minutes(lost[(a, b)]) if (a, b) in lost else ""})
     return rows[:limit]
 
 
@@ -130,13 +127,32 @@ def overview_rows(journey: Journey, counts: Mapping[str, Mapping[str, int]],
     return rows
 
 
-# the drawing's own title block and legend: the slide shows the title and figures in large type instead
-_FRAME_NODE = re.compile(r'<g id="node\d+" class="node">\s*<title>_(?:title|legend)</title>.*?</g>\s*', re.S)
+# the drawing's own title block, legend and stage header: the slide shows them in large type instead
+_FRAME_NODE = re.compile(r'<g id="node\d+" class="node[^"]*">\s*<title>(?:_title|_legend|stage:[^<]*)</title>')
+_G_TAG = re.compile(r"<g[\s>]|</g>")
+
+
+def _without_frame(svg: str) -> str:
+    """``svg`` without the groups of the title block, the legend and the stage headers (a group ends at its
+    matching ``</g>``: a node with a tooltip holds a group of its own)."""
+    out, at = [], 0
+    for m in _FRAME_NODE.finditer(svg):
+        if m.start() < at:
+            continue
+        depth, end = 0, len(svg)
+        for tag in _G_TAG.finditer(svg, m.start()):
+            depth += -1 if tag.group(0) == "</g>" else 1
+            if depth == 0:
+                end = tag.end()
+                break
+        out.append(svg[at:m.start()])
+        at = end
+    out.append(svg[at:])
+    return "".join(out)
 
 
 def slide_svg(svg: str | bytes, journey: Journey, view: str, summary: Mapping[str, Any] | None) -> Markup:
     """A close-up's SVG for its slide: :func:`.pages.annotate_svg` (step ids, handoff tooltips), without the
-    title block and the legend (Graphviz draws each node as one flat ``<g>``, so a node ends at its first
-    ``</g>``)."""
+    title block, the legend and the stage's header, which the slide shows in large type."""
     text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
-    return annotate_svg(_FRAME_NODE.sub("", text), journey, view, summary)
+    return annotate_svg(_without_frame(text), journey, view, summary)

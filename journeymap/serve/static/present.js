@@ -32,15 +32,19 @@
     if (svg) fit(svg);
     const pane = slide.querySelector(".closeup");
     const at = state.scroll[state.current];
-    if (pane) { pane.scrollLeft = at ? at.x : 0; pane.scrollTop = at ? at.y : 0; }
+    if (pane) {
+      const to = at || firstLook(pane);
+      pane.scrollLeft = to.x;
+      pane.scrollTop = to.y;
+    }
     document.body.dataset.slide = String(i); // tests wait for this
   }
 
   // ------------------------------------------------------------------ the close-up: cropped and scaled
 
-  function contentBox(svg) {
-    // the drawing's own content (lanes, steps, arrows), in the SVG's user units: Graphviz's first polygon
-    // is the white page behind everything, and invisible nodes have an empty box
+  function contentBox(svg, keep, pad) {
+    // what ``keep`` accepts of the drawing (lanes, steps, arrows), in the SVG's user units: Graphviz's first
+    // polygon is the white page behind everything, and invisible nodes have an empty box
     const graph = svg.querySelector("g.graph");
     if (!graph) return null;
     const m = graph.transform.baseVal.consolidate();
@@ -50,6 +54,7 @@
       if (el.tagName === "title") return;
       if (first && el.tagName === "polygon") { first = false; return; }
       first = false;
+      if (!keep(el)) return;
       const b = el.getBBox();
       if (!b.width && !b.height) return;
       [[b.x, b.y], [b.x + b.width, b.y + b.height]].forEach(function (p) {
@@ -58,7 +63,7 @@
       });
     });
     if (!isFinite(x0)) return null;
-    const pad = 8;
+    pad = pad === undefined ? 8 : pad;
     return { x: x0 - pad, y: y0 - pad, w: x1 - x0 + 2 * pad, h: y1 - y0 + 2 * pad };
   }
 
@@ -75,18 +80,68 @@
     if (!svg._crop) {
       svg.removeAttribute("width");
       svg.removeAttribute("height");
-      svg._crop = contentBox(svg) || (function (b) { return { x: b.x, y: b.y, w: b.width, h: b.height }; })(svg.viewBox.baseVal);
+      svg._crop = contentBox(svg, function () { return true; }) ||
+        (function (b) { return { x: b.x, y: b.y, w: b.width, h: b.height }; })(svg.viewBox.baseVal);
       svg._least = smallestFont(svg);
       const c = svg._crop;
       svg.setAttribute("viewBox", [c.x, c.y, c.w, c.h].join(" "));
     }
-    const pane = svg.closest(".closeup"), c = svg._crop;
+    const pane = svg.closest(".closeup"), sheet = svg.parentNode, c = svg._crop;
     const readable = MIN_TEXT_PX / svg._least;            // CSS pixels per SVG unit: the smallest text at 18 px
     const whole = Math.min(pane.clientWidth / c.w, pane.clientHeight / c.h);
     const k = Math.max(readable, Math.min(whole, readable * MAX_BLOW_UP));
-    svg.style.width = Math.ceil(c.w * k) + "px";
-    svg.style.height = Math.ceil(c.h * k) + "px";
-    pane.classList.toggle("pans", c.w * k > pane.clientWidth + 1 || c.h * k > pane.clientHeight + 1);
+    const w = Math.ceil(c.w * k), h = Math.ceil(c.h * k);
+    svg.style.width = w + "px";
+    svg.style.height = h + "px";
+    sheet.style.width = w + "px";
+    sheet.style.height = h + "px";
+    const pans = w > pane.clientWidth + 1 || h > pane.clientHeight + 1;
+    pane.classList.toggle("pans", pans);
+    pinLanes(svg, sheet, k, pans);
+  }
+
+  // The lane names stay on the left while a wide close-up is panned: a copy of the drawing's lane-title
+  // column, sticky at the pane's left edge (present.css), over the drawing itself.
+  function pinLanes(svg, sheet, k, pans) {
+    let pin = sheet.querySelector(".lane-pin");
+    if (!pans) { if (pin) pin.remove(); return; }
+    const c = svg._crop;
+    if (svg._lanes === undefined) svg._lanes = contentBox(svg, function (el) { return isLaneTitle(el); }, 0);
+    const lanes = svg._lanes;
+    if (!lanes) return;
+    if (!pin) {
+      pin = document.createElement("div");
+      pin.className = "lane-pin";
+      pin.setAttribute("aria-hidden", "true");
+      const copy = svg.cloneNode(true);
+      copy.querySelectorAll("g.node, g.edge").forEach(function (g) { if (!isLaneTitle(g)) g.remove(); });
+      copy.querySelectorAll("[id]").forEach(function (el) { el.removeAttribute("id"); });
+      pin.appendChild(copy);
+      sheet.insertBefore(pin, svg);
+    }
+    const right = lanes.x + lanes.w + 6, copy = pin.querySelector("svg");
+    copy.setAttribute("viewBox", [c.x, c.y, right - c.x, c.h].join(" "));
+    copy.style.width = Math.ceil((right - c.x) * k) + "px";
+    copy.style.height = Math.ceil(c.h * k) + "px";
+    pin.style.width = copy.style.width;
+    pin.style.height = copy.style.height;
+  }
+
+  function isLaneTitle(g) {
+    const t = g.querySelector(":scope > title");
+    return !!t && t.textContent.indexOf("lane:") === 0;
+  }
+
+  // Where a slide opens: at the top left, moved so that the stage's first step (the first in the drawing)
+  // is in view, to the right of the pinned lane names.
+  function firstLook(pane) {
+    const step = pane.querySelector(".pan > svg g.step");
+    if (!step) return { x: 0, y: 0 };
+    const origin = pane.querySelector(".pan").getBoundingClientRect(), r = step.getBoundingClientRect();
+    const pin = pane.querySelector(".lane-pin"), left = pin ? pin.offsetWidth : 0, margin = 40;
+    const x = r.right - origin.left > pane.clientWidth ? r.left - origin.left - left - margin : 0;
+    const y = r.bottom - origin.top > pane.clientHeight ? r.top - origin.top - margin : 0;
+    return { x: Math.max(0, x), y: Math.max(0, y) };
   }
 
   function pan(dx, dy) {
