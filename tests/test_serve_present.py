@@ -230,7 +230,9 @@ def test_the_slides_show_the_simulated_figures(folder):
     assert f'<span class="hnum">H{flow["number"]}</span>' in sign
     assert f'<span class="lost">{format_minutes(flow["lost_per_case"])}</span>' in sign
     overview = slide_of(page, "")
-    assert f"<td>{format_minutes(figures['sell']['time'])}</td>" in overview
+    assert f'<span class="num">{format_minutes(figures["sell"]["time"])}</span>' in overview
+    longest = max(f["time"] for f in figures.values())
+    assert f'<span style="width: {100 * figures["sign"]["time"] / longest:.1f}%">' in overview   # the bars
 
 
 @needs_dot
@@ -340,8 +342,9 @@ def test_keys_move_between_slides_and_escape_goes_back(chromium, workshop_folder
 @pytest.mark.browser
 @pytest.mark.exe
 @needs_dot
-def test_every_slide_reads_at_18px_on_a_1920x1080_projector(chromium, workshop_folder, tmp_path):
-    with ThreadPoolExecutor(1) as pool, running(create_app(str(workshop_folder), executor=pool)) as url, \
+def test_every_slide_reads_at_18px_on_a_1920x1080_projector(chromium, workshop_folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(workshop_folder.parent)       # the page names the folder as given: "workshop"
+    with ThreadPoolExecutor(1) as pool, running(create_app(workshop_folder.name, executor=pool)) as url, \
             Tab(chromium, tmp_path / "chrome", width=1920, height=1080) as tab:
         tab.open(f"{url}/present/{INSURANCE}")
         tab.wait_until("document.body.dataset.live === '1'")
@@ -359,7 +362,7 @@ def test_every_slide_reads_at_18px_on_a_1920x1080_projector(chromium, workshop_f
             assert found["smallest"][0][0] >= MIN_TEXT_PX - 0.01, (slide, found["smallest"])
             if slide:
                 assert found["svg"] > 20, found      # the drawing's own text is measured too
-            if images and slide in ("", "quote"):
+            if images and slide in ("", "underwrite"):
                 name = "present-overview-1920.png" if not slide else "present-stage-1920.png"
                 Path(images, name).write_bytes(tab.screenshot())
         print("smallest text per slide (px):", {k: round(v["smallest"][0][0], 1) for k, v in measured.items()})

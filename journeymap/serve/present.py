@@ -115,7 +115,9 @@ def stage_handoffs(journey: Journey, stage: str, summary: Mapping[str, Any] | No
 
 def overview_rows(journey: Journey, counts: Mapping[str, Mapping[str, int]],
                   figures: Mapping[str, Mapping[str, float | None]]) -> list[dict[str, str]]:
-    """One row per stage for the overview slide: its name, counts and (once simulated) time and loss."""
+    """One row per stage for the overview slide: its name, counts and (once simulated) time and loss, with
+    ``bar``, the stage's time as a percentage of the longest stage's (the width of its bar)."""
+    longest = max((float(f["time"] or 0.0) for f in figures.values()), default=0.0)
     rows = []
     for i, s in enumerate(journey.stages, 1):
         c = counts.get(s.id) or {"steps": 0, "touchpoints": 0, "handoffs": 0}
@@ -123,7 +125,8 @@ def overview_rows(journey: Journey, counts: Mapping[str, Mapping[str, int]],
         rows.append({"n": str(i), "id": s.id, "name": s.name, "steps": str(c["steps"]),
                      "touchpoints": str(c["touchpoints"]), "handoffs": str(c["handoffs"]),
                      "time": format_minutes(float(f["time"] or 0.0)) if f else "",
-                     "lost": format_minutes(float(f["lost"] or 0.0)) if f else ""})
+                     "lost": format_minutes(float(f["lost"] or 0.0)) if f else "",
+                     "bar": f"{100 * float(f['time'] or 0.0) / longest:.1f}" if f and longest > 0 else ""})
     return rows
 
 

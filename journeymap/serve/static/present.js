@@ -132,16 +132,28 @@
     return !!t && t.textContent.indexOf("lane:") === 0;
   }
 
-  // Where a slide opens: at the top left, moved so that the stage's first step (the first in the drawing)
-  // is in view, to the right of the pinned lane names.
+  // Where a slide opens: the place that shows the most of the stage's steps whole, to the right of the
+  // pinned lane names (the first such place in the drawing's order: the stage's start comes first).
   function firstLook(pane) {
-    const step = pane.querySelector(".pan > svg g.step");
-    if (!step) return { x: 0, y: 0 };
-    const origin = pane.querySelector(".pan").getBoundingClientRect(), r = step.getBoundingClientRect();
-    const pin = pane.querySelector(".lane-pin"), left = pin ? pin.offsetWidth : 0, margin = 40;
-    const x = r.right - origin.left > pane.clientWidth ? r.left - origin.left - left - margin : 0;
-    const y = r.bottom - origin.top > pane.clientHeight ? r.top - origin.top - margin : 0;
-    return { x: Math.max(0, x), y: Math.max(0, y) };
+    const sheet = pane.querySelector(".pan");
+    const steps = sheet ? sheet.querySelectorAll(":scope > svg g.step") : [];
+    if (!steps.length) return { x: 0, y: 0 };
+    const origin = sheet.getBoundingClientRect(), pin = pane.querySelector(".lane-pin");
+    const left = pin ? pin.offsetWidth : 0, margin = 24, w = pane.clientWidth - left, h = pane.clientHeight;
+    const boxes = Array.prototype.map.call(steps, function (g) {
+      const r = g.getBoundingClientRect();
+      return { x: r.left - origin.left, y: r.top - origin.top, r: r.right - origin.left, b: r.bottom - origin.top };
+    });
+    let best = { x: 0, y: 0, n: -1 };
+    [{ x: 0, y: 0 }].concat(boxes.map(function (a) {
+      return { x: Math.max(0, a.x - left - margin), y: Math.max(0, a.y - margin) };
+    })).forEach(function (at) {
+      const n = boxes.filter(function (b) {
+        return b.x >= at.x + left && b.r <= at.x + left + w && b.y >= at.y && b.b <= at.y + h;
+      }).length;
+      if (n > best.n) best = { x: at.x, y: at.y, n: n };
+    });
+    return best;
   }
 
   function pan(dx, dy) {
