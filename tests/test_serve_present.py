@@ -121,6 +121,18 @@ def test_each_stage_has_its_address(bundled, stage):
     assert f'data-fragment="/fragment/present/{INSURANCE}"' in page.text   # and live reload fetches the deck
 
 
+@needs_dot
+@pytest.mark.exe
+@pytest.mark.parametrize("name, stages", [
+    ("acme-account.yaml", ["evaluate", "buy", "onboard", "use", "renew"]),        # a lane per persona
+    ("insurance-more-staff.yaml", ["apply", "underwrite", "quote", "bind", "service"]),   # an overlay, merged
+])
+def test_accounts_and_overlays_have_decks(bundled, name, stages):
+    page = bundled.get(f"/present/{name}").text
+    assert re.findall(r'<section class="slide [a-z]+" data-slide="([^"]*)"', page) == [""] + stages
+    assert page.count("<svg") == len(stages) and "no-drawing" not in page
+
+
 @pytest.mark.parametrize("path", [
     "/present/missing.yaml",                       # no such journey
     f"/present/{INSURANCE}/nowhere",               # no such stage
