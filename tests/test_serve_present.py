@@ -304,6 +304,62 @@ SMALLEST_TEXT = """(() => {
 })()"""
 
 
+#: the WCAG contrast of every text the page renders against what is behind it (HTML: the nearest background
+#: colour; SVG: the last filled shape under the text's centre drawn before it, else the page), with the
+#: ratio it needs (4.5, or 3 for large text: 24 px, or bold 18.66 px); the three worst relative to that
+CONTRAST = """(() => {
+  function rgb(s) {
+    const m = s.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  }
+  function lum(c) {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  }
+  function ratio(a, b) { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+  function htmlBackground(el) {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0.5) return c;
+    }
+    return {r: 255, g: 255, b: 255};
+  }
+  function svgBackground(t) {
+    // the filled shape drawn last before the text in its group (a table cell, the node), else the lane band or page
+    const tr = t.getBoundingClientRect(), cx = tr.x + tr.width / 2, cy = tr.y + tr.height / 2;
+    let bg = null;
+    const svg = t.ownerSVGElement;
+    for (const s of svg.querySelectorAll('polygon, path, ellipse, rect')) {
+      if (s.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_PRECEDING) break; // s comes after t
+      const fill = getComputedStyle(s).fill;
+      const c = rgb(fill); if (!c || fill === 'none') continue;
+      const r = s.getBoundingClientRect();
+      if (cx >= r.left && cx <= r.right && cy >= r.top && cy <= r.bottom && r.width * r.height < 4e6) bg = c;
+    }
+    return bg || htmlBackground(svg);
+  }
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent.trim(), el = n.parentElement;
+    if (!text || !el || el.closest('[hidden], title, script, style, .lane-pin')) continue;
+    const st = getComputedStyle(el);
+    if (st.display === 'none' || st.visibility === 'hidden' || !el.getClientRects().length) continue;
+    let px = parseFloat(st.fontSize);
+    const isSvg = el instanceof SVGElement;
+    if (isSvg) { const m = el.getScreenCTM(); px *= Math.sqrt(Math.abs(m.a * m.d - m.b * m.c)); }
+    const fg = rgb(isSvg ? st.fill : st.color);
+    const bg = isSvg ? svgBackground(el) : htmlBackground(el);
+    const bold = parseInt(st.fontWeight) >= 700;
+    const large = px >= 24 || (bold && px >= 18.66);
+    out.push([Math.round(ratio(fg, bg) * 100) / 100, large ? 3 : 4.5, text.slice(0, 30), Math.round(px)]);
+  }
+  out.sort((a, b) => (a[0] / a[1]) - (b[0] / b[1]));
+  return out.slice(0, 3);
+})()"""
+
 def press(tab: Tab, key: str, shift: bool = False) -> None:
     for kind in ("keyDown", "keyUp"):
         tab.chrome.send("Input.dispatchKeyEvent", tab.session, type=kind, key=key, code=key,
@@ -374,10 +430,14 @@ def test_every_slide_reads_at_18px_on_a_1920x1080_projector(chromium, workshop_f
             assert found["smallest"][0][0] >= MIN_TEXT_PX - 0.01, (slide, found["smallest"])
             if slide:
                 assert found["svg"] > 20, found      # the drawing's own text is measured too
+            worst = tab.evaluate(CONTRAST)
+            assert worst[0][0] >= worst[0][1], (slide, worst)       # WCAG AA at least, everywhere
+            measured[slide or "overview"]["contrast"] = worst[0]
             if images and slide in ("", "underwrite"):
                 name = "present-overview-1920.png" if not slide else "present-stage-1920.png"
                 Path(images, name).write_bytes(tab.screenshot())
         print("smallest text per slide (px):", {k: round(v["smallest"][0][0], 1) for k, v in measured.items()})
+        print("lowest contrast per slide (ratio, needed, text):", {k: v["contrast"] for k, v in measured.items()})
         # the check fails on a label too small: one in the page, one in the drawing
         tab.evaluate("document.querySelector('.slide:not([hidden]) .slide-meta').insertAdjacentHTML('beforeend',"
                      " '<span style=\"font-size: 12px\">too small to read</span>')")
@@ -389,6 +449,11 @@ def test_every_slide_reads_at_18px_on_a_1920x1080_projector(chromium, workshop_f
                      " t.setAttribute('font-size', '9'); t.textContent = 'a tiny label'; g.append(t); })()")
         found = tab.evaluate(SMALLEST_TEXT)
         assert found["smallest"][0][1] == "a tiny label" and found["smallest"][0][0] < MIN_TEXT_PX, found
+        # and the contrast check fails on light grey text
+        tab.evaluate("document.querySelector('.slide:not([hidden]) .slide-meta').insertAdjacentHTML('beforeend',"
+                     " '<span style=\"color: #bbbbbb\">hard to see</span>')")
+        worst = tab.evaluate(CONTRAST)[0]
+        assert worst[2] == "hard to see" and worst[0] < worst[1], worst
         assert tab.errors() == []
 
 
@@ -449,7 +514,10 @@ def test_a_save_updates_the_current_slide_and_keeps_its_place(chromium, workshop
         assert took < 3.0, took
         assert shown(tab) == "underwrite"
         assert tab.evaluate(f"[{pane}.scrollLeft, {pane}.scrollTop]") == at
+        print(f"save -> slide updated: {took:.2f} s")
         save(path, BROKEN)
         tab.wait_until("document.getElementById('errors') !== null")
         assert shown(tab) == "underwrite" and tab.evaluate("document.querySelectorAll('.pan > svg g.step').length")
+        smallest = tab.evaluate(SMALLEST_TEXT)["smallest"][0]
+        assert smallest[0] >= MIN_TEXT_PX, smallest            # the problems read from the back too
         assert tab.errors() == []
