@@ -76,9 +76,9 @@ def bundled():
 
 @pytest.fixture(scope="module")
 def insurance():
-    """The bundled insurance journey and a quick simulation summary of it (3 replications, seed 1)."""
+    """The bundled insurance journey and a quick simulation summary of it (2 replications, seed 1)."""
     journey = load_journey(JOURNEYS / INSURANCE)
-    return journey, simulate(journey, replications=3, seed=1).summary
+    return journey, simulate(journey, replications=2, seed=1).summary
 
 
 def slide_of(page: str, stage: str) -> str:
