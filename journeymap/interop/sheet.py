@@ -144,7 +144,7 @@ _UNITS = {"s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
           "d": "d", "day": "d", "days": "d", "w": "w", "wk": "w", "wks": "w", "week": "w", "weeks": "w",
           "wh": "wh", "bd": "bd"}
 _AMOUNT = re.compile(r"^\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*([^\W\d_]+)?\s*$")
-_PERCENT_AFTER = re.compile(r"^(?P<target>.*?)[\s:=(-]*(?P<pct>\d+(?:[.,]\d+)?)\s*%\s*\)?$")
+_PERCENT_AFTER = re.compile(r"^(?P<target>.*?)\s*\(?(?P<pct>\d+(?:[.,]\d+)?)\s*%\s*\)?$")
 _PERCENT_BEFORE = re.compile(r"^\(?\s*(?P<pct>\d+(?:[.,]\d+)?)\s*%\s*\)?[\s:=-]*(?P<target>.+)$")
 
 
@@ -784,6 +784,15 @@ def _lookup(steps: list[_Step]) -> dict[str, list[str]]:
     return names
 
 
+def _named(target: str, names: dict[str, list[str]]) -> list[str]:
+    """The ids a target names: as written, then without a separator before its percentage (``Review: 70%``)."""
+    for text in (target, target.rstrip(" :=-")):
+        ids = names.get(text) or names.get(re.sub(r"\s+", " ", text).casefold())
+        if ids:
+            return ids
+    return []
+
+
 def _split_next(text: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"[;\n|]", text) if p.strip()]
     if len(parts) == 1 and text.count("%") > 1:
@@ -854,7 +863,7 @@ def _resolve(s: _Step, branches: list[_Branch], names: dict[str, list[str]], kno
     flows: list[dict[str, Any]] = []
     ok = True
     for b in branches:
-        ids = names.get(b.target) or names.get(re.sub(r"\s+", " ", b.target).casefold()) or []
+        ids = _named(b.target, names)
         if len(ids) != 1:
             ok = False
             if ids:

@@ -60,7 +60,16 @@ def scalar(value: Any) -> str:
     text = str(value)
     if _PLAIN.fullmatch(text) and _reads_back(text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+
+
+#: Characters YAML does not allow as they are in a stream, or reads as line breaks inside quotes (U+0085,
+#: U+2028, U+2029): escaped as \uXXXX, which a double-quoted YAML scalar reads back.
+_UNPRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    return "".join(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}" for c in m.group(0))
 
 
 def _reads_back(text: str) -> bool:
