@@ -54,7 +54,7 @@ from ..distributions import (
 from ..errors import InvalidArgument, JourneymapError
 from ..loading import MAX_FILE_BYTES, FileTooLarge, read_text, unreadable
 from ..model import CHANNELS, EMOTION_SCALE, Journey
-from ..problems import Problem, excerpt
+from ..problems import Problem, excerpt, sort_problems
 from ..schema import MAX_STEPS
 from ..tabular import column_letters, csv_records, unique_id
 from .yamlout import journey_text
@@ -207,8 +207,9 @@ class _Problems:
                                       "fix these first (is this a sheet of steps?)"))
 
     def check(self) -> None:
+        """Raise :class:`SheetInvalid` with the problems so far, in the sheet's order (row, then column)."""
         if self.items:
-            raise SheetInvalid(self.items)
+            raise SheetInvalid(sort_problems(self.items))
 
 
 # --------------------------------------------------------------------------- reading a table
@@ -687,7 +688,8 @@ def sheet_to_document(table: Table, *, name: str | None = None, persona: str | N
     if not steps:
         problems.add(table.header_row, 1, "empty-file", "the sheet has a header but no rows of steps",
                      "add one row per step below the header")
-    problems.check()
+        problems.check()
+    # every check runs even when an earlier one found problems: a facilitator fixes the sheet in one pass
     stages = _stages(steps, reader)
     departments = _departments(steps, reader)
     _ids(steps, reader)
@@ -778,7 +780,7 @@ def _lookup(steps: list[_Step]) -> dict[str, list[str]]:
     """Every way a next cell may name a step: its id, its id in any case, its name in any case and spacing."""
     names: dict[str, list[str]] = {}
     for s in steps:
-        for key in {s.id, s.id.casefold(), re.sub(r"\s+", " ", s.name).casefold()}:
+        for key in {s.id, s.id.casefold(), re.sub(r"\s+", " ", s.name).casefold()} - {""}:
             if s.id not in names.setdefault(key, []):
                 names[key].append(s.id)
     return names
