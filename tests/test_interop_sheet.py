@@ -258,6 +258,21 @@ def test_the_validators_problems_come_back_at_the_row(tmp_path):
     assert all(r in (2, 3, 4) for r, *_ in found)
 
 
+def test_every_problem_is_found_in_one_pass_in_the_sheets_order(tmp_path):
+    path = sheet(tmp_path, "Sell,Ask for a quote,customer,30,Send the qoute,0",
+                 ",Send the quote,Sales,2h,Review 70%; Ask for a quote 30%,1", ",Send the quote,Legal,1h,,")
+    assert [(r, c, rule) for r, c, rule, _ in problems(path)] == [
+        (2, 4, "invalid-duration"), (2, 5, "unknown-step"), (3, 5, "unknown-step"), (4, 2, "duplicate-name")]
+
+
+def test_a_warning_about_a_department_points_at_the_first_row_it_owns(tmp_path):
+    path = sheet(tmp_path, "Sell,Ask,customer,30min,,0", ",Review,Legal,3d,,", ",Sign,customer,1h,,1")
+    result = import_sheet(path)
+    ((row, column, message),) = [(p.line, p.column, p.message) for p in result.warnings
+                                 if p.rule == "overloaded-department"]
+    assert (row, column) == (3, 3) and message.startswith("column C (Department): department 'legal' would be 300%")
+
+
 def test_a_journey_without_an_end_is_refused(tmp_path):
     path = sheet(tmp_path, "Sell,Ask,customer,30min,Send,", ",Send,Sales,2h,Ask,")
     assert [p[2] for p in problems(path)] == ["no-end"]

@@ -931,7 +931,7 @@ def import_sheet(path: str, output: str = "<journey>", *, name: str | None = Non
               "(docs/interop.md)."]
     written = journey_text(doc, header=header, step_comments=comments)
     checked = check_text(written.text, output, lint=True)
-    located = [_at_row(p, written.text, written.step_lines, rows, table, doc) for p in checked.problems]
+    located = sort_problems(_at_row(p, written.text, written.step_lines, rows, table, doc) for p in checked.problems)
     errors = [p for p in located if p.is_error]
     if errors or checked.journey is None:
         raise SheetInvalid(errors or located)
@@ -954,25 +954,32 @@ _KEY_COLUMN = {"id": "id", "name": "name", "stage": "stage", "owner": "departmen
 
 def _at_row(p: Problem, text: str, step_lines: dict[str, int], rows: dict[str, int], table: Table,
             doc: dict[str, Any]) -> Problem:
-    """A validator's problem in the journey text, moved to the sheet: the row of the step it is in, the column
-    of the key it points at (the name column when it points at the step as a whole)."""
-    starts = sorted((line, sid) for sid, line in step_lines.items())
-    inside = [sid for line, sid in starts if line <= p.line]
-    if not inside:
-        return Problem(table.file, table.header_row, 1, p.severity, p.rule,
-                       f"{p.message} (in the journey this sheet makes)", p.hint)
-    sid = inside[-1]
+    """A validator's problem in the journey text, moved to the sheet: the row of the step it is in and the column
+    of the key it points at (the name column when it points at the step as a whole); a problem about a stage or
+    a department goes to the first row that names it; any other to the header row."""
     lines = text.splitlines()
     source = lines[p.line - 1] if 0 < p.line <= len(lines) else ""
-    key = re.match(r"^\s*-?\s*\{?\s*([a-z_]+)\s*:", source)
-    column_name = _KEY_COLUMN.get(key.group(1), "name") if key else "name"
-    if source.startswith("      - {"):  # a branch of a choice
-        column_name = "next"
+    inside = [sid for sid, line in sorted(step_lines.items(), key=lambda item: item[1]) if line <= p.line]
     names = {_column_of(h): i for i, h in enumerate(table.header) if _column_of(h)}
-    index = names.get(column_name, names.get("name", 0))
-    letter = column_letters(index + 1)
-    return Problem(table.file, rows[sid], index + 1, p.severity, p.rule,
-                   f"column {letter} ({excerpt(table.header[index], 30)[1:-1]}): {p.message}", p.hint)
+    if inside and source.startswith(" "):
+        key = re.match(r"^\s*-?\s*\{?\s*([a-z_]+)\s*:", source)
+        column = "next" if source.startswith("      - {") else _KEY_COLUMN.get(key.group(1), "name") if key else "name"
+        return _moved(p, table, rows[inside[-1]], names.get(column, names.get("name", 0)))
+    declared = re.match(r"^\s*- \{id: ([^,}]+)", source)
+    if declared:  # a stage or a department: the first row that names it
+        ident = declared.group(1).strip().strip('"')
+        for step in doc["steps"]:
+            for key, column in (("owner", "department"), ("stage", "stage")):
+                if step.get(key) == ident and column in names:
+                    return _moved(p, table, rows[step["id"]], names[column])
+    return Problem(table.file, table.header_row, 1, p.severity, p.rule,
+                   f"{p.message} (in the journey this sheet makes)", p.hint)
+
+
+def _moved(p: Problem, table: Table, row: int, index: int) -> Problem:
+    return Problem(table.file, row, index + 1, p.severity, p.rule,
+                   f"column {column_letters(index + 1)} ({excerpt(table.header[index], 30)[1:-1]}): {p.message}",
+                   p.hint)
 
 
 # --------------------------------------------------------------------------- the way back
