@@ -969,8 +969,8 @@ def _at_row(p: Problem, text: str, step_lines: dict[str, int], rows: dict[str, i
     if declared:  # a stage or a department: the first row that names it
         ident = declared.group(1).strip().strip('"')
         for step in doc["steps"]:
-            for key, column in (("owner", "department"), ("stage", "stage")):
-                if step.get(key) == ident and column in names:
+            for field_name, column in (("owner", "department"), ("stage", "stage")):
+                if step.get(field_name) == ident and column in names:
                     return _moved(p, table, rows[step["id"]], names[column])
     return Problem(table.file, table.header_row, 1, p.severity, p.rule,
                    f"{p.message} (in the journey this sheet makes)", p.hint)
