@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import JOURNEYS
+from helpers import EXAMPLES, JOURNEYS, example_ids
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -387,13 +387,11 @@ def test_round_trip_through_xlsx(tmp_path):
     _same_journey(loaded, back)
 
 
-@pytest.mark.parametrize("name", [
-    "insurance-before.yaml",      # choices, rework, delays, calendars' working hours
-    "insurance-more-staff.yaml",  # an overlay, loaded as the journey it makes
-    "acme-end-user.yaml",
-])
-def test_bundled_journeys_export_and_import_with_the_same_steps_and_flows(tmp_path, name):
-    j = load_journey(JOURNEYS / name)
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_ids())
+def test_bundled_journeys_export_and_import_with_the_same_steps_and_flows(tmp_path, path):
+    """Every example journey (overlays loaded as the journey they make): the same steps, owners (by name),
+    durations and their kind of time, emotions, flows with probabilities and delays, forks and their joins."""
+    j = load_journey(path)
     csv_path = tmp_path / "sheet.csv"
     csv_path.write_text(rows_to_csv(journey_to_rows(j)), encoding="utf-8")
     try:
@@ -404,19 +402,40 @@ def test_bundled_journeys_export_and_import_with_the_same_steps_and_flows(tmp_pa
     back_dept = {d.id: d.name for d in back.departments} | {"customer": "customer"}
     stage = {s.id: s.name for s in j.stages}
     back_stage = {s.id: s.name for s in back.stages}
-    assert sorted((s.id, s.name, stage[s.stage], dept[s.owner], s.lane, s.channel, s.duration, s.basis, s.emotion)
-                  for s in j.steps) == \
-        sorted((s.id, s.name, back_stage[s.stage], back_dept[s.owner], s.lane, s.channel, s.duration, s.basis,
-                s.emotion) for s in back.steps)
-    key = sorted((f.source, f.target, round(f.probability, 12), f.delay, f.delay_basis) for f in j.flows)
-    assert key == sorted((f.source, f.target, round(f.probability, 12), f.delay, f.delay_basis) for f in back.flows)
+
+    def steps(journey, stages, depts):
+        return sorted((s.id, s.name, stages[s.stage], depts[s.owner], s.lane, s.channel, s.duration, s.basis,
+                       s.emotion, s.value_adding, s.moment_of_truth, s.notes, s.join) for s in journey.steps)
+
+    def flows(journey):
+        return sorted((f.source, f.target, round(f.probability, 12), f.delay, f.delay_basis, f.parallel)
+                      for f in journey.flows)
+
+    assert steps(back, back_stage, back_dept) == steps(j, stage, dept)
+    assert flows(back) == flows(j)
+    assert (back.start, set(back.ends)) == (j.start, set(j.ends))
 
 
-def test_a_journey_with_a_parallel_block_is_refused_by_name():
-    from journeymap.errors import InvalidArgument
+def test_a_parallel_block_in_the_next_column(tmp_path):
+    path = sheet(tmp_path, "Go,Kick-off,Sales,1h,parallel: SSO setup; ERP integration after 1d; join: Go live,",
+                 ",SSO setup,IT,2h,Go live,", ",ERP integration,IT,1d,,", ",Go live,Success,1h,,")
+    j = import_sheet(path).journey
+    assert j.step_by_id["kick-off"].join == "go_live"
+    fork = {f.target: f for f in j.flows if f.source == "kick-off"}
+    assert set(fork) == {"sso_setup", "erp_integration"} and all(f.parallel for f in fork.values())
+    assert fork["erp_integration"].delay == Fixed(DAY)
 
-    with pytest.raises(InvalidArgument, match="'kickoff' forks into parallel branches"):
-        journey_to_rows(load_journey(JOURNEYS / "acme-cio.yaml"))
+
+@pytest.mark.parametrize("cell,says", [
+    ("parallel: SSO setup; join: Go live", "at least two branches"),
+    ("parallel: SSO setup 50%; ERP integration 50%; join: Go live", "take no percentage"),
+    ("parallel: SSO setup; ERP integraton; join: Go live", "did you mean 'ERP integration'?"),
+])
+def test_bad_parallel_blocks(tmp_path, cell, says):
+    path = sheet(tmp_path, f"Go,Kick-off,Sales,1h,{cell},", ",SSO setup,IT,2h,Go live,", ",ERP integration,IT,1d,,",
+                 ",Go live,Success,1h,,")
+    ((line, column, _, message),) = problems(path)
+    assert (line, column) == (2, 5) and says in message
 
 
 _names = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "P")), min_size=1, max_size=20).filter(

@@ -114,7 +114,7 @@ RULES: dict[str, str] = {
     "invalid-id": "an id that is not a valid journey id",
     "duplicate-name": "two steps with the same name (or the same id)",
     "unknown-step": "a next step that is not the name or id of a step",
-    "invalid-next": "a next cell the format cannot follow: branches without percentages, a target twice",
+    "invalid-next": "a next cell the format cannot follow: branches without percentages, a target twice, a bad fork",
     "probability-sum": "the percentages of a next cell do not sum to 100%",
     "no-end": "no step ends the journey",
 }
@@ -145,6 +145,8 @@ _UNITS = {"s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
           "wh": "wh", "bd": "bd"}
 _AMOUNT = re.compile(r"^\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*([^\W\d_]+)?\s*$")
 _PERCENT_AFTER = re.compile(r"^(?P<target>.*?)\s*\(?(?P<pct>\d+(?:[.,]\d+)?)\s*%\s*\)?$")
+_PARALLEL = re.compile(r"^\s*(?:parallel|all of|in parallel)\s*:\s*(?P<branches>.*?)[\s;|]*"
+                       r"\bjoin\s*:\s*(?P<join>.+?)\s*$", re.IGNORECASE | re.DOTALL)
 _PERCENT_BEFORE = re.compile(r"^\(?\s*(?P<pct>\d+(?:[.,]\d+)?)\s*%\s*\)?[\s:=-]*(?P<target>.+)$")
 
 
@@ -833,6 +835,12 @@ def _flows(steps: list[_Step], reader: _Rows) -> tuple[dict[str, Any], list[str]
             if i == len(steps) - 1:
                 ends.append(s.id)
             continue
+        fork = _PARALLEL.match(s.next_text)
+        if fork:
+            block = _parallel(s, fork, names, known, reader)
+            if block is not None:
+                nexts[s.id] = block
+            continue
         branches = [_branch(p) for p in _split_next(s.next_text)]
         if len(branches) == 1 and branches[0].target.casefold() in _END and branches[0].target.casefold() not in names:
             if branches[0].percent is not None or branches[0].delay is not None:
@@ -859,42 +867,73 @@ def _flows(steps: list[_Step], reader: _Rows) -> tuple[dict[str, Any], list[str]
     return nexts, ends
 
 
+def _target(s: _Step, target: str, names: dict[str, list[str]], known: list[str], reader: _Rows) -> str | None:
+    """The id of the step ``target`` names, or None when it names none or several (reported)."""
+    ids = _named(target, names)
+    if len(ids) == 1:
+        return ids[0]
+    if ids:
+        reader.bad(s.row, "next", "unknown-step", f"{excerpt(target)} names {len(ids)} steps: " + ", ".join(ids[:5]),
+                   "name the step by its id")
+    elif target.casefold() in _END:
+        reader.bad(s.row, "next", "invalid-next", "'end' cannot be one of several branches",
+                   "add a step for that outcome (e.g. 'Request declined') whose next step is end")
+    else:
+        close = difflib.get_close_matches(target, known, n=1, cutoff=0.6) or \
+            difflib.get_close_matches(target.casefold(), [k.casefold() for k in known], n=1, cutoff=0.6)
+        guess = f" — did you mean {close[0]!r}?" if close else ""
+        reader.bad(s.row, "next", "unknown-step", f"there is no step {excerpt(target)}{guess}",
+                   "name a step of the sheet (its name or id), several as 'Review 70%; Reject 30%', "
+                   "end where a case is finished, or leave it empty for the next row")
+    return None
+
+
+def _parallel(s: _Step, match: re.Match[str], names: dict[str, list[str]], known: list[str],
+              reader: _Rows) -> dict[str, Any] | None:
+    """``parallel: A; B after 1d; join: C`` as the format's fork, or None when it has a problem (reported)."""
+    branches = [_branch(p) for p in _split_next(match.group("branches"))]
+    if len(branches) < 2:
+        reader.bad(s.row, "next", "invalid-next", "a parallel block needs at least two branches",
+                   "write parallel: A; B; join: C (A and B run at the same time, C waits for both)")
+        return None
+    if any(b.percent is not None for b in branches):
+        reader.bad(s.row, "next", "invalid-next", "parallel branches take no percentage: every case takes all of them",
+                   "write a choice as 'A 70%; B 30%', a fork as 'parallel: A; B; join: C'")
+        return None
+    targets = [_target(s, b.target, names, known, reader) for b in branches]
+    join = _target(s, match.group("join").strip(), names, known, reader)
+    if join is None or any(t is None for t in targets):
+        return None
+    if len(set(targets)) < len(targets):
+        reader.bad(s.row, "next", "invalid-next", "a parallel block names a branch twice", "list each branch once")
+        return None
+    flows = [t if b.delay is None else {"to": t, "delay": b.delay} for t, b in zip(targets, branches, strict=True)]
+    return {"parallel": flows, "join": join}
+
+
 def _resolve(s: _Step, branches: list[_Branch], names: dict[str, list[str]], known: list[str],
              reader: _Rows) -> list[dict[str, Any]] | None:
     """The flows of one next cell, or None when it has a problem (reported)."""
     flows: list[dict[str, Any]] = []
     ok = True
     for b in branches:
-        ids = _named(b.target, names)
-        if len(ids) != 1:
+        ids = _target(s, b.target, names, known, reader)
+        if ids is None:
             ok = False
-            if ids:
-                reader.bad(s.row, "next", "unknown-step", f"{excerpt(b.target)} names {len(ids)} steps: "
-                           + ", ".join(ids[:5]), "name the step by its id")
-            elif b.target.casefold() in _END:
-                reader.bad(s.row, "next", "invalid-next", "'end' cannot be one of several branches",
-                           "add a step for that outcome (e.g. 'Request declined') whose next step is end")
-            else:
-                close = difflib.get_close_matches(b.target, known, n=1, cutoff=0.6) or \
-                    difflib.get_close_matches(b.target.casefold(), [k.casefold() for k in known], n=1, cutoff=0.6)
-                guess = f" — did you mean {close[0]!r}?" if close else ""
-                reader.bad(s.row, "next", "unknown-step", f"there is no step {excerpt(b.target)}{guess}",
-                           "name a step of the sheet (its name or id), several as 'Review 70%; Reject 30%', "
-                           "end where a case is finished, or leave it empty for the next row")
             continue
         if b.percent is not None and not 0 < b.percent <= 100:
             ok = False
             reader.bad(s.row, "next", "out-of-range", f"{b.percent:g}% is outside 0..100%",
                        "a branch is taken by between 0% and 100% of the cases")
             continue
-        flow: dict[str, Any] = {"to": ids[0]}
+        flow: dict[str, Any] = {"to": ids}
         if len(branches) > 1 or (b.percent is not None and b.percent != 100):
             flow["probability"] = (b.percent or 0) / 100
         if b.delay is not None:
             flow["delay"] = b.delay
-        if any(f["to"] == ids[0] for f in flows):
+        if any(f["to"] == ids for f in flows):
             ok = False
-            reader.bad(s.row, "next", "invalid-next", f"step {ids[0]!r} is named twice",
+            reader.bad(s.row, "next", "invalid-next", f"step {ids!r} is named twice",
                        "list each next step once; add up its percentages")
         flows.append(flow)
     if not ok:
@@ -1031,15 +1070,7 @@ def _distribution_text(d: Any, basis: str = "elapsed") -> str:
 
 def journey_to_rows(journey: Journey) -> list[dict[str, str]]:
     """One row per step (the start step first), keyed by :data:`EXPORT_HEADER`, every next step written out by
-    id: the sheet :func:`import_sheet` reads back as the same journey.
-
-    Raises :class:`~journeymap.errors.InvalidArgument` for a journey with a parallel block (a sheet's next column
-    has no form for a fork and its join yet) — the message names the step.
-    """
-    forks = [s.id for s in journey.steps if s.join is not None]
-    if forks:
-        raise InvalidArgument(f"step {forks[0]!r} forks into parallel branches; a sheet's next column cannot say "
-                              "that yet (docs/interop.md)")
+    id (a fork as ``parallel: A; B; join: C``): the sheet :func:`import_sheet` reads back as the same journey."""
     stage_names = {s.id: s.name for s in journey.stages}
     dept_names = {d.id: d.name for d in journey.departments}
     steps = sorted(journey.steps, key=lambda s: s.id != journey.start)
@@ -1052,12 +1083,12 @@ def journey_to_rows(journey: Journey) -> list[dict[str, str]]:
             parts = []
             for f in out:
                 part = f.target
-                if len(out) > 1:
+                if len(out) > 1 and s.join is None:
                     part += f" {f.probability * 100:.12g}%"
                 if f.delay is not None:
                     part += f" after {_distribution_text(f.delay, f.delay_basis)}"
                 parts.append(part)
-            next_text = "; ".join(parts)
+            next_text = "; ".join(parts) if s.join is None else f"parallel: {'; '.join(parts)}; join: {s.join}"
         values = {
             "stage": stage_names.get(s.stage, s.stage), "name": s.name, "id": s.id,
             "department": "customer" if s.owner == "customer" else dept_names.get(s.owner, s.owner),
