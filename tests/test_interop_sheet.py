@@ -469,3 +469,33 @@ def test_round_trip_of_any_small_sheet(tmp_path_factory, names, minutes, emotion
 @given(st.text(max_size=40))
 def test_any_text_is_written_so_that_yaml_reads_it_back(text):
     assert yaml.safe_load(f"k: {scalar(text)}\n") == {"k": text}
+
+
+# --------------------------------------------------------------------------- the documentation
+
+
+DOCS = JOURNEYS.parent / "docs" / "interop-import.md"
+
+
+def test_every_rule_is_documented_and_only_those():
+    import re
+
+    from journeymap.interop.sheet import RULES
+
+    problems_section = DOCS.read_text(encoding="utf-8").split("### Problems", 1)[1].split("###", 1)[0]
+    table = re.findall(r"^\| `([a-z-]+)` \|", problems_section, flags=re.MULTILINE)
+    assert sorted(table) == sorted(RULES)
+
+
+def test_the_documented_example_is_what_the_sample_board_gives():
+    text = DOCS.read_text(encoding="utf-8")
+    example = text[text.index("```yaml\nsteps:\n") + len("```yaml\n"):]
+    example = example[: example.index("```")]
+    written = import_sheet(str(BOARD)).text.splitlines()
+    lines = [line for line in example.splitlines() if line.strip() != "..."]
+    assert len(lines) > 10 and all(line in written for line in lines)
+
+
+def test_the_command_help_has_an_example(capsys):
+    assert main(["import", "--help"]) == 0
+    assert "Example:\n  journeymap import journeys/data/workshop-board.csv" in capsys.readouterr().out
