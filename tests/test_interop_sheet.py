@@ -175,6 +175,12 @@ def test_next_steps_by_name_or_id_with_percentages_and_delays(tmp_path):
     assert j.ends == ("ok",)
 
 
+def test_a_step_called_end_is_a_step(tmp_path):
+    path = sheet(tmp_path, "Sell,Ask,customer,30min,End 50%; Wait 50%,", ",Wait,Sales,2h,,", ",End,customer,1h,,")
+    j = import_sheet(path).journey
+    assert ("ask", "end") in [(f.source, f.target) for f in j.flows] and j.ends == ("end",)
+
+
 # --------------------------------------------------------------------------- bad input, located
 
 

@@ -485,38 +485,36 @@ def parse_duration_cell(text: str, *, bases: tuple[str, ...] = ("elapsed", "work
     ({'triangular': ['1h', '2h', '5h']}, '30min', {'uniform': ['1h', '3h']})
     """
     text = text.strip()
-    spec: str | dict
-    if text.startswith("{"):
-        spec = _notation(text)
-    else:
-        parts = [p.strip() for p in re.split(r"\s*/\s*", text)]
-        kind = "triangular" if len(parts) == 3 else None
-        if kind is None and len(parts) == 1:
-            parts = [p.strip() for p in re.split(r"\s*(?:[-–—]|\.\.|\bto\b)\s*", text, flags=re.IGNORECASE)]
-            kind = "uniform" if len(parts) == 2 else "fixed" if len(parts) == 1 else None
-        if kind is None or not all(parts):
-            raise DurationError(f"cannot read the duration {excerpt(text)}: write 2h, a three-point estimate "
-                                "1h / 2h / 5h, or a range 1h-5h")
-        amounts = []
-        for p in parts:
-            amount = _amount(p)
-            if amount is None:
-                raise DurationError(f"cannot read the duration {excerpt(p)}: write a number then a unit, e.g. 30min, "
-                                    "2h, 3d")
-            amounts.append(amount)
-        units = {u for _, u in amounts if u is not None}
-        last = amounts[-1][1]
-        if not units:
-            raise _no_unit(text)
-        if len(units) > 1 and any(u is None for _, u in amounts):
-            raise DurationError(f"give every number of {excerpt(text)} its unit, e.g. 1h / 2h / 1d")
-        values = [f"{n}{u or last}" for n, u in amounts]
-        spec = values[0] if kind == "fixed" else {kind: values}
-    try:
-        parse_timed_distribution(spec, bases=bases)  # type: ignore[arg-type]
-    except DurationError as exc:
-        raise DurationError(f"{exc}") from None
+    spec = _notation(text) if text.startswith("{") else _written(text)
+    parse_timed_distribution(spec, bases=bases)  # type: ignore[arg-type]  # its message says what is wrong
     return spec
+
+
+def _written(text: str) -> str | dict:
+    """``2h``, ``1/2/5h``, ``1h-5h`` as the format's fixed, triangular or uniform duration (not yet checked)."""
+    parts = [p.strip() for p in re.split(r"\s*/\s*", text)]
+    kind = "triangular" if len(parts) == 3 else None
+    if kind is None and len(parts) == 1:
+        parts = [p.strip() for p in re.split(r"\s*(?:[-–—]|\.\.|\bto\b)\s*", text, flags=re.IGNORECASE)]
+        kind = "uniform" if len(parts) == 2 else "fixed" if len(parts) == 1 else None
+    if kind is None or not all(parts):
+        raise DurationError(f"cannot read the duration {excerpt(text)}: write 2h, a three-point estimate "
+                            "1h / 2h / 5h, or a range 1h-5h")
+    amounts = []
+    for p in parts:
+        amount = _amount(p)
+        if amount is None:
+            raise DurationError(f"cannot read the duration {excerpt(p)}: write a number then a unit, e.g. 30min, "
+                                "2h, 3d")
+        amounts.append(amount)
+    units = {u for _, u in amounts if u is not None}
+    if not units:
+        raise _no_unit(text)
+    if len(units) > 1 and any(u is None for _, u in amounts):
+        raise DurationError(f"give every number of {excerpt(text)} its unit, e.g. 1h / 2h / 1d")
+    last = amounts[-1][1]
+    values = [f"{n}{u or last}" for n, u in amounts]
+    return values[0] if kind == "fixed" else {kind: values}
 
 
 def _notation(text: str) -> dict:
@@ -831,33 +829,16 @@ def _flows(steps: list[_Step], reader: _Rows) -> tuple[dict[str, Any], list[str]
     nexts: dict[str, Any] = {}
     ends: list[str] = []
     for i, s in enumerate(steps):
+        following = steps[i + 1].id if i + 1 < len(steps) else None
         if not s.next_text:
-            if i == len(steps) - 1:
+            if following is None:
                 ends.append(s.id)
             continue
-        fork = _PARALLEL.match(s.next_text)
-        if fork:
-            block = _parallel(s, fork, names, known, reader)
-            if block is not None:
-                nexts[s.id] = block
-            continue
-        branches = [_branch(p) for p in _split_next(s.next_text)]
-        if len(branches) == 1 and branches[0].target.casefold() in _END and branches[0].target.casefold() not in names:
-            if branches[0].percent is not None or branches[0].delay is not None:
-                reader.bad(s.row, "next", "invalid-next", "'end' takes no percentage or delay",
-                           "write just end")
+        value = _next_of(s, following, names, known, reader)
+        if value is _ENDS_HERE:
             ends.append(s.id)
-            continue
-        flows = _resolve(s, branches, names, known, reader)
-        if flows is None:
-            continue
-        if len(flows) == 1 and "probability" not in flows[0]:
-            only = flows[0]
-            if "delay" not in only and i + 1 < len(steps) and only["to"] == steps[i + 1].id:
-                continue  # the next row: the format's default
-            nexts[s.id] = only if "delay" in only else only["to"]
-        else:
-            nexts[s.id] = flows
+        elif value is not None:
+            nexts[s.id] = value
     if not ends and not reader.problems.items:
         last = steps[-1]
         reader.problems.add(last.row, reader.cols["next"] + 1 if "next" in reader.cols else 1, "no-end",
@@ -865,6 +846,33 @@ def _flows(steps: list[_Step], reader: _Rows) -> tuple[dict[str, Any], list[str]
                             "write end as the next step of the step(s) where a case is finished, or leave the last "
                             "row's next step empty")
     return nexts, ends
+
+
+#: What :func:`_next_of` says for a next cell that ends the journey (not a string: a step may be called "end").
+_ENDS_HERE = object()
+
+
+def _next_of(s: _Step, following: str | None, names: dict[str, list[str]], known: list[str],
+             reader: _Rows) -> Any:
+    """The ``next`` of a step whose next cell is not empty: :data:`_ENDS_HERE` (the word end, unless a step has
+    that name), a fork, a choice, one flow; None when it is the following row (the format's default) or has a
+    problem (reported)."""
+    fork = _PARALLEL.match(s.next_text)
+    if fork:
+        return _parallel(s, fork, names, known, reader)
+    branches = [_branch(p) for p in _split_next(s.next_text)]
+    word = branches[0].target.casefold()
+    if len(branches) == 1 and word in _END and word not in names:
+        if branches[0].percent is not None or branches[0].delay is not None:
+            reader.bad(s.row, "next", "invalid-next", "'end' takes no percentage or delay", "write just end")
+        return _ENDS_HERE
+    flows = _resolve(s, branches, names, known, reader)
+    if flows is None or len(flows) > 1 or "probability" in flows[0]:
+        return flows
+    only = flows[0]
+    if "delay" in only:
+        return only
+    return None if only["to"] == following else only["to"]
 
 
 def _target(s: _Step, target: str, names: dict[str, list[str]], known: list[str], reader: _Rows) -> str | None:
