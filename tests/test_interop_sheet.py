@@ -302,6 +302,36 @@ def test_the_output_may_not_be_the_input(tmp_path, capsys):
     assert "is the input file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["fifo.csv", "fifo.xlsx"])
+def test_a_fifo_is_refused_at_once(tmp_path, name):
+    import os
+
+    path = tmp_path / name
+    os.mkfifo(path)
+    ((line, column, rule, message),) = problems(str(path))
+    assert (line, column, rule) == (1, 1, "file") and "FIFO" in message
+
+
+def test_the_size_limits(tmp_path, monkeypatch):
+    import journeymap.interop.sheet as sheet_module
+
+    path = sheet(tmp_path, *GOOD)
+    monkeypatch.setattr(sheet_module, "MAX_FILE_BYTES", 50)
+    assert problems(path)[0][2:] == ("file", "the sheet is larger than 0 MB, the limit for a sheet")
+    monkeypatch.undo()
+    monkeypatch.setattr(sheet_module, "MAX_STEPS", 2)
+    assert problems(path)[0][:3] == (4, 1, "too-large")  # the third step
+    monkeypatch.undo()
+    monkeypatch.setattr(sheet_module, "MAX_UNPACKED_BYTES", 1000)
+    assert "unpacks to" in problems(xlsx(tmp_path, [HEADER.split(",")]))[0][3]
+
+
+def test_text_a_map_cannot_carry_is_refused_at_its_cell(tmp_path):
+    path = sheet(tmp_path, "Sell,Ask\ufffe,customer,30min,,0")
+    ((line, column, rule, _),) = problems(path)
+    assert (line, column, rule) == (2, 2, "invalid-character")
+
+
 # --------------------------------------------------------------------------- xlsx
 
 

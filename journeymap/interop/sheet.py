@@ -52,7 +52,7 @@ from ..distributions import (
     parse_timed_distribution,
 )
 from ..errors import InvalidArgument, JourneymapError
-from ..loading import MAX_FILE_BYTES, FileTooLarge, read_text, unreadable
+from ..loading import MAX_FILE_BYTES, FileTooLarge, NotRegularFile, read_text, unreadable
 from ..model import CHANNELS, EMOTION_SCALE, Journey
 from ..problems import Problem, excerpt, sort_problems
 from ..schema import MAX_STEPS
@@ -275,9 +275,12 @@ def _not_utf8(path: str, exc: UnicodeDecodeError) -> Problem:
 
 
 def _regular_size(path: str) -> int:
+    """The size of an ordinary file; a folder, FIFO or device is refused before anything opens it."""
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
-        raise OSError(f"{path} is not an ordinary file; journeymap reads ordinary files only")
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else \
+            "not an ordinary file"
+        raise NotRegularFile(f"the sheet is {kind}; journeymap reads ordinary files only")
     return st.st_size
 
 
@@ -302,6 +305,8 @@ def _read_xlsx(path: str, sheet: str | None) -> Table:
                              f"{MAX_UNPACKED_BYTES // 2**20} MB a sheet of steps may", "is this a sheet of steps?")
     except FileNotFoundError as exc:
         raise SheetInvalid([unreadable(path, exc, "sheet")]) from exc
+    except NotRegularFile as exc:
+        problems.add(1, 1, "file", str(exc), "give the path of a .csv or .xlsx file")
     except (OSError, zipfile.BadZipFile) as exc:
         problems.add(1, 1, "file", f"cannot read the workbook: {excerpt(str(exc))}",
                      "sheets are ordinary .xlsx or CSV files")

@@ -123,7 +123,7 @@ def journey_text(doc: Mapping[str, Any], *, header: Sequence[str] = (),
     a blank line between sections, each step's comment (one line, from ``step_comments`` by step id) above it.
     """
     comments = step_comments or {}
-    out = [f"# {line}".rstrip() for line in header]
+    out = [f"# {_one_line(line)}".rstrip() for line in header]
     step_lines: dict[str, int] = {}
     for key, value in _ordered(doc, TOP_KEYS):
         if out:
@@ -142,4 +142,5 @@ def journey_text(doc: Mapping[str, Any], *, header: Sequence[str] = (),
 
 def _one_line(text: str) -> str:
     """A comment's text on one line: line breaks and other control characters as spaces."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).strip()
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).strip()
+    return _UNPRINTABLE.sub(_escape, text)  # what YAML cannot hold even in a comment, as its escape
