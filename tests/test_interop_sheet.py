@@ -312,6 +312,16 @@ def test_a_fifo_is_refused_at_once(tmp_path, name):
     assert (line, column, rule) == (1, 1, "file") and "FIFO" in message
 
 
+@pytest.mark.parametrize("name", ["missing.csv", "missing.xlsx"])
+def test_a_missing_sheet(tmp_path, name):
+    assert problems(str(tmp_path / name)) == [(1, 1, "file", "file not found")]
+
+
+def test_a_sheet_without_a_stage_column_has_one_stage(tmp_path):
+    j = import_sheet(sheet(tmp_path, "Ask,customer,30min", header="Name,Department,Duration")).journey
+    assert [(s.id, s.name) for s in j.stages] == [("journey", "Journey")]
+
+
 def test_the_size_limits(tmp_path, monkeypatch):
     import journeymap.interop.sheet as sheet_module
 

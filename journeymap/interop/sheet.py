@@ -247,12 +247,18 @@ def _read_csv(path: str) -> Table:
     except UnicodeDecodeError as exc:
         raise SheetInvalid([_not_utf8(path, exc)]) from exc
     except OSError as exc:
-        raise SheetInvalid([unreadable(path, exc, "sheet")]) from exc
+        raise SheetInvalid([_unreadable(path, exc)]) from exc
     records = list(csv_records(text, lambda line, message: problems.add(
         line, 1, "csv-syntax", message, "check the quotes on this line; a field with a comma or a line break is "
         "written in double quotes, a quote inside it doubled")))
     problems.check()
     return _table(path, [(line, tuple(fields)) for line, fields in records])
+
+
+def _unreadable(path: str, exc: OSError) -> Problem:
+    if isinstance(exc, FileNotFoundError):
+        return Problem(path, 1, 1, "error", "file", "file not found", "check the path of the sheet")
+    return unreadable(path, exc, "sheet")
 
 
 def _not_utf8(path: str, exc: UnicodeDecodeError) -> Problem:
@@ -304,7 +310,7 @@ def _read_xlsx(path: str, sheet: str | None) -> Table:
                 problems.add(1, 1, "file", f"the workbook unpacks to {unpacked // 2**20} MB, more than the "
                              f"{MAX_UNPACKED_BYTES // 2**20} MB a sheet of steps may", "is this a sheet of steps?")
     except FileNotFoundError as exc:
-        raise SheetInvalid([unreadable(path, exc, "sheet")]) from exc
+        raise SheetInvalid([_unreadable(path, exc)]) from exc
     except NotRegularFile as exc:
         problems.add(1, 1, "file", str(exc), "give the path of a .csv or .xlsx file")
     except (OSError, zipfile.BadZipFile) as exc:
