@@ -545,3 +545,9 @@ def test_the_documented_example_is_what_the_sample_board_gives():
 def test_the_command_help_has_an_example(capsys):
     assert main(["import", "--help"]) == 0
     assert "Example:\n  journeymap import journeys/data/workshop-board.csv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text", ["yes", "No", "on", "~", "null", "1.5", "0x1f", "2027-01-01", "12:30", "1e3", ".inf",
+                                  "True", "1_000", "1:20:30", "0o17", "Sales team", "2h", "-", "a #b", "x: y"])
+def test_text_that_yaml_would_read_as_something_else_is_quoted(text):
+    assert yaml.safe_load(f"k: {scalar(text)}\n") == {"k": text}

@@ -982,7 +982,8 @@ def import_sheet(path: str, output: str = "<journey>", *, name: str | None = Non
 
     table = read_table(path, sheet=sheet)
     doc, rows, ignored = sheet_to_document(table, name=name, persona=persona)
-    comments = {sid: _row_comment(table, row) for sid, row in rows.items()}
+    cells = dict(table.rows)
+    comments = {sid: _row_comment(row, cells[row]) for sid, row in rows.items()}
     base = os.path.basename(path)
     header = [f"Imported by `journeymap import` from {base}: {len(rows)} steps, one per row.",
               "The comment above each step is its row. Edit this file, or the sheet and import again "
@@ -997,8 +998,8 @@ def import_sheet(path: str, output: str = "<journey>", *, name: str | None = Non
                         len(rows))
 
 
-def _row_comment(table: Table, row: int) -> str:
-    cells = dict(table.rows)[row]
+def _row_comment(row: int, cells: tuple[str, ...]) -> str:
+    """The comment above a step: its row number and its non-empty cells, each cut to 40 characters."""
     shown = [re.sub(r"\s+", " ", c.strip())[:40] for c in cells if c.strip()]
     return f"row {row}: " + " | ".join(shown)
 

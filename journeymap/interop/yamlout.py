@@ -72,11 +72,15 @@ def _escape(m: re.Match[str]) -> str:
     return "".join(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}" for c in m.group(0))
 
 
+#: PyYAML's safe loader resolves plain scalars with this resolver: a plain scalar it would read as a number,
+#: a boolean, a null or a date is quoted (a regex per scalar, where loading each one took 0.4 ms).
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _reads_back(text: str) -> bool:
-    try:
-        return yaml.safe_load(f"k: {text}\n") == {"k": text}
-    except yaml.YAMLError:
-        return False
+    """Whether YAML reads ``text``, written plain, as this very string (not ``yes`` as true, ``1.5`` as a number)."""
+    return _RESOLVER.resolve(yaml.nodes.ScalarNode, text, (True, False)) == _STR_TAG
 
 
 def flow(value: Any) -> str:
