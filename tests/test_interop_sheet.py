@@ -163,6 +163,14 @@ def test_cells_in_other_words(tmp_path):
     assert (b.owner, b.emotion, b.lane, b.channel) == ("sales", -1, "backstage", "video")
 
 
+@pytest.mark.parametrize("cell", ["70% Review; 30% Redo", "Review (70%) | Redo (30%)", "Review: 70%, Redo: 30%",
+                                  "review 70%\nredo 30%"])
+def test_other_ways_of_writing_a_choice(tmp_path, cell):
+    path = sheet(tmp_path, f'Sell,Ask,customer,30min,"{cell}",', ",Review,Legal,1h,end,", ",Redo,Sales,1h,end,")
+    flows = {f.target: f.probability for f in import_sheet(path).journey.flows}
+    assert flows == pytest.approx({"review": 0.7, "redo": 0.3})
+
+
 def test_next_steps_by_name_or_id_with_percentages_and_delays(tmp_path):
     path = sheet(tmp_path, "Sell,Ask,customer,30min,,",
                  ",Review,Legal,1h,ok 70% ; REDO 30%,",   # ids and names in any case, spaces around ';'
@@ -551,3 +559,8 @@ def test_the_command_help_has_an_example(capsys):
                                   "True", "1_000", "1:20:30", "0o17", "Sales team", "2h", "-", "a #b", "x: y"])
 def test_text_that_yaml_would_read_as_something_else_is_quoted(text):
     assert yaml.safe_load(f"k: {scalar(text)}\n") == {"k": text}
+
+
+@pytest.mark.parametrize("number", [0.7, 1e-07, 1e16, -2.5e-12, 3, -1.0, 1 / 3])
+def test_numbers_read_back_as_the_same_numbers(number):
+    assert yaml.safe_load(f"k: {scalar(number)}\n") == {"k": number}

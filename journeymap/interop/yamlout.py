@@ -54,7 +54,11 @@ def scalar(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"a journey file holds finite numbers only, got {value!r}")
-        return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        mantissa, e, exponent = repr(value).partition("e")
+        # YAML 1.1 (PyYAML) reads 1e-07 as text: a float's mantissa needs its point
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else repr(value)
     if value is None:
         return "null"
     text = str(value)
