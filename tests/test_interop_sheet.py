@@ -331,7 +331,7 @@ def test_a_sheet_without_a_stage_column_has_one_stage(tmp_path):
 
 
 def test_the_size_limits(tmp_path, monkeypatch):
-    import journeymap.interop.sheet as sheet_module
+    import journeymap.interop.sheetfile as sheet_module
 
     path = sheet(tmp_path, *GOOD)
     monkeypatch.setattr(sheet_module, "MAX_FILE_BYTES", 50)

@@ -1,2 +1,2 @@
 """Moving journeys in and out of the tools teams already use (issue 16): spreadsheets and sticky-note boards
-(:mod:`.sheet`), with the journey-file writer they share (:mod:`.yamlout`)."""
+(:mod:`.sheet`, reading the file in :mod:`.sheetfile`), with the journey-file writer they share (:mod:`.yamlout`)."""
