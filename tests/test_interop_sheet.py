@@ -564,3 +564,16 @@ def test_text_that_yaml_would_read_as_something_else_is_quoted(text):
 @pytest.mark.parametrize("number", [0.7, 1e-07, 1e16, -2.5e-12, 3, -1.0, 1 / 3])
 def test_numbers_read_back_as_the_same_numbers(number):
     assert yaml.safe_load(f"k: {scalar(number)}\n") == {"k": number}
+
+
+@pytest.mark.parametrize("name,args,says", [
+    ("board.txt.json", [], "cannot tell what"),                 # not a sheet's extension
+    ("board.xls", [], "old binary .xls workbook"),              # the pre-2007 format
+    ("board.csv", ["--sheet", "Steps"], "a CSV file has one sheet"),
+])
+def test_command_line_mistakes_exit_2(tmp_path, capsys, name, args, says):
+    path = tmp_path / name
+    path.write_text(HEADER + "\n" + "\n".join(GOOD) + "\n", encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    assert main(["import", str(path), "-o", str(out), *args]) == 2
+    assert says in capsys.readouterr().err and not out.exists()
