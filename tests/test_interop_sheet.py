@@ -257,6 +257,8 @@ def test_an_empty_sheet(tmp_path, text, rule):
     ("Send 60%; Send 40%", "invalid-next", "named twice"),
     ("Send 70%; end 30%", "invalid-next", "'end' cannot be one of several branches"),
     ("Send 170%", "out-of-range", "outside 0..100%"),
+    (" ; | ", "invalid-next", "names no step"),
+    ("parallel: Send; Sign", "invalid-next", "without its join step"),
 ])
 def test_bad_next_cells(tmp_path, cell, rule, says):
     path = sheet(tmp_path, f'Sell,Ask,customer,30min,"{cell}",', ",Send,Sales,2h,,", ",Sign,customer,1h,,")

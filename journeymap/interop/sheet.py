@@ -629,7 +629,15 @@ def _next_of(s: _Step, following: str | None, names: dict[str, list[str]], known
     fork = _PARALLEL.match(s.next_text)
     if fork:
         return _parallel(s, fork, names, known, reader)
+    if re.match(r"^\s*(?:parallel|all of|in parallel)\s*:", s.next_text, flags=re.IGNORECASE):
+        reader.bad(s.row, "next", "invalid-next", "a parallel block without its join step",
+                   "write parallel: A; B; join: C (C waits for A and B)")
+        return None
     branches = [_branch(p) for p in _split_next(s.next_text)]
+    if not branches:
+        reader.bad(s.row, "next", "invalid-next", f"{excerpt(s.next_text)} names no step",
+                   "name the next step, or leave the cell empty for the next row")
+        return None
     word = branches[0].target.casefold()
     if len(branches) == 1 and word in _END and word not in names:
         if branches[0].percent is not None or branches[0].delay is not None:
