@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers import EXAMPLES, JOURNEYS, example_ids
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from journeymap.cli import main
@@ -592,3 +592,53 @@ def test_command_line_mistakes_exit_2(tmp_path, capsys, name, args, says):
     out = tmp_path / "out.yaml"
     assert main(["import", str(path), "-o", str(out), *args]) == 2
     assert says in capsys.readouterr().err and not out.exists()
+
+
+#: Cells a column may hold: mostly plausible values, some mistakes, and any text.
+_POOLS = {
+    "Name": ["Ask", "Send", "Sign", "Review", "Ask", ""],
+    "Department": ["customer", "Sales", "Legal", "client", ""],
+    "Duration": ["2h", "1/2/5h", "1h-5h", "30min to 2h", "{exponential: 2h}", "30", "{", "5h-1h", ""],
+    "Next": ["", "", "", "Send", "Sign 70%; Review 30%", "end", "parallel: Send; Sign; join: Review", "Ask after 1d",
+             "Sign 50%", ";", "parallel: Send"],
+    "Stage": ["Buy", "", "Use"],
+    "Emotion": ["", "+2", "−1", "9", "nan", "pleased"],
+    "Lane": ["", "frontstage", "back", "sideways"],
+    "Channel": ["", "email", "zoom", "pigeon"],
+    "Id": ["", "a1", "1a", "a1"],
+    "Value adding": ["", "x", "maybe"],
+    "Notes": ["", "Form has 14 fields"],
+    "Colour": ["yellow"],
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(header=st.lists(st.sampled_from(["Stage", "Next", "Emotion", "Lane", "Channel", "Id", "Value adding", "Notes",
+                                        "Colour"]), max_size=5, unique=True).flatmap(
+           lambda extra: st.permutations(["Name", "Department", "Duration", *extra])),
+       data=st.data())
+def test_any_sheet_imports_or_says_where_it_is_wrong(tmp_path_factory, header, data):
+    """Bad input never gives a traceback: the import gives a journey that loads, or problems inside the sheet."""
+    cell = {h: st.one_of(st.sampled_from(pool), st.text(max_size=8)) if h != "Next" else st.sampled_from(pool)
+            for h, pool in _POOLS.items()}
+    rows = data.draw(st.lists(st.tuples(*[cell[h] for h in header]), min_size=1, max_size=6))
+    path = tmp_path_factory.mktemp("any") / "any.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    try:
+        result = import_sheet(str(path))
+    except SheetInvalid as exc:
+        assert exc.problems and all(p.file == str(path) and p.line >= 1 and p.column >= 1 for p in exc.problems)
+        assert all(p.rule != "internal-error" for p in exc.problems)
+        event(f"refused: {exc.problems[0].rule}")  # --hypothesis-show-statistics shows which rules were reached
+    else:
+        event("imported")
+        assert load_journey_text(result.text).steps == result.journey.steps
+
+
+def load_journey_text(text: str):
+    from journeymap.validation import check_text
+
+    checked = check_text(text)
+    assert checked.journey is not None
+    return checked.journey
