@@ -629,6 +629,35 @@ def cmd_mine(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """A workshop's sheet of steps (CSV or .xlsx) to a journey file, written only if it validates; exit 2 with
+    every problem at its row and column otherwise."""
+    from .interop.sheet import SheetInvalid, import_sheet
+    from .output import write_text
+
+    refuse_inputs([args.sheet], files=[args.output])
+    if os.path.isdir(args.output):
+        raise _Usage(f"{args.output} is a folder: give the path of the journey file to write")
+    try:
+        result = import_sheet(args.sheet, args.output, name=args.name, persona=args.persona, sheet=args.sheet_name)
+    except SheetInvalid as exc:
+        _print_problems(exc.problems)
+        print(f"journeymap import: {len(exc.problems)} problem(s) in {args.sheet}; nothing was written",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if result.ignored:
+        print(f"journeymap import: columns not used: {', '.join(result.ignored)} (docs/interop.md lists the "
+              "columns it reads)", file=sys.stderr)
+    _print_problems(result.warnings)
+    j = result.journey
+    print(f"imported {len(j.steps)} steps, {len(j.departments)} departments, {len(j.stages)} stages, "
+          f"{len(j.flows)} flows from {result.rows} rows"
+          + (f"; {len(result.warnings)} warning(s)" if result.warnings else ""), file=sys.stderr)
+    write_text(args.output, result.text)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _progressing(args: argparse.Namespace, call: Callable[[Any], Any]) -> Any:
     """``call(progress)`` with the command's progress bar (none with --no-progress), closed whatever happens."""
     progress = _ProgressBar(sys.stderr) if not args.no_progress else None
@@ -976,6 +1005,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-zone", metavar="ZONE", help="the IANA time zone of timestamps without an offset "
                    "(default: UTC), e.g. Europe/London")
     _log_column_options(p)
+
+    p = add("import", cmd_import,
+            "Turn a workshop's sheet of steps (CSV, or .xlsx with openpyxl) into a journey file: one row per step "
+            "with its stage, name, department, duration and next step; written only if it validates "
+            "(docs/interop.md).",
+            "journeymap import journeys/data/workshop-board.csv -o journeys/workshop.yaml --persona 'IT buyer'")
+    p.add_argument("sheet", metavar="SHEET", help="a .csv (UTF-8; ',', ';' or tab separated) or .xlsx file")
+    p.add_argument("-o", "--output", required=True, metavar="JOURNEY.yaml",
+                   help="the journey file to write (never the sheet); written only if it validates")
+    p.add_argument("--name", help="the journey's name (default: from the sheet's file name)")
+    p.add_argument("--persona", help="the persona's name (default: Customer); a department cell with this name "
+                   "is the customer")
+    p.add_argument("--sheet", dest="sheet_name", metavar="NAME",
+                   help="the worksheet of an .xlsx file to read (default: the first)")
 
     p = add("surveys", cmd_surveys,
             "Set each touchpoint's emotion from survey scores (NPS, CSAT, CES): sample size and 95% CI per "
