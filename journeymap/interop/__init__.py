@@ -79,6 +79,8 @@ def plan(journey_path: str, to: str | None, output: str | None) -> ExportPlan:
         raise InvalidArgument(f"unknown format {to!r} (--to must be one of {', '.join(FORMATS)})")
     stem = os.path.splitext(os.path.basename(journey_path))[0]
     named = format_of(output) if output else None
+    if to == "prosimos" and named:
+        raise InvalidArgument(f"--to prosimos writes a folder (the BPMN and its JSON parameters), not {output!r}")
     if to and named and to != named:
         raise InvalidArgument(f"--to {to} does not match the file name {output!r} (a {named} file); "
                               f"drop --to or name the file {_default_name(stem, to)}")
@@ -87,8 +89,6 @@ def plan(journey_path: str, to: str | None, output: str | None) -> ExportPlan:
         known = ", ".join(EXTENSIONS)
         raise InvalidArgument(f"cannot tell the format of {output or 'the output'!r}: give --to "
                               f"({', '.join(FORMATS)}) or an output file ending in one of {known}")
-    if fmt == "prosimos" and named:
-        raise InvalidArgument(f"--to prosimos writes a folder (the BPMN and its JSON parameters), not {output!r}")
     if output is None:
         return ExportPlan(fmt, os.path.join("outputs", _default_name(stem, fmt)))
     if fmt != "prosimos" and (os.path.isdir(output) or output.endswith(("/", os.sep))):
