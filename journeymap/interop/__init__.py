@@ -129,9 +129,9 @@ def export(journey: Journey, where: ExportPlan, *, diagram: str | None = None, c
                              workers=workers, meeting=meeting)]
     try:
         if where.format == "bpmn":
-            from .bpmn import export_bpmn  # type: ignore[import-not-found,unused-ignore]
+            from .bpmn import export_bpmn
         else:
-            from .prosimos import export_prosimos  # type: ignore[import-not-found,unused-ignore]
+            from .prosimos import export_prosimos
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith(__name__):
             raise  # a dependency of the writer is missing: a bug in the set-up, shown as one
