@@ -227,6 +227,34 @@ def test_export_writes_markdown_and_one_diagram_per_mmd(tmp_path, capsys):
     assert f"wrote {tmp_path / 'a.md'}" in capsys.readouterr().err
 
 
+def test_export_dispatches_to_bpmn_and_prosimos(tmp_path, capsys):
+    """The BPMN writers' own tests are tests/test_interop_bpmn.py; here the command reaches them and writes what
+    they build: the BPMN file by its extension, the Prosimos folder whole (staged, then moved in)."""
+    from journeymap.interop.bpmn import export_bpmn
+    from journeymap.interop.prosimos import export_prosimos
+
+    journey = load_journey(J)
+    assert main(["export", J, "-o", str(tmp_path / "a.bpmn")]) == 0
+    assert (tmp_path / "a.bpmn").read_text(encoding="utf-8") == export_bpmn(journey)
+    assert main(["export", J, "--to", "prosimos", "-o", str(tmp_path / "scenario")]) == 0
+    expected = [Path(p) for p in export_prosimos(journey, str(tmp_path / "direct"))]
+    for path in expected:
+        assert (tmp_path / "scenario" / path.name).read_bytes() == path.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "scenario").iterdir()) == sorted(p.name for p in expected)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+    err = capsys.readouterr().err
+    assert f"wrote {tmp_path / 'scenario' / 'insurance-after.json'}" in err
+
+
+def test_prosimos_never_writes_into_the_folder_of_its_input(tmp_path, capsys):
+    journey = tmp_path / "j.yaml"
+    journey.write_bytes(Path(J).read_bytes())
+    shutil.copytree(ROOT / "journeys" / "holidays", tmp_path / "holidays")
+    assert main(["export", str(journey), "--to", "prosimos", "-o", str(tmp_path)]) == 2
+    assert "holds the input file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["holidays", "j.yaml"]
+
+
 def test_export_writes_atomically(tmp_path, monkeypatch):
     """A failure while writing leaves the old file as it was and no temporary file behind."""
     target = tmp_path / "a.md"
