@@ -197,6 +197,7 @@ def markdown(journey: Journey, kinds: Iterable[Diagram] = DIAGRAMS) -> str:
 
 
 def _markdown_text(text: str) -> str:
-    """Plain Markdown text outside the diagrams: one line, HTML and Markdown punctuation backslash-escaped."""
+    """Plain Markdown text outside the diagrams: one line, with the characters that make HTML, emphasis, links,
+    code or a heading backslash-escaped."""
     line = " ".join(text.split())
-    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-!|&" else c for c in line if c.isprintable())
+    return "".join("\\" + c if c in "\\`*_[]<>#|&" else c for c in line if c.isprintable())
