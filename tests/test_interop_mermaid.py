@@ -174,6 +174,12 @@ def test_markdown_holds_both_diagrams_in_mermaid_blocks(hostile):
     assert "<script>" not in text and "\\<script\\>" in text  # the Markdown heading is escaped too
 
 
+def test_the_example_in_docs_interop_is_what_the_export_writes():
+    text = (ROOT / "docs" / "interop.md").read_text(encoding="utf-8")
+    journey = load_journey(str(ROOT / "journeys" / "acme-cio.yaml"))
+    assert re.findall(r"```mermaid\n(.*?)```", text, re.S) == [journey_diagram(journey), flowchart(journey)]
+
+
 # --------------------------------------------------------------------------- the command
 
 J = str(ROOT / "journeys" / "insurance-after.yaml")
