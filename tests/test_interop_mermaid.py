@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, SUBJECTS, dedent
+from hypothesis import given
+from hypothesis import strategies as st
 
 from journeymap.analysis import handoffs
 from journeymap.cli import main
@@ -156,6 +158,15 @@ def test_hostile_text_is_escaped_and_ids_are_safe_and_unique(hostile):
     assert re.search(r"^    s_a_b_2 -\.->\|\"H2\"\| s_a_b$", text, re.M)  # the rework, a handoff too, back to a-b
 
 
+@given(st.text(max_size=80))
+def test_escape_leaves_nothing_mermaid_reads_and_decodes_back_to_the_text(text):
+    escaped = escape(text, actor=True)
+    bare = re.sub(r"#\d+;", "", escaped)
+    assert not set(bare) & set('#;:%"`<>|&,\n\r\t')
+    decoded = re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), escaped)
+    assert decoded == "".join(c for c in " ".join(text.split()) if c.isprintable())
+
+
 @pytest.mark.parametrize(("names", "ids"), [
     (["a", "b"], ["p_a", "p_b"]),                          # plain ids stay readable
     (["a-b", "a_b", "a.b"], ["p_a_b", "p_a_b_2", "p_a_b_3"]),  # collisions once made safe are numbered
@@ -248,6 +259,7 @@ def test_export_dispatches_to_bpmn_and_prosimos(tmp_path, capsys):
         assert (tmp_path / "scenario" / path.name).read_bytes() == path.read_bytes()
     assert sorted(p.name for p in (tmp_path / "scenario").iterdir()) == sorted(p.name for p in expected)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+    assert (tmp_path / "scenario").stat().st_mode & 0o777 == 0o755  # an ordinary folder, not mkdtemp's 0700
     err = capsys.readouterr().err
     assert f"wrote {tmp_path / 'scenario' / 'insurance-after.json'}" in err
 

@@ -141,8 +141,11 @@ def export(journey: Journey, where: ExportPlan, *, diagram: str | None = None, c
         return [write_text(where.path, export_bpmn(journey))]
     from ..output import staged_folder
 
+    created = not os.path.exists(where.path)
     with staged_folder(where.path) as stage:  # the folder appears whole, or not at all
         written = [os.path.basename(p) for p in export_prosimos(journey, stage)]
+    if created:  # the staging folder was private (mkdtemp's 0700); the result is an ordinary folder
+        os.chmod(where.path, 0o755)
     return [os.path.join(where.path, name) for name in written]
 
 
