@@ -14,7 +14,8 @@
 
 This module decides the format and the destination (:func:`plan`), then :func:`export` calls the one
 builder and writes its text atomically. The builders are imported when used, so each format's
-dependencies load only for it.
+dependencies load only for it. The other direction, ``journeymap import``, reads spreadsheets and
+sticky-note boards (:mod:`.sheet`) and writes journey files (:mod:`.yamlout`).
 """
 
 from __future__ import annotations
