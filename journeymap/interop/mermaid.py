@@ -130,24 +130,46 @@ def _node(node_id: str, step: Step) -> str:
 def flowchart(journey: Journey) -> str:
     """A ``flowchart LR`` with a subgraph per department and the customer (see the module)."""
     step_ids = safe_ids((s.id for s in journey.steps), prefix="s_")
-    owners = [CUSTOMER] + [d.id for d in journey.departments]
-    group_ids = safe_ids(owners, prefix="g_")
-    numbers = handoff_numbers(build_graph(journey))
     lines = ["---", "config:", f"  layout: {FLOWCHART_LAYOUT}", "---", "flowchart LR",
              f"    %% {escape(journey.name)}: handoffs thick red (H-numbers as on the map), rework dashed, "
              "choices with their probabilities"]
-    for owner in owners:
-        steps = [s for s in journey.steps if s.owner == owner]
+    lines += _subgraphs(journey, step_ids)
+    edges, handoff_edges = _edges(journey, step_ids)
+    lines += edges
+    if handoff_edges:
+        lines.append(f"    linkStyle {','.join(map(str, handoff_edges))} {_HANDOFF_STYLE}")
+    lines += [f"    classDef {name} {style}" for name, style in _CLASSES]
+    lines += _class_lines("customer", [step_ids[s.id] for s in journey.steps if s.is_customer])
+    lines += _class_lines("department", [step_ids[s.id] for s in journey.steps if not s.is_customer])
+    lines += _class_lines("mot", [step_ids[s.id] for s in journey.steps if s.moment_of_truth])
+    return "\n".join(lines) + "\n"
+
+
+def _subgraphs(journey: Journey, step_ids: dict[str, str]) -> list[str]:
+    """A subgraph for the customer, then one per department in the file's order, each with its steps."""
+    owners = [CUSTOMER] + [d.id for d in journey.departments]
+    group_ids = safe_ids(owners, prefix="g_")
+    by_owner: dict[str, list[Step]] = {owner: [] for owner in owners}
+    for step in journey.steps:
+        by_owner[step.owner].append(step)
+    lines = []
+    for owner, steps in by_owner.items():
         if not steps:
             continue
         title = _persona_name(journey, steps[0]) if owner == CUSTOMER else journey.department_by_id[owner].name
         lines.append(f'    subgraph {group_ids[owner]}["{escape(title)}"]')
         lines += [f"        {_node(step_ids[s.id], s)}" for s in steps]
         lines.append("    end")
+    return lines
+
+
+def _edges(journey: Journey, step_ids: dict[str, str]) -> tuple[list[str], list[int]]:
+    """An arrow per flow, in the file's order, and the positions of the handoffs among them (for linkStyle)."""
+    numbers = handoff_numbers(build_graph(journey))
+    lines: list[str] = []
     handoff_edges: list[int] = []
     for index, flow in enumerate(journey.flows):
-        siblings = journey.flows_from[flow.source]
-        choice = len(siblings) > 1 and not flow.parallel
+        choice = len(journey.flows_from[flow.source]) > 1 and not flow.parallel
         handoff = numbers.get((flow.source, flow.target)) if journey.is_handoff(flow) else None
         label = _edge_label(flow.label, flow.probability if choice else None, handoff)
         if flow.parallel and not label:
@@ -157,13 +179,7 @@ def flowchart(journey: Journey) -> str:
         lines.append(f"    {step_ids[flow.source]} {arrow}{text} {step_ids[flow.target]}")
         if handoff is not None:
             handoff_edges.append(index)
-    if handoff_edges:
-        lines.append(f"    linkStyle {','.join(map(str, handoff_edges))} {_HANDOFF_STYLE}")
-    lines += [f"    classDef {name} {style}" for name, style in _CLASSES]
-    lines += _class_lines("customer", [step_ids[s.id] for s in journey.steps if s.is_customer])
-    lines += _class_lines("department", [step_ids[s.id] for s in journey.steps if not s.is_customer])
-    lines += _class_lines("mot", [step_ids[s.id] for s in journey.steps if s.moment_of_truth])
-    return "\n".join(lines) + "\n"
+    return lines, handoff_edges
 
 
 def _class_lines(name: str, ids: list[str], per_line: int = 50) -> list[str]:
