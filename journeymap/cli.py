@@ -173,6 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from .interop.xes import xes_events
     from .loading import load_subject
     from .simulation import simulate
     from .simulation.account import summarize_account
@@ -184,9 +185,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.around_the_clock:
         journey = journey.around_the_clock()
     # arguments simulate refuses (a warm-up that swallows every case) are InvalidArgument: exit 2 in main
-    result = _progressing(args, lambda progress: simulate(
-        journey, cases=args.cases, replications=args.replications, seed=args.seed, warmup=args.warmup,
-        workers=args.workers, events=args.events, progress=progress, meeting=meeting))
+    with xes_events(args.events, name=journey.name) as events:  # a .xes log: CSV first, then converted
+        result = _progressing(args, lambda progress: simulate(
+            journey, cases=args.cases, replications=args.replications, seed=args.seed, warmup=args.warmup,
+            workers=args.workers, events=events, progress=progress, meeting=meeting))
     summary = result.summary if account is None else summarize_account(account, journey, result)
     if args.json:
         print(dumps_json(summary))
@@ -598,6 +600,22 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .interop import export, plan
+    from .loading import load_subject
+
+    where = plan(args.file, args.to, args.output)  # an unknown or contradictory format: exit 2, nothing loaded
+    journey, meeting, account = load_subject(args.file)
+    inputs = _inputs(args.file, journey, account)
+    refuse_inputs(inputs, files=[] if where.is_folder else [where.path],
+                  folders=[where.path] if where.is_folder else [])
+    written = export(journey, where, diagram=args.diagram, cases=args.cases, replications=args.replications,
+                     seed=args.seed, workers=args.workers, meeting=meeting)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_mine(args: argparse.Namespace) -> int:
     from .eventlog_reader import LogInvalid
     from .mining import MineInvalid, mine_file
@@ -832,7 +850,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=_non_negative,
                    help="first cases left out of the statistics (default: the file's workload.warmup)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
-    p.add_argument("--events", metavar="PATH", help="write the event log of every replication as CSV")
+    p.add_argument("--events", metavar="PATH", help="write the event log of every replication as CSV, or as XES "
+                   "when PATH ends in .xes (docs/interop.md)")
     p.add_argument("--around-the-clock", action="store_true",
                    help="ignore the file's calendars and shifts: every department open 24/7, working hours and "
                         "business days counted as clock hours and days (what working time costs, by difference)")
@@ -1055,6 +1074,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json and AFTER-waterfall.png here")
     _sweep_options(p, "partial designs")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("export", cmd_export,
+            "Write a journey for other tools: BPMN with its layout, a Prosimos scenario (a folder), Mermaid "
+            "diagrams, or the simulated event log as XES (docs/interop.md).",
+            "journeymap export journeys/insurance-before.yaml -o outputs/insurance-before.md")
+    p.add_argument("file", metavar="JOURNEY", help="a journey file (an account file: its combined journey)")
+    p.add_argument("--to", metavar="FORMAT", help="bpmn, prosimos, mermaid or xes (default: from the extension of "
+                   "-o: .bpmn, .md/.mmd, .xes)")
+    p.add_argument("-o", "--output", metavar="PATH", help="the file (a folder for prosimos; default: "
+                   "outputs/JOURNEY.bpmn, .md, .xes or outputs/JOURNEY-prosimos/)")
+    p.add_argument("--diagram", metavar="KIND", help="mermaid only: journey or flowchart; a .mmd file holds one "
+                   "diagram (default: flowchart), a .md file both unless told")
+    _simulation_options(p, replications=1, purpose=" (xes only: the simulated log)")
 
     p = add("check", cmd_check,
             "Check a journey against an event log: simulate it with the log's arrivals and compare cycle times, "

@@ -543,7 +543,7 @@ def test_any_text_is_written_so_that_yaml_reads_it_back(text):
 # --------------------------------------------------------------------------- the documentation
 
 
-DOCS = JOURNEYS.parent / "docs" / "interop-import.md"
+DOCS = JOURNEYS.parent / "docs" / "interop.md"
 
 
 def test_every_rule_is_documented_and_only_those():

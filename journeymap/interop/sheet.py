@@ -13,7 +13,7 @@ the column as the spreadsheet shows it (``column G (Duration)``), so a facilitat
 YAML: missing columns, merged cells and formulas (``.xlsx``), durations without units, a next step that does
 not exist (with the closest name), duplicate names, a CSV that is not UTF-8 (at the byte's row and column),
 an empty sheet. Problems the validator finds in the journey the sheet makes (a dead end, a loop never left)
-are reported at the row of the step they are about. docs/interop-import.md documents the columns.
+are reported at the row of the step they are about. docs/interop.md documents the columns.
 
 :func:`journey_to_rows` is the way back (one row per step, every ``next`` written out), so that a journey
 imported, written, loaded and exported imports to the same journey.
@@ -62,7 +62,7 @@ __all__ = ["COLUMNS", "REQUIRED", "EXPORT_HEADER", "MAX_PROBLEMS", "MAX_UNPACKED
 
 #: The columns of a sheet and the header names each is recognised by, compared after lower-casing and dropping
 #: everything but letters and digits (``Next step``, ``next_step`` and ``NEXT-STEP`` are one), and also without
-#: a trailing parenthesis (``Duration (estimate)``). docs/interop-import.md lists them.
+#: a trailing parenthesis (``Duration (estimate)``). docs/interop.md lists them.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "stage": ("stage", "phase", "journeystage", "section", "area", "areatitle", "frame", "group"),
     "name": ("name", "step", "stepname", "activity", "task", "title", "content", "text", "sticky", "stickynote",

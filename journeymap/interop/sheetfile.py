@@ -262,7 +262,7 @@ def _table(path: str, rows: list[tuple[int, tuple[str, ...]]]) -> Table:
     if not rows:
         raise SheetInvalid([Problem(path, 1, 1, "error", "empty-file", "the sheet is empty",
                                     "the first row names the columns (Stage, Name, Department, Duration, Next...), "
-                                    "then one row per step; docs/interop-import.md")])
+                                    "then one row per step; docs/interop.md")])
     if len(rows) > MAX_STEPS + 1:
         raise SheetInvalid([Problem(path, rows[MAX_STEPS + 1][0], 1, "error", "too-large",
                                     f"the sheet has {len(rows) - 1:,} rows of steps; a journey has at most "
