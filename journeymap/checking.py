@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from .distributions import format_minutes
-from .errors import JourneymapError
+from .errors import InputInvalid
 from .model import CUSTOMER, Arrivals, Backlog, Journey
 from .problems import Problem, excerpt
 
@@ -93,13 +93,11 @@ Z95 = 1.959963984540054
 _MAX_UNKNOWN = 20
 
 
-class LogMismatch(JourneymapError):
+class LogMismatch(InputInvalid):
     """The log cannot be checked against this journey (activities it does not have, no new case): bad input,
     reported as located problems and exit 2."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__(self.problems[0].message if self.problems else "the log does not fit the journey")
+    where = "where the log does not fit the journey"
 
 
 # --------------------------------------------------------------------------- the events a check reads

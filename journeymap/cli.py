@@ -173,6 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from .interop.xes import xes_events
     from .loading import load_subject
     from .simulation import simulate
     from .simulation.account import summarize_account
@@ -184,9 +185,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.around_the_clock:
         journey = journey.around_the_clock()
     # arguments simulate refuses (a warm-up that swallows every case) are InvalidArgument: exit 2 in main
-    result = _progressing(args, lambda progress: simulate(
-        journey, cases=args.cases, replications=args.replications, seed=args.seed, warmup=args.warmup,
-        workers=args.workers, events=args.events, progress=progress, meeting=meeting))
+    with xes_events(args.events, name=journey.name) as events:  # a .xes log: CSV first, then converted
+        result = _progressing(args, lambda progress: simulate(
+            journey, cases=args.cases, replications=args.replications, seed=args.seed, warmup=args.warmup,
+            workers=args.workers, events=events, progress=progress, meeting=meeting))
     summary = result.summary if account is None else summarize_account(account, journey, result)
     if args.json:
         print(dumps_json(summary))
@@ -598,6 +600,22 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .interop import export, plan
+    from .loading import load_subject
+
+    where = plan(args.file, args.to, args.output)  # an unknown or contradictory format: exit 2, nothing loaded
+    journey, meeting, account = load_subject(args.file)
+    inputs = _inputs(args.file, journey, account)
+    refuse_inputs(inputs, files=[] if where.is_folder else [where.path],
+                  folders=[where.path] if where.is_folder else [])
+    written = export(journey, where, diagram=args.diagram, cases=args.cases, replications=args.replications,
+                     seed=args.seed, workers=args.workers, meeting=meeting)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_mine(args: argparse.Namespace) -> int:
     from .eventlog_reader import LogInvalid
     from .mining import MineInvalid, mine_file
@@ -625,6 +643,35 @@ def cmd_mine(args: argparse.Namespace) -> int:
     if result.warnings:
         print(f"{len(result.warnings)} warning(s) about the journey itself: journeymap validate {args.output} "
               "lists them", file=sys.stderr)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A workshop's sheet of steps (CSV or .xlsx) to a journey file, written only if it validates; exit 2 with
+    every problem at its row and column otherwise."""
+    from .interop.sheet import SheetInvalid, import_sheet
+    from .output import write_text
+
+    refuse_inputs([args.sheet], files=[args.output])
+    if os.path.isdir(args.output):
+        raise _Usage(f"{args.output} is a folder: give the path of the journey file to write")
+    try:
+        result = import_sheet(args.sheet, args.output, name=args.name, persona=args.persona, sheet=args.sheet_name)
+    except SheetInvalid as exc:
+        _print_problems(exc.problems)
+        print(f"journeymap import: {len(exc.problems)} problem(s) in {args.sheet}; nothing was written",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if result.ignored:
+        print(f"journeymap import: columns not used: {', '.join(result.ignored)} (docs/interop.md lists the "
+              "columns it reads)", file=sys.stderr)
+    _print_problems(result.warnings)
+    j = result.journey
+    print(f"imported {len(j.steps)} steps, {len(j.departments)} departments, {len(j.stages)} stages, "
+          f"{len(j.flows)} flows from {result.rows} rows"
+          + (f"; {len(result.warnings)} warning(s)" if result.warnings else ""), file=sys.stderr)
+    write_text(args.output, result.text)
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 
@@ -803,7 +850,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=_non_negative,
                    help="first cases left out of the statistics (default: the file's workload.warmup)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (documented in docs/simulation.md)")
-    p.add_argument("--events", metavar="PATH", help="write the event log of every replication as CSV")
+    p.add_argument("--events", metavar="PATH", help="write the event log of every replication as CSV, or as XES "
+                   "when PATH ends in .xes (docs/interop.md)")
     p.add_argument("--around-the-clock", action="store_true",
                    help="ignore the file's calendars and shifts: every department open 24/7, working hours and "
                         "business days counted as clock hours and days (what working time costs, by difference)")
@@ -977,6 +1025,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: UTC), e.g. Europe/London")
     _log_column_options(p)
 
+    p = add("import", cmd_import,
+            "Turn a workshop's sheet of steps (CSV, or .xlsx with openpyxl) into a journey file: one row per step "
+            "with its stage, name, department, duration and next step; written only if it validates "
+            "(docs/interop.md).",
+            "journeymap import journeys/data/workshop-board.csv -o journeys/workshop.yaml --persona 'IT buyer'")
+    p.add_argument("sheet", metavar="SHEET", help="a .csv (UTF-8; ',', ';' or tab separated) or .xlsx file")
+    p.add_argument("-o", "--output", required=True, metavar="JOURNEY.yaml",
+                   help="the journey file to write (never the sheet); written only if it validates")
+    p.add_argument("--name", help="the journey's name (default: from the sheet's file name)")
+    p.add_argument("--persona", help="the persona's name (default: Customer); a department cell with this name "
+                   "is the customer")
+    p.add_argument("--sheet", dest="sheet_name", metavar="NAME",
+                   help="the worksheet of an .xlsx file to read (default: the first)")
+
     p = add("surveys", cmd_surveys,
             "Set each touchpoint's emotion from survey scores (NPS, CSAT, CES): sample size and 95% CI per "
             "touchpoint, too few answers flagged; writes an overlay of the journey (docs/surveys.md).",
@@ -1012,6 +1074,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json and AFTER-waterfall.png here")
     _sweep_options(p, "partial designs")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+
+    p = add("export", cmd_export,
+            "Write a journey for other tools: BPMN with its layout, a Prosimos scenario (a folder), Mermaid "
+            "diagrams, or the simulated event log as XES (docs/interop.md).",
+            "journeymap export journeys/insurance-before.yaml -o outputs/insurance-before.md")
+    p.add_argument("file", metavar="JOURNEY", help="a journey file (an account file: its combined journey)")
+    p.add_argument("--to", metavar="FORMAT", help="bpmn, prosimos, mermaid or xes (default: from the extension of "
+                   "-o: .bpmn, .md/.mmd, .xes)")
+    p.add_argument("-o", "--output", metavar="PATH", help="the file (a folder for prosimos; default: "
+                   "outputs/JOURNEY.bpmn, .md, .xes or outputs/JOURNEY-prosimos/)")
+    p.add_argument("--diagram", metavar="KIND", help="mermaid only: journey or flowchart; a .mmd file holds one "
+                   "diagram (default: flowchart), a .md file both unless told")
+    _simulation_options(p, replications=1, purpose=" (xes only: the simulated log)")
 
     p = add("check", cmd_check,
             "Check a journey against an event log: simulate it with the log's arrivals and compare cycle times, "

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from .problems import Problem
 
-__all__ = ["JourneymapError", "JourneyInvalid", "DotNotFound", "OutputIsInput", "TooLarge", "InvalidArgument",
+__all__ = ["JourneymapError", "InputInvalid", "JourneyInvalid", "DotNotFound", "OutputIsInput", "TooLarge",
+           "InvalidArgument",
            "Interrupted", "EXIT_OK", "EXIT_INVALID", "EXIT_USAGE", "EXIT_ENVIRONMENT", "EXIT_INTERNAL",
            "EXIT_INTERRUPTED", "EXIT_TERMINATED",
            "SchedulerUnreachable", "StoreMismatch"]
@@ -25,15 +27,28 @@ class JourneymapError(Exception):
     """Base of every error journeymap raises on purpose."""
 
 
-class JourneyInvalid(JourneymapError):
-    """A journey file has errors; ``problems`` holds every one found (and the warnings)."""
+class InputInvalid(JourneymapError):
+    """An input file has errors; ``problems`` holds every one found (and any warnings), each located.
+
+    The one shape of every "this file is wrong" exception (a journey, an event log, a scores file, a log
+    that does not fit its journey), so the CLI prints them all the same way. The message counts the
+    errors and quotes the first; :attr:`where` says what was read ("in journey file").
+    """
+
+    where: ClassVar[str] = "in the input"
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
         errors = [p for p in self.problems if p.is_error]
         first = errors[0] if errors else None
-        where = f" (first: {first.file}:{first.line}:{first.column}: {first.message})" if first else ""
-        super().__init__(f"{len(errors)} error(s) in journey file{where}")
+        at = f" (first: {first.file}:{first.line}:{first.column}: {first.message})" if first else ""
+        super().__init__(f"{len(errors)} error(s) {self.where}{at}")
+
+
+class JourneyInvalid(InputInvalid):
+    """A journey file has errors; ``problems`` holds every one found (and the warnings)."""
+
+    where = "in journey file"
 
 
 class DotNotFound(JourneymapError):

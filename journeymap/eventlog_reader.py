@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import JourneymapError
+from .errors import InputInvalid
 from .eventlog import ARRIVAL
 from .problems import Problem, excerpt
 
@@ -113,14 +113,10 @@ class EventLog:
         return len(self.cases)
 
 
-class LogInvalid(JourneymapError):
+class LogInvalid(InputInvalid):
     """An event log (or a mapping file read with it) has errors; ``problems`` holds every one found."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        first = next((p for p in self.problems if p.is_error), None)
-        where = f" (first: {first.file}:{first.line}:{first.column}: {first.message})" if first else ""
-        super().__init__(f"{sum(p.is_error for p in self.problems)} error(s) in the event log{where}")
+    where = "in the event log"
 
 
 class _Collector:

@@ -40,17 +40,18 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import yaml
 
-from .errors import JourneymapError
+from .errors import InputInvalid
 from .eventlog_reader import EventLog, LogColumns, LogInvalid, read_log
 from .fitting import FitReport, duration_text, fit_durations
 from .problems import Problem, excerpt
+from .tabular import unique_id as step_id
 from .validation.mapping import ActivityInfo
 
 __all__ = ["MinedStep", "MinedFlow", "MinedDepartment", "RarePath", "ParallelBlock", "MinedJourney",
@@ -67,18 +68,13 @@ MIN_DELAY = 1.0
 MAX_CASES = 1_000_000
 #: Fewest waits that found someone free from which a flow's inbox delay is estimated (else: the split of all).
 MIN_FREE = 10
-_ID_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 _VALID_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 
 
-class MineInvalid(JourneymapError):
+class MineInvalid(InputInvalid):
     """Mining found problems (an activity seen once, a journey that would not validate); nothing was written."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        first = next((p for p in self.problems if p.is_error), None)
-        where = f" (first: {first.file}:{first.line}:{first.column}: {first.message})" if first else ""
-        super().__init__(f"{sum(p.is_error for p in self.problems)} error(s) while mining{where}")
+    where = "while mining"
 
 
 # --------------------------------------------------------------------------- the mined model
@@ -173,19 +169,6 @@ class MinedJourney:
 
 
 # --------------------------------------------------------------------------- small pure helpers
-
-
-def step_id(name: str, taken: set[str]) -> str:
-    """A valid, unused step id for an activity name: ``Register claim`` -> ``register_claim``."""
-    base = _ID_BAD.sub("_", name.strip().lower()).strip("_.-") or "step"
-    if not base[0].isalpha():
-        base = "a_" + base
-    base = base[:90]
-    out, n = base, 2
-    while out in taken:
-        out, n = f"{base}_{n}", n + 1
-    taken.add(out)
-    return out
 
 
 def busy_stretches(start: np.ndarray, end: np.ndarray, capacity: int) -> tuple[np.ndarray, np.ndarray]:

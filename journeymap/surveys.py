@@ -22,9 +22,7 @@ file's line and the 1-based number of the field, with the column's name in the m
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import math
 import os
 import re
@@ -35,11 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgument, JourneymapError
+from .errors import InputInvalid, InvalidArgument
 from .loading import MAX_FILE_BYTES, FileTooLarge, ReferenceOutside, read_text, resolve_reference, unreadable
 from .model import Journey, Step
 from .problems import Problem, excerpt
 from .statistics import t_interval
+from .tabular import column_letters as _letters
+from .tabular import csv_records
+from .tabular import normal_header as _normal
 
 __all__ = ["Scale", "SCALES", "Answers", "Scores", "TouchpointSurvey", "SurveyResult", "SurveyInvalid",
            "read_scores", "emotion_of", "summarize_surveys", "overlay_reference", "overlay_text", "survey_blocks",
@@ -81,14 +82,10 @@ class Scale:
 SCALES = {"nps": Scale("nps", "NPS", 0, 10), "csat": Scale("csat", "CSAT", 1, 5), "ces": Scale("ces", "CES", 1, 7)}
 
 
-class SurveyInvalid(JourneymapError):
+class SurveyInvalid(InputInvalid):
     """A scores file has errors; ``problems`` holds every one found (up to :data:`MAX_PROBLEMS`)."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        first = self.problems[0] if self.problems else None
-        where = f" (first: {first.file}:{first.line}:{first.column}: {first.message})" if first else ""
-        super().__init__(f"{len(self.problems)} error(s) in the scores file{where}")
+    where = "in the scores file"
 
 
 @dataclass(frozen=True)
@@ -182,11 +179,6 @@ def _touchpoint_dict(t: TouchpointSurvey) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reading
 
 
-def _normal(header: str) -> str:
-    """A header as matched: lower case, without spaces, '_' and '-' (``Touch Point`` = ``touchpoint``)."""
-    return re.sub(r"[\s_\-]+", "", header).lower()
-
-
 class _Reader:
     """Collects the problems of one scores file, each at its line and field, up to :data:`MAX_PROBLEMS`."""
 
@@ -203,28 +195,10 @@ class _Reader:
                                          "fix these first (is this a scores file?)"))
 
 
-def _delimiter(text: str) -> str:
-    """',' unless the header line has none but a ';' (a spreadsheet saved in a locale with decimal commas)
-    or a tab (a tab-separated export)."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    if "," in header:
-        return ","
-    return ";" if ";" in header else "\t" if "\t" in header else ","
-
-
 def _rows(text: str, reader: _Reader) -> Iterator[tuple[int, list[str]]]:
-    """(first line, fields) of each non-blank CSV record; a record the csv module refuses (an unclosed quote,
-    a character after a closing quote) is reported at its first line and ends the file."""
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
-    line = 1
-    try:
-        for fields in records:
-            if any(f.strip() for f in fields):
-                yield line, fields
-            line = records.line_num + 1
-    except csv.Error as exc:
-        reader.add(line, 1, "csv-syntax", f"cannot read this CSV record: {exc}",
-                   "check the quotes on this line; a scores file is plain comma-separated text")
+    """(first line, fields) of each non-blank CSV record (:func:`journeymap.tabular.csv_records`)."""
+    return csv_records(text, lambda line, message: reader.add(
+        line, 1, "csv-syntax", message, "check the quotes on this line; a scores file is plain comma-separated text"))
 
 
 def _header(line: int, fields: list[str], reader: _Reader) -> dict[str, int]:
@@ -246,15 +220,6 @@ def _header(line: int, fields: list[str], reader: _Reader) -> dict[str, int]:
                    f"no {' or '.join(repr(m) for m in missing)} column (the header has: {have})",
                    "the first line names the columns: touchpoint,date,score (and optionally scale)")
     return found
-
-
-def _letters(column: int) -> str:
-    """A 1-based column number as a spreadsheet names it: 1 -> A, 27 -> AA."""
-    out = ""
-    while column > 0:
-        column, rest = divmod(column - 1, 26)
-        out = chr(ord("A") + rest) + out
-    return out
 
 
 def _date(text: str) -> date | None:

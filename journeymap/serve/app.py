@@ -7,6 +7,9 @@ Routes (every page is also served as a *fragment*, the part a page fetches again
 ``GET /journey/{name}``, ``GET /fragment/journey/{name}``
     one file: its map, blueprint and handoff network (pan, zoom, click a step, hover a handoff), its
     figures and its problems with ``file:line:column``;
+``GET /present/{name}``, ``GET /present/{name}/{stage}``, ``GET /fragment/present/{name}``
+    presenter mode: the journey stage by stage in large type, opened on the overview or on a stage
+    (:mod:`.present`; the keyboard moves between the slides);
 ``GET /events``
     server-sent events: ``change`` with the names of the files that changed (:mod:`.events`);
 ``GET /static/...``
@@ -57,6 +60,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import JourneymapError
 from .events import Broadcaster
 from .pages import annotate_svg, headline, located, step_details
+from .present import VIEW_OF_KIND, overview_rows, slide_svg, stage_figures, stage_handoffs, stage_tiles
 from .whatif import BadRequest, WhatIf, panel
 from .workshop import DRAWING_WAIT, QUICK_REPLICATIONS, Entry, Workshop, safe_name
 
@@ -290,6 +294,48 @@ def _inputs_of(path: str) -> list[str]:
     return input_files(path)
 
 
+def _present_context(workshop: Workshop, name: str, stage: str | None = None) -> dict[str, Any]:
+    """The deck of one file (presenter mode, :mod:`.present`): 404 for a file without stages to show, or a
+    ``stage`` it does not have."""
+    from ..analysis import handoff_numbers
+    from ..errors import DotNotFound
+    from ..graph import build_graph
+
+    if safe_name(workshop.folder, name) is None or name not in workshop.names():
+        raise HTTPException(404)
+    workshop.refresh()
+    workshop.prefer(name)
+    entry = workshop.entry(name)
+    good = entry.good if entry else None
+    if entry is None or entry.kind not in VIEW_OF_KIND or good is None:
+        raise HTTPException(404)
+    context: dict[str, Any] = {"folder": workshop.folder, "entry": _entry_context(workshop, entry, drawings=False)}
+    journey = good.journey
+    if stage is not None and stage not in journey.stage_by_id:
+        raise HTTPException(404)
+    summary = workshop.summary(good.digest)
+    counts = workshop.analysis(good)["stages"]
+    figures = stage_figures(journey, summary)
+    numbers = handoff_numbers(build_graph(journey))
+    cycle = summary["case"]["cycle_time"]["mean"] if summary else None
+    view = VIEW_OF_KIND[entry.kind]
+    workshop.start_drawings(name, [view], [(s.id,) for s in journey.stages])
+    deadline = time.monotonic() + DRAWING_WAIT
+    slides = []
+    for i, s in enumerate(journey.stages, 1):
+        svg, error = None, None
+        try:
+            drawn = workshop.drawing(name, view, wait=max(0.0, deadline - time.monotonic()), stages=(s.id,))
+            svg = slide_svg(drawn, journey, view, summary) if drawn else None
+        except (DotNotFound, JourneymapError) as exc:  # no Graphviz, too large to draw, Graphviz failed
+            error = str(exc)
+        slides.append({"id": s.id, "n": i, "name": s.name, "svg": svg, "error": error,
+                       "tiles": stage_tiles(counts[s.id], figures.get(s.id), cycle),
+                       "handoffs": stage_handoffs(journey, s.id, summary, numbers)})
+    context.update(stage=stage, slides=slides, overview=overview_rows(journey, counts, figures))
+    return context
+
+
 def _page(template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     return HTMLResponse(_ENV.get_template(template).render(**context), status_code=status)
 
@@ -360,6 +406,14 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
         return _page("_journey.html.j2", await run_in_threadpool(_journey_context, workshop,
                                                                  request.path_params["name"]))
 
+    async def present(request: Request) -> Response:
+        return _page("present.html.j2", await run_in_threadpool(
+            _present_context, workshop, request.path_params["name"], request.path_params.get("stage")))
+
+    async def present_fragment(request: Request) -> Response:
+        return _page("_present.html.j2", await run_in_threadpool(_present_context, workshop,
+                                                                 request.path_params["name"]))
+
     async def events(request: Request) -> Response:
         return StreamingResponse(broadcaster.stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -401,6 +455,8 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
     app = Starlette(
         routes=[Route("/", index), Route("/fragment/index", index_fragment),
                 Route("/journey/{name}", journey), Route("/fragment/journey/{name}", journey_fragment),
+                Route("/present/{name}", present), Route("/present/{name}/{stage}", present),
+                Route("/fragment/present/{name}", present_fragment),
                 Route("/events", events),
                 Route("/whatif/{name}", whatif_post, methods=["POST"]),
                 Route("/whatif/{name}/job/{job:int}", whatif_job),

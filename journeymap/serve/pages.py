@@ -4,7 +4,8 @@
   :func:`journeymap.analysis.analyze`, times from the simulation summary);
 * :func:`step_details` — what clicking a step shows (the step as written, and its simulated figures);
 * :func:`annotate_svg` — a Graphviz SVG made ready for the page: no script, step nodes with ids the page's
-  script can find (``step-<id>``, ``data-step``), and handoff arrows whose tooltip says the time they lose;
+  script can find (``step-<id>``, ``data-step``), handoff arrows whose tooltip says the time they lose, and
+  arrows and the labels drawn apart from their arrow naming the arrow (``data-flow="a->b"``, DOT node names);
 * :func:`located` — problems as ``file:line:column`` relative to the served folder.
 
 Every string from a journey file reaches the page through Jinja2's autoescaping, or through
@@ -108,7 +109,15 @@ def located(problems: list[Problem], folder: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the SVG on the page
 
 _NODE = re.compile(r'<g id="node\d+" class="node([^"]*)">\s*<title>([^<]*)</title>')
+#: an arrow's label drawn as a node of its own (journeymap.rendering.lanes), named by a DOT comment
+_LABEL = re.compile(r'<!-- label of (.*?) -->\s*<g id="(node\d+)" class="node label">')
 _EDGE = re.compile(r'<g id="(edge\d+)" class="edge([^"]*)">\s*<title>([^<]*)</title>')
+
+
+def _flow_of(comment: str) -> str:
+    """``a->b`` from a label's DOT comment ``a -> b`` (escaped as XML text), as an arrow's ``data-flow``."""
+    a, _, b = html.unescape(comment).partition(" -> ")
+    return f"{a}->{b}"
 
 
 def _ends(title: str) -> tuple[str, str] | None:
@@ -192,7 +201,11 @@ def _step_pairs(titles: list[Arrow], steps: Mapping[str, Any]) -> dict[Arrow, li
 
 def annotate_svg(svg: str | bytes, journey: Journey, view: str, summary: Mapping[str, Any] | None) -> Markup:
     """A Graphviz SVG of ``journey`` ready for the page (see the module's docstring)."""
-    text = str(inline_svg(svg))
+    raw = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    # keep which arrow a label belongs to (``data-flow="a->b"``) before the comments go
+    raw = _LABEL.sub(lambda m: f'<g id="{m.group(2)}" class="node label" data-flow="{escape(_flow_of(m.group(1)))}">',
+                     raw)
+    text = str(inline_svg(raw))
     steps = journey.step_by_id
 
     def node(m: re.Match) -> str:
@@ -218,9 +231,10 @@ def annotate_svg(svg: str | bytes, journey: Journey, view: str, summary: Mapping
                 else [_handoff_tip(journey, view, a, b, summary, flows, pairs, handoffs)
                       for a, b in through.get(ends, [])])
         tip = "\n".join(t for t in tips if t)
+        flow = escape(f"{ends[0]}->{ends[1]}")
         if not tip:
-            return f'<g id="{m.group(1)}" class="edge{m.group(2)}"><title></title>'
-        return (f'<g id="{m.group(1)}" class="edge{m.group(2)} tip" data-tip="{escape(tip)}">'
+            return f'<g id="{m.group(1)}" class="edge{m.group(2)}" data-flow="{flow}"><title></title>'
+        return (f'<g id="{m.group(1)}" class="edge{m.group(2)} tip" data-flow="{flow}" data-tip="{escape(tip)}">'
                 f"<title>{escape(tip)}</title>")
 
     return Markup(_EDGE.sub(edge, text))  # noqa: S704 - Graphviz's escaped SVG; every inserted text is escaped

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from ..loading import ReferenceOutside, read_text, resolve_reference
 from ..model import Journey
 from ..output import input_files
-from ..problems import Problem
+from ..problems import Problem, Problems
 from ..rendering import journey_dot, run_dot
 from ..rendering.output import DotJob, DrawingStopped, check_size
 
@@ -50,8 +50,8 @@ DRAWING_THREADS = 3
 CACHED_SIMULATIONS = 64
 
 Kind = Literal["journey", "account", "levers"]
-#: (file name, content digest, view, shaded by a simulation)
-DrawingKey = tuple[str, str, str, bool]
+#: (file name, content digest, view, stages of a close-up (() for the whole journey), shaded by a simulation)
+DrawingKey = tuple[str, str, str, tuple[str, ...], bool]
 #: ``submit(fn, *args) -> Future``, as :meth:`concurrent.futures.Executor.submit`.
 Submit = Callable[..., Future]
 
@@ -82,7 +82,7 @@ class _Drawing:
 
 
 @dataclass
-class Entry:
+class Entry(Problems):
     """One file of the folder as the pages show it."""
 
     name: str
@@ -94,14 +94,6 @@ class Entry:
     good: Version | None = None
     #: the current content is the good one (False: it has errors, and the page shows ``good``)
     current: bool = False
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
 
 def _dot_svg(source: str, *, quick: bool) -> str:
@@ -213,8 +205,8 @@ class Workshop:
         #: drawings a page was shown the quick version of, while the finished one was still being drawn
         self._quick: set[DrawingKey] = set()
         self._draw_pool: ThreadPoolExecutor | None = None
-        #: how long the last finished drawing of each (file, view) took (seconds)
-        self._seconds: dict[tuple[str, str], float] = {}
+        #: how long the last finished drawing of each (file, view, close-up stages) took (seconds)
+        self._seconds: dict[tuple[str, str, tuple[str, ...]], float] = {}
         self._listeners: list[Callable[[list[str]], None]] = []
 
     # ----------------------------------------------------------------------- the files
@@ -367,13 +359,14 @@ class Workshop:
 
     # ----------------------------------------------------------------------- drawings
 
-    def drawing(self, name: str, view: str, wait: float = DRAWING_WAIT) -> str | None:
+    def drawing(self, name: str, view: str, wait: float = DRAWING_WAIT, stages: Sequence[str] = ()) -> str | None:
         """The SVG of one view of the file's last good version, shaded by its simulation once there is one.
 
         Graphviz routes the arrows of most maps in a tenth of a second, but of some in seconds: the drawing
         is started in the background, and when it is not done within ``wait`` seconds a quick one with
         straight arrows is drawn instead (about 50 ms), and the listeners hear of the file again when the
         finished drawing is in. Call :meth:`start_drawings` first to draw all the views a page shows at once.
+        ``stages``: a close-up of those stages (presenter mode), with the whole journey's handoff numbers.
         None when the file never had a good version. Raises what Graphviz raises (no ``dot``, a drawing
         that fails), and :class:`~journeymap.errors.TooLarge` for a journey too large to draw.
         """
@@ -382,8 +375,8 @@ class Workshop:
             if entry is None or entry.good is None:
                 return None
             check_size(entry.good.journey, view)
-            key, source, future = self._drawing(name, entry.good, view)
-            if self._seconds.get((name, view), 0.0) > DRAWING_WAIT:
+            key, source, future = self._drawing(name, entry.good, view, tuple(stages))
+            if self._seconds.get((name, view, tuple(stages)), 0.0) > DRAWING_WAIT:
                 wait = 0.0  # this view took long last time: show the quick one at once
         try:
             return future.result(timeout=wait)
@@ -394,33 +387,36 @@ class Workshop:
                 return future.result()
             return _dot_svg(source, quick=True)
 
-    def start_drawings(self, name: str, views: Sequence[str]) -> None:
-        """Start drawing these views of the file (in parallel) before they are asked for one by one."""
+    def start_drawings(self, name: str, views: Sequence[str], stages: Sequence[Sequence[str]] = ((),)) -> None:
+        """Start drawing these views of the file (in parallel) before they are asked for one by one; each
+        view once per entry of ``stages`` (``()``: the whole journey, else a close-up of those stages)."""
         with self._lock:
             entry = self.entries.get(name)
             if entry is None or entry.good is None:
                 return
             for view in views:
-                try:
-                    check_size(entry.good.journey, view)
-                    self._drawing(name, entry.good, view)
-                except Exception:  # too large, no Graphviz: drawing() says why
-                    continue
+                for part in stages:
+                    try:
+                        check_size(entry.good.journey, view)
+                        self._drawing(name, entry.good, view, tuple(part))
+                    except Exception:  # too large, no Graphviz: drawing() says why
+                        continue
 
-    def _drawing(self, name: str, version: Version, view: str) -> tuple[DrawingKey, str, Future]:
+    def _drawing(self, name: str, version: Version, view: str,
+                 stages: tuple[str, ...] = ()) -> tuple[DrawingKey, str, Future]:
         """The DOT source and the (started or finished) drawing of one view of a version, under the lock.
 
         The source is built here (Python: one at a time anyway); ``dot`` runs in the drawing threads.
         """
         summary = self._summaries.get(version.digest)
-        key = (name, version.digest, view, summary is not None)
+        key = (name, version.digest, view, stages, summary is not None)
         if key not in self._drawings:
-            # one drawing per file and view: an older one is never shown again, so Graphviz stops drawing it
-            for old in [k for k in self._drawings if k[0] == name and k[2] == view]:
+            # one drawing per file, view and close-up: an older one is never shown again, so Graphviz stops it
+            for old in [k for k in self._drawings if k[0] == name and k[2] == view and k[3] == stages]:
                 self._drawings.pop(old).stop()
             if self._draw_pool is None:
                 self._draw_pool = ThreadPoolExecutor(DRAWING_THREADS, thread_name_prefix="journeymap-draw")
-            source = journey_dot(version.journey, view, summary)
+            source = journey_dot(version.journey, view, summary, stages=list(stages) or None)
             job = DotJob(source, "svg")
             future = self._draw_pool.submit(self._timed, key, job)
             future.add_done_callback(lambda f: self._drawn(key))
@@ -432,7 +428,7 @@ class Workshop:
         started = time.monotonic()
         svg = job.result().decode("utf-8")
         with self._lock:
-            self._seconds[(key[0], key[2])] = time.monotonic() - started
+            self._seconds[(key[0], key[2], key[3])] = time.monotonic() - started
         return svg
 
     def _drawn(self, key: DrawingKey) -> None:
