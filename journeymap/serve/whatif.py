@@ -74,10 +74,11 @@ __all__ = ["WhatIf", "BadRequest", "Superseded", "Job", "panel_levers", "panel",
 
 #: Replications of each stage of a run: a first answer quickly, then a tighter one.
 STAGES = (3, 10)
-#: The tiles the panel shows: (metric key of :data:`journeymap.comparison.METRICS`, label).
+#: The tiles the panel shows: (metric key of :data:`journeymap.comparison.METRICS`, label). The cost tile is the cost of
+#: the staff time spent on a case (compare's definition): it says "time" so that nobody reads the pay of added people in it.
 TILES = (("cycle_time_mean", "Cycle time, mean"), ("cycle_time_p90", "Cycle time, P90"),
          ("handoff_waste_mean", "Lost at handoffs"), ("experience_index", "Experience index"),
-         ("cost_per_case", "Staff cost per case"))
+         ("cost_per_case", "Staff time cost per case"))
 #: The factor on a step's duration the panel offers (0.1: ten times faster; 3: three times slower).
 SPEED_RANGE = (0.1, 3.0)
 #: The factor on a flow's delay (0: the delay is removed).
