@@ -282,3 +282,13 @@ def test_broken_files_give_problems_not_tracebacks(folder, text):
     checked = check_portfolio(path)
     assert checked.portfolio is None and checked.errors
     assert all(p.rule != "internal-error" for p in checked.problems), "\n".join(map(format_problem, checked.problems))
+
+
+def test_the_annotated_example_in_the_docs_is_the_bundled_book():
+    import re
+
+    import yaml
+
+    text = (ROOT / "docs" / "portfolio.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    assert yaml.safe_load(block) == yaml.safe_load((JOURNEYS / "book.yaml").read_text(encoding="utf-8"))
