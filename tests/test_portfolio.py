@@ -105,6 +105,9 @@ def test_revenue_is_read_exactly_through_the_distribution_parser(value, expected
     ({"uniform": [40000, 5000]}, "uniform needs lowest < highest", ()),
     ({"normal": [1, 2]}, "unknown distribution 'normal'", ()),
     (True, "must be a number", ()),
+    (1e308, "is more than 1e\\+12 per account per year", ()),
+    ({"empirical": [10, 30, 20]}, "empirical amounts must not decrease: 20 \\(amount 3\\) is less than 30",
+     ("empirical", 2)),
 ])
 def test_bad_revenue_says_why(value, message, where):
     with pytest.raises(RevenueError, match=message) as caught:
@@ -292,3 +295,16 @@ def test_the_annotated_example_in_the_docs_is_the_bundled_book():
     text = (ROOT / "docs" / "portfolio.md").read_text(encoding="utf-8")
     block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
     assert yaml.safe_load(block) == yaml.safe_load((JOURNEYS / "book.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_main_job_checks_a_portfolio_and_says_it_is_not_simulated_yet(folder, tmp_path):
+    from journeymap.pipeline import run_all
+
+    path, _ = _check(folder, GOOD)
+    lines: list[str] = []
+    assert run_all([str(path)], str(tmp_path / "out"), quick=True, log=lines.append) == EXIT_OK
+    assert f"{path}: portfolio of 7 accounts checked; its simulation is not part of this run yet" in lines
+    bad, _ = _check(folder, dedent(GOOD).replace("accounts: 3", "accounts: -2"))
+    lines.clear()
+    assert run_all([str(bad)], str(tmp_path / "out2"), quick=True, log=lines.append) == EXIT_INVALID
+    assert any("error [out-of-range] 'accounts' is -2" in line for line in lines)
