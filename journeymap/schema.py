@@ -21,8 +21,7 @@ from .model import CHANNELS, EMOTION_SCALE, ESTIMATE_TAGS, LANES, PRIORITY_CLASS
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
            "WORKING_DURATION_PATTERN", "TIMED_DURATION_PATTERN", "DURATION_PATTERNS",
            "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH", "MAX_CAPACITY", "DURATION_EXAMPLES", "LEVER_KINDS",
-           "LEVERS_SCHEMA", "levers_schema", "levers_schema_json", "MAX_FACTOR", "MAX_LEVERS",
-           "PORTFOLIO_SCHEMA", "REVENUE", "portfolio_schema_json", "MAX_TIERS", "MAX_ACCOUNTS"]
+           "LEVERS_SCHEMA", "levers_schema", "levers_schema_json", "MAX_FACTOR", "MAX_LEVERS"]
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
 #: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
@@ -622,6 +621,8 @@ def levers_schema_json() -> str:
 
 
 # --------------------------------------------------------------------------- portfolio files (issue 17)
+
+__all__ += ["PORTFOLIO_SCHEMA", "REVENUE", "portfolio_schema_json", "MAX_TIERS", "MAX_ACCOUNTS"]
 
 #: Most tiers in one portfolio, and most accounts in one tier (a run simulates every account).
 MAX_TIERS = 20

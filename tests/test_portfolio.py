@@ -204,6 +204,8 @@ BAD = [
      "is outside 0-100%", "from 0 to 100"),
     ("below: 60", "below: 120", "120", "churn-range", "the experience index runs from 0 to 100", "below: 60"),
     ("per_point: [0.5, 1.5]", "per_point: [2, 1]", "[2, 1]", "churn-range", "inverted", "[low, high]"),
+    ("per_point: [0.5, 1.5]", "per_point: [0.5, 2]", "[0.5, 2]", "churn-range", "could churn 120% of revenue",
+     "high at most 1.66"),
     # unknown template files, templates outside the project folder, a file that is no template
     ("book-support.yaml", "book-suport.yaml", "book-suport.yaml", "unknown-reference",
      "template file 'book-suport.yaml' does not exist (did you mean 'book-support.yaml'?)", "relative to this"),

@@ -459,6 +459,13 @@ def _money(d: _Draft, raw: Any) -> dict[str, Any] | None:
             d.error(("money", "churn", "per_point"), "churn-range",
                     f"the churn range [{points[0]:g}, {points[1]:g}] is inverted", "write [low, high]")
             ok = False
+        elif ok and is_number(below) and 0 <= below <= 100 and below * points[1] > 100:
+            d.error(("money", "churn", "per_point"), "churn-range",
+                    f"the churn link could churn {below * points[1]:g}% of revenue a year (below {below:g} x "
+                    f"{points[1]:g} points per index point): more than all of it",
+                    f"churn is 0-100% a year: keep below x high at most 100 (high at most "
+                    f"{math.floor(10000 / below) / 100:g})" if below else "keep below x high at most 100")
+            ok = False
     return dict(raw) if ok else None
 
 
