@@ -226,6 +226,9 @@ BAD = [
     ("horizon: 1y", "horizon: 1 fortnight", "1 fortnight", "invalid-duration", "fortnight", "horizon: 1y"),
     ("- id: growth", "- id: key", "key\n    accounts: 4", "duplicate-id", "tier 'key' is listed twice", "own id"),
     ("relationships: 2", "relationships: 200", "200", "dunbar", "Dunbar's number", "150 or below"),
+    ("per_year: 2", "per_year: 0", "0, as", "out-of-range", "'per_year' is 0; it must be more than 0",
+     "How many of these journeys"),
+    ("book-support.yaml", "holidays", "holidays", "invalid-template", "is not an ordinary file", "relative to"),
 ]
 
 
@@ -244,6 +247,17 @@ def test_bad_input_is_located_with_a_fix(folder, old, new, needle, rule, message
         with pytest.raises(PortfolioInvalid) as caught:
             load_portfolio(path)
         assert isinstance(caught.value, JourneyInvalid)   # the CLI reports it like every invalid input
+
+
+def test_managers_of_a_department_without_steps_get_a_warning(folder):
+    support = folder / "book-support.yaml"
+    support.write_text(support.read_text().replace(
+        "  - {id: sales,", "  - {id: marketing, name: Marketing, capacity: 1}\n  - {id: sales,"), encoding="utf-8")
+    text = dedent(GOOD).replace("department: sales", "department: marketing")
+    path, checked = _check(folder, text)
+    (p,) = [p for p in checked.problems if p.file == str(path) and p.rule == "idle-managers"]
+    assert (p.line, p.column) == _at(text, "marketing")
+    assert p.message == "no template has a step done by 'marketing': the account managers would do nothing"
 
 
 def test_the_managers_short_warning_has_the_numbers(folder):
