@@ -272,21 +272,41 @@ def _management(d: _Draft, raw: Any) -> None:
     if not isinstance(raw, dict):
         return
     dept = raw.get("department")
-    ok = isinstance(dept, str)
-    if ok and d.templates_ok and dept not in d.departments:
+    ok = _management_department(d, dept)
+    levels = _manager_levels(d, raw.get("managers"), dept)
+    pool = mapping_or_empty(raw.get("pool"))
+    pool_cap, pool_cost = pool.get("capacity", 1), pool.get("cost_per_hour")
+    policy = raw.get("policy", DEFAULT_POLICY)
+    if ok and levels and isinstance(policy, str):
+        d.management = AccountManagement(
+            department=str(dept), levels=tuple(levels), policy=policy,
+            pool_capacity=pool_cap if isinstance(pool_cap, int) and pool_cap >= 1 else 1,
+            pool_cost_per_hour=float(pool_cost) if is_number(pool_cost) else _dept_cost(d, dept))
+
+
+def _management_department(d: _Draft, dept: Any) -> bool:
+    """The managers' department is one of the templates' (an error otherwise) and does some step (a warning)."""
+    if not isinstance(dept, str):
+        return False
+    if d.templates_ok and dept not in d.departments:
         d.error(("account_management", "department"), "unknown-reference",
                 f"no template has a department {dept!r}{did_you_mean(dept, d.departments)}",
                 "name the department whose steps an account's own manager does "
                 f"(departments in the templates: {', '.join(d.departments) or 'none'})")
-        ok = False
-    if ok and d.lint and d.templates_ok and not any(st.owner == dept for j in d.good_journeys.values()
-                                                    for st in j.steps):
+        return False
+    if d.lint and d.templates_ok and not any(st.owner == dept for j in d.good_journeys.values()
+                                             for st in j.steps):
         d.warn(("account_management", "department"), "idle-managers",
                f"no template has a step done by {dept!r}: the account managers would do nothing",
                "name the department whose steps are the account manager's (the account team)")
+    return True
+
+
+def _manager_levels(d: _Draft, raw: Any, dept: Any) -> list[ManagerLevel]:
+    """The manager levels, most senior first: each named once, with a Dunbar warning above 150 accounts."""
     levels: list[ManagerLevel] = []
     seen: set[str] = set()
-    for i, m in enumerate(list_or_empty(raw.get("managers"))):
+    for i, m in enumerate(list_or_empty(raw)):
         if not isinstance(m, dict) or not isinstance(m.get("level"), str):
             continue
         if m["level"] in seen:
@@ -304,14 +324,7 @@ def _management(d: _Draft, raw: Any) -> None:
                    f"keep it at {DUNBAR} or below, and add managers instead")
         cost = m.get("cost_per_hour")
         levels.append(ManagerLevel(m["level"], people, limit, float(cost) if is_number(cost) else _dept_cost(d, dept)))
-    pool = mapping_or_empty(raw.get("pool"))
-    pool_cap, pool_cost = pool.get("capacity", 1), pool.get("cost_per_hour")
-    policy = raw.get("policy", DEFAULT_POLICY)
-    if ok and levels and isinstance(policy, str):
-        d.management = AccountManagement(
-            department=str(dept), levels=tuple(levels), policy=policy,
-            pool_capacity=pool_cap if isinstance(pool_cap, int) and pool_cap >= 1 else 1,
-            pool_cost_per_hour=float(pool_cost) if is_number(pool_cost) else _dept_cost(d, dept))
+    return levels
 
 
 def _dept_cost(d: _Draft, dept: Any) -> float:
