@@ -298,12 +298,13 @@ _AMOUNT = {"type": "number", "minimum": 0, "description": "An amount in the bloc
 
 #: The ``money:`` block (docs/money.md): the stated assumptions that turn time and experience into money.
 MONEY: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["currency"],
+    # 'currency' is required of the merged journey (validation/money.py), not of an overlay that adds an investment
+    "type": "object", "additionalProperties": False,
     "description": "The business case's assumptions, e.g. money: {currency: GBP, handoff_overhead: 10min, "
                    "cases_per_year: 1200, revenue: 30000000, churn: {below: 60, per_point: [0.5, 1.5]}}.",
     "properties": {
-        "currency": {"type": "string", "description": "An ISO 4217 code in capitals: EUR, GBP, USD. The "
-                                                      "departments' cost_per_hour are in it."},
+        "currency": {"type": "string", "description": "Required: an ISO 4217 code in capitals: EUR, GBP, USD. "
+                                                      "The departments' cost_per_hour are in it."},
         "handoff_overhead": {**_DURATION_STRING,
                              "description": "Staff time each internal handoff costs the receiving department "
                                             "(reading the file, asking what was meant), e.g. 10min."},
@@ -320,7 +321,9 @@ MONEY: dict[str, Any] = {
                 "below": {"type": "number", "minimum": 0, "maximum": 100,
                           "description": "The experience index (0-100) under which churn grows."},
                 "per_point": {"type": "array", "minItems": 2, "maxItems": 2,
-                              "items": {"type": "number", "minimum": 0, "maximum": 100},
+                              "items": {"type": "number", "minimum": 0, "maximum": 100,
+                                        "description": "Percentage points of annual churn (0-100) per index "
+                                                       "point below the line."},
                               "description": "[low, high]: percentage points of annual churn per index point "
                                              "below the line."},
             },

@@ -4,7 +4,8 @@ The schema (:data:`journeymap.schema.MONEY`) has already reported wrong types, u
 out of range (a negative overhead or amount, a churn link outside 0-100 points, ``below`` outside the
 index's 0-100) and removed them. What it cannot say is checked here, each at its line and column:
 
-* ``currency`` is a three-letter ISO 4217 code in capitals (``EUR``, not ``euro`` or ``eur``);
+* ``currency`` is there (in the merged journey: an overlay may leave it to its base) and is a three-letter
+  ISO 4217 code in capitals (``EUR``, not ``euro`` or ``eur``);
 * the churn link's ``per_point: [low, high]`` has ``low <= high``;
 * the link never churns more than all of the revenue: ``below × high <= 100`` (at an index of 0 the
   churn would be ``below × high`` points a year).
@@ -16,6 +17,7 @@ validation alike: it reports through a callback with the path into the file and 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -47,8 +49,12 @@ def check_money(raw: Any, report: Report, where: Path = ("money",)) -> Money | N
     m = mapping_or_empty(raw)
     ok = True
     currency = m.get("currency")
+    if "currency" not in m:
+        report(where, "missing-key", "the money: block has no currency: its amounts (revenue, investment, the "
+               "departments' cost_per_hour) would be in no unit", "add currency: EUR (or GBP, USD...)")
+        return None
     if not isinstance(currency, str):
-        return None  # missing or not text: the schema pass said so
+        return None  # not text: the schema pass said so
     if not CURRENCY.fullmatch(currency):
         report(where + ("currency",), "invalid-value",
                f"currency {currency[:20]!r} is not a three-letter ISO 4217 code",
@@ -65,7 +71,9 @@ def check_money(raw: Any, report: Report, where: Path = ("money",)) -> Money | N
     if isinstance(c, dict) and is_number(c.get("below")) and isinstance(c.get("per_point"), list) \
             and len(c["per_point"]) == 2 and all(is_number(x) for x in c["per_point"]):
         below, (low, high) = float(c["below"]), (float(x) for x in c["per_point"])
-        if low > high:
+        if not (0 <= below <= 100 and 0 <= low <= 100 and 0 <= high <= 100):
+            ok = False  # the schema pass reported the number out of range
+        elif low > high:
             report(where + ("churn", "per_point"), "out-of-range",
                    f"the churn link's low end {low:g} is above its high end {high:g}",
                    "give per_point as [low, high], e.g. [0.5, 1.5]")
@@ -74,8 +82,8 @@ def check_money(raw: Any, report: Report, where: Path = ("money",)) -> Money | N
             report(where + ("churn", "per_point"), "out-of-range",
                    f"the churn link could churn {below * high:g}% of revenue a year (below {below:g} × "
                    f"{high:g} points per index point): more than all of it",
-                   f"churn is 0-100% a year: keep below × high at most 100 (high at most {100 / below:.2g})"
-                   if below else "keep below × high at most 100")
+                   f"churn is 0-100% a year: keep below × high at most 100 (high at most "
+                   f"{math.floor(10000 / below) / 100:g})")
             ok = False
         churn = ChurnLink(below, low, high)
     elif c is not None:
