@@ -65,7 +65,8 @@ MONTHS = 12.0
 MONEY_NOTE = ("Cost saved and capacity freed carry the 95% interval of the simulation (paired replications); "
               "revenue protected and the payback are bands that also span the stated churn link "
               "(its low and high ends). The volumes, revenue, churn link and investment are the journey's "
-              "stated assumptions.")
+              "stated assumptions. Staff cost is the cost of the time spent on cases: the pay of people added "
+              "or let go is part of the investment (per_month), not of it.")
 
 
 @dataclass(frozen=True)
@@ -487,28 +488,40 @@ def _assumption_lines(a: Mapping[str, Any], amt) -> list[str]:
                      f"{c['per_point'][1]:g} points of annual churn")
     if a["investment"] is not None:
         i = a["investment"]
-        lines.append(f"the redesign costs {amt(i['one_off'])} once and {amt(i['per_month'])} a month")
+        costs = [f"{amt(i['one_off'])} once"] if i["one_off"] else []
+        costs += [f"{amt(i['per_month'])} a month"] if i["per_month"] or not costs else []
+        lines.append("the after design costs " + " and ".join(costs))
     lines.append(f"{a['hours_per_fte']:,.0f} productive hours per full-time person a year")
     return lines
 
 
 def _headline(bc: Mapping[str, Any]) -> str:
-    """One sentence an executive reads first: what the redesign saves and protects a year, and its payback."""
+    """One sentence an executive reads first: what the after design saves and protects a year, and its payback.
+
+    A negative figure is said as what it is (adds staff cost, puts more revenue at risk), with its range
+    turned the same way, so no sentence carries a minus sign.
+    """
     cur = bc["currency"]
     parts = []
     if "cost_saved_per_year" in bc:
         s = bc["cost_saved_per_year"]
-        verb = "saves" if s["mean"] >= 0 else "adds"
-        parts.append(f"{verb} {format_amount(abs(s['mean']), cur)} of staff cost a year")
+        if abs(s["mean"]) < 0.5:
+            parts.append("leaves the staff cost unchanged")
+        else:
+            verb = "saves" if s["mean"] > 0 else "adds"
+            parts.append(f"{verb} {format_amount(abs(s['mean']), cur)} of staff cost a year")
     if "revenue_protected" in bc:
         p = bc["revenue_protected"]
-        verb = "protects" if p["mean"] >= 0 else "puts at risk"
-        parts.append(f"{verb} {format_amount(abs(p['mean']), cur)} of revenue a year "
-                     f"({_range(format_amount(p['low'], cur), format_amount(p['high'], cur))})")
+        sign = 1 if p["mean"] >= 0 else -1
+        lo, hi = sorted([p["low"] * sign, p["high"] * sign])
+        band = f"({_range(format_amount(lo, cur), format_amount(hi, cur))})"
+        parts.append(f"protects {format_amount(p['mean'], cur)} of revenue a year {band}" if sign > 0 else
+                     f"puts {format_amount(-p['mean'], cur)} more revenue a year at risk {band}")
     if not parts:
         s = bc["saved_per_case"]
-        parts.append(f"changes the cost per case by {format_amount(-s['mean'], cur)}")
-    text = "The redesign " + " and ".join(parts)
+        verb = "saves" if s["mean"] >= 0 else "adds"
+        parts.append(f"{verb} {format_amount(abs(s['mean']), cur)} of staff cost a case")
+    text = "The after design " + " and ".join(parts)
     pb = bc.get("payback_months")
     if pb is not None:
         text += (f"; it pays back in {_months_text(pb['months'])}" if pb["months"] is not None
