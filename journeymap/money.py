@@ -421,7 +421,8 @@ def business_case_view(bc: Mapping[str, Any]) -> dict[str, Any]:
     """The figures of a business case as text, for the terminal and the report alike (the same strings).
 
     ``rows``: (label, central figure, range, what the range is), the year's figures first, then the per-case
-    and per-design details they come from; ``tiles``: (label, figure, range), the ones an executive reads first.
+    and per-design details they come from; ``tiles``: (label, figure, range), the ones an executive reads first;
+    ``tone``: "good" when the benefit a year is positive, "bad" when negative (the headline's colour).
     """
     cur = bc["currency"]
 
@@ -461,7 +462,9 @@ def business_case_view(bc: Mapping[str, Any]) -> dict[str, Any]:
             band = r[side]
             details.append((f"Revenue at risk a year, {side}", amt(band["mean"]),
                             _range(amt(band["low"]), amt(band["high"])), link))
-    return {"rows": rows + details, "tiles": tiles, "headline": bc["headline"],
+    benefit = (bc.get("benefit_per_year") or {}).get("mean")
+    tone = "" if benefit is None or benefit == 0 else "good" if benefit > 0 else "bad"
+    return {"rows": rows + details, "tiles": tiles, "headline": bc["headline"], "tone": tone,
             "assumptions": _assumption_lines(bc["assumptions"], amt), "notes": list(bc.get("notes") or []),
             "note": bc["note"]}
 
