@@ -4,9 +4,12 @@ and the business case of compare in its JSON, terminal text and HTML report (the
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from helpers import dedent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_report import parse
 
 from journeymap.comparison import compare
@@ -267,13 +270,16 @@ def test_revenue_at_risk_follows_the_experience_index_of_the_comparison(money_pa
     assert pb["months"] == pytest.approx(10_000 / (benefit["mean"] / 12 - 100))
 
 
-def test_without_a_money_block_compare_is_unchanged():
-    plain = {k: v for k, v in _pair_journey("before").__dict__.items()}
-    from dataclasses import replace
-
+@pytest.fixture(scope="module")
+def no_money_pair():
     b, a = _pair_journey("before"), _pair_journey("after")
-    out = compare(replace(b, money=None), replace(a, money=None), replications=2)
-    assert "business_case" not in out and plain
+    return compare(replace(b, money=None), replace(a, money=None), replications=3)
+
+
+def test_without_a_money_block_compare_is_unchanged(money_pair, no_money_pair):
+    """The money: block adds the business case and moves nothing else."""
+    assert "business_case" not in no_money_pair
+    assert {k: v for k, v in money_pair.items() if k != "business_case"} == no_money_pair
 
 
 _NUMBER = re.compile(r"−?[A-Z]{3} [\d,.]+[mk]?|[\d.]+ (?:FTE|months)")
@@ -316,10 +322,18 @@ def test_every_figure_of_the_business_case_is_the_same_in_json_text_and_report(m
     assert shown <= allowed, shown - allowed
 
 
-def test_the_report_without_money_has_no_business_case(money_pair):
-    from dataclasses import replace
+def test_the_report_without_money_has_no_business_case(no_money_pair):
+    assert 'id="business-case"' not in report_html(no_money_pair)
+    assert "Business case" not in comparison_text(no_money_pair)
 
-    b, a = _pair_journey("before"), _pair_journey("after")
-    out = compare(replace(b, money=None), replace(a, money=None), replications=2)
-    assert 'id="business-case"' not in report_html(out)
-    assert "Business case" not in comparison_text(out)
+
+@settings(max_examples=200, deadline=None)
+@given(index=st.floats(0, 100), spread=st.floats(0, 20), revenue=st.floats(0, 1e9), below=st.floats(0, 100),
+       low=st.floats(0, 1), extra=st.floats(0, 1), change=st.floats(-40, 40), half=st.floats(0, 10))
+def test_every_band_holds_its_central_figure(index, spread, revenue, below, low, extra, change, half):
+    """Whatever the inputs, low <= central <= high, for revenue at risk and revenue protected."""
+    link = ChurnLink(below, low, low + extra)
+    risk = revenue_at_risk(index, revenue, link, index_ci=(index - spread, index + spread))
+    assert risk.low <= risk.mean * (1 + 1e-12) + 1e-6 and risk.mean <= risk.high * (1 + 1e-12) + 1e-6
+    kept = revenue_protected(index, change, (change - half, change + half), revenue, link)
+    assert kept.low - 1e-6 <= kept.mean <= kept.high + 1e-6
