@@ -19,6 +19,9 @@ The pure functions other modules call (the portfolio's simulation calls the firs
     revenue_protected(index_before, index_change, change_ci, revenue, churn) -> Band
     payback(investment: Investment, benefit_per_year: Band) -> dict[str, Any]   # months, a band
 
+A portfolio's ``money:`` block is read by ``journeymap.validation.money.check_money(raw, report, where,
+currency=...)``, its schema is ``journeymap.schema.MONEY``.
+
 Definitions (docs/money.md):
 
 * **cost per case** = Σ over departments of staff minutes on its steps / 60 × its ``cost_per_hour``

@@ -337,3 +337,17 @@ def test_every_band_holds_its_central_figure(index, spread, revenue, below, low,
     assert risk.low <= risk.mean * (1 + 1e-12) + 1e-6 and risk.mean <= risk.high * (1 + 1e-12) + 1e-6
     kept = revenue_protected(index, change, (change - half, change + half), revenue, link)
     assert kept.low - 1e-6 <= kept.mean <= kept.high + 1e-6
+
+
+def test_a_portfolio_gives_its_currency_to_its_money_block():
+    """A portfolio states its currency at the top (portfolio: {currency}); its money: block need not repeat it."""
+    from journeymap.validation.money import check_money
+
+    said = []
+    m = check_money({"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]}},
+                    lambda *problem: said.append(problem), currency="EUR")
+    assert said == [] and m is not None and (m.currency, m.handoff_overhead, m.churn) == ("EUR", 10, LINK)
+    m = check_money({"churn": {"below": 80, "per_point": [0.5, 1.5]}}, lambda *problem: said.append(problem),
+                    currency="EUR")
+    assert m is None and [(path, rule) for path, rule, *_ in said] == [(("money", "churn", "per_point"),
+                                                                          "out-of-range")]

@@ -41,13 +41,19 @@ def _number(value: Any) -> float | None:
     return float(value) if is_number(value) else None
 
 
-def check_money(raw: Any, report: Report, where: Path = ("money",)) -> Money | None:
+def check_money(raw: Any, report: Report, where: Path = ("money",), *, currency: str | None = None) -> Money | None:
     """The :class:`Money` of a ``money:`` mapping, reporting what is wrong at ``where`` + its key; None when
-    absent, or when anything in it is wrong (a business case is not made on half its assumptions)."""
+    absent, or when anything in it is wrong (a business case is not made on half its assumptions).
+
+    ``currency``: the currency the file gives elsewhere (a portfolio's ``portfolio: {currency}``), used when
+    the block has none; a journey's block must name its own.
+    """
     if raw is None:
         return None
     m = mapping_or_empty(raw)
     ok = True
+    if "currency" not in m and currency is not None:
+        m = {**m, "currency": currency}
     currency = m.get("currency")
     if "currency" not in m:
         report(where, "missing-key", "the money: block has no currency: its amounts (revenue, investment, the "
