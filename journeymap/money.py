@@ -286,11 +286,12 @@ def business_case(before: Journey, after: Journey, result_before: SimulationResu
     invest = (after.money or base).investment
     notes = []
     sides: dict[str, dict[str, Any]] = {}
-    per_rep = {}
+    per_rep: dict[str, dict[int, dict[str, Any]]] = {}
     for side, journey, result in (("before", before, result_before), ("after", after, result_after)):
         overhead = (journey.money or base).handoff_overhead
-        reps = [replication_money(journey, r, overhead) for r in _measured(result)]
-        per_rep[side] = reps
+        by_index = {r.index: replication_money(journey, r, overhead) for r in _measured(result)}
+        per_rep[side] = by_index
+        reps = list(by_index.values())
         depts = list(dict.fromkeys(d for r in reps for d in r["departments"]))
         sides[side] = {"cost_per_case": _stats([r["total"] for r in reps]),
                        "staff_cost_per_case": _stats([r["staff"] for r in reps]),
@@ -300,16 +301,15 @@ def business_case(before: Journey, after: Journey, result_before: SimulationResu
                        "department_minutes": {d: float(np.mean([r["minutes"].get(d, 0.0) for r in reps]))
                                               for d in depts},
                        "minutes_per_case": float(np.mean([sum(r["minutes"].values()) for r in reps]))}
-    paired = min(len(per_rep["before"]), len(per_rep["after"]))
-    saved_case = _stats([b["total"] - a["total"] for b, a in zip(per_rep["before"][:paired],
-                                                                  per_rep["after"][:paired], strict=True)])
+    # replication i of each design shares its random streams: the pairs are the replications both measured
+    pairs = [(per_rep["before"][i], per_rep["after"][i]) for i in per_rep["before"] if i in per_rep["after"]]
+    saved_case = _stats([b["total"] - a["total"] for b, a in pairs])
     out: dict[str, Any] = {"currency": base.currency, "assumptions": _assumptions(base, invest),
                            "before": sides["before"], "after": sides["after"], "saved_per_case": saved_case}
     volume = base.cases_per_year
     if volume is not None:
         out["cost_saved_per_year"] = _scaled(saved_case, volume)
-        minutes_saved = _stats([sum(b["minutes"].values()) - sum(a["minutes"].values())
-                                for b, a in zip(per_rep["before"][:paired], per_rep["after"][:paired], strict=True)])
+        minutes_saved = _stats([sum(b["minutes"].values()) - sum(a["minutes"].values()) for b, a in pairs])
         out["capacity_freed_fte"] = _scaled(minutes_saved, fte(volume, base.hours_per_fte))
         mb: dict[str, float] = sides["before"]["department_minutes"]
         ma: dict[str, float] = sides["after"]["department_minutes"]
