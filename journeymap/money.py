@@ -285,6 +285,12 @@ def business_case(before: Journey, after: Journey, result_before: SimulationResu
         return None
     invest = (after.money or base).investment
     notes = []
+    if before.money is not None and after.money is not None:
+        differ = [k for k in ("cases_per_year", "revenue", "churn", "hours_per_fte", "currency")
+                  if getattr(before.money, k) != getattr(after.money, k)]
+        if differ:
+            notes.append(f"The after design's {', '.join(differ)} differ from the before design's; the business "
+                         "case uses the before design's (the same customers).")
     sides: dict[str, dict[str, Any]] = {}
     per_rep: dict[str, dict[int, dict[str, Any]]] = {}
     for side, journey, result in (("before", before, result_before), ("after", after, result_after)):
@@ -300,7 +306,8 @@ def business_case(before: Journey, after: Journey, result_before: SimulationResu
                                        for d in depts},
                        "department_minutes": {d: float(np.mean([r["minutes"].get(d, 0.0) for r in reps]))
                                               for d in depts},
-                       "minutes_per_case": float(np.mean([sum(r["minutes"].values()) for r in reps]))}
+                       "minutes_per_case": float(np.mean([sum(r["minutes"].values()) for r in reps])) if reps
+                       else 0.0}
     # replication i of each design shares its random streams: the pairs are the replications both measured
     pairs = [(per_rep["before"][i], per_rep["after"][i]) for i in per_rep["before"] if i in per_rep["after"]]
     saved_case = _stats([b["total"] - a["total"] for b, a in pairs])

@@ -351,3 +351,12 @@ def test_a_portfolio_gives_its_currency_to_its_money_block():
                     currency="EUR")
     assert m is None and [(path, rule) for path, rule, *_ in said] == [(("money", "churn", "per_point"),
                                                                           "out-of-range")]
+
+
+def test_the_before_designs_volumes_and_revenue_make_the_case_and_a_difference_is_said():
+    b, a = _pair_journey("before"), _pair_journey("after")
+    a = replace(a, money=replace(a.money, revenue=2_000_000, cases_per_year=10))
+    bc = compare(b, a, replications=2)["business_case"]
+    assert bc["assumptions"]["revenue"] == 1_000_000 and bc["assumptions"]["cases_per_year"] == 1000
+    assert bc["assumptions"]["investment"] == {"one_off": 10_000, "per_month": 100}  # the after design's
+    assert any("cases_per_year, revenue differ" in n for n in bc["notes"])
