@@ -294,7 +294,8 @@ TARGET: dict[str, Any] = {
 }
 
 
-_AMOUNT = {"type": "number", "minimum": 0, "description": "An amount in the block's currency."}
+_AMOUNT = {"type": "number", "minimum": 0, "description": "An amount of 0 or more in the block's currency, "
+                                                          "e.g. 250000."}
 
 #: The ``money:`` block (docs/money.md): the stated assumptions that turn time and experience into money.
 MONEY: dict[str, Any] = {

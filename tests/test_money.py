@@ -360,3 +360,10 @@ def test_the_before_designs_volumes_and_revenue_make_the_case_and_a_difference_i
     assert bc["assumptions"]["revenue"] == 1_000_000 and bc["assumptions"]["cases_per_year"] == 1000
     assert bc["assumptions"]["investment"] == {"one_off": 10_000, "per_month": 100}  # the after design's
     assert any("cases_per_year, revenue differ" in n for n in bc["notes"])
+
+
+def test_every_problem_of_a_money_block_is_reported_at_once():
+    checked = _problems("money:\n  currency: euro\n  handoff_overhead: -10min\n"
+                        "  churn: {below: 80, per_point: [1.5, 0.5]}\n  investment: {one_off: -5}\n")
+    assert [(p.line, p.rule) for p in checked.errors] == [(8, "invalid-value"), (9, "invalid-duration"),
+                                                           (10, "out-of-range"), (11, "out-of-range")]

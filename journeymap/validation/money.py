@@ -71,7 +71,7 @@ def check_money(raw: Any, report: Report, where: Path = ("money",), *, currency:
         try:
             overhead = parse_duration(m["handoff_overhead"])
         except DurationError:
-            return None  # the schema pass reported it
+            ok = False  # the schema pass reported it; the rest is still checked
     churn = None
     c = m.get("churn")
     if isinstance(c, dict) and is_number(c.get("below")) and isinstance(c.get("per_point"), list) \
