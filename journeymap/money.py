@@ -19,8 +19,11 @@ The pure functions other modules call (the portfolio's simulation calls the firs
     revenue_protected(index_before, index_change, change_ci, revenue, churn) -> Band
     payback(investment: Investment, benefit_per_year: Band) -> dict[str, Any]   # months, a band
 
-A portfolio's ``money:`` block is read by ``journeymap.validation.money.check_money(raw, report, where,
-currency=...)``, its schema is ``journeymap.schema.MONEY``.
+    money_of(block: Mapping[str, Any] | None, currency: str) -> Money | None   # a portfolio's checked block
+
+A portfolio keeps its ``money:`` block as written (``Portfolio.money``, checked by its own validation);
+:func:`money_of` reads it with the portfolio's currency. A journey's block is checked and read by
+``journeymap.validation.money.check_money``.
 
 Definitions (docs/money.md):
 
@@ -55,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HOURS_PER_FTE", "ChurnLink", "Investment", "Money", "Band", "cost_per_case", "staff_cost_by", "fte",
            "churn_points", "revenue_at_risk", "revenue_protected", "payback", "replication_money",
-           "business_case", "format_amount", "business_case_view", "MONEY_NOTE"]
+           "business_case", "format_amount", "business_case_view", "MONEY_NOTE", "money_of"]
 
 #: Productive hours a full-time person works in a year: 52 weeks × 40 h = 2,080 h, less about 25 days of leave,
 #: 8 public holidays and 7 days of sickness (40 days × 8 h = 320 h), rounded to 1,680 h. ``money: {hours_per_fte}``
@@ -119,6 +122,20 @@ class Band:
 
     def as_dict(self) -> dict[str, float]:
         return {"mean": self.mean, "low": self.low, "high": self.high}
+
+
+def money_of(block: Mapping[str, Any] | None, currency: str) -> Money | None:
+    """The :class:`Money` of a ``money:`` block already checked (a portfolio's), in ``currency`` unless it names
+    its own; None without a block. ``ValueError`` naming the first problem when the block is not valid."""
+    from .validation.money import check_money
+
+    problems: list[str] = []
+    money = check_money(dict(block) if block is not None else None,
+                        lambda path, rule, message, hint: problems.append(f"{'.'.join(map(str, path))}: {message}"),
+                        currency=currency)
+    if block is not None and money is None:
+        raise ValueError(problems[0] if problems else "the money: block is not valid (docs/money.md)")
+    return money
 
 
 # --------------------------------------------------------------------------- pure building blocks

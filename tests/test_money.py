@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from helpers import dedent
+from helpers import JOURNEYS, dedent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_report import parse
@@ -367,3 +367,16 @@ def test_every_problem_of_a_money_block_is_reported_at_once():
                         "  churn: {below: 80, per_point: [1.5, 0.5]}\n  investment: {one_off: -5}\n")
     assert [(p.line, p.rule) for p in checked.errors] == [(8, "invalid-value"), (9, "invalid-duration"),
                                                            (10, "out-of-range"), (11, "out-of-range")]
+
+
+def test_a_portfolios_money_block_is_read_with_its_currency():
+    from journeymap.money import money_of
+    from journeymap.portfolio import load_portfolio
+
+    book = load_portfolio(str(JOURNEYS / "book.yaml"))
+    m = money_of(book.money, book.currency)
+    assert m is not None and m.currency == book.currency
+    assert m.churn is not None and m.churn.low <= m.churn.high
+    assert money_of(None, "EUR") is None
+    with pytest.raises(ValueError, match="low end 2 is above its high end 1"):
+        money_of({"churn": {"below": 10, "per_point": [2, 1]}}, "EUR")
