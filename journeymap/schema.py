@@ -818,22 +818,12 @@ PORTFOLIO_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "money": {
-            "type": "object",
-            "description": "The business case (docs/money.md): handoff overhead, the churn link.",
-            "properties": {
-                "handoff_overhead": _DURATION_STRING,
-                "churn": {"type": "object", "additionalProperties": False, "required": ["below", "per_point"],
-                          "description": "Each experience-index point below 'below' adds per_point[0] to "
-                                         "per_point[1] points of annual churn.",
-                          "properties": {
-                              "below": {**_PERCENT, "description": "The experience index (0-100) below which "
-                                                                   "churn rises."},
-                              "per_point": {"type": "array", "minItems": 2, "maxItems": 2, "items": _PERCENT,
-                                            "description": "[low, high]: percentage points of annual churn per "
-                                                           "index point, each from 0 to 100."}}},
-            },
-        },
+        # the journey's money block (one definition, checked by validation/money.check_money), with what applies
+        # to a whole book: revenue is per tier and the volume comes from the tiers, so neither is written here
+        "money": {**MONEY, "description": "The business case (docs/money.md): handoff overhead, the churn link; "
+                                          "the currency is the portfolio's.",
+                  "properties": {k: v for k, v in MONEY["properties"].items()
+                                 if k in ("currency", "handoff_overhead", "churn", "hours_per_fte")}},
     },
 }
 

@@ -199,12 +199,13 @@ BAD = [
      "per account per year"),
     ("[1000, 5000]", "[1000, 5d]", "5d", "invalid-revenue", "has a time unit", "plain numbers"),
     ("[1000, 5000]", "[1000, -5]", "-5", "invalid-revenue", "is negative", "plain numbers"),
-    # a churn link outside 0-100%
-    ("per_point: [0.5, 1.5]", "per_point: [0.5, 150]", "150", "churn-range", "150 points of churn per index point "
-     "is outside 0-100%", "from 0 to 100"),
-    ("below: 60", "below: 120", "120", "churn-range", "the experience index runs from 0 to 100", "below: 60"),
-    ("per_point: [0.5, 1.5]", "per_point: [2, 1]", "[2, 1]", "churn-range", "inverted", "[low, high]"),
-    ("per_point: [0.5, 1.5]", "per_point: [0.5, 2]", "[0.5, 2]", "churn-range", "could churn 120% of revenue",
+    # a churn link outside 0-100% (the journey's money block, one definition: validation/money.py)
+    ("per_point: [0.5, 1.5]", "per_point: [0.5, 150]", "150", "out-of-range", "'per_point' is 150; it must be at "
+     "most 100", "Percentage points of annual churn (0-100)"),
+    ("below: 60", "below: 120", "120", "out-of-range", "'below' is 120; it must be at most 100", "(0-100)"),
+    ("per_point: [0.5, 1.5]", "per_point: [2, 1]", "[2, 1]", "out-of-range", "low end 2 is above its high end 1",
+     "[low, high]"),
+    ("per_point: [0.5, 1.5]", "per_point: [0.5, 2]", "[0.5, 2]", "out-of-range", "could churn 120% of revenue",
      "high at most 1.66"),
     # unknown template files, templates outside the project folder, a file that is no template
     ("book-support.yaml", "book-suport.yaml", "book-suport.yaml", "unknown-reference",

@@ -37,6 +37,7 @@ from ..portfolio import (
 from ..problems import Problem, excerpt, sort_problems
 from ..schema import PORTFOLIO_SCHEMA
 from . import MAX_VISITS_PER_RUN, check_file, internal_error, structure_problems, too_deep
+from .money import check_money
 from .service import target_id
 from .values import is_number, list_or_empty, mapping_or_empty, str_or
 from .wording import did_you_mean
@@ -56,7 +57,6 @@ PORTFOLIO_RULES: dict[str, str] = {
     "managers-short": "more accounts than the account managers can hold: the rest go to the pool (a warning)",
     "dunbar": "a manager's relationship limit above about 150 (a warning)",
     "idle-managers": "no template has a step of the account managers' department (a warning)",
-    "churn-range": "a churn link outside 0-100%",
     "invalid-duration": "a horizon or a target's time that cannot be read",
     "duplicate-id": "two tiers, or two manager levels, with the same id",
     "priority-mismatch": "templates that list different priority classes",
@@ -131,7 +131,7 @@ def _check(file: str, *, lint: bool) -> CheckedPortfolio:
     _tiers(d, tiers)
     meta = mapping_or_empty(data.get("portfolio"))
     _currency(d, meta, tiers)
-    money = _money(d, data.get("money"))
+    money = _money(d, data.get("money"), meta.get("currency"))
     horizon, start = _header(d, meta)
     if not d.has_errors:
         _run_size(d, horizon)
@@ -457,39 +457,14 @@ def _currency(d: _Draft, meta: dict, tiers: list) -> None:
 # --------------------------------------------------------------------------- money and header
 
 
-def _money(d: _Draft, raw: Any) -> dict[str, Any] | None:
-    """``money:``: the handoff overhead a duration, the churn link within 0-100%."""
+def _money(d: _Draft, raw: Any, currency: Any) -> dict[str, Any] | None:
+    """``money:``: checked as a journey's block is (:func:`~.money.check_money`: one definition), in the portfolio's
+    currency; the block as written when it is valid (the simulation reads it with :func:`journeymap.money.money_of`)."""
     if not isinstance(raw, dict):
         return None
-    churn = mapping_or_empty(raw.get("churn"))
-    ok = True
-    below = churn.get("below")
-    if is_number(below) and not 0 <= below <= 100:
-        d.error(("money", "churn", "below"), "churn-range",
-                f"the churn link starts below an index of {below:g}; the experience index runs from 0 to 100",
-                "give a point of the index scale, e.g. below: 60")
-        ok = False
-    points = churn.get("per_point")
-    if isinstance(points, list) and len(points) == 2 and all(is_number(p) for p in points):
-        for k, p in enumerate(points):
-            if not 0 <= p <= 100:
-                d.error(("money", "churn", "per_point", k), "churn-range",
-                        f"{p:g} points of churn per index point is outside 0-100%",
-                        "churn is a share of accounts lost per year: give percentage points from 0 to 100, "
-                        "e.g. per_point: [0.5, 1.5]")
-                ok = False
-        if ok and points[0] > points[1]:
-            d.error(("money", "churn", "per_point"), "churn-range",
-                    f"the churn range [{points[0]:g}, {points[1]:g}] is inverted", "write [low, high]")
-            ok = False
-        elif ok and is_number(below) and 0 <= below <= 100 and below * points[1] > 100:
-            d.error(("money", "churn", "per_point"), "churn-range",
-                    f"the churn link could churn {below * points[1]:g}% of revenue a year (below {below:g} x "
-                    f"{points[1]:g} points per index point): more than all of it",
-                    f"churn is 0-100% a year: keep below x high at most 100 (high at most "
-                    f"{math.floor(10000 / below) / 100:g})" if below else "keep below x high at most 100")
-            ok = False
-    return dict(raw) if ok else None
+    checked = check_money(raw, lambda path, rule, message, hint: d.error(path, rule, message, hint),
+                          currency=currency if isinstance(currency, str) else None)
+    return dict(raw) if checked is not None else None
 
 
 def _header(d: _Draft, meta: dict) -> tuple[float, Any]:
