@@ -1,0 +1,254 @@
+"""Simulating a book of business (journeymap.simulation.portfolio): tagged arrivals on the ordinary engine.
+
+Portfolios are built in Python with the contract's fields (issue 17), so that these tests do not depend on
+the portfolio file's loader; each test states what it checks and its tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import journey_of
+
+from journeymap.distributions import YEAR
+from journeymap.simulation.portfolio import book_index, compile_book, pareto_view, simulate_book, summarize_book
+
+# ---------------------------------------------------------------------- the contract's dataclasses, as stand-ins
+
+
+@dataclass(frozen=True)
+class Template:
+    ref: str
+    kind: str
+    per_year: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Target:
+    within: float
+    goal: float
+    scope: str = "journey"
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    accounts: int
+    revenue: Any
+    priority: str | None
+    templates: tuple[Template, ...]
+    targets: tuple[Target, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManagerLevel:
+    level: str
+    people: int
+    relationships: int
+    cost_per_hour: float
+
+
+@dataclass(frozen=True)
+class AccountManagement:
+    department: str
+    levels: tuple[ManagerLevel, ...]
+    policy: str
+    pool_capacity: int
+    pool_cost_per_hour: float
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    id: str
+    name: str
+    currency: str
+    horizon: float
+    start: Any
+    departments: tuple
+    management: AccountManagement | None
+    tiers: tuple[Tier, ...]
+    money: Any
+    source: str
+    journeys: dict = field(default_factory=dict)
+    meetings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    id: str
+    tier: str
+    revenue: float
+
+
+@dataclass(frozen=True)
+class Assignment:
+    manager: dict
+    load: dict
+    unassigned: tuple = ()
+    over_limit: tuple = ()
+
+
+def accounts_of(portfolio, revenue=lambda tier, k: 1000.0 * (k + 1)):
+    return tuple(AccountRecord(f"{t.id}-{k + 1:03d}", t.id, revenue(t, k)) for t in portfolio.tiers
+                 for k in range(t.accounts))
+
+
+DESK = journey_of("""
+    journey: {id: desk, name: One desk}
+    persona: {id: buyer, tolerance: 15min}
+    stages: [serve]
+    departments: [{id: desk, capacity: 1}]
+    steps:
+      - {id: ask, stage: serve, owner: customer, lane: customer, duration: 0min}
+      - {id: work, stage: serve, owner: desk, lane: frontstage, duration: {exponential: 10min}, emotion: 1}
+    """)
+
+MANAGED = journey_of("""
+    journey: {id: managed, name: Managed request}
+    persona: {id: buyer}
+    stages: [serve]
+    departments: [{id: am, capacity: 1}, {id: ops, capacity: 2}]
+    steps:
+      - {id: call, stage: serve, owner: am, lane: frontstage, duration: 30min, emotion: 1}
+      - {id: fix, stage: serve, owner: ops, duration: {exponential: 20min}}
+    """)
+
+
+def two_tier(rho: float, p_high: float, horizon: float, accounts=(10, 30)) -> Portfolio:
+    """Two tiers sharing the desk (exponential 10 min): a total arrival rate of rho / 10 per minute, a share
+    ``p_high`` from the strategic tier."""
+    rate = rho / 10.0
+    per_year = [rate * p_high * YEAR / accounts[0], rate * (1 - p_high) * YEAR / accounts[1]]
+    tiers = (Tier("strategic", accounts[0], None, "strategic", (Template("desk.yaml", "journey", per_year[0], "d"),),
+                  (Target(30.0, 0.9),)),
+             Tier("transactional", accounts[1], None, "transactional",
+                  (Template("desk.yaml", "journey", per_year[1], "d"),), (Target(30.0, 0.9),)))
+    return Portfolio("two", "Two tiers", "EUR", horizon, None, (), None, tiers, None, "", {"desk.yaml": DESK},
+                     {"desk.yaml": None})
+
+
+def cobham(rho: float, service: float, p_high: float) -> tuple[float, float]:
+    """Mean queueing per class of a non-preemptive two-class M/M/1 (Cobham 1954), high class first:
+    W_k = W0 / ((1 - sigma_{k-1})(1 - sigma_k)), W0 = rho * S for exponential service."""
+    w0 = rho * service
+    s1 = p_high * rho
+    return w0 / (1 - s1), w0 / ((1 - s1) * (1 - rho))
+
+
+def test_two_tiers_sharing_a_department_are_served_by_priority_as_cobham_says():
+    """rho 0.6, 40% strategic: each tier's mean queueing lies in its 95% CI over 8 replications of about 60
+    days (~5,200 cases each); FCFS (15 min) lies between the two, so the test tells priority from FCFS."""
+    rho, p_high = 0.6, 0.4
+    book = compile_book(two_tier(rho, p_high, 60 * 1440.0), accounts_of(two_tier(rho, p_high, 1.0)), None)
+    assert book.classes == ("strategic", "transactional")
+    result = simulate_book(book, replications=8, seed=3)
+    high, low = cobham(rho, 10.0, p_high)
+    assert high < rho * 10.0 / (1 - rho) < low
+    s = result.summary["classes"]
+    for name, exact in (("strategic", high), ("transactional", low)):
+        lo, hi = s[name]["waiting_time"]["ci95"]
+        assert lo <= exact <= hi, (name, exact, lo, hi)
+    assert s["strategic"]["share"] == pytest.approx(p_high, abs=0.02)
+
+
+@pytest.fixture(scope="module")
+def managed():
+    """Two tiers of a managed request: the 'am' steps go to the account's manager or to the pool (1 person)."""
+    tiers = (Tier("key", 3, None, "key", (Template("managed.yaml", "journey", 40.0, "m"),), (Target(240.0, 0.8),)),
+             Tier("growth", 5, None, "growth", (Template("managed.yaml", "journey", 20.0, "m"),)))
+    mg = AccountManagement("am", (ManagerLevel("senior", 1, 2, 100.0), ManagerLevel("junior", 1, 1, 60.0)),
+                           "by_revenue", 1, 50.0)
+    portfolio = Portfolio("m", "Managed", "EUR", YEAR / 4, None, (), mg, tiers, None, "",
+                          {"managed.yaml": MANAGED}, {"managed.yaml": None})
+    accounts = accounts_of(portfolio)
+    assignment = Assignment(manager={"key-001": "senior-1", "key-002": "senior-1", "key-003": "junior-1",
+                                     "growth-001": "junior-1"},
+                            load={"senior-1": 2, "junior-1": 2}, unassigned=("growth-002",), over_limit=("junior-1",))
+    book = compile_book(portfolio, accounts, assignment)
+    result = simulate_book(book, replications=3, seed=5)
+    return book, result, summarize_book(book, result)
+
+
+def test_routed_steps_go_to_the_accounts_manager_or_to_the_pool(managed):
+    """Every visit of the 'am' step is served by its account's manager's department, or the pool's for an
+    account without one: per department, its requests equal the cases of its accounts, exactly."""
+    book, result, summary = managed
+    depts = [d.id for d in book.journey.departments]
+    for r in result.replications:
+        per_account = np.bincount(r.case_account, minlength=len(book.accounts))
+        expect = {"am": 0, "am:senior-1": 0, "am:junior-1": 0}
+        for a, acc in enumerate(book.accounts):
+            m = book.assignment.manager.get(acc.id)
+            expect["am" if m is None else f"am:{m}"] += per_account[a]
+        for d, n in expect.items():
+            assert len(r.department_waits[depts.index(d)]) == n, d
+    assert summary["management"]["without_manager"] == 4
+    assert summary["management"]["pool"]["accounts"] == 4
+    assert summary["tiers"]["growth"]["without_manager"] == 4
+
+
+def test_manager_load_against_the_limit(managed):
+    """The load and limit come from the assignment and the level; over the limit is flagged."""
+    m = managed[2]["management"]["managers"]
+    assert m["senior-1"] == {**m["senior-1"], "load": 2, "limit": 2, "over_limit": False, "load_share": 1.0}
+    assert m["junior-1"]["load"] == 2 and m["junior-1"]["limit"] == 1 and m["junior-1"]["over_limit"] is True
+    assert managed[2]["management"]["over_limit"] == ["junior-1"]
+    assert 0.0 < m["senior-1"]["utilisation"]["mean"] < 1.0
+
+
+def test_per_account_results_add_up_to_the_tiers_and_the_book(managed):
+    """Cases, revenue and the case-weighted mean cycle time of a tier's accounts are the tier's (to 1e-9)."""
+    _, _, s = managed
+    total_cases = 0.0
+    for tid, tier in s["tiers"].items():
+        rows = [a for a in s["accounts"] if a["tier"] == tid]
+        assert len(rows) == tier["accounts"]
+        assert sum(a["revenue"] for a in rows) == pytest.approx(tier["revenue"], rel=1e-12)
+        cases = sum(a["cases_per_replication"] for a in rows)
+        assert cases == pytest.approx(tier["cases_per_replication"], rel=1e-12)
+        mean = sum(a["cycle_time_mean"] * a["cases_per_replication"] for a in rows) / cases
+        assert mean == pytest.approx(tier["cycle_time"]["mean"], rel=1e-9)
+        total_cases += cases
+        assert tier["experience"] == pytest.approx(book_index([a["revenue"] for a in rows],
+                                                              [a["experience"] for a in rows]))
+    assert total_cases * s["replications"] == pytest.approx(s["cases"])
+    assert sum(t["revenue"] for t in s["tiers"].values()) == pytest.approx(s["book"]["revenue"])
+    key = [a for a in s["accounts"] if a["tier"] == "key"]
+    met = sum(a["sla"][0] * a["cases_per_replication"] for a in key) / sum(a["cases_per_replication"] for a in key)
+    assert met == pytest.approx(s["tiers"]["key"]["sla"][0]["attainment"], rel=1e-9)
+
+
+def test_one_and_two_workers_give_identical_results(managed):
+    """The schedule and every stream depend only on the seed and the replication."""
+    book, _, summary = managed
+    two = summarize_book(book, simulate_book(book, replications=3, seed=5, workers=2))
+    assert json.dumps(two, sort_keys=True, default=str) == json.dumps(summary, sort_keys=True, default=str)
+
+
+def test_revenue_weighted_index_and_the_80_20_view_by_hand():
+    """Two accounts: (100 x 50 + 300 x 70) / 400 = 65; an account without an index is left out; the top 20% of
+    five accounts is the largest one."""
+    assert book_index([100.0, 300.0], [50.0, 70.0]) == pytest.approx(65.0)
+    assert book_index([100.0, 300.0, 1000.0], [50.0, 70.0, None]) == pytest.approx(65.0)
+    view = pareto_view([10.0, 80.0, 5.0, 3.0, 2.0], [60.0, 40.0, 80.0, 90.0, None])
+    assert view["top_accounts"] == 1
+    assert view["revenue_share_of_top"] == pytest.approx(0.8)
+    assert view["experience_top"] == pytest.approx(40.0)
+    assert view["experience_rest"] == pytest.approx((10 * 60 + 5 * 80 + 3 * 90) / 18)
+    assert [p["rank"] for p in view["curve"]] == [1, 2, 3, 4, 5]
+    assert view["curve"][-1]["revenue_share"] == pytest.approx(1.0)
+
+
+def test_account_experience_falls_when_its_waits_pass_the_tolerance():
+    """The strategic tier (served first) waits less, so fewer of its visits pass the 15-min tolerance and
+    its revenue-weighted index is higher than the transactional tier's (rho 0.8: waits of 15 and 75 min)."""
+    portfolio = two_tier(0.8, 0.4, 30 * 1440.0)
+    book = compile_book(portfolio, accounts_of(portfolio), None)
+    s = summarize_book(book, simulate_book(book, replications=2, seed=2))
+    assert s["tiers"]["strategic"]["experience"] > s["tiers"]["transactional"]["experience"]
+    assert all(a["experience"] is not None for a in s["accounts"])
