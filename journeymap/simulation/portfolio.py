@@ -45,7 +45,7 @@ from .service import attainment
 from .summary import pool, summarize_replications
 
 __all__ = ["Book", "BookArrivals", "TemplatePlan", "compile_book", "simulate_book", "simulate_portfolio",
-           "summarize_book", "book_index", "pareto_view"]
+           "portfolio_inputs", "summarize_book", "book_index", "pareto_view"]
 
 #: Added to the seed of a replication's arrival schedule so that it is a stream of its own.
 SCHEDULE_STREAM = 17
@@ -289,6 +289,23 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
                 tier_templates=tier_templates)
 
 
+def portfolio_inputs(portfolio: Any) -> list[str]:
+    """Every file a portfolio run reads: the portfolio, its templates, and an account template's personas."""
+    base = os.path.dirname(portfolio.source) if portfolio.source else "."
+    out = [portfolio.source] if portfolio.source else []
+    for ref, journey in portfolio.journeys.items():
+        out.append(os.path.join(base, ref))
+        out += [s for s in {journey.source, journey.base} if s]
+        if portfolio.meetings.get(ref) is not None:
+            try:
+                from ..account import load_account
+
+                out += [p.journey.source for p in load_account(os.path.join(base, ref)).personas]
+            except Exception:  # noqa: BLE001 - the loader read it already; the account file itself is listed
+                pass
+    return out
+
+
 # ---------------------------------------------------------------------- running
 
 
@@ -434,14 +451,17 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
     cycle = pool([x[0] for x in per_rep]) if per_rep else np.zeros(0)
     acc = pool([x[1] for x in per_rep]) if per_rep else np.zeros(0, dtype=np.int64)
     tmpl = pool([x[2] for x in per_rep]) if per_rep else np.zeros(0, dtype=np.int64)
-    visits = sum((x[3] for x in per_rep), np.zeros((n_acc, len(book.journey.steps))))
-    over = sum((x[4] for x in per_rep), np.zeros((n_acc, len(book.journey.steps))))
+    visits = np.zeros((n_acc, len(book.journey.steps)))
+    over = np.zeros((n_acc, len(book.journey.steps)))
+    for x in per_rep:
+        visits += x[3]
+        over += x[4]
     cases_at = np.bincount(acc * n_tmpl + tmpl, minlength=n_acc * n_tmpl).reshape(n_acc, n_tmpl).astype(float)
     index = _account_indexes(book, visits, over, cases_at, touch)
     # the book's index per replication, for its interval
     rep_book = []
-    for c, a, t, v, o in per_rep:
-        at = np.bincount(a * n_tmpl + t, minlength=n_acc * n_tmpl).reshape(n_acc, n_tmpl).astype(float)
+    for _, r_acc, r_tmpl, v, o in per_rep:
+        at = np.bincount(r_acc * n_tmpl + r_tmpl, minlength=n_acc * n_tmpl).reshape(n_acc, n_tmpl).astype(float)
         value = book_index(revenue, _account_indexes(book, v, o, at, touch))
         if value is not None:
             rep_book.append(value)
@@ -468,8 +488,8 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
     for ti, tier in enumerate(p.tiers):
         mine = tier_of[acc] == ti if len(acc) else np.zeros(0, bool)
         rep_means = []
-        for c, a, _, _, _ in per_rep:
-            m = tier_of[a] == ti
+        for c, r_acc, _, _, _ in per_rep:
+            m = tier_of[r_acc] == ti
             if m.any():
                 rep_means.append(float(c[m].mean()))
         members = [a for a in range(n_acc) if tier_of[a] == ti]
@@ -478,8 +498,8 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
             if t.scope != "journey":
                 continue
             counts = []
-            for c, a, _, _, _ in per_rep:
-                m = tier_of[a] == ti
+            for c, r_acc, _, _, _ in per_rep:
+                m = tier_of[r_acc] == ti
                 counts.append((float((c[m] <= t.within).sum()), float(m.sum())))
             sla.append({"within": t.within, "goal": t.goal, **attainment(counts, t.goal)})
         tiers[tier.id] = {
@@ -549,8 +569,10 @@ def money_per_tier(book: Book, tiers: Mapping[str, Any]) -> dict[str, Any] | Non
 
     Returns None until that module offers a per-tier function; the report then shows no money section.
     """
+    import importlib
+
     try:
-        from .. import money  # noqa: F401
+        money = importlib.import_module("journeymap.money")
     except ImportError:
         return None
     fn = getattr(money, "portfolio_money", None)

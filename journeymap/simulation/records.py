@@ -168,12 +168,20 @@ class Tagged(Protocol):
     names (its account manager, or the pool). Picklable, so replications can run in worker processes.
     """
 
-    #: how many accounts; case_account values are below it
-    n_accounts: int
-    #: per account: the index of its route in ``routes``
-    route_of: tuple[int, ...]
-    #: per route: (department id, the department id its steps go to instead) pairs
-    routes: tuple[tuple[tuple[str, str], ...], ...]
+    @property
+    def n_accounts(self) -> int:
+        """How many accounts; case_account values are below it."""
+        ...
+
+    @property
+    def route_of(self) -> tuple[int, ...]:
+        """Per account: the index of its route in ``routes``."""
+        ...
+
+    @property
+    def routes(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """Per route: (department id, the department id its steps go to instead) pairs."""
+        ...
 
     def arrivals(self, seed: int, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Replication ``index``'s arrivals, sorted by time: times, entry step indexes, priority classes
