@@ -6,10 +6,11 @@ Run it from the repository root::
     python benchmarks/bench_portfolio.py --accounts 1000 --replications 2 --workers 2
 
 Every account is the Acme account of ``journeys/acme-account.yaml`` (five personas' journeys in parallel,
-meeting at a gate, office hours in Frankfurt and Singapore) starting one deal a year, plus four support
-cases a year (``journeys/insurance-before.yaml``), over a horizon of one year. The shared departments
-grow with the book (their capacity in the files x accounts / 100, at least the file's) so that each
-person's load is about the same at every size: time should then grow linearly with the accounts. One
+meeting at a gate, office hours in Frankfurt and Singapore) starting one deal a year (``--deals``), plus
+twelve support cases a year (``--support``; ``journeys/insurance-before.yaml``), over a horizon of one
+year. The shared departments grow with the book (their capacity in the files times a factor proportional
+to the accounts, at least the file's) so that each person's load is about the same at every size: time
+should then grow linearly with the accounts. One
 senior and one junior level of account managers (relationship limits 30 and 150, one manager per 60
 accounts) and a pool take the account-management steps (here: the sales steps).
 
@@ -45,18 +46,19 @@ SUPPORT = ROOT / "journeys" / "insurance-before.yaml"
 MANAGED = "sales"
 
 
-def book(n: int) -> tuple[SimpleNamespace, tuple, SimpleNamespace]:
+def book(n: int, deals: float = 1.0, support: float = 12.0) -> tuple[SimpleNamespace, tuple, SimpleNamespace]:
     """A portfolio of ``n`` accounts in two tiers (the contract's fields), its accounts and an assignment."""
     deal, meeting = combined_journey(load_account(ACCOUNT))
-    support = load_journey(SUPPORT)
-    grow = max(1.0, n / 100)
+    desk = load_journey(SUPPORT)
+    grow = max(1.0, n / 100 * (deals + support / 4) / 2)
     departments = {}
-    for j in (deal, support):
+    for j in (deal, desk):
         for d in j.departments:
             if d.id != MANAGED and d.id not in departments:
                 departments[d.id] = dataclasses.replace(d, capacity=max(d.capacity, round(d.capacity * grow)))
-    templates = (SimpleNamespace(ref="acme-account.yaml", kind="account", per_year=1.0, label="deal"),
-                 SimpleNamespace(ref="insurance-before.yaml", kind="journey", per_year=4.0, label="support"))
+    templates = (SimpleNamespace(ref="acme-account.yaml", kind="account", per_year=deals, label="deal"),
+                 SimpleNamespace(ref="insurance-before.yaml", kind="journey", per_year=support,
+                                 label="support"))
     key = n // 5
     tiers = (SimpleNamespace(id="key", accounts=key, revenue=None, priority="key", templates=templates, targets=()),
              SimpleNamespace(id="growth", accounts=n - key, revenue=None, priority="growth", templates=templates,
@@ -70,7 +72,7 @@ def book(n: int) -> tuple[SimpleNamespace, tuple, SimpleNamespace]:
     portfolio = SimpleNamespace(id="bench", name=f"Bench book of {n}", currency="EUR", horizon=YEAR, start=None,
                                 departments=tuple(departments.values()), management=management, tiers=tiers,
                                 money=None, source=str(ACCOUNT),
-                                journeys={"acme-account.yaml": deal, "insurance-before.yaml": support},
+                                journeys={"acme-account.yaml": deal, "insurance-before.yaml": desk},
                                 meetings={"acme-account.yaml": meeting, "insurance-before.yaml": None})
     accounts = tuple(SimpleNamespace(id=f"{t.id}-{k + 1:04d}", tier=t.id, revenue=1e6 / (1 + k))
                      for t in tiers for k in range(t.accounts))
@@ -86,9 +88,9 @@ def book(n: int) -> tuple[SimpleNamespace, tuple, SimpleNamespace]:
     return portfolio, accounts, assignment
 
 
-def run(n: int, replications: int, workers: int) -> dict[str, float]:
+def run(n: int, replications: int, workers: int, deals: float, support: float) -> dict[str, float]:
     """One size, in this process (a fresh one per size, so that its peak RSS is its own)."""
-    portfolio, accounts, assignment = book(n)
+    portfolio, accounts, assignment = book(n, deals, support)
     t0, c0 = time.perf_counter(), time.process_time()
     compiled = compile_book(portfolio, accounts, assignment)
     result = simulate_book(compiled, replications=replications, seed=1, workers=workers)
@@ -105,18 +107,22 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, action="append", help="sizes (default 250, 500, 1000)")
     ap.add_argument("--replications", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--deals", type=float, default=1.0, help="deals per account per year (default 1)")
+    ap.add_argument("--support", type=float, default=12.0, help="support cases per account per year (default 12)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size in this process, as JSON
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run(args.one, args.replications, args.workers)))
+        print(json.dumps(run(args.one, args.replications, args.workers, args.deals, args.support)))
         return
     sizes = args.accounts or [250, 500, 1000]
-    print(f"Python {sys.version.split()[0]}; a year; {args.replications} replication(s), {args.workers} worker(s)")
+    print(f"Python {sys.version.split()[0]}; a year; {args.deals:g} deal(s) (5 personas) and {args.support:g} support "
+          f"case(s) per account; {args.replications} replication(s), {args.workers} worker(s)")
     print(f"{'accounts':>8} {'steps':>6} {'cases':>8} {'step visits':>12} {'wall s':>8} {'CPU s':>8} "
           f"{'CPU s/1k acc':>12} {'peak RSS MB':>11} {'book index':>10}")
     for n in sizes:
         out = subprocess.run([sys.executable, __file__, "--one", str(n), "--replications", str(args.replications),
-                              "--workers", str(args.workers)], capture_output=True, text=True, check=True)
+                              "--workers", str(args.workers), "--deals", str(args.deals), "--support",
+                              str(args.support)], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{n:>8,} {r['steps']:>6} {r['cases']:>8,} {r['visits']:>12,.0f} {r['wall']:>8.1f} {r['cpu']:>8.1f} "
               f"{r['cpu'] / n * 1000:>12.1f} {r['rss_mb']:>11.0f} {r['index']:>10.1f}", flush=True)

@@ -18,7 +18,9 @@ __all__ = ["portfolio_blocks", "pareto_points", "tier_points", "pareto_chart", "
 
 
 def _days(minutes: float | None) -> str:
-    return "n/a" if minutes is None else f"{minutes / 1440:.1f}d"
+    from .tables import format_value
+
+    return format_value(minutes, "minutes")
 
 
 def _index(value: float | None) -> str:
@@ -48,7 +50,7 @@ def portfolio_blocks(s: Mapping[str, Any]) -> list[Any]:
                         for x in t["sla"]) or "-"
         rows.append([tid, f"{t['accounts']:,}", _money(t["revenue"], cur), f"{t['cases_per_replication']:,.0f}",
                      _days(t["cycle_time"]["mean"]), _days(t["cycle_time"]["p90"]), sla, _index(t["experience"]),
-                     f"{t['without_manager']:,}"])
+                     "-" if t["without_manager"] is None else f"{t['without_manager']:,}"])
     out.append(Table(["tier", "accounts", "revenue", "cases/run", "cycle mean", "cycle p90", "SLA attainment",
                       "experience", "no manager"], rows, "lrrrrrlrr"))
     m = s.get("management")
@@ -80,12 +82,12 @@ def pareto_points(s: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def tier_points(s: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The tiers chart as data: per tier its share of revenue, its experience index and mean cycle time (days)."""
+    """The tiers chart as data: per tier its share of revenue, its experience index and mean cycle time (minutes)."""
     total = s["book"]["revenue"] or 1.0
     tiers = s["tiers"]
     return {"tier": list(tiers), "revenue_share": [t["revenue"] / total for t in tiers.values()],
             "experience": [t["experience"] for t in tiers.values()],
-            "cycle_days": [t["cycle_time"]["mean"] / 1440 for t in tiers.values()]}
+            "cycle_time": [t["cycle_time"]["mean"] for t in tiers.values()]}
 
 
 def pareto_chart(s: Mapping[str, Any]) -> Any:
@@ -96,8 +98,9 @@ def pareto_chart(s: Mapping[str, Any]) -> Any:
 
     d = pareto_points(s)
     fig, ax = plt.subplots(figsize=(11, 6.5), layout="constrained")
-    ax.axvspan(0, d["top"], color="#EEEEEE", zorder=0)
-    ax.plot(d["x"], d["revenue_share"], color="black", linewidth=2.5, label="cumulative share of revenue")
+    ax.axvspan(0, d["top"], color="#EEEEEE", zorder=0, label=f"the top {d['top']:.0%} of accounts")
+    ax.plot([0.0, *d["x"]], [0.0, *d["revenue_share"]], color="black", linewidth=2.5,
+            label="cumulative share of revenue")
     ax.set_xlabel("accounts ranked by revenue, largest first (share of accounts)")
     ax.set_ylabel("cumulative share of revenue")
     ax.set_xlim(0, 1)
@@ -127,19 +130,20 @@ def pareto_chart(s: Mapping[str, Any]) -> Any:
 def tier_chart(s: Mapping[str, Any]) -> Any:
     """Per tier: share of revenue, experience index and mean cycle time, side by side."""
     from .rendering import palette
-    from .rendering.plots import plt
+    from .rendering.plots import plt, time_unit
 
     d = tier_points(s)
+    unit, per = time_unit(max(d["cycle_time"], default=0.0))
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.5), layout="constrained")
     colour = palette.OKABE_ITO["blue"]
-    for ax, key, title in zip(axes, ("revenue_share", "experience", "cycle_days"),
-                              ("share of revenue", "experience index (revenue-weighted)", "cycle time, mean (days)"),
+    for ax, key, title in zip(axes, ("revenue_share", "experience", "cycle_time"),
+                              ("share of revenue", "experience index (revenue-weighted)", f"cycle time, mean ({unit})"),
                               strict=True):
-        values = [v if v is not None else 0.0 for v in d[key]]
+        values = [(v if v is not None else 0.0) / (per if key == "cycle_time" else 1.0) for v in d[key]]
         ax.bar(d["tier"], values, color=colour)
         ax.set_title(title, fontsize=11)
         for k, v in enumerate(d[key]):
-            text = "n/a" if v is None else (f"{v:.0%}" if key == "revenue_share" else f"{v:.1f}")
+            text = "n/a" if v is None else (f"{v:.0%}" if key == "revenue_share" else f"{values[k]:.1f}")
             ax.annotate(text, (k, values[k]), ha="center", va="bottom", fontsize=9)
     axes[1].set_ylim(0, 100)
     fig.suptitle(f"{s['name']}: tiers", fontsize=12)

@@ -511,7 +511,9 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
             "cycle_time": summarize(cycle[mine], rep_means),
             "sla": sla,
             "experience": book_index([revenue[a] for a in members], [index[a] for a in members]),
-            "without_manager": sum(1 for a in members if manager.get(book.accounts[a].id) is None),
+            # None when the book has no account managers at all
+            "without_manager": (sum(1 for a in members if manager.get(book.accounts[a].id) is None)
+                                if p.management is not None else None),
         }
     return {
         "portfolio": p.id,
