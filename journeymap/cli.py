@@ -100,11 +100,13 @@ def _expand(paths: Sequence[str]) -> list[str]:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .account import check_account, is_account_file
     from .levers import check_levers, is_levers_file
+    from .portfolio import check_portfolio, is_portfolio_file
     from .validation import check_file
 
     files = _expand(args.files)
     lint = not args.no_lint
     results = {f: (check_account(f, lint=lint) if is_account_file(f) else check_levers(f) if is_levers_file(f)
+                   else check_portfolio(f, lint=lint) if is_portfolio_file(f)
                    else check_file(f, lint=lint)) for f in files}
     n_err = sum(len(r.errors) for r in results.values())
     n_warn = sum(len(r.warnings) for r in results.values())
@@ -152,9 +154,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .schema import account_schema_json, levers_schema_json, schema_json
+    from .schema import account_schema_json, levers_schema_json, portfolio_schema_json, schema_json
 
-    text = account_schema_json() if args.account else levers_schema_json() if args.levers else schema_json()
+    text = (account_schema_json() if args.account else levers_schema_json() if args.levers
+            else portfolio_schema_json() if args.portfolio else schema_json())
     if args.output:
         from .output import write_text
 
@@ -831,7 +834,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "Check journey files; print every problem as file:line:column.",
             "journeymap validate journeys/*.yaml")
     p.add_argument("files", nargs="+", metavar="FILE",
-                   help="journey, account or levers files (docs/levers.md), or folders")
+                   help="journey, account, levers (docs/levers.md) or portfolio (docs/portfolio.md) files, or folders")
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     p.add_argument("--no-lint", action="store_true", help="report errors only, no warnings")
@@ -847,6 +850,8 @@ def build_parser() -> argparse.ArgumentParser:
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--account", action="store_true", help="the schema of account files instead of journey files")
     kind.add_argument("--levers", action="store_true", help="the schema of levers files instead of journey files")
+    kind.add_argument("--portfolio", action="store_true",
+                      help="the schema of portfolio files (a book of business, docs/portfolio.md)")
 
     p = add("run", cmd_run, "The main job: validate, analyze, simulate and render every journey into a folder.",
             "journeymap run journeys/ -o outputs/")

@@ -206,11 +206,15 @@ class _MainJob:
     def run(self, files: Sequence[str]) -> None:
         from .account import is_account_file
         from .levers import is_levers_file
+        from .portfolio import is_portfolio_file
 
         levers = [f for f in files if is_levers_file(f)]
         for f in levers:
             self.levers(f)
-        files = [f for f in files if f not in levers]
+        portfolios = [f for f in files if is_portfolio_file(f)]
+        for f in portfolios:
+            self.portfolio(f)
+        files = [f for f in files if f not in levers and f not in portfolios]
         if self.jobs.workers > 1:
             _warm_up()
         accounts = [f for f in files if is_account_file(f)]
@@ -317,6 +321,20 @@ class _MainJob:
         if checked.levers is None:
             self.tally.invalid += 1
             self.log(f"{f}: levers file with errors; see them with: journeymap validate {f}")
+
+    def portfolio(self, f: str) -> None:
+        """A portfolio file (docs/portfolio.md) is checked here; its simulation and report come with
+        ``journeymap portfolio`` (until the main job writes them, it says so and goes on)."""
+        from .portfolio import check_portfolio
+
+        checked = check_portfolio(f)
+        self.show([p for p in checked.problems if p.file == f])
+        if checked.portfolio is None:
+            self.tally.invalid += 1
+            self.log(f"{f}: portfolio file with errors; see them with: journeymap validate {f}")
+            return
+        self.log(f"{f}: portfolio of {checked.portfolio.accounts:,} accounts checked; its simulation is not part "
+                 "of this run yet")
 
     def account(self, f: str) -> None:
         from .account import check_account

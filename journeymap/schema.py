@@ -21,7 +21,8 @@ from .model import CHANNELS, EMOTION_SCALE, ESTIMATE_TAGS, LANES, PRIORITY_CLASS
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
            "WORKING_DURATION_PATTERN", "TIMED_DURATION_PATTERN", "DURATION_PATTERNS",
            "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH", "MAX_CAPACITY", "DURATION_EXAMPLES", "LEVER_KINDS",
-           "LEVERS_SCHEMA", "levers_schema", "levers_schema_json", "MAX_FACTOR", "MAX_LEVERS"]
+           "LEVERS_SCHEMA", "levers_schema", "levers_schema_json", "MAX_FACTOR", "MAX_LEVERS",
+           "PORTFOLIO_SCHEMA", "REVENUE", "portfolio_schema_json", "MAX_TIERS", "MAX_ACCOUNTS"]
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
 #: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
@@ -618,3 +619,175 @@ def levers_schema() -> dict[str, Any]:
 def levers_schema_json() -> str:
     """The levers schema as pretty JSON, for ``journeymap schema --levers``."""
     return json.dumps(LEVERS_SCHEMA, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- portfolio files (issue 17)
+
+#: Most tiers in one portfolio, and most accounts in one tier (a run simulates every account).
+MAX_TIERS = 20
+MAX_ACCOUNTS = 100_000
+_MONEY_NUMBER = {"type": "number",
+                 "description": "A plain number in the portfolio's currency, per account per year (no currency sign, "
+                                "no unit): 2000000 or 2_000_000."}
+_REVENUE_LIST = {"type": "array", "items": _MONEY_NUMBER}
+#: Revenue per account per year: the duration distributions with plain numbers (money, not time).
+REVENUE: dict[str, Any] = {
+    "description": "Revenue per account per year, in the portfolio's currency, as a plain number or a distribution "
+                   "of plain numbers: 50000, {uniform: [5000, 40000]}, {triangular: [low, likely, high]}, "
+                   "{lognormal: {mean: 2000000, sd: 800000}}, {gamma: {mean: ..., sd: ...}}, {exponential: mean}, "
+                   "{empirical: [quantiles]}, {fixed: 50000}.",
+    "anyOf": [
+        _MONEY_NUMBER,
+        {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+         "properties": {
+             "fixed": _MONEY_NUMBER,
+             "exponential": {**_MONEY_NUMBER, "description": "The mean revenue."},
+             "triangular": {**_REVENUE_LIST, "minItems": 3, "maxItems": 3, "description": "[lowest, likely, highest]"},
+             "uniform": {**_REVENUE_LIST, "minItems": 2, "maxItems": 2, "description": "[lowest, highest]"},
+             "lognormal": {"type": "object", "additionalProperties": False, "required": ["mean", "sd"],
+                           "properties": {"mean": _MONEY_NUMBER, "sd": _MONEY_NUMBER},
+                           "description": "Right-skewed (a few large accounts), by mean and standard deviation."},
+             "gamma": {"type": "object", "additionalProperties": False, "required": ["mean", "sd"],
+                       "properties": {"mean": _MONEY_NUMBER, "sd": _MONEY_NUMBER},
+                       "description": "Right-skewed, lighter tail than the lognormal, by mean and sd."},
+             "empirical": {**_REVENUE_LIST, "minItems": 2, "maxItems": MAX_EMPIRICAL,
+                           "description": "Quantiles at equally spaced probabilities, non-decreasing."},
+         }},
+        {"type": "string", "description": "Not allowed: write a plain number in the portfolio's currency."},
+    ],
+}
+_PERCENT = {"type": "number", "description": "Percentage points, from 0 to 100."}
+PORTFOLIO_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://journeymap.dev/schema/portfolio.schema.json",
+    "title": "journeymap portfolio",
+    "description": "A book of business: account tiers with their revenue and journeys, the account managers who "
+                   "serve them, and the vendor's departments every account shares (docs/portfolio.md).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["portfolio", "tiers"],
+    "properties": {
+        "$schema": {"type": "string"},
+        "portfolio": {
+            "type": "object", "additionalProperties": False, "required": ["name"],
+            "properties": {
+                "id": _ID, "name": _TEXT, "description": _TEXT,
+                "currency": {"type": "string", "pattern": r"^[A-Z]{3}$",
+                             "description": "The ISO 4217 code of every amount in the file (revenue, "
+                                            "cost_per_hour): EUR, USD, GBP."},
+                "horizon": {"type": "string",
+                            "description": "How long a run simulates: 1y, 2y, 26w, 90d (at most 10y). Default 1y."},
+                "start": {"type": "string", "description": "The run's minute 0: 2027-01-04 09:00 (local to the "
+                                                           "templates' time zone unless it has an offset)."},
+            },
+        },
+        "departments": {
+            "type": "array",
+            "description": "The vendor's departments every account shares: their capacity and cost override the "
+                           "templates' own.",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["id"],
+                "properties": {"id": _ID, "name": _TEXT,
+                               "capacity": {"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY,
+                                            "description": "People working on cases at once."},
+                               "cost_per_hour": {"type": "number", "minimum": 0,
+                                                 "description": "Cost of an hour of staff time, in the currency."}},
+            },
+        },
+        "account_management": {
+            "type": "object", "additionalProperties": False, "required": ["department", "managers"],
+            "description": "The account managers: each account's own manager does the steps of 'department'.",
+            "properties": {
+                "department": {**_ID, "description": "The department of the templates whose steps an account's "
+                                                     "own manager does (e.g. sales)."},
+                "managers": {
+                    "type": "array", "minItems": 1,
+                    "description": "Levels of seniority, most senior first.",
+                    "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["level", "people", "relationships"],
+                        "properties": {
+                            "level": _ID,
+                            "people": {"type": "integer", "minimum": 0, "maximum": MAX_CAPACITY,
+                                       "description": "How many managers of this level there are."},
+                            "relationships": {"type": "integer", "minimum": 1, "maximum": MAX_ACCOUNTS,
+                                              "description": "Most accounts one manager of this level holds (about "
+                                                             "150 working relationships is a person's limit)."},
+                            "cost_per_hour": {"type": "number", "minimum": 0},
+                        },
+                    },
+                },
+                "policy": {"enum": ["by_revenue", "by_tier", "round_robin"], "default": "by_revenue",
+                           "description": "How accounts get a manager: by_revenue (largest first, most senior "
+                                          "first), by_tier (tier order), round_robin (dealt in turn)."},
+                "pool": {"type": "object", "additionalProperties": False,
+                         "description": "The pooled team that serves accounts without a manager.",
+                         "properties": {"capacity": {"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY},
+                                        "cost_per_hour": {"type": "number", "minimum": 0}}},
+            },
+        },
+        "tiers": {
+            "type": "array", "minItems": 1, "maxItems": MAX_TIERS,
+            "description": "The account tiers, highest value first.",
+            "items": {
+                "type": "object", "additionalProperties": False, "required": ["id", "accounts", "revenue", "journeys"],
+                "properties": {
+                    "id": _ID, "name": _TEXT,
+                    "accounts": {"type": "integer", "minimum": 1, "maximum": MAX_ACCOUNTS,
+                                 "description": "How many accounts the tier has (a whole number, at least 1; "
+                                                "remove a tier that has none)."},
+                    "revenue": REVENUE,
+                    "priority": {**_ID, "description": f"The priority class of the tier's cases ({_CLASSES} by "
+                                                       "default, or the templates' own priorities)."},
+                    "journeys": {
+                        "type": "array", "minItems": 1,
+                        "description": "What each account of the tier runs, and how often per account per year.",
+                        "items": {
+                            "type": "object", "additionalProperties": False, "required": ["template", "per_year"],
+                            "properties": {
+                                "template": {"type": "string", "description": "An account or journey file, relative "
+                                                                              "to this file, in its folder."},
+                                "per_year": {"type": "number", "exclusiveMinimum": 0, "maximum": 100_000,
+                                             "description": "How many of these journeys one account starts per "
+                                                            "year, on average (0.5: one every two years)."},
+                                "as": {**_ID, "description": "A label in results: new_deal, renewal, support."},
+                            },
+                        },
+                    },
+                    "targets": {
+                        "type": "array",
+                        "description": "Service-level targets of the tier's cases, arrival to end.",
+                        "items": {"type": "object", "additionalProperties": False, "required": ["within"],
+                                  "properties": {"id": _ID, "name": _TEXT,
+                                                 "within": _TIMED_STRING,
+                                                 "goal": {"type": "number", "minimum": 0, "maximum": 1,
+                                                          "default": 0.9,
+                                                          "description": "The share of cases that should meet it, "
+                                                                         "as a fraction: 0.9 for 90%."}}},
+                    },
+                },
+            },
+        },
+        "money": {
+            "type": "object",
+            "description": "The business case (docs/money.md): handoff overhead, the churn link.",
+            "properties": {
+                "handoff_overhead": _DURATION_STRING,
+                "churn": {"type": "object", "additionalProperties": False, "required": ["below", "per_point"],
+                          "description": "Each experience-index point below 'below' adds per_point[0] to "
+                                         "per_point[1] points of annual churn.",
+                          "properties": {
+                              "below": {**_PERCENT, "description": "The experience index (0-100) below which "
+                                                                   "churn rises."},
+                              "per_point": {"type": "array", "minItems": 2, "maxItems": 2, "items": _PERCENT,
+                                            "description": "[low, high]: percentage points of annual churn per "
+                                                           "index point, each from 0 to 100."}}},
+            },
+        },
+    },
+}
+
+
+def portfolio_schema_json() -> str:
+    """The portfolio schema as pretty JSON, for ``journeymap schema --portfolio``."""
+    return json.dumps(PORTFOLIO_SCHEMA, indent=2) + "\n"
