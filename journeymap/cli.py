@@ -878,6 +878,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=1,
                    help="parallel processes; results do not depend on it (default: 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (docs/portfolio.md)")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("simulate", cmd_simulate,
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",

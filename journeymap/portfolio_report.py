@@ -58,7 +58,7 @@ def portfolio_blocks(s: Mapping[str, Any]) -> list[Any]:
         out += ["", f"account managers ({m['policy']}): {m['without_manager']:,} account(s) without a manager go to "
                     f"the pool of {m['pool']['capacity']}" + (f"; over the limit: {', '.join(m['over_limit'])}"
                                                                if m["over_limit"] else "")]
-        out.append(Table(["manager", "level", "relationships", "limit", "load", "utilisation"],
+        out.append(Table(["manager", "level", "accounts held", "limit", "held / limit", "utilisation"],
                          [[name, x["level"], f"{x['load']}", f"{x['limit']}",
                            "n/a" if x["load_share"] is None else f"{x['load_share']:.0%}",
                            "n/a" if x["utilisation"] is None else f"{x['utilisation']['mean']:.0%}"]
@@ -106,11 +106,12 @@ def pareto_chart(s: Mapping[str, Any]) -> Any:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     right = ax.twinx()
-    colours = list(palette.OKABE_ITO.values())
+    # Okabe-Ito without yellow (too pale on white) and vermillion (the book's line)
+    colours = [palette.OKABE_ITO[c] for c in ("blue", "orange", "green", "purple", "sky_blue", "black")]
     for k, tier in enumerate(dict.fromkeys(d["tier"])):
         pts = [(x, e) for x, e, t in zip(d["x"], d["experience"], d["tier"], strict=True)
                if t == tier and e is not None]
-        right.scatter([p[0] for p in pts], [p[1] for p in pts], s=14, color=colours[(k + 1) % len(colours)],
+        right.scatter([p[0] for p in pts], [p[1] for p in pts], s=14, color=colours[k % len(colours)],
                       label=f"{tier}: experience index", alpha=0.8)
     if d["book"] is not None:
         right.axhline(d["book"], color=palette.OKABE_ITO["vermillion"], linestyle="--", linewidth=1.5,

@@ -530,7 +530,7 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
             "revenue": float(sum(revenue)),
             "cycle_time": summarize(cycle, [float(x[0].mean()) for x in per_rep if len(x[0])]),
             "experience": book_index(revenue, index),
-            "experience_ci95": list(t_interval(rep_book)) if len(rep_book) > 1 else [None, None],
+            "experience_ci95": _centred(book_index(revenue, index), rep_book),
         },
         "tiers": tiers,
         "management": _management(book, result.summary),
@@ -539,6 +539,17 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
         "departments": result.summary["departments"],
         "money": money_per_tier(book, tiers),
     }
+
+
+def _centred(value: float | None, per_replication: Sequence[float]) -> list[float | None]:
+    """A 95% interval for the pooled ``value``: its half-width is the t-interval's of the replications' own
+    values (the spread between independent horizons), centred on the pooled value (each replication's
+    index is computed from fewer cases per account, so their mean is not the pooled index)."""
+    if value is None or len(per_replication) < 2:
+        return [None, None]
+    lo, hi = t_interval(per_replication)
+    half = (hi - lo) / 2
+    return [value - half, value + half]
 
 
 def _management(book: Book, summary: Mapping[str, Any]) -> dict[str, Any] | None:
