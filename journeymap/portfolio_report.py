@@ -74,10 +74,9 @@ def pareto_points(s: Mapping[str, Any]) -> dict[str, Any]:
     """The 80/20 chart as data, from the JSON: per account (largest revenue first) its share of accounts, the
     cumulative revenue share and its experience index (None: no case measured), and its tier."""
     tier_of = {a["id"]: a["tier"] for a in s["accounts"]}
-    ranked = sorted(s["accounts"], key=lambda a: (-a["revenue"], a["id"]))
     curve = s["pareto"]["curve"]
     return {"x": [c["account_share"] for c in curve], "revenue_share": [c["revenue_share"] for c in curve],
-            "experience": [c["experience"] for c in curve], "tier": [tier_of[a["id"]] for a in ranked],
+            "experience": [c["experience"] for c in curve], "tier": [tier_of[c["account"]] for c in curve],
             "top": s["pareto"]["top_share_of_accounts"], "book": s["book"]["experience"]}
 
 

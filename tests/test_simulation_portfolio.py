@@ -1,96 +1,27 @@
 """Simulating a book of business (journeymap.simulation.portfolio): tagged arrivals on the ordinary engine.
 
-Portfolios are built in Python with the contract's fields (issue 17), so that these tests do not depend on
-the portfolio file's loader; each test states what it checks and its tolerance.
+Portfolios are built in Python (journeymap.portfolio's dataclasses), so that these tests do not depend on the
+portfolio file's loader; each test states what it checks and its tolerance.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+import shutil
 
 import numpy as np
 import pytest
 from helpers import journey_of
 
+from journeymap.assignment import AccountRecord, Assignment
 from journeymap.distributions import YEAR
+from journeymap.model import Target as _Target
+from journeymap.portfolio import AccountManagement, ManagerLevel, Portfolio, Template, Tier
 from journeymap.simulation.portfolio import book_index, compile_book, pareto_view, simulate_book, summarize_book
 
-# ---------------------------------------------------------------------- the contract's dataclasses, as stand-ins
 
-
-@dataclass(frozen=True)
-class Template:
-    ref: str
-    kind: str
-    per_year: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Target:
-    within: float
-    goal: float
-    scope: str = "journey"
-
-
-@dataclass(frozen=True)
-class Tier:
-    id: str
-    accounts: int
-    revenue: Any
-    priority: str | None
-    templates: tuple[Template, ...]
-    targets: tuple[Target, ...] = ()
-
-
-@dataclass(frozen=True)
-class ManagerLevel:
-    level: str
-    people: int
-    relationships: int
-    cost_per_hour: float
-
-
-@dataclass(frozen=True)
-class AccountManagement:
-    department: str
-    levels: tuple[ManagerLevel, ...]
-    policy: str
-    pool_capacity: int
-    pool_cost_per_hour: float
-
-
-@dataclass(frozen=True)
-class Portfolio:
-    id: str
-    name: str
-    currency: str
-    horizon: float
-    start: Any
-    departments: tuple
-    management: AccountManagement | None
-    tiers: tuple[Tier, ...]
-    money: Any
-    source: str
-    journeys: dict = field(default_factory=dict)
-    meetings: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class AccountRecord:
-    id: str
-    tier: str
-    revenue: float
-
-
-@dataclass(frozen=True)
-class Assignment:
-    manager: dict
-    load: dict
-    unassigned: tuple = ()
-    over_limit: tuple = ()
+def Target(within: float, goal: float):  # noqa: N802 - reads like the YAML's {within, goal}
+    return _Target(id="", name="", scope="journey", ref="", within=within, goal=goal)
 
 
 def accounts_of(portfolio, revenue=lambda tier, k: 1000.0 * (k + 1)):
@@ -168,7 +99,9 @@ def managed():
     accounts = accounts_of(portfolio)
     assignment = Assignment(manager={"key-001": "senior-1", "key-002": "senior-1", "key-003": "junior-1",
                                      "growth-001": "junior-1"},
-                            load={"senior-1": 2, "junior-1": 2}, unassigned=("growth-002",), over_limit=("junior-1",))
+                            load={"senior-1": 2, "junior-1": 2},
+                            unassigned=("growth-002", "growth-003", "growth-004", "growth-005"),
+                            over_limit=("junior-1",))
     book = compile_book(portfolio, accounts, assignment)
     result = simulate_book(book, replications=3, seed=5)
     return book, result, summarize_book(book, result)
@@ -252,3 +185,69 @@ def test_account_experience_falls_when_its_waits_pass_the_tolerance():
     s = summarize_book(book, simulate_book(book, replications=2, seed=2))
     assert s["tiers"]["strategic"]["experience"] > s["tiers"]["transactional"]["experience"]
     assert all(a["experience"] is not None for a in s["accounts"])
+
+
+def test_tier_attainment_is_the_share_of_its_cases_within_the_target(managed):
+    """The engine measures the tier's target per case: for an elapsed target that is cycle time <= within,
+    exactly, and the accounts' shares weighted by their cases give the tier's."""
+    book, result, s = managed
+    tier_of = {a.id: a.tier for a in book.accounts}
+    key = np.array([tier_of[a.id] == "key" for a in book.accounts])
+    met = total = 0
+    for r in result.replications:
+        mine = key[r.case_account]
+        met += int((r.cases["cycle_time"][mine] <= 240.0).sum())
+        total += int(mine.sum())
+    sla = s["tiers"]["key"]["sla"][0]
+    assert sla["measured_cases"] == total
+    assert sla["attainment"] == pytest.approx(met / total, rel=1e-12)
+    assert s["tiers"]["growth"]["sla"] == []
+
+
+def test_report_shows_the_numbers_of_the_json(managed):
+    """The charts' data and the tables are read from the JSON: the same numbers."""
+    from journeymap.portfolio_report import pareto_points, portfolio_blocks, tier_points
+    from journeymap.tables import plain
+
+    s = json.loads(json.dumps(managed[2], default=str))
+    d = pareto_points(s)
+    assert d["revenue_share"] == [c["revenue_share"] for c in s["pareto"]["curve"]]
+    assert d["experience"] == [c["experience"] for c in s["pareto"]["curve"]]
+    by_id = {a["id"]: a for a in s["accounts"]}
+    ranked = [by_id[c["account"]] for c in s["pareto"]["curve"]]
+    assert [a["revenue"] for a in ranked] == sorted((a["revenue"] for a in s["accounts"]), reverse=True)
+    assert d["tier"] == [a["tier"] for a in ranked]
+    assert d["experience"] == [a["experience"] for a in ranked]
+    t = tier_points(s)
+    assert t["experience"] == [x["experience"] for x in s["tiers"].values()]
+    assert t["cycle_time"] == [x["cycle_time"]["mean"] for x in s["tiers"].values()]
+    text = plain(portfolio_blocks(s))
+    assert f"{s['book']['experience']:.1f}" in text
+    for x in s["tiers"].values():
+        assert f"{x['experience']:.1f}" in text
+
+
+def test_portfolio_command_writes_the_report_and_refuses_bad_input(tmp_path, capsys):
+    """The bundled book (one replication): exit 0, the JSON, the 80/20 and tiers charts; a tier with a negative
+    count: exit 1 (EXIT_INVALID, as for an invalid journey), the located problem, no traceback, nothing written."""
+    from journeymap.cli import main
+    from journeymap.errors import EXIT_INVALID
+
+    out = tmp_path / "out"
+    assert main(["portfolio", "journeys/book.yaml", "--replications", "1", "--no-progress", "-o", str(out)]) == 0
+    data = json.loads((out / "book-portfolio.json").read_text())
+    assert data["book"]["accounts"] == 400
+    assert (out / "book-pareto.png").stat().st_size > 10_000 and (out / "book-tiers.png").exists()
+    assert data["management"]["without_manager"] == sum(t["without_manager"] for t in data["tiers"].values())
+    capsys.readouterr()
+    shutil.copytree("journeys", tmp_path / "j")
+    bad = tmp_path / "j" / "bad.yaml"
+    text = open("journeys/book.yaml", encoding="utf-8").read()
+    assert "accounts: 20\n" in text
+    bad.write_text(text.replace("accounts: 20\n", "accounts: -5\n", 1))
+    assert main(["portfolio", str(bad), "-o", str(tmp_path / "bad-out")]) == EXIT_INVALID  # as every command
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line.split(": error")[0].rsplit("/", 1)[-1] for line in err.splitlines() if ": error" in line] == \
+        ["bad.yaml:46:15"]
+    assert not (tmp_path / "bad-out").exists()

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..distributions import YEAR
 from ..experience import account_experience, persona_experience
-from ..model import PRIORITY_CLASSES, Department, Flow, Journey, Persona, Stage, Step, Workload
+from ..model import PRIORITY_CLASSES, Department, Flow, Journey, Persona, Stage, Step, Target, Workload
 from ..statistics import summarize, t_interval
 from .records import Meeting, Replication, SimulationResult
 from .runner import ProgressCallback, _run_all
@@ -113,6 +113,8 @@ class Book:
     classes: tuple[str, ...]
     #: per tier (portfolio order): the index in ``templates`` of each of its templates
     tier_templates: tuple[tuple[int, ...], ...]
+    #: per tier: the indexes in ``journey.targets`` of its (journey-scope) targets
+    tier_targets: tuple[tuple[int, ...], ...] = ()
 
 
 # ---------------------------------------------------------------------- compiling
@@ -269,6 +271,17 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
     for r, c in zip(rates, pair_class, strict=True):
         if c < len(classes):
             shares[classes[c]] += r
+    # the tiers' service-level targets, measured by the engine for every case (each on its own basis and the
+    # book's calendar); a tier reads only its own cases' results
+    targets: list[Target] = []
+    tier_targets: list[tuple[int, ...]] = []
+    for tier in portfolio.tiers:
+        mine = []
+        for k, t in enumerate(tier.targets):
+            if t.scope == "journey":
+                mine.append(len(targets))
+                targets.append(dataclasses.replace(t, id=f"{tier.id}:{t.id or k}"))
+        tier_targets.append(tuple(mine))
     first = journeys[0]
     journey = Journey(
         id=portfolio.id, name=portfolio.name,
@@ -278,6 +291,7 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
         workload=Workload(cases=max(1, round(expected)), warmup=0, start=portfolio.start,
                           mix=tuple((c, s) for c, s in shares.items() if s > 0)),
         source=portfolio.source, calendar=first.calendar, priorities=classes or first.priorities,
+        targets=tuple(targets),
         customer_calendars=tuple(calendars))
     meeting = Meeting(persona_of=persona_of, persona_ends=frozenset(persona_ends), gate_of=gate_of,
                       gate_sizes=tuple(gate_sizes), n_personas=n_personas)
@@ -286,7 +300,7 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
                             pair_entry=tuple(pair_entry), pair_class=tuple(pair_class))
     return Book(portfolio=portfolio, journey=journey, meeting=meeting, templates=templates,
                 accounts=tuple(accounts), assignment=assignment, arrivals=arrivals, classes=classes,
-                tier_templates=tier_templates)
+                tier_templates=tier_templates, tier_targets=tuple(tier_targets))
 
 
 def portfolio_inputs(portfolio: Any) -> list[str]:
@@ -404,9 +418,11 @@ def book_index(revenue: Sequence[float], index: Sequence[float | None]) -> float
     return num / den if den > 0 else None
 
 
-def pareto_view(revenue: Sequence[float], index: Sequence[float | None], top: float = 0.2) -> dict[str, Any]:
-    """The 80/20 view: accounts ranked by revenue, largest first; the revenue share of the top ``top`` of them
-    and the revenue-weighted experience of the top and of the rest."""
+def pareto_view(revenue: Sequence[float], index: Sequence[float | None], top: float = 0.2,
+                ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """The 80/20 view: accounts ranked by revenue, largest first (ties in their order); the revenue share of the
+    top ``top`` of them and the revenue-weighted experience of the top and of the rest. ``ids`` name the
+    accounts in the curve."""
     order = sorted(range(len(revenue)), key=lambda a: (-revenue[a], a))
     total = float(sum(revenue)) or 1.0
     n_top = max(1, math.ceil(top * len(order))) if order else 0
@@ -419,8 +435,9 @@ def pareto_view(revenue: Sequence[float], index: Sequence[float | None], top: fl
         "experience_top": book_index([revenue[a] for a in head], [index[a] for a in head]),
         "experience_rest": book_index([revenue[a] for a in tail], [index[a] for a in tail]),
         # per account, largest first: its share of accounts and of revenue so far, and its index
-        "curve": [{"rank": r + 1, "account_share": (r + 1) / len(order), "revenue_share": float(cum[r]),
-                   "experience": index[a]} for r, a in enumerate(order)],
+        "curve": [{"rank": r + 1, "account": ids[a] if ids is not None else str(a),
+                   "account_share": (r + 1) / len(order), "revenue_share": float(cum[r]), "experience": index[a]}
+                  for r, a in enumerate(order)],
     }
 
 
@@ -468,9 +485,10 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
     k = max(1, len(reps))
     count = np.bincount(acc, minlength=n_acc).astype(float)
     sum_cycle = np.bincount(acc, weights=cycle, minlength=n_acc)
-    targets = [(ti, t) for ti, tier in enumerate(p.tiers) for t in tier.targets if t.scope == "journey"]
-    met = {(ti, id(t)): np.bincount(acc, weights=(cycle <= t.within).astype(float), minlength=n_acc)
-           for ti, t in targets}
+    # per target of the combined journey: 1.0 met, 0.0 missed (NaN: not measured) per case, pooled
+    met_case = [pool([r.target_met[j] for r in reps]) for j in range(len(book.journey.targets))]
+    met = [np.bincount(acc, weights=np.nan_to_num(m), minlength=n_acc) for m in met_case]
+    measured = [np.bincount(acc, weights=(~np.isnan(m)).astype(float), minlength=n_acc) for m in met_case]
     manager = book.assignment.manager if book.assignment is not None else {}
     accounts = []
     for a, rec in enumerate(book.accounts):
@@ -480,8 +498,7 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
             "cases_per_replication": count[a] / k,
             "cycle_time_mean": sum_cycle[a] / count[a] if count[a] else None,
             "experience": index[a],
-            "sla": [met[(ti, id(t))][a] / count[a] if count[a] else None for t in p.tiers[ti].targets
-                    if t.scope == "journey"],
+            "sla": [met[j][a] / measured[j][a] if measured[j][a] else None for j in book.tier_targets[ti]],
         }
         accounts.append(row)
     tiers = {}
@@ -494,14 +511,13 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
                 rep_means.append(float(c[m].mean()))
         members = [a for a in range(n_acc) if tier_of[a] == ti]
         sla = []
-        for t in tier.targets:
-            if t.scope != "journey":
-                continue
+        for j in book.tier_targets[ti]:
+            t = book.journey.targets[j]
             counts = []
-            for c, r_acc, _, _, _ in per_rep:
-                m = tier_of[r_acc] == ti
-                counts.append((float((c[m] <= t.within).sum()), float(m.sum())))
-            sla.append({"within": t.within, "goal": t.goal, **attainment(counts, t.goal)})
+            for r, (_, r_acc, _, _, _) in zip(reps, per_rep, strict=True):
+                values = r.target_met[j][tier_of[r_acc] == ti]
+                counts.append((float(np.nansum(values)), float((~np.isnan(values)).sum())))
+            sla.append({"within": t.within, "basis": t.basis, "goal": t.goal, **attainment(counts, t.goal)})
         tiers[tier.id] = {
             "accounts": len(members),
             "revenue": float(sum(revenue[a] for a in members)),
@@ -534,7 +550,7 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
         },
         "tiers": tiers,
         "management": _management(book, result.summary),
-        "pareto": pareto_view(revenue, index),
+        "pareto": pareto_view(revenue, index, ids=[a.id for a in book.accounts]),
         "accounts": accounts,
         "departments": result.summary["departments"],
         "money": money_per_tier(book, tiers),
@@ -548,6 +564,8 @@ def _centred(value: float | None, per_replication: Sequence[float]) -> list[floa
     if value is None or len(per_replication) < 2:
         return [None, None]
     lo, hi = t_interval(per_replication)
+    if lo is None or hi is None:
+        return [None, None]
     half = (hi - lo) / 2
     return [value - half, value + half]
 
