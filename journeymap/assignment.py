@@ -120,40 +120,54 @@ def assign_accounts(management: AccountManagement, accounts: Sequence[AccountRec
         raise InvalidArgument(f"unknown assignment policy {policy!r} (one of {', '.join(POLICIES)})")
     rank = {t: i for i, t in enumerate(tier_order)}
     position = {a.id: i for i, a in enumerate(accounts)}
-    by_tier_then_revenue = sorted(accounts, key=lambda a: (rank.get(a.tier, len(rank)), -a.revenue, position[a.id]))
-    load = {m: 0 for level in management.levels for m in level.manager_ids()}
-    limit = {m: level.relationships for level in management.levels for m in level.manager_ids()}
-    manager: dict[str, str | None] = {}
-    if policy == "round_robin":
-        order = by_tier_then_revenue
-        turn = [m for level in management.levels for m in level.manager_ids()]
-        k = 0
-        for a in order:
-            manager[a.id] = None
-            for step in range(len(turn)):
-                m = turn[(k + step) % len(turn)]
-                if load[m] < limit[m]:
-                    manager[a.id], load[m] = m, load[m] + 1
-                    k = (k + step + 1) % len(turn)
-                    break
+    if policy == "by_revenue":
+        order = sorted(accounts, key=lambda a: (-a.revenue, position[a.id]))
     else:
-        order = (sorted(accounts, key=lambda a: (-a.revenue, position[a.id])) if policy == "by_revenue"
-                 else by_tier_then_revenue)
-        levels = [list(level.manager_ids()) for level in management.levels]
-        current = 0
-        for a in order:
-            while current < len(levels) and all(load[m] >= limit[m] for m in levels[current]):
-                current += 1
-            if current == len(levels):
-                manager[a.id] = None
-                continue
-            m = min((m for m in levels[current] if load[m] < limit[m]), key=lambda m: load[m])
-            manager[a.id], load[m] = m, load[m] + 1
+        order = sorted(accounts, key=lambda a: (rank.get(a.tier, len(rank)), -a.revenue, position[a.id]))
+    limit = {m: level.relationships for level in management.levels for m in level.manager_ids()}
+    load = dict.fromkeys(limit, 0)
+    if policy == "round_robin":
+        manager = _in_turn(order, list(limit), load, limit)
+    else:
+        manager = _by_seniority(order, [list(level.manager_ids()) for level in management.levels], load, limit)
     unassigned = tuple(a.id for a in order if manager[a.id] is None)
-    short = len(unassigned)
     last = management.levels[-1].relationships if management.levels else 1
-    needed = management.people + (math.ceil(short / last) if short else 0)
+    needed = management.people + math.ceil(len(unassigned) / last)
     return Assignment(
         manager={a.id: manager[a.id] for a in accounts}, load=load, unassigned=unassigned,
         over_limit=tuple(m for m in load if load[m] > limit[m]), policy=policy,
         limits=tuple(limit.items()), needed=needed, people=management.people)
+
+
+def _by_seniority(order: Sequence[AccountRecord], levels: list[list[str]], load: dict[str, int],
+                  limit: dict[str, int]) -> dict[str, str | None]:
+    """Each account in ``order`` to the current level's manager holding the fewest; the next level once the
+    current one is full; None (the pool) when all are. ``load`` is updated."""
+    manager: dict[str, str | None] = {}
+    current = 0
+    for a in order:
+        while current < len(levels) and all(load[m] >= limit[m] for m in levels[current]):
+            current += 1
+        if current == len(levels):
+            manager[a.id] = None
+            continue
+        m = min((m for m in levels[current] if load[m] < limit[m]), key=lambda m: load[m])
+        manager[a.id], load[m] = m, load[m] + 1
+    return manager
+
+
+def _in_turn(order: Sequence[AccountRecord], turn: list[str], load: dict[str, int],
+             limit: dict[str, int]) -> dict[str, str | None]:
+    """Each account in ``order`` to the next manager in ``turn`` with room (round robin); None when all are
+    full. ``load`` is updated."""
+    manager: dict[str, str | None] = {}
+    k = 0
+    for a in order:
+        manager[a.id] = None
+        for step in range(len(turn)):
+            m = turn[(k + step) % len(turn)]
+            if load[m] < limit[m]:
+                manager[a.id], load[m] = m, load[m] + 1
+                k = (k + step + 1) % len(turn)
+                break
+    return manager

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .simulation import Meeting
 
 __all__ = ["Template", "Tier", "ManagerLevel", "AccountManagement", "Portfolio", "CheckedPortfolio",
-           "PortfolioInvalid", "POLICIES", "DEFAULT_POLICY", "DUNBAR", "RevenueError",
+           "PortfolioInvalid", "POLICIES", "DEFAULT_POLICY", "DUNBAR", "MAX_REVENUE", "RevenueError",
            "check_portfolio", "load_portfolio", "is_portfolio_file", "parse_revenue", "parse_horizon"]
 
 #: The assignment policies (:mod:`journeymap.assignment`), the default first.
@@ -57,6 +57,8 @@ DUNBAR = 150
 _PORTFOLIO_KEY = re.compile(r'^(?:portfolio|"portfolio"|\{\s*"?portfolio"?)\s*:', re.M)
 #: Revenue is divided by this before the duration parser reads it, and multiplied back after (exact: a power of 2).
 _REVENUE_SCALE = 2.0 ** 20
+#: The largest revenue of one account per year (a trillion): beyond it a number is a typo.
+MAX_REVENUE = 1e12
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ def parse_revenue(value: Any) -> Distribution:
     """Revenue per account per year, as a distribution of plain numbers (see the module docstring for how
     the duration parser is reused). Raises :class:`RevenueError` with the place of the bad part."""
     _check_amounts(value, ())
+    _check_order(value)
     try:
         return parse_distribution(_as_minutes(value)).scaled(_REVENUE_SCALE)
     except DurationError as exc:
@@ -262,6 +265,20 @@ def _check_amounts(value: Any, where: tuple[Hashable, ...]) -> None:
         raise RevenueError(f"revenue must be a finite number, got {value!r}", where)
     if value < 0:
         raise RevenueError(f"revenue {value!r} is negative", where)
+    if value > MAX_REVENUE:
+        raise RevenueError(f"revenue {value:g} is more than {MAX_REVENUE:g} per account per year; check the number",
+                           where)
+
+
+def _check_order(value: Any) -> None:
+    """An empirical list's amounts must not decrease (checked here so the message quotes the amounts as written)."""
+    items = value.get("empirical") if isinstance(value, dict) else None
+    if not isinstance(items, list):
+        return
+    for i in range(1, len(items)):
+        if items[i] < items[i - 1]:
+            raise RevenueError(f"empirical amounts must not decrease: {items[i]:g} (amount {i + 1}) is less than "
+                               f"{items[i - 1]:g} before it; sort them", ("empirical", i))
 
 
 def _as_minutes(value: Any) -> Any:

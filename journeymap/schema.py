@@ -626,7 +626,9 @@ def levers_schema_json() -> str:
 #: Most tiers in one portfolio, and most accounts in one tier (a run simulates every account).
 MAX_TIERS = 20
 MAX_ACCOUNTS = 100_000
-_MONEY_NUMBER = {"type": "number",
+#: An amount of revenue. Text is let through the structure pass so that the portfolio checks can say what is wrong
+#: with it (a currency sign, a time unit) and refuse it there.
+_MONEY_NUMBER = {"type": ["number", "string"],
                  "description": "A plain number in the portfolio's currency, per account per year (no currency sign, "
                                 "no unit): 2000000 or 2_000_000."}
 _REVENUE_LIST = {"type": "array", "items": _MONEY_NUMBER}
@@ -653,7 +655,6 @@ REVENUE: dict[str, Any] = {
              "empirical": {**_REVENUE_LIST, "minItems": 2, "maxItems": MAX_EMPIRICAL,
                            "description": "Quantiles at equally spaced probabilities, non-decreasing."},
          }},
-        {"type": "string", "description": "Not allowed: write a plain number in the portfolio's currency."},
     ],
 }
 _PERCENT = {"type": "number", "description": "Percentage points, from 0 to 100."}

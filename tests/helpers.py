@@ -37,14 +37,23 @@ def _is_levers(path: Path) -> bool:
     return is_levers_file(str(path))
 
 
-#: Every example file in journeys/: journeys, account files and levers files alike.
+def _is_portfolio(path: Path) -> bool:
+    """Portfolio files (docs/portfolio.md: a book of accounts) sit in journeys/ too; they are not journeys."""
+    from journeymap.portfolio import is_portfolio_file
+
+    return is_portfolio_file(str(path))
+
+
+#: Every example file in journeys/: journeys, account, levers and portfolio files alike.
 ALL_EXAMPLES = sorted(JOURNEYS.glob("*.yaml"))
 #: The example levers files.
 LEVERS_EXAMPLES = [p for p in ALL_EXAMPLES if _is_levers(p)]
-#: The example journeys (not account or levers files).
-EXAMPLES = [p for p in ALL_EXAMPLES if not _is_account(p) and p not in LEVERS_EXAMPLES]
+#: The example portfolio files.
+PORTFOLIOS = [p for p in ALL_EXAMPLES if _is_portfolio(p)]
+#: The example journeys (not account, levers or portfolio files).
+EXAMPLES = [p for p in ALL_EXAMPLES if not _is_account(p) and p not in LEVERS_EXAMPLES and p not in PORTFOLIOS]
 #: What simulate, render and compare take: journeys and account files.
-SUBJECTS = [p for p in ALL_EXAMPLES if p not in LEVERS_EXAMPLES]
+SUBJECTS = [p for p in ALL_EXAMPLES if p not in LEVERS_EXAMPLES and p not in PORTFOLIOS]
 #: The example account files.
 ACCOUNTS = [p for p in ALL_EXAMPLES if _is_account(p)]
 DATA = Path(__file__).resolve().parent / "data"

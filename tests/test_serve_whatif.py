@@ -431,8 +431,10 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
 def _journey_files() -> list[Path]:
     from journeymap.account import is_account_file
     from journeymap.levers import is_levers_file
+    from journeymap.portfolio import is_portfolio_file
 
-    return [p for p in sorted(JOURNEYS.glob("*.yaml")) if not is_account_file(str(p)) and not is_levers_file(str(p))]
+    return [p for p in sorted(JOURNEYS.glob("*.yaml"))
+            if not is_account_file(str(p)) and not is_levers_file(str(p)) and not is_portfolio_file(str(p))]
 
 
 @pytest.mark.parametrize("path", _journey_files(), ids=lambda p: p.name)

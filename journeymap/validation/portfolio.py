@@ -91,6 +91,11 @@ class _Draft:
         return any(p.is_error for p in self.problems)
 
     @property
+    def templates_ok(self) -> bool:
+        """Every template named could be read: only then is a department or class missing from all of them news."""
+        return bool(self.journeys) and all(j is not None for j in self.journeys.values())
+
+    @property
     def good_journeys(self) -> dict[str, Journey]:
         return {ref: j for ref, j in self.journeys.items() if j is not None}
 
@@ -237,7 +242,7 @@ def _departments(d: _Draft, entries: list) -> None:
         did = entry["id"]
         base = d.departments.get(did)
         if base is None:
-            if d.good_journeys:
+            if d.templates_ok:
                 d.error(("departments", i, "id"), "unknown-reference",
                         f"no template has a department {did!r}{did_you_mean(did, d.departments)}",
                         f"departments in the templates: {', '.join(d.departments) or 'none'}")
@@ -263,7 +268,7 @@ def _management(d: _Draft, raw: Any) -> None:
         return
     dept = raw.get("department")
     ok = isinstance(dept, str)
-    if ok and d.good_journeys and dept not in d.departments:
+    if ok and d.templates_ok and dept not in d.departments:
         d.error(("account_management", "department"), "unknown-reference",
                 f"no template has a department {dept!r}{did_you_mean(dept, d.departments)}",
                 "name the department whose steps an account's own manager does "
@@ -339,7 +344,7 @@ def _tiers(d: _Draft, entries: list) -> None:
         seen[tid] = i
         revenue = _revenue(d, ("tiers", i, "revenue"), t.get("revenue"))
         priority = t.get("priority")
-        if isinstance(priority, str) and classes and priority not in classes:
+        if isinstance(priority, str) and d.templates_ok and priority not in classes:
             d.error(("tiers", i, "priority"), "unknown-reference",
                     f"priority {excerpt(priority)} is not one of the templates' priority classes "
                     f"({', '.join(classes)}){did_you_mean(priority, classes)}",

@@ -35,7 +35,7 @@ _VALIDATOR = jsonschema.Draft202012Validator(JOURNEY_SCHEMA)
 _ITEM_NOUNS = {"steps": "step", "stages": "stage", "departments": "department", "backlog": "backlog entry",
                "next": "branch", "parallel": "parallel branch", "goals": "goal", "end": "end step",
                "schedule": "arrival time", "targets": "target", "shifts": "shift", "priorities": "priority class",
-               "holidays": "holiday", "levers": "lever"}
+               "holidays": "holiday", "levers": "lever", "tiers": "tier", "managers": "manager level"}
 
 _JSON_TYPES = {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
                int: "a whole number", float: "a number", type(None): "nothing"}
