@@ -500,7 +500,9 @@ def compare(before, after, *, replications: int = 10, seed: int = 1, cases: int 
     Returns a JSON-ready dict; the two simulation summaries are under
     ``before.simulation`` and ``after.simulation``; ``stability`` says whether
     both are steady (:func:`stability_of_pair`) and ``drivers`` which
-    mechanism moved the cycle time (:func:`main_driver`). ``meetings`` carries the
+    mechanism moved the cycle time (:func:`main_driver`); ``business_case`` (only when a design has a
+    ``money:`` block) the cost saved, revenue protected and payback (:func:`journeymap.money.business_case`).
+    ``meetings`` carries the
     personas and gates when the designs are accounts' combined journeys (see
     :mod:`journeymap.simulation.account`). A caller that has simulated both designs already
     (the main job) passes its results to :func:`compare_results` instead.
@@ -576,4 +578,8 @@ def compare_results(before, after, result_before, result_after, *, meetings=(Non
     }
     if before.targets or after.targets:
         out["targets"] = compare_targets(before, after, rb, ra, stability["steady"])
+    if before.money is not None or after.money is not None:
+        from .money import business_case
+
+        out["business_case"] = business_case(before, after, rb, ra, rows)
     return out

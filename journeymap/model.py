@@ -13,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .distributions import DAY, Distribution
 from .workingtime import Calendar, CapacitySchedule
+
+if TYPE_CHECKING:
+    from .money import Money
 
 __all__ = [
     "CUSTOMER",
@@ -323,6 +326,8 @@ class Journey:
     #: Only in an account's combined journey: each persona's calendar, by the persona id its steps carry
     #: in :attr:`Step.persona` (its customer steps keep that persona's office hours).
     customer_calendars: tuple[tuple[str, Calendar | None], ...] = ()
+    #: The ``money:`` block: the stated assumptions of the business case (docs/money.md); None: no money figures.
+    money: Money | None = None
 
     def customer_calendar(self, step: Step) -> Calendar | None:
         """The calendar of a customer step: its persona's in an account, else this journey's persona's."""

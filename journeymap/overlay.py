@@ -3,7 +3,8 @@
 An overlay names its base with ``extends:`` (a path relative to the overlay)
 and may then give:
 
-* ``journey``, ``persona``, ``workload``: keys that replace the base's keys;
+* ``journey``, ``persona``, ``workload``, ``money``: keys that replace the base's keys (an after
+  design's ``money: {investment: ...}`` keeps the base's volumes, revenue and churn link);
 * ``calendars``, ``holidays``: named entries; the overlay's replace the base's of the same name
   (each as a whole), new names are added;
 * ``calendar``, ``priorities``, ``targets``: replace the base's as a whole;
@@ -46,7 +47,7 @@ JOURNEY_KEYS = ("journey", "persona", "stages", "steps", "extends")
 #: Lists merged entry by entry, matched on ``id``.
 MERGED_BY_ID = ("stages", "departments", "steps")
 #: Mappings whose keys the overlay replaces one by one (a calendar or a holiday list: as a whole, by name).
-REPLACED = ("journey", "persona", "workload", "calendars", "holidays")
+REPLACED = ("journey", "persona", "workload", "calendars", "holidays", "money")
 
 
 def _copy(dst: Located, src: Located, src_prefix: Path, dst_prefix: Path) -> None:

@@ -308,8 +308,18 @@ def report_html(comparison: Mapping[str, Any], *, before_map: str | bytes | None
         missing_map=_MISSING_MAP, missing_chart=_MISSING_CHART,
         distribution_chart=inline_svg(distribution_chart), stage_chart=inline_svg(stage_chart),
         emotion_chart=inline_svg(emotion_chart), **_maps(before_map, after_map),
-        sure=_sure(comparison.get("uncertainty")),
+        sure=_sure(comparison.get("uncertainty")), money=_money(comparison.get("business_case")),
     )
+
+
+def _money(bc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The section "The business case" (a design with a ``money:`` block), or None: the figures of
+    :func:`journeymap.money.business_case_view`, the same strings ``compare`` prints."""
+    if not bc:
+        return None
+    from .money import business_case_view
+
+    return business_case_view(bc)
 
 
 def _sure(u: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -21,8 +21,7 @@ from .model import CHANNELS, EMOTION_SCALE, ESTIMATE_TAGS, LANES, PRIORITY_CLASS
 __all__ = ["JOURNEY_SCHEMA", "ACCOUNT_SCHEMA", "schema_json", "account_schema_json", "ID_PATTERN", "DURATION_PATTERN",
            "WORKING_DURATION_PATTERN", "TIMED_DURATION_PATTERN", "DURATION_PATTERNS",
            "MAX_STEPS", "MAX_CASES", "MAX_ID_LENGTH", "MAX_CAPACITY", "DURATION_EXAMPLES", "LEVER_KINDS",
-           "LEVERS_SCHEMA", "levers_schema", "levers_schema_json", "MAX_FACTOR", "MAX_LEVERS",
-           "PORTFOLIO_SCHEMA", "REVENUE", "portfolio_schema_json", "MAX_TIERS", "MAX_ACCOUNTS"]
+           "LEVERS_SCHEMA", "levers_schema", "levers_schema_json", "MAX_FACTOR", "MAX_LEVERS", "MONEY"]
 
 #: Most steps in one journey: validate, simulate and render each stay within seconds at this size
 #: (docs/format.md, "Limits"); 20,000 steps took minutes and gigabytes to render.
@@ -295,6 +294,53 @@ TARGET: dict[str, Any] = {
 }
 
 
+_AMOUNT = {"type": "number", "minimum": 0, "description": "An amount of 0 or more in the block's currency, "
+                                                          "e.g. 250000."}
+
+#: The ``money:`` block (docs/money.md): the stated assumptions that turn time and experience into money.
+MONEY: dict[str, Any] = {
+    # 'currency' is required of the merged journey (validation/money.py), not of an overlay that adds an investment
+    "type": "object", "additionalProperties": False,
+    "description": "The business case's assumptions, e.g. money: {currency: GBP, handoff_overhead: 10min, "
+                   "cases_per_year: 1200, revenue: 30000000, churn: {below: 60, per_point: [0.5, 1.5]}}.",
+    "properties": {
+        "currency": {"type": "string", "description": "Required: an ISO 4217 code in capitals: EUR, GBP, USD. "
+                                                      "The departments' cost_per_hour are in it."},
+        "handoff_overhead": {**_DURATION_STRING,
+                             "description": "Staff time each internal handoff costs the receiving department "
+                                            "(reading the file, asking what was meant), e.g. 10min."},
+        "cases_per_year": {"type": "number", "minimum": 0, "description": "How many cases a year this journey "
+                                                                         "serves: turns per-case figures into "
+                                                                         "a year's."},
+        "revenue": {**_AMOUNT, "description": "Revenue a year from the customers this journey serves, in the "
+                                              "currency: what churn puts at risk."},
+        "churn": {
+            "type": "object", "additionalProperties": False, "required": ["below", "per_point"],
+            "description": "The churn link: each experience-index point below 'below' adds 'per_point' "
+                           "[low, high] percentage points of annual churn, e.g. {below: 60, per_point: [0.5, 1.5]}.",
+            "properties": {
+                "below": {"type": "number", "minimum": 0, "maximum": 100,
+                          "description": "The experience index (0-100) under which churn grows."},
+                "per_point": {"type": "array", "minItems": 2, "maxItems": 2,
+                              "items": {"type": "number", "minimum": 0, "maximum": 100,
+                                        "description": "Percentage points of annual churn (0-100) per index "
+                                                       "point below the line."},
+                              "description": "[low, high]: percentage points of annual churn per index point "
+                                             "below the line."},
+            },
+        },
+        "investment": {
+            "type": "object", "additionalProperties": False,
+            "description": "What the redesign costs (give it in the after design): {one_off: 250000, "
+                           "per_month: 5000}.",
+            "properties": {"one_off": _AMOUNT, "per_month": _AMOUNT},
+        },
+        "hours_per_fte": {"type": "number", "exclusiveMinimum": 0, "maximum": 8784,
+                          "description": "Productive hours of a full-time person a year (default 1680)."},
+    },
+}
+
+
 JOURNEY_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://journeymap.dev/schema/journey.schema.json",
@@ -434,6 +480,7 @@ JOURNEY_SCHEMA: dict[str, Any] = {
         "targets": {"type": "array", "items": TARGET,
                     "description": "Service-level targets: a step, a stage or the whole journey within a time, for "
                                    "a share of the cases."},
+        "money": MONEY,
     },
 }
 
@@ -622,6 +669,8 @@ def levers_schema_json() -> str:
 
 
 # --------------------------------------------------------------------------- portfolio files (issue 17)
+
+__all__ += ["PORTFOLIO_SCHEMA", "REVENUE", "portfolio_schema_json", "MAX_TIERS", "MAX_ACCOUNTS"]
 
 #: Most tiers in one portfolio, and most accounts in one tier (a run simulates every account).
 MAX_TIERS = 20

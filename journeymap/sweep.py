@@ -293,6 +293,7 @@ def _run_here(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, on_resul
 def _run_processes(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, workers: int,
                    on_result: OnResult) -> None:
     """Units in forked worker processes (the simulator's pool: they ignore Ctrl-C and die with us)."""
+    from .output import signals_held
     from .simulation.runner import _stop_pool, _worker_init
     from .workers import can_fork
 
@@ -301,7 +302,8 @@ def _run_processes(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, wor
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(units)), mp_context=context,
                                   initializer=_worker_init, initargs=(os.getpid(),))
     try:
-        futures = {pool.submit(simulate_unit, *_args(plans, unit, seed)): unit for unit in units}
+        with signals_held():  # the pool forks in the first submit: see simulation.runner._run_in_pool
+            futures = {pool.submit(simulate_unit, *_args(plans, unit, seed)): unit for unit in units}
         for fut in cf.as_completed(futures):
             on_result(futures[fut], fut.result())
     except BaseException:

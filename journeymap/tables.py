@@ -17,6 +17,7 @@ from typing import IO, Any
 from .distributions import format_minutes
 
 __all__ = ["table", "Table", "Block", "plain", "fancy", "show", "rich_table", "analysis_blocks", "analysis_text",
+           "business_case_blocks",
            "comparison_blocks", "comparison_text",
            "uncertainty_comparison_blocks", "format_value", "format_change", "format_relative", "format_ci"]
 
@@ -259,6 +260,19 @@ def _caution_lines(u: dict[str, Any] | None) -> list[str]:
     return [line] if line else []
 
 
+def business_case_blocks(bc: dict[str, Any] | None) -> list[Block]:
+    """The business case of ``compare`` (docs/money.md): the figures of
+    :func:`journeymap.money.business_case_view`, the same strings the report shows."""
+    if not bc:
+        return []
+    from .money import business_case_view
+
+    view = business_case_view(bc)
+    return ["", f"Business case ({bc['currency']})", view["headline"], "",
+            Table(["figure", "central", "range", "the range is"], [list(r) for r in view["rows"]], "lrrl"),
+            "Assumed: " + "; ".join(view["assumptions"]) + ".", *view["notes"], view["note"]]
+
+
 def comparison_text(c: dict[str, Any]) -> str:
     """The table of ``journeymap compare`` as plain text (see :func:`comparison_blocks`)."""
     return plain(comparison_blocks(c))
@@ -295,7 +309,8 @@ def comparison_blocks(c: dict[str, Any]) -> list[Block]:
             "pp = percentage points (a change of a share); % = relative to before.",
             *target_comparison_blocks(c.get("targets")),
             *_drivers_lines(c.get("drivers")),
-            c.get("ci_note", ""), *(uncertainty_comparison_blocks(u) if u else []), "",
+            c.get("ci_note", ""), *(uncertainty_comparison_blocks(u) if u else []),
+            *business_case_blocks(c.get("business_case")), "",
             f"Steps {d['steps']['before']} -> {d['steps']['after']} (added {len(d['steps']['added'])}, "
             f"removed {len(d['steps']['removed'])}, changed {len(d['steps']['changed'])}); "
             f"touchpoints {d['touchpoints']['before']} -> {d['touchpoints']['after']}; "

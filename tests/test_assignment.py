@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import pytest
 from helpers import JOURNEYS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeymap.assignment import AccountRecord, account_ids, assign, assign_accounts, draw_accounts
 from journeymap.distributions import Uniform
@@ -133,3 +135,39 @@ def test_the_book_is_80_20_and_its_managers_hold_the_largest_accounts(book):
         top = {x.id for x in sorted(accounts, key=lambda x: -x.revenue)[:80]}
         assert managed == top
         assert a.needed == 11 and a.people == 3             # 320 pooled / 40 per junior = 8 more
+
+
+# --------------------------------------------------------------------------- invariants (Hypothesis)
+
+_levels = st.lists(st.tuples(st.integers(0, 4), st.integers(1, 6)), min_size=1, max_size=3).map(
+    lambda xs: tuple(ManagerLevel(f"l{i}", p, r) for i, (p, r) in enumerate(xs)))
+_accounts = st.lists(st.tuples(st.sampled_from(TIERS), st.integers(0, 50)), max_size=40).map(
+    lambda xs: [AccountRecord(f"a{i}", t, float(r)) for i, (t, r) in enumerate(xs)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(_levels, _accounts, st.sampled_from(["by_revenue", "by_tier", "round_robin"]))
+def test_no_manager_above_the_limit_and_no_account_dropped(levels, accounts, policy):
+    a = _assign(policy, accounts, levels)
+    limits = dict(a.limits)
+    assert all(a.load[m] <= limits[m] for m in a.load) and a.over_limit == ()
+    assert set(a.manager) == {x.id for x in accounts}                       # every account, once
+    held = sum(a.load.values())
+    assert held == sum(1 for m in a.manager.values() if m is not None)
+    assert held == min(len(accounts), sum(lv.capacity for lv in levels))    # the managers are filled before the pool
+    assert len(a.unassigned) == len(accounts) - held
+    last = levels[-1].relationships
+    assert a.needed == a.people + -(-len(a.unassigned) // last)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_levels, _accounts)
+def test_by_revenue_gives_the_seniors_the_largest_accounts(levels, accounts):
+    a = _assign("by_revenue", accounts, levels)
+    revenue = {x.id: x.revenue for x in accounts}
+    rank: dict[str | None, int] = {m: i for i, lv in enumerate(levels) for m in lv.manager_ids()}
+    rank[None] = len(levels)                                                 # the pool comes last
+    for x in accounts:
+        for y in accounts:
+            if rank[a.manager[x.id]] < rank[a.manager[y.id]]:
+                assert revenue[x.id] >= revenue[y.id]

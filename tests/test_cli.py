@@ -862,3 +862,37 @@ def test_a_wrong_type_in_an_account_is_located_not_a_traceback(trio, write_journ
     assert main(["validate", str(path)]) == 1
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
+
+
+_SIGNAL_DURING_FORK = """
+import os, signal, sys
+from journeymap.cli import _sigterm_as_interrupt
+from journeymap.errors import Interrupted
+from journeymap.simulation import simulate
+from journeymap.validation import load_journey
+
+fired = []
+def sigterm_while_forking():
+    if not fired:
+        fired.append(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+os.register_at_fork(after_in_parent=sigterm_while_forking)
+journey = load_journey(sys.argv[1])
+try:
+    with _sigterm_as_interrupt():
+        simulate(journey, cases=20000, replications=2, workers=2, seed=1)
+except Interrupted:
+    print("interrupted")
+else:
+    print("finished")
+"""
+
+
+@linux_only
+def test_a_sigterm_that_lands_while_the_workers_fork_still_stops_the_run(tmp_path):
+    """A SIGTERM delivered inside os.fork's after-fork callbacks used to be swallowed there ("Exception ignored"),
+    with SIGTERM already ignored: the run went on (CI saw the signal test above time out). The forks now happen
+    with the signal held, so it is delivered after them and stops the run."""
+    proc = subprocess.run([sys.executable, "-c", _SIGNAL_DURING_FORK, str(INSURANCE)], cwd=tmp_path, timeout=120,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.stdout.strip() == "interrupted", proc.stderr[-2000:]

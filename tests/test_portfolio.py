@@ -204,6 +204,8 @@ BAD = [
      "is outside 0-100%", "from 0 to 100"),
     ("below: 60", "below: 120", "120", "churn-range", "the experience index runs from 0 to 100", "below: 60"),
     ("per_point: [0.5, 1.5]", "per_point: [2, 1]", "[2, 1]", "churn-range", "inverted", "[low, high]"),
+    ("per_point: [0.5, 1.5]", "per_point: [0.5, 2]", "[0.5, 2]", "churn-range", "could churn 120% of revenue",
+     "high at most 1.66"),
     # unknown template files, templates outside the project folder, a file that is no template
     ("book-support.yaml", "book-suport.yaml", "book-suport.yaml", "unknown-reference",
      "template file 'book-suport.yaml' does not exist (did you mean 'book-support.yaml'?)", "relative to this"),
@@ -224,6 +226,9 @@ BAD = [
     ("horizon: 1y", "horizon: 1 fortnight", "1 fortnight", "invalid-duration", "fortnight", "horizon: 1y"),
     ("- id: growth", "- id: key", "key\n    accounts: 4", "duplicate-id", "tier 'key' is listed twice", "own id"),
     ("relationships: 2", "relationships: 200", "200", "dunbar", "Dunbar's number", "150 or below"),
+    ("per_year: 2", "per_year: 0", "0, as", "out-of-range", "'per_year' is 0; it must be more than 0",
+     "How many of these journeys"),
+    ("book-support.yaml", "holidays", "holidays", "invalid-template", "is not an ordinary file", "relative to"),
 ]
 
 
@@ -242,6 +247,17 @@ def test_bad_input_is_located_with_a_fix(folder, old, new, needle, rule, message
         with pytest.raises(PortfolioInvalid) as caught:
             load_portfolio(path)
         assert isinstance(caught.value, JourneyInvalid)   # the CLI reports it like every invalid input
+
+
+def test_managers_of_a_department_without_steps_get_a_warning(folder):
+    support = folder / "book-support.yaml"
+    support.write_text(support.read_text().replace(
+        "  - {id: sales,", "  - {id: marketing, name: Marketing, capacity: 1}\n  - {id: sales,"), encoding="utf-8")
+    text = dedent(GOOD).replace("department: sales", "department: marketing")
+    path, checked = _check(folder, text)
+    (p,) = [p for p in checked.problems if p.file == str(path) and p.rule == "idle-managers"]
+    assert (p.line, p.column) == _at(text, "marketing")
+    assert p.message == "no template has a step done by 'marketing': the account managers would do nothing"
 
 
 def test_the_managers_short_warning_has_the_numbers(folder):

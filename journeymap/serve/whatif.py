@@ -74,8 +74,9 @@ __all__ = ["WhatIf", "BadRequest", "Superseded", "Job", "panel_levers", "panel",
 
 #: Replications of each stage of a run: a first answer quickly, then a tighter one.
 STAGES = (3, 10)
-#: The tiles the panel shows: (metric key of :data:`journeymap.comparison.METRICS`, label). The cost tile is the cost of
-#: the staff time spent on a case (compare's definition): it says "time" so that nobody reads the pay of added people in it.
+#: The tiles the panel shows: (metric key of :data:`journeymap.comparison.METRICS`, label). The cost tile is the
+#: cost of the staff time spent on a case (compare's definition): it says "time" so that nobody reads the pay of
+#: added people in it.
 TILES = (("cycle_time_mean", "Cycle time, mean"), ("cycle_time_p90", "Cycle time, P90"),
          ("handoff_waste_mean", "Lost at handoffs"), ("experience_index", "Experience index"),
          ("cost_per_case", "Staff time cost per case"))

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import InvalidArgument, TooLarge
 from ..eventlog import EventLogWriter, LogPart, case_width, open_log, write_header
 from ..model import Journey
+from ..output import signals_held
 from ..schema import MAX_STEPS
 from .engine import ReplicationRun, logged_steps
 from .records import Meeting, Replication, SimulationResult, Tagged
@@ -93,6 +94,8 @@ def _worker_init(parent: int | None = None) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the parent held them (see _run_in_pool)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if parent is None:
         return
     from ..workers import die_with_parent
@@ -140,9 +143,14 @@ def _run_in_pool(journey: Journey, cases: int, warmup: int, seed: int, replicati
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, replications), initializer=_worker_init,
                                   initargs=(os.getpid(),))
     try:
-        futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                               events=events, meeting=meeting, start=start, tagged=tagged)
-                   for i in range(replications)]
+        # The pool forks its workers in the first submit. A SIGTERM that lands during a fork runs our handler
+        # inside os.fork's after-fork callbacks, where Python ignores the exception it raises: the run would
+        # go on with SIGTERM already ignored. So the forks happen with SIGINT and SIGTERM held; a signal sent
+        # meanwhile is delivered right after, here in the try, and stops the pool below.
+        with signals_held():
+            futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
+                                   events=events, meeting=meeting, start=start, tagged=tagged)
+                       for i in range(replications)]
         done = 0
         for fut in cf.as_completed(futures):
             fut.result()

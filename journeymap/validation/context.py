@@ -15,6 +15,7 @@ from typing import Any
 from ..distributions import ELAPSED, Basis, Distribution, DurationError, parse_timed_distribution
 from ..loading import Located, Path
 from ..model import PRIORITY_CLASSES, Department, Estimate, Flow, Persona, Stage, Step, Target, Workload
+from ..money import Money
 from ..problems import Problem
 from ..workingtime import Calendar
 from .wording import cut
@@ -59,6 +60,8 @@ class Draft:
     targets: list[Target] = field(default_factory=list)
     #: ``estimates: {default: ...}``: how sure every duration and delay without an estimate of its own is
     estimate_default: Estimate | None = None
+    #: ``money:``: the business case's assumptions (validation/money.py)
+    money: Money | None = None
 
 
 @dataclass

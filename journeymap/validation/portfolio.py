@@ -55,6 +55,7 @@ PORTFOLIO_RULES: dict[str, str] = {
     "missing-currency": "revenue given, but the portfolio names no currency",
     "managers-short": "more accounts than the account managers can hold: the rest go to the pool (a warning)",
     "dunbar": "a manager's relationship limit above about 150 (a warning)",
+    "idle-managers": "no template has a step of the account managers' department (a warning)",
     "churn-range": "a churn link outside 0-100%",
     "invalid-duration": "a horizon or a target's time that cannot be read",
     "duplicate-id": "two tiers, or two manager levels, with the same id",
@@ -171,6 +172,10 @@ def _template(d: _Draft, where: Path, ref: str) -> Journey | None:
         d.error(where, "outside-project", f"a template must be in this folder: {exc}",
                 "keep the portfolio and its templates in one folder (or folders below it)")
         return None
+    if os.path.exists(path) and not os.path.isfile(path):
+        d.error(where, "invalid-template", f"template {excerpt(ref)} is not an ordinary file (a folder, a device?)",
+                "give the path of an account or journey file, relative to this portfolio file")
+        return None
     if not os.path.isfile(path):
         folder = os.path.dirname(path) or "."
         try:
@@ -274,6 +279,11 @@ def _management(d: _Draft, raw: Any) -> None:
                 "name the department whose steps an account's own manager does "
                 f"(departments in the templates: {', '.join(d.departments) or 'none'})")
         ok = False
+    if ok and d.lint and d.templates_ok and not any(st.owner == dept for j in d.good_journeys.values()
+                                                    for st in j.steps):
+        d.warn(("account_management", "department"), "idle-managers",
+               f"no template has a step done by {dept!r}: the account managers would do nothing",
+               "name the department whose steps are the account manager's (the account team)")
     levels: list[ManagerLevel] = []
     seen: set[str] = set()
     for i, m in enumerate(list_or_empty(raw.get("managers"))):
@@ -458,6 +468,13 @@ def _money(d: _Draft, raw: Any) -> dict[str, Any] | None:
         if ok and points[0] > points[1]:
             d.error(("money", "churn", "per_point"), "churn-range",
                     f"the churn range [{points[0]:g}, {points[1]:g}] is inverted", "write [low, high]")
+            ok = False
+        elif ok and is_number(below) and 0 <= below <= 100 and below * points[1] > 100:
+            d.error(("money", "churn", "per_point"), "churn-range",
+                    f"the churn link could churn {below * points[1]:g}% of revenue a year (below {below:g} x "
+                    f"{points[1]:g} points per index point): more than all of it",
+                    f"churn is 0-100% a year: keep below x high at most 100 (high at most "
+                    f"{math.floor(10000 / below) / 100:g})" if below else "keep below x high at most 100")
             ok = False
     return dict(raw) if ok else None
 

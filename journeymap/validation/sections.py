@@ -52,7 +52,7 @@ from ..model import (
     Workload,
 )
 from ..overlay import entry_id
-from . import calendars, estimates, service
+from . import calendars, estimates, money, service
 from .calendars import flow_delay, step_duration
 from .context import Context, Draft
 from .values import is_number, list_or_empty, mapping_or_empty, str_or
@@ -89,7 +89,7 @@ def _journey_of(d: Draft, source: str) -> Journey:
     return Journey(id=d.id, name=d.name, description=d.description, persona=d.persona, stages=tuple(d.stages),
                    departments=tuple(d.departments), steps=tuple(d.steps), flows=tuple(d.flows), start=d.start,
                    ends=tuple(d.ends), workload=d.workload, source=source, calendar=d.calendar,
-                   targets=tuple(d.targets), priorities=d.priorities)
+                   targets=tuple(d.targets), priorities=d.priorities, money=d.money)
 
 
 def _ids(ctx: Context, items: list, kind: str, path: Path) -> dict[str, int]:
@@ -470,4 +470,5 @@ SECTIONS: tuple[Section, ...] = (
     Section("persona", service.persona_priority),
     Section("workload", service.workload_mix),
     Section("targets", service.targets),  # name steps and stages; a journey target is the journey's id
+    Section("money", money.journey_money),  # the business case's assumptions (issue 17)
 )
