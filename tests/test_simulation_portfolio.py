@@ -251,3 +251,35 @@ def test_portfolio_command_writes_the_report_and_refuses_bad_input(tmp_path, cap
     assert [line.split(": error")[0].rsplit("/", 1)[-1] for line in err.splitlines() if ": error" in line] == \
         ["bad.yaml:46:15"]
     assert not (tmp_path / "bad-out").exists()
+
+
+def test_money_per_tier_by_hand():
+    """The managed book with a money block: the 30-min 'call' of a key account costs its manager's rate (senior
+    100/h, junior 60/h); 'ops' has no rate, so its minutes and the 10-min handoff overhead (received by ops)
+    cost nothing. Per year = per replication x a year / the horizon (a quarter). Revenue at risk: each account
+    below 60 loses (60 - index) x 0.5..1.5 points of its revenue, summed over the tier."""
+    tiers = (Tier("key", 3, None, "key", (Template("managed.yaml", "journey", 40.0, "m"),)),)
+    mg = AccountManagement("am", (ManagerLevel("senior", 1, 2, 100.0), ManagerLevel("junior", 1, 1, 60.0)),
+                           "by_revenue", 1, 50.0)
+    portfolio = Portfolio("m", "Managed", "EUR", YEAR / 4, None, (), mg, tiers,
+                          {"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]}}, "",
+                          {"managed.yaml": MANAGED}, {"managed.yaml": None})
+    accounts = accounts_of(portfolio)
+    assignment = Assignment(manager={"key-001": "senior-1", "key-002": "senior-1", "key-003": "junior-1"},
+                            load={"senior-1": 2, "junior-1": 1}, unassigned=(), over_limit=())
+    book = compile_book(portfolio, accounts, assignment)
+    s = summarize_book(book, simulate_book(book, replications=2, seed=4))
+    money = s["money"]["tiers"]["key"]
+    per_year = {a["id"]: a["cases_per_replication"] * 4 for a in s["accounts"]}
+    senior = per_year["key-001"] + per_year["key-002"]
+    assert money["staff_minutes_per_year"]["am:senior-1"] == pytest.approx(30 * senior, rel=1e-9)
+    assert money["staff_cost_per_year"]["am:senior-1"] == pytest.approx(30 * senior / 60 * 100, rel=1e-9)
+    assert money["staff_cost_per_year"]["am:junior-1"] == pytest.approx(30 * per_year["key-003"] / 60 * 60, rel=1e-9)
+    assert money["staff_cost_per_year"]["ops"] == 0.0
+    assert money["staff_cost_per_year"]["total"] == pytest.approx(30 * senior / 60 * 100
+                                                                   + 30 * per_year["key-003"] / 60 * 60, rel=1e-9)
+    assert money["cases_per_year"] == pytest.approx(sum(per_year.values()))
+    risk = [(max(0.0, 60 - a["experience"]), a["revenue"]) for a in s["accounts"]]
+    assert money["revenue_at_risk"]["low"] == pytest.approx(sum(r * p * 0.5 / 100 for p, r in risk))
+    assert money["revenue_at_risk"]["high"] == pytest.approx(sum(r * p * 1.5 / 100 for p, r in risk))
+    assert s["money"]["book"]["revenue_at_risk"] == money["revenue_at_risk"]

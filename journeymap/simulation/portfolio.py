@@ -37,7 +37,7 @@ import numpy as np
 
 from ..distributions import YEAR
 from ..experience import account_experience, persona_experience
-from ..model import PRIORITY_CLASSES, Department, Flow, Journey, Persona, Stage, Step, Target, Workload
+from ..model import CUSTOMER, PRIORITY_CLASSES, Department, Flow, Journey, Persona, Stage, Step, Target, Workload
 from ..statistics import summarize, t_interval
 from .records import Meeting, Replication, SimulationResult
 from .runner import ProgressCallback, _run_all
@@ -553,7 +553,7 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
         "pareto": pareto_view(revenue, index, ids=[a.id for a in book.accounts]),
         "accounts": accounts,
         "departments": result.summary["departments"],
-        "money": money_per_tier(book, tiers),
+        "money": money_per_tier(book, reps, cases_at, index),
     }
 
 
@@ -595,17 +595,87 @@ def _management(book: Book, summary: Mapping[str, Any]) -> dict[str, Any] | None
                      "utilisation": depts.get(mg.department, {}).get("utilisation")}}
 
 
-def money_per_tier(book: Book, tiers: Mapping[str, Any]) -> dict[str, Any] | None:
-    """HOOK for money per tier (helper MONEY's ``journeymap.money``): staff cost per tier and revenue at risk.
+def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray,
+                   index: Sequence[float | None]) -> dict[str, Any] | None:
+    """Money per tier and for the book (docs/money.md, through :mod:`journeymap.money`): staff cost a year per
+    department, cost per case, and the revenue the experience puts at risk.
 
-    Returns None until that module offers a per-tier function; the report then shows no money section.
+    Staff minutes per case of each template and department are the measured work on the template's steps
+    (all replications) plus ``handoff_overhead`` minutes per handoff at the receiving department, over
+    the template's cases; durations do not depend on the account, so a tier's minutes a year are its
+    accounts' cases of each template (per replication, scaled from the horizon to a year) times those.
+    Account-management minutes go to the account's manager (at the manager's rate) or the pool.
+    Revenue at risk is summed over the tier's accounts (the churn link is not linear in the index:
+    an account above ``below`` puts nothing at risk), each a band over the link's range.
+    None when ``journeymap.money`` is not installed.
     """
     import importlib
 
     try:
         money = importlib.import_module("journeymap.money")
-    except ImportError:
+    except ImportError:  # pragma: no cover - the module ships with journeymap
         return None
-    fn = getattr(money, "portfolio_money", None)
-    return fn(book, tiers) if callable(fn) else None
-
+    p = book.portfolio
+    m = money.money_of(p.money, p.currency)
+    overhead = m.handoff_overhead if m is not None else 0.0
+    journey = book.journey
+    label_of = {t.label: k for k, t in enumerate(book.templates)}
+    tmpl_of = [label_of.get(s.id.split(":", 1)[0], -1) for s in journey.steps]
+    owner = {s.id: s.owner for s in journey.steps}
+    n_tmpl = len(book.templates)
+    minutes: list[dict[str, float]] = [{} for _ in range(n_tmpl)]
+    processing = np.sum([r.step_processing for r in reps], axis=0) if reps else np.zeros(len(journey.steps))
+    for i, s in enumerate(journey.steps):
+        if s.owner != CUSTOMER and tmpl_of[i] >= 0:
+            minutes[tmpl_of[i]][s.owner] = minutes[tmpl_of[i]].get(s.owner, 0.0) + float(processing[i])
+    traversals = np.sum([r.flow_traversals for r in reps], axis=0) if reps else np.zeros(len(journey.flows))
+    for k, f in enumerate(journey.flows):
+        t = label_of.get(f.source.split(":", 1)[0], -1)
+        if t >= 0 and overhead and journey.is_handoff(f):
+            dept = owner[f.target]
+            minutes[t][dept] = minutes[t].get(dept, 0.0) + float(traversals[k]) * overhead
+    total_cases = cases_at.sum(axis=0)
+    per_case = [{d: v / total_cases[t] for d, v in minutes[t].items()} if total_cases[t] else {}
+                for t in range(n_tmpl)]
+    mg = p.management
+    manager = book.assignment.manager if book.assignment is not None else {}
+    per_year = (YEAR / p.horizon) / max(1, len(reps))
+    groups: dict[str, dict[str, float]] = {t.id: {} for t in p.tiers}
+    cases: dict[str, float] = {t.id: 0.0 for t in p.tiers}
+    for a, acc in enumerate(book.accounts):
+        mine = groups[acc.tier]
+        who = manager.get(acc.id)
+        for t in range(n_tmpl):
+            n = cases_at[a, t] * per_year
+            if not n:
+                continue
+            cases[acc.tier] += n
+            for d, v in per_case[t].items():
+                if mg is not None and d == mg.department and who is not None:
+                    d = f"{mg.department}:{who}"
+                mine[d] = mine.get(d, 0.0) + n * v
+    rates = {d.id: d.cost_per_hour for d in journey.departments}
+    costs = money.staff_cost_by(groups, rates)
+    churn = m.churn if m is not None else None
+    out: dict[str, Any] = {"currency": p.currency, "handoff_overhead_minutes": overhead, "tiers": {}}
+    book_risk = [0.0, 0.0, 0.0]
+    for tier in p.tiers:
+        risk = None
+        if churn is not None:
+            bands = [money.revenue_at_risk(index[a], float(acc.revenue), churn)
+                     for a, acc in enumerate(book.accounts) if acc.tier == tier.id and index[a] is not None]
+            risk = {"mean": sum(b.mean for b in bands), "low": sum(b.low for b in bands),
+                    "high": sum(b.high for b in bands)}
+            book_risk = [book_risk[0] + risk["mean"], book_risk[1] + risk["low"], book_risk[2] + risk["high"]]
+        c = costs[tier.id]
+        out["tiers"][tier.id] = {
+            "cases_per_year": cases[tier.id],
+            "staff_minutes_per_year": groups[tier.id],
+            "staff_cost_per_year": c,
+            "cost_per_case": c["total"] / cases[tier.id] if cases[tier.id] else None,
+            "revenue_at_risk": risk}
+    total = sum(costs[t.id]["total"] for t in p.tiers)
+    out["book"] = {"staff_cost_per_year": total,
+                   "revenue_at_risk": ({"mean": book_risk[0], "low": book_risk[1], "high": book_risk[2]}
+                                       if churn is not None else None)}
+    return out
