@@ -63,6 +63,18 @@ def portfolio_blocks(s: Mapping[str, Any]) -> list[Any]:
                            "n/a" if x["load_share"] is None else f"{x['load_share']:.0%}",
                            "n/a" if x["utilisation"] is None else f"{x['utilisation']['mean']:.0%}"]
                           for name, x in m["managers"].items()], "llrrrr"))
+    money = s.get("money")
+    if money:
+        out += ["", f"money a year (docs/money.md; handoff overhead {money['handoff_overhead_minutes']:g} min per "
+                    "handoff; revenue at risk through the churn link, low .. high)"]
+        mrows = []
+        for tid, t in money["tiers"].items():
+            r = t["revenue_at_risk"]
+            mrows.append([tid, f"{t['cases_per_year']:,.0f}", _money(t["staff_cost_per_year"]["total"], cur),
+                          "n/a" if t["cost_per_case"] is None else _money(t["cost_per_case"], cur),
+                          "-" if r is None else f"{_money(r['mean'], cur)} ({_money(r['low'], cur)} .. "
+                                                f"{_money(r['high'], cur)})"])
+        out.append(Table(["tier", "cases/year", "staff cost", "cost per case", "revenue at risk"], mrows, "lrrrl"))
     p = s["pareto"]
     out += ["", f"80/20: the top {p['top_accounts']:,} accounts ({p['top_share_of_accounts']:.0%}) hold "
                 f"{p['revenue_share_of_top']:.0%} of revenue; their experience index {_index(p['experience_top'])}, "

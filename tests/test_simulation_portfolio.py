@@ -223,6 +223,7 @@ def test_report_shows_the_numbers_of_the_json(managed):
     assert t["cycle_time"] == [x["cycle_time"]["mean"] for x in s["tiers"].values()]
     text = plain(portfolio_blocks(s))
     assert f"{s['book']['experience']:.1f}" in text
+    assert s["money"] is not None and "money a year" in text
     for x in s["tiers"].values():
         assert f"{x['experience']:.1f}" in text
 
