@@ -368,7 +368,8 @@ class _MainJob:
             book = summary["book"]
             return (f"{f}: {book['accounts']:,} accounts, {summary['cases']:,} cases over "
                     f"{summary['replications']} year(s), revenue-weighted experience index "
-                    f"{book['experience']:.1f} -> {os.path.join(self.out_dir, _name(f))}/")
+                    f"{'n/a' if book['experience'] is None else format(book['experience'], '.1f')} -> "
+                    f"{os.path.join(self.out_dir, _name(f))}/")
 
         self.jobs.submit(lambda fut: self.drawn(f, fut, line), _draw_portfolio, summary, files)
 

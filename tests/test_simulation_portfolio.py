@@ -284,3 +284,18 @@ def test_money_per_tier_by_hand():
     assert money["revenue_at_risk"]["low"] == pytest.approx(sum(r * p * 0.5 / 100 for p, r in risk))
     assert money["revenue_at_risk"]["high"] == pytest.approx(sum(r * p * 1.5 / 100 for p, r in risk))
     assert s["money"]["book"]["revenue_at_risk"] == money["revenue_at_risk"]
+
+
+def test_the_main_job_writes_the_books_report(tmp_path):
+    """`journeymap run` on the bundled book: its JSON, text and both charts in outputs/book/, with the
+    main job's replications (PORTFOLIO_REPLICATIONS at most) and the same numbers in the text as in the JSON."""
+    from journeymap.pipeline import PORTFOLIO_REPLICATIONS, run_all
+
+    lines: list[str] = []
+    run_all(["journeys/book.yaml"], str(tmp_path / "out"), quick=True, log=lines.append)
+    folder = tmp_path / "out" / "book"
+    data = json.loads((folder / "portfolio.json").read_text())
+    assert data["replications"] == min(3, PORTFOLIO_REPLICATIONS)
+    assert f"{data['book']['experience']:.1f}" in (folder / "portfolio.txt").read_text()
+    assert (folder / "pareto.png").stat().st_size > 10_000 and (folder / "tiers.png").stat().st_size > 5_000
+    assert any("400 accounts" in line for line in lines), lines
