@@ -154,6 +154,7 @@ def tier_chart(s: Mapping[str, Any]) -> Any:
         values = [(v if v is not None else 0.0) / (per if key == "cycle_time" else 1.0) for v in d[key]]
         ax.bar(d["tier"], values, color=colour)
         ax.set_title(title, fontsize=11)
+        ax.tick_params(axis="x", labelsize=10, labelrotation=20)
         for k, v in enumerate(d[key]):
             text = "n/a" if v is None else (f"{v:.0%}" if key == "revenue_share" else f"{values[k]:.1f}")
             ax.annotate(text, (k, values[k]), ha="center", va="bottom", fontsize=9)
