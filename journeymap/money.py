@@ -301,50 +301,23 @@ def business_case(before: Journey, after: Journey, result_before: SimulationResu
     if base is None:
         return None
     invest = (after.money or base).investment
-    notes = []
-    if before.money is not None and after.money is not None:
-        differ = [k for k in ("cases_per_year", "revenue", "churn", "hours_per_fte", "currency")
-                  if getattr(before.money, k) != getattr(after.money, k)]
-        if differ:
-            notes.append(f"The after design's {', '.join(differ)} differ from the before design's; the business "
-                         "case uses the before design's (the same customers).")
-    sides: dict[str, dict[str, Any]] = {}
-    per_rep: dict[str, dict[int, dict[str, Any]]] = {}
+    notes = _differences(before.money, after.money)
+    sides, per_rep = {}, {}
     for side, journey, result in (("before", before, result_before), ("after", after, result_after)):
-        overhead = (journey.money or base).handoff_overhead
-        by_index = {r.index: replication_money(journey, r, overhead) for r in _measured(result)}
-        per_rep[side] = by_index
-        reps = list(by_index.values())
-        depts = list(dict.fromkeys(d for r in reps for d in r["departments"]))
-        sides[side] = {"cost_per_case": _stats([r["total"] for r in reps]),
-                       "staff_cost_per_case": _stats([r["staff"] for r in reps]),
-                       "overhead_per_case": _stats([r["overhead"] for r in reps]),
-                       "departments": {d: float(np.mean([r["departments"].get(d, 0.0) for r in reps]))
-                                       for d in depts},
-                       "department_minutes": {d: float(np.mean([r["minutes"].get(d, 0.0) for r in reps]))
-                                              for d in depts},
-                       "minutes_per_case": float(np.mean([sum(r["minutes"].values()) for r in reps])) if reps
-                       else 0.0}
+        sides[side], per_rep[side] = _side(journey, result, (journey.money or base).handoff_overhead)
     # replication i of each design shares its random streams: the pairs are the replications both measured
     pairs = [(per_rep["before"][i], per_rep["after"][i]) for i in per_rep["before"] if i in per_rep["after"]]
     saved_case = _stats([b["total"] - a["total"] for b, a in pairs])
     out: dict[str, Any] = {"currency": base.currency, "assumptions": _assumptions(base, invest),
                            "before": sides["before"], "after": sides["after"], "saved_per_case": saved_case}
-    volume = base.cases_per_year
-    if volume is not None:
-        out["cost_saved_per_year"] = _scaled(saved_case, volume)
-        minutes_saved = _stats([sum(b["minutes"].values()) - sum(a["minutes"].values()) for b, a in pairs])
-        out["capacity_freed_fte"] = _scaled(minutes_saved, fte(volume, base.hours_per_fte))
-        mb: dict[str, float] = sides["before"]["department_minutes"]
-        ma: dict[str, float] = sides["after"]["department_minutes"]
-        out["capacity_freed_fte_by_department"] = {
-            d: fte((mb.get(d, 0.0) - ma.get(d, 0.0)) * volume, base.hours_per_fte) for d in dict.fromkeys([*mb, *ma])}
-        for side in ("before", "after"):
-            journey = before if side == "before" else after
+    if base.cases_per_year is not None:
+        out.update(_year(base, base.cases_per_year, saved_case, pairs))
+        for side, journey in (("before", before), ("after", after)):
             rates = {d.id: d.cost_per_hour for d in journey.departments}
             # a department's minutes include the handoff overhead it receives: priced at its own rate
             out[side]["staff_cost_per_year"] = staff_cost_by(
-                {side: {d: m * volume for d, m in sides[side]["department_minutes"].items()}}, rates)[side]
+                {side: {d: m * base.cases_per_year for d, m in sides[side]["department_minutes"].items()}},
+                rates)[side]
     else:
         notes.append("No cases_per_year in the money: block, so no cost per year, capacity freed or payback.")
     out.update(_revenue(base, metrics, (_index_ci(result_before), _index_ci(result_after)), notes))
@@ -353,6 +326,49 @@ def business_case(before: Journey, after: Journey, result_before: SimulationResu
     out["note"] = MONEY_NOTE
     out["headline"] = _headline(out)
     return out
+
+
+def _differences(before: Money | None, after: Money | None) -> list[str]:
+    """A note when the after design states other volumes, revenue or link than the before design."""
+    if before is None or after is None:
+        return []
+    differ = [k for k in ("cases_per_year", "revenue", "churn", "hours_per_fte", "currency")
+              if getattr(before, k) != getattr(after, k)]
+    if not differ:
+        return []
+    return [f"The after design's {', '.join(differ)} differ from the before design's; the business case uses the "
+            "before design's (the same customers)."]
+
+
+def _side(journey: Journey, result: SimulationResult, overhead: float
+          ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """One design's cost per case (staff, overhead, total) and per department, and its replications by index."""
+    by_index = {r.index: replication_money(journey, r, overhead) for r in _measured(result)}
+    reps = list(by_index.values())
+    depts = list(dict.fromkeys(d for r in reps for d in r["departments"]))
+
+    def mean(key: str, d: str) -> float:
+        return float(np.mean([r[key].get(d, 0.0) for r in reps]))
+
+    side = {"cost_per_case": _stats([r["total"] for r in reps]),
+            "staff_cost_per_case": _stats([r["staff"] for r in reps]),
+            "overhead_per_case": _stats([r["overhead"] for r in reps]),
+            "departments": {d: mean("departments", d) for d in depts},
+            "department_minutes": {d: mean("minutes", d) for d in depts},
+            "minutes_per_case": float(np.mean([sum(r["minutes"].values()) for r in reps])) if reps else 0.0}
+    return side, by_index
+
+
+def _year(base: Money, volume: float, saved_case: Mapping[str, Any],
+          pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> dict[str, Any]:
+    """Cost saved a year and capacity freed (in total with its paired CI, and per department)."""
+    minutes_saved = _stats([sum(b["minutes"].values()) - sum(a["minutes"].values()) for b, a in pairs])
+    per_fte = fte(volume, base.hours_per_fte)
+    depts = dict.fromkeys([d for b, a in pairs for d in (*b["minutes"], *a["minutes"])])
+    by_dept = {d: float(np.mean([b["minutes"].get(d, 0.0) - a["minutes"].get(d, 0.0) for b, a in pairs])) * per_fte
+               for d in depts}
+    return {"cost_saved_per_year": _scaled(saved_case, volume), "capacity_freed_fte": _scaled(minutes_saved, per_fte),
+            "capacity_freed_fte_by_department": by_dept}
 
 
 def _index_ci(result: SimulationResult) -> tuple[float, float] | None:

@@ -72,28 +72,8 @@ def check_money(raw: Any, report: Report, where: Path = ("money",), *, currency:
             overhead = parse_duration(m["handoff_overhead"])
         except DurationError:
             ok = False  # the schema pass reported it; the rest is still checked
-    churn = None
-    c = m.get("churn")
-    if isinstance(c, dict) and is_number(c.get("below")) and isinstance(c.get("per_point"), list) \
-            and len(c["per_point"]) == 2 and all(is_number(x) for x in c["per_point"]):
-        below, (low, high) = float(c["below"]), (float(x) for x in c["per_point"])
-        if not (0 <= below <= 100 and 0 <= low <= 100 and 0 <= high <= 100):
-            ok = False  # the schema pass reported the number out of range
-        elif low > high:
-            report(where + ("churn", "per_point"), "out-of-range",
-                   f"the churn link's low end {low:g} is above its high end {high:g}",
-                   "give per_point as [low, high], e.g. [0.5, 1.5]")
-            ok = False
-        elif below * high > 100:
-            report(where + ("churn", "per_point"), "out-of-range",
-                   f"the churn link could churn {below * high:g}% of revenue a year (below {below:g} × "
-                   f"{high:g} points per index point): more than all of it",
-                   f"churn is 0-100% a year: keep below × high at most 100 (high at most "
-                   f"{math.floor(10000 / below) / 100:g})")
-            ok = False
-        churn = ChurnLink(below, low, high)
-    elif c is not None:
-        ok = False  # the schema pass reported it
+    churn, churn_ok = _churn(m.get("churn"), report, where)
+    ok = ok and churn_ok
     inv = mapping_or_empty(m.get("investment"))
     investment = (Investment(one_off=_number(inv.get("one_off")) or 0.0,
                              per_month=_number(inv.get("per_month")) or 0.0) if "investment" in m else None)
@@ -107,3 +87,28 @@ def check_money(raw: Any, report: Report, where: Path = ("money",), *, currency:
 def journey_money(ctx: Context, raw: Any) -> None:
     """``money:`` of a journey: the business case's assumptions (docs/money.md)."""
     ctx.draft.money = check_money(raw, lambda path, rule, message, hint: ctx.error(path, rule, message, hint))
+
+
+def _churn(c: Any, report: Report, where: Path) -> tuple[ChurnLink | None, bool]:
+    """The churn link and whether it is valid: low <= high, and never more than all revenue a year."""
+    if c is None:
+        return None, True
+    if not (isinstance(c, dict) and is_number(c.get("below")) and isinstance(c.get("per_point"), list)
+            and len(c["per_point"]) == 2 and all(is_number(x) for x in c["per_point"])):
+        return None, False  # the schema pass reported it
+    below, (low, high) = float(c["below"]), (float(x) for x in c["per_point"])
+    if not (0 <= below <= 100 and 0 <= low <= 100 and 0 <= high <= 100):
+        return None, False  # the schema pass reported the number out of range
+    if low > high:
+        report(where + ("churn", "per_point"), "out-of-range",
+               f"the churn link's low end {low:g} is above its high end {high:g}",
+               "give per_point as [low, high], e.g. [0.5, 1.5]")
+        return None, False
+    if below * high > 100:
+        report(where + ("churn", "per_point"), "out-of-range",
+               f"the churn link could churn {below * high:g}% of revenue a year (below {below:g} × "
+               f"{high:g} points per index point): more than all of it",
+               f"churn is 0-100% a year: keep below × high at most 100 (high at most "
+               f"{math.floor(10000 / below) / 100:g})")
+        return None, False
+    return ChurnLink(below, low, high), True
