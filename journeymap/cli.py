@@ -488,6 +488,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    from .portfolio import load_portfolio
+    from .portfolio_report import portfolio_blocks, report_files, write_report
+    from .simulation.portfolio import portfolio_inputs, simulate_portfolio
+
+    portfolio = load_portfolio(args.file)
+    stem = os.path.splitext(os.path.basename(args.file))[0]
+    outputs = report_files(args.output, stem) if args.output else []
+    refuse_inputs(input_files(*portfolio_inputs(portfolio)), files=outputs)
+    summary = _progressing(args, lambda progress: simulate_portfolio(
+        portfolio, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress)[0])
+    _show_and_write(args, summary, portfolio_blocks, outputs[:1], lambda path: None)
+    if outputs:
+        write_report(summary, outputs)
+        for path in outputs[1:]:
+            print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_surveys(args: argparse.Namespace) -> int:
     from .output import write_json, write_text
     from .surveys import SurveyInvalid, overlay_reference, overlay_text, read_scores, summarize_surveys, survey_blocks
@@ -846,6 +865,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=1,
                    help="parallel processes for each simulation (default: 1); drawing always uses every core, "
                         "while the next journey simulates; results do not depend on either")
+
+    p = add("portfolio", cmd_portfolio,
+            "Simulate a year (the horizon) of a book of business: every account's journeys sharing the departments, "
+            "by tier priority; results per tier and account, managers' load, the revenue-weighted experience index.",
+            "journeymap portfolio journeys/book.yaml -o outputs/ --replications 3 --workers 2")
+    p.add_argument("file", metavar="FILE", help="a portfolio file (docs/portfolio.md)")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="write FILE-portfolio.json, FILE-pareto.png (the 80/20 chart) and FILE-tiers.png here")
+    p.add_argument("--replications", type=_positive, default=3, help="independent horizons (default: 3)")
+    p.add_argument("--seed", type=int, default=1, help="random seed: revenue draws and simulation (default: 1)")
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="parallel processes; results do not depend on it (default: 1)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (docs/portfolio.md)")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("simulate", cmd_simulate,
             "Simulate cases flowing through the journey; queueing, handoff waste, bottleneck (times in minutes).",

@@ -37,7 +37,7 @@ from ..distributions import YEAR, Distribution, Exponential, Fixed
 from ..eventlog import EventLogWriter, LoggedStep, PendingRows
 from ..model import CUSTOMER, Department, Journey, Step
 from ..workingtime import ALWAYS_OPEN, Calendar, Timeline
-from .records import BREAKDOWN, COMPONENT, CaseMetrics, Meeting, Replication
+from .records import BREAKDOWN, COMPONENT, CaseMetrics, Meeting, Replication, Tagged
 from .service import CLASS_STREAM, case_classes, class_sampler, compile_targets, interval_met, mark
 from .staff import StaffPool, WorkingClock, cycle_calendar, slot_calendars, timeline, working_clock
 from .streams import streams
@@ -253,8 +253,11 @@ def _purposes(journey: Journey) -> list[str]:
 class _Compiler:
     """Builds the plans of one journey for one replication: the index maps, and the streams by purpose."""
 
-    def __init__(self, journey: Journey, rngs: dict[str, Random], meeting: Meeting | None) -> None:
+    def __init__(self, journey: Journey, rngs: dict[str, Random], meeting: Meeting | None,
+                 every_touchpoint: bool = False) -> None:
         self.journey = journey
+        #: note after every touchpoint (tagged runs count each account's touchpoint visits there)
+        self.every_touchpoint = every_touchpoint
         self.rngs = rngs
         self.meeting = meeting
         self.pairs, self.flow_pair = _pairs(journey)
@@ -307,7 +310,8 @@ class _Compiler:
             end=s.id in self.ends or not flows,
             gate=meeting.gate_of.get(s.id, -1) if meeting else -1,
             tolerance=tolerance if tolerated and tolerance is not None else math.inf,
-            notes=survey or persona_end or tolerated or s.id in self.watched,
+            notes=survey or persona_end or tolerated or s.id in self.watched
+            or (self.every_touchpoint and s.is_touchpoint),
             survey=survey, persona=meeting.persona_of.get(s.id, 0) if meeting else 0,
             persona_end=persona_end,
             work_slot=base + COMPONENT[own], queue_slot=base + COMPONENT["queueing"],
@@ -315,11 +319,14 @@ class _Compiler:
         )
 
 
-def compile_journey(journey: Journey, seed: int, index: int, meeting: Meeting | None = None) -> CompiledJourney:
-    """Compile ``journey`` for replication ``index``: every sampler bound to its own stream."""
+def compile_journey(journey: Journey, seed: int, index: int, meeting: Meeting | None = None,
+                    every_touchpoint: bool = False) -> CompiledJourney:
+    """Compile ``journey`` for replication ``index``: every sampler bound to its own stream.
+
+    ``every_touchpoint``: the walk notes every touchpoint visit (a tagged run counts them per account)."""
     purposes = _purposes(journey)  # validation refuses two flows between the same steps: purposes are unique
     rngs = dict(zip(purposes, streams(seed, index, purposes), strict=True))
-    compiler = _Compiler(journey, rngs, meeting)
+    compiler = _Compiler(journey, rngs, meeting, every_touchpoint)
     arrivals = journey.workload.arrivals
     gap = partial(rngs["arrivals"].expovariate, 1.0 / arrivals.gap) if "arrivals" in rngs else None
     return CompiledJourney(steps=tuple(compiler.step(s) for s in journey.steps), pairs=tuple(compiler.pairs),
@@ -369,7 +376,7 @@ class CaseTally:
     """One case's running totals, shared by its fork branches."""
 
     __slots__ = ("processing", "waiting", "flow_delay", "handoff_delay", "handoffs", "rework", "value_adding",
-                 "arrived", "surveys", "persona_done", "priority", "marks", "idle")
+                 "arrived", "surveys", "persona_done", "priority", "marks", "idle", "steps", "account", "entry")
 
     def __init__(self, arrived: float, n_personas: int) -> None:
         self.processing = 0.0
@@ -391,6 +398,12 @@ class CaseTally:
         #: working time: how long the last customer step waited for the customer's office to open (not
         #: waiting on us, so not in ``waited``, but part of the time since the case entered the step)
         self.idle = 0.0
+        #: the step plans this case walks (set by :meth:`ReplicationRun.case`): the run's, or in a tagged run
+        #: its account's, whose routed steps name the account's own department
+        self.steps: list[tuple[Any, ...]] = []
+        #: tagged runs: the case's account (else -1) and the step it entered at
+        self.account = -1
+        self.entry = -1
 
 
 class CaseColumns:
@@ -452,9 +465,11 @@ class ReplicationRun:
     def __init__(self, journey: Journey, cases: int, warmup: int, seed: int, index: int,
                  log: EventLogWriter | None = None,
                  progress: Callable[[int], None] | None = None,
-                 meeting: Meeting | None = None, start: datetime | None = None) -> None:
+                 meeting: Meeting | None = None, start: datetime | None = None,
+                 tagged: Tagged | None = None) -> None:
         self.journey = journey
         self.meeting = meeting
+        self.tagged = tagged
         self.cases = cases
         self.warmup = warmup
         self.log = log
@@ -465,7 +480,7 @@ class ReplicationRun:
         self.log_row: tuple[Callable[[Any], None], ...] = tuple(recorder)
         self.progress = progress
         self.env = env = simpy.Environment(initial_time=0.0)  # float minutes from the start
-        plan = compile_journey(journey, seed, index, meeting)
+        plan = compile_journey(journey, seed, index, meeting, every_touchpoint=tagged is not None)
         self.plan = plan
         self.plans = plan.steps
         #: the plans as plain tuples, for the hot loop (see FlowPlan)
@@ -514,6 +529,25 @@ class ReplicationRun:
         self.watch = {plan.step_index[sid]: w for sid, w in watch.items()}
         self.target_met = [array("d") for _ in self.target_plans]
         self.target_timeline = self._target_timeline() if self.target_plans else None
+        if tagged is not None:
+            self._tag(tagged, seed, index)
+
+    def _tag(self, tagged: Tagged, seed: int, index: int) -> None:
+        """Set up a tagged run: the replication's arrivals, each account's step plans (its routed
+        departments' steps owned by the department its route names), and the per-account counts."""
+        self.schedule = tagged.arrivals(seed, index)
+        dept = {d.id: i for i, d in enumerate(self.journey.departments)}
+        variants = []
+        for route in tagged.routes:
+            sub = {dept[a]: dept[b] for a, b in route}
+            variants.append([(sub[t[0]], *t[1:]) if t[0] in sub else t for t in self.steps])
+        #: per account, the step plans its cases walk (accounts of one route share one list)
+        self.account_steps = [variants[r] for r in tagged.route_of]
+        size = tagged.n_accounts * len(self.steps)
+        self.account_visits = array("d", bytes(8 * size))
+        self.account_over = array("d", bytes(8 * size))
+        self.case_account = array("d")
+        self.case_entry = array("d")
 
     def _target_timeline(self) -> Timeline:
         """What targets in working hours or business days count on: the calendar that measures cycle time in
@@ -526,8 +560,11 @@ class ReplicationRun:
     # ------------------------------------------------------------------ processes
 
     def source(self) -> Process:
-        """Create the backlog at time 0, then the arrivals."""
+        """Create the backlog at time 0, then the arrivals (a tagged run: its schedule's)."""
         env, journey = self.env, self.journey
+        if self.tagged is not None:
+            yield from self._tagged_source()
+            return
         start = self.plan.step_index[journey.start]
         idx = 0
         for b in journey.workload.backlog:
@@ -554,14 +591,24 @@ class ReplicationRun:
                 env.process(self.case(idx, start))
                 idx += 1
 
+    def _tagged_source(self) -> Process:
+        """A tagged run's arrivals: each case at its time, at its entry step, with its class and account."""
+        env = self.env
+        times, entries, classes, accounts = self.schedule
+        for idx, (t, step, cls, account) in enumerate(zip(times.tolist(), entries.tolist(), classes.tolist(),
+                                                           accounts.tolist(), strict=True)):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(self.case(idx, step, cls, account))
+
     def _count_wip(self, change: int) -> None:
         now = self.env.now
         self.wip_area += self.in_system * (now - self.wip_last)
         self.wip_last = now
         self.in_system += change
 
-    def case(self, idx: int, step: int) -> Process:
-        """One case from its arrival to the end of the journey."""
+    def case(self, idx: int, step: int, priority: int = 0, account: int = -1) -> Process:
+        """One case from its arrival to the end of the journey (a tagged run's: with its class and account)."""
         env = self.env
         arrived = env.now
         self._count_wip(+1)
@@ -573,8 +620,15 @@ class ReplicationRun:
         if self.log is not None:
             self.log.record_arrival(idx, arrived, step)
         tally = CaseTally(arrived, len(self.persona_cycle))
-        if self.plan.case_class is not None:
-            tally.priority = self.plan.case_class()
+        if account >= 0:
+            tally.steps = self.account_steps[account]
+            tally.priority = priority
+            tally.account = account
+            tally.entry = step
+        else:
+            tally.steps = self.steps
+            if self.plan.case_class is not None:
+                tally.priority = self.plan.case_class()
         if self.target_plans:
             tally.marks = [math.nan] * self.n_marks
         # the case's critical-path ledger (see _walk); it sums to the case's cycle time
@@ -623,6 +677,9 @@ class ReplicationRun:
             self.case_class.append(tally.priority)
         if self.target_plans:
             self._measure_targets(tally)
+        if tally.account >= 0:
+            self.case_account.append(tally.account)
+            self.case_entry.append(tally.entry)
 
     def _measure_targets(self, tally: CaseTally) -> None:
         """Whether a measured case met each service-level target (1.0, 0.0, or NaN when not measured by it)."""
@@ -654,7 +711,7 @@ class ReplicationRun:
         """
         env = self.env
         timeout = env.timeout
-        steps, resources, free = self.steps, self.resources, self.free
+        steps, resources, free = tally.steps, self.resources, self.free
         visits, processing, waiting = sums.visits, sums.processing, sums.waiting
         pair_handoffs, traversals, waits = sums.pair_handoffs, sums.traversals, sums.waits
         busy_area, queue_area = self.busy_area, self.queue_area
@@ -840,6 +897,10 @@ class ReplicationRun:
         plan = self.plans[step]
         if waited > plan.tolerance:
             sums.over_tolerance[step] += 1
+        if tally.account >= 0 and sums is self.sums:
+            k = tally.account * len(self.plans) + step
+            self.account_visits[k] += 1
+            self.account_over[k] += waited > plan.tolerance
         if plan.survey:
             if tally.surveys is None:
                 tally.surveys = {}
@@ -948,4 +1009,12 @@ class ReplicationRun:
             working_cycle_time=np.frombuffer(self.working_cycle, dtype=float) if self.clock is not None else None,
             case_class=np.frombuffer(self.case_class, dtype=np.int8) if self.classes_on else None,
             target_met=shared(self.target_met),
+            **(self._tagged_result() if self.tagged is not None else {}),
         )
+
+    def _tagged_result(self) -> dict[str, np.ndarray]:
+        """A tagged run's per-case account and entry step, and per-account touchpoint counts."""
+        return {"case_account": np.frombuffer(self.case_account, dtype=float).astype(np.int64),
+                "case_entry": np.frombuffer(self.case_entry, dtype=float).astype(np.int64),
+                "account_visits": np.frombuffer(self.account_visits, dtype=float),
+                "account_over": np.frombuffer(self.account_over, dtype=float)}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -30,6 +30,7 @@ __all__ = [
     "Meeting",
     "Replication",
     "SimulationResult",
+    "Tagged",
 ]
 
 
@@ -144,10 +145,48 @@ class Replication:
     #: per service-level target (like ``journey.targets``), per measured case aligned with ``cases``:
     #: 1.0 met, 0.0 missed, NaN not measured by it (see :mod:`.service`)
     target_met: tuple[np.ndarray, ...] = ()
+    #: tagged runs only (a portfolio, :class:`Tagged`), per measured case aligned with ``cases``: the account
+    #: it belongs to and the step it entered at (which tells its template); None otherwise
+    case_account: np.ndarray | None = None
+    case_entry: np.ndarray | None = None
+    #: tagged runs only, [account, step] (a flat array of ``accounts x steps``): measured visits of each
+    #: touchpoint and those that waited beyond the persona's tolerance, for each account's experience index
+    account_visits: np.ndarray | None = None
+    account_over: np.ndarray | None = None
 
     @property
     def window(self) -> float:
         return self.window_end - self.window_start
+
+
+class Tagged(Protocol):
+    """Tagged arrivals: many accounts' cases sharing one combined journey (a portfolio, see
+    :mod:`journeymap.simulation.portfolio`).
+
+    Each case arrives with its own entry step, priority class and account, from a schedule drawn per
+    replication; the steps of a routed department go, for each account, to the department its route
+    names (its account manager, or the pool). Picklable, so replications can run in worker processes.
+    """
+
+    @property
+    def n_accounts(self) -> int:
+        """How many accounts; case_account values are below it."""
+        ...
+
+    @property
+    def route_of(self) -> tuple[int, ...]:
+        """Per account: the index of its route in ``routes``."""
+        ...
+
+    @property
+    def routes(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """Per route: (department id, the department id its steps go to instead) pairs."""
+        ...
+
+    def arrivals(self, seed: int, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Replication ``index``'s arrivals, sorted by time: times, entry step indexes, priority classes
+        (index into the journey's classes) and accounts."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from ..model import Journey
 from ..output import signals_held
 from ..schema import MAX_STEPS
 from .engine import ReplicationRun, logged_steps
-from .records import Meeting, Replication, SimulationResult
+from .records import Meeting, Replication, SimulationResult, Tagged
 from .staff import simulation_start
 from .summary import pool, summarize_replications
 
@@ -51,7 +51,8 @@ def total_cases(journey: Journey, cases: int) -> int:
 def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, index: int,
                     events: str | LogPart | None = None,
                     progress: Callable[[int], None] | None = None,
-                    meeting: Meeting | None = None, start: datetime | None = None) -> Replication:
+                    meeting: Meeting | None = None, start: datetime | None = None,
+                    tagged: Tagged | None = None) -> Replication:
     """Run replication ``index`` and return its flat record.
 
     ``events`` is where to stream the event log of this replication: a path
@@ -63,12 +64,13 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
     simulation's minute 0, a real instant: working time counts from it and the event log's
     timestamps are real dates; :func:`simulate` computes it once and gives it to every replication.
     Left out for such a journey, it is :func:`~.staff.simulation_start`'s (never "around the clock").
+    ``tagged``: the cases are tagged arrivals (a portfolio; ``cases`` is then only for the event log's width).
     """
     if start is None and journey.has_calendars:
         start = simulation_start(journey)
     if events is None:
         return ReplicationRun(journey, cases, warmup, seed, index, progress=progress, meeting=meeting,
-                              start=start).run(index)
+                              start=start, tagged=tagged).run(index)
     if isinstance(events, LogPart):
         path, header, rep_width = events.path(index), False, events.replication_width
     else:
@@ -78,7 +80,7 @@ def run_replication(journey: Journey, *, cases: int, warmup: int, seed: int, ind
                              warmup=warmup, header=header, replication_width=rep_width,
                              steps=logged_steps(journey, meeting), start=start)
         return ReplicationRun(journey, cases, warmup, seed, index, log=log, progress=progress,
-                              meeting=meeting, start=start).run(index)
+                              meeting=meeting, start=start, tagged=tagged).run(index)
 
 
 def _worker_init(parent: int | None = None) -> None:
@@ -110,7 +112,7 @@ def _check_size(journey: Journey) -> None:
 
 def _run_here(journey: Journey, cases: int, warmup: int, seed: int, replications: int,
               events: str | LogPart | None, progress: ProgressCallback | None,
-              meeting: Meeting | None, start: datetime | None) -> list[Replication]:
+              meeting: Meeting | None, start: datetime | None, tagged: Tagged | None = None) -> list[Replication]:
     """Every replication in this process, one after the other, with progress about every 1% of cases."""
     per_rep = total_cases(journey, cases)
     total = per_rep * replications
@@ -125,13 +127,13 @@ def _run_here(journey: Journey, cases: int, warmup: int, seed: int, replications
                 if done % every == 0 or done == per_rep:
                     progress(base + done, total)
         out.append(run_replication(journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                                   events=events, progress=tick, meeting=meeting, start=start))
+                                   events=events, progress=tick, meeting=meeting, start=start, tagged=tagged))
     return out
 
 
 def _run_in_pool(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
                  events: str | LogPart | None, progress: ProgressCallback | None,
-                 meeting: Meeting | None, start: datetime | None) -> list[Replication]:
+                 meeting: Meeting | None, start: datetime | None, tagged: Tagged | None = None) -> list[Replication]:
     """Every replication in worker processes; results in replication order, progress per replication."""
     import multiprocessing
 
@@ -147,7 +149,8 @@ def _run_in_pool(journey: Journey, cases: int, warmup: int, seed: int, replicati
         # meanwhile is delivered right after, here in the try, and stops the pool below.
         with signals_held():
             futures = [pool.submit(run_replication, journey, cases=cases, warmup=warmup, seed=seed, index=i,
-                                   events=events, meeting=meeting, start=start) for i in range(replications)]
+                                   events=events, meeting=meeting, start=start, tagged=tagged)
+                       for i in range(replications)]
         done = 0
         for fut in cf.as_completed(futures):
             fut.result()
@@ -188,11 +191,13 @@ def _stop_pool(pool: cf.ProcessPoolExecutor, others: set) -> None:
 
 def _run_all(journey: Journey, cases: int, warmup: int, seed: int, replications: int, workers: int,
              events: str | LogPart | None, progress: ProgressCallback | None,
-             meeting: Meeting | None = None, start: datetime | None = None) -> list[Replication]:
+             meeting: Meeting | None = None, start: datetime | None = None,
+             tagged: Tagged | None = None) -> list[Replication]:
     _check_size(journey)
     if workers <= 1 or replications == 1:
-        return _run_here(journey, cases, warmup, seed, replications, events, progress, meeting, start)
-    return _run_in_pool(journey, cases, warmup, seed, replications, workers, events, progress, meeting, start)
+        return _run_here(journey, cases, warmup, seed, replications, events, progress, meeting, start, tagged)
+    return _run_in_pool(journey, cases, warmup, seed, replications, workers, events, progress, meeting, start,
+                        tagged)
 
 
 def _check_arguments(journey: Journey, cases: int, warmup: int, replications: int, workers: int) -> None:
