@@ -494,7 +494,8 @@ def business_case_view(bc: Mapping[str, Any]) -> dict[str, Any]:
         rng = _range(_months_text(pb["fastest"]), _months_text(pb["slowest"]))
         rows.append(("Payback of the investment", _months_text(pb["months"]), rng, "at high … low benefit"))
         tiles.append(("Payback", _months_text(pb["months"]), rng))
-    for label, key in (("Cost per case, before", "before"), ("Cost per case, after", "after")):
+    for label, key in (("Cost per case with handoff overhead, before", "before"),
+                       ("Cost per case with handoff overhead, after", "after")):
         s = bc[key]["cost_per_case"]
         details.append((label, amt(s["mean"]), _ci(s, amt), sim))
     s = bc["saved_per_case"]

@@ -296,8 +296,8 @@ def test_every_figure_of_the_business_case_is_the_same_in_json_text_and_report(m
         "Benefit a year (saved + protected)": format_amount(bc["benefit_per_year"]["mean"], cur),
         "Payback of the investment": f"{bc['payback_months']['months']:.1f} months",
         "Capacity freed (full-time people)": f"{bc['capacity_freed_fte']['mean']:.1f} FTE",
-        "Cost per case, before": format_amount(bc["before"]["cost_per_case"]["mean"], cur),
-        "Cost per case, after": format_amount(bc["after"]["cost_per_case"]["mean"], cur),
+        "Cost per case with handoff overhead, before": format_amount(bc["before"]["cost_per_case"]["mean"], cur),
+        "Cost per case with handoff overhead, after": format_amount(bc["after"]["cost_per_case"]["mean"], cur),
         "Revenue at risk a year, before": format_amount(bc["revenue_at_risk"]["before"]["mean"], cur),
     }
     central = {label: value for label, value, _, _ in view["rows"]}
