@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
+from decimal import Decimal
 from random import Random
 from typing import Any, Literal
 
@@ -58,6 +59,8 @@ __all__ = [
     "parse_timed_distribution",
     "duration_basis",
     "format_minutes",
+    "written_duration",
+    "written_distribution",
 ]
 
 #: The time units, in minutes (the one unit of every time in journeymap). A day is a calendar day
@@ -648,3 +651,77 @@ def _empirical(arg: Any, bases: tuple[Basis, ...]) -> Empirical:
         raise DurationError("empirical needs its first value less than its last; for one value "
                             "write a fixed duration")
     return Empirical(tuple(values))
+
+
+# --------------------------------------------------------------------------- the way back: values a file writes
+
+
+#: The units a written duration may take on each basis, largest first: (unit, minutes per unit).
+_WRITTEN_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
+    "elapsed": (("w", WEEK), ("d", DAY), ("h", HOUR), ("min", MINUTE)),
+    "working": (("wh", HOUR),),
+    "business": (("bd", DAY),),
+}
+
+
+def _decimal(x: float) -> str:
+    """``x`` with digits and a point only (the duration parser takes no exponent), shortest first."""
+    text = format(Decimal(repr(x)), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".") or "0"
+
+
+def _reads_back(text: str, basis: str) -> float:
+    return parse_timed(text, bases=("elapsed", "working", "business"))[0]
+
+
+def written_duration(minutes: float, basis: str = "elapsed") -> str:
+    """``minutes`` as a journey file writes a duration on ``basis``, so that it reads back as ``minutes``.
+
+    Elapsed time takes the largest unit that writes it exactly (``2h``, not ``120min``) and is always exact (in
+    minutes at worst). Working hours and business days are a number of hours or days, and not every float is a
+    float times 60 or 1440: the nearest value that reads back is written. Every writer of journey text (the
+    spreadsheet export, the workshop's what-if overlays) goes through here, so what they write is what is read.
+    """
+    if minutes == 0:
+        return "0min" if basis == "elapsed" else "0" + _WRITTEN_UNITS[basis][0][0]
+    units = _WRITTEN_UNITS[basis]
+    for unit, size in units:
+        x = minutes / size
+        if x >= 1 or unit in ("min", "wh", "bd"):
+            text = _decimal(x) + unit
+            if _reads_back(text, basis) == minutes:
+                return text
+    unit, size = units[-1]
+    x = minutes / size
+    candidates = [x]
+    for direction in (math.inf, -math.inf):
+        y = x
+        for _ in range(4):
+            y = math.nextafter(y, direction)
+            candidates.append(y)
+    return min((_decimal(c) + unit for c in candidates), key=lambda t: abs(_reads_back(t, basis) - minutes))
+
+
+def written_distribution(d: Distribution, basis: str = "elapsed") -> Any:
+    """A distribution as a journey file writes it (docs/format.md, "Durations and distributions"): a duration for
+    a fixed one, else a one-key mapping, every time through :func:`written_duration`."""
+    def t(m: float) -> str:
+        return written_duration(m, basis)
+
+    if isinstance(d, Fixed):
+        return t(d.value)
+    if isinstance(d, Exponential):
+        return {"exponential": t(d.mean_value)}
+    if isinstance(d, Triangular):
+        return {"triangular": [t(d.low), t(d.mode), t(d.high)]}
+    if isinstance(d, Uniform):
+        return {"uniform": [t(d.low), t(d.high)]}
+    if isinstance(d, LogNormal):
+        return {"lognormal": {"mean": t(d.mean_value), "sd": t(d.sd)}}
+    if isinstance(d, Gamma):
+        return {"gamma": {"mean": t(d.mean_value), "sd": t(d.sd)}}
+    if isinstance(d, Weibull):
+        return {"weibull": {"shape": d.shape, "scale": t(d.scale)}}
+    if isinstance(d, Empirical):
+        return {"empirical": [t(q) for q in d.quantiles]}
+    raise TypeError(f"no way to write {type(d).__name__}")  # pragma: no cover - every family is above

@@ -433,3 +433,15 @@ def test_a_journey_using_each_new_distribution_simulates_with_their_means():
     work, waited = np.asarray(cases["processing_time"]), np.asarray(cases["flow_delay"])
     assert abs(work.mean() - sum(d.mean for d in steps)) <= 4 * math.sqrt(sum(d.variance for d in steps) / n)
     assert abs(waited.mean() - delay.mean) <= 4 * math.sqrt(delay.variance / n)
+
+
+def test_a_written_duration_takes_the_largest_unit_that_reads_back_exactly():
+    from journeymap.distributions import DAY, written_distribution, written_duration
+
+    assert [written_duration(m) for m in (120.0, 90.0, 2 * DAY, 10080.0, 0.5, 0.0)] == \
+        ["2h", "1.5h", "2d", "1w", "0.5min", "0min"]
+    assert written_duration(240.0, "working") == "4wh" and written_duration(2 * DAY, "business") == "2bd"
+    for minutes in (1 / 3, 1e-3, 123.456789, 7 * DAY + 1e-9):
+        assert parse_duration(written_duration(minutes)) == minutes
+    d = LogNormal(150.0, 45.0)
+    assert parse_distribution(written_distribution(d)) == d

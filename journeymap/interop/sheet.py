@@ -33,23 +33,13 @@ from typing import Any
 import yaml
 
 from ..distributions import (
-    DAY,
-    HOUR,
-    MINUTE,
-    SECOND,
-    WEEK,
     DurationError,
-    Empirical,
-    Exponential,
-    Fixed,
-    Gamma,
-    LogNormal,
     Triangular,
     Uniform,
-    Weibull,
     parse_timed_distribution,
+    written_distribution,
+    written_duration,
 )
-from ..errors import InvalidArgument
 from ..model import CHANNELS, EMOTION_SCALE, Journey
 from ..problems import Problem, excerpt, sort_problems
 from ..tabular import column_letters, unique_id
@@ -810,48 +800,20 @@ def _moved(p: Problem, table: Table, row: int, index: int) -> Problem:
 # --------------------------------------------------------------------------- the way back
 
 
-_UNIT_SIZES = (("w", WEEK), ("d", DAY), ("h", HOUR), ("min", MINUTE), ("s", SECOND))
-
-
-def _duration_text(minutes: float, basis: str = "elapsed") -> str:
-    """Minutes as exact duration text: the largest unit that writes them in at most 12 significant digits."""
-    if basis == "working":
-        return f"{minutes / HOUR:.15g}wh"
-    if basis == "business":
-        return f"{minutes / DAY:.15g}bd"
-    if minutes == 0:
-        return "0min"
-    for unit, size in _UNIT_SIZES:
-        value = minutes / size
-        if value >= 1 and float(f"{value:.12g}") * size == minutes:
-            return f"{value:.12g}{unit}"
-    return f"{minutes:.17g}min"
-
-
 def _distribution_text(d: Any, basis: str = "elapsed") -> str:
-    """A step's duration as a cell :func:`parse_duration_cell` reads back to the same distribution."""
-    def t(m: float) -> str:
-        return _duration_text(m, basis)
-
-    if isinstance(d, Fixed):
-        return t(d.value)
+    """A step's duration as a cell :func:`parse_duration_cell` reads back to the same distribution: a workshop's
+    own forms for a three-point estimate (``1h / 2h / 5h``) and a range (``1h - 3h``), else the journey file's."""
+    t = lambda m: written_duration(m, basis)  # noqa: E731 - a short local spelling
     if isinstance(d, Triangular):
         return f"{t(d.low)} / {t(d.mode)} / {t(d.high)}"
     if isinstance(d, Uniform):
         return f"{t(d.low)} - {t(d.high)}"
-    if isinstance(d, Exponential):
-        spec: dict[str, Any] = {"exponential": t(d.mean_value)}
-    elif isinstance(d, (LogNormal, Gamma)):
-        spec = {"lognormal" if isinstance(d, LogNormal) else "gamma": {"mean": t(d.mean_value), "sd": t(d.sd)}}
-    elif isinstance(d, Weibull):
-        spec = {"weibull": {"shape": d.shape, "scale": t(d.scale)}}
-    elif isinstance(d, Empirical):
-        spec = {"empirical": [t(q) for q in d.quantiles]}
-    else:  # pragma: no cover - a new distribution needs its cell form here
-        raise InvalidArgument(f"cannot write a {type(d).__name__} duration as a cell")
+    value = written_distribution(d, basis)
+    if isinstance(value, str):
+        return value
     from .yamlout import flow
 
-    return flow(spec)
+    return flow(value)
 
 
 def journey_to_rows(journey: Journey) -> list[dict[str, str]]:

@@ -38,24 +38,15 @@ import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import yaml
 
 from ..comparison import compare_metrics, replication_metrics, stability_of_pair
 from ..distributions import (
-    DAY,
-    HOUR,
     Distribution,
-    Empirical,
-    Exponential,
-    Fixed,
-    Gamma,
-    LogNormal,
-    Triangular,
-    Uniform,
-    Weibull,
+    written_distribution,
+    written_duration,
 )
 from ..errors import InvalidArgument, JourneymapError
 from ..levers import Lever, LeverSet
@@ -252,56 +243,15 @@ def _inputs(base: str) -> list[str]:
 # --------------------------------------------------------------------------- the overlay
 
 
-#: How an overlay writes a time on each basis: (unit, minutes per unit).
-_UNITS = {"elapsed": ("min", 1.0), "working": ("wh", HOUR), "business": ("bd", DAY)}
-
-
-def _decimal(x: float) -> str:
-    """``x`` written with digits only (no exponent: a journey's durations take none), shortest first."""
-    text = format(Decimal(repr(x)), "f")
-    return text if "." not in text else text.rstrip("0").rstrip(".") or "0"
-
-
 def duration_text(minutes: float, basis: str = "elapsed") -> str:
-    """``minutes`` as a journey file writes a duration, in the unit of ``basis``, that reads back as ``minutes``:
-    exactly in minutes; in hours or days (working time) as the nearest value a number of them reads back to
-    (not every float is a float times 60). The what-if simulated is the overlay read back, so the panel and
-    ``journeymap compare`` of the saved file agree either way."""
-    unit, per = _UNITS[basis]
-    x = minutes / per
-    candidates = [x]
-    for direction in (math.inf, -math.inf):
-        y = x
-        for _ in range(4):
-            y = math.nextafter(y, direction)
-            candidates.append(y)
-    for c in candidates:
-        text = _decimal(c)
-        if float(text) * per == minutes:
-            return text + unit
-    return _decimal(min(candidates, key=lambda c: abs(float(_decimal(c)) * per - minutes))) + unit
+    """``minutes`` as the overlay writes them (:func:`journeymap.distributions.written_duration`): the what-if
+    simulated is the overlay read back, so the panel and ``journeymap compare`` of the saved file agree."""
+    return written_duration(minutes, basis)
 
 
 def distribution_value(d: Distribution, basis: str = "elapsed") -> Any:
-    """A distribution as a journey file writes it (docs/format.md, "Durations")."""
-    t = lambda m: duration_text(m, basis)  # noqa: E731 - a short local spelling
-    if isinstance(d, Fixed):
-        return t(d.value)
-    if isinstance(d, Exponential):
-        return {"exponential": t(d.mean_value)}
-    if isinstance(d, Triangular):
-        return {"triangular": [t(d.low), t(d.mode), t(d.high)]}
-    if isinstance(d, Uniform):
-        return {"uniform": [t(d.low), t(d.high)]}
-    if isinstance(d, LogNormal):
-        return {"lognormal": {"mean": t(d.mean_value), "sd": t(d.sd)}}
-    if isinstance(d, Gamma):
-        return {"gamma": {"mean": t(d.mean_value), "sd": t(d.sd)}}
-    if isinstance(d, Weibull):
-        return {"weibull": {"shape": d.shape, "scale": t(d.scale)}}
-    if isinstance(d, Empirical):
-        return {"empirical": [t(q) for q in d.quantiles]}
-    raise TypeError(f"no way to write {type(d).__name__}")  # pragma: no cover - every family is above
+    """A distribution as the overlay writes it (:func:`journeymap.distributions.written_distribution`)."""
+    return written_distribution(d, basis)
 
 
 def _raw_steps(base_file: str) -> dict[str, dict[str, Any]]:
