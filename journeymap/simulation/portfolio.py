@@ -31,7 +31,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -193,61 +193,108 @@ def _classes(portfolio: Any, journeys: Sequence[Journey]) -> tuple[str, ...]:
     return tuple(sorted(named, key=lambda c: (rank.get(c, len(rank)), c)))
 
 
-def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None) -> Book:
-    """Compile ``portfolio`` with its drawn ``accounts`` and their ``assignment`` into a :class:`Book`."""
-    labels = _labels(portfolio)
-    refs = list(labels)
-    journeys = [portfolio.journeys[r] for r in refs]
-    stages: dict[str, Stage] = {}
-    steps: list[Step] = []
-    flows: list[Flow] = []
+@dataclass(frozen=True)
+class _TemplatePart:
+    """What one template adds to the combined journey. Its persona and gate indexes are already offset by the
+    personas and gates of the templates before it, so the parts can simply be concatenated."""
+
+    stages: tuple[Stage, ...]
+    steps: tuple[Step, ...]
+    flows: tuple[Flow, ...]
+    ends: tuple[str, ...]
+    #: step id (prefixed) -> persona index in the combined journey
+    persona_of: dict[str, int]
+    persona_ends: frozenset[str]
+    #: step id (prefixed) -> gate index in the combined journey
+    gate_of: dict[str, int]
+    gate_sizes: tuple[int, ...]
+    n_personas: int
+    #: (prefixed persona id, influence), as :attr:`TemplatePlan.personas`
+    personas: tuple[tuple[str, float], ...]
+    #: (prefixed persona id, calendar), as :attr:`~journeymap.model.Journey.customer_calendars`
+    calendars: tuple[tuple[str, Any], ...]
+    kind: str
+    entry_id: str
+
+
+def _account_template_part(portfolio: Any, ref: str, label: str, j: Journey, meeting: Meeting,
+                           first_persona: int, first_gate: int) -> _TemplatePart:
+    """An account template's part: its own meeting (personas, gates) moved to the combined journey's indexes,
+    and its personas weighted by the influence its account file gives them."""
+    t_steps, t_flows = _template_steps(label, j, meeting)
+    influence = _influence(portfolio, ref, j)
+    rank = {s.persona: meeting.persona_of[s.id] for s in j.steps if s.persona and s.id in meeting.persona_of}
+    names = sorted(rank, key=lambda q: (rank[q], q))
+    return _TemplatePart(
+        stages=j.stages, steps=tuple(t_steps), flows=tuple(t_flows), ends=tuple(_prefix(label, e) for e in j.ends),
+        persona_of={_prefix(label, s.id): first_persona + meeting.persona_of.get(s.id, 0) for s in j.steps},
+        persona_ends=frozenset(_prefix(label, e) for e in meeting.persona_ends),
+        gate_of={_prefix(label, sid): first_gate + g for sid, g in meeting.gate_of.items()},
+        gate_sizes=tuple(meeting.gate_sizes), n_personas=meeting.n_personas,
+        personas=tuple((_prefix(label, p), influence.get(p, 1.0)) for p in names),
+        calendars=tuple((_prefix(label, p), c) for p, c in j.customer_calendars),
+        kind="account", entry_id=_prefix(label, j.start))
+
+
+def _journey_template_part(label: str, j: Journey, first_persona: int) -> _TemplatePart:
+    """A journey template's part: one persona (the template's label, influence 1) with its calendar, no gates."""
+    t_steps, t_flows = _template_steps(label, j, None)
+    return _TemplatePart(
+        stages=j.stages, steps=tuple(t_steps), flows=tuple(t_flows), ends=tuple(_prefix(label, e) for e in j.ends),
+        persona_of={s.id: first_persona for s in t_steps},
+        persona_ends=frozenset(_prefix(label, e) for e in j.ends),
+        gate_of={}, gate_sizes=(), n_personas=1, personas=((label, 1.0),),
+        calendars=((label, j.persona.calendar),), kind="journey", entry_id=_prefix(label, j.start))
+
+
+def _template_parts(portfolio: Any, labels: Mapping[str, str]) -> list[_TemplatePart]:
+    """Each template's part, in ``labels`` order, each numbering its personas and gates after the previous ones."""
+    parts: list[_TemplatePart] = []
+    n_personas = n_gates = 0
+    for ref, label in labels.items():
+        j = portfolio.journeys[ref]
+        meeting = portfolio.meetings.get(ref)
+        part = (_account_template_part(portfolio, ref, label, j, meeting, n_personas, n_gates)
+                if meeting is not None else _journey_template_part(label, j, n_personas))
+        parts.append(part)
+        n_personas += part.n_personas
+        n_gates += len(part.gate_sizes)
+    return parts
+
+
+def _combined_meeting(parts: Sequence[_TemplatePart]) -> Meeting:
+    """The combined journey's meeting: every template's personas and gates side by side."""
     persona_of: dict[str, int] = {}
     persona_ends: set[str] = set()
     gate_of: dict[str, int] = {}
-    gate_sizes: list[int] = []
-    plans_meta = []
-    n_personas = 0
-    calendars: list[tuple[str, Any]] = []
-    ends: list[str] = []
-    for ref, j in zip(refs, journeys, strict=True):
-        label = labels[ref]
-        meeting = portfolio.meetings.get(ref)
-        for st in j.stages:
-            stages.setdefault(st.id, st)
-        t_steps, t_flows = _template_steps(label, j, meeting)
-        entry_id = _prefix(label, j.start)
-        if meeting is not None:
-            influence = _influence(portfolio, ref, j)
-            rank = {s.persona: meeting.persona_of[s.id] for s in j.steps if s.persona and s.id in meeting.persona_of}
-            names = sorted(rank, key=lambda q: (rank[q], q))
-            for s in j.steps:
-                persona_of[_prefix(label, s.id)] = n_personas + meeting.persona_of.get(s.id, 0)
-            persona_ends |= {_prefix(label, e) for e in meeting.persona_ends}
-            gate_of.update({_prefix(label, sid): len(gate_sizes) + g for sid, g in meeting.gate_of.items()})
-            gate_sizes += meeting.gate_sizes
-            n_personas += meeting.n_personas
-            personas = tuple((_prefix(label, p), influence.get(p, 1.0)) for p in names)
-            calendars += [(_prefix(label, p), c) for p, c in j.customer_calendars]
-        else:
-            for s in t_steps:
-                persona_of[s.id] = n_personas
-            persona_ends |= {_prefix(label, e) for e in j.ends}
-            n_personas += 1
-            personas = ((label, 1.0),)
-            calendars.append((label, j.persona.calendar))
-        plans_meta.append((label, ref, "account" if meeting is not None else "journey", entry_id, personas))
-        steps += t_steps
-        flows += t_flows
-        ends += [_prefix(label, e) for e in j.ends]
-    departments, manager_dept = _departments(portfolio, journeys)
-    classes = _classes(portfolio, journeys)
-    step_index = {s.id: i for i, s in enumerate(steps)}
-    templates = tuple(TemplatePlan(label, ref, kind, step_index[entry], personas)
-                      for label, ref, kind, entry, personas in plans_meta)
-    tier_templates = tuple(tuple(refs.index(t.ref) for t in tier.templates) for tier in portfolio.tiers)
-    # the tagged arrivals: one Poisson process per account and template of its tier
+    for part in parts:
+        persona_of.update(part.persona_of)
+        persona_ends |= part.persona_ends
+        gate_of.update(part.gate_of)
+    return Meeting(persona_of=persona_of, persona_ends=frozenset(persona_ends),
+                   gate_of=gate_of, gate_sizes=tuple(g for p in parts for g in p.gate_sizes),
+                   n_personas=sum(p.n_personas for p in parts))
+
+
+@dataclass(frozen=True)
+class _ArrivalPairs:
+    """The (account, template) pairs of the tagged arrivals, as parallel columns (see :class:`BookArrivals`)."""
+
+    rates: tuple[float, ...]
+    account: tuple[int, ...]
+    entry: tuple[int, ...]
+    priority_class: tuple[int, ...]
+
+
+def _arrival_pairs(portfolio: Any, accounts: Sequence[Any], classes: Sequence[str],
+                   templates: Sequence[TemplatePlan], tier_templates: Sequence[Sequence[int]]) -> _ArrivalPairs:
+    """One Poisson process per account and template of its tier, at the template's ``per_year``, entering at the
+    template's first step with the tier's priority class (one past the last when the tier names none)."""
     tier_at = {tier.id: k for k, tier in enumerate(portfolio.tiers)}
-    rates, pair_account, pair_entry, pair_class = [], [], [], []
+    rates: list[float] = []
+    pair_account: list[int] = []
+    pair_entry: list[int] = []
+    pair_class: list[int] = []
     for a, acc in enumerate(accounts):
         k = tier_at[acc.tier]
         tier = portfolio.tiers[k]
@@ -257,6 +304,21 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
             pair_account.append(a)
             pair_entry.append(templates[ti].entry)
             pair_class.append(cls)
+    return _ArrivalPairs(tuple(rates), tuple(pair_account), tuple(pair_entry), tuple(pair_class))
+
+
+@dataclass(frozen=True)
+class _Routes:
+    """Each account's route (an index in ``routes``) and the routes: route 0 keeps the pool, any other sends the
+    account-management department's steps to one manager's own department."""
+
+    route_of: tuple[int, ...]
+    routes: tuple[tuple[tuple[str, str], ...], ...]
+
+
+def _routes(portfolio: Any, accounts: Sequence[Any], assignment: Any | None,
+            manager_dept: Mapping[str, str]) -> _Routes:
+    """The accounts' routes, one per manager in order of first appearance (accounts without one stay on route 0)."""
     route_names: list[str | None] = [None]
     route_of = []
     mg = portfolio.management
@@ -266,13 +328,30 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
             route_names.append(manager)
         route_of.append(route_names.index(manager))
     routes = tuple(() if m is None or mg is None else ((mg.department, manager_dept[m]),) for m in route_names)
-    expected = sum(rates) * portfolio.horizon
+    return _Routes(tuple(route_of), routes)
+
+
+def _class_mix(classes: Sequence[str], pairs: _ArrivalPairs) -> tuple[tuple[str, float], ...]:
+    """The workload's mix: each priority class's arrival rate, for the classes that have any."""
     shares = {c: 0.0 for c in classes}
-    for r, c in zip(rates, pair_class, strict=True):
+    for r, c in zip(pairs.rates, pairs.priority_class, strict=True):
         if c < len(classes):
             shares[classes[c]] += r
-    # the tiers' service-level targets, measured by the engine for every case (each on its own basis and the
-    # book's calendar); a tier reads only its own cases' results
+    return tuple((c, s) for c, s in shares.items() if s > 0)
+
+
+@dataclass(frozen=True)
+class _TierTargets:
+    """The tiers' journey-scope targets as the combined journey's, and which of them belong to each tier."""
+
+    targets: tuple[Target, ...]
+    #: per tier (portfolio order): the indexes in ``targets`` of its targets
+    per_tier: tuple[tuple[int, ...], ...]
+
+
+def _tier_targets(portfolio: Any) -> _TierTargets:
+    """The tiers' service-level targets, measured by the engine for every case (each on its own basis and the
+    book's calendar); a tier reads only its own cases' results. Ids become ``tier:target`` to stay unique."""
     targets: list[Target] = []
     tier_targets: list[tuple[int, ...]] = []
     for tier in portfolio.tiers:
@@ -282,25 +361,48 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
                 mine.append(len(targets))
                 targets.append(dataclasses.replace(t, id=f"{tier.id}:{t.id or k}"))
         tier_targets.append(tuple(mine))
+    return _TierTargets(tuple(targets), tuple(tier_targets))
+
+
+def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None) -> Book:
+    """Compile ``portfolio`` with its drawn ``accounts`` and their ``assignment`` into a :class:`Book`."""
+    labels = _labels(portfolio)
+    refs = list(labels)
+    journeys = [portfolio.journeys[r] for r in refs]
+    parts = _template_parts(portfolio, labels)
+    steps = [s for part in parts for s in part.steps]
+    stages: dict[str, Stage] = {}
+    for part in parts:
+        for st in part.stages:
+            stages.setdefault(st.id, st)
+    departments, manager_dept = _departments(portfolio, journeys)
+    classes = _classes(portfolio, journeys)
+    step_index = {s.id: i for i, s in enumerate(steps)}
+    templates = tuple(TemplatePlan(label, ref, part.kind, step_index[part.entry_id], part.personas)
+                      for (ref, label), part in zip(labels.items(), parts, strict=True))
+    tier_templates = tuple(tuple(refs.index(t.ref) for t in tier.templates) for tier in portfolio.tiers)
+    pairs = _arrival_pairs(portfolio, accounts, classes, templates, tier_templates)
+    routes = _routes(portfolio, accounts, assignment, manager_dept)
+    expected = sum(pairs.rates) * portfolio.horizon
+    targets = _tier_targets(portfolio)
     first = journeys[0]
     journey = Journey(
         id=portfolio.id, name=portfolio.name,
         persona=Persona(portfolio.id, portfolio.name, "decision_maker"),
-        stages=tuple(stages.values()), departments=departments, steps=tuple(steps), flows=tuple(flows),
-        start=steps[templates[0].entry].id, ends=tuple(ends),
+        stages=tuple(stages.values()), departments=departments, steps=tuple(steps),
+        flows=tuple(f for part in parts for f in part.flows),
+        start=steps[templates[0].entry].id, ends=tuple(e for part in parts for e in part.ends),
         workload=Workload(cases=max(1, round(expected)), warmup=0, start=portfolio.start,
-                          mix=tuple((c, s) for c, s in shares.items() if s > 0)),
+                          mix=_class_mix(classes, pairs)),
         source=portfolio.source, calendar=first.calendar, priorities=classes or first.priorities,
-        targets=tuple(targets),
-        customer_calendars=tuple(calendars))
-    meeting = Meeting(persona_of=persona_of, persona_ends=frozenset(persona_ends), gate_of=gate_of,
-                      gate_sizes=tuple(gate_sizes), n_personas=n_personas)
-    arrivals = BookArrivals(n_accounts=len(accounts), route_of=tuple(route_of), routes=routes,
-                            horizon=portfolio.horizon, rates=tuple(rates), pair_account=tuple(pair_account),
-                            pair_entry=tuple(pair_entry), pair_class=tuple(pair_class))
-    return Book(portfolio=portfolio, journey=journey, meeting=meeting, templates=templates,
+        targets=targets.targets,
+        customer_calendars=tuple(c for part in parts for c in part.calendars))
+    arrivals = BookArrivals(n_accounts=len(accounts), route_of=routes.route_of, routes=routes.routes,
+                            horizon=portfolio.horizon, rates=pairs.rates, pair_account=pairs.account,
+                            pair_entry=pairs.entry, pair_class=pairs.priority_class)
+    return Book(portfolio=portfolio, journey=journey, meeting=_combined_meeting(parts), templates=templates,
                 accounts=tuple(accounts), assignment=assignment, arrivals=arrivals, classes=classes,
-                tier_templates=tier_templates, tier_targets=tuple(tier_targets))
+                tier_templates=tier_templates, tier_targets=targets.per_tier)
 
 
 def portfolio_inputs(portfolio: Any) -> list[str]:
@@ -441,7 +543,17 @@ def pareto_view(revenue: Sequence[float], index: Sequence[float | None], top: fl
     }
 
 
-def _rep_arrays(book: Book, r: Replication) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+class _RepArrays(NamedTuple):
+    """One replication's per-case columns and its [account, step] touchpoint counts."""
+
+    cycle: np.ndarray
+    account: np.ndarray
+    template: np.ndarray
+    visits: np.ndarray
+    over: np.ndarray
+
+
+def _rep_arrays(book: Book, r: Replication) -> _RepArrays:
     """One replication's per-case cycle, account and template, and its [account, step] touchpoint counts."""
     n_steps = len(book.journey.steps)
     template_of = np.full(n_steps, -1, dtype=np.int64)
@@ -452,108 +564,179 @@ def _rep_arrays(book: Book, r: Replication) -> tuple[np.ndarray, np.ndarray, np.
     shape = (book.arrivals.n_accounts, n_steps)
     visits = (r.account_visits if r.account_visits is not None else np.zeros(shape[0] * shape[1])).reshape(shape)
     over = (r.account_over if r.account_over is not None else np.zeros(shape[0] * shape[1])).reshape(shape)
-    return r.cases["cycle_time"], acc, template_of[entry], visits, over
+    return _RepArrays(r.cases["cycle_time"], acc, template_of[entry], visits, over)
+
+
+def _cases_at(book: Book, account: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """The [account, template] case counts of per-case ``account`` and ``template`` columns."""
+    n_acc, n_tmpl = len(book.accounts), len(book.templates)
+    return (np.bincount(account * n_tmpl + template, minlength=n_acc * n_tmpl)
+            .reshape(n_acc, n_tmpl).astype(float))
+
+
+@dataclass(frozen=True)
+class _Pooled:
+    """All replications together: per-case columns, [account, step] touchpoint counts, [account, template] cases."""
+
+    cycle: np.ndarray
+    account: np.ndarray
+    template: np.ndarray
+    visits: np.ndarray
+    over: np.ndarray
+    cases_at: np.ndarray
+
+
+def _pooled(book: Book, per_rep: Sequence[_RepArrays]) -> _Pooled:
+    """Pool the replications' arrays (empty ones of the right type when there are none)."""
+    n_acc, n_steps = len(book.accounts), len(book.journey.steps)
+    cycle = pool([x.cycle for x in per_rep]) if per_rep else np.zeros(0)
+    acc = pool([x.account for x in per_rep]) if per_rep else np.zeros(0, dtype=np.int64)
+    tmpl = pool([x.template for x in per_rep]) if per_rep else np.zeros(0, dtype=np.int64)
+    visits = np.zeros((n_acc, n_steps))
+    over = np.zeros((n_acc, n_steps))
+    for x in per_rep:
+        visits += x.visits
+        over += x.over
+    return _Pooled(cycle, acc, tmpl, visits, over, _cases_at(book, acc, tmpl))
+
+
+@dataclass(frozen=True)
+class _BookResults:
+    """What the per-account, per-tier and book summaries all read: the replications, their pooled arrays, each
+    account's tier (index), revenue and experience index, the manager of each account id, and the templates'
+    touchpoints (:func:`_touchpoints`)."""
+
+    book: Book
+    reps: tuple[Replication, ...]
+    per_rep: tuple[_RepArrays, ...]
+    pooled: _Pooled
+    tier_of: np.ndarray
+    revenue: list[float]
+    index: list[float | None]
+    manager: Mapping[str, str]
+    touch: list[list[list[tuple[int, str, float | None]]]]
+
+    @property
+    def n_reps(self) -> int:
+        """Replications to divide by (at least 1, so an empty result gives zeros, not a division error)."""
+        return max(1, len(self.reps))
+
+
+def _book_results(book: Book, result: SimulationResult) -> _BookResults:
+    """Gather the arrays every part of the summary reads, computing each once."""
+    per_rep = tuple(_rep_arrays(book, r) for r in result.replications)
+    pooled = _pooled(book, per_rep)
+    tier_ids = [t.id for t in book.portfolio.tiers]
+    touch = _touchpoints(book)
+    return _BookResults(
+        book=book, reps=tuple(result.replications), per_rep=per_rep, pooled=pooled,
+        tier_of=np.array([tier_ids.index(a.tier) for a in book.accounts], dtype=np.int64),
+        revenue=[float(a.revenue) for a in book.accounts],
+        index=_account_indexes(book, pooled.visits, pooled.over, pooled.cases_at, touch),
+        manager=book.assignment.manager if book.assignment is not None else {}, touch=touch)
+
+
+def _replication_book_indexes(res: _BookResults) -> list[float]:
+    """The book's index of each replication on its own (those that have one), for the pooled index's interval."""
+    out = []
+    for x in res.per_rep:
+        at = _cases_at(res.book, x.account, x.template)
+        value = book_index(res.revenue, _account_indexes(res.book, x.visits, x.over, at, res.touch))
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def _account_rows(res: _BookResults) -> list[dict[str, Any]]:
+    """One row per account: tier, revenue, manager, cases, mean cycle time, experience and its tier's targets'
+    attainment (pooled over replications; None where nothing was measured)."""
+    book, acc, n_acc = res.book, res.pooled.account, len(res.book.accounts)
+    count = np.bincount(acc, minlength=n_acc).astype(float)
+    sum_cycle = np.bincount(acc, weights=res.pooled.cycle, minlength=n_acc)
+    # per target of the combined journey: 1.0 met, 0.0 missed (NaN: not measured) per case, pooled
+    met_case = [pool([r.target_met[j] for r in res.reps]) for j in range(len(book.journey.targets))]
+    met = [np.bincount(acc, weights=np.nan_to_num(m), minlength=n_acc) for m in met_case]
+    measured = [np.bincount(acc, weights=(~np.isnan(m)).astype(float), minlength=n_acc) for m in met_case]
+    rows = []
+    for a, rec in enumerate(book.accounts):
+        ti = int(res.tier_of[a])
+        rows.append({
+            "id": rec.id, "tier": rec.tier, "revenue": res.revenue[a], "manager": res.manager.get(rec.id),
+            "cases_per_replication": count[a] / res.n_reps,
+            "cycle_time_mean": sum_cycle[a] / count[a] if count[a] else None,
+            "experience": res.index[a],
+            "sla": [met[j][a] / measured[j][a] if measured[j][a] else None for j in book.tier_targets[ti]],
+        })
+    return rows
+
+
+def _tier_sla(res: _BookResults, ti: int) -> list[dict[str, Any]]:
+    """Tier ``ti``'s targets: each with its attainment over the tier's cases, per replication and overall."""
+    sla = []
+    for j in res.book.tier_targets[ti]:
+        t = res.book.journey.targets[j]
+        counts = []
+        for r, x in zip(res.reps, res.per_rep, strict=True):
+            values = r.target_met[j][res.tier_of[x.account] == ti]
+            counts.append((float(np.nansum(values)), float((~np.isnan(values)).sum())))
+        sla.append({"within": t.within, "basis": t.basis, "goal": t.goal, **attainment(counts, t.goal)})
+    return sla
+
+
+def _tier_row(res: _BookResults, ti: int, tier: Any) -> dict[str, Any]:
+    """Tier ``ti``'s summary: its accounts and revenue, cases, cycle time, targets, experience and the accounts
+    it has without a manager."""
+    acc = res.pooled.account
+    mine = res.tier_of[acc] == ti if len(acc) else np.zeros(0, bool)
+    rep_means = []
+    for x in res.per_rep:
+        m = res.tier_of[x.account] == ti
+        if m.any():
+            rep_means.append(float(x.cycle[m].mean()))
+    members = [a for a in range(len(res.book.accounts)) if res.tier_of[a] == ti]
+    return {
+        "accounts": len(members),
+        "revenue": float(sum(res.revenue[a] for a in members)),
+        "priority": tier.priority,
+        "cases": int(mine.sum()),
+        "cases_per_replication": float(mine.sum()) / res.n_reps,
+        "cycle_time": summarize(res.pooled.cycle[mine], rep_means),
+        "sla": _tier_sla(res, ti),
+        "experience": book_index([res.revenue[a] for a in members], [res.index[a] for a in members]),
+        # None when the book has no account managers at all
+        "without_manager": (sum(1 for a in members if res.manager.get(res.book.accounts[a].id) is None)
+                            if res.book.portfolio.management is not None else None),
+    }
 
 
 def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
     """The book's JSON-ready summary: per account, per tier and for the book (see docs/portfolio.md)."""
     p = book.portfolio
-    reps = result.replications
-    n_acc, n_tmpl = len(book.accounts), len(book.templates)
-    touch = _touchpoints(book)
-    tier_of = np.array([[t.id for t in p.tiers].index(a.tier) for a in book.accounts], dtype=np.int64)
-    revenue = [float(a.revenue) for a in book.accounts]
-    per_rep = [_rep_arrays(book, r) for r in reps]
-    # pooled over replications
-    cycle = pool([x[0] for x in per_rep]) if per_rep else np.zeros(0)
-    acc = pool([x[1] for x in per_rep]) if per_rep else np.zeros(0, dtype=np.int64)
-    tmpl = pool([x[2] for x in per_rep]) if per_rep else np.zeros(0, dtype=np.int64)
-    visits = np.zeros((n_acc, len(book.journey.steps)))
-    over = np.zeros((n_acc, len(book.journey.steps)))
-    for x in per_rep:
-        visits += x[3]
-        over += x[4]
-    cases_at = np.bincount(acc * n_tmpl + tmpl, minlength=n_acc * n_tmpl).reshape(n_acc, n_tmpl).astype(float)
-    index = _account_indexes(book, visits, over, cases_at, touch)
-    # the book's index per replication, for its interval
-    rep_book = []
-    for _, r_acc, r_tmpl, v, o in per_rep:
-        at = np.bincount(r_acc * n_tmpl + r_tmpl, minlength=n_acc * n_tmpl).reshape(n_acc, n_tmpl).astype(float)
-        value = book_index(revenue, _account_indexes(book, v, o, at, touch))
-        if value is not None:
-            rep_book.append(value)
-    k = max(1, len(reps))
-    count = np.bincount(acc, minlength=n_acc).astype(float)
-    sum_cycle = np.bincount(acc, weights=cycle, minlength=n_acc)
-    # per target of the combined journey: 1.0 met, 0.0 missed (NaN: not measured) per case, pooled
-    met_case = [pool([r.target_met[j] for r in reps]) for j in range(len(book.journey.targets))]
-    met = [np.bincount(acc, weights=np.nan_to_num(m), minlength=n_acc) for m in met_case]
-    measured = [np.bincount(acc, weights=(~np.isnan(m)).astype(float), minlength=n_acc) for m in met_case]
-    manager = book.assignment.manager if book.assignment is not None else {}
-    accounts = []
-    for a, rec in enumerate(book.accounts):
-        ti = int(tier_of[a])
-        row: dict[str, Any] = {
-            "id": rec.id, "tier": rec.tier, "revenue": revenue[a], "manager": manager.get(rec.id),
-            "cases_per_replication": count[a] / k,
-            "cycle_time_mean": sum_cycle[a] / count[a] if count[a] else None,
-            "experience": index[a],
-            "sla": [met[j][a] / measured[j][a] if measured[j][a] else None for j in book.tier_targets[ti]],
-        }
-        accounts.append(row)
-    tiers = {}
-    for ti, tier in enumerate(p.tiers):
-        mine = tier_of[acc] == ti if len(acc) else np.zeros(0, bool)
-        rep_means = []
-        for c, r_acc, _, _, _ in per_rep:
-            m = tier_of[r_acc] == ti
-            if m.any():
-                rep_means.append(float(c[m].mean()))
-        members = [a for a in range(n_acc) if tier_of[a] == ti]
-        sla = []
-        for j in book.tier_targets[ti]:
-            t = book.journey.targets[j]
-            counts = []
-            for r, (_, r_acc, _, _, _) in zip(reps, per_rep, strict=True):
-                values = r.target_met[j][tier_of[r_acc] == ti]
-                counts.append((float(np.nansum(values)), float((~np.isnan(values)).sum())))
-            sla.append({"within": t.within, "basis": t.basis, "goal": t.goal, **attainment(counts, t.goal)})
-        tiers[tier.id] = {
-            "accounts": len(members),
-            "revenue": float(sum(revenue[a] for a in members)),
-            "priority": tier.priority,
-            "cases": int(mine.sum()),
-            "cases_per_replication": float(mine.sum()) / k,
-            "cycle_time": summarize(cycle[mine], rep_means),
-            "sla": sla,
-            "experience": book_index([revenue[a] for a in members], [index[a] for a in members]),
-            # None when the book has no account managers at all
-            "without_manager": (sum(1 for a in members if manager.get(book.accounts[a].id) is None)
-                                if p.management is not None else None),
-        }
+    res = _book_results(book, result)
+    revenue, index, cycle = res.revenue, res.index, res.pooled.cycle
     return {
         "portfolio": p.id,
         "name": p.name,
         "currency": p.currency,
         "seed": result.summary["seed"],
-        "replications": len(reps),
+        "replications": len(res.reps),
         "horizon_minutes": p.horizon,
         "time_unit": "minutes",
         "classes": list(book.classes),
         "cases": int(len(cycle)),
         "book": {
-            "accounts": n_acc,
+            "accounts": len(book.accounts),
             "revenue": float(sum(revenue)),
-            "cycle_time": summarize(cycle, [float(x[0].mean()) for x in per_rep if len(x[0])]),
+            "cycle_time": summarize(cycle, [float(x.cycle.mean()) for x in res.per_rep if len(x.cycle)]),
             "experience": book_index(revenue, index),
-            "experience_ci95": _centred(book_index(revenue, index), rep_book),
+            "experience_ci95": _centred(book_index(revenue, index), _replication_book_indexes(res)),
         },
-        "tiers": tiers,
+        "tiers": {tier.id: _tier_row(res, ti, tier) for ti, tier in enumerate(p.tiers)},
         "management": _management(book, result.summary),
         "pareto": pareto_view(revenue, index, ids=[a.id for a in book.accounts]),
-        "accounts": accounts,
+        "accounts": _account_rows(res),
         "departments": result.summary["departments"],
-        "money": money_per_tier(book, reps, cases_at, index),
+        "money": money_per_tier(book, res.reps, res.pooled.cases_at, index),
     }
 
 
@@ -595,6 +778,85 @@ def _management(book: Book, summary: Mapping[str, Any]) -> dict[str, Any] | None
                      "utilisation": depts.get(mg.department, {}).get("utilisation")}}
 
 
+def _template_of_prefix(book: Book, ids: Sequence[str]) -> list[int]:
+    """The template (index in ``book.templates``) of each prefixed step id, -1 for one that belongs to none."""
+    label_of = {t.label: k for k, t in enumerate(book.templates)}
+    return [label_of.get(sid.split(":", 1)[0], -1) for sid in ids]
+
+
+def _staff_minutes_per_template(book: Book, reps: Sequence[Replication], overhead: float) -> list[dict[str, float]]:
+    """Per template, per department: the staff minutes measured over all replications, i.e. the work on the
+    template's steps plus ``overhead`` minutes per handoff at the receiving department (customer steps are
+    not staff time)."""
+    journey = book.journey
+    minutes: list[dict[str, float]] = [{} for _ in book.templates]
+    processing = np.sum([r.step_processing for r in reps], axis=0) if reps else np.zeros(len(journey.steps))
+    for i, t in enumerate(_template_of_prefix(book, [s.id for s in journey.steps])):
+        owner = journey.steps[i].owner
+        if owner != CUSTOMER and t >= 0:
+            minutes[t][owner] = minutes[t].get(owner, 0.0) + float(processing[i])
+    if not overhead:
+        return minutes
+    owner_of = {s.id: s.owner for s in journey.steps}
+    traversals = np.sum([r.flow_traversals for r in reps], axis=0) if reps else np.zeros(len(journey.flows))
+    for k, t in enumerate(_template_of_prefix(book, [f.source for f in journey.flows])):
+        f = journey.flows[k]
+        if t >= 0 and journey.is_handoff(f):
+            dept = owner_of[f.target]
+            minutes[t][dept] = minutes[t].get(dept, 0.0) + float(traversals[k]) * overhead
+    return minutes
+
+
+@dataclass(frozen=True)
+class _TierWork:
+    """Per tier id: its cases a year and its staff minutes a year per department (a manager's own department for
+    the account-management minutes of the accounts that have one)."""
+
+    cases: dict[str, float]
+    minutes: dict[str, dict[str, float]]
+
+
+def _tier_work(book: Book, reps: Sequence[Replication], cases_at: np.ndarray,
+               per_case: Sequence[Mapping[str, float]]) -> _TierWork:
+    """Scale each account's cases of each template from the replications' horizons to a year, and charge each
+    case its template's staff minutes per case to the account's tier."""
+    p = book.portfolio
+    mg = p.management
+    manager = book.assignment.manager if book.assignment is not None else {}
+    per_year = (YEAR / p.horizon) / max(1, len(reps))
+    groups: dict[str, dict[str, float]] = {t.id: {} for t in p.tiers}
+    cases: dict[str, float] = {t.id: 0.0 for t in p.tiers}
+    for a, acc in enumerate(book.accounts):
+        mine = groups[acc.tier]
+        who = manager.get(acc.id)
+        for t in range(len(book.templates)):
+            n = cases_at[a, t] * per_year
+            if not n:
+                continue
+            cases[acc.tier] += n
+            for d, v in per_case[t].items():
+                if mg is not None and d == mg.department and who is not None:
+                    d = f"{mg.department}:{who}"
+                mine[d] = mine.get(d, 0.0) + n * v
+    return _TierWork(cases, groups)
+
+
+def _tier_revenue_at_risk(money: Any, book: Book, index: Sequence[float | None], tier_id: str,
+                          churn: Any) -> dict[str, float]:
+    """The revenue at risk of a tier's accounts that have an index, as a band (mean, low, high) summed over them."""
+    bands = [money.revenue_at_risk(index[a], float(acc.revenue), churn)
+             for a, acc in enumerate(book.accounts) if acc.tier == tier_id and index[a] is not None]
+    return {"mean": sum(b.mean for b in bands), "low": sum(b.low for b in bands), "high": sum(b.high for b in bands)}
+
+
+def _sum_bands(bands: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """The book's revenue-at-risk band: the tiers' bands added in tier order."""
+    total = {"mean": 0.0, "low": 0.0, "high": 0.0}
+    for band in bands:
+        total = {key: total[key] + band[key] for key in total}
+    return total
+
+
 def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray,
                    index: Sequence[float | None]) -> dict[str, Any] | None:
     """Money per tier and for the book (docs/money.md, through :mod:`journeymap.money`): staff cost a year per
@@ -618,64 +880,25 @@ def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray
     p = book.portfolio
     m = money.money_of(p.money, p.currency)
     overhead = m.handoff_overhead if m is not None else 0.0
-    journey = book.journey
-    label_of = {t.label: k for k, t in enumerate(book.templates)}
-    tmpl_of = [label_of.get(s.id.split(":", 1)[0], -1) for s in journey.steps]
-    owner = {s.id: s.owner for s in journey.steps}
-    n_tmpl = len(book.templates)
-    minutes: list[dict[str, float]] = [{} for _ in range(n_tmpl)]
-    processing = np.sum([r.step_processing for r in reps], axis=0) if reps else np.zeros(len(journey.steps))
-    for i, s in enumerate(journey.steps):
-        if s.owner != CUSTOMER and tmpl_of[i] >= 0:
-            minutes[tmpl_of[i]][s.owner] = minutes[tmpl_of[i]].get(s.owner, 0.0) + float(processing[i])
-    traversals = np.sum([r.flow_traversals for r in reps], axis=0) if reps else np.zeros(len(journey.flows))
-    for k, f in enumerate(journey.flows):
-        t = label_of.get(f.source.split(":", 1)[0], -1)
-        if t >= 0 and overhead and journey.is_handoff(f):
-            dept = owner[f.target]
-            minutes[t][dept] = minutes[t].get(dept, 0.0) + float(traversals[k]) * overhead
+    minutes = _staff_minutes_per_template(book, reps, overhead)
     total_cases = cases_at.sum(axis=0)
     per_case = [{d: v / total_cases[t] for d, v in minutes[t].items()} if total_cases[t] else {}
-                for t in range(n_tmpl)]
-    mg = p.management
-    manager = book.assignment.manager if book.assignment is not None else {}
-    per_year = (YEAR / p.horizon) / max(1, len(reps))
-    groups: dict[str, dict[str, float]] = {t.id: {} for t in p.tiers}
-    cases: dict[str, float] = {t.id: 0.0 for t in p.tiers}
-    for a, acc in enumerate(book.accounts):
-        mine = groups[acc.tier]
-        who = manager.get(acc.id)
-        for t in range(n_tmpl):
-            n = cases_at[a, t] * per_year
-            if not n:
-                continue
-            cases[acc.tier] += n
-            for d, v in per_case[t].items():
-                if mg is not None and d == mg.department and who is not None:
-                    d = f"{mg.department}:{who}"
-                mine[d] = mine.get(d, 0.0) + n * v
-    rates = {d.id: d.cost_per_hour for d in journey.departments}
-    costs = money.staff_cost_by(groups, rates)
+                for t in range(len(book.templates))]
+    work = _tier_work(book, reps, cases_at, per_case)
+    costs = money.staff_cost_by(work.minutes, {d.id: d.cost_per_hour for d in book.journey.departments})
     churn = m.churn if m is not None else None
-    out: dict[str, Any] = {"currency": p.currency, "handoff_overhead_minutes": overhead, "tiers": {}}
-    book_risk = [0.0, 0.0, 0.0]
-    for tier in p.tiers:
-        risk = None
-        if churn is not None:
-            bands = [money.revenue_at_risk(index[a], float(acc.revenue), churn)
-                     for a, acc in enumerate(book.accounts) if acc.tier == tier.id and index[a] is not None]
-            risk = {"mean": sum(b.mean for b in bands), "low": sum(b.low for b in bands),
-                    "high": sum(b.high for b in bands)}
-            book_risk = [book_risk[0] + risk["mean"], book_risk[1] + risk["low"], book_risk[2] + risk["high"]]
-        c = costs[tier.id]
-        out["tiers"][tier.id] = {
-            "cases_per_year": cases[tier.id],
-            "staff_minutes_per_year": groups[tier.id],
+    # per tier, in portfolio order; None each when the money block has no churn link
+    risks = [_tier_revenue_at_risk(money, book, index, t.id, churn) if churn is not None else None for t in p.tiers]
+    tiers = {}
+    for tier, risk in zip(p.tiers, risks, strict=True):
+        c, n = costs[tier.id], work.cases[tier.id]
+        tiers[tier.id] = {
+            "cases_per_year": n,
+            "staff_minutes_per_year": work.minutes[tier.id],
             "staff_cost_per_year": c,
-            "cost_per_case": c["total"] / cases[tier.id] if cases[tier.id] else None,
+            "cost_per_case": c["total"] / n if n else None,
             "revenue_at_risk": risk}
     total = sum(costs[t.id]["total"] for t in p.tiers)
-    out["book"] = {"staff_cost_per_year": total,
-                   "revenue_at_risk": ({"mean": book_risk[0], "low": book_risk[1], "high": book_risk[2]}
-                                       if churn is not None else None)}
-    return out
+    book_risk = _sum_bands([r for r in risks if r is not None]) if churn is not None else None
+    return {"currency": p.currency, "handoff_overhead_minutes": overhead, "tiers": tiers,
+            "book": {"staff_cost_per_year": total, "revenue_at_risk": book_risk}}
