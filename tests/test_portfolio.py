@@ -49,7 +49,7 @@ def test_the_bundled_book_loads_as_written():
     assert m is not None and m.department == "sales" and m.policy == "by_revenue" and m.capacity == 80
     assert [(lv.level, lv.people, lv.relationships, lv.cost_per_hour) for lv in m.levels] == [
         ("senior", 2, 20, 130.0), ("junior", 1, 40, 90.0)]
-    assert (m.pool_capacity, m.pool_cost_per_hour) == (2, 70.0)
+    assert (m.pool_capacity, m.pool_cost_per_hour) == (1, 70.0)
     depts = {d.id: d for d in book.departments}
     assert depts["support"].capacity == 4 and depts["legal"].cost_per_hour == 150   # the portfolio's override
     assert depts["sales"].capacity == 3                                             # the templates' own

@@ -299,3 +299,20 @@ def test_the_main_job_writes_the_books_report(tmp_path):
     assert f"{data['book']['experience']:.1f}" in (folder / "portfolio.txt").read_text()
     assert (folder / "pareto.png").stat().st_size > 10_000 and (folder / "tiers.png").stat().st_size > 5_000
     assert any("400 accounts" in line for line in lines), lines
+
+
+def test_the_bundled_books_departments_keep_the_templates_office_hours():
+    """The book's shared departments, pool and managers are listed without calendars; they keep the templates'
+    default calendar, as a journey's departments do (they once ran around the clock beside templates that kept
+    office hours, and the pool's renewal queue never showed)."""
+    from helpers import JOURNEYS
+
+    from journeymap.assignment import assign, draw_accounts
+    from journeymap.portfolio import load_portfolio
+
+    book_file = load_portfolio(JOURNEYS / "book.yaml")
+    accounts = draw_accounts(book_file, 1)
+    book = compile_book(book_file, accounts, assign(book_file, accounts))
+    frankfurt = book_file.journeys["book-renewal.yaml"].calendar
+    assert frankfurt is not None and book.journey.calendar == frankfurt
+    assert book.journey.has_calendars

@@ -39,6 +39,7 @@ from ..distributions import YEAR
 from ..experience import account_experience, persona_experience
 from ..model import CUSTOMER, PRIORITY_CLASSES, Department, Flow, Journey, Persona, Stage, Step, Target, Workload
 from ..statistics import summarize, t_interval
+from ..workingtime import Calendar
 from .records import Meeting, Replication, SimulationResult
 from .runner import ProgressCallback, _run_all
 from .service import attainment
@@ -183,6 +184,14 @@ def _departments(portfolio: Any, journeys: Sequence[Journey]) -> tuple[tuple[Dep
                 shared[manager_dept[name]] = Department(manager_dept[name], f"Account manager {name}", capacity=1,
                                                         cost_per_hour=level.cost_per_hour)
     return tuple(shared.values()), manager_dept
+
+
+def _default_calendar(journeys: Sequence[Journey]) -> Calendar | None:
+    """The book's default working hours: the first template's default calendar (an account template keeps its
+    personas' in their departments and has none of its own). The shared departments the portfolio lists, the
+    pool and the managers keep it, as a journey's departments without a calendar keep the journey's: without it
+    they would work around the clock beside templates that keep office hours."""
+    return next((j.calendar for j in journeys if j.calendar is not None), None)
 
 
 def _classes(portfolio: Any, journeys: Sequence[Journey]) -> tuple[str, ...]:
@@ -394,7 +403,7 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
         start=steps[templates[0].entry].id, ends=tuple(e for part in parts for e in part.ends),
         workload=Workload(cases=max(1, round(expected)), warmup=0, start=portfolio.start,
                           mix=_class_mix(classes, pairs)),
-        source=portfolio.source, calendar=first.calendar, priorities=classes or first.priorities,
+        source=portfolio.source, calendar=_default_calendar(journeys), priorities=classes or first.priorities,
         targets=targets.targets,
         customer_calendars=tuple(c for part in parts for c in part.calendars))
     arrivals = BookArrivals(n_accounts=len(accounts), route_of=routes.route_of, routes=routes.routes,
