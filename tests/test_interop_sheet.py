@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers import EXAMPLES, JOURNEYS, example_ids
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from journeymap.cli import main
@@ -517,6 +517,9 @@ _names = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "P")), min_s
        minutes=st.lists(st.integers(1, 5000), min_size=6, max_size=6),
        emotions=st.lists(st.one_of(st.none(), st.integers(-3, 3)), min_size=6, max_size=6),
        share=st.integers(1, 99))
+# two names that are the same in any case once made ids (':A' is a, 'A' is a_2): CI's Hypothesis found them
+@example(names=[":A", "A"], minutes=[1] * 6, emotions=[None] * 6, share=1)
+@example(names=["0", ":A", "A"], minutes=[1] * 6, emotions=[None] * 6, share=1)
 def test_round_trip_of_any_small_sheet(tmp_path_factory, names, minutes, emotions, share):
     """Any names (letters, digits, punctuation, spaces), durations and emotions; the first step branches back."""
     tmp_path = tmp_path_factory.mktemp("trip")

@@ -535,22 +535,39 @@ def _ids(steps: list[_Step], reader: _Rows) -> None:
             s.id = unique_id(s.name, taken)
 
 
+#: Keys of :func:`_lookup` for an exact id and an exact name (NUL cannot be in a step's text: it is refused).
+_EXACT_ID, _EXACT_NAME = "\0id:", "\0name:"
+
+
 def _lookup(steps: list[_Step]) -> dict[str, list[str]]:
-    """Every way a next cell may name a step: its id, its id in any case, its name in any case and spacing."""
+    """Every way a next cell may name a step, most exact first: its id as written, its name as written (spacing
+    aside), then either in any case. Steps ``A`` and ``:A`` get the ids ``a_2`` and ``a``: ``a`` names the
+    second by its id and ``A`` the first by its name, although both are ``a`` in any case."""
     names: dict[str, list[str]] = {}
+
+    def add(key: str, sid: str) -> None:
+        if sid not in names.setdefault(key, []):
+            names[key].append(sid)
+
     for s in steps:
-        for key in {s.id, s.id.casefold(), re.sub(r"\s+", " ", s.name).casefold()} - {""}:
-            if s.id not in names.setdefault(key, []):
-                names[key].append(s.id)
+        name = re.sub(r"\s+", " ", s.name).strip()
+        add(_EXACT_ID + s.id, s.id)
+        if name:
+            add(_EXACT_NAME + name, s.id)
+        for key in {s.id.casefold(), name.casefold()} - {""}:
+            add(key, s.id)
     return names
 
 
 def _named(target: str, names: dict[str, list[str]]) -> list[str]:
-    """The ids a target names: as written, then without a separator before its percentage (``Review: 70%``)."""
+    """The ids a target names, most exact match first (:func:`_lookup`): as written, then without a separator
+    before its percentage (``Review: 70%``)."""
     for text in (target, target.rstrip(" :=-")):
-        ids = names.get(text) or names.get(re.sub(r"\s+", " ", text).casefold())
-        if ids:
-            return ids
+        norm = re.sub(r"\s+", " ", text).strip()
+        for key in (_EXACT_ID + text, _EXACT_NAME + norm, norm.casefold()):
+            ids = names.get(key)
+            if ids:
+                return ids
     return []
 
 
