@@ -310,9 +310,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .comparison import compare
     from .loading import load_subject
     from .output import write_json, write_text
+    from .portfolio import is_portfolio_file
     from .report import build_report
     from .tables import comparison_blocks, show
 
+    portfolios = (is_portfolio_file(args.before), is_portfolio_file(args.after))
+    if any(portfolios):
+        return _compare_books(args, portfolios)
     before, meeting_b, account_b = load_subject(args.before)
     after, meeting_a, account_a = load_subject(args.after)
     refuse_inputs(_inputs(args.before, before, account_b) + _inputs(args.after, after, account_a),
@@ -340,6 +344,36 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.report:
         write_text(args.report, build_report(result, before, after))
         print(f"wrote {args.report}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _compare_books(args: argparse.Namespace, portfolios: tuple[bool, bool]) -> int:
+    """``compare`` of two portfolio files: the paired change of the books and the business case
+    (:func:`journeymap.portfolio_compare.compare_books`)."""
+    from .output import write_json
+    from .portfolio import load_portfolio
+    from .portfolio_compare import compare_books, compare_books_blocks
+    from .simulation.portfolio import portfolio_inputs
+    from .tables import show
+
+    if not all(portfolios):
+        one, other = (args.before, args.after) if portfolios[0] else (args.after, args.before)
+        raise _Usage(f"{one} is a portfolio and {other} is not: compare two portfolios, or two journeys or accounts")
+    if args.report or args.uncertain:
+        raise _Usage("--report and --uncertain are for journeys and accounts; two portfolios give a table and JSON")
+    if args.replications < 2:
+        raise _Usage("--replications must be at least 2 to give a confidence interval")
+    before, after = load_portfolio(args.before), load_portfolio(args.after)
+    refuse_inputs(input_files(*portfolio_inputs(before), *portfolio_inputs(after)), files=[args.json_output])
+    result = _progressing(args, lambda progress: compare_books(
+        before, after, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress))
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(compare_books_blocks(result))
+    if args.json_output:
+        write_json(args.json_output, result)
+        print(f"wrote {args.json_output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -954,7 +988,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Compare a before and an after design: change in each metric, its 95% CI and significance, "
             "structural diff, HTML report.",
             "journeymap compare journeys/insurance-before.yaml journeys/insurance-after.yaml "
-            "--report outputs/compare.html")
+            "--report outputs/compare.html\n"
+            "  journeymap compare journeys/book.yaml journeys/book-more-managers.yaml --replications 5")
     p.add_argument("before", metavar="BEFORE", help="the current design")
     p.add_argument("after", metavar="AFTER", help="the new design (a full journey or an overlay that extends BEFORE)")
     _simulation_options(p, replications=20, purpose=" (paired: both designs share the seed)")

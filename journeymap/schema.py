@@ -820,10 +820,11 @@ PORTFOLIO_SCHEMA: dict[str, Any] = {
         },
         # the journey's money block (one definition, checked by validation/money.check_money), with what applies
         # to a whole book: revenue is per tier and the volume comes from the tiers, so neither is written here
-        "money": {**MONEY, "description": "The business case (docs/money.md): handoff overhead, the churn link; "
+        "money": {**MONEY, "description": "The business case (docs/money.md): handoff overhead, the churn link, "
+                                          "the investment an after-design costs (compare of two books); "
                                           "the currency is the portfolio's.",
                   "properties": {k: v for k, v in MONEY["properties"].items()
-                                 if k in ("currency", "handoff_overhead", "churn", "hours_per_fte")}},
+                                 if k in ("currency", "handoff_overhead", "churn", "hours_per_fte", "investment")}},
     },
 }
 

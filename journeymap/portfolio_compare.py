@@ -1,0 +1,223 @@
+"""Comparing two books of business: the paired change of every tier's figures and the business case in money.
+
+:func:`compare_books` simulates a BEFORE and an AFTER portfolio with the same seed and replications
+(common random numbers): the accounts are drawn from the seed and each tier's own stream
+(:func:`journeymap.assignment.draw_accounts`), and each replication's arrivals from
+``(seed, replication, SCHEDULE_STREAM)`` (:class:`journeymap.simulation.portfolio.BookArrivals`), so
+where the two books have the same tiers and templates they see the same accounts and the same cases;
+only what the designs change (managers, capacities, the pool) differs.
+
+Each replication is summarised on its own (:func:`~journeymap.simulation.portfolio.summarize_book`) and
+the change AFTER − BEFORE of each figure is taken per replication; its 95% interval is the paired
+t-interval over replications (:func:`journeymap.statistics.t_interval`). The business case reuses
+:mod:`journeymap.money`: staff cost saved a year (BEFORE − AFTER), revenue protected a year (the revenue
+at risk BEFORE − AFTER, a band whose ends take the churn link's low and high ends and the paired
+interval), and the payback of the AFTER book's ``money: investment`` (:func:`journeymap.money.payback`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .money import Band, format_amount, money_of, payback
+from .statistics import t_interval
+
+__all__ = ["compare_books", "book_metrics", "compare_books_blocks"]
+
+
+def book_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
+    """The figures one replication's book summary gives, by name (None where it has none): the book's
+    revenue-weighted experience index, staff cost a year (book and per tier), revenue at risk a year
+    (the churn link's central, low and high ends; book and per tier) and mean cycle time per tier."""
+    money = summary.get("money") or {}
+    out: dict[str, float | None] = {"experience": summary["book"]["experience"]}
+    out["staff_cost"] = (money.get("book") or {}).get("staff_cost_per_year")
+    risk = (money.get("book") or {}).get("revenue_at_risk")
+    for end in ("mean", "low", "high"):
+        out[f"revenue_at_risk.{end}"] = risk[end] if risk else None
+    for tid, tier in summary["tiers"].items():
+        m = (money.get("tiers") or {}).get(tid) or {}
+        out[f"{tid}.staff_cost"] = (m.get("staff_cost_per_year") or {}).get("total")
+        r = m.get("revenue_at_risk")
+        for end in ("mean", "low", "high"):
+            out[f"{tid}.revenue_at_risk.{end}"] = r[end] if r else None
+        out[f"{tid}.cycle_time"] = tier["cycle_time"]["mean"] if tier["cases"] else None
+    return out
+
+
+def _per_replication(book: Any, result: Any) -> list[dict[str, float | None]]:
+    """:func:`book_metrics` of each replication summarised on its own."""
+    from .simulation.portfolio import summarize_book
+
+    return [book_metrics(summarize_book(book, dataclasses.replace(result, replications=(r,))))
+            for r in result.replications]
+
+
+def _paired(before: Sequence[float | None], after: Sequence[float | None]) -> dict[str, Any] | None:
+    """Mean of each side, the mean change AFTER − BEFORE and its paired 95% interval, over the replications where
+    both sides have the figure; None where none has."""
+    pairs = [(b, a) for b, a in zip(before, after, strict=True) if b is not None and a is not None]
+    if not pairs:
+        return None
+    diffs = [a - b for b, a in pairs]
+    lo, hi = t_interval(diffs)
+    mean = float(np.mean(diffs))
+    if lo is not None and hi is not None and math.isclose(lo, hi, abs_tol=1e-9):
+        lo = hi = mean
+    return {"before": float(np.mean([b for b, _ in pairs])), "after": float(np.mean([a for _, a in pairs])),
+            "change": mean, "ci95": [lo, hi]}
+
+
+def _protected(changes: Mapping[str, Any], prefix: str) -> dict[str, float] | None:
+    """Revenue protected a year (risk BEFORE − AFTER) from the paired changes of the risk at the churn link's
+    central, low and high ends: the central figure at the middle of the link; the band's ends the smallest and
+    largest of the paired intervals' ends at the link's two ends."""
+    mid, low, high = (changes.get(f"{prefix}revenue_at_risk.{end}") for end in ("mean", "low", "high"))
+    if mid is None or low is None or high is None:
+        return None
+    ends = [-x for row in (low, high) for x in (row["ci95"] if row["ci95"][0] is not None else [row["change"]] * 2)]
+    return Band(mean=-mid["change"], low=min(ends), high=max(ends)).as_dict()
+
+
+def _saved(change: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Staff cost saved a year: the change of staff cost turned round (BEFORE − AFTER), its interval too."""
+    if change is None:
+        return None
+    lo, hi = change["ci95"]
+    return {"mean": -change["change"], "ci95": [None, None] if lo is None else [-hi, -lo]}
+
+
+def _business_case(after: Any, changes: Mapping[str, Any], tiers: Sequence[str]) -> dict[str, Any] | None:
+    """Cost saved, revenue protected (book and per tier) and the payback of the AFTER book's investment."""
+    m = money_of(after.money, after.currency)
+    saved = _saved(changes.get("staff_cost"))
+    protected = _protected(changes, "")
+    if saved is None and protected is None:
+        return None
+    benefit = Band(mean=(saved["mean"] if saved else 0.0) + (protected["mean"] if protected else 0.0),
+                   low=((saved["ci95"][0] if saved and saved["ci95"][0] is not None else saved["mean"] if saved
+                         else 0.0) + (protected["low"] if protected else 0.0)),
+                   high=((saved["ci95"][1] if saved and saved["ci95"][1] is not None else saved["mean"] if saved
+                          else 0.0) + (protected["high"] if protected else 0.0)))
+    investment = m.investment if m is not None else None
+    return {
+        "currency": after.currency,
+        "cost_saved_per_year": saved,
+        "revenue_protected_per_year": protected,
+        "benefit_per_year": benefit.as_dict(),
+        "tiers": {t: {"cost_saved_per_year": _saved(changes.get(f"{t}.staff_cost")),
+                      "revenue_protected_per_year": _protected(changes, f"{t}.")} for t in tiers},
+        "investment": None if investment is None else dataclasses.asdict(investment),
+        "payback_months": None if investment is None else payback(investment, benefit),
+    }
+
+
+def compare_books(before: Any, after: Any, *, replications: int = 5, seed: int = 1, workers: int = 1,
+                  progress: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """The paired comparison of two portfolios (:class:`journeymap.portfolio.Portfolio`) and its business case.
+
+    Both books run ``replications`` horizons from ``seed`` (common random numbers). Returns a JSON-ready
+    dict: ``changes`` (each figure's mean BEFORE and AFTER, the change and its paired 95% interval; see
+    :func:`book_metrics` for the names) and ``business_case`` (None without a churn link or priced staff).
+    """
+    from .simulation.portfolio import simulate_portfolio
+
+    sides = [simulate_portfolio(p, replications=replications, seed=seed, workers=workers, progress=progress)
+             for p in (before, after)]
+    per = [_per_replication(book, result) for _, book, result in sides]
+    names = list(dict.fromkeys(list(per[0][0]) + list(per[1][0]))) if per[0] and per[1] else []
+    changes = {}
+    for name in names:
+        row = _paired([r.get(name) for r in per[0]], [r.get(name) for r in per[1]])
+        if row is not None:
+            changes[name] = row
+    tiers = [t.id for t in after.tiers if t.id in {u.id for u in before.tiers}]
+    return {
+        "before": before.id, "after": after.id, "currency": after.currency, "seed": seed,
+        "replications": replications, "tiers": tiers,
+        "without_manager": {"before": (sides[0][0]["management"] or {}).get("without_manager"),
+                            "after": (sides[1][0]["management"] or {}).get("without_manager")},
+        "changes": changes,
+        "business_case": _business_case(after, changes, tiers),
+    }
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def _number(name: str, value: float | None, currency: str) -> str:
+    if value is None:
+        return "n/a"
+    if "staff_cost" in name or "revenue_at_risk" in name:
+        return format_amount(value, currency)
+    if name.endswith("cycle_time"):
+        return f"{value / 1440:,.2f} d"
+    return f"{value:,.2f}"
+
+
+def _label(name: str) -> str:
+    words = {"experience": "experience index (revenue-weighted)", "staff_cost": "staff cost a year",
+             "revenue_at_risk.mean": "revenue at risk a year", "cycle_time": "cycle time (mean)"}
+    head, _, rest = name.partition(".")
+    if head in ("experience", "staff_cost", "revenue_at_risk"):
+        return words.get(name, name)
+    return f"{head}: {words.get(rest, rest)}"
+
+
+def _range(lo: Any, hi: Any) -> str:
+    return f"{lo} to {hi}"
+
+
+def compare_books_blocks(c: Mapping[str, Any]) -> list[Any]:
+    """The terminal view of :func:`compare_books`: the changes' table and the business case, every number from
+    the result (amounts as :func:`journeymap.money.format_amount` writes them, cycle times in days)."""
+    from .tables import Table
+
+    cur = c["currency"]
+    rows = []
+    for name, row in c["changes"].items():
+        if name.endswith((".low", ".high")):
+            continue
+        lo, hi = row["ci95"]
+        ci = "n/a" if lo is None else _range(_number(name, lo, cur), _number(name, hi, cur))
+        rows.append([_label(name), _number(name, row["before"], cur), _number(name, row["after"], cur),
+                     _number(name, row["change"], cur), ci])
+    wm = c["without_manager"]
+    blocks: list[Any] = [f"Comparing books {c['before']} → {c['after']} ({c['replications']} paired replications, "
+                         f"seed {c['seed']}); accounts without a manager: {wm['before']} → {wm['after']}",
+                         Table(["figure", "before", "after", "change", "change 95% CI"], rows, "lrrrr")]
+    bc = c["business_case"]
+    if bc:
+        blocks += ["", f"Business case ({cur})", Table(["figure", "central", "range"], _case_rows(bc, cur), "lrr")]
+    return blocks
+
+
+def _case_rows(bc: Mapping[str, Any], cur: str) -> list[list[str]]:
+    rows = []
+
+    def amounts(label: str, saved: Mapping[str, Any] | None, protected: Mapping[str, Any] | None) -> None:
+        if saved is not None:
+            lo, hi = saved["ci95"]
+            rows.append([f"{label}staff cost saved a year", format_amount(saved["mean"], cur),
+                         "n/a" if lo is None else _range(format_amount(lo, cur), format_amount(hi, cur))])
+        if protected is not None:
+            rows.append([f"{label}revenue protected a year", format_amount(protected["mean"], cur),
+                         _range(format_amount(protected["low"], cur), format_amount(protected["high"], cur))])
+
+    amounts("", bc["cost_saved_per_year"], bc["revenue_protected_per_year"])
+    for tid, t in bc["tiers"].items():
+        amounts(f"{tid}: ", t["cost_saved_per_year"], t["revenue_protected_per_year"])
+    if bc["investment"] is not None:
+        inv = bc["investment"]
+        rows.append(["investment", f"{format_amount(inv['one_off'], cur)} once",
+                     f"{format_amount(inv['per_month'], cur)} a month"])
+        pb = bc["payback_months"]
+        months = ("never" if pb["months"] is None else f"{pb['months']:,.1f} months")
+        ends = [("never" if pb[k] is None else f"{pb[k]:,.1f}") for k in ("fastest", "slowest")]
+        rows.append(["payback", months, _range(*ends)])
+    return rows

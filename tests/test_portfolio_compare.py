@@ -1,0 +1,123 @@
+"""Comparing two books (journeymap.portfolio_compare, `journeymap compare BOOK BOOK`): paired changes with common
+random numbers, the business case in money, the terminal table showing the JSON's numbers, and bad pairs refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import JOURNEYS, copy_journey, dedent
+
+from journeymap.cli import main
+from journeymap.errors import EXIT_OK, EXIT_USAGE
+from journeymap.money import format_amount
+from journeymap.portfolio import load_portfolio
+from journeymap.portfolio_compare import compare_books, compare_books_blocks
+from journeymap.tables import plain
+
+#: Two tiers: 2 key accounts with the one senior manager, 30 growth accounts left to a one-person pool (its
+#: renewal offers take a working day each, so growth's renewals queue).
+SMALL = """\
+    portfolio: {id: small, name: Small book, currency: EUR, horizon: 1y}
+    departments:
+      - {id: success, capacity: 2, cost_per_hour: 90}
+    account_management:
+      department: sales
+      managers:
+        - {level: senior, people: 1, relationships: 2, cost_per_hour: 130}
+    JUNIORS
+      policy: by_revenue
+      pool: {capacity: 1, cost_per_hour: 70}
+    tiers:
+      - id: key
+        accounts: 2
+        revenue: 100000
+        priority: key
+        journeys:
+          - {template: book-renewal.yaml, per_year: 2}
+      - id: growth
+        accounts: 30
+        revenue: 20000
+        priority: growth
+        journeys:
+          - {template: book-renewal.yaml, per_year: 6}
+    money:
+      churn: {below: 60, per_point: [0.5, 1.5]}
+    INVESTMENT
+    """
+
+
+def _book(folder, name: str, *, juniors: bool = False, investment: bool = False):
+    text = dedent(SMALL)
+    text = text.replace("JUNIORS\n", "    - {level: junior, people: 2, relationships: 15, cost_per_hour: 90}\n"
+                        if juniors else "")
+    text = text.replace("INVESTMENT\n", "  investment: {one_off: 1000, per_month: 100}\n" if investment else "")
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    copy_journey(JOURNEYS / "book-renewal.yaml", tmp_path / "book-renewal.yaml")
+    return tmp_path
+
+
+def test_the_same_book_twice_changes_nothing_and_never_pays_back(folder):
+    """AFTER = BEFORE: the same accounts and arrivals (common random numbers), so every paired change is exactly
+    0 and its interval is [0, 0]; nothing saved or protected; no investment, so no payback."""
+    p = load_portfolio(_book(folder, "before.yaml"))
+    c = compare_books(p, p, replications=3, seed=2)
+    assert c["changes"], "no figure was compared"
+    for name, row in c["changes"].items():
+        assert row["change"] == 0.0, name
+        assert row["before"] == row["after"], name
+        lo, hi = row["ci95"]
+        assert lo <= 0.0 <= hi, name
+    bc = c["business_case"]
+    assert bc["cost_saved_per_year"]["mean"] == 0.0
+    assert bc["revenue_protected_per_year"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
+    assert bc["investment"] is None and bc["payback_months"] is None
+
+
+def test_managers_for_the_pooled_tier_protect_its_revenue(folder):
+    """AFTER adds two junior managers for the 30 growth accounts: none is left to the pool, growth's renewals stop
+    queueing behind the one pool person, its index rises and its revenue at risk falls: revenue protected > 0
+    (central figure and the band's top); the key tier's accounts and managers are the same."""
+    before = load_portfolio(_book(folder, "before.yaml"))
+    after = load_portfolio(_book(folder, "after.yaml", juniors=True, investment=True))
+    c = compare_books(before, after, replications=3, seed=2)
+    assert c["without_manager"] == {"before": 30, "after": 0}
+    growth = c["business_case"]["tiers"]["growth"]["revenue_protected_per_year"]
+    assert growth["mean"] > 0 and growth["high"] >= growth["mean"] >= growth["low"]
+    assert c["changes"]["growth.cycle_time"]["change"] < 0
+    assert c["business_case"]["investment"] == {"one_off": 1000.0, "per_month": 100.0}
+    assert set(c["business_case"]["payback_months"]) == {"months", "fastest", "slowest"}
+
+
+def test_the_table_shows_the_numbers_of_the_json(folder, capsys, tmp_path):
+    """`compare BEFORE AFTER` on two books: --json-output writes the JSON the terminal table is made from; each
+    amount appears in the table as format_amount writes it, the index with two decimals."""
+    before, after = _book(folder, "before.yaml"), _book(folder, "after.yaml", juniors=True, investment=True)
+    out = tmp_path / "c.json"
+    args = ["compare", str(before), str(after), "--replications", "3", "--seed", "2", "--no-progress"]
+    assert main([*args, "--json-output", str(out)]) == EXIT_OK
+    table = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert all(line in table for line in plain(compare_books_blocks(data)).splitlines())
+    ex = data["changes"]["experience"]
+    assert f"{ex['before']:,.2f}" in table and f"{ex['change']:,.2f}" in table
+    bc = data["business_case"]
+    assert format_amount(bc["cost_saved_per_year"]["mean"], "EUR") in table
+    assert format_amount(bc["revenue_protected_per_year"]["mean"], "EUR") in table
+    assert format_amount(data["changes"]["staff_cost"]["after"], "EUR") in table
+    assert main([*args, "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == data
+
+
+def test_a_portfolio_and_a_journey_are_refused(folder, capsys):
+    """One side a portfolio, the other not: exit 2 with what to give instead, either way round."""
+    book = _book(folder, "before.yaml")
+    for pair in ((book, folder / "book-renewal.yaml"), (folder / "book-renewal.yaml", book)):
+        assert main(["compare", *map(str, pair), "--no-progress"]) == EXIT_USAGE
+        assert "is a portfolio and" in capsys.readouterr().err
