@@ -155,9 +155,10 @@ def _number(name: str, value: float | None, currency: str) -> str:
         return "n/a"
     if "staff_cost" in name or "revenue_at_risk" in name:
         return format_amount(value, currency)
+    # the minus sign format_amount writes, so that every column reads alike
     if name.endswith("cycle_time"):
-        return f"{value / 1440:,.2f} d"
-    return f"{value:,.2f}"
+        return f"{value / 1440:,.2f} d".replace("-", "−")
+    return f"{value:,.2f}".replace("-", "−")
 
 
 def _label(name: str) -> str:

@@ -106,7 +106,7 @@ def test_the_table_shows_the_numbers_of_the_json(folder, capsys, tmp_path):
     data = json.loads(out.read_text())
     assert all(line in table for line in plain(compare_books_blocks(data)).splitlines())
     ex = data["changes"]["experience"]
-    assert f"{ex['before']:,.2f}" in table and f"{ex['change']:,.2f}" in table
+    assert f"{ex['before']:,.2f}" in table and f"{ex['change']:,.2f}".replace("-", "−") in table
     bc = data["business_case"]
     assert format_amount(bc["cost_saved_per_year"]["mean"], "EUR") in table
     assert format_amount(bc["revenue_protected_per_year"]["mean"], "EUR") in table
