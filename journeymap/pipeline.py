@@ -16,7 +16,9 @@ then, across files:
    personas' emotion curves on one chart (``<account id>-emotions.png``);
 6. a before/after comparison for every overlay (a file with ``extends:``)
    against its base, and for every ``NAME-after.yaml`` against
-   ``NAME-before.yaml``: ``NAME-compare.html`` and ``NAME-compare.json``.
+   ``NAME-before.yaml``: ``NAME-compare.html`` and ``NAME-compare.json``;
+7. two books compared for every portfolio ``BOOK-NAME.yaml`` beside a portfolio ``BOOK.yaml``
+   (:func:`book_pairs`): ``BOOK-NAME-compare.json`` and ``BOOK-NAME-compare.txt``.
 
 Every file is written atomically, and the whole set is built in a hidden staging folder and moved
 into the output folder at the end, so an interrupted run leaves the output folder as it was (see
@@ -92,6 +94,37 @@ def comparison_pairs(journeys: dict[str, Journey]) -> list[tuple[str, str, str]]
             before = os.path.join(os.path.dirname(f), stem + "-before" + os.path.splitext(f)[1])
             if os.path.normpath(before) in by_norm:
                 pairs.append((stem, by_norm[os.path.normpath(before)], f))
+    return pairs
+
+
+def _book_case_line(result: dict[str, Any]) -> str:
+    """The main job's line for two books: revenue protected and staff cost saved a year, central figures."""
+    from .money import format_amount
+
+    bc, cur = result["business_case"], result["currency"]
+    if not bc:
+        return "compared (no money: block, so no business case)"
+    parts = []
+    if bc["revenue_protected_per_year"] is not None:
+        parts.append(f"revenue protected {format_amount(bc['revenue_protected_per_year']['mean'], cur)} a year")
+    if bc["cost_saved_per_year"] is not None:
+        parts.append(f"staff cost saved {format_amount(bc['cost_saved_per_year']['mean'], cur)} a year")
+    return ", ".join(parts)
+
+
+def book_pairs(portfolios: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(name, before file, after file) for every portfolio ``BOOK-NAME.yaml`` beside a portfolio ``BOOK.yaml``
+    (the longest such BOOK): the after design of a book is named after it, as ``book-more-managers.yaml``."""
+    by_norm = {os.path.normpath(f): f for f in portfolios}
+    pairs = []
+    for f in portfolios:
+        stem, ext = _name(f), os.path.splitext(f)[1]
+        cuts = [k for k in range(len(stem) - 1, 0, -1) if stem[k] == "-"]
+        for k in cuts:
+            before = os.path.normpath(os.path.join(os.path.dirname(f), stem[:k] + ext))
+            if before in by_norm:
+                pairs.append((stem, by_norm[before], f))
+                break
     return pairs
 
 
@@ -215,6 +248,8 @@ class _MainJob:
     journeys: dict[str, Journey] = field(default_factory=dict)
     #: simulation results by (file, replications): each simulation runs once
     simulations: dict[tuple[str, int], Any] = field(default_factory=dict)
+    #: the valid portfolios, by file
+    books: dict[str, Any] = field(default_factory=dict)
 
     def run(self, files: Sequence[str]) -> None:
         from .account import is_account_file
@@ -227,6 +262,8 @@ class _MainJob:
         portfolios = [f for f in files if is_portfolio_file(f)]
         for f in portfolios:
             self.portfolio(f)
+        for name, before_file, after_file in book_pairs([f for f in portfolios if f in self.books]):
+            self.book_comparison(name, before_file, after_file)
         files = [f for f in files if f not in levers and f not in portfolios]
         if self.jobs.workers > 1:
             _warm_up()
@@ -348,6 +385,7 @@ class _MainJob:
             self.log(f"{f}: portfolio file with errors; see them with: journeymap validate {f}")
             return
         portfolio = checked.portfolio
+        self.books[f] = portfolio
         folder = os.path.join(self.stage, _name(f))
         files = [os.path.join(folder, x) for x in ("portfolio.json", "pareto.png", "tiers.png")]
         try:
@@ -372,6 +410,24 @@ class _MainJob:
                     f"{os.path.join(self.out_dir, _name(f))}/")
 
         self.jobs.submit(lambda fut: self.drawn(f, fut, line), _draw_portfolio, summary, files)
+
+    def book_comparison(self, name: str, before_file: str, after_file: str) -> None:
+        """Two books compared as ``journeymap compare`` does (docs/portfolio.md, "Comparing two books"), with
+        the portfolios' replications of the main job (2 at least, for an interval): ``NAME-compare.json`` and
+        ``NAME-compare.txt``."""
+        from .portfolio_compare import compare_books, compare_books_blocks
+        from .tables import plain
+
+        try:
+            result = compare_books(self.books[before_file], self.books[after_file], seed=self.seed,
+                                   replications=max(2, min(self.replications, PORTFOLIO_REPLICATIONS)),
+                                   workers=self.workers)
+            write_json(os.path.join(self.stage, f"{name}-compare.json"), result)
+            write_text(os.path.join(self.stage, f"{name}-compare.txt"), plain(compare_books_blocks(result)) + "\n")
+        except Exception as exc:
+            self.compared(before_file, after_file, exc)
+            return
+        self.log(f"{before_file} -> {after_file}: {_book_case_line(result)} -> {self.out_dir}/{name}-compare.txt")
 
     def account(self, f: str) -> None:
         from .account import check_account

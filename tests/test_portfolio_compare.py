@@ -121,3 +121,33 @@ def test_a_portfolio_and_a_journey_are_refused(folder, capsys):
     for pair in ((book, folder / "book-renewal.yaml"), (folder / "book-renewal.yaml", book)):
         assert main(["compare", *map(str, pair), "--no-progress"]) == EXIT_USAGE
         assert "is a portfolio and" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("files, pairs", [
+    # the bundled pair: the longest portfolio stem before a '-'
+    (["j/book.yaml", "j/book-more-managers.yaml"],
+     [("book-more-managers", "j/book.yaml", "j/book-more-managers.yaml")]),
+    (["j/a.yaml", "j/a-b.yaml", "j/a-b-c.yaml"],
+     [("a-b", "j/a.yaml", "j/a-b.yaml"), ("a-b-c", "j/a-b.yaml", "j/a-b-c.yaml")]),
+    # no base beside it, or in another folder: nothing to compare
+    (["j/book-more-managers.yaml", "k/book.yaml"], []),
+])
+def test_book_pairs(files, pairs):
+    from journeymap.pipeline import book_pairs
+
+    assert book_pairs(files) == pairs
+
+
+def test_the_main_job_compares_the_bundled_books(tmp_path):
+    """`journeymap run` on the bundled pair writes book-more-managers-compare.{json,txt}, the text made from the
+    JSON, and logs the business case's line."""
+    from journeymap.pipeline import run_all
+
+    lines: list[str] = []
+    run_all(["journeys/book.yaml", "journeys/book-more-managers.yaml"], str(tmp_path / "out"), quick=True,
+            log=lines.append)
+    data = json.loads((tmp_path / "out" / "book-more-managers-compare.json").read_text())
+    assert data["without_manager"] == {"before": 320, "after": 0}
+    text = (tmp_path / "out" / "book-more-managers-compare.txt").read_text()
+    assert text == plain(compare_books_blocks(data)) + "\n"
+    assert any("revenue protected" in line and "book-more-managers-compare.txt" in line for line in lines)
