@@ -92,6 +92,15 @@ def _saved(change: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"mean": -change["change"], "ci95": [None, None] if lo is None else [-hi, -lo]}
 
 
+def _saved_band(saved: Mapping[str, Any] | None) -> dict[str, float]:
+    """Cost saved as a band: its mean and interval (the mean at both ends without an interval; 0 without it)."""
+    if saved is None:
+        return {"mean": 0.0, "low": 0.0, "high": 0.0}
+    lo, hi = saved["ci95"]
+    return {"mean": saved["mean"], "low": saved["mean"] if lo is None else lo,
+            "high": saved["mean"] if hi is None else hi}
+
+
 def _business_case(after: Any, changes: Mapping[str, Any], tiers: Sequence[str]) -> dict[str, Any] | None:
     """Cost saved, revenue protected (book and per tier) and the payback of the AFTER book's investment."""
     m = money_of(after.money, after.currency)
@@ -99,11 +108,11 @@ def _business_case(after: Any, changes: Mapping[str, Any], tiers: Sequence[str])
     protected = _protected(changes, "")
     if saved is None and protected is None:
         return None
-    benefit = Band(mean=(saved["mean"] if saved else 0.0) + (protected["mean"] if protected else 0.0),
-                   low=((saved["ci95"][0] if saved and saved["ci95"][0] is not None else saved["mean"] if saved
-                         else 0.0) + (protected["low"] if protected else 0.0)),
-                   high=((saved["ci95"][1] if saved and saved["ci95"][1] is not None else saved["mean"] if saved
-                          else 0.0) + (protected["high"] if protected else 0.0)))
+    s_band = _saved_band(saved)
+    p_band = protected or {"mean": 0.0, "low": 0.0, "high": 0.0}
+    # the benefit a year: cost saved plus revenue protected, each range's ends added
+    benefit = Band(mean=s_band["mean"] + p_band["mean"], low=s_band["low"] + p_band["low"],
+                   high=s_band["high"] + p_band["high"])
     investment = m.investment if m is not None else None
     return {
         "currency": after.currency,
