@@ -108,7 +108,8 @@ def _book_case_line(result: dict[str, Any]) -> str:
     if bc["revenue_protected_per_year"] is not None:
         parts.append(f"revenue protected {format_amount(bc['revenue_protected_per_year']['mean'], cur)} a year")
     if bc["cost_saved_per_year"] is not None:
-        parts.append(f"staff cost saved {format_amount(bc['cost_saved_per_year']['mean'], cur)} a year")
+        saved = bc["cost_saved_per_year"]["mean"]
+        parts.append(f"staff cost {'saved' if saved >= 0 else 'added'} {format_amount(abs(saved), cur)} a year")
     return ", ".join(parts)
 
 
