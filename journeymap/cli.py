@@ -309,10 +309,10 @@ def _results(args: argparse.Namespace, journey: Any, meeting: Any) -> dict[str, 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .comparison import compare
     from .loading import load_subject
-    from .output import write_json, write_text
+    from .output import write_text
     from .portfolio import is_portfolio_file
     from .report import build_report
-    from .tables import comparison_blocks, show
+    from .tables import comparison_blocks
 
     portfolios = (is_portfolio_file(args.before), is_portfolio_file(args.after))
     if any(portfolios):
@@ -334,13 +334,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     result = _progressing(args, lambda progress: compare(
         before, after, replications=args.replications, seed=args.seed, cases=args.cases, workers=args.workers,
         progress=progress, meetings=(meeting_b, meeting_a), uncertain_samples=samples))
-    if args.json:
-        print(dumps_json(result))
-    else:
-        show(comparison_blocks(result))
-    if args.json_output:
-        write_json(args.json_output, result)
-        print(f"wrote {args.json_output}", file=sys.stderr)
+    _show_json(args, result, comparison_blocks)
     if args.report:
         write_text(args.report, build_report(result, before, after))
         print(f"wrote {args.report}", file=sys.stderr)
@@ -350,11 +344,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _compare_books(args: argparse.Namespace, portfolios: tuple[bool, bool]) -> int:
     """``compare`` of two portfolio files: the paired change of the books and the business case
     (:func:`journeymap.portfolio_compare.compare_books`)."""
-    from .output import write_json
     from .portfolio import load_portfolio
     from .portfolio_compare import compare_books, compare_books_blocks
     from .simulation.portfolio import portfolio_inputs
-    from .tables import show
 
     if not all(portfolios):
         one, other = (args.before, args.after) if portfolios[0] else (args.after, args.before)
@@ -367,13 +359,7 @@ def _compare_books(args: argparse.Namespace, portfolios: tuple[bool, bool]) -> i
     refuse_inputs(input_files(*portfolio_inputs(before), *portfolio_inputs(after)), files=[args.json_output])
     result = _progressing(args, lambda progress: compare_books(
         before, after, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress))
-    if args.json:
-        print(dumps_json(result))
-    else:
-        show(compare_books_blocks(result))
-    if args.json_output:
-        write_json(args.json_output, result)
-        print(f"wrote {args.json_output}", file=sys.stderr)
+    _show_json(args, result, compare_books_blocks)
     return EXIT_OK
 
 
@@ -441,8 +427,6 @@ def _explore_screen(args: argparse.Namespace, levers: Any) -> int:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
-    from .output import write_json
-    from .tables import show
     from .uncertainty import uncertainty, uncertainty_blocks, uncertainty_pair
     from .validation import load_journey
 
@@ -457,13 +441,7 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     result = _progressing(args, lambda progress: (
         uncertainty_pair(before, after, progress=progress, **options) if after is not None
         else uncertainty(before, progress=progress, **options)))
-    if args.json:
-        print(dumps_json(result))
-    else:
-        show(uncertainty_blocks(result))
-    if args.json_output:
-        write_json(args.json_output, result)
-        print(f"wrote {args.json_output}", file=sys.stderr)
+    _show_json(args, result, uncertainty_blocks)
     return EXIT_OK
 
 
@@ -740,6 +718,20 @@ def _progressing(args: argparse.Namespace, call: Callable[[Any], Any]) -> Any:
     finally:
         if progress is not None:
             progress.close()
+
+
+def _show_json(args: argparse.Namespace, result: Any, blocks: Callable[[Any], list[Any]]) -> None:
+    """Print ``result`` (JSON with --json, else its tables), then write it to --json-output when given."""
+    from .output import write_json
+    from .tables import show
+
+    if args.json:
+        print(dumps_json(result))
+    else:
+        show(blocks(result))
+    if args.json_output:
+        write_json(args.json_output, result)
+        print(f"wrote {args.json_output}", file=sys.stderr)
 
 
 def _show_and_write(args: argparse.Namespace, result: Any, blocks: Callable[[Any], list[Any]], outputs: list[str],

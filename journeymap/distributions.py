@@ -335,12 +335,9 @@ class Uniform:
 
 
 @dataclass(frozen=True)
-class LogNormal:
-    """Right-skewed durations given by their mean and standard deviation in time units.
-
-    Designers know "about 2h, give or take 1h", not the log-space parameters,
-    so the file gives mean and sd and we derive mu and sigma.
-    """
+class _ByMeanSd:
+    """A distribution a file gives by its mean and standard deviation (the lognormal, the gamma): people
+    estimate "about 2h, give or take 1h", not shape parameters. The moments are the parameters."""
 
     mean_value: float
     sd: float
@@ -352,6 +349,16 @@ class LogNormal:
     @property
     def variance(self) -> float:
         return self.sd**2
+
+
+@dataclass(frozen=True)
+class LogNormal(_ByMeanSd):
+    """Right-skewed durations given by their mean and standard deviation in time units.
+
+    Designers know "about 2h, give or take 1h", not the log-space parameters,
+    so the file gives mean and sd and we derive mu and sigma.
+    """
+
 
     @property
     def _log_params(self) -> tuple[float, float]:
@@ -371,7 +378,7 @@ class LogNormal:
 
 
 @dataclass(frozen=True)
-class Gamma:
+class Gamma(_ByMeanSd):
     """Right-skewed durations, lighter-tailed than the lognormal, given by mean and sd like it.
 
     A sum of exponential stages (shape = (mean/sd)^2 of them, when whole) is gamma: a task of
@@ -379,16 +386,6 @@ class Gamma:
     shape and scale are derived (shape = (mean/sd)^2, scale = sd^2/mean).
     """
 
-    mean_value: float
-    sd: float
-
-    @property
-    def mean(self) -> float:
-        return self.mean_value
-
-    @property
-    def variance(self) -> float:
-        return self.sd**2
 
     @property
     def shape(self) -> float:

@@ -40,7 +40,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -371,16 +371,23 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
             whatif.warm(good.good.digest, good.good.journey)  # the first change then waits for itself only
         return _page("journey.html.j2", context)
 
-    async def whatif_post(request: Request) -> Response:
+    async def _whatif_call(request: Request, action: Callable[..., Any], status: int) -> Response:
+        """A what-if POST: refused unless from this page (Origin, content type), ``action`` run off the event loop
+        on the body, its bad requests answered with their status."""
         refused = _refused(request)
         if refused is not None:
             return refused
         body = await request.body()
         try:
-            state = await run_in_threadpool(_whatif_run, workshop, whatif, request.path_params["name"], body)
+            answer = await run_in_threadpool(action, workshop, whatif, request.path_params["name"], body)
         except BadRequest as exc:
             return _json_error(str(exc), exc.status)
-        return JSONResponse(state, status_code=202)
+        except JourneymapError as exc:  # a save whose output is an input (through a link)
+            return _json_error(str(exc), 400)
+        return JSONResponse(answer, status_code=status)
+
+    async def whatif_post(request: Request) -> Response:
+        return await _whatif_call(request, _whatif_run, 202)
 
     async def whatif_job(request: Request) -> Response:
         ident = request.path_params["job"]
@@ -390,17 +397,7 @@ def create_app(folder: str, *, simulate: bool = True, executor: Executor | None 
         return JSONResponse(job.as_dict(), headers={"Cache-Control": "no-store"})
 
     async def whatif_save(request: Request) -> Response:
-        refused = _refused(request)
-        if refused is not None:
-            return refused
-        body = await request.body()
-        try:
-            saved = await run_in_threadpool(_whatif_save, workshop, whatif, request.path_params["name"], body)
-        except BadRequest as exc:
-            return _json_error(str(exc), exc.status)
-        except JourneymapError as exc:  # the output is an input (through a link)
-            return _json_error(str(exc), 400)
-        return JSONResponse(saved, status_code=201)
+        return await _whatif_call(request, _whatif_save, 201)
 
     async def journey_fragment(request: Request) -> Response:
         return _page("_journey.html.j2", await run_in_threadpool(_journey_context, workshop,
