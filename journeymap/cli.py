@@ -317,6 +317,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     portfolios = (is_portfolio_file(args.before), is_portfolio_file(args.after))
     if any(portfolios):
         return _compare_books(args, portfolios)
+    if args.dask or args.scheduler:
+        raise _Usage("--dask and --scheduler run the replications of two portfolios on Dask; two journeys or "
+                     "accounts run on this machine (--workers)")
     before, meeting_b, account_b = load_subject(args.before)
     after, meeting_a, account_a = load_subject(args.after)
     refuse_inputs(_inputs(args.before, before, account_b) + _inputs(args.after, after, account_a),
@@ -358,7 +361,8 @@ def _compare_books(args: argparse.Namespace, portfolios: tuple[bool, bool]) -> i
     before, after = load_portfolio(args.before), load_portfolio(args.after)
     refuse_inputs(input_files(*portfolio_inputs(before), *portfolio_inputs(after)), files=[args.json_output])
     result = _progressing(args, lambda progress: compare_books(
-        before, after, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress))
+        before, after, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress,
+        **_executor_of(args)))
     _show_json(args, result, compare_books_blocks)
     return EXIT_OK
 
@@ -510,7 +514,8 @@ def cmd_portfolio(args: argparse.Namespace) -> int:
     outputs = report_files(args.output, stem) if args.output else []
     refuse_inputs(input_files(*portfolio_inputs(portfolio)), files=outputs)
     summary = _progressing(args, lambda progress: simulate_portfolio(
-        portfolio, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress)[0])
+        portfolio, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress,
+        **_executor_of(args))[0])
     _show_and_write(args, summary, portfolio_blocks, outputs[:1], lambda path: None)
     if outputs:
         write_report(summary, outputs)
@@ -753,6 +758,11 @@ def _show_and_write(args: argparse.Namespace, result: Any, blocks: Callable[[Any
             print(f"wrote {path}", file=sys.stderr)
 
 
+def _executor_of(args: argparse.Namespace) -> dict[str, Any]:
+    """Where --dask and --scheduler send a book's replications: ``executor`` and ``scheduler`` (docs/portfolio.md)."""
+    return {"executor": "dask" if args.scheduler or args.dask else "local", "scheduler": args.scheduler}
+
+
 def _where(args: argparse.Namespace) -> dict[str, Any]:
     """Where the sweep options send the simulations: ``executor``, ``scheduler`` and ``store`` (docs/sweeps.md)."""
     return {"executor": "dask" if args.scheduler or args.dask else "local", "scheduler": args.scheduler,
@@ -779,11 +789,17 @@ def _simulation_options(p: argparse.ArgumentParser, *, replications: int, worker
                        help="parallel processes; results do not depend on it (default: 1)")
 
 
-def _sweep_options(p: argparse.ArgumentParser, what: str) -> None:
-    """--dask, --scheduler and --store: where the many simulations of explore and explain run (docs/sweeps.md)."""
+def _dask_options(p: argparse.ArgumentParser, what: str) -> None:
+    """--dask and --scheduler: run the simulations on a Dask cluster (docs/sweeps.md), the results unchanged."""
     p.add_argument("--dask", action="store_true", help=f"run the {what} on a local Dask cluster (--workers processes)")
     p.add_argument("--scheduler", metavar="ADDRESS", help=f"run the {what} on the Dask cluster at this address "
-                   "(e.g. tcp://host:8786); the results are the same as on this machine")
+                   "(e.g. tcp://host:8786; exit 3 if not reached within 10 s); the results are the same as on this "
+                   "machine")
+
+
+def _sweep_options(p: argparse.ArgumentParser, what: str) -> None:
+    """--dask, --scheduler and --store: where the many simulations of explore and explain run (docs/sweeps.md)."""
+    _dask_options(p, what)
     p.add_argument("--store", metavar="PATH.sqlite", help="keep every replication here; a run that was stopped "
                    "resumes without recomputing (docs/sweeps.md)")
 
@@ -903,6 +919,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed: revenue draws and simulation (default: 1)")
     p.add_argument("--workers", type=_positive, default=1,
                    help="parallel processes; results do not depend on it (default: 1)")
+    _dask_options(p, "replications")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (docs/portfolio.md)")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
@@ -994,6 +1011,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "each sample runs --replications per design, so this takes (samples + 1) times as long")
     p.add_argument("--samples", type=_positive, metavar="N",
                    help="input samples with --uncertain (default: 20)")
+    _dask_options(p, "replications of two portfolios")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("explore", cmd_explore,

@@ -127,16 +127,20 @@ def _business_case(after: Any, changes: Mapping[str, Any], tiers: Sequence[str])
 
 
 def compare_books(before: Any, after: Any, *, replications: int = 5, seed: int = 1, workers: int = 1,
-                  progress: Callable[..., Any] | None = None) -> dict[str, Any]:
+                  progress: Callable[..., Any] | None = None, executor: str = "local", scheduler: str | None = None,
+                  connect_timeout: float | None = None) -> dict[str, Any]:
     """The paired comparison of two portfolios (:class:`journeymap.portfolio.Portfolio`) and its business case.
 
-    Both books run ``replications`` horizons from ``seed`` (common random numbers). Returns a JSON-ready
-    dict: ``changes`` (each figure's mean BEFORE and AFTER, the change and its paired 95% interval; see
-    :func:`book_metrics` for the names) and ``business_case`` (None without a churn link or priced staff).
+    Both books run ``replications`` horizons from ``seed`` (common random numbers), on this machine or on
+    Dask (``executor``, ``scheduler``, ``connect_timeout``: see
+    :func:`journeymap.simulation.portfolio.simulate_book`; the result does not depend on them). Returns a
+    JSON-ready dict: ``changes`` (each figure's mean BEFORE and AFTER, the change and its paired 95% interval;
+    see :func:`book_metrics` for the names) and ``business_case`` (None without a churn link or priced staff).
     """
     from .simulation.portfolio import simulate_portfolio
 
-    sides = [simulate_portfolio(p, replications=replications, seed=seed, workers=workers, progress=progress)
+    sides = [simulate_portfolio(p, replications=replications, seed=seed, workers=workers, progress=progress,
+                                executor=executor, scheduler=scheduler, connect_timeout=connect_timeout)
              for p in (before, after)]
     per = [_per_replication(book, result) for _, book, result in sides]
     names = list(dict.fromkeys(list(per[0][0]) + list(per[1][0]))) if per[0] and per[1] else []

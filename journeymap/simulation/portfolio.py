@@ -31,6 +31,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -435,15 +436,28 @@ def portfolio_inputs(portfolio: Any) -> list[str]:
 
 
 def simulate_book(book: Book, *, replications: int = 5, seed: int = 1, workers: int = 1,
-                  progress: ProgressCallback | None = None) -> SimulationResult:
-    """Run ``replications`` years (horizons) of the book through the ordinary runner; the same result for any
-    number of ``workers``."""
+                  progress: ProgressCallback | None = None, executor: str = "local", scheduler: str | None = None,
+                  connect_timeout: float | None = None) -> SimulationResult:
+    """Run ``replications`` years (horizons) of the book and summarise them; the same result for any
+    number of ``workers`` and either executor.
+
+    ``executor="local"`` (the default) runs them through the ordinary runner (this process, or ``workers``
+    forked processes). ``executor="dask"`` runs each replication as a Dask task (:func:`_replications_on_dask`)
+    on a LocalCluster of ``workers`` processes, or on the running cluster at ``scheduler`` (reached within
+    ``connect_timeout`` seconds, default :data:`journeymap.sweep.CONNECT_TIMEOUT`, or
+    :class:`~journeymap.errors.SchedulerUnreachable`): for a book too big for one machine's cores.
+    """
+    from .. import sweep
     from ..errors import InvalidArgument
 
     if replications < 1:
         raise InvalidArgument(f"replications must be at least 1, got {replications}")
     if workers < 1:
         raise InvalidArgument(f"workers must be at least 1, got {workers}")
+    if executor not in sweep.EXECUTORS:
+        raise InvalidArgument(f"unknown executor {executor!r} (must be one of {', '.join(sweep.EXECUTORS)})")
+    if scheduler is not None and executor != "dask":
+        raise InvalidArgument("a scheduler address needs executor='dask'")
     journey = book.journey
     cases = journey.workload.cases
     start = None
@@ -451,22 +465,78 @@ def simulate_book(book: Book, *, replications: int = 5, seed: int = 1, workers: 
         from .staff import simulation_start
 
         start = simulation_start(journey)
-    reps = _run_all(journey, cases, 0, seed, replications, workers, None, progress, book.meeting, start,
-                    book.arrivals)
+    if executor == "dask":
+        timeout = sweep.CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+        reps = _replications_on_dask(book, cases, seed, replications, start, workers=workers, scheduler=scheduler,
+                                     timeout=timeout, progress=progress)
+    else:
+        reps = _run_all(journey, cases, 0, seed, replications, workers, None, progress, book.meeting, start,
+                        book.arrivals)
     summary = summarize_replications(journey, reps, seed=seed, cases=cases, warmup=0)
     return SimulationResult(summary=summary, cycle_times=pool([r.cases["cycle_time"] for r in reps]),
                             replications=tuple(reps))
 
 
+def _replications_on_dask(book: Book, cases: int, seed: int, replications: int, start: datetime | None, *,
+                          workers: int, scheduler: str | None, timeout: float,
+                          progress: ProgressCallback | None) -> list[Replication]:
+    """Each replication of the book as one Dask task, on a LocalCluster of ``workers`` processes or the cluster
+    at ``scheduler`` (:func:`journeymap.sweep._dask_client`).
+
+    A replication is :func:`.runner.run_replication` with the same arguments as the local runner gives it,
+    so its record is the same; its random numbers depend on the seed and its index only. The combined
+    journey, the meeting and the arrivals (about 90 kB for the bundled book) are sent to each worker once
+    (``client.scatter(broadcast=True)``), not once per task. One task per replication, not batches as a
+    sweep makes: a year of a book is seconds of work, next to which the scheduler's few milliseconds a
+    task are nothing. Results come back in replication order, whatever finished first;
+    ``progress(done, total)`` moves by a replication's cases as each one finishes; Ctrl-C (any exception)
+    cancels the tasks still queued or running, and the LocalCluster started here is closed in every case.
+    """
+    from distributed import as_completed
+
+    from ..sweep import _dask_client
+    from .runner import _check_size, run_replication, total_cases
+
+    _check_size(book.journey)
+    per_rep = total_cases(book.journey, cases)
+    total = per_rep * replications
+    client, cluster = _dask_client(scheduler, workers, timeout)
+    futures: list[Any] = []
+    try:
+        journey, meeting, tagged = client.scatter([book.journey, book.meeting, book.arrivals], hash=False,
+                                                  broadcast=True)
+        futures = [client.submit(run_replication, journey, cases=cases, warmup=0, seed=seed, index=i,
+                                 meeting=meeting, start=start, tagged=tagged, pure=False)
+                   for i in range(replications)]
+        index = {fut.key: i for i, fut in enumerate(futures)}
+        results: dict[int, Replication] = {}
+        for fut in as_completed(futures):
+            results[index[fut.key]] = fut.result()  # a failed replication raises its error here, at once
+            if progress is not None:
+                progress(len(results) * per_rep, total)
+        return [results[i] for i in range(replications)]  # replication order, whatever finished first
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def simulate_portfolio(portfolio: Any, *, replications: int = 5, seed: int = 1, workers: int = 1,
-                       progress: ProgressCallback | None = None) -> tuple[dict[str, Any], Book, SimulationResult]:
-    """Draw the accounts (revenue from ``seed``), assign them to managers, simulate and summarise the book."""
+                       progress: ProgressCallback | None = None, executor: str = "local",
+                       scheduler: str | None = None, connect_timeout: float | None = None,
+                       ) -> tuple[dict[str, Any], Book, SimulationResult]:
+    """Draw the accounts (revenue from ``seed``), assign them to managers, simulate and summarise the book
+    (``executor``, ``scheduler`` and ``connect_timeout`` as for :func:`simulate_book`)."""
     from ..assignment import assign, draw_accounts
 
     accounts = draw_accounts(portfolio, seed)
     assignment = assign(portfolio, accounts)
     book = compile_book(portfolio, accounts, assignment)
-    result = simulate_book(book, replications=replications, seed=seed, workers=workers, progress=progress)
+    result = simulate_book(book, replications=replications, seed=seed, workers=workers, progress=progress,
+                           executor=executor, scheduler=scheduler, connect_timeout=connect_timeout)
     return summarize_book(book, result), book, result
 
 
