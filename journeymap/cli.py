@@ -911,7 +911,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("portfolio", cmd_portfolio,
             "Simulate a year (the horizon) of a book of business: every account's journeys sharing the departments, "
             "by tier priority; results per tier and account, managers' load, the revenue-weighted experience index.",
-            "journeymap portfolio journeys/book.yaml -o outputs/ --replications 3 --workers 2")
+            "journeymap portfolio journeys/book.yaml -o outputs/ --replications 3 --workers 2\n"
+            "  journeymap portfolio journeys/book.yaml --replications 20 --scheduler tcp://scheduler:8786")
     p.add_argument("file", metavar="FILE", help="a portfolio file (docs/portfolio.md)")
     p.add_argument("-o", "--output", metavar="DIR",
                    help="write FILE-portfolio.json, FILE-pareto.png (the 80/20 chart) and FILE-tiers.png here")

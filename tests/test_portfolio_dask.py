@@ -131,11 +131,17 @@ def test_dask_options_on_two_journeys_are_refused(capsys):
     assert "--dask and --scheduler run the replications of two portfolios" in capsys.readouterr().err
 
 
-def test_compare_of_two_books_on_dask_gives_the_same_business_case(small, capsys):
-    """`compare BOOK BOOK --dask --workers 2 --json`: the same JSON as compare_books on this process."""
+def test_compare_of_two_books_on_a_running_cluster_gives_the_same_business_case(small, capsys):
+    """`compare BOOK BOOK --scheduler ADDRESS --json` on a cluster already running (here a LocalCluster the test
+    starts): the same JSON as compare_books on this process, and the cluster is left running as it was."""
+    from distributed import Client, LocalCluster
+
     other = _small(small.parent, "small-more.yaml", more_managers=True)
-    assert main(["compare", str(small), str(other), "--replications", "2", "--seed", str(SEED), "--dask",
-                 "--workers", "2", "--json", "--no-progress"]) == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert main(["compare", str(small), str(other), "--replications", "2", "--seed", str(SEED),
+                     "--scheduler", cluster.scheduler_address, "--json", "--no-progress"]) == 0
+        with Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
     data = json.loads(capsys.readouterr().out)
     expected = compare_books(load_portfolio(small), load_portfolio(other), replications=2, seed=SEED, workers=1)
     assert data == json.loads(json.dumps(expected))
