@@ -765,8 +765,7 @@ def _executor_of(args: argparse.Namespace) -> dict[str, Any]:
 
 def _where(args: argparse.Namespace) -> dict[str, Any]:
     """Where the sweep options send the simulations: ``executor``, ``scheduler`` and ``store`` (docs/sweeps.md)."""
-    return {"executor": "dask" if args.scheduler or args.dask else "local", "scheduler": args.scheduler,
-            "store": args.store}
+    return {**_executor_of(args), "store": args.store}
 
 
 # --------------------------------------------------------------------------- parser
