@@ -351,15 +351,23 @@ def _compare_books(args: argparse.Namespace, portfolios: tuple[bool, bool]) -> i
     if not all(portfolios):
         one, other = (args.before, args.after) if portfolios[0] else (args.after, args.before)
         raise _Usage(f"{one} is a portfolio and {other} is not: compare two portfolios, or two journeys or accounts")
-    if args.report or args.uncertain:
-        raise _Usage("--report and --uncertain are for journeys and accounts; two portfolios give a table and JSON")
+    if args.uncertain:
+        raise _Usage("--uncertain is for journeys and accounts; two portfolios give the paired change and its "
+                     "business case (a table, --json-output, --report)")
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
     before, after = load_portfolio(args.before), load_portfolio(args.after)
-    refuse_inputs(input_files(*portfolio_inputs(before), *portfolio_inputs(after)), files=[args.json_output])
+    refuse_inputs(input_files(*portfolio_inputs(before), *portfolio_inputs(after)),
+                  files=[args.json_output, args.report])
     result = _progressing(args, lambda progress: compare_books(
         before, after, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress))
     _show_json(args, result, compare_books_blocks)
+    if args.report:
+        from .output import write_text
+        from .portfolio_report_html import book_report_html
+
+        write_text(args.report, book_report_html(result))
+        print(f"wrote {args.report}", file=sys.stderr)
     return EXIT_OK
 
 

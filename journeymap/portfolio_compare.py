@@ -27,7 +27,7 @@ import numpy as np
 from .money import Band, format_amount, money_of, payback
 from .statistics import t_interval
 
-__all__ = ["compare_books", "book_metrics", "compare_books_blocks"]
+__all__ = ["compare_books", "book_metrics", "compare_books_blocks", "book_views", "pareto_compact", "figure_text"]
 
 
 def book_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
@@ -42,6 +42,7 @@ def book_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
         out[f"revenue_at_risk.{end}"] = risk[end] if risk else None
     for tid, tier in summary["tiers"].items():
         m = (money.get("tiers") or {}).get(tid) or {}
+        out[f"{tid}.experience"] = tier["experience"]
         out[f"{tid}.staff_cost"] = (m.get("staff_cost_per_year") or {}).get("total")
         r = m.get("revenue_at_risk")
         for end in ("mean", "low", "high"):
@@ -153,10 +154,48 @@ def compare_books(before: Any, after: Any, *, replications: int = 5, seed: int =
                             "after": (sides[1][0]["management"] or {}).get("without_manager")},
         "changes": changes,
         "business_case": _business_case(after, changes, tiers),
+        **book_views(before, after, (sides[0][0], sides[1][0])),
     }
 
 
+def book_views(before: Any, after: Any, summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the report of two books shows beside the paired changes (``journeymap compare --report``): each
+    book's ``names``, its money ``assumptions`` (the portfolio's ``money:`` block as
+    :func:`journeymap.money.money_of` reads it, amounts in the book's currency, durations in minutes; None
+    without one) and its ``pareto`` view (:func:`pareto_compact` of its run's summary)."""
+    def assumptions(p: Any) -> dict[str, Any] | None:
+        m = money_of(p.money, p.currency)
+        return None if m is None else {k: v for k, v in dataclasses.asdict(m).items() if v is not None}
+
+    return {"names": {"before": before.name, "after": after.name},
+            "assumptions": {"before": assumptions(before), "after": assumptions(after)},
+            "pareto": {"before": pareto_compact(summaries[0]), "after": pareto_compact(summaries[1])}}
+
+
+def pareto_compact(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A book's 80/20 view in columns (the summary's ``pareto`` without per-account dicts, about a third of its
+    size): per account, largest revenue first, its share of accounts, the cumulative share of revenue, its
+    experience index (None: no case measured) and its tier; the top's revenue share and the experience of the
+    top and of the rest; the book's revenue-weighted index."""
+    p = summary["pareto"]
+    tier_of = {a["id"]: a["tier"] for a in summary["accounts"]}
+    curve = p["curve"]
+    return {"top_share_of_accounts": p["top_share_of_accounts"], "top_accounts": p["top_accounts"],
+            "revenue_share_of_top": p["revenue_share_of_top"], "experience_top": p["experience_top"],
+            "experience_rest": p["experience_rest"], "experience_book": summary["book"]["experience"],
+            "tiers": list(summary["tiers"]),
+            "account_share": [c["account_share"] for c in curve], "revenue_share": [c["revenue_share"] for c in curve],
+            "experience": [c["experience"] for c in curve], "tier": [tier_of[c["account"]] for c in curve]}
+
+
 # --------------------------------------------------------------------------- terminal
+
+
+def figure_text(name: str, value: float | None, currency: str) -> str:
+    """A figure of :func:`compare_books` as the terminal table writes it (amounts as
+    :func:`journeymap.money.format_amount`, cycle times in days, the index with two decimals): the report's
+    strings are these."""
+    return _number(name, value, currency)
 
 
 def _number(name: str, value: float | None, currency: str) -> str:
