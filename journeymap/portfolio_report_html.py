@@ -6,8 +6,8 @@ the look of the before/after report (``templates/_style.css.j2``). Writing it is
 
 Every number on the page is one of the JSON's, written as the terminal table writes it
 (:func:`journeymap.portfolio_compare.figure_text`, :func:`journeymap.money.format_amount`); each cell that
-shows one carries it in ``data-value`` and where it comes from in ``data-path`` (dotted keys into the JSON,
-list indexes as numbers), so tests/test_portfolio_report_html.py can check the page against the JSON.
+shows one carries it in ``data-value`` and where it comes from in ``data-path`` (the keys into the JSON joined
+by ``/``, list indexes as numbers: the figures' names have dots), so tests/test_portfolio_report_html.py can check the page against the JSON.
 
 The business case is rendered from whatever keys it has: every ``{mean, ci95}`` or ``{mean, low, high}``
 entry of ``business_case`` (book and per tier) becomes a tile and a column, labelled from :data:`CASE_LABELS`
@@ -72,15 +72,15 @@ def _is_band(x: Any) -> bool:
 
 def _band_cells(band: Mapping[str, Any], cur: str, path: str) -> dict[str, Any]:
     """A business-case figure: its central amount and its range (the interval, or the band's low and high)."""
-    mean = _cell(format_amount(band["mean"], cur), band["mean"], f"{path}.mean")
+    mean = _cell(format_amount(band["mean"], cur), band["mean"], f"{path}/mean")
     if "ci95" in band:
         lo, hi = band["ci95"]
-        ends = [None, None] if lo is None else [_cell(format_amount(lo, cur), lo, f"{path}.ci95.0"),
-                                                _cell(format_amount(hi, cur), hi, f"{path}.ci95.1")]
+        ends = [None, None] if lo is None else [_cell(format_amount(lo, cur), lo, f"{path}/ci95/0"),
+                                                _cell(format_amount(hi, cur), hi, f"{path}/ci95/1")]
         covers = "95% CI of the paired replications"
     else:
-        ends = [_cell(format_amount(band["low"], cur), band["low"], f"{path}.low"),
-                _cell(format_amount(band["high"], cur), band["high"], f"{path}.high")]
+        ends = [_cell(format_amount(band["low"], cur), band["low"], f"{path}/low"),
+                _cell(format_amount(band["high"], cur), band["high"], f"{path}/high")]
         covers = "the ranges' low ends added to their high ends added" if path.endswith("benefit_per_year") else \
             "the link's low to high end, each with its paired 95% CI"
     return {"mean": mean, "ends": ends, "covers": covers}
@@ -94,14 +94,14 @@ def _payback(bc: Mapping[str, Any]) -> dict[str, Any] | None:
     pb, inv = bc.get("payback_months"), bc.get("investment")
     if pb is None or inv is None:
         return None
-    cur, path = bc["currency"], "business_case.payback_months"
+    cur, path = bc["currency"], "business_case/payback_months"
     months = "never" if pb["months"] is None else f"{pb['months']:,.1f} months"
-    return {"mean": _cell(months, pb["months"], f"{path}.months"),
-            "ends": [_cell(_months(pb["fastest"]), pb["fastest"], f"{path}.fastest"),
-                     _cell(_months(pb["slowest"]), pb["slowest"], f"{path}.slowest")],
-            "one_off": _cell(format_amount(inv["one_off"], cur), inv["one_off"], "business_case.investment.one_off"),
+    return {"mean": _cell(months, pb["months"], f"{path}/months"),
+            "ends": [_cell(_months(pb["fastest"]), pb["fastest"], f"{path}/fastest"),
+                     _cell(_months(pb["slowest"]), pb["slowest"], f"{path}/slowest")],
+            "one_off": _cell(format_amount(inv["one_off"], cur), inv["one_off"], "business_case/investment/one_off"),
             "per_month": _cell(format_amount(inv["per_month"], cur), inv["per_month"],
-                               "business_case.investment.per_month")}
+                               "business_case/investment/per_month")}
 
 
 def _case(bc: Mapping[str, Any] | None, tiers: Sequence[str]) -> dict[str, Any] | None:
@@ -109,14 +109,14 @@ def _case(bc: Mapping[str, Any] | None, tiers: Sequence[str]) -> dict[str, Any] 
     if not bc:
         return None
     cur = bc["currency"]
-    tiles = [dict(_band_cells(v, cur, f"business_case.{k}"), label=CASE_LABELS.get(k, _humanised(k)), key=k)
+    tiles = [dict(_band_cells(v, cur, f"business_case/{k}"), label=CASE_LABELS.get(k, _humanised(k)), key=k)
              for k, v in bc.items() if _is_band(v)]
     per_tier = bc.get("tiers") or {}
     keys = list(dict.fromkeys(k for t in per_tier.values() for k, v in (t or {}).items() if _is_band(v)))
     rows = []
     for tid in [t for t in tiers if t in per_tier] + [t for t in per_tier if t not in tiers]:
         t = per_tier[tid] or {}
-        rows.append({"tier": tid, "cells": [_band_cells(t[k], cur, f"business_case.tiers.{tid}.{k}")
+        rows.append({"tier": tid, "cells": [_band_cells(t[k], cur, f"business_case/tiers/{tid}/{k}")
                                             if _is_band(t.get(k)) else None for k in keys]})
     return {"tiles": tiles, "payback": _payback(bc), "columns": [CASE_LABELS.get(k, _humanised(k)) for k in keys],
             "rows": rows, "note": bc.get("note") or BOOK_NOTE}
@@ -138,14 +138,14 @@ def _tone(name: str, row: Mapping[str, Any]) -> str:
 
 
 def _change_row(name: str, row: Mapping[str, Any], cur: str, label: str) -> dict[str, Any]:
-    path = f"changes.{name}"
+    path = f"changes/{name}"
     lo, hi = row["ci95"]
-    ci = None if lo is None else [_cell(figure_text(name, lo, cur), lo, f"{path}.ci95.0"),
-                                  _cell(figure_text(name, hi, cur), hi, f"{path}.ci95.1")]
+    ci = None if lo is None else [_cell(figure_text(name, lo, cur), lo, f"{path}/ci95/0"),
+                                  _cell(figure_text(name, hi, cur), hi, f"{path}/ci95/1")]
     return {"label": label, "name": name, "before": _cell(figure_text(name, row["before"], cur), row["before"],
-                                                          f"{path}.before"),
-            "after": _cell(figure_text(name, row["after"], cur), row["after"], f"{path}.after"),
-            "change": _cell(figure_text(name, row["change"], cur), row["change"], f"{path}.change",
+                                                          f"{path}/before"),
+            "after": _cell(figure_text(name, row["after"], cur), row["after"], f"{path}/after"),
+            "change": _cell(figure_text(name, row["change"], cur), row["change"], f"{path}/change",
                             _tone(name, row)), "ci": ci}
 
 
@@ -169,11 +169,11 @@ def _assumption_lines(a: Mapping[str, Any] | None, side: str) -> list[Markup]:
     """The stated assumptions of one book's ``money:`` block as sentences, each number a ``data-path`` span."""
     if not a:
         return []
-    path = f"assumptions.{side}"
+    path = f"assumptions/{side}"
     cur = a.get("currency", "")
 
     def n(text: str, value: Any, where: str) -> Markup:
-        return Markup('<span class="num" data-value="{}" data-path="{}">{}</span>').format(value, f"{path}.{where}",
+        return Markup('<span class="num" data-value="{}" data-path="{}">{}</span>').format(value, f"{path}/{where}",
                                                                                            text)
 
     lines = []
@@ -185,17 +185,17 @@ def _assumption_lines(a: Mapping[str, Any] | None, side: str) -> list[Markup]:
                          .format(n(f"{value:g}", value, key)))
         elif key == "investment" and isinstance(value, Mapping):
             costs = [Markup("{} once").format(n(format_amount(value["one_off"], cur), value["one_off"],
-                                                "investment.one_off"))] * bool(value["one_off"])
+                                                "investment/one_off"))] * bool(value["one_off"])
             costs += [Markup("{} a month").format(n(format_amount(value["per_month"], cur), value["per_month"],
-                                                    "investment.per_month"))] * bool(value["per_month"] or not costs)
+                                                    "investment/per_month"))] * bool(value["per_month"] or not costs)
             lines.append(Markup("the investment: {} (what the payback repays)").format(Markup(" and ").join(costs)))
         elif isinstance(value, Mapping) and {"low", "high"} <= set(value) and ({"below", "above"} & set(value)):
             edge = "below" if "below" in value else "above"
             what = "churn" if key == "churn" else key.replace("_", " ")
             lines.append(Markup("{}: each experience-index point {} {} adds {}–{} points of annual {}").format(
-                key.replace("_", " ").capitalize(), edge, n(f"{value[edge]:g}", value[edge], f"{key}.{edge}"),
-                n(f"{value['low']:g}", value["low"], f"{key}.low"),
-                n(f"{value['high']:g}", value["high"], f"{key}.high"), what))
+                key.replace("_", " ").capitalize(), edge, n(f"{value[edge]:g}", value[edge], f"{key}/{edge}"),
+                n(f"{value['low']:g}", value["low"], f"{key}/low"),
+                n(f"{value['high']:g}", value["high"], f"{key}/high"), what))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             lines.append(Markup("{}: {}").format(_humanised(key), n(f"{value:g}", value, key)))
         else:
@@ -319,7 +319,7 @@ def pareto_svg(view: Mapping[str, Any], side: str) -> Markup:
     """A book's 80/20 chart as inline SVG: accounts ranked by revenue (x), the cumulative share of revenue (the
     line, left axis), each account's experience index (a dot in its tier's colour, right axis), the book's
     index (dashed) and the top share of accounts shaded. Each dot carries its account's values from the JSON
-    (``data-x``, ``data-e``, at ``data-path`` ``pareto.<side>``); axis ticks are the only other numbers."""
+    (``data-x``, ``data-e``: the JSON's ``pareto/<side>`` columns); axis ticks are the only other numbers."""
     pw, ph = _W - _L - _R, _H - _T - _B
 
     def x(v: float) -> float:
@@ -373,16 +373,16 @@ def _pareto(c: Mapping[str, Any]) -> list[dict[str, Any]]:
         v = views.get(side)
         if not v:
             continue
-        path = f"pareto.{side}"
+        path = f"pareto/{side}"
 
         def index(value: float | None, key: str, path: str = path) -> dict[str, Any]:
-            return _cell("n/a" if value is None else f"{value:.1f}", value, f"{path}.{key}")
+            return _cell("n/a" if value is None else f"{value:.1f}", value, f"{path}/{key}")
 
         out.append({"side": side, "name": names[side], "svg": pareto_svg(v, side),
                     "top": _cell(f"{v['top_share_of_accounts']:.0%}", v["top_share_of_accounts"],
-                                 f"{path}.top_share_of_accounts"),
+                                 f"{path}/top_share_of_accounts"),
                     "share": _cell(f"{v['revenue_share_of_top']:.0%}", v["revenue_share_of_top"],
-                                   f"{path}.revenue_share_of_top"),
+                                   f"{path}/revenue_share_of_top"),
                     "experience_top": index(v["experience_top"], "experience_top"),
                     "experience_rest": index(v["experience_rest"], "experience_rest"),
                     "experience_book": index(v["experience_book"], "experience_book"),
@@ -404,8 +404,8 @@ def _tiles(c: Mapping[str, Any]) -> list[dict[str, Any]]:
     wm = c.get("without_manager") or {}
     if wm.get("before") is not None and wm.get("after") is not None:
         tiles.append({"label": "Accounts without a manager",
-                      "before": _cell(f"{wm['before']:,}", wm["before"], "without_manager.before"),
-                      "after": _cell(f"{wm['after']:,}", wm["after"], "without_manager.after"), "change": None,
+                      "before": _cell(f"{wm['before']:,}", wm["before"], "without_manager/before"),
+                      "after": _cell(f"{wm['after']:,}", wm["after"], "without_manager/after"), "change": None,
                       "ci": None})
     return tiles
 
