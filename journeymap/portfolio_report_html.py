@@ -7,7 +7,8 @@ the look of the before/after report (``templates/_style.css.j2``). Writing it is
 Every number on the page is one of the JSON's, written as the terminal table writes it
 (:func:`journeymap.portfolio_compare.figure_text`, :func:`journeymap.money.format_amount`); each cell that
 shows one carries it in ``data-value`` and where it comes from in ``data-path`` (the keys into the JSON joined
-by ``/``, list indexes as numbers: the figures' names have dots), so tests/test_portfolio_report_html.py can check the page against the JSON.
+by ``/``, list indexes as numbers: the figures' names have dots), so tests/test_portfolio_report_html.py
+can check the page against the JSON.
 
 The business case is rendered from whatever keys it has: every ``{mean, ci95}`` or ``{mean, low, high}``
 entry of ``business_case`` (book and per tier) becomes a tile and a column, labelled from :data:`CASE_LABELS`
