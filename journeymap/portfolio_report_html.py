@@ -193,8 +193,8 @@ def _assumption_lines(a: Mapping[str, Any] | None, side: str) -> list[Markup]:
         elif isinstance(value, Mapping) and {"low", "high"} <= set(value) and ({"below", "above"} & set(value)):
             edge = "below" if "below" in value else "above"
             what = "churn" if key == "churn" else key.replace("_", " ")
-            lines.append(Markup("{}: each experience-index point {} {} adds {}–{} points of annual {}").format(
-                key.replace("_", " ").capitalize(), edge, n(f"{value[edge]:g}", value[edge], f"{key}/{edge}"),
+            lines.append(Markup("each experience-index point {} {} adds {}–{} points of annual {}").format(
+                edge, n(f"{value[edge]:g}", value[edge], f"{key}/{edge}"),
                 n(f"{value['low']:g}", value["low"], f"{key}/low"),
                 n(f"{value['high']:g}", value["high"], f"{key}/high"), what))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
