@@ -73,7 +73,11 @@ def _is_band(x: Any) -> bool:
 
 def _band_cells(band: Mapping[str, Any], cur: str, path: str) -> dict[str, Any]:
     """A business-case figure: its central amount and its range (the interval, or the band's low and high)."""
-    mean = _cell(format_amount(band["mean"], cur), band["mean"], f"{path}/mean")
+    lo, hi = band["ci95"] if "ci95" in band else (band["low"], band["high"])
+    # coloured as the tables' changes: only when the whole range is on one side of zero (a gain or a loss)
+    tone = "" if lo is None or lo <= 0 <= hi or format_amount(band["mean"], cur) == format_amount(0, cur) else \
+        "good" if band["mean"] > 0 else "bad"
+    mean = _cell(format_amount(band["mean"], cur), band["mean"], f"{path}/mean", tone)
     if "ci95" in band:
         lo, hi = band["ci95"]
         ends = [None, None] if lo is None else [_cell(format_amount(lo, cur), lo, f"{path}/ci95/0"),
@@ -82,7 +86,7 @@ def _band_cells(band: Mapping[str, Any], cur: str, path: str) -> dict[str, Any]:
     else:
         ends = [_cell(format_amount(band["low"], cur), band["low"], f"{path}/low"),
                 _cell(format_amount(band["high"], cur), band["high"], f"{path}/high")]
-        covers = "the ranges' low ends added to their high ends added" if path.endswith("benefit_per_year") else \
+        covers = "its parts' low ends added, to their high ends added" if path.endswith("benefit_per_year") else \
             "the link's low to high end, each with its paired 95% CI"
     return {"mean": mean, "ends": ends, "covers": covers}
 
@@ -97,7 +101,7 @@ def _payback(bc: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     cur, path = bc["currency"], "business_case/payback_months"
     months = "never" if pb["months"] is None else f"{pb['months']:,.1f} months"
-    return {"mean": _cell(months, pb["months"], f"{path}/months"),
+    return {"mean": _cell(months, pb["months"], f"{path}/months", "bad" if pb["months"] is None else "good"),
             "ends": [_cell(_months(pb["fastest"]), pb["fastest"], f"{path}/fastest"),
                      _cell(_months(pb["slowest"]), pb["slowest"], f"{path}/slowest")],
             "one_off": _cell(format_amount(inv["one_off"], cur), inv["one_off"], "business_case/investment/one_off"),
@@ -272,7 +276,7 @@ def _what_it_buys(bc: Mapping[str, Any] | None) -> str:
         else:
             parts.append(f"{CASE_LABELS.get(key, _humanised(key)).lower()}: {format_amount(value, cur)}"
                          f"{'' if lo is None else f' ({_range(format_amount(lo, cur), format_amount(hi, cur))})'}")
-    text = "It " + " and ".join(parts) if parts else "It changes no priced figure"
+    text = "The change " + " and ".join(parts) if parts else "The change moves no priced figure"
     pb, inv = bc.get("payback_months"), bc.get("investment")
     if pb is not None and inv is not None:
         cost = " and ".join([f"{format_amount(inv['one_off'], cur)} once"] * bool(inv["one_off"])
