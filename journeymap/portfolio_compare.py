@@ -31,8 +31,8 @@ __all__ = ["compare_books", "book_metrics", "compare_books_blocks", "book_views"
 
 
 def book_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
-    """The figures one replication's book summary gives, by name (None where it has none): the book's
-    revenue-weighted experience index, staff cost a year (book and per tier), revenue at risk a year
+    """The figures one replication's book summary gives, by name (None where it has none): the
+    revenue-weighted experience index (book and per tier), staff cost a year (book and per tier), revenue at risk a year
     (the churn link's central, low and high ends; book and per tier) and mean cycle time per tier."""
     money = summary.get("money") or {}
     out: dict[str, float | None] = {"experience": summary["book"]["experience"]}
