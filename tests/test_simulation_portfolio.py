@@ -258,12 +258,13 @@ def test_money_per_tier_by_hand():
     """The managed book with a money block: the 30-min 'call' of a key account costs its manager's rate (senior
     100/h, junior 60/h); 'ops' has no rate, so its minutes and the 10-min handoff overhead (received by ops)
     cost nothing. Per year = per replication x a year / the horizon (a quarter). Revenue at risk: each account
-    below 60 loses (60 - index) x 0.5..1.5 points of its revenue, summed over the tier."""
+    below 60 loses (60 - index) x 0.5..1.5 points of its revenue, summed over the tier; expansion the mirror."""
     tiers = (Tier("key", 3, None, "key", (Template("managed.yaml", "journey", 40.0, "m"),)),)
     mg = AccountManagement("am", (ManagerLevel("senior", 1, 2, 100.0), ManagerLevel("junior", 1, 1, 60.0)),
                            "by_revenue", 1, 50.0)
     portfolio = Portfolio("m", "Managed", "EUR", YEAR / 4, None, (), mg, tiers,
-                          {"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]}}, "",
+                          {"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]},
+                           "expansion": {"above": 20, "per_point": [0.2, 0.6]}}, "",
                           {"managed.yaml": MANAGED}, {"managed.yaml": None})
     accounts = accounts_of(portfolio)
     assignment = Assignment(manager={"key-001": "senior-1", "key-002": "senior-1", "key-003": "junior-1"},
@@ -284,6 +285,13 @@ def test_money_per_tier_by_hand():
     assert money["revenue_at_risk"]["low"] == pytest.approx(sum(r * p * 0.5 / 100 for p, r in risk))
     assert money["revenue_at_risk"]["high"] == pytest.approx(sum(r * p * 1.5 / 100 for p, r in risk))
     assert s["money"]["book"]["revenue_at_risk"] == money["revenue_at_risk"]
+    # expansion: each account above 20 gains (index - 20) x 0.2..0.6 points of its revenue, summed over the tier
+    grow = [(max(0.0, a["experience"] - 20), a["revenue"]) for a in s["accounts"]]
+    assert any(p > 0 for p, _ in grow)
+    assert money["expansion_revenue"]["low"] == pytest.approx(sum(r * p * 0.2 / 100 for p, r in grow))
+    assert money["expansion_revenue"]["mean"] == pytest.approx(sum(r * p * 0.4 / 100 for p, r in grow))
+    assert money["expansion_revenue"]["high"] == pytest.approx(sum(r * p * 0.6 / 100 for p, r in grow))
+    assert s["money"]["book"]["expansion_revenue"] == money["expansion_revenue"]
 
 
 def test_the_main_job_writes_the_books_report(tmp_path):

@@ -850,16 +850,17 @@ def _tier_work(book: Book, reps: Sequence[Replication], cases_at: np.ndarray,
     return _TierWork(cases, groups)
 
 
-def _tier_revenue_at_risk(money: Any, book: Book, index: Sequence[float | None], tier_id: str,
-                          churn: Any) -> dict[str, float]:
-    """The revenue at risk of a tier's accounts that have an index, as a band (mean, low, high) summed over them."""
-    bands = [money.revenue_at_risk(index[a], float(acc.revenue), churn)
+def _tier_band(band_of: Any, book: Book, index: Sequence[float | None], tier_id: str, link: Any) -> dict[str, float]:
+    """A tier's revenue at risk (``band_of`` = :func:`journeymap.money.revenue_at_risk`) or expansion revenue
+    (:func:`~journeymap.money.expansion_revenue`) through ``link``: each account with an index a band (mean, low,
+    high), summed over the tier's accounts."""
+    bands = [band_of(index[a], float(acc.revenue), link)
              for a, acc in enumerate(book.accounts) if acc.tier == tier_id and index[a] is not None]
     return {"mean": sum(b.mean for b in bands), "low": sum(b.low for b in bands), "high": sum(b.high for b in bands)}
 
 
 def _sum_bands(bands: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """The book's revenue-at-risk band: the tiers' bands added in tier order."""
+    """The book's band (revenue at risk, expansion revenue): the tiers' bands added in tier order."""
     total = {"mean": 0.0, "low": 0.0, "high": 0.0}
     for band in bands:
         total = {key: total[key] + band[key] for key in total}
@@ -877,7 +878,8 @@ def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray
     accounts' cases of each template (per replication, scaled from the horizon to a year) times those.
     Account-management minutes go to the account's manager (at the manager's rate) or the pool.
     Revenue at risk is summed over the tier's accounts (the churn link is not linear in the index:
-    an account above ``below`` puts nothing at risk), each a band over the link's range.
+    an account above ``below`` puts nothing at risk), each a band over the link's range; expansion revenue
+    the same way through the expansion link (an account below ``above`` adds nothing).
     None when ``journeymap.money`` is not installed.
     """
     import importlib
@@ -896,18 +898,24 @@ def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray
     work = _tier_work(book, reps, cases_at, per_case)
     costs = money.staff_cost_by(work.minutes, {d.id: d.cost_per_hour for d in book.journey.departments})
     churn = m.churn if m is not None else None
-    # per tier, in portfolio order; None each when the money block has no churn link
-    risks = [_tier_revenue_at_risk(money, book, index, t.id, churn) if churn is not None else None for t in p.tiers]
+    grow = m.expansion if m is not None else None
+    # per tier, in portfolio order; None each when the money block has no churn (expansion) link
+    risks = [_tier_band(money.revenue_at_risk, book, index, t.id, churn) if churn is not None else None
+             for t in p.tiers]
+    gains = [_tier_band(money.expansion_revenue, book, index, t.id, grow) if grow is not None else None
+             for t in p.tiers]
     tiers = {}
-    for tier, risk in zip(p.tiers, risks, strict=True):
+    for tier, risk, gain in zip(p.tiers, risks, gains, strict=True):
         c, n = costs[tier.id], work.cases[tier.id]
         tiers[tier.id] = {
             "cases_per_year": n,
             "staff_minutes_per_year": work.minutes[tier.id],
             "staff_cost_per_year": c,
             "cost_per_case": c["total"] / n if n else None,
-            "revenue_at_risk": risk}
+            "revenue_at_risk": risk,
+            "expansion_revenue": gain}
     total = sum(costs[t.id]["total"] for t in p.tiers)
     book_risk = _sum_bands([r for r in risks if r is not None]) if churn is not None else None
+    book_gain = _sum_bands([g for g in gains if g is not None]) if grow is not None else None
     return {"currency": p.currency, "handoff_overhead_minutes": overhead, "tiers": tiers,
-            "book": {"staff_cost_per_year": total, "revenue_at_risk": book_risk}}
+            "book": {"staff_cost_per_year": total, "revenue_at_risk": book_risk, "expansion_revenue": book_gain}}
