@@ -7,6 +7,7 @@ portfolio file's loader; each test states what it checks and its tolerance.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -324,3 +325,27 @@ def test_the_bundled_books_departments_keep_the_templates_office_hours():
     frankfurt = book_file.journeys["book-renewal.yaml"].calendar
     assert frankfurt is not None and book.journey.calendar == frankfurt
     assert book.journey.has_calendars
+
+
+def test_the_revenue_band_also_spans_the_replications_spread():
+    """Revenue at risk of two accounts (1,000,000 each; churn below 60 at 0.5..1.5): the pooled indexes 50 and 70
+    give 50,000 .. 150,000 (the second is above the line). Three replications gave the first account 48, 52 and 50:
+    each end moves out by its t-interval's half-width over them, t(0.975, 2) x sd / sqrt(3), sd 10,000 at the low
+    end (60,000, 40,000, 50,000) and 30,000 at the high end; one replication leaves the link's band as it is."""
+    from types import SimpleNamespace
+
+    from scipy import stats
+
+    from journeymap.money import ChurnLink, revenue_at_risk
+    from journeymap.simulation.portfolio import _band
+
+    book = SimpleNamespace(accounts=[SimpleNamespace(revenue=1e6), SimpleNamespace(revenue=1e6)])
+    link = ChurnLink(60, 0.5, 1.5)
+    per_rep = [[48.0, 70.0], [52.0, 70.0], [50.0, None]]
+    band = _band(revenue_at_risk, book, [50.0, 70.0], [0, 1], link, per_rep)
+    half = stats.t.ppf(0.975, 2) / math.sqrt(3)
+    assert band["mean"] == pytest.approx(100_000)
+    assert band["low"] == pytest.approx(50_000 - half * 10_000)
+    assert band["high"] == pytest.approx(150_000 + half * 30_000)
+    assert _band(revenue_at_risk, book, [50.0, 70.0], [0, 1], link, per_rep[:1]) == \
+        {"mean": 100_000, "low": 50_000, "high": 150_000}
