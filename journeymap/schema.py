@@ -746,6 +746,9 @@ PORTFOLIO_SCHEMA: dict[str, Any] = {
                             "description": "How long a run simulates: 1y, 2y, 26w, 90d (at most 10y). Default 1y."},
                 "start": {"type": "string", "description": "The run's minute 0: 2027-01-04 09:00 (local to the "
                                                            "templates' time zone unless it has an offset)."},
+                "warmup": {"type": "string",
+                           "description": "Time simulated before the horizon and not measured, so the year starts "
+                                          "with queues already there: 8w, 60d. Default none."},
             },
         },
         "departments": {

@@ -251,7 +251,7 @@ def test_portfolio_command_writes_the_report_and_refuses_bad_input(tmp_path, cap
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert [line.split(": error")[0].rsplit("/", 1)[-1] for line in err.splitlines() if ": error" in line] == \
-        ["bad.yaml:46:15"]
+        ["bad.yaml:47:15"]
     assert not (tmp_path / "bad-out").exists()
 
 
@@ -349,3 +349,27 @@ def test_the_revenue_band_also_spans_the_replications_spread():
     assert band["high"] == pytest.approx(150_000 + half * 30_000)
     assert _band(revenue_at_risk, book, [50.0, 70.0], [0, 1], link, per_rep[:1]) == \
         {"mean": 100_000, "low": 50_000, "high": 150_000}
+
+
+def test_a_warmup_fills_the_queues_before_the_horizon_is_measured():
+    """One desk as an M/M/1 at rho 0.8 (exponential 10 min): the exact mean queueing is rho x 10 / (1 - rho) = 40
+    min. Ten-hour horizons that start empty measure far less (the queue is still building: the 95% CI over 200
+    replications lies below 40); with a 50-hour warm-up before each, 40 lies in the CI. The measured cases are
+    exactly those of the schedule that arrive after the warm-up."""
+    import dataclasses
+
+    from journeymap.statistics import t_interval
+
+    exact = 0.8 * 10 / (1 - 0.8)
+    cis = {}
+    for warmup in (0.0, 3000.0):
+        p = dataclasses.replace(two_tier(0.8, 1.0, 600.0, accounts=(10, 1)), warmup=warmup)
+        book = compile_book(p, accounts_of(p), None)
+        result = simulate_book(book, replications=200, seed=7)
+        for r in result.replications:
+            times = book.arrivals.arrivals(7, r.index)[0]
+            assert len(r.cases["cycle_time"]) == int((times >= warmup).sum())
+        cis[warmup] = t_interval([float(np.mean(r.cases["waiting_time"])) for r in result.replications
+                                  if len(r.cases["waiting_time"])])
+    assert cis[0.0][1] < exact, cis
+    assert cis[3000.0][0] <= exact <= cis[3000.0][1], cis

@@ -71,8 +71,9 @@ class BookArrivals:
 
     ``rates`` are expected cases per minute per (account, template) pair; a replication draws, on a
     NumPy generator seeded by ``(seed, index, SCHEDULE_STREAM)`` (so the schedule depends on nothing but
-    the seed and the replication), the number of cases of each pair over the horizon and their times,
-    uniform over it (a Poisson process given its count), sorted by time, ties by pair.
+    the seed and the replication), the number of cases of each pair over the warm-up and the horizon and
+    their times, uniform over it (a Poisson process given its count), sorted by time, ties by pair. The
+    cases arriving in the first ``warmup`` minutes are simulated (they fill the queues) but not measured.
     """
 
     n_accounts: int
@@ -83,20 +84,22 @@ class BookArrivals:
     pair_account: tuple[int, ...]
     pair_entry: tuple[int, ...]
     pair_class: tuple[int, ...]
+    warmup: float = 0.0
 
     def arrivals(self, seed: int, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([seed, index, SCHEDULE_STREAM])
-        counts = rng.poisson(np.asarray(self.rates, dtype=float) * self.horizon)
+        length = self.warmup + self.horizon
+        counts = rng.poisson(np.asarray(self.rates, dtype=float) * length)
         pair = np.repeat(np.arange(len(self.rates)), counts)
-        times = rng.uniform(0.0, self.horizon, len(pair))
+        times = rng.uniform(0.0, length, len(pair))
         order = np.lexsort((pair, times))
         pair, times = pair[order], times[order]
         return (times, np.asarray(self.pair_entry, dtype=np.int64)[pair],
                 np.asarray(self.pair_class, dtype=np.int64)[pair], np.asarray(self.pair_account, dtype=np.int64)[pair])
 
     def expected_cases(self) -> float:
-        """Cases per replication on average."""
-        return float(sum(self.rates)) * self.horizon
+        """Cases per replication on average, the warm-up's included."""
+        return float(sum(self.rates)) * (self.warmup + self.horizon)
 
 
 @dataclass(frozen=True)
@@ -392,7 +395,7 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
     tier_templates = tuple(tuple(refs.index(t.ref) for t in tier.templates) for tier in portfolio.tiers)
     pairs = _arrival_pairs(portfolio, accounts, classes, templates, tier_templates)
     routes = _routes(portfolio, accounts, assignment, manager_dept)
-    expected = sum(pairs.rates) * portfolio.horizon
+    expected = sum(pairs.rates) * (portfolio.horizon + portfolio.warmup)
     targets = _tier_targets(portfolio)
     first = journeys[0]
     journey = Journey(
@@ -408,7 +411,15 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
         customer_calendars=tuple(c for part in parts for c in part.calendars))
     arrivals = BookArrivals(n_accounts=len(accounts), route_of=routes.route_of, routes=routes.routes,
                             horizon=portfolio.horizon, rates=pairs.rates, pair_account=pairs.account,
-                            pair_entry=pairs.entry, pair_class=pairs.priority_class)
+                            pair_entry=pairs.entry, pair_class=pairs.priority_class, warmup=portfolio.warmup)
+    if portfolio.warmup and journey.has_calendars:
+        # the measured horizon starts at the book's start (its Monday 09:00 by default): the run, a warm-up before
+        from datetime import timedelta
+
+        from .staff import simulation_start
+
+        begins = simulation_start(journey) - timedelta(minutes=portfolio.warmup)
+        journey = dataclasses.replace(journey, workload=dataclasses.replace(journey.workload, start=begins))
     return Book(portfolio=portfolio, journey=journey, meeting=_combined_meeting(parts), templates=templates,
                 accounts=tuple(accounts), assignment=assignment, arrivals=arrivals, classes=classes,
                 tier_templates=tier_templates, tier_targets=targets.per_tier)
@@ -732,6 +743,7 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
         "seed": result.summary["seed"],
         "replications": len(res.reps),
         "horizon_minutes": p.horizon,
+        "warmup_minutes": p.warmup,
         "time_unit": "minutes",
         "classes": list(book.classes),
         "cases": int(len(cycle)),
