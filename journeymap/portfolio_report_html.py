@@ -273,10 +273,14 @@ def _what_it_buys(bc: Mapping[str, Any] | None) -> str:
         elif key == "revenue_protected_per_year":
             parts.append(f"protects {amount} of revenue a year{rng}" if sign > 0 else
                          f"puts {amount} more revenue a year at risk{rng}")
+        elif key == "expansion_gained_per_year":
+            parts.append(f"adds {amount} of expansion revenue a year{rng}" if sign > 0 else
+                         f"loses {amount} of expansion revenue a year{rng}")
         else:
             parts.append(f"{CASE_LABELS.get(key, _humanised(key)).lower()}: {format_amount(value, cur)}"
                          f"{'' if lo is None else f' ({_range(format_amount(lo, cur), format_amount(hi, cur))})'}")
-    text = "The change " + " and ".join(parts) if parts else "The change moves no priced figure"
+    text = ("The change " + (", ".join(parts[:-1]) + " and " if len(parts) > 1 else "") + parts[-1] if parts
+            else "The change moves no priced figure")
     pb, inv = bc.get("payback_months"), bc.get("investment")
     if pb is not None and inv is not None:
         cost = " and ".join([f"{format_amount(inv['one_off'], cur)} once"] * bool(inv["one_off"])
