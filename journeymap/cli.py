@@ -119,14 +119,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         # grouped by the file checked (an overlay's problems under the overlay), each problem once;
         # the group headings go to stderr so stdout stays one located problem a line for editors
-        for f, group in group_problems((f, r.problems) for f, r in results.items()):
+        groups = group_problems((f, r.problems) for f, r in results.items())
+        for f, group in groups:
             if group and len(results) > 1:
                 sys.stdout.flush()
                 print(f"== {f}", file=sys.stderr, flush=True)
             _print_problems(group, sys.stdout)
+        # the totals count what was listed: a problem an overlay inherits from its base (or an account
+        # from its persona's journey) is listed once, and counting it twice made the totals disagree
+        listed = [p for _, group in groups for p in group]
+        repeats = n_err + n_warn - len(listed)
         bad = sum(1 for r in results.values() if r.errors)
         print(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors; "
-              f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+              f"{sum(p.is_error for p in listed)} error(s), "
+              f"{sum(not p.is_error for p in listed)} warning(s)"
+              + (f" ({repeats} more found again through another checked file, listed once)" if repeats else ""),
+              file=sys.stderr)
     if n_err or (args.strict and n_warn):
         return EXIT_INVALID
     return EXIT_OK
