@@ -342,9 +342,12 @@ def _handshake(scheduler: str, timeout: float) -> None:
     import asyncio
 
     from distributed.comm import connect
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")  # what Client uses: dask's configured TLS, for tls://
 
     async def shake() -> None:
-        comm = await asyncio.wait_for(connect(scheduler, timeout=timeout), timeout)
+        comm = await asyncio.wait_for(connect(scheduler, timeout=timeout, **args), timeout)
         await comm.close()
 
     with cf.ThreadPoolExecutor(max_workers=1) as pool:
