@@ -456,6 +456,19 @@ def test_round_trip_through_xlsx(tmp_path):
     _same_journey(loaded, back)
 
 
+def test_round_trip_on_the_command_line(tmp_path, capsys):
+    """What a user runs: import the board, export the journey as a sheet (.csv names the format), import that
+    sheet: the same journey; the exported sheet is what journey_to_rows gives."""
+    first, sheet, second = tmp_path / "first.yaml", tmp_path / "board-again.csv", tmp_path / "second.yaml"
+    assert main(["import", str(BOARD), "-o", str(first), "--name", "Trip"]) == 0
+    assert main(["export", str(first), "-o", str(sheet)]) == 0
+    assert sheet.read_text(encoding="utf-8") == rows_to_csv(journey_to_rows(load_journey(first)))
+    assert main(["import", str(sheet), "-o", str(second), "--name", "Trip"]) == 0
+    _same_journey(load_journey(first), load_journey(second))
+    assert main(["export", str(first), "--to", "sheet", "-o", str(tmp_path / "x.md")]) == 2  # --to and -o disagree
+    assert "--to sheet does not match the file name" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=example_ids())
 def test_bundled_journeys_export_and_import_with_the_same_steps_and_flows(tmp_path, path):
     """Every example journey (overlays loaded as the journey they make): the same steps, owners (by name),
