@@ -205,6 +205,11 @@ def test_a_missing_column_is_named(tmp_path):
     path = sheet(tmp_path, "Sell,Ask,customer", header="Stage,Name,Department")
     assert problems(path) == [(1, 1, "missing-column", "no duration column (the header has: 'Stage, Name, "
                                                        "Department')")]
+    with pytest.raises(SheetInvalid) as exc:
+        import_sheet(path)
+    # the hint names the other headers as people write them, not as they are compared
+    assert "(also recognised: duration estimate, estimate, time, time estimate, effort, how long)" \
+        in exc.value.problems[0].hint
 
 
 def test_a_misspelt_column_gets_a_did_you_mean_at_its_letter(tmp_path):
