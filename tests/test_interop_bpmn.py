@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from helpers import find_npm
 
 from journeymap import load_journey
 from journeymap.interop.bpmn import BPMN_NS, JM_NS, build_model, export_bpmn, iso_duration, layout
@@ -218,9 +219,10 @@ def bpmn_js() -> Path:
     bundle = folder / "node_modules" / "bpmn-js" / "dist" / "bpmn-viewer.production.min.js"
     if bundle.exists():
         return bundle
-    npm = shutil.which("npm")
+    npm = find_npm()
     if npm is None:
-        pytest.skip("npm is not installed (Debian: apt-get install npm); it installs bpmn-js for this test")
+        pytest.skip("npm is not installed (Debian: apt-get install npm) and installing it needs root and apt-get; "
+                    "it installs bpmn-js for this test")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "package.json").write_text('{"private": true}\n')
     proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", f"bpmn-js@{BPMN_JS_VERSION}"], cwd=folder,
