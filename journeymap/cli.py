@@ -1158,13 +1158,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("export", cmd_export,
             "Write a journey for other tools: BPMN with its layout, a Prosimos scenario (a folder), Mermaid "
-            "diagrams, or the simulated event log as XES (docs/interop.md).",
+            "diagrams, the simulated event log as XES, or a sheet of steps (CSV) that `journeymap import` reads "
+            "back (docs/interop.md).",
             "journeymap export journeys/insurance-before.yaml -o outputs/insurance-before.md")
     p.add_argument("file", metavar="JOURNEY", help="a journey file (an account file: its combined journey)")
-    p.add_argument("--to", metavar="FORMAT", help="bpmn, prosimos, mermaid or xes (default: from the extension of "
-                   "-o: .bpmn, .md/.mmd, .xes)")
+    p.add_argument("--to", metavar="FORMAT", help="bpmn, prosimos, mermaid, xes or sheet (default: from the "
+                   "extension of -o: .bpmn, .md/.mmd, .xes, .csv)")
     p.add_argument("-o", "--output", metavar="PATH", help="the file (a folder for prosimos; default: "
-                   "outputs/JOURNEY.bpmn, .md, .xes or outputs/JOURNEY-prosimos/)")
+                   "outputs/JOURNEY.bpmn, .md, .xes, .csv or outputs/JOURNEY-prosimos/)")
     p.add_argument("--diagram", metavar="KIND", help="mermaid only: journey or flowchart; a .mmd file holds one "
                    "diagram (default: flowchart), a .md file both unless told")
     _simulation_options(p, replications=1, purpose=" (xes only: the simulated log)")
