@@ -414,7 +414,7 @@ def test_every_slide_reads_at_18px_on_a_1920x1080_projector(chromium, workshop_f
     with ThreadPoolExecutor(1) as pool, running(create_app(workshop_folder.name, executor=pool)) as url, \
             Tab(chromium, tmp_path / "chrome", width=1920, height=1080) as tab:
         tab.open(f"{url}/present/{INSURANCE}")
-        tab.wait_until("document.body.dataset.live === '1'")
+        tab.wait_until("document.body.dataset.live === '1'", timeout=60)  # the drawing, on a loaded machine
         # with the simulated figures in (the longest texts): the page updates by itself
         tab.wait_until("document.querySelector('.stages tbody td:nth-child(6)').textContent !== '…'", timeout=90)
         measured = {}
