@@ -269,6 +269,18 @@ def test_a_sampled_explanation_shows_each_sampling_error(explained):
     assert "No chart was made" in " ".join(page.text)                       # no SVG given
 
 
+def test_the_headline_says_when_a_large_contributions_interval_includes_zero(explained):
+    """A contribution the headline names whose 95% CI includes zero is said to be so, not coloured; one of
+    exactly zero is not named."""
+    data = copy.deepcopy(explained[0])
+    data["contributions"][0]["ci95"] = [-300.0, 60.0]
+    html = explain_html(data)
+    headline = " ".join("".join(_Page(html.split('id="headline">')[1].split("</p>")[0]).text).split())
+    assert "−2.0h (57%, its 95% CI includes zero); step quote (duration 30min) −1.5h (43%)." in headline
+    assert "department legal" not in headline                                  # its contribution is exactly 0
+    assert _Page(html).tables["contributions"][1][2] == "[−5.0h, +1.0h]"
+
+
 # --------------------------------------------------------------------------- optimise
 
 
