@@ -462,13 +462,15 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:
+    from .levers_report import optimise_report
     from .optimise import optimise, optimise_blocks
+    from .output import write_text
     from .rendering.output import write_figure
     from .rendering.pareto import pareto_chart
 
     levers = _levers_of(args)
-    outputs = [os.path.join(args.output, n) for n in ("optimise.json", "pareto.png", "pareto.svg")] \
-        if args.output else []
+    outputs = [os.path.join(args.output, n) for n in ("optimise.json", "pareto.png", "pareto.svg",
+                                                       "optimise.html")] if args.output else []
     refuse_inputs(_levers_inputs(args, levers), files=outputs)
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
@@ -477,13 +479,15 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         people=args.people, metric=args.metric, points=args.points, replications=args.replications, seed=args.seed,
         cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
     _show_and_write(args, result, optimise_blocks, outputs,
-                    lambda path: write_figure(path, pareto_chart(result, levers.journey.name)))
+                    lambda path: write_text(path, optimise_report(result, levers.journey.name))
+                    if path.endswith(".html") else write_figure(path, pareto_chart(result, levers.journey.name)))
     return EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from .attribution import ChangesDepend, explain, explain_blocks, run_designs
-    from .output import write_json
+    from .attribution_report import explain_report
+    from .output import write_json, write_text
     from .rendering.output import write_figure
     from .rendering.waterfall import waterfall
     from .tables import show
@@ -491,7 +495,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
     stem = os.path.splitext(os.path.basename(args.after))[0]
-    written = [os.path.join(args.output, f"{stem}-{x}") for x in ("explain.json", "waterfall.png")] \
+    written = [os.path.join(args.output, f"{stem}-{x}") for x in ("explain.json", "waterfall.png", "explain.html")] \
         if args.output else []
     refuse_inputs(input_files(args.before, args.after), files=written)
     run = functools.partial(run_designs, **_where(args))
@@ -512,7 +516,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if written:
         write_json(written[0], result)
         write_figure(written[1], waterfall(result))
-        print(f"wrote {written[0]} and {written[1]}", file=sys.stderr)
+        write_text(written[2], explain_report(result))
+        print(f"wrote {written[0]}, {written[1]} and {written[2]}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -1080,7 +1085,8 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=("cycle_time_mean", "cycle_time_p90", "handoff_waste_mean", "experience_index",
                             "cost_per_case"), help="what the best setting is chosen by (default: cycle_time_p90)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
-    p.add_argument("-o", "--output", metavar="DIR", help="write optimise.json and the Pareto chart (PNG, SVG) here")
+    p.add_argument("-o", "--output", metavar="DIR", help="write optimise.json, the Pareto chart (PNG, SVG) "
+                   "and the HTML page optimise.html here")
     p.add_argument("--dask", action="store_true", help="run the settings on a local Dask cluster (--workers processes)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run them on the Dask cluster at this address "
                    "(e.g. tcp://host:8786); the results are the same as on this machine")
@@ -1152,7 +1158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--permutations", type=_positive, default=32,
                    help="random orders of the changes sampled beyond 8 changes (default: 32)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
-    p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json and AFTER-waterfall.png here")
+    p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json, AFTER-waterfall.png and "
+                   "the HTML page AFTER-explain.html here")
     _sweep_options(p, "partial designs")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
