@@ -14,7 +14,7 @@ Example::
 
     python benchmarks/bench_serve.py                               # journeys/insurance-before.yaml (41 steps)
     python benchmarks/bench_serve.py --steps 50                    # a generated 50-step journey
-    python benchmarks/bench_serve.py --screenshot docs/images/workshop-1920.png
+    python benchmarks/bench_serve.py --screenshot outputs/workshop-1920.png   # (docs/workshop.md: tests take it)
 
 ``--screenshot`` also saves, at 1920x1080 (a projector), the page once its simulation is in, with a
 step clicked.
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import Tab, find_chromium  # noqa: E402
+from browser import CENTRE, HOVER, Tab, find_chromium  # noqa: E402
 
 from journeymap.serve import address, bind, create_app  # noqa: E402
 
@@ -182,36 +182,6 @@ def shoot_whatif(tab: Tab, png: str) -> None:
     time.sleep(0.3)
     Path(png).write_bytes(tab.screenshot())
     print(f"wrote {png}")
-
-
-#: Click the bottleneck step (the first step when there is no such step) and bring it to the middle of the view.
-CENTRE = """(() => {
-  const g = document.querySelector('.view:not([hidden]) g.step[data-step="underwriting"]')
-    || document.querySelector('.view:not([hidden]) g.step');
-  g.dispatchEvent(new MouseEvent('click', {bubbles: true}));
-  const svg = g.closest('svg'), b = g.getBBox(), m = g.getCTM(), s = svg.getCTM();
-  const x = (b.x + b.width / 2) * m.a + m.e, y = (b.y + b.height / 2) * m.d + m.f;   // screen px
-  const p = new DOMPoint(x, y).matrixTransform(s.inverse());                          // viewBox units
-  const w = svg.clientWidth / 0.9, h = svg.clientHeight / 0.9;
-  svg.setAttribute('viewBox', [p.x - w / 2, p.y - h / 2, w, h].join(' '));
-  return true;
-})()"""
-
-#: Point at the middle of the first handoff arrow that is on screen, as a mouse would.
-HOVER = """(() => {
-  const box = document.querySelector('.view:not([hidden]) .viewport').getBoundingClientRect();
-  for (const g of document.querySelectorAll('.view:not([hidden]) g.edge.tip')) {
-    const path = g.querySelector('path');
-    if (!path) continue;
-    const p = path.getPointAtLength(path.getTotalLength() / 2), m = path.getScreenCTM();
-    const x = p.x * m.a + m.e, y = p.y * m.d + m.f;
-    if (x < box.left + 20 || x > box.right - 400 || y < box.top + 20 || y > box.bottom - 80) continue;
-    g.dispatchEvent(new PointerEvent('pointerenter', {clientX: x, clientY: y}));
-    g.dispatchEvent(new PointerEvent('pointermove', {clientX: x, clientY: y}));
-    return true;
-  }
-  return false;
-})()"""
 
 
 def shoot(tab: Tab, journey: Path, text: str, png: str) -> None:

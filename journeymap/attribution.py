@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Change", "ChangesDepend", "EXACT_LIMIT", "DEFAULT_PERMUTATIONS", "overlay_changes", "group_changes",
            "partial_overlay", "shapley_matrix", "sampled_shapley_matrix", "run_designs", "attribute", "explain",
-           "explain_blocks", "format_share"]
+           "explain_blocks", "explain_method", "format_share"]
 
 #: Most players whose Shapley values are computed exactly (2**8 = 256 partial designs).
 EXACT_LIMIT = 8
@@ -432,14 +432,17 @@ def _summary(players: Sequence[Change], phi: np.ndarray, total: np.ndarray, metr
 # --------------------------------------------------------------------------- from files
 
 
-def _overlay_of(before: str, after: str) -> Located:
-    """The after file parsed, checked to be a valid overlay that extends ``before`` directly."""
+def _overlay_of(before: str, after: str) -> tuple[Located, list[str]]:
+    """The after file parsed, checked to be a valid overlay that extends ``before`` directly; the names of
+    the two designs."""
     from .validation import check_file
 
+    names = []
     for path in (before, after):
         checked = check_file(path, lint=False)
         if checked.journey is None:
             raise JourneyInvalid(checked.problems)
+        names.append(checked.journey.name)
     loc, problems = load_yaml(read_text(after), after)
     assert loc is not None  # check_file parsed it
     ref = loc.data.get("extends") if isinstance(loc.data, dict) else None
@@ -447,7 +450,7 @@ def _overlay_of(before: str, after: str) -> Located:
         raise InvalidArgument(f"{after} must be an overlay that extends {before} (extends: "
                               f"{ref if isinstance(ref, str) else 'missing'}); write the after design as an "
                               "overlay of the before design (see docs/format.md, 'Overlays')")
-    return loc
+    return loc, names
 
 
 def explain(before: str, after: str, *, together: Sequence[Sequence[str]] = (), **options: Any) -> dict[str, Any]:
@@ -458,14 +461,14 @@ def explain(before: str, after: str, *, together: Sequence[Sequence[str]] = (), 
     ``after`` does not extend ``before`` or a name in ``together`` is no change, and
     :class:`ChangesDepend` when changes must be grouped.
     """
-    loc = _overlay_of(before, after)
+    loc, (before_name, after_name) = _overlay_of(before, after)
     changes = overlay_changes(loc)
     if not changes:
         raise InvalidArgument(f"{after} changes nothing in {before}: there is nothing to explain")
     players = group_changes(changes, together)
     out = attribute(loc, players, **options)
-    out["before"] = {"file": before}
-    out["after"] = {"file": after}
+    out["before"] = {"file": before, "name": before_name}
+    out["after"] = {"file": after, "name": after_name}
     out["changes"] = [c.key for c in changes]
     return out
 
@@ -479,6 +482,18 @@ def format_share(share: float | None) -> str:
         return "—"
     text = f"{share:.0%}"
     return "0%" if text in ("0%", "-0%") else text.replace("-", "−")
+
+
+def explain_method(result: Mapping[str, Any], sampling_se: str = "in --json: sampling_se") -> str:
+    """How the contributions were computed, in one sentence (the terminal report and the HTML page say it);
+    ``sampling_se`` says where the sampling error of sampled values is shown."""
+    if result["method"] == "exact":
+        how = f"exact Shapley values over all {result['designs_simulated']} partial designs"
+    else:
+        how = (f"Shapley values sampled over {result['permutations']} random orders of the changes "
+               f"({result['designs_simulated']} partial designs; sampling error per change {sampling_se})")
+    return (f"{how}; {result['replications']} replications, seed {result['seed']}, the same random streams in "
+            "every design; the contributions add up to the total in every replication.")
 
 
 def explain_blocks(result: Mapping[str, Any]) -> list[Any]:
@@ -497,16 +512,10 @@ def explain_blocks(result: Mapping[str, Any]) -> list[Any]:
             for row in result["contributions"]]
     rows.append(["Total (after − before)", format_change(total["change"], unit), ci(total["ci95"]),
                  "100%" if total["change"] else "—"])
-    if result["method"] == "exact":
-        how = f"exact Shapley values over all {result['designs_simulated']} partial designs"
-    else:
-        how = (f"Shapley values sampled over {result['permutations']} random orders of the changes "
-               f"({result['designs_simulated']} partial designs; sampling error per change in --json: sampling_se)")
     return [
         f"{metric['label']}: {format_value(result['before_value'], unit)} before, "
         f"{format_value(result['after_value'], unit)} after ({format_change(total['change'], unit)})",
         Table(["Change", "Contribution", "95% CI", "Share"], rows, "lrrr"),
-        f"{how}; {result['replications']} replications, seed {result['seed']}, the same random streams in "
-        f"every design; the contributions add up to the total in every replication.",
+        explain_method(result),
         result["ci_note"],
     ]

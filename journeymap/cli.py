@@ -119,14 +119,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         # grouped by the file checked (an overlay's problems under the overlay), each problem once;
         # the group headings go to stderr so stdout stays one located problem a line for editors
-        for f, group in group_problems((f, r.problems) for f, r in results.items()):
+        groups = group_problems((f, r.problems) for f, r in results.items())
+        for f, group in groups:
             if group and len(results) > 1:
                 sys.stdout.flush()
                 print(f"== {f}", file=sys.stderr, flush=True)
             _print_problems(group, sys.stdout)
+        # the totals count what was listed: a problem an overlay inherits from its base (or an account
+        # from its persona's journey) is listed once, and counting it twice made the totals disagree
+        listed = [p for _, group in groups for p in group]
+        repeats = n_err + n_warn - len(listed)
         bad = sum(1 for r in results.values() if r.errors)
         print(f"{len(files)} file(s) checked: {len(files) - bad} valid, {bad} with errors; "
-              f"{n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+              f"{sum(p.is_error for p in listed)} error(s), "
+              f"{sum(not p.is_error for p in listed)} warning(s)"
+              + (f" ({repeats} more found again through another checked file, listed once)" if repeats else ""),
+              file=sys.stderr)
     if n_err or (args.strict and n_warn):
         return EXIT_INVALID
     return EXIT_OK
@@ -354,16 +362,24 @@ def _compare_books(args: argparse.Namespace, portfolios: tuple[bool, bool]) -> i
     if not all(portfolios):
         one, other = (args.before, args.after) if portfolios[0] else (args.after, args.before)
         raise _Usage(f"{one} is a portfolio and {other} is not: compare two portfolios, or two journeys or accounts")
-    if args.report or args.uncertain:
-        raise _Usage("--report and --uncertain are for journeys and accounts; two portfolios give a table and JSON")
+    if args.uncertain:
+        raise _Usage("--uncertain is for journeys and accounts; two portfolios give the paired change and its "
+                     "business case (a table, --json-output, --report)")
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
     before, after = load_portfolio(args.before), load_portfolio(args.after)
-    refuse_inputs(input_files(*portfolio_inputs(before), *portfolio_inputs(after)), files=[args.json_output])
+    refuse_inputs(input_files(*portfolio_inputs(before), *portfolio_inputs(after)),
+                  files=[args.json_output, args.report])
     result = _progressing(args, lambda progress: compare_books(
         before, after, replications=args.replications, seed=args.seed, workers=args.workers, progress=progress,
         **_executor_of(args)))
     _show_json(args, result, compare_books_blocks)
+    if args.report:
+        from .output import write_text
+        from .portfolio_report_html import book_report_html
+
+        write_text(args.report, book_report_html(result))
+        print(f"wrote {args.report}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -450,13 +466,15 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:
+    from .levers_report import optimise_report
     from .optimise import optimise, optimise_blocks
+    from .output import write_text
     from .rendering.output import write_figure
     from .rendering.pareto import pareto_chart
 
     levers = _levers_of(args)
-    outputs = [os.path.join(args.output, n) for n in ("optimise.json", "pareto.png", "pareto.svg")] \
-        if args.output else []
+    outputs = [os.path.join(args.output, n) for n in ("optimise.json", "pareto.png", "pareto.svg",
+                                                       "optimise.html")] if args.output else []
     refuse_inputs(_levers_inputs(args, levers), files=outputs)
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
@@ -465,13 +483,15 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         people=args.people, metric=args.metric, points=args.points, replications=args.replications, seed=args.seed,
         cases=args.cases, workers=args.workers, progress=progress, **_where(args)))
     _show_and_write(args, result, optimise_blocks, outputs,
-                    lambda path: write_figure(path, pareto_chart(result, levers.journey.name)))
+                    lambda path: write_text(path, optimise_report(result, levers.journey.name))
+                    if path.endswith(".html") else write_figure(path, pareto_chart(result, levers.journey.name)))
     return EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from .attribution import ChangesDepend, explain, explain_blocks, run_designs
-    from .output import write_json
+    from .attribution_report import explain_report
+    from .output import write_json, write_text
     from .rendering.output import write_figure
     from .rendering.waterfall import waterfall
     from .tables import show
@@ -479,7 +499,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.replications < 2:
         raise _Usage("--replications must be at least 2 to give a confidence interval")
     stem = os.path.splitext(os.path.basename(args.after))[0]
-    written = [os.path.join(args.output, f"{stem}-{x}") for x in ("explain.json", "waterfall.png")] \
+    written = [os.path.join(args.output, f"{stem}-{x}") for x in ("explain.json", "waterfall.png", "explain.html")] \
         if args.output else []
     refuse_inputs(input_files(args.before, args.after), files=written)
     run = functools.partial(run_designs, **_where(args))
@@ -500,7 +520,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if written:
         write_json(written[0], result)
         write_figure(written[1], waterfall(result))
-        print(f"wrote {written[0]} and {written[1]}", file=sys.stderr)
+        write_text(written[2], explain_report(result))
+        print(f"wrote {written[0]}, {written[1]} and {written[2]}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -1082,7 +1103,8 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=("cycle_time_mean", "cycle_time_p90", "handoff_waste_mean", "experience_index",
                             "cost_per_case"), help="what the best setting is chosen by (default: cycle_time_p90)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
-    p.add_argument("-o", "--output", metavar="DIR", help="write optimise.json and the Pareto chart (PNG, SVG) here")
+    p.add_argument("-o", "--output", metavar="DIR", help="write optimise.json, the Pareto chart (PNG, SVG) "
+                   "and the HTML page optimise.html here")
     p.add_argument("--dask", action="store_true", help="run the settings on a local Dask cluster (--workers processes)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run them on the Dask cluster at this address "
                    "(e.g. tcp://host:8786); the results are the same as on this machine")
@@ -1154,19 +1176,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--permutations", type=_positive, default=32,
                    help="random orders of the changes sampled beyond 8 changes (default: 32)")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
-    p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json and AFTER-waterfall.png here")
+    p.add_argument("-o", "--output", metavar="DIR", help="write AFTER-explain.json, AFTER-waterfall.png and "
+                   "the HTML page AFTER-explain.html here")
     _sweep_options(p, "partial designs")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
 
     p = add("export", cmd_export,
             "Write a journey for other tools: BPMN with its layout, a Prosimos scenario (a folder), Mermaid "
-            "diagrams, or the simulated event log as XES (docs/interop.md).",
+            "diagrams, the simulated event log as XES, or a sheet of steps (CSV) that `journeymap import` reads "
+            "back (docs/interop.md).",
             "journeymap export journeys/insurance-before.yaml -o outputs/insurance-before.md")
     p.add_argument("file", metavar="JOURNEY", help="a journey file (an account file: its combined journey)")
-    p.add_argument("--to", metavar="FORMAT", help="bpmn, prosimos, mermaid or xes (default: from the extension of "
-                   "-o: .bpmn, .md/.mmd, .xes)")
+    p.add_argument("--to", metavar="FORMAT", help="bpmn, prosimos, mermaid, xes or sheet (default: from the "
+                   "extension of -o: .bpmn, .md/.mmd, .xes, .csv)")
     p.add_argument("-o", "--output", metavar="PATH", help="the file (a folder for prosimos; default: "
-                   "outputs/JOURNEY.bpmn, .md, .xes or outputs/JOURNEY-prosimos/)")
+                   "outputs/JOURNEY.bpmn, .md, .xes, .csv or outputs/JOURNEY-prosimos/)")
     p.add_argument("--diagram", metavar="KIND", help="mermaid only: journey or flowchart; a .mmd file holds one "
                    "diagram (default: flowchart), a .md file both unless told")
     _simulation_options(p, replications=1, purpose=" (xes only: the simulated log)")

@@ -17,6 +17,8 @@ The pure functions other modules call (the portfolio's simulation calls the firs
                   handoff_overhead: float) -> dict[str, Any]       # staff, overhead, total, per department
     fte(minutes_per_year: float, hours_per_fte: float = HOURS_PER_FTE) -> float
     revenue_protected(index_before, index_change, change_ci, revenue, churn) -> Band
+    expansion_revenue(index, revenue, expansion, *, index_ci=None) -> Band          # revenue gained a year
+    expansion_gained(index_before, index_change, change_ci, revenue, expansion) -> Band
     payback(investment: Investment, benefit_per_year: Band) -> dict[str, Any]   # months, a band
 
     money_of(block: Mapping[str, Any] | None, currency: str) -> Money | None   # a portfolio's checked block
@@ -37,6 +39,11 @@ Definitions (docs/money.md):
   ``per_point``; the link is a range ``[low, high]``, so the result is a band: its low end takes the
   link's low end and the top of the index's 95% interval, its high end the link's high end and the
   bottom of the interval; the central figure takes the middle of the link and the index's mean;
+* **expansion revenue** = ``revenue`` × expansion points / 100, expansion points = max(0, index − ``above``) ×
+  ``per_point``: the mirror of the churn link for accounts whose experience is good (upsell, more seats,
+  more modules); a band the same way (low end: the link's low end and the bottom of the index's interval);
+* **revenue gained** by a redesign = revenue protected (churn risk before − after) + expansion gained
+  (expansion after − before): the experience's whole effect on revenue;
 * **payback** = ``one_off`` / (benefit per year / 12 − ``per_month``) months; none when the monthly
   benefit does not cover the running cost.
 """
@@ -56,8 +63,9 @@ if TYPE_CHECKING:
     from .model import Journey
     from .simulation.records import Replication, SimulationResult
 
-__all__ = ["HOURS_PER_FTE", "ChurnLink", "Investment", "Money", "Band", "cost_per_case", "staff_cost_by", "fte",
-           "churn_points", "revenue_at_risk", "revenue_protected", "payback", "replication_money",
+__all__ = ["HOURS_PER_FTE", "ChurnLink", "ExpansionLink", "Investment", "Money", "Band", "cost_per_case",
+           "staff_cost_by", "fte", "churn_points", "revenue_at_risk", "revenue_protected", "expansion_points",
+           "expansion_revenue", "expansion_gained", "payback", "replication_money",
            "business_case", "format_amount", "business_case_view", "MONEY_NOTE", "money_of"]
 
 #: Productive hours a full-time person works in a year: 52 weeks × 40 h = 2,080 h, less about 25 days of leave,
@@ -69,10 +77,10 @@ MONTHS = 12.0
 
 #: One line beside every business case: what its intervals cover.
 MONEY_NOTE = ("Cost saved and capacity freed carry the 95% interval of the simulation (paired replications); "
-              "revenue protected and the payback are bands that also span the stated churn link "
-              "(its low and high ends). The volumes, revenue, churn link and investment are the journey's "
-              "stated assumptions. Staff cost is the cost of the time spent on cases: the pay of people added "
-              "or let go is part of the investment (per_month), not of it.")
+              "revenue protected, expansion gained and the payback are bands that also span the stated churn "
+              "and expansion links (their low and high ends). The volumes, revenue, links and investment are the "
+              "journey's stated assumptions. Staff cost is the cost of the time spent on cases: the pay of people "
+              "added or let go is part of the investment (per_month), not of it.")
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,21 @@ class ChurnLink:
     """Each experience-index point below ``below`` adds ``low``..``high`` percentage points of annual churn."""
 
     below: float
+    low: float
+    high: float
+
+    @property
+    def mid(self) -> float:
+        """The middle of the stated range: the central figure's link."""
+        return (self.low + self.high) / 2
+
+
+@dataclass(frozen=True)
+class ExpansionLink:
+    """Each experience-index point above ``above`` adds ``low``..``high`` percentage points of annual expansion
+    revenue: the accounts a good experience makes buy more (the other half of the churn-and-expansion link)."""
+
+    above: float
     low: float
     high: float
 
@@ -110,6 +133,7 @@ class Money:
     churn: ChurnLink | None = None
     investment: Investment | None = None
     hours_per_fte: float = HOURS_PER_FTE
+    expansion: ExpansionLink | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +249,38 @@ def revenue_protected(index_before: float, index_change: float, change_ci: tuple
     return Band(mean=revenue * points(index_change) * churn.mid / 100, low=min(corners), high=max(corners))
 
 
+def expansion_points(index: float, expansion: ExpansionLink, per_point: float) -> float:
+    """Points of annual expansion the link gives at ``index``: max(0, index − above) × per_point."""
+    return max(0.0, index - expansion.above) * per_point
+
+
+def expansion_revenue(index: float, revenue: float, expansion: ExpansionLink, *,
+                      index_ci: tuple[float, float] | None = None) -> Band:
+    """Revenue a year the experience adds through expansion, as a band.
+
+    Central: the middle of the link at the index's mean. Low: the link's low end at the bottom of the
+    index's interval; high: the link's high end at its top. Without ``index_ci`` the band spans the link.
+    """
+    lo_i, hi_i = index_ci if index_ci is not None else (index, index)
+    return Band(mean=revenue * expansion_points(index, expansion, expansion.mid) / 100,
+                low=revenue * expansion_points(lo_i, expansion, expansion.low) / 100,
+                high=revenue * expansion_points(hi_i, expansion, expansion.high) / 100)
+
+
+def expansion_gained(index_before: float, index_change: float, change_ci: tuple[float, float] | None,
+                     revenue: float, expansion: ExpansionLink) -> Band:
+    """Expansion revenue a year a change of the experience index adds: expansion after − before, as a band over
+    the paired interval of the change and the link's two ends (the smallest and largest of the four corners)."""
+    above = max(0.0, index_before - expansion.above)
+
+    def points(change: float) -> float:  # index points above the line the change adds
+        return max(0.0, index_before + change - expansion.above) - above
+
+    c_lo, c_hi = change_ci if change_ci is not None else (index_change, index_change)
+    corners = [revenue * points(c) * p / 100 for c in (c_lo, c_hi) for p in (expansion.low, expansion.high)]
+    return Band(mean=revenue * points(index_change) * expansion.mid / 100, low=min(corners), high=max(corners))
+
+
 def _months(one_off: float, per_month: float, benefit_per_year: float) -> float | None:
     net = benefit_per_year / MONTHS - per_month
     if net <= 0:
@@ -283,6 +339,8 @@ def _assumptions(m: Money, investment: Investment | None) -> dict[str, Any]:
     return {"currency": m.currency, "handoff_overhead_minutes": m.handoff_overhead,
             "cases_per_year": m.cases_per_year, "revenue": m.revenue,
             "churn": None if m.churn is None else {"below": m.churn.below, "per_point": [m.churn.low, m.churn.high]},
+            "expansion": None if m.expansion is None else {"above": m.expansion.above,
+                                                           "per_point": [m.expansion.low, m.expansion.high]},
             "investment": None if investment is None else {"one_off": investment.one_off,
                                                           "per_month": investment.per_month},
             "hours_per_fte": m.hours_per_fte}
@@ -332,7 +390,7 @@ def _differences(before: Money | None, after: Money | None) -> list[str]:
     """A note when the after design states other volumes, revenue or link than the before design."""
     if before is None or after is None:
         return []
-    differ = [k for k in ("cases_per_year", "revenue", "churn", "hours_per_fte", "currency")
+    differ = [k for k in ("cases_per_year", "revenue", "churn", "expansion", "hours_per_fte", "currency")
               if getattr(before, k) != getattr(after, k)]
     if not differ:
         return []
@@ -381,9 +439,10 @@ def _revenue(base: Money, metrics: Sequence[Mapping[str, Any]],
              index_ci: tuple[tuple[float, float] | None, tuple[float, float] | None],
              notes: list[str]) -> dict[str, Any]:
     """Revenue at risk before and after (each over its own index interval), and protected (over the paired
-    interval of the index's change), from the experience index row of the comparison."""
-    if base.revenue is None or base.churn is None:
-        notes.append("No revenue and churn link in the money: block, so no revenue at risk.")
+    interval of the index's change), from the experience index row of the comparison; the same for expansion
+    revenue and expansion gained when the block has an expansion link."""
+    if base.revenue is None or (base.churn is None and base.expansion is None):
+        notes.append("No revenue and churn or expansion link in the money: block, so no revenue at risk.")
         return {}
     row = next((r for r in metrics if r["key"] == "experience_index"), None)
     if row is None:
@@ -391,8 +450,11 @@ def _revenue(base: Money, metrics: Sequence[Mapping[str, Any]],
         return {}
     lo, hi = row["ci95"]
     change_ci = None if lo is None else (float(lo), float(hi))
+    out = _expansion(base, row, index_ci, change_ci) if base.expansion is not None else {}
+    if base.churn is None:
+        return out
     protected = revenue_protected(row["before"], row["change"], change_ci, base.revenue, base.churn)
-    return {"revenue_at_risk": {"before": revenue_at_risk(row["before"], base.revenue, base.churn,
+    return {**out, "revenue_at_risk": {"before": revenue_at_risk(row["before"], base.revenue, base.churn,
                                                           index_ci=index_ci[0]).as_dict(),
                                 "after": revenue_at_risk(row["after"], base.revenue, base.churn,
                                                          index_ci=index_ci[1]).as_dict(),
@@ -403,18 +465,32 @@ def _revenue(base: Money, metrics: Sequence[Mapping[str, Any]],
             "revenue_protected": protected.as_dict()}
 
 
+def _expansion(base: Money, row: Mapping[str, Any],
+               index_ci: tuple[tuple[float, float] | None, tuple[float, float] | None],
+               change_ci: tuple[float, float] | None) -> dict[str, Any]:
+    """Expansion revenue before and after (each over its own index interval) and gained (over the paired
+    interval of the index's change)."""
+    assert base.revenue is not None and base.expansion is not None
+    revenue, link = base.revenue, base.expansion
+    gained = expansion_gained(row["before"], row["change"], change_ci, revenue, link)
+    return {"expansion_revenue": {side: expansion_revenue(row[side], revenue, link, index_ci=ci).as_dict()
+                                  for side, ci in (("before", index_ci[0]), ("after", index_ci[1]))},
+            "expansion_gained": gained.as_dict()}
+
+
 def _benefit_and_payback(out: Mapping[str, Any], invest: Investment | None, notes: list[str]) -> dict[str, Any]:
-    """Benefit a year (cost saved + revenue protected, ends added) and the payback of the investment."""
+    """Benefit a year (cost saved + revenue protected + expansion gained, ends added) and the payback of the
+    investment."""
     saved = out.get("cost_saved_per_year")
-    protected = out.get("revenue_protected")
-    if saved is None and protected is None:
+    gains = [out[k] for k in ("revenue_protected", "expansion_gained") if k in out]
+    if saved is None and not gains:
         return {}
     mean = low = high = 0.0
     if saved is not None:
         s_lo, s_hi = saved["ci95"] if saved["ci95"][0] is not None else (saved["mean"], saved["mean"])
         mean, low, high = saved["mean"], s_lo, s_hi
-    if protected is not None:
-        mean, low, high = mean + protected["mean"], low + protected["low"], high + protected["high"]
+    for band in gains:
+        mean, low, high = mean + band["mean"], low + band["low"], high + band["high"]
     benefit = Band(mean, low, high)
     res: dict[str, Any] = {"benefit_per_year": benefit.as_dict()}
     if invest is None:
@@ -473,6 +549,7 @@ def business_case_view(bc: Mapping[str, Any]) -> dict[str, Any]:
         return format_amount(x, cur)
 
     sim, link = "95% CI (simulation)", "churn link low–high × index CI"
+    grow = "expansion link low–high × index CI"
     rows, details, tiles = [], [], []
     if "cost_saved_per_year" in bc:
         s = bc["cost_saved_per_year"]
@@ -485,9 +562,15 @@ def business_case_view(bc: Mapping[str, Any]) -> dict[str, Any]:
         p = bc["revenue_protected"]
         rows.append(("Revenue protected a year", amt(p["mean"]), _range(amt(p["low"]), amt(p["high"])), link))
         tiles.append(("Revenue protected a year", amt(p["mean"]), _range(amt(p["low"]), amt(p["high"]))))
+    if "expansion_gained" in bc:
+        e = bc["expansion_gained"]
+        rows.append(("Expansion revenue gained a year", amt(e["mean"]), _range(amt(e["low"]), amt(e["high"])), grow))
+        tiles.append(("Expansion gained a year", amt(e["mean"]), _range(amt(e["low"]), amt(e["high"]))))
     if "benefit_per_year" in bc:
         g = bc["benefit_per_year"]
-        rows.append(("Benefit a year (saved + protected)", amt(g["mean"]), _range(amt(g["low"]), amt(g["high"])),
+        parts = ["saved"] + [w for k, w in (("revenue_protected", "protected"), ("expansion_gained", "expansion"))
+                             if k in bc]
+        rows.append((f"Benefit a year ({' + '.join(parts)})", amt(g["mean"]), _range(amt(g["low"]), amt(g["high"])),
                      "low ends added … high ends added"))
     if "payback_months" in bc:
         pb = bc["payback_months"]
@@ -506,6 +589,11 @@ def business_case_view(bc: Mapping[str, Any]) -> dict[str, Any]:
             band = r[side]
             details.append((f"Revenue at risk a year, {side}", amt(band["mean"]),
                             _range(amt(band["low"]), amt(band["high"])), link))
+    if "expansion_gained" in bc:
+        for side in ("before", "after"):
+            band = bc["expansion_revenue"][side]
+            details.append((f"Expansion revenue a year, {side}", amt(band["mean"]),
+                            _range(amt(band["low"]), amt(band["high"])), grow))
     benefit = (bc.get("benefit_per_year") or {}).get("mean")
     tone = "" if benefit is None or benefit == 0 else "good" if benefit > 0 else "bad"
     return {"rows": rows + details, "tiles": tiles, "headline": bc["headline"], "tone": tone,
@@ -533,6 +621,10 @@ def _assumption_lines(a: Mapping[str, Any], amt) -> list[str]:
         c = a["churn"]
         lines.append(f"each experience-index point below {c['below']:g} adds {c['per_point'][0]:g}–"
                      f"{c['per_point'][1]:g} points of annual churn")
+    if a.get("expansion") is not None:
+        e = a["expansion"]
+        lines.append(f"each experience-index point above {e['above']:g} adds {e['per_point'][0]:g}–"
+                     f"{e['per_point'][1]:g} points of annual expansion revenue")
     if a["investment"] is not None:
         i = a["investment"]
         costs = [f"{amt(i['one_off'])} once"] if i["one_off"] else []
@@ -564,11 +656,18 @@ def _headline(bc: Mapping[str, Any]) -> str:
         band = f"({_range(format_amount(lo, cur), format_amount(hi, cur))})"
         parts.append(f"protects {format_amount(p['mean'], cur)} of revenue a year {band}" if sign > 0 else
                      f"puts {format_amount(-p['mean'], cur)} more revenue a year at risk {band}")
+    if "expansion_gained" in bc and abs(bc["expansion_gained"]["mean"]) >= 0.5:
+        e = bc["expansion_gained"]
+        sign = 1 if e["mean"] >= 0 else -1
+        lo, hi = sorted([e["low"] * sign, e["high"] * sign])
+        band = f"({_range(format_amount(lo, cur), format_amount(hi, cur))})"
+        parts.append(f"adds {format_amount(e['mean'], cur)} of expansion revenue a year {band}" if sign > 0 else
+                     f"loses {format_amount(-e['mean'], cur)} of expansion revenue a year {band}")
     if not parts:
         s = bc["saved_per_case"]
         verb = "saves" if s["mean"] >= 0 else "adds"
         parts.append(f"{verb} {format_amount(abs(s['mean']), cur)} of staff cost a case")
-    text = "The after design " + " and ".join(parts)
+    text = "The after design " + (", ".join(parts[:-1]) + " and " if len(parts) > 1 else "") + parts[-1]
     pb = bc.get("payback_months")
     if pb is not None:
         text += (f"; it pays back in {_months_text(pb['months'])}" if pb["months"] is not None

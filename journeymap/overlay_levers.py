@@ -69,7 +69,7 @@ def levers_from_overlay(before: str, after: str, together: Sequence[Sequence[str
     :class:`~journeymap.errors.InvalidArgument` when ``after`` is no overlay of ``before``, changes nothing,
     a name in ``together`` is no change, or a change cannot be applied without another.
     """
-    loc = _overlay_of(before, after)
+    loc, _ = _overlay_of(before, after)
     changes = overlay_changes(loc)
     if not changes:
         raise InvalidArgument(f"{after} changes nothing in {before}: there are no levers in it")

@@ -18,7 +18,7 @@ then, across files:
    against its base, and for every ``NAME-after.yaml`` against
    ``NAME-before.yaml``: ``NAME-compare.html`` and ``NAME-compare.json``;
 7. two books compared for every portfolio ``BOOK-NAME.yaml`` beside a portfolio ``BOOK.yaml``
-   (:func:`book_pairs`): ``BOOK-NAME-compare.json`` and ``BOOK-NAME-compare.txt``.
+   (:func:`book_pairs`): ``BOOK-NAME-compare.json``, ``BOOK-NAME-compare.txt`` and ``BOOK-NAME-compare.html``.
 
 Every file is written atomically, and the whole set is built in a hidden staging folder and moved
 into the output folder at the end, so an interrupted run leaves the output folder as it was (see
@@ -414,9 +414,10 @@ class _MainJob:
 
     def book_comparison(self, name: str, before_file: str, after_file: str) -> None:
         """Two books compared as ``journeymap compare`` does (docs/portfolio.md, "Comparing two books"), with
-        the portfolios' replications of the main job (2 at least, for an interval): ``NAME-compare.json`` and
-        ``NAME-compare.txt``."""
+        the portfolios' replications of the main job (2 at least, for an interval): ``NAME-compare.json``,
+        ``NAME-compare.txt`` and the business case's page ``NAME-compare.html``."""
         from .portfolio_compare import compare_books, compare_books_blocks
+        from .portfolio_report_html import book_report_html
         from .tables import plain
 
         try:
@@ -425,10 +426,13 @@ class _MainJob:
                                    workers=self.workers)
             write_json(os.path.join(self.stage, f"{name}-compare.json"), result)
             write_text(os.path.join(self.stage, f"{name}-compare.txt"), plain(compare_books_blocks(result)) + "\n")
+            # the page is text built from the JSON (no chart to draw): cheap enough to write here
+            write_text(os.path.join(self.stage, f"{name}-compare.html"), book_report_html(result))
         except Exception as exc:
             self.compared(before_file, after_file, exc)
             return
-        self.log(f"{before_file} -> {after_file}: {_book_case_line(result)} -> {self.out_dir}/{name}-compare.txt")
+        self.log(f"{before_file} -> {after_file}: {_book_case_line(result)} -> {self.out_dir}/{name}-compare.txt, "
+                 f"{self.out_dir}/{name}-compare.html")
 
     def account(self, f: str) -> None:
         from .account import check_account

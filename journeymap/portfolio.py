@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Template", "Tier", "ManagerLevel", "AccountManagement", "Portfolio", "CheckedPortfolio",
            "PortfolioInvalid", "POLICIES", "DEFAULT_POLICY", "DUNBAR", "MAX_REVENUE", "RevenueError",
-           "check_portfolio", "load_portfolio", "is_portfolio_file", "parse_revenue", "parse_horizon"]
+           "check_portfolio", "load_portfolio", "is_portfolio_file", "parse_revenue", "parse_horizon", "parse_warmup"]
 
 #: The assignment policies (:mod:`journeymap.assignment`), the default first.
 POLICIES = ("by_revenue", "by_tier", "round_robin")
@@ -158,6 +158,8 @@ class Portfolio:
     #: Each template ref -> the Meeting of an account template (None for a journey file).
     meetings: Mapping[str, Meeting | None] = field(default_factory=dict)
     description: str = ""
+    #: Minutes simulated before the horizon and not measured (the queues fill up), 0 by default.
+    warmup: float = 0.0
 
     @property
     def accounts(self) -> int:
@@ -294,6 +296,20 @@ def _as_minutes(value: Any) -> Any:
 
 
 _HORIZON_YEARS = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:y|yr|yrs|year|years)\s*$")
+
+
+def parse_warmup(value: Any, horizon: float) -> float:
+    """A run's warm-up in minutes: a duration (``8w``, ``60d``, ``0d``) or years (``0.5y``), at least zero, and
+    with the horizon at most 10 years. Raises :class:`DurationError`."""
+    from .distributions import parse_duration
+
+    match = _HORIZON_YEARS.match(value) if isinstance(value, str) else None
+    minutes = float(match.group(1)) * YEAR if match else parse_duration(value)
+    if minutes < 0:
+        raise DurationError("the warm-up cannot be negative, e.g. warmup: 8w")
+    if minutes + horizon > 10 * YEAR:
+        raise DurationError(f"the warm-up {str(value)[:20]!r} and the horizon together are longer than 10 years")
+    return minutes
 
 
 def parse_horizon(value: Any) -> float:

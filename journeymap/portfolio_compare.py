@@ -27,27 +27,37 @@ import numpy as np
 from .money import Band, format_amount, money_of, payback
 from .statistics import t_interval
 
-__all__ = ["compare_books", "book_metrics", "compare_books_blocks"]
+__all__ = ["compare_books", "book_metrics", "compare_books_blocks", "book_views", "pareto_compact", "figure_text"]
 
 
 def book_metrics(summary: Mapping[str, Any]) -> dict[str, float | None]:
-    """The figures one replication's book summary gives, by name (None where it has none): the book's
-    revenue-weighted experience index, staff cost a year (book and per tier), revenue at risk a year
-    (the churn link's central, low and high ends; book and per tier) and mean cycle time per tier."""
+    """The figures one replication's book summary gives, by name (None where it has none): the
+    revenue-weighted experience index (book and per tier), staff cost a year (book and per tier), revenue at risk
+    a year (the churn link's central, low and high ends; book and per tier), expansion revenue a year (the
+    expansion link's; only with one) and mean cycle time per tier."""
     money = summary.get("money") or {}
     out: dict[str, float | None] = {"experience": summary["book"]["experience"]}
     out["staff_cost"] = (money.get("book") or {}).get("staff_cost_per_year")
-    risk = (money.get("book") or {}).get("revenue_at_risk")
-    for end in ("mean", "low", "high"):
-        out[f"revenue_at_risk.{end}"] = risk[end] if risk else None
+    _bands(out, "", money.get("book") or {})
     for tid, tier in summary["tiers"].items():
         m = (money.get("tiers") or {}).get(tid) or {}
+        out[f"{tid}.experience"] = tier["experience"]
         out[f"{tid}.staff_cost"] = (m.get("staff_cost_per_year") or {}).get("total")
-        r = m.get("revenue_at_risk")
-        for end in ("mean", "low", "high"):
-            out[f"{tid}.revenue_at_risk.{end}"] = r[end] if r else None
+        _bands(out, f"{tid}.", m)
         out[f"{tid}.cycle_time"] = tier["cycle_time"]["mean"] if tier["cases"] else None
     return out
+
+
+def _bands(out: dict[str, float | None], prefix: str, money: Mapping[str, Any]) -> None:
+    """The revenue-at-risk band's three ends into ``out`` (None each without a churn link), and the expansion
+    revenue band's when the book has an expansion link (the key absent otherwise: no row in the tables)."""
+    risk = money.get("revenue_at_risk")
+    for end in ("mean", "low", "high"):
+        out[f"{prefix}revenue_at_risk.{end}"] = risk[end] if risk else None
+    gain = money.get("expansion_revenue")
+    if gain:
+        for end in ("mean", "low", "high"):
+            out[f"{prefix}expansion_revenue.{end}"] = gain[end]
 
 
 def _per_replication(book: Any, result: Any) -> list[dict[str, float | None]]:
@@ -73,15 +83,18 @@ def _paired(before: Sequence[float | None], after: Sequence[float | None]) -> di
             "change": mean, "ci95": [lo, hi]}
 
 
-def _protected(changes: Mapping[str, Any], prefix: str) -> dict[str, float] | None:
+def _protected(changes: Mapping[str, Any], prefix: str, figure: str = "revenue_at_risk",
+               sign: int = -1) -> dict[str, float] | None:
     """Revenue protected a year (risk BEFORE − AFTER) from the paired changes of the risk at the churn link's
     central, low and high ends: the central figure at the middle of the link; the band's ends the smallest and
-    largest of the paired intervals' ends at the link's two ends."""
-    mid, low, high = (changes.get(f"{prefix}revenue_at_risk.{end}") for end in ("mean", "low", "high"))
+    largest of the paired intervals' ends at the link's two ends. With ``figure="expansion_revenue"`` and
+    ``sign=1``: expansion gained (AFTER − BEFORE) the same way."""
+    mid, low, high = (changes.get(f"{prefix}{figure}.{end}") for end in ("mean", "low", "high"))
     if mid is None or low is None or high is None:
         return None
-    ends = [-x for row in (low, high) for x in (row["ci95"] if row["ci95"][0] is not None else [row["change"]] * 2)]
-    return Band(mean=-mid["change"], low=min(ends), high=max(ends)).as_dict()
+    ends = [sign * x for row in (low, high)
+            for x in (row["ci95"] if row["ci95"][0] is not None else [row["change"]] * 2)]
+    return Band(mean=sign * mid["change"], low=min(ends), high=max(ends)).as_dict()
 
 
 def _saved(change: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -102,25 +115,33 @@ def _saved_band(saved: Mapping[str, Any] | None) -> dict[str, float]:
 
 
 def _business_case(after: Any, changes: Mapping[str, Any], tiers: Sequence[str]) -> dict[str, Any] | None:
-    """Cost saved, revenue protected (book and per tier) and the payback of the AFTER book's investment."""
+    """Cost saved, revenue protected, expansion gained (book and per tier) and the payback of the AFTER book's
+    investment."""
     m = money_of(after.money, after.currency)
     saved = _saved(changes.get("staff_cost"))
     protected = _protected(changes, "")
-    if saved is None and protected is None:
+    gained = _protected(changes, "", "expansion_revenue", 1)
+    if saved is None and protected is None and gained is None:
         return None
-    s_band = _saved_band(saved)
-    p_band = protected or {"mean": 0.0, "low": 0.0, "high": 0.0}
-    # the benefit a year: cost saved plus revenue protected, each range's ends added
-    benefit = Band(mean=s_band["mean"] + p_band["mean"], low=s_band["low"] + p_band["low"],
-                   high=s_band["high"] + p_band["high"])
+    # the benefit a year: cost saved plus revenue protected plus expansion gained, each range's ends added
+    parts = [_saved_band(saved)] + [b for b in (protected, gained) if b is not None]
+    benefit = Band(*(sum(b[end] for b in parts) for end in ("mean", "low", "high")))
     investment = m.investment if m is not None else None
+
+    def tier(t: str) -> dict[str, Any]:
+        row = {"cost_saved_per_year": _saved(changes.get(f"{t}.staff_cost")),
+               "revenue_protected_per_year": _protected(changes, f"{t}.")}
+        if gained is not None:
+            row["expansion_gained_per_year"] = _protected(changes, f"{t}.", "expansion_revenue", 1)
+        return row
+
     return {
         "currency": after.currency,
         "cost_saved_per_year": saved,
         "revenue_protected_per_year": protected,
+        **({"expansion_gained_per_year": gained} if gained is not None else {}),
         "benefit_per_year": benefit.as_dict(),
-        "tiers": {t: {"cost_saved_per_year": _saved(changes.get(f"{t}.staff_cost")),
-                      "revenue_protected_per_year": _protected(changes, f"{t}.")} for t in tiers},
+        "tiers": {t: tier(t) for t in tiers},
         "investment": None if investment is None else dataclasses.asdict(investment),
         "payback_months": None if investment is None else payback(investment, benefit),
     }
@@ -157,16 +178,54 @@ def compare_books(before: Any, after: Any, *, replications: int = 5, seed: int =
                             "after": (sides[1][0]["management"] or {}).get("without_manager")},
         "changes": changes,
         "business_case": _business_case(after, changes, tiers),
+        **book_views(before, after, (sides[0][0], sides[1][0])),
     }
+
+
+def book_views(before: Any, after: Any, summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the report of two books shows beside the paired changes (``journeymap compare --report``): each
+    book's ``names``, its money ``assumptions`` (the portfolio's ``money:`` block as
+    :func:`journeymap.money.money_of` reads it, amounts in the book's currency, durations in minutes; None
+    without one) and its ``pareto`` view (:func:`pareto_compact` of its run's summary)."""
+    def assumptions(p: Any) -> dict[str, Any] | None:
+        m = money_of(p.money, p.currency)
+        return None if m is None else {k: v for k, v in dataclasses.asdict(m).items() if v is not None}
+
+    return {"names": {"before": before.name, "after": after.name},
+            "assumptions": {"before": assumptions(before), "after": assumptions(after)},
+            "pareto": {"before": pareto_compact(summaries[0]), "after": pareto_compact(summaries[1])}}
+
+
+def pareto_compact(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A book's 80/20 view in columns (the summary's ``pareto`` without per-account dicts, about a third of its
+    size): per account, largest revenue first, its share of accounts, the cumulative share of revenue, its
+    experience index (None: no case measured) and its tier; the top's revenue share and the experience of the
+    top and of the rest; the book's revenue-weighted index."""
+    p = summary["pareto"]
+    tier_of = {a["id"]: a["tier"] for a in summary["accounts"]}
+    curve = p["curve"]
+    return {"top_share_of_accounts": p["top_share_of_accounts"], "top_accounts": p["top_accounts"],
+            "revenue_share_of_top": p["revenue_share_of_top"], "experience_top": p["experience_top"],
+            "experience_rest": p["experience_rest"], "experience_book": summary["book"]["experience"],
+            "tiers": list(summary["tiers"]),
+            "account_share": [c["account_share"] for c in curve], "revenue_share": [c["revenue_share"] for c in curve],
+            "experience": [c["experience"] for c in curve], "tier": [tier_of[c["account"]] for c in curve]}
 
 
 # --------------------------------------------------------------------------- terminal
 
 
+def figure_text(name: str, value: float | None, currency: str) -> str:
+    """A figure of :func:`compare_books` as the terminal table writes it (amounts as
+    :func:`journeymap.money.format_amount`, cycle times in days, the index with two decimals): the report's
+    strings are these."""
+    return _number(name, value, currency)
+
+
 def _number(name: str, value: float | None, currency: str) -> str:
     if value is None:
         return "n/a"
-    if "staff_cost" in name or "revenue_at_risk" in name:
+    if "staff_cost" in name or "revenue_at_risk" in name or "expansion_revenue" in name:
         return format_amount(value, currency)
     # the minus sign format_amount writes, so that every column reads alike
     if name.endswith("cycle_time"):
@@ -176,9 +235,10 @@ def _number(name: str, value: float | None, currency: str) -> str:
 
 def _label(name: str) -> str:
     words = {"experience": "experience index (revenue-weighted)", "staff_cost": "staff cost a year",
-             "revenue_at_risk.mean": "revenue at risk a year", "cycle_time": "cycle time (mean)"}
+             "revenue_at_risk.mean": "revenue at risk a year", "expansion_revenue.mean": "expansion revenue a year",
+             "cycle_time": "cycle time (mean)"}
     head, _, rest = name.partition(".")
-    if head in ("experience", "staff_cost", "revenue_at_risk"):
+    if head in ("experience", "staff_cost", "revenue_at_risk", "expansion_revenue"):
         return words.get(name, name)
     return f"{head}: {words.get(rest, rest)}"
 
@@ -214,18 +274,26 @@ def compare_books_blocks(c: Mapping[str, Any]) -> list[Any]:
 def _case_rows(bc: Mapping[str, Any], cur: str) -> list[list[str]]:
     rows = []
 
-    def amounts(label: str, saved: Mapping[str, Any] | None, protected: Mapping[str, Any] | None) -> None:
+    def amounts(label: str, row: Mapping[str, Any]) -> None:
+        saved = row["cost_saved_per_year"]
         if saved is not None:
             lo, hi = saved["ci95"]
             rows.append([f"{label}staff cost saved a year", format_amount(saved["mean"], cur),
                          "n/a" if lo is None else _range(format_amount(lo, cur), format_amount(hi, cur))])
-        if protected is not None:
-            rows.append([f"{label}revenue protected a year", format_amount(protected["mean"], cur),
-                         _range(format_amount(protected["low"], cur), format_amount(protected["high"], cur))])
+        for key, what in (("revenue_protected_per_year", "revenue protected a year"),
+                          ("expansion_gained_per_year", "expansion gained a year")):
+            band = row.get(key)
+            if band is not None:
+                rows.append([f"{label}{what}", format_amount(band["mean"], cur),
+                             _range(format_amount(band["low"], cur), format_amount(band["high"], cur))])
 
-    amounts("", bc["cost_saved_per_year"], bc["revenue_protected_per_year"])
+    amounts("", bc)
+    if "expansion_gained_per_year" in bc:
+        b = bc["benefit_per_year"]
+        rows.append(["benefit a year (saved + protected + expansion)", format_amount(b["mean"], cur),
+                     _range(format_amount(b["low"], cur), format_amount(b["high"], cur))])
     for tid, t in bc["tiers"].items():
-        amounts(f"{tid}: ", t["cost_saved_per_year"], t["revenue_protected_per_year"])
+        amounts(f"{tid}: ", t)
     if bc["investment"] is not None:
         inv = bc["investment"]
         rows.append(["investment", f"{format_amount(inv['one_off'], cur)} once",

@@ -66,15 +66,22 @@ def portfolio_blocks(s: Mapping[str, Any]) -> list[Any]:
     money = s.get("money")
     if money:
         out += ["", f"money a year (docs/money.md; handoff overhead {money['handoff_overhead_minutes']:g} min per "
-                    "handoff; revenue at risk through the churn link, low .. high)"]
+                    "handoff; revenue at risk through the churn link, expansion through the expansion link, "
+                    "low .. high)"]
+        grow = (money["book"] or {}).get("expansion_revenue") is not None
+
+        def band(r: Mapping[str, float] | None) -> str:
+            if r is None:
+                return "-"
+            return f"{_money(r['mean'], cur)} ({_money(r['low'], cur)} .. {_money(r['high'], cur)})"
+
         mrows = []
         for tid, t in money["tiers"].items():
-            r = t["revenue_at_risk"]
             mrows.append([tid, f"{t['cases_per_year']:,.0f}", _money(t["staff_cost_per_year"]["total"], cur),
                           "n/a" if t["cost_per_case"] is None else _money(t["cost_per_case"], cur),
-                          "-" if r is None else f"{_money(r['mean'], cur)} ({_money(r['low'], cur)} .. "
-                                                f"{_money(r['high'], cur)})"])
-        out.append(Table(["tier", "cases/year", "staff cost", "cost per case", "revenue at risk"], mrows, "lrrrl"))
+                          band(t["revenue_at_risk"])] + ([band(t.get("expansion_revenue"))] if grow else []))
+        out.append(Table(["tier", "cases/year", "staff cost", "cost per case", "revenue at risk"]
+                         + (["expansion revenue"] if grow else []), mrows, "lrrrl" + ("l" if grow else "")))
     p = s["pareto"]
     out += ["", f"80/20: the top {p['top_accounts']:,} accounts ({p['top_share_of_accounts']:.0%}) hold "
                 f"{p['revenue_share_of_top']:.0%} of revenue; their experience index {_index(p['experience_top'])}, "

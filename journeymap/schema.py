@@ -302,7 +302,8 @@ MONEY: dict[str, Any] = {
     # 'currency' is required of the merged journey (validation/money.py), not of an overlay that adds an investment
     "type": "object", "additionalProperties": False,
     "description": "The business case's assumptions, e.g. money: {currency: GBP, handoff_overhead: 10min, "
-                   "cases_per_year: 1200, revenue: 30000000, churn: {below: 60, per_point: [0.5, 1.5]}}.",
+                   "cases_per_year: 1200, revenue: 30000000, churn: {below: 60, per_point: [0.5, 1.5]}, "
+                   "expansion: {above: 70, per_point: [0.2, 0.6]}}.",
     "properties": {
         "currency": {"type": "string", "description": "Required: an ISO 4217 code in capitals: EUR, GBP, USD. "
                                                       "The departments' cost_per_hour are in it."},
@@ -313,7 +314,7 @@ MONEY: dict[str, Any] = {
                                                                          "serves: turns per-case figures into "
                                                                          "a year's."},
         "revenue": {**_AMOUNT, "description": "Revenue a year from the customers this journey serves, in the "
-                                              "currency: what churn puts at risk."},
+                                              "currency: what churn puts at risk and expansion adds to."},
         "churn": {
             "type": "object", "additionalProperties": False, "required": ["below", "per_point"],
             "description": "The churn link: each experience-index point below 'below' adds 'per_point' "
@@ -327,6 +328,22 @@ MONEY: dict[str, Any] = {
                                                        "point below the line."},
                               "description": "[low, high]: percentage points of annual churn per index point "
                                              "below the line."},
+            },
+        },
+        "expansion": {
+            "type": "object", "additionalProperties": False, "required": ["above", "per_point"],
+            "description": "The expansion link: each experience-index point above 'above' adds 'per_point' "
+                           "[low, high] percentage points of annual expansion revenue (upsell, more seats), "
+                           "e.g. {above: 70, per_point: [0.2, 0.6]}.",
+            "properties": {
+                "above": {"type": "number", "minimum": 0, "maximum": 100,
+                          "description": "The experience index (0-100) over which accounts expand."},
+                "per_point": {"type": "array", "minItems": 2, "maxItems": 2,
+                              "items": {"type": "number", "minimum": 0, "maximum": 100,
+                                        "description": "Percentage points of annual expansion (0-100) per index "
+                                                       "point above the line."},
+                              "description": "[low, high]: percentage points of annual expansion revenue per "
+                                             "index point above the line."},
             },
         },
         "investment": {
@@ -729,6 +746,9 @@ PORTFOLIO_SCHEMA: dict[str, Any] = {
                             "description": "How long a run simulates: 1y, 2y, 26w, 90d (at most 10y). Default 1y."},
                 "start": {"type": "string", "description": "The run's minute 0: 2027-01-04 09:00 (local to the "
                                                            "templates' time zone unless it has an offset)."},
+                "warmup": {"type": "string",
+                           "description": "Time simulated before the horizon and not measured, so the year starts "
+                                          "with queues already there: 8w, 60d. Default none."},
             },
         },
         "departments": {
@@ -820,11 +840,13 @@ PORTFOLIO_SCHEMA: dict[str, Any] = {
         },
         # the journey's money block (one definition, checked by validation/money.check_money), with what applies
         # to a whole book: revenue is per tier and the volume comes from the tiers, so neither is written here
-        "money": {**MONEY, "description": "The business case (docs/money.md): handoff overhead, the churn link, "
+        "money": {**MONEY, "description": "The business case (docs/money.md): handoff overhead, the churn and "
+                                          "expansion links, "
                                           "the investment an after-design costs (compare of two books); "
                                           "the currency is the portfolio's.",
                   "properties": {k: v for k, v in MONEY["properties"].items()
-                                 if k in ("currency", "handoff_overhead", "churn", "hours_per_fte", "investment")}},
+                                 if k in ("currency", "handoff_overhead", "churn", "expansion", "hours_per_fte",
+                                          "investment")}},
     },
 }
 

@@ -300,10 +300,14 @@ def comparison_blocks(c: dict[str, Any]) -> list[Block]:
     stability = c.get("stability") or {}
     out: list[Block] = [f"{c['before']['name']}  ->  {c['after']['name']}",
            f"{c['replications']} paired replications, seed {c['seed']}", ""]
+    said = ""
     if stability and not stability.get("steady", True):
-        out += [stability["message"]] + ([f"Hint: {stability['hint']}"] if stability.get("hint") else []) + [""]
+        said = stability["message"]
+        out += [said] + ([f"Hint: {stability['hint']}"] if stability.get("hint") else []) + [""]
     u = c.get("uncertainty")
-    out += [c["headline"], *_caution_lines(u), "",
+    # the headline opens with the stability warning (for the JSON and the report); printed just above, it
+    # would be read twice
+    out += [c["headline"].removeprefix(said).strip(), *_caution_lines(u), "",
             Table(["metric", "before", "after", "change", "relative", "95% CI of the change", "verdict"], rows,
                   "lrrrrrl"),
             "pp = percentage points (a change of a share); % = relative to before.",

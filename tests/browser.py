@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["chromium", "DevTools", "Tab", "page_errors", "requested", "find_chromium"]
+__all__ = ["chromium", "DevTools", "Tab", "page_errors", "requested", "find_chromium", "docs_image", "CENTRE",
+           "HOVER"]
 
 
 def find_chromium() -> str | None:
@@ -229,3 +230,48 @@ class Tab:
 
     def requests(self) -> list[str]:
         return requested(self.events)
+
+
+#: ``JOURNEYMAP_DOCS_IMAGES``, made absolute when the tests start (a test may change the working folder).
+DOCS_IMAGES = Path(os.environ["JOURNEYMAP_DOCS_IMAGES"]).resolve() if os.environ.get("JOURNEYMAP_DOCS_IMAGES") \
+    else None
+
+
+def docs_image(name: str, png: bytes) -> None:
+    """Write ``png`` as the docs picture ``name`` when ``JOURNEYMAP_DOCS_IMAGES`` names a folder (e.g.
+    ``JOURNEYMAP_DOCS_IMAGES=docs/images pytest tests/test_serve.py``): the pictures in the docs are taken by
+    the tests that check the same page, so they show what the tests saw. Without it, nothing is written."""
+    if DOCS_IMAGES is not None:
+        (DOCS_IMAGES / name).write_bytes(png)
+
+
+# ----------------------------------------------------------------------- the workshop page (journeymap serve)
+
+#: Click the bottleneck step (the first step when there is no such step) and bring it to the middle of the view.
+CENTRE = """(() => {
+  const g = document.querySelector('.view:not([hidden]) g.step[data-step="underwriting"]')
+    || document.querySelector('.view:not([hidden]) g.step');
+  g.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  const svg = g.closest('svg'), b = g.getBBox(), m = g.getCTM(), s = svg.getCTM();
+  const x = (b.x + b.width / 2) * m.a + m.e, y = (b.y + b.height / 2) * m.d + m.f;   // screen px
+  const p = new DOMPoint(x, y).matrixTransform(s.inverse());                          // viewBox units
+  const w = svg.clientWidth / 0.9, h = svg.clientHeight / 0.9;
+  svg.setAttribute('viewBox', [p.x - w / 2, p.y - h / 2, w, h].join(' '));
+  return true;
+})()"""
+
+#: Point at the middle of the first handoff arrow that is on screen, as a mouse would.
+HOVER = """(() => {
+  const box = document.querySelector('.view:not([hidden]) .viewport').getBoundingClientRect();
+  for (const g of document.querySelectorAll('.view:not([hidden]) g.edge.tip')) {
+    const path = g.querySelector('path');
+    if (!path) continue;
+    const p = path.getPointAtLength(path.getTotalLength() / 2), m = path.getScreenCTM();
+    const x = p.x * m.a + m.e, y = p.y * m.d + m.f;
+    if (x < box.left + 20 || x > box.right - 400 || y < box.top + 20 || y > box.bottom - 80) continue;
+    g.dispatchEvent(new PointerEvent('pointerenter', {clientX: x, clientY: y}));
+    g.dispatchEvent(new PointerEvent('pointermove', {clientX: x, clientY: y}));
+    return true;
+  }
+  return false;
+})()"""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import copy
 import csv
 import math
+import os
 import re
 import shutil
+import subprocess
 import textwrap
 import time
 from pathlib import Path
@@ -476,3 +478,15 @@ steps:
     owner: customer
     duration: {duration}
 {extra}"""
+
+
+def find_npm() -> str | None:
+    """npm, installed from Debian's packages when it is missing and we are root (as in CI's fresh container);
+    None when it cannot be had. The bpmn-js and mermaid-cli tests install their packages with it: whichever
+    runs first installs npm for both."""
+    found = shutil.which("npm")
+    if found or not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return found
+    subprocess.run(["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm"],
+                   capture_output=True, text=True, timeout=1200)
+    return shutil.which("npm")

@@ -215,6 +215,19 @@ def test_validate_lists_the_overlays_warnings_under_the_overlay(base, write_jour
     assert len(lines) >= len(base_only) and heavy[0] >= sum(1 + bool(p.hint) for p in base_only)
 
 
+def test_validate_totals_count_each_listed_problem_once(capsys):
+    """An overlay inherits its base's warnings; listed once, they are counted once, and the repeats are
+    said (the totals said 26 warnings under 13 listed lines for the insurance pair)."""
+    more_staff = ROOT / "journeys" / "insurance-more-staff.yaml"
+    assert main(["validate", str(INSURANCE)]) == 0
+    alone = capsys.readouterr()
+    assert main(["validate", str(INSURANCE), str(more_staff)]) == 0
+    out, err = capsys.readouterr()
+    listed = sum("] " in line and not line.startswith(" ") for line in out.splitlines())
+    assert listed == alone.out.count("warning [") > 0
+    assert f"0 error(s), {listed} warning(s) ({listed} more found again through another checked file" in err
+
+
 # --------------------------------------------------------------------------- validate: hostile input (issue 10)
 #
 # A property-based test mutates the bundled journeys and accounts the way careless editing, scripts and

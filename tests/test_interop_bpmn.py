@@ -4,7 +4,8 @@
   SpiffWorkflow's own BPMN parser;
 * bpmn-js (the library inside bpmn.io and Camunda Modeler) in headless Chromium: installed from npm into
   the git-ignored ``.cache/bpmn-js`` by the fixture; the import must give no warnings, every element a
-  shape, no two shapes overlapping. The test also takes docs/images/interop-bpmn.png;
+  shape, no two shapes overlapping. The test also takes docs/images/interop-bpmn.png (when
+  ``JOURNEYMAP_DOCS_IMAGES`` names the folder);
 * Prosimos (``@pytest.mark.slow``), installed with pip into its own virtualenv ``.cache/prosimos-venv``:
   it simulates the exported scenario and its mean cycle time must agree with journeymap's.
 
@@ -25,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from helpers import find_npm
 
 from journeymap import load_journey
 from journeymap.interop.bpmn import BPMN_NS, JM_NS, build_model, export_bpmn, iso_duration, layout
@@ -218,9 +220,10 @@ def bpmn_js() -> Path:
     bundle = folder / "node_modules" / "bpmn-js" / "dist" / "bpmn-viewer.production.min.js"
     if bundle.exists():
         return bundle
-    npm = shutil.which("npm")
+    npm = find_npm()
     if npm is None:
-        pytest.skip("npm is not installed (Debian: apt-get install npm); it installs bpmn-js for this test")
+        pytest.skip("npm is not installed (Debian: apt-get install npm) and installing it needs root and apt-get; "
+                    "it installs bpmn-js for this test")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "package.json").write_text('{"private": true}\n')
     proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", f"bpmn-js@{BPMN_JS_VERSION}"], cwd=folder,
@@ -260,7 +263,7 @@ def _page(tmp_path: Path, bundle: Path, xml: str) -> Path:
 @pytest.mark.browser
 @pytest.mark.parametrize("name", ["insurance-before", "insurance-after"])
 def test_bpmn_js_imports_without_warnings_and_nothing_overlaps(chromium, bpmn_js, tmp_path, name):
-    from browser import Tab
+    from browser import Tab, docs_image
 
     journey = load_journey(ROOT / "journeys" / f"{name}.yaml")
     xml = export_bpmn(journey)
@@ -291,8 +294,8 @@ def test_bpmn_js_imports_without_warnings_and_nothing_overlaps(chromium, bpmn_js
             tab.evaluate("window.viewer.get('canvas').viewbox({x: 0, y: 0, width: 2200, height: 1240})")
             png = tab.screenshot()
             assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20000
-            (ROOT / "docs" / "images").mkdir(exist_ok=True)
-            (ROOT / "docs" / "images" / "interop-bpmn.png").write_bytes(png)
+            (tmp_path / "interop-bpmn.png").write_bytes(png)
+            docs_image("interop-bpmn.png", png)  # JOURNEYMAP_DOCS_IMAGES=docs/images: the picture in the docs
 
 
 # --------------------------------------------------------------------------------------------- Prosimos

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, SUBJECTS, dedent
+from helpers import ROOT, SUBJECTS, dedent, find_npm
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -292,22 +292,13 @@ def test_export_writes_atomically(tmp_path, monkeypatch):
 MMDC_VERSION = "11.17.0"
 
 
-def _install_npm() -> str | None:
-    """npm from Debian's packages, when we are root (as in CI's container); None otherwise."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return None
-    subprocess.run(["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm"],
-                   capture_output=True, text=True, timeout=1200)
-    return shutil.which("npm")
-
-
 @pytest.fixture(scope="session")
 def mmdc(chromium) -> list[str]:
     """The mermaid-cli command with Debian's Chromium: installed with npm into .cache/mermaid-cli once."""
     folder = ROOT / ".cache" / "mermaid-cli"
     binary = folder / "node_modules" / ".bin" / "mmdc"
     if not binary.exists():
-        npm = shutil.which("npm") or _install_npm()
+        npm = find_npm()
         if npm is None:
             pytest.skip("npm is not installed (Debian: apt-get install npm) and installing it needs root and "
                         "apt-get; mermaid-cli comes from npm")

@@ -205,6 +205,11 @@ def test_a_missing_column_is_named(tmp_path):
     path = sheet(tmp_path, "Sell,Ask,customer", header="Stage,Name,Department")
     assert problems(path) == [(1, 1, "missing-column", "no duration column (the header has: 'Stage, Name, "
                                                        "Department')")]
+    with pytest.raises(SheetInvalid) as exc:
+        import_sheet(path)
+    # the hint names the other headers as people write them, not as they are compared
+    assert "(also recognised: duration estimate, estimate, time, time estimate, effort, how long)" \
+        in exc.value.problems[0].hint
 
 
 def test_a_misspelt_column_gets_a_did_you_mean_at_its_letter(tmp_path):
@@ -454,6 +459,19 @@ def test_round_trip_of_the_sample_board(tmp_path):
 def test_round_trip_through_xlsx(tmp_path):
     loaded, back = _round_trip(str(BOARD), tmp_path, ".xlsx")
     _same_journey(loaded, back)
+
+
+def test_round_trip_on_the_command_line(tmp_path, capsys):
+    """What a user runs: import the board, export the journey as a sheet (.csv names the format), import that
+    sheet: the same journey; the exported sheet is what journey_to_rows gives."""
+    first, sheet, second = tmp_path / "first.yaml", tmp_path / "board-again.csv", tmp_path / "second.yaml"
+    assert main(["import", str(BOARD), "-o", str(first), "--name", "Trip"]) == 0
+    assert main(["export", str(first), "-o", str(sheet)]) == 0
+    assert sheet.read_text(encoding="utf-8") == rows_to_csv(journey_to_rows(load_journey(first)))
+    assert main(["import", str(sheet), "-o", str(second), "--name", "Trip"]) == 0
+    _same_journey(load_journey(first), load_journey(second))
+    assert main(["export", str(first), "--to", "sheet", "-o", str(tmp_path / "x.md")]) == 2  # --to and -o disagree
+    assert "--to sheet does not match the file name" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=example_ids())

@@ -17,9 +17,12 @@ from journeymap.money import (
     HOURS_PER_FTE,
     Band,
     ChurnLink,
+    ExpansionLink,
     Investment,
     business_case_view,
     cost_per_case,
+    expansion_gained,
+    expansion_revenue,
     format_amount,
     fte,
     payback,
@@ -32,6 +35,7 @@ from journeymap.tables import comparison_text
 from journeymap.validation import check_text
 
 LINK = ChurnLink(below=60, low=0.5, high=1.5)
+GROW = ExpansionLink(above=70, low=0.2, high=0.6)
 
 
 # --------------------------------------------------------------------------- the examples of docs/money.md
@@ -137,6 +141,34 @@ steps:
 """
 
 
+@pytest.mark.parametrize("index, ci, band", [
+    # docs/money.md example 6: 10 points above 70 at the mean (×0.4) of 1,000,000 = 40,000; the low end takes the
+    # bottom of the interval (5 points × 0.2 = 10,000), the high end its top (15 × 0.6 = 90,000)
+    (80, (75, 85), (40_000, 10_000, 90_000)),
+    # below the line, even at the top of its interval: no expansion
+    (60, (55, 65), (0, 0, 0)),
+    # no interval: the band spans the link only (10 × 0.2, 10 × 0.6)
+    (80, None, (40_000, 20_000, 60_000)),
+])
+def test_expansion_revenue_band(index, ci, band):
+    got = expansion_revenue(index, 1_000_000, GROW, index_ci=ci)
+    assert (got.mean, got.low, got.high) == pytest.approx(band)
+
+
+@pytest.mark.parametrize("before, change, ci, band", [
+    # docs/money.md example 7: 65 -> 75 [73, 77]: 5 points over the line (×0.4) = 20,000; corners 3 × 0.2 = 6,000,
+    # 7 × 0.6 = 42,000
+    (65, 10, (8, 12), (20_000, 6_000, 42_000)),
+    # already above: every point of the change counts
+    (80, 5, (5, 5), (20_000, 10_000, 30_000)),
+    # a worse experience loses expansion
+    (80, -4, (-6, -2), (-16_000, -36_000, -4_000)),
+])
+def test_expansion_gained_band(before, change, ci, band):
+    got = expansion_gained(before, change, ci, 1_000_000, GROW)
+    assert (got.mean, got.low, got.high) == pytest.approx(band)
+
+
 def _problems(money: str):
     checked = check_text(HEAD + money, "money.yaml", lint=False)
     return checked
@@ -155,6 +187,15 @@ def _problems(money: str):
     ("money: {currency: EUR, churn: {below: 60, per_point: [-0.5, 1]}}\n", "out-of-range", 7, 55, "at least 0"),
     # an index line outside 0-100
     ("money: {currency: EUR, churn: {below: 160, per_point: [0.5, 0.5]}}\n", "out-of-range", 7, 39, "at most 100"),
+    # the expansion link's low end above its high end
+    ("money: {currency: EUR, expansion: {above: 70, per_point: [0.6, 0.2]}}\n", "out-of-range", 7, 58,
+     "expansion link's low end 0.6 is above its high end 0.2"),
+    # an expansion link that could more than double every account: 50 points above 50, × 3 = 150%
+    ("money: {currency: EUR, expansion: {above: 50, per_point: [1, 3]}}\n", "out-of-range", 7, 58,
+     "could add 150% of revenue"),
+    # an expansion line outside 0-100
+    ("money: {currency: EUR, expansion: {above: 120, per_point: [0.2, 0.6]}}\n", "out-of-range", 7, 43,
+     "at most 100"),
     # a negative overhead is not a duration
     ("money: {currency: EUR, handoff_overhead: -10min}\n", "invalid-duration", 7, 42, "-10min"),
     # a currency that is not an ISO code
@@ -271,6 +312,37 @@ def test_revenue_at_risk_follows_the_experience_index_of_the_comparison(money_pa
 
 
 @pytest.fixture(scope="module")
+def grow_pair():
+    """The hand-computed pair with an expansion link whose line sits between the two designs' indexes."""
+    b, a = _pair_journey("before"), _pair_journey("after")
+
+    def grown(j, above):
+        return replace(j, money=replace(j.money, expansion=ExpansionLink(above, 0.2, 0.6)))
+
+    probe = compare(b, a, replications=3)
+    row = next(r for r in probe["metrics"] if r["key"] == "experience_index")
+    line = (row["before"] + row["after"]) / 2
+    return compare(grown(b, line), grown(a, line), replications=3), line
+
+
+def test_expansion_gained_follows_the_experience_index_and_adds_to_the_benefit(grow_pair):
+    """Expansion after − before through the link, its band over the paired change; the benefit adds it."""
+    pair, line = grow_pair
+    bc = pair["business_case"]
+    row = next(r for r in pair["metrics"] if r["key"] == "experience_index")
+    assert row["before"] < line < row["after"]
+    exp = bc["expansion_revenue"]
+    assert exp["before"]["mean"] == 0.0
+    assert exp["after"]["mean"] == pytest.approx(1_000_000 * (row["after"] - line) * 0.4 / 100)
+    g = bc["expansion_gained"]
+    assert g["mean"] == pytest.approx(exp["after"]["mean"] - exp["before"]["mean"])
+    assert g["low"] <= g["mean"] <= g["high"]
+    assert bc["benefit_per_year"]["mean"] == pytest.approx(35_000 + bc["revenue_protected"]["mean"] + g["mean"])
+    assert bc["assumptions"]["expansion"] == {"above": line, "per_point": [0.2, 0.6]}
+    assert "of expansion revenue a year" in bc["headline"]
+
+
+@pytest.fixture(scope="module")
 def no_money_pair():
     b, a = _pair_journey("before"), _pair_journey("after")
     return compare(replace(b, money=None), replace(a, money=None), replications=3)
@@ -285,21 +357,27 @@ def test_without_a_money_block_compare_is_unchanged(money_pair, no_money_pair):
 _NUMBER = re.compile(r"−?[A-Z]{3} [\d,.]+[mk]?|[\d.]+ (?:FTE|months)")
 
 
-def test_every_figure_of_the_business_case_is_the_same_in_json_text_and_report(money_pair):
+@pytest.mark.parametrize("grow", [False, True])
+def test_every_figure_of_the_business_case_is_the_same_in_json_text_and_report(money_pair, grow_pair, grow):
     """The view's strings are made from the JSON numbers; the terminal text and the HTML show those strings."""
+    money_pair = grow_pair[0] if grow else money_pair
     bc = money_pair["business_case"]
     view = business_case_view(bc)
     cur = bc["currency"]
     expected = {
         "Staff cost saved a year": format_amount(bc["cost_saved_per_year"]["mean"], cur),
         "Revenue protected a year": format_amount(bc["revenue_protected"]["mean"], cur),
-        "Benefit a year (saved + protected)": format_amount(bc["benefit_per_year"]["mean"], cur),
+        ("Benefit a year (saved + protected + expansion)" if grow else "Benefit a year (saved + protected)"):
+            format_amount(bc["benefit_per_year"]["mean"], cur),
         "Payback of the investment": f"{bc['payback_months']['months']:.1f} months",
         "Capacity freed (full-time people)": f"{bc['capacity_freed_fte']['mean']:.1f} FTE",
         "Cost per case with handoff overhead, before": format_amount(bc["before"]["cost_per_case"]["mean"], cur),
         "Cost per case with handoff overhead, after": format_amount(bc["after"]["cost_per_case"]["mean"], cur),
         "Revenue at risk a year, before": format_amount(bc["revenue_at_risk"]["before"]["mean"], cur),
     }
+    if grow:
+        expected["Expansion revenue gained a year"] = format_amount(bc["expansion_gained"]["mean"], cur)
+        expected["Expansion revenue a year, after"] = format_amount(bc["expansion_revenue"]["after"]["mean"], cur)
     central = {label: value for label, value, _, _ in view["rows"]}
     assert {k: central[k] for k in expected} == expected
     lo, hi = bc["revenue_protected"]["low"], bc["revenue_protected"]["high"]

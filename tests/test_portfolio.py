@@ -54,7 +54,9 @@ def test_the_bundled_book_loads_as_written():
     assert depts["support"].capacity == 4 and depts["legal"].cost_per_hour == 150   # the portfolio's override
     assert depts["sales"].capacity == 3                                             # the templates' own
     assert book.start is not None and book.start.isoformat() == "2027-01-04T09:00:00+01:00"
-    assert book.money == {"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]}}
+    assert book.money == {"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]},
+                          "expansion": {"above": 55, "per_point": [0.5, 1.5]}}
+    assert book.warmup == 8 * 7 * 1440
     # the only warning of the book is the point of the example: the long tail has no manager
     own = [p for p in checked.warnings if p.file.endswith("book.yaml")]
     assert [p.rule for p in own] == ["managers-short"]
@@ -225,6 +227,14 @@ BAD = [
      "by_revenue, by_tier, round_robin"),
     # the rest
     ("horizon: 1y", "horizon: 1 fortnight", "1 fortnight", "invalid-duration", "fortnight", "horizon: 1y"),
+    # a warm-up that is negative, or that makes the run longer than 10 years
+    ("horizon: 1y", "horizon: 1y, warmup: -2w", "-2w", "invalid-duration", "-2w", "warmup: 8w"),
+    ("horizon: 1y", "horizon: 9y, warmup: 2y", "2y", "invalid-duration", "longer than 10 years", "warmup: 8w"),
+    # the expansion link: inverted, or more than all revenue again
+    ("churn: {below: 60, per_point: [0.5, 1.5]}", "expansion: {above: 70, per_point: [0.6, 0.2]}", "[0.6, 0.2]",
+     "out-of-range", "expansion link's low end 0.6 is above its high end 0.2", "[low, high]"),
+    ("churn: {below: 60, per_point: [0.5, 1.5]}", "expansion: {above: 50, per_point: [1, 3]}", "[1, 3]",
+     "out-of-range", "could add 150% of revenue", "high at most 2"),
     ("- id: growth", "- id: key", "key\n    accounts: 4", "duplicate-id", "tier 'key' is listed twice", "own id"),
     ("relationships: 2", "relationships: 200", "200", "dunbar", "Dunbar's number", "150 or below"),
     ("per_year: 2", "per_year: 0", "0, as", "out-of-range", "'per_year' is 0; it must be more than 0",

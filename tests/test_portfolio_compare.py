@@ -43,14 +43,16 @@ SMALL = """\
           - {template: book-renewal.yaml, per_year: 6}
     money:
       churn: {below: 60, per_point: [0.5, 1.5]}
+    EXPANSION
     INVESTMENT
     """
 
 
-def _book(folder, name: str, *, juniors: bool = False, investment: bool = False):
+def _book(folder, name: str, *, juniors: bool = False, investment: bool = False, grow: bool = False):
     text = dedent(SMALL)
     text = text.replace("JUNIORS\n", "    - {level: junior, people: 2, relationships: 15, cost_per_hour: 90}\n"
                         if juniors else "")
+    text = text.replace("EXPANSION\n", "  expansion: {above: 50, per_point: [0.2, 0.6]}\n" if grow else "")
     text = text.replace("INVESTMENT\n", "  investment: {one_off: 1000, per_month: 100}\n" if investment else "")
     path = folder / name
     path.write_text(text, encoding="utf-8")
@@ -93,6 +95,26 @@ def test_managers_for_the_pooled_tier_protect_its_revenue(folder):
     assert c["changes"]["growth.cycle_time"]["change"] < 0
     assert c["business_case"]["investment"] == {"one_off": 1000.0, "per_month": 100.0}
     assert set(c["business_case"]["payback_months"]) == {"months", "fastest", "slowest"}
+
+
+def test_expansion_gained_is_the_paired_change_of_expansion_revenue_and_adds_to_the_benefit(folder, capsys):
+    """Both books with an expansion link (above 50): expansion gained a year is the paired change AFTER − BEFORE of
+    the expansion revenue (book and per tier), the benefit adds it to cost saved and revenue protected, and the
+    table shows it."""
+    before = load_portfolio(_book(folder, "before.yaml", grow=True))
+    after = load_portfolio(_book(folder, "after.yaml", juniors=True, investment=True, grow=True))
+    c = compare_books(before, after, replications=3, seed=2)
+    bc = c["business_case"]
+    gained = bc["expansion_gained_per_year"]
+    assert gained["mean"] == pytest.approx(c["changes"]["expansion_revenue.mean"]["change"])
+    assert gained["low"] <= gained["mean"] <= gained["high"]
+    growth = bc["tiers"]["growth"]["expansion_gained_per_year"]
+    assert growth["mean"] == pytest.approx(c["changes"]["growth.expansion_revenue.mean"]["change"])
+    parts = (bc["cost_saved_per_year"]["mean"], bc["revenue_protected_per_year"]["mean"], gained["mean"])
+    assert bc["benefit_per_year"]["mean"] == pytest.approx(sum(parts))
+    text = plain(compare_books_blocks(c))
+    assert "expansion gained a year" in text and format_amount(gained["mean"], "EUR") in text
+    assert "expansion revenue a year" in text
 
 
 def test_the_table_shows_the_numbers_of_the_json(folder, capsys, tmp_path):

@@ -291,9 +291,11 @@ def test_handoff_network(acme, acme_results):
     src = rdot.handoff_network_dot(acme)
     g = build_graph(acme)
     pairs = {(h["from"], h["to"]) for h in handoffs(g)}
-    for a, b in pairs:
-        assert f'"{a}" -> "{b}"' in src
-    assert src.count(" -> ") == len(pairs)
+    for a, b in pairs:  # each direction: from the department to its label node, and on to the receiver
+        label = f'"_label {a} -> {b}"'
+        assert f'"{a}" -> {label}' in src and f'{label} -> "{b}"' in src
+    assert src.count("label of the handoffs") == len(pairs)
+    assert sum(1 for line in src.splitlines() if '" -> "' in line) == 2 * len(pairs)
     with_results = rdot.handoff_network_dot(acme, results=acme_results)
     assert "lost per case" in with_results and "BOTTLENECK" in with_results
 
@@ -311,7 +313,7 @@ def test_ping_pong_is_flagged(write_journey):
           - {id: d, name: Sign, stage: buy, owner: customer, duration: 1h}
         """))
     src = rdot.handoff_network_dot(j)
-    assert src.count('class="ping-pong"') == 2 and "ping-pong" in src
+    assert src.count('class="ping-pong"') == 4 and "ping-pong" in src  # two directions, each in two halves
 
 
 def test_highlight_marks_changed_steps(acme):
@@ -599,7 +601,7 @@ def test_a_room_can_read_it(journey):
     aspect, smallest = svg_measure(output.run_dot(rdot.journey_dot(journey, "overview", res), "svg").decode())
     assert smallest >= 14, f"overview text {smallest:.1f} px at 1920x1080"
     assert aspect <= 16 / 9 + 0.01, f"overview is {aspect:.2f}:1, wider than a 16:9 screen"
-    views = ["map", "blueprint"] + (["personas"] if rdot.is_account_journey(journey) else [])
+    views = ["map", "blueprint", "handoffs"] + (["personas"] if rdot.is_account_journey(journey) else [])
     for view in views:
         aspect, _ = svg_measure(output.run_dot(rdot.journey_dot(journey, view, res), "svg").decode())
         assert aspect <= 3.0, f"{view} is {aspect:.1f}:1"
@@ -636,3 +638,19 @@ def test_no_line_is_drawn_over_a_label():
     last_edge = max(m.start() for m in re.finditer(r'class="edge', svg))
     first_label = min(m.start() for m in re.finditer(r'class="node label"|class="label"', svg))
     assert first_label > last_edge
+
+
+@needs_dot
+@pytest.mark.exe
+@pytest.mark.parametrize("name", ["insurance-before.yaml", "acme-finance-exec.yaml"])
+def test_no_line_is_drawn_over_a_handoff_label(name):
+    """The handoff network's labels were dot's edge labels, crossed by other arrows; now each is a node on its
+    arrow's path, drawn after every line, one per direction of handoffs, and the network is at most 3:1."""
+    j = load_journey(ROOT / "journeys" / name)
+    src = rdot.journey_dot(j, "handoffs", contract_results(j))
+    svg = output.run_dot(src, "svg").decode()
+    last_edge = max(m.start() for m in re.finditer(r'class="edge', svg))
+    labels = [m.start() for m in re.finditer(r'class="node label"|class="label"', svg)]
+    assert labels and min(labels) > last_edge
+    assert len(labels) == src.count("label of the handoffs")
+    assert svg_measure(svg)[0] <= 3.0

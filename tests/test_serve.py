@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from browser import Tab
+from browser import CENTRE, HOVER, Tab, docs_image
 from helpers import JOURNEYS, dedent
 
 from journeymap.cli import main
@@ -450,8 +450,9 @@ def insurance(tmp_path) -> Path:
 @pytest.mark.browser
 @pytest.mark.exe
 @needs_dot
-def test_the_pages_work_in_chromium_without_errors_or_other_hosts(chromium, insurance, tmp_path):
-    with running(create_app(str(insurance))) as url, Tab(chromium, tmp_path / "chrome", width=1920,
+def test_the_pages_work_in_chromium_without_errors_or_other_hosts(chromium, insurance, tmp_path, monkeypatch):
+    monkeypatch.chdir(insurance.parent)         # the page names the folder as given: "workshop"
+    with running(create_app(insurance.name)) as url, Tab(chromium, tmp_path / "chrome", width=1920,
                                                          height=1080) as tab:
         tab.open(url + "/")
         tab.wait_until("document.body.dataset.live === '1'")
@@ -473,7 +474,16 @@ def test_the_pages_work_in_chromium_without_errors_or_other_hosts(chromium, insu
         # the tabs switch drawings
         tab.evaluate("document.querySelector('.tabs [data-view=handoffs]').click()")
         assert tab.evaluate("document.querySelector('.view[data-view=handoffs]').hidden") is False
-        (tmp_path / "journey.png").write_bytes(tab.screenshot())
+        # the picture in docs/workshop.md: the map, the bottleneck step clicked and centred, a handoff pointed at
+        tab.evaluate("document.querySelector('.tabs [data-view=map]').click()")
+        tab.evaluate(CENTRE)
+        tab.wait_until("!document.querySelector('[data-step-detail=\"underwriting\"]').hidden", timeout=5)
+        assert tab.evaluate(HOVER) is True
+        tip = tab.evaluate("(() => { const t = document.getElementById('tip'); return [t.hidden, t.textContent]; })()")
+        assert tip[0] is False and "lost per case" in tip[1], tip
+        png = tab.screenshot()
+        (tmp_path / "journey.png").write_bytes(png)
+        docs_image("workshop-1920.png", png)
         assert tab.errors() == []
         assert [u for u in tab.requests() if not _local(u, url)] == []
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import time
 from pathlib import Path
 
 import pytest
-from browser import Tab
+from browser import Tab, docs_image
 from helpers import JOURNEYS, dedent
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -382,7 +383,9 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
     journey = load_journey(insurance / "insurance-before.yaml")
     bottleneck = simulate(journey, replications=3, seed=1).summary["bottleneck"]["department"]
     app = create_app(str(insurance))
-    app.state.whatif.stages = (3, 4)  # refined to 4 replications, not 10: the same path, sooner
+    pictures = bool(os.environ.get("JOURNEYMAP_DOCS_IMAGES"))  # docs/workshop.md's picture: as a room sees it
+    if not pictures:
+        app.state.whatif.stages = (3, 4)  # refined to 4 replications, not 10: the same path, sooner
     with running(app) as url, Tab(chromium, tmp_path / "chrome", width=1920, height=1080) as tab:
         tab.open(url + "/journey/insurance-before.yaml")
         tab.wait_until("document.body.dataset.live === '1' && document.getElementById('whatif') !== null")
@@ -397,6 +400,11 @@ def test_the_bottleneck_capacity_control_moves_the_cycle_time_tile(chromium, ins
         assert before != after and before != "–", (before, after)
         tab.wait_until("document.getElementById('whatif').dataset.done === '1'", timeout=60)
         assert "−" in tab.evaluate(f"{cycle}.querySelector('.change').textContent")  # one more person: shorter
+        if pictures:  # the panel with its tiles, the step durations open
+            tab.evaluate("document.querySelector('#whatif details[data-group=speed]').open = true; "
+                         "document.getElementById('whatif').scrollIntoView(); true")
+            time.sleep(0.3)
+            docs_image("workshop-whatif.png", tab.screenshot())
         # every tile shows the numbers of the run's JSON, as the server wrote them
         state = tab.evaluate("fetch('/whatif/insurance-before.yaml/job/' + document.getElementById('whatif')"
                              ".dataset.job).then(r => r.json())")

@@ -7,6 +7,7 @@ portfolio file's loader; each test states what it checks and its tolerance.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -250,7 +251,7 @@ def test_portfolio_command_writes_the_report_and_refuses_bad_input(tmp_path, cap
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert [line.split(": error")[0].rsplit("/", 1)[-1] for line in err.splitlines() if ": error" in line] == \
-        ["bad.yaml:46:15"]
+        ["bad.yaml:47:15"]
     assert not (tmp_path / "bad-out").exists()
 
 
@@ -258,12 +259,13 @@ def test_money_per_tier_by_hand():
     """The managed book with a money block: the 30-min 'call' of a key account costs its manager's rate (senior
     100/h, junior 60/h); 'ops' has no rate, so its minutes and the 10-min handoff overhead (received by ops)
     cost nothing. Per year = per replication x a year / the horizon (a quarter). Revenue at risk: each account
-    below 60 loses (60 - index) x 0.5..1.5 points of its revenue, summed over the tier."""
+    below 60 loses (60 - index) x 0.5..1.5 points of its revenue, summed over the tier; expansion the mirror."""
     tiers = (Tier("key", 3, None, "key", (Template("managed.yaml", "journey", 40.0, "m"),)),)
     mg = AccountManagement("am", (ManagerLevel("senior", 1, 2, 100.0), ManagerLevel("junior", 1, 1, 60.0)),
                            "by_revenue", 1, 50.0)
     portfolio = Portfolio("m", "Managed", "EUR", YEAR / 4, None, (), mg, tiers,
-                          {"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]}}, "",
+                          {"handoff_overhead": "10min", "churn": {"below": 60, "per_point": [0.5, 1.5]},
+                           "expansion": {"above": 20, "per_point": [0.2, 0.6]}}, "",
                           {"managed.yaml": MANAGED}, {"managed.yaml": None})
     accounts = accounts_of(portfolio)
     assignment = Assignment(manager={"key-001": "senior-1", "key-002": "senior-1", "key-003": "junior-1"},
@@ -284,6 +286,13 @@ def test_money_per_tier_by_hand():
     assert money["revenue_at_risk"]["low"] == pytest.approx(sum(r * p * 0.5 / 100 for p, r in risk))
     assert money["revenue_at_risk"]["high"] == pytest.approx(sum(r * p * 1.5 / 100 for p, r in risk))
     assert s["money"]["book"]["revenue_at_risk"] == money["revenue_at_risk"]
+    # expansion: each account above 20 gains (index - 20) x 0.2..0.6 points of its revenue, summed over the tier
+    grow = [(max(0.0, a["experience"] - 20), a["revenue"]) for a in s["accounts"]]
+    assert any(p > 0 for p, _ in grow)
+    assert money["expansion_revenue"]["low"] == pytest.approx(sum(r * p * 0.2 / 100 for p, r in grow))
+    assert money["expansion_revenue"]["mean"] == pytest.approx(sum(r * p * 0.4 / 100 for p, r in grow))
+    assert money["expansion_revenue"]["high"] == pytest.approx(sum(r * p * 0.6 / 100 for p, r in grow))
+    assert s["money"]["book"]["expansion_revenue"] == money["expansion_revenue"]
 
 
 def test_the_main_job_writes_the_books_report(tmp_path):
@@ -316,3 +325,51 @@ def test_the_bundled_books_departments_keep_the_templates_office_hours():
     frankfurt = book_file.journeys["book-renewal.yaml"].calendar
     assert frankfurt is not None and book.journey.calendar == frankfurt
     assert book.journey.has_calendars
+
+
+def test_the_revenue_band_also_spans_the_replications_spread():
+    """Revenue at risk of two accounts (1,000,000 each; churn below 60 at 0.5..1.5): the pooled indexes 50 and 70
+    give 50,000 .. 150,000 (the second is above the line). Three replications gave the first account 48, 52 and 50:
+    each end moves out by its t-interval's half-width over them, t(0.975, 2) x sd / sqrt(3), sd 10,000 at the low
+    end (60,000, 40,000, 50,000) and 30,000 at the high end; one replication leaves the link's band as it is."""
+    from types import SimpleNamespace
+
+    from scipy import stats
+
+    from journeymap.money import ChurnLink, revenue_at_risk
+    from journeymap.simulation.portfolio import _band
+
+    book = SimpleNamespace(accounts=[SimpleNamespace(revenue=1e6), SimpleNamespace(revenue=1e6)])
+    link = ChurnLink(60, 0.5, 1.5)
+    per_rep = [[48.0, 70.0], [52.0, 70.0], [50.0, None]]
+    band = _band(revenue_at_risk, book, [50.0, 70.0], [0, 1], link, per_rep)
+    half = stats.t.ppf(0.975, 2) / math.sqrt(3)
+    assert band["mean"] == pytest.approx(100_000)
+    assert band["low"] == pytest.approx(50_000 - half * 10_000)
+    assert band["high"] == pytest.approx(150_000 + half * 30_000)
+    assert _band(revenue_at_risk, book, [50.0, 70.0], [0, 1], link, per_rep[:1]) == \
+        {"mean": 100_000, "low": 50_000, "high": 150_000}
+
+
+def test_a_warmup_fills_the_queues_before_the_horizon_is_measured():
+    """One desk as an M/M/1 at rho 0.8 (exponential 10 min): the exact mean queueing is rho x 10 / (1 - rho) = 40
+    min. Ten-hour horizons that start empty measure far less (the queue is still building: the 95% CI over 200
+    replications lies below 40); with a 50-hour warm-up before each, 40 lies in the CI. The measured cases are
+    exactly those of the schedule that arrive after the warm-up."""
+    import dataclasses
+
+    from journeymap.statistics import t_interval
+
+    exact = 0.8 * 10 / (1 - 0.8)
+    cis = {}
+    for warmup in (0.0, 3000.0):
+        p = dataclasses.replace(two_tier(0.8, 1.0, 600.0, accounts=(10, 1)), warmup=warmup)
+        book = compile_book(p, accounts_of(p), None)
+        result = simulate_book(book, replications=200, seed=7)
+        for r in result.replications:
+            times = book.arrivals.arrivals(7, r.index)[0]
+            assert len(r.cases["cycle_time"]) == int((times >= warmup).sum())
+        cis[warmup] = t_interval([float(np.mean(r.cases["waiting_time"])) for r in result.replications
+                                  if len(r.cases["waiting_time"])])
+    assert cis[0.0][1] < exact, cis
+    assert cis[3000.0][0] <= exact <= cis[3000.0][1], cis

@@ -59,6 +59,15 @@ def test_dask_local_cluster_of_two_processes_gives_identical_results(reference, 
     assert result.metrics == reference.metrics
 
 
+def test_a_running_cluster_given_by_address_gives_identical_results(reference):
+    """What --scheduler tcp://HOST:8786 does: the same work sent to a cluster that is already running."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        result = run_sweep(_scenarios(), replications=REPS, seed=7, cases=CASES, executor="dask",
+                           scheduler=c.scheduler_address)
+    assert result.metrics == reference.metrics
+
+
 @pytest.mark.parametrize("units, workers, expected", [
     # 2 scenarios x 4 replications on 1 worker: 8 // 8 = 1 unit a task
     ([(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3)], 1, [[0], [1], [2], [3], [0], [1], [2], [3]]),
@@ -187,6 +196,50 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_ten_seconds():
     assert address in str(err.value) and "leave out --scheduler" in str(err.value)
     # the CLI's exit code 3 (an outside failure), not 2 (a wrong command line)
     assert isinstance(err.value, JourneymapError) and not isinstance(err.value, InvalidArgument)
+
+
+def _server(reply: bytes | None):
+    """A TCP server on a free local port that is not a Dask scheduler: it accepts one connection, reads, then
+    sends ``reply`` (an HTTP answer, like a web server or a proxy) or nothing at all (a silent listener)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(15)
+
+    def serve() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            if reply is not None:
+                conn.sendall(reply)
+            time.sleep(5)  # keep the connection open, as a server would
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("reply", [
+    None,  # accepts the connection and never answers: Dask's handshake read alone would wait for ever
+    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",  # read by Dask as a frame of exabytes
+])
+def test_a_server_that_is_not_a_scheduler_is_a_clear_error_in_time(reply):
+    pytest.importorskip("distributed")
+    server = _server(reply)
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    began = time.monotonic()
+    try:
+        with pytest.raises(SchedulerUnreachable) as err:
+            run_sweep(_scenarios(1), replications=1, seed=7, cases=CASES, executor="dask", scheduler=address,
+                      connect_timeout=1.0)
+    finally:
+        server.close()
+    assert time.monotonic() - began < 1.0 + 2
+    assert address in str(err.value) and "not" in str(err.value) and "leave out --scheduler" in str(err.value)
 
 
 @pytest.mark.parametrize("kwargs, message", [

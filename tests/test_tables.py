@@ -96,6 +96,18 @@ def test_comparison_text_warns_when_a_design_is_not_steady():
     assert line_of(text, "Cycle time, mean").split()[-2:] == ["not", "steady"]
 
 
+def test_the_stability_warning_is_printed_once_above_the_rest_of_the_headline():
+    """The headline opens with the warning (for the JSON and the report); the terminal printed it twice."""
+    from journeymap.tables import comparison_text
+
+    st = {"steady": False, "message": "Warning: the after design is not in a steady state.", "hint": None}
+    c = comparison(st)
+    c["headline"] = f"{st['message']} Cycle time up 5396% (not significant)."
+    text = comparison_text(c)
+    assert text.count(st["message"]) == 1
+    assert "Cycle time up 5396% (not significant)." in text.splitlines()
+
+
 def test_comparison_text_says_where_the_time_goes():
     from journeymap.comparison import main_driver
     from journeymap.tables import comparison_text

@@ -540,6 +540,25 @@ def test_a_rejected_value_is_reported_once_and_never_read_by_later_rules():
     assert [(p.rule, p.line, p.column) for p in checked.errors] == [("wrong-type", 3, 16)]
 
 
+@pytest.mark.parametrize(("written", "fix"), [
+    ("probability: 1e-9", "write 1.0e-09"),          # a rework exit written as scientists write it
+    ("cases: 1e12", "write 1000000000000"),           # a whole number: its digits
+])
+def test_a_number_yaml_reads_as_text_gets_the_way_to_write_it(written, fix):
+    """YAML 1.1 reads 1e-9 and 1e12 as text; 'got text' alone left the user puzzled by what they wrote."""
+    text = J("""
+      - {id: s1, stage: a, owner: sales, duration: 1h, next: [{to: s1, probability: 0.5}, {to: s2, PROB}]}
+      - {id: s2, stage: b, owner: ops, duration: 1h}
+    """, "workload: {arrivals: {every: 1d}, CASES}\n")
+    key = written.split(":")[0]
+    text = text.replace("PROB", written if key == "probability" else "probability: 0.5")
+    text = text.replace("CASES", written if key == "cases" else "cases: 10")
+    [p] = check_text(text, "bad.yaml").errors
+    assert p.rule == "wrong-type" and "got text" in p.message and fix in p.hint, p
+    fixed = check_text(text.replace(written, f"{key}: {fix.split()[-1]}"), "fixed.yaml")
+    assert "wrong-type" not in [q.rule for q in fixed.errors], fixed.errors
+
+
 def test_heavy_rework_does_not_fire_at_exactly_thirty_percent():
     """0.1 + 0.2 is 0.30000000000000004 in floats; the docs say 'more than 30%'."""
     text = W("""

@@ -10,6 +10,8 @@
                blocks, or one raw diagram          :func:`journeymap.interop.mermaid.diagram_text`
                                                    (``.mmd``)
 ``xes``        the simulated event log as XES      :func:`journeymap.interop.xes.simulate_xes`
+``sheet``      one CSV row per step, the sheet     :func:`journeymap.interop.sheet.journey_to_rows`,
+               ``journeymap import`` reads back    :func:`journeymap.interop.sheet.rows_to_csv`
 =============  ==================================  =====================================================
 
 This module decides the format and the destination (:func:`plan`), then :func:`export` calls the one
@@ -34,17 +36,18 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "EXTENSIONS", "Format", "ExportPlan", "FormatUnavailable", "format_of", "plan", "export",
            "safe_ids"]
 
-Format = Literal["bpmn", "prosimos", "mermaid", "xes"]
+Format = Literal["bpmn", "prosimos", "mermaid", "xes", "sheet"]
 
 #: The formats of ``export --to``.
-FORMATS: tuple[Format, ...] = ("bpmn", "prosimos", "mermaid", "xes")
+FORMATS: tuple[Format, ...] = ("bpmn", "prosimos", "mermaid", "xes", "sheet")
 
 #: The format each file extension means (``--to`` may then be left out). Prosimos writes a folder: no extension.
 EXTENSIONS: dict[str, Format] = {".bpmn": "bpmn", ".md": "mermaid", ".markdown": "mermaid", ".mmd": "mermaid",
-                                 ".xes": "xes"}
+                                 ".xes": "xes", ".csv": "sheet"}
 
 #: The extension of the default file name of each format ("" for a folder).
-_DEFAULT_EXTENSION: dict[Format, str] = {"bpmn": ".bpmn", "prosimos": "", "mermaid": ".md", "xes": ".xes"}
+_DEFAULT_EXTENSION: dict[Format, str] = {"bpmn": ".bpmn", "prosimos": "", "mermaid": ".md", "xes": ".xes",
+                                         "sheet": ".csv"}
 
 
 class FormatUnavailable(JourneymapError):
@@ -128,6 +131,10 @@ def export(journey: Journey, where: ExportPlan, *, diagram: str | None = None, c
 
         return [simulate_xes(journey, where.path, cases=cases, replications=replications, seed=seed,
                              workers=workers, meeting=meeting)]
+    if where.format == "sheet":  # the way back of `journeymap import`: import -> export -> import is the same journey
+        from .sheet import journey_to_rows, rows_to_csv
+
+        return [write_text(where.path, rows_to_csv(journey_to_rows(journey)))]
     try:
         if where.format == "bpmn":
             from .bpmn import export_bpmn

@@ -50,23 +50,24 @@ __all__ = ["COLUMNS", "REQUIRED", "EXPORT_HEADER", "MAX_PROBLEMS", "MAX_UNPACKED
            "XlsxUnavailable", "ImportResult", "read_table", "sheet_to_document", "import_sheet", "journey_to_rows",
            "rows_to_csv", "parse_duration_cell", "RULES"]
 
-#: The columns of a sheet and the header names each is recognised by, compared after lower-casing and dropping
-#: everything but letters and digits (``Next step``, ``next_step`` and ``NEXT-STEP`` are one), and also without
-#: a trailing parenthesis (``Duration (estimate)``). docs/interop.md lists them.
+#: The columns of a sheet and the header names each is recognised by (written as people write them: the hints
+#: show them), compared after lower-casing and dropping everything but letters and digits (``Next step``,
+#: ``next_step`` and ``NEXT-STEP`` are one), and also without a trailing parenthesis (``Duration (estimate)``).
+#: docs/interop.md lists them.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "stage": ("stage", "phase", "journeystage", "section", "area", "areatitle", "frame", "group"),
-    "name": ("name", "step", "stepname", "activity", "task", "title", "content", "text", "sticky", "stickynote",
+    "stage": ("stage", "phase", "journey stage", "section", "area", "area title", "frame", "group"),
+    "name": ("name", "step", "step name", "activity", "task", "title", "content", "text", "sticky", "sticky note",
              "card", "what"),
-    "id": ("id", "stepid", "key"),
-    "lane": ("lane", "swimlane", "layer", "blueprintlane"),
-    "department": ("department", "owner", "team", "dept", "actor", "who", "responsible", "role", "doneby"),
-    "channel": ("channel", "medium", "via", "touchpointchannel"),
-    "duration": ("duration", "durationestimate", "estimate", "time", "timeestimate", "effort", "howlong",
-                 "leadtime", "takes"),
-    "next": ("next", "nextstep", "nextsteps", "goesto", "then", "successor", "successors", "to", "followedby"),
-    "emotion": ("emotion", "feeling", "mood", "sentiment", "emotionscore"),
-    "value_adding": ("valueadding", "valueadded", "value", "va"),
-    "moment_of_truth": ("momentoftruth", "mot", "moment"),
+    "id": ("id", "step id", "key"),
+    "lane": ("lane", "swimlane", "layer", "blueprint lane"),
+    "department": ("department", "owner", "team", "dept", "actor", "who", "responsible", "role", "done by"),
+    "channel": ("channel", "medium", "via", "touchpoint channel"),
+    "duration": ("duration", "duration estimate", "estimate", "time", "time estimate", "effort", "how long",
+                 "lead time", "takes"),
+    "next": ("next", "next step", "next steps", "goes to", "then", "successor", "successors", "to", "followed by"),
+    "emotion": ("emotion", "feeling", "mood", "sentiment", "emotion score"),
+    "value_adding": ("value adding", "value added", "value", "va"),
+    "moment_of_truth": ("moment of truth", "mot", "moment"),
     "notes": ("notes", "note", "comment", "comments", "description", "details", "remarks"),
 }
 #: The columns a sheet must have; every other one is optional.
@@ -158,7 +159,7 @@ def _same(text: str) -> str:
     return _key(text) or text.strip()
 
 
-_SYNONYMS = {name: column for column, names in COLUMNS.items() for name in names}
+_SYNONYMS = {_key(name): column for column, names in COLUMNS.items() for name in names}
 
 
 def _column_of(header: str) -> str | None:
@@ -191,8 +192,9 @@ def _columns(table: Table, problems: SheetProblems) -> tuple[dict[str, int], tup
         if column in found:
             continue
         names = COLUMNS[column]
+        keys = [_key(n) for n in names]
         close = [(i, h) for i, h in enumerate(table.header)
-                 if h and _column_of(h) is None and difflib.get_close_matches(_key(h), names, n=1, cutoff=0.75)]
+                 if h and _column_of(h) is None and difflib.get_close_matches(_key(h), keys, n=1, cutoff=0.75)]
         have = excerpt(", ".join(h for h in table.header if h))
         if close:
             i, h = close[0]

@@ -3,6 +3,12 @@
 Arrow width is the number of handoffs, or with results the time lost per case on all of the pair's
 arrows. Two departments that hand work both ways are drawn thick and vermillion, labelled
 "ping-pong", so the loops stand out. Graphviz's ``dot`` lays it out (no pinned positions).
+
+Each arrow's label is a node of its own on the arrow's path (the arrow goes from the department to its
+label, then on to the receiver), on a white box, and every line is drawn before every node: dot routes
+other arrows around nodes, and a line that still passes under a label is hidden by its box, so no label
+is crossed (an edge label placed by dot is drawn once, wherever its line ends up, and other lines crossed
+it). A network that dot lays out more than 3:1 wide is laid out top to bottom instead.
 """
 
 from __future__ import annotations
@@ -58,16 +64,23 @@ class _Pairs:
         return {x for a, b, _ in self.edges for x in (a, b)}
 
 
-def network_dot(journey: Journey, g: nx.DiGraph, res: Results | None) -> str:
-    """The handoff network of ``journey`` (``g`` its graph), shaded by results already read."""
+def network_dot(journey: Journey, g: nx.DiGraph, res: Results | None, rankdir: str | None = None) -> str:
+    """The handoff network of ``journey`` (``g`` its graph), shaded by results already read.
+
+    ``rankdir`` LR (left to right) or TB; by default LR, unless dot is installed and lays the LR network out
+    more than 3:1 wide (:func:`_too_wide`), then TB.
+    """
+    if rankdir is None:
+        wide = network_dot(journey, g, res, "LR")
+        return network_dot(journey, g, res, "TB") if _too_wide(wide) else wide
     pairs = _Pairs.of(g)
     waste = dict(res.pair_waste) if res is not None else {}
     lines = [f"// journeymap handoff network of {journey.id}",
              f"digraph {quote(journey.id + ':handoffs')} {{"]
     title = _title(journey, g, pairs, bool(waste))
-    lines.append(node("graph", {"layout": "dot", "rankdir": "LR", "label": title, "labelloc": "t", "labeljust": "l",
-                                "fontname": palette.FONT, "pad": 0.4, "nodesep": 0.9, "ranksep": 2.2,
-                                "bgcolor": "#FFFFFF"}))
+    lines.append(node("graph", {"layout": "dot", "rankdir": rankdir, "label": title, "labelloc": "t",
+                                "labeljust": "l", "fontname": palette.FONT, "pad": 0.4, "nodesep": 0.6,
+                                "ranksep": 0.4, "bgcolor": "#FFFFFF", "outputorder": "edgesfirst"}))
     lines.append(node("node", {"shape": "box", "style": "rounded,filled", "fontname": palette.FONT,
                                "fontsize": HEADER_SIZE, "penwidth": 1.5, "margin": "0.2,0.12"}))
     lines.append(node("edge", {"fontname": palette.FONT, "fontsize": TEXT_SIZE}))
@@ -78,9 +91,35 @@ def network_dot(journey: Journey, g: nx.DiGraph, res: Results | None) -> str:
     max_waste = max(waste.values(), default=0.0)
     for a, b, c in pairs.edges:
         attrs = _pair_attrs(pairs, a, b, c, waste.get((a, b)), pair_width(waste.get((a, b)), max_waste, c, max_count))
-        lines.append(edge(quote(a), quote(b), attrs))
+        label = quote(f"_label {a} -> {b}")
+        lines.append(node(label, {"shape": "plaintext", "margin": 0, "label": attrs.pop("label"), "class": "label",
+                                  "comment": f"label of the handoffs {a} -> {b}"}))
+        lines.append(edge(quote(a), label, {**attrs, "arrowhead": "none"}))
+        lines.append(edge(label, quote(b), attrs))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+#: The widest a handoff network may be laid out left to right (width / height) before it is drawn top to bottom.
+MAX_ASPECT = 3.0
+
+
+def _too_wide(dot_source: str) -> bool:
+    """Whether dot lays ``dot_source`` out more than :data:`MAX_ASPECT` wide; False when dot cannot be run (the
+    DOT source is then written as is, and whoever renders it gets the left-to-right layout)."""
+    import graphviz
+
+    from .output import dot_available
+
+    if not dot_available():
+        return False
+    try:
+        plain = graphviz.pipe("dot", "plain", dot_source.encode("utf-8"), quiet=True)
+        first = plain.decode("utf-8", "replace").split("\n", 1)[0].split()
+        width, height = float(first[2]), float(first[3])  # "graph scale width height"
+    except Exception:  # noqa: BLE001 - a layout that fails here fails again, with its message, when rendered
+        return False
+    return height > 0 and width / height > MAX_ASPECT
 
 
 def _title(journey: Journey, g: nx.DiGraph, pairs: _Pairs, with_waste: bool) -> Html:

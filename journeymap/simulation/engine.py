@@ -536,6 +536,9 @@ class ReplicationRun:
         """Set up a tagged run: the replication's arrivals, each account's step plans (its routed
         departments' steps owned by the department its route names), and the per-account counts."""
         self.schedule = tagged.arrivals(seed, index)
+        if tagged.warmup > 0:  # a time: the cases arriving before it fill the queues and are not measured
+            self.warmup = int(np.searchsorted(self.schedule[0], tagged.warmup, side="left"))
+            self.t0 = math.inf if self.warmup > 0 else 0.0
         dept = {d.id: i for i, d in enumerate(self.journey.departments)}
         variants = []
         for route in tagged.routes:

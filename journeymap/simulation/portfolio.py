@@ -72,8 +72,9 @@ class BookArrivals:
 
     ``rates`` are expected cases per minute per (account, template) pair; a replication draws, on a
     NumPy generator seeded by ``(seed, index, SCHEDULE_STREAM)`` (so the schedule depends on nothing but
-    the seed and the replication), the number of cases of each pair over the horizon and their times,
-    uniform over it (a Poisson process given its count), sorted by time, ties by pair.
+    the seed and the replication), the number of cases of each pair over the warm-up and the horizon and
+    their times, uniform over it (a Poisson process given its count), sorted by time, ties by pair. The
+    cases arriving in the first ``warmup`` minutes are simulated (they fill the queues) but not measured.
     """
 
     n_accounts: int
@@ -84,20 +85,22 @@ class BookArrivals:
     pair_account: tuple[int, ...]
     pair_entry: tuple[int, ...]
     pair_class: tuple[int, ...]
+    warmup: float = 0.0
 
     def arrivals(self, seed: int, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([seed, index, SCHEDULE_STREAM])
-        counts = rng.poisson(np.asarray(self.rates, dtype=float) * self.horizon)
+        length = self.warmup + self.horizon
+        counts = rng.poisson(np.asarray(self.rates, dtype=float) * length)
         pair = np.repeat(np.arange(len(self.rates)), counts)
-        times = rng.uniform(0.0, self.horizon, len(pair))
+        times = rng.uniform(0.0, length, len(pair))
         order = np.lexsort((pair, times))
         pair, times = pair[order], times[order]
         return (times, np.asarray(self.pair_entry, dtype=np.int64)[pair],
                 np.asarray(self.pair_class, dtype=np.int64)[pair], np.asarray(self.pair_account, dtype=np.int64)[pair])
 
     def expected_cases(self) -> float:
-        """Cases per replication on average."""
-        return float(sum(self.rates)) * self.horizon
+        """Cases per replication on average, the warm-up's included."""
+        return float(sum(self.rates)) * (self.warmup + self.horizon)
 
 
 @dataclass(frozen=True)
@@ -393,7 +396,7 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
     tier_templates = tuple(tuple(refs.index(t.ref) for t in tier.templates) for tier in portfolio.tiers)
     pairs = _arrival_pairs(portfolio, accounts, classes, templates, tier_templates)
     routes = _routes(portfolio, accounts, assignment, manager_dept)
-    expected = sum(pairs.rates) * portfolio.horizon
+    expected = sum(pairs.rates) * (portfolio.horizon + portfolio.warmup)
     targets = _tier_targets(portfolio)
     first = journeys[0]
     journey = Journey(
@@ -409,7 +412,15 @@ def compile_book(portfolio: Any, accounts: Sequence[Any], assignment: Any | None
         customer_calendars=tuple(c for part in parts for c in part.calendars))
     arrivals = BookArrivals(n_accounts=len(accounts), route_of=routes.route_of, routes=routes.routes,
                             horizon=portfolio.horizon, rates=pairs.rates, pair_account=pairs.account,
-                            pair_entry=pairs.entry, pair_class=pairs.priority_class)
+                            pair_entry=pairs.entry, pair_class=pairs.priority_class, warmup=portfolio.warmup)
+    if portfolio.warmup and journey.has_calendars:
+        # the measured horizon starts at the book's start (its Monday 09:00 by default): the run, a warm-up before
+        from datetime import timedelta
+
+        from .staff import simulation_start
+
+        begins = simulation_start(journey) - timedelta(minutes=portfolio.warmup)
+        journey = dataclasses.replace(journey, workload=dataclasses.replace(journey.workload, start=begins))
     return Book(portfolio=portfolio, journey=journey, meeting=_combined_meeting(parts), templates=templates,
                 accounts=tuple(accounts), assignment=assignment, arrivals=arrivals, classes=classes,
                 tier_templates=tier_templates, tier_targets=targets.per_tier)
@@ -715,15 +726,16 @@ def _book_results(book: Book, result: SimulationResult) -> _BookResults:
         manager=book.assignment.manager if book.assignment is not None else {}, touch=touch)
 
 
-def _replication_book_indexes(res: _BookResults) -> list[float]:
+def _replication_account_indexes(res: _BookResults) -> list[list[float | None]]:
+    """Each replication's per-account indexes on its own: for the pooled figures' intervals."""
+    return [_account_indexes(res.book, x.visits, x.over, _cases_at(res.book, x.account, x.template), res.touch)
+            for x in res.per_rep]
+
+
+def _replication_book_indexes(res: _BookResults, per_rep: Sequence[Sequence[float | None]]) -> list[float]:
     """The book's index of each replication on its own (those that have one), for the pooled index's interval."""
-    out = []
-    for x in res.per_rep:
-        at = _cases_at(res.book, x.account, x.template)
-        value = book_index(res.revenue, _account_indexes(res.book, x.visits, x.over, at, res.touch))
-        if value is not None:
-            out.append(value)
-    return out
+    values = (book_index(res.revenue, idx) for idx in per_rep)
+    return [v for v in values if v is not None]
 
 
 def _account_rows(res: _BookResults) -> list[dict[str, Any]]:
@@ -793,6 +805,7 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
     p = book.portfolio
     res = _book_results(book, result)
     revenue, index, cycle = res.revenue, res.index, res.pooled.cycle
+    per_rep = _replication_account_indexes(res)
     return {
         "portfolio": p.id,
         "name": p.name,
@@ -800,6 +813,7 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
         "seed": result.summary["seed"],
         "replications": len(res.reps),
         "horizon_minutes": p.horizon,
+        "warmup_minutes": p.warmup,
         "time_unit": "minutes",
         "classes": list(book.classes),
         "cases": int(len(cycle)),
@@ -808,14 +822,14 @@ def summarize_book(book: Book, result: SimulationResult) -> dict[str, Any]:
             "revenue": float(sum(revenue)),
             "cycle_time": summarize(cycle, [float(x.cycle.mean()) for x in res.per_rep if len(x.cycle)]),
             "experience": book_index(revenue, index),
-            "experience_ci95": _centred(book_index(revenue, index), _replication_book_indexes(res)),
+            "experience_ci95": _centred(book_index(revenue, index), _replication_book_indexes(res, per_rep)),
         },
         "tiers": {tier.id: _tier_row(res, ti, tier) for ti, tier in enumerate(p.tiers)},
         "management": _management(book, result.summary),
         "pareto": pareto_view(revenue, index, ids=[a.id for a in book.accounts]),
         "accounts": _account_rows(res),
         "departments": result.summary["departments"],
-        "money": money_per_tier(book, res.reps, res.pooled.cases_at, index),
+        "money": money_per_tier(book, res.reps, res.pooled.cases_at, index, per_rep),
     }
 
 
@@ -920,24 +934,39 @@ def _tier_work(book: Book, reps: Sequence[Replication], cases_at: np.ndarray,
     return _TierWork(cases, groups)
 
 
-def _tier_revenue_at_risk(money: Any, book: Book, index: Sequence[float | None], tier_id: str,
-                          churn: Any) -> dict[str, float]:
-    """The revenue at risk of a tier's accounts that have an index, as a band (mean, low, high) summed over them."""
-    bands = [money.revenue_at_risk(index[a], float(acc.revenue), churn)
-             for a, acc in enumerate(book.accounts) if acc.tier == tier_id and index[a] is not None]
+def _summed(band_of: Any, book: Book, index: Sequence[float | None], members: Sequence[int],
+            link: Any) -> dict[str, float]:
+    """``band_of`` (:func:`journeymap.money.revenue_at_risk` or :func:`~journeymap.money.expansion_revenue`)
+    through ``link`` for each of the ``members`` accounts that has an index, summed: (mean, low, high)."""
+    bands = [band_of(index[a], float(book.accounts[a].revenue), link) for a in members if index[a] is not None]
     return {"mean": sum(b.mean for b in bands), "low": sum(b.low for b in bands), "high": sum(b.high for b in bands)}
 
 
-def _sum_bands(bands: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """The book's revenue-at-risk band: the tiers' bands added in tier order."""
-    total = {"mean": 0.0, "low": 0.0, "high": 0.0}
-    for band in bands:
-        total = {key: total[key] + band[key] for key in total}
-    return total
+def _band(band_of: Any, book: Book, index: Sequence[float | None], members: Sequence[int], link: Any,
+          per_rep: Sequence[Sequence[float | None]]) -> dict[str, float]:
+    """The revenue at risk (or expansion revenue) of ``members``, as a band over the link's range and the
+    replications' spread.
+
+    The central figure and the link's ends are those of the pooled indexes (:func:`_summed`); each end is then
+    moved out by the half-width of the 95% t-interval of that end's figure over the replications, each computed
+    from its own per-account indexes (``per_rep``) — the same centring as the book index's ``experience_ci95``,
+    since one replication's index of an account rests on fewer cases. The low end never goes below 0. Without
+    two replications the band spans the link only.
+    """
+    out = _summed(band_of, book, index, members, link)
+    if len(per_rep) < 2:
+        return out
+    reps = [_summed(band_of, book, idx, members, link) for idx in per_rep]
+    for end, sign in (("low", -1), ("high", 1)):
+        lo, hi = t_interval([r[end] for r in reps])
+        if lo is not None and hi is not None:
+            out[end] = max(0.0, out[end] + sign * (hi - lo) / 2)
+    return out
 
 
 def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray,
-                   index: Sequence[float | None]) -> dict[str, Any] | None:
+                   index: Sequence[float | None],
+                   per_rep: Sequence[Sequence[float | None]] = ()) -> dict[str, Any] | None:
     """Money per tier and for the book (docs/money.md, through :mod:`journeymap.money`): staff cost a year per
     department, cost per case, and the revenue the experience puts at risk.
 
@@ -947,7 +976,9 @@ def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray
     accounts' cases of each template (per replication, scaled from the horizon to a year) times those.
     Account-management minutes go to the account's manager (at the manager's rate) or the pool.
     Revenue at risk is summed over the tier's accounts (the churn link is not linear in the index:
-    an account above ``below`` puts nothing at risk), each a band over the link's range.
+    an account above ``below`` puts nothing at risk), each a band over the link's range, widened by the
+    replications' spread when ``per_rep`` (each replication's per-account indexes) has two or more (:func:`_band`);
+    expansion revenue the same way through the expansion link (an account below ``above`` adds nothing).
     None when ``journeymap.money`` is not installed.
     """
     import importlib
@@ -966,18 +997,29 @@ def money_per_tier(book: Book, reps: Sequence[Replication], cases_at: np.ndarray
     work = _tier_work(book, reps, cases_at, per_case)
     costs = money.staff_cost_by(work.minutes, {d.id: d.cost_per_hour for d in book.journey.departments})
     churn = m.churn if m is not None else None
-    # per tier, in portfolio order; None each when the money block has no churn link
-    risks = [_tier_revenue_at_risk(money, book, index, t.id, churn) if churn is not None else None for t in p.tiers]
+    grow = m.expansion if m is not None else None
+    # per tier, in portfolio order; None each when the money block has no churn (expansion) link
+    members = [[a for a, acc in enumerate(book.accounts) if acc.tier == t.id] for t in p.tiers]
+    everyone = list(range(len(book.accounts)))
+
+    def bands(band_of: Any, link: Any) -> tuple[list[dict[str, float] | None], dict[str, float] | None]:
+        if link is None:
+            return [None] * len(p.tiers), None
+        return ([_band(band_of, book, index, m, link, per_rep) for m in members],
+                _band(band_of, book, index, everyone, link, per_rep))
+
+    risks, book_risk = bands(money.revenue_at_risk, churn)
+    gains, book_gain = bands(money.expansion_revenue, grow)
     tiers = {}
-    for tier, risk in zip(p.tiers, risks, strict=True):
+    for tier, risk, gain in zip(p.tiers, risks, gains, strict=True):
         c, n = costs[tier.id], work.cases[tier.id]
         tiers[tier.id] = {
             "cases_per_year": n,
             "staff_minutes_per_year": work.minutes[tier.id],
             "staff_cost_per_year": c,
             "cost_per_case": c["total"] / n if n else None,
-            "revenue_at_risk": risk}
+            "revenue_at_risk": risk,
+            "expansion_revenue": gain}
     total = sum(costs[t.id]["total"] for t in p.tiers)
-    book_risk = _sum_bands([r for r in risks if r is not None]) if churn is not None else None
     return {"currency": p.currency, "handoff_overhead_minutes": overhead, "tiers": tiers,
-            "book": {"staff_cost_per_year": total, "revenue_at_risk": book_risk}}
+            "book": {"staff_cost_per_year": total, "revenue_at_risk": book_risk, "expansion_revenue": book_gain}}

@@ -183,6 +183,11 @@ class Tagged(Protocol):
         """Per route: (department id, the department id its steps go to instead) pairs."""
         ...
 
+    @property
+    def warmup(self) -> float:
+        """Minutes at the start of the run whose arrivals are simulated but not measured (0: none)."""
+        ...
+
     def arrivals(self, seed: int, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Replication ``index``'s arrivals, sorted by time: times, entry step indexes, priority classes
         (index into the journey's classes) and accounts."""

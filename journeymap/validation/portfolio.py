@@ -33,6 +33,7 @@ from ..portfolio import (
     Tier,
     parse_horizon,
     parse_revenue,
+    parse_warmup,
 )
 from ..problems import Problem, excerpt, sort_problems
 from ..schema import PORTFOLIO_SCHEMA
@@ -132,9 +133,9 @@ def _check(file: str, *, lint: bool) -> CheckedPortfolio:
     meta = mapping_or_empty(data.get("portfolio"))
     _currency(d, meta, tiers)
     money = _money(d, data.get("money"), meta.get("currency"))
-    horizon, start = _header(d, meta)
+    horizon, start, warmup = _header(d, meta)
     if not d.has_errors:
-        _run_size(d, horizon)
+        _run_size(d, horizon + warmup)
         _managers_short(d)
     portfolio = None
     if not d.has_errors and d.tiers:
@@ -143,7 +144,7 @@ def _check(file: str, *, lint: bool) -> CheckedPortfolio:
             name=str_or(meta.get("name")), currency=str_or(meta.get("currency")), horizon=horizon, start=start,
             departments=tuple(d.departments.values()), management=d.management, tiers=tuple(d.tiers), money=money,
             source=file, journeys=d.good_journeys, meetings=dict(d.meetings),
-            description=str_or(meta.get("description")))
+            description=str_or(meta.get("description")), warmup=warmup)
     return CheckedPortfolio(portfolio, sort_problems(problems))
 
 
@@ -467,8 +468,8 @@ def _money(d: _Draft, raw: Any, currency: Any) -> dict[str, Any] | None:
     return dict(raw) if checked is not None else None
 
 
-def _header(d: _Draft, meta: dict) -> tuple[float, Any]:
-    """The horizon (default a year) and the start (read in the templates' time zone)."""
+def _header(d: _Draft, meta: dict) -> tuple[float, Any, float]:
+    """The horizon (default a year), the start (read in the templates' time zone) and the warm-up (default 0)."""
     horizon = YEAR
     if "horizon" in meta:
         try:
@@ -483,7 +484,14 @@ def _header(d: _Draft, meta: dict) -> tuple[float, Any]:
             start = parse_start(meta["start"], _timezone(d))
         except ValueError as exc:
             d.error(("portfolio", "start"), "invalid-value", str(exc), "e.g. start: 2027-01-04 09:00")
-    return horizon, start
+    warmup = 0.0
+    if "warmup" in meta:
+        try:
+            warmup = parse_warmup(meta["warmup"], horizon)
+        except DurationError as exc:
+            d.error(("portfolio", "warmup"), "invalid-duration", str(exc),
+                    "e.g. warmup: 8w (simulated before the horizon, not measured), or leave it out for none")
+    return horizon, start, warmup
 
 
 def _timezone(d: _Draft) -> str:
@@ -496,7 +504,8 @@ def _timezone(d: _Draft) -> str:
 
 
 def _run_size(d: _Draft, horizon: float) -> None:
-    """A run must finish: the expected step visits of the whole book over the horizon within the limit."""
+    """A run must finish: the expected step visits of the whole book over the horizon (and its warm-up) within
+    the limit."""
     from ..analysis import expected_visits
     from ..graph import build_graph
 

@@ -14,6 +14,7 @@ Text with characters that maps and reports cannot carry is reported here too.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -192,7 +193,22 @@ def _wrong_type(loc: Located, f: _Failure) -> Iterable[Problem]:
     want = f.err.validator_value
     want = " or ".join(want) if isinstance(want, list) else want
     yield loc.problem(f.path, rule, f"{_what(f.path)} must be {_describe_type(want)}, got {_kind(f.inst)} "
-                      f"{excerpt(f.inst)}", f.description)
+                      f"{excerpt(f.inst)}", _number_as_text(f.inst, str(want)) or f.description)
+
+
+#: A number written with an exponent: YAML 1.1 reads ``1e-9`` and ``1e12`` as text (its floats need a dot
+#: and a signed exponent), so a user who wrote a number is told "got text" without this hint.
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _number_as_text(value: Any, want: str) -> str:
+    """The fix for a number YAML read as text, or '' when ``value`` is not one."""
+    if not isinstance(value, str) or "number" not in want and "integer" not in want \
+            or not _EXPONENT.fullmatch(value.strip()):
+        return ""
+    number = float(value)
+    written = str(int(number)) if "integer" in want and number.is_integer() else f"{number:.1e}"
+    return f"YAML reads {value.strip()} as text (an exponent needs a dot and a sign, as in 1.0e-9); write {written}"
 
 
 def _not_allowed(loc: Located, f: _Failure) -> Iterable[Problem]:
