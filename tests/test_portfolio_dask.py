@@ -110,7 +110,7 @@ def _free_port() -> int:
 def test_an_unreachable_scheduler_exits_3_with_a_message(small, tmp_path, capsys, monkeypatch):
     """`portfolio --scheduler` and `compare BOOK BOOK --scheduler` to a port nobody listens on: exit 3, the
     address and what to check on stderr, no traceback, nothing written."""
-    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 1.0)  # the default 8 s is tested in tests/test_sweep.py
+    monkeypatch.setattr(sweep, "CONNECT_TIMEOUT", 1.0)  # the default is tested in tests/test_sweep.py
     address = f"tcp://127.0.0.1:{_free_port()}"
     out = tmp_path / "out"
     assert main(["portfolio", str(small), "--scheduler", address, "--no-progress", "-o", str(out)]) == EXIT_ENVIRONMENT
