@@ -251,6 +251,8 @@ class _MainJob:
     simulations: dict[tuple[str, int], Any] = field(default_factory=dict)
     #: the valid portfolios, by file
     books: dict[str, Any] = field(default_factory=dict)
+    #: each portfolio file's run (summary, book, result), for the book comparisons to reuse
+    book_runs: dict[str, Any] = field(default_factory=dict)
 
     def run(self, files: Sequence[str]) -> None:
         from .account import is_account_file
@@ -395,8 +397,10 @@ class _MainJob:
             from .simulation.portfolio import simulate_portfolio
             from .tables import plain
 
-            summary = simulate_portfolio(portfolio, replications=min(self.replications, PORTFOLIO_REPLICATIONS),
-                                         seed=self.seed, workers=self.workers)[0]
+            run = simulate_portfolio(portfolio, replications=min(self.replications, PORTFOLIO_REPLICATIONS),
+                                     seed=self.seed, workers=self.workers)
+            self.book_runs[f] = run
+            summary = run[0]
             write_json(files[0], summary)
             write_text(os.path.join(folder, "portfolio.txt"), plain(portfolio_blocks(summary)) + "\n")
         except Exception as exc:
@@ -420,10 +424,13 @@ class _MainJob:
         from .portfolio_report_html import book_report_html
         from .tables import plain
 
+        replications = max(2, min(self.replications, PORTFOLIO_REPLICATIONS))
+        # the books' own runs, when they were made with these replications (the same seed): not simulated again
+        runs = [self.book_runs.get(f) for f in (before_file, after_file)]
+        reuse = all(r is not None and len(r[2].replications) == replications for r in runs)
         try:
             result = compare_books(self.books[before_file], self.books[after_file], seed=self.seed,
-                                   replications=max(2, min(self.replications, PORTFOLIO_REPLICATIONS)),
-                                   workers=self.workers)
+                                   replications=replications, workers=self.workers, runs=runs if reuse else None)
             write_json(os.path.join(self.stage, f"{name}-compare.json"), result)
             write_text(os.path.join(self.stage, f"{name}-compare.txt"), plain(compare_books_blocks(result)) + "\n")
             # the page is text built from the JSON (no chart to draw): cheap enough to write here

@@ -149,7 +149,7 @@ def _business_case(after: Any, changes: Mapping[str, Any], tiers: Sequence[str])
 
 def compare_books(before: Any, after: Any, *, replications: int = 5, seed: int = 1, workers: int = 1,
                   progress: Callable[..., Any] | None = None, executor: str = "local", scheduler: str | None = None,
-                  connect_timeout: float | None = None) -> dict[str, Any]:
+                  connect_timeout: float | None = None, runs: Sequence[Any] | None = None) -> dict[str, Any]:
     """The paired comparison of two portfolios (:class:`journeymap.portfolio.Portfolio`) and its business case.
 
     Both books run ``replications`` horizons from ``seed`` (common random numbers), on this machine or on
@@ -157,12 +157,21 @@ def compare_books(before: Any, after: Any, *, replications: int = 5, seed: int =
     :func:`journeymap.simulation.portfolio.simulate_book`; the result does not depend on them). Returns a
     JSON-ready dict: ``changes`` (each figure's mean BEFORE and AFTER, the change and its paired 95% interval;
     see :func:`book_metrics` for the names) and ``business_case`` (None without a churn link or priced staff).
+
+    ``runs``: the two books' runs already made with this seed and these replications (each what
+    :func:`~journeymap.simulation.portfolio.simulate_portfolio` returned), so that a caller that simulated them
+    (the main job) does not simulate them again; the result is the same.
     """
     from .simulation.portfolio import simulate_portfolio
 
-    sides = [simulate_portfolio(p, replications=replications, seed=seed, workers=workers, progress=progress,
-                                executor=executor, scheduler=scheduler, connect_timeout=connect_timeout)
-             for p in (before, after)]
+    if runs is not None:
+        sides = list(runs)
+        if len(sides) != 2 or any(len(r[2].replications) != replications for r in sides):
+            raise ValueError(f"runs must be the two books' runs of {replications} replications")
+    else:
+        sides = [simulate_portfolio(p, replications=replications, seed=seed, workers=workers, progress=progress,
+                                    executor=executor, scheduler=scheduler, connect_timeout=connect_timeout)
+                 for p in (before, after)]
     per = [_per_replication(book, result) for _, book, result in sides]
     names = list(dict.fromkeys(list(per[0][0]) + list(per[1][0]))) if per[0] and per[1] else []
     changes = {}

@@ -29,6 +29,7 @@ import concurrent.futures as cf
 import dataclasses
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import sqlite3
@@ -319,7 +320,10 @@ def _dask_client(scheduler: str | None, workers: int, timeout: float) -> tuple[A
     except ImportError as exc:
         raise JourneymapError("the Dask executor needs dask.distributed: pip install \"dask[distributed]\"") from exc
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        # no dashboard, its HTTP port any free one (not 8787, which another cluster may hold), and the workers'
+        # warnings about the tasks a Ctrl-C cancels kept out of the terminal
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=logging.ERROR)
         return Client(cluster), cluster
     try:
         _handshake(scheduler, timeout)

@@ -173,3 +173,18 @@ def test_the_main_job_compares_the_bundled_books(tmp_path):
     text = (tmp_path / "out" / "book-more-managers-compare.txt").read_text()
     assert text == plain(compare_books_blocks(data)) + "\n"
     assert any("revenue protected" in line and "book-more-managers-compare.txt" in line for line in lines)
+
+
+def test_the_books_own_runs_give_the_same_comparison(folder):
+    """The main job hands compare_books the runs it already made (same seed, same replications): the comparison is
+    the one compare_books makes by simulating them itself, to the byte; runs of other replications are refused."""
+    from journeymap.simulation.portfolio import simulate_portfolio
+
+    before = load_portfolio(_book(folder, "before.yaml"))
+    after = load_portfolio(_book(folder, "after.yaml", juniors=True, investment=True))
+    fresh = compare_books(before, after, replications=2, seed=3)
+    runs = [simulate_portfolio(p, replications=2, seed=3) for p in (before, after)]
+    assert json.dumps(compare_books(before, after, replications=2, seed=3, runs=runs)) == json.dumps(fresh)
+    with pytest.raises(ValueError, match="2 replications"):
+        compare_books(before, after, replications=2, seed=3, runs=[simulate_portfolio(before, replications=1,
+                                                                                      seed=3)] * 2)
