@@ -86,17 +86,39 @@ def phases(journeys: str) -> Phases:
     from journeymap.analysis import analyze
     from journeymap.comparison import compare_results
     from journeymap.graph import build_graph
-    from journeymap.pipeline import DRAWN_FORMATS, REPLICATIONS, comparison_pairs
+    from journeymap.levers import is_levers_file
+    from journeymap.pipeline import (
+        DRAWN_FORMATS,
+        PORTFOLIO_REPLICATIONS,
+        REPLICATIONS,
+        _draw_portfolio,
+        book_pairs,
+        comparison_pairs,
+    )
+    from journeymap.portfolio import is_portfolio_file, load_portfolio
+    from journeymap.portfolio_compare import compare_books
+    from journeymap.portfolio_report_html import book_report_html
     from journeymap.rendering import journey_dot, plots, run_dot
     from journeymap.report import build_report
     from journeymap.simulation import simulate
     from journeymap.simulation.account import combined_journey
+    from journeymap.simulation.portfolio import simulate_portfolio
     from journeymap.validation import check_file
 
     p = Phases()
     files = sorted(glob.glob(os.path.join(journeys, "*.yaml")))
-    loaded, results = {}, {}
+    loaded, results, books = {}, {}, {}
     for f in files:
+        if is_levers_file(f):
+            continue
+        if is_portfolio_file(f):
+            book = p.time("portfolios: validate", load_portfolio, f)
+            run = p.time("portfolios: simulate a year", simulate_portfolio, book, replications=PORTFOLIO_REPLICATIONS)
+            books[f] = (book, run)
+            with tempfile.TemporaryDirectory() as tmp:
+                p.time("portfolios: charts", _draw_portfolio, run[0],
+                       [os.path.join(tmp, x) for x in ("portfolio.json", "pareto.png", "tiers.png")])
+            continue
         if is_account_file(f):
             account = p.time("validate + analyze", check_account, f).account
             combined, meeting = combined_journey(account)
@@ -130,6 +152,10 @@ def phases(journeys: str) -> Phases:
         c = p.time("comparisons (reusing the simulations)", compare_results, loaded[before], loaded[after],
                    results[before], results[after])
         p.time("reports (HTML, its maps and charts)", build_report, c, loaded[before], loaded[after])
+    for _, before, after in book_pairs(list(books)):
+        c = p.time("book comparisons (reusing the runs)", compare_books, books[before][0], books[after][0],
+                   replications=PORTFOLIO_REPLICATIONS, runs=[books[before][1], books[after][1]])
+        p.time("reports (HTML, its maps and charts)", book_report_html, c)
     return p
 
 
