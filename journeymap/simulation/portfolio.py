@@ -19,9 +19,10 @@ tier and for the book: cycle times, service-level attainment, the account experi
 (today's formula, :func:`~journeymap.experience.account_experience`), the managers' load, the
 revenue-weighted experience index of the book and the 80/20 view.
 
-The year starts empty (no case in progress at minute 0) and every case that arrives within the
-horizon is followed to its end and measured: the first weeks are less congested than the rest,
-which makes waits slightly optimistic for a short horizon (say so when comparing with a steady state).
+A run starts empty (no case in progress at minute 0). The portfolio's ``warmup`` is simulated first and
+not measured (its cases fill the queues); every case that arrives within the horizon after it is
+followed to its end and measured. Without a warm-up the first weeks are less congested than the rest,
+which makes waits optimistic for a short horizon or a slowly filling queue.
 """
 
 from __future__ import annotations
