@@ -490,3 +490,21 @@ def find_npm() -> str | None:
     subprocess.run(["sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm"],
                    capture_output=True, text=True, timeout=1200)
     return shutil.which("npm")
+
+
+#: A serial path with fixed durations, no delays and staff enough that nobody ever queues: a case's cycle time is
+#: exactly the sum of its steps' durations, so each speed-up saves exactly its own time (explain's tests).
+SERIAL = """
+journey: {id: serial, name: Serial}
+persona: {id: buyer, name: Buyer}
+stages: [buy]
+departments:
+  - {id: sales, capacity: 50}
+  - {id: legal, capacity: 50}
+steps:
+  - {id: ask, stage: buy, owner: customer, duration: 60min}
+  - {id: quote, stage: buy, owner: sales, duration: 120min}
+  - {id: review, stage: buy, owner: legal, duration: 300min}
+  - {id: sign, stage: buy, owner: customer, duration: 60min}
+workload: {arrivals: {poisson: 1d}, cases: 20}
+"""

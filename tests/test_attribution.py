@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import JOURNEYS
+from helpers import JOURNEYS, SERIAL
 
 from journeymap.attribution import (
     ChangesDepend,
@@ -26,23 +26,6 @@ from journeymap.errors import InvalidArgument
 from journeymap.loading import load_yaml
 from journeymap.rendering.waterfall import waterfall, waterfall_bars
 from journeymap.tables import format_change, format_value, plain
-
-# A serial path with fixed durations, no delays and staff enough that nobody ever queues: a case's
-# cycle time is exactly the sum of its steps' durations, so each speed-up saves exactly its own time.
-SERIAL = """
-journey: {id: serial, name: Serial}
-persona: {id: buyer, name: Buyer}
-stages: [buy]
-departments:
-  - {id: sales, capacity: 50}
-  - {id: legal, capacity: 50}
-steps:
-  - {id: ask, stage: buy, owner: customer, duration: 60min}
-  - {id: quote, stage: buy, owner: sales, duration: 120min}
-  - {id: review, stage: buy, owner: legal, duration: 300min}
-  - {id: sign, stage: buy, owner: customer, duration: 60min}
-workload: {arrivals: {poisson: 1d}, cases: 20}
-"""
 
 FASTER = """
 extends: serial.yaml

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SERIAL_JOURNEY, dedent
+from helpers import SERIAL, SERIAL_JOURNEY, dedent
 
 from journeymap.attribution import explain_blocks, format_share
 from journeymap.attribution_report import explain_html
@@ -31,23 +31,7 @@ from journeymap.tables import format_change, format_value
 
 HOSTILE = '<script>alert(1)</script> & "co"'
 
-# A serial path with fixed durations and staff enough that nobody queues (as in test_attribution.py): each
-# speed-up saves exactly its own time. The overlay's name, and a change's detail, are hostile.
-SERIAL = """
-journey: {id: serial, name: Serial}
-persona: {id: buyer, name: Buyer}
-stages: [buy]
-departments:
-  - {id: sales, capacity: 50}
-  - {id: legal, capacity: 50}
-steps:
-  - {id: ask, stage: buy, owner: customer, duration: 60min}
-  - {id: quote, stage: buy, owner: sales, duration: 120min}
-  - {id: review, stage: buy, owner: legal, duration: 300min}
-  - {id: sign, stage: buy, owner: customer, duration: 60min}
-workload: {arrivals: {poisson: 1d}, cases: 20}
-"""
-
+# The overlay's name, and a change's detail, are hostile (SERIAL: each speed-up saves exactly its own time).
 FASTER = f"""
 extends: serial.yaml
 journey: {{id: faster, name: {json.dumps('Faster ' + HOSTILE)}}}
