@@ -164,6 +164,14 @@ def compare_books(before: Any, after: Any, *, replications: int = 5, seed: int =
     """
     from .simulation.portfolio import simulate_portfolio
 
+    if runs is None and executor == "dask" and scheduler is None:
+        # one LocalCluster for both books, not one each: both connect to it by its address
+        from .sweep import local_cluster
+
+        with local_cluster(workers) as cluster:
+            return compare_books(before, after, replications=replications, seed=seed, workers=workers,
+                                 progress=progress, executor=executor, scheduler=cluster.scheduler_address,
+                                 connect_timeout=connect_timeout)
     if runs is not None:
         sides = list(runs)
         if len(sides) != 2 or any(len(r[2].replications) != replications for r in sides):

@@ -313,17 +313,27 @@ def _run_processes(plans: Sequence[_Plan], units: Sequence[Unit], seed: int, wor
     pool.shutdown()
 
 
+def local_cluster(workers: int) -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded processes, as every Dask run here starts one
+    (close it when done; it is a context manager too)."""
+    try:
+        from distributed import LocalCluster
+    except ImportError as exc:
+        raise JourneymapError("the Dask executor needs dask.distributed: pip install \"dask[distributed]\"") from exc
+    # no dashboard, its HTTP port any free one (not 8787, which another cluster may hold), and the workers'
+    # warnings about the tasks a Ctrl-C cancels kept out of the terminal
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                        silence_logs=logging.ERROR)
+
+
 def _dask_client(scheduler: str | None, workers: int, timeout: float) -> tuple[Any, Any]:
     """A connected ``distributed.Client`` and the LocalCluster started for it (None for a given scheduler)."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError as exc:
         raise JourneymapError("the Dask executor needs dask.distributed: pip install \"dask[distributed]\"") from exc
     if scheduler is None:
-        # no dashboard, its HTTP port any free one (not 8787, which another cluster may hold), and the workers'
-        # warnings about the tasks a Ctrl-C cancels kept out of the terminal
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=logging.ERROR)
+        cluster = local_cluster(workers)
         return Client(cluster), cluster
     try:
         _handshake(scheduler, timeout)

@@ -146,3 +146,20 @@ def test_compare_of_two_books_on_a_running_cluster_gives_the_same_business_case(
     expected = compare_books(load_portfolio(small), load_portfolio(other), replications=2, seed=SEED, workers=1)
     assert data == json.loads(json.dumps(expected))
     assert data["business_case"] is not None and data["changes"]
+
+
+def test_a_comparison_of_two_books_on_dask_starts_one_cluster(small, monkeypatch):
+    """compare_books with executor='dask' and no scheduler starts one LocalCluster for both books (they connect to
+    it by its address), and gives the comparison the local run gives."""
+    started = []
+    real = sweep.local_cluster
+
+    def counting(workers):
+        started.append(workers)
+        return real(workers)
+
+    monkeypatch.setattr(sweep, "local_cluster", counting)
+    p = load_portfolio(small)
+    on_dask = compare_books(p, p, replications=2, seed=SEED, workers=2, executor="dask")
+    assert started == [2]
+    assert _json(on_dask) == _json(compare_books(p, p, replications=2, seed=SEED, workers=1))
