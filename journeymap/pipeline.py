@@ -113,6 +113,17 @@ def _book_case_line(result: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _horizon_text(minutes: float) -> str:
+    """A book's horizon as the main job's line says it: "a year", "2 years", "90 days"."""
+    from .distributions import YEAR
+
+    years = minutes / YEAR
+    if abs(years - round(years)) < 1e-9 and round(years) >= 1:
+        return "a year" if round(years) == 1 else f"{round(years)} years"
+    days = minutes / 1440
+    return f"{days:g} day{'' if days == 1 else 's'}"
+
+
 def book_pairs(portfolios: Sequence[str]) -> list[tuple[str, str, str]]:
     """(name, before file, after file) for every portfolio ``BOOK-NAME.yaml`` beside a portfolio ``BOOK.yaml``
     (the longest such BOOK): the after design of a book is named after it, as ``book-more-managers.yaml``."""
@@ -410,7 +421,8 @@ class _MainJob:
         def line() -> str:
             book = summary["book"]
             return (f"{f}: {book['accounts']:,} accounts, {summary['cases']:,} cases over "
-                    f"{summary['replications']} year(s), revenue-weighted experience index "
+                    f"{summary['replications']} run(s) of {_horizon_text(summary['horizon_minutes'])}, "
+                    f"revenue-weighted experience index "
                     f"{'n/a' if book['experience'] is None else format(book['experience'], '.1f')} -> "
                     f"{os.path.join(self.out_dir, _name(f))}/")
 

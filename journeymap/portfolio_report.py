@@ -27,6 +27,11 @@ def _index(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}"
 
 
+def _share(value: float | None) -> str:
+    """An attainment as a percentage; "n/a" for a tier with no case measured in the run."""
+    return "n/a" if value is None else f"{value:.0%}"
+
+
 def _money(value: float, currency: str) -> str:
     return f"{value / 1e6:,.1f}M {currency}" if value >= 1e6 else f"{value:,.0f} {currency}"
 
@@ -46,10 +51,11 @@ def portfolio_blocks(s: Mapping[str, Any]) -> list[Any]:
         "per tier (priority order of service: " + " > ".join(s["classes"]) + ")"]
     rows = []
     for tid, t in s["tiers"].items():
-        sla = "; ".join(f"{x['attainment']:.0%} within {_days(x['within'])} (goal {x['goal']:.0%})"
+        sla = "; ".join(f"{_share(x['attainment'])} within {_days(x['within'])} (goal {x['goal']:.0%})"
                         for x in t["sla"]) or "-"
         rows.append([tid, f"{t['accounts']:,}", _money(t["revenue"], cur), f"{t['cases_per_replication']:,.0f}",
-                     _days(t["cycle_time"]["mean"]), _days(t["cycle_time"]["p90"]), sla, _index(t["experience"]),
+                     *((_days(t["cycle_time"]["mean"]), _days(t["cycle_time"]["p90"])) if t["cases"] else ("n/a",) * 2),
+                     sla, _index(t["experience"]),
                      "-" if t["without_manager"] is None else f"{t['without_manager']:,}"])
     out.append(Table(["tier", "accounts", "revenue", "cases/run", "cycle mean", "cycle p90", "SLA attainment",
                       "experience", "no manager"], rows, "lrrrrrlrr"))

@@ -188,3 +188,12 @@ def test_the_books_own_runs_give_the_same_comparison(folder):
     with pytest.raises(ValueError, match="2 replications"):
         compare_books(before, after, replications=2, seed=3, runs=[simulate_portfolio(before, replications=1,
                                                                                       seed=3)] * 2)
+
+
+@pytest.mark.parametrize("minutes, text", [(525960.0, "a year"), (2 * 525960.0, "2 years"), (1440.0, "1 day"),
+                                           (90 * 1440.0, "90 days")])
+def test_the_main_jobs_line_names_the_horizon(minutes, text):
+    from journeymap.distributions import YEAR
+    from journeymap.pipeline import _horizon_text
+
+    assert _horizon_text(minutes * YEAR / 525960.0) == text

@@ -373,3 +373,27 @@ def test_a_warmup_fills_the_queues_before_the_horizon_is_measured():
                                   if len(r.cases["waiting_time"])])
     assert cis[0.0][1] < exact, cis
     assert cis[3000.0][0] <= exact <= cis[3000.0][1], cis
+
+
+def test_a_book_whose_run_measures_no_case_reports_n_a(tmp_path, capsys):
+    """A day's horizon of four accounts after an 8-week warm-up measures no case: the report says n/a where there is
+    no figure (cycle times, attainment, experience), with no traceback (it once crashed formatting a None)."""
+    from helpers import JOURNEYS
+
+    from journeymap.cli import main
+
+    for f in ("book-renewal.yaml", "book-support.yaml", "acme-account.yaml"):
+        shutil.copy(JOURNEYS / f, tmp_path / f)
+    for f in JOURNEYS.glob("acme-*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    if (JOURNEYS / "holidays").is_dir():
+        shutil.copytree(JOURNEYS / "holidays", tmp_path / "holidays")
+    text = (JOURNEYS / "book.yaml").read_text(encoding="utf-8").replace("horizon: 1y", "horizon: 1d")
+    for n in (20, 60, 120, 200):
+        text = text.replace(f"accounts: {n}\n", "accounts: 1\n")
+    (tmp_path / "tiny.yaml").write_text(text, encoding="utf-8")
+    assert main(["portfolio", str(tmp_path / "tiny.yaml"), "--replications", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "0 cases measured" in out
+    strategic = next(line for line in out.splitlines() if line.startswith("strategic "))
+    assert strategic.split()[5:7] == ["n/a", "n/a"] and "n/a within 10.0d" in strategic  # "3.0M EUR" is two words
