@@ -83,33 +83,35 @@ MONEY_NOTE = ("Cost saved and capacity freed carry the 95% interval of the simul
               "added or let go is part of the investment (per_month), not of it.")
 
 
+class _StatedRange:
+    """A link the user states as a range of percentage points per index point, ``low``..``high``."""
+
+    low: float
+    high: float
+
+    @property
+    def mid(self) -> float:
+        """The middle of the stated range: the central figure's link."""
+        return (self.low + self.high) / 2
+
+
 @dataclass(frozen=True)
-class ChurnLink:
+class ChurnLink(_StatedRange):
     """Each experience-index point below ``below`` adds ``low``..``high`` percentage points of annual churn."""
 
     below: float
     low: float
     high: float
 
-    @property
-    def mid(self) -> float:
-        """The middle of the stated range: the central figure's link."""
-        return (self.low + self.high) / 2
-
 
 @dataclass(frozen=True)
-class ExpansionLink:
+class ExpansionLink(_StatedRange):
     """Each experience-index point above ``above`` adds ``low``..``high`` percentage points of annual expansion
     revenue: the accounts a good experience makes buy more (the other half of the churn-and-expansion link)."""
 
     above: float
     low: float
     high: float
-
-    @property
-    def mid(self) -> float:
-        """The middle of the stated range: the central figure's link."""
-        return (self.low + self.high) / 2
 
 
 @dataclass(frozen=True)
