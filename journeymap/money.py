@@ -51,7 +51,7 @@ Definitions (docs/money.md):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -246,9 +246,17 @@ def revenue_protected(index_before: float, index_change: float, change_ci: tuple
     def points(change: float) -> float:  # index points below the line that the change removes
         return below - max(0.0, churn.below - (index_before + change))
 
+    return _change_band(points, index_change, change_ci, revenue, churn)
+
+
+def _change_band(points: Callable[[float], float], index_change: float, change_ci: tuple[float, float] | None,
+                 revenue: float, link: ChurnLink | ExpansionLink) -> Band:
+    """The revenue a year a change of the index moves through ``link``, ``points(change)`` index points counting:
+    central at the change's mean and the link's middle; the band the smallest and largest of the four corners
+    (the change's paired 95% interval × the link's two ends)."""
     c_lo, c_hi = change_ci if change_ci is not None else (index_change, index_change)
-    corners = [revenue * points(c) * p / 100 for c in (c_lo, c_hi) for p in (churn.low, churn.high)]
-    return Band(mean=revenue * points(index_change) * churn.mid / 100, low=min(corners), high=max(corners))
+    corners = [revenue * points(c) * p / 100 for c in (c_lo, c_hi) for p in (link.low, link.high)]
+    return Band(mean=revenue * points(index_change) * link.mid / 100, low=min(corners), high=max(corners))
 
 
 def expansion_points(index: float, expansion: ExpansionLink, per_point: float) -> float:
@@ -278,9 +286,7 @@ def expansion_gained(index_before: float, index_change: float, change_ci: tuple[
     def points(change: float) -> float:  # index points above the line the change adds
         return max(0.0, index_before + change - expansion.above) - above
 
-    c_lo, c_hi = change_ci if change_ci is not None else (index_change, index_change)
-    corners = [revenue * points(c) * p / 100 for c in (c_lo, c_hi) for p in (expansion.low, expansion.high)]
-    return Band(mean=revenue * points(index_change) * expansion.mid / 100, low=min(corners), high=max(corners))
+    return _change_band(points, index_change, change_ci, revenue, expansion)
 
 
 def _months(one_off: float, per_month: float, benefit_per_year: float) -> float | None:
