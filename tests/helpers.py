@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import textwrap
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -508,3 +509,46 @@ steps:
   - {id: sign, stage: buy, owner: customer, duration: 60min}
 workload: {arrivals: {poisson: 1d}, cases: 20}
 """
+
+
+# --------------------------------------------------------------------------- a small book of business
+
+#: Two tiers: 2 key accounts with the one senior manager, 30 growth accounts left to a one-person pool (its
+#: renewal offers take a working day each, so growth's renewals queue); :func:`small_book` fills in the rest.
+SMALL_BOOK = """\
+portfolio: {id: BOOK_ID, name: BOOK_NAME, currency: EUR, horizon: 1y}
+departments:
+  - {id: success, capacity: 2, cost_per_hour: 90}
+account_management:
+  department: sales
+  managers:
+    - {level: senior, people: 1, relationships: 2, cost_per_hour: 130}
+JUNIORS
+  policy: by_revenue
+  pool: {capacity: 1, cost_per_hour: 70}
+tiers:
+  - id: key
+    accounts: 2
+    revenue: 100000
+    priority: key
+    journeys:
+      - {template: book-renewal.yaml, per_year: 2}
+  - id: growth
+    accounts: 30
+    revenue: GROWTH_REVENUE
+    priority: growth
+    journeys:
+      - {template: book-renewal.yaml, per_year: 6}
+money:
+MONEY
+"""
+
+
+def small_book(*, book_id: str = "small", name: str = "Small book", juniors: bool = False,
+               growth_revenue: str = "20000", money: Sequence[str] = ()) -> str:
+    """:data:`SMALL_BOOK` (its template is journeys/book-renewal.yaml): ``juniors`` adds two junior managers who
+    hold every growth account; ``money`` are the lines of its money: block."""
+    text = SMALL_BOOK.replace("BOOK_ID", book_id).replace("BOOK_NAME", name).replace("GROWTH_REVENUE", growth_revenue)
+    text = text.replace("JUNIORS\n", "    - {level: junior, people: 2, relationships: 15, cost_per_hour: 90}\n"
+                        if juniors else "")
+    return text.replace("MONEY\n", "".join(f"  {line}\n" for line in money))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import JOURNEYS, copy_journey, dedent
+from helpers import JOURNEYS, copy_journey, small_book
 
 from journeymap.cli import main
 from journeymap.errors import EXIT_OK, EXIT_USAGE
@@ -15,47 +15,14 @@ from journeymap.portfolio import load_portfolio
 from journeymap.portfolio_compare import compare_books, compare_books_blocks
 from journeymap.tables import plain
 
-#: Two tiers: 2 key accounts with the one senior manager, 30 growth accounts left to a one-person pool (its
-#: renewal offers take a working day each, so growth's renewals queue).
-SMALL = """\
-    portfolio: {id: small, name: Small book, currency: EUR, horizon: 1y}
-    departments:
-      - {id: success, capacity: 2, cost_per_hour: 90}
-    account_management:
-      department: sales
-      managers:
-        - {level: senior, people: 1, relationships: 2, cost_per_hour: 130}
-    JUNIORS
-      policy: by_revenue
-      pool: {capacity: 1, cost_per_hour: 70}
-    tiers:
-      - id: key
-        accounts: 2
-        revenue: 100000
-        priority: key
-        journeys:
-          - {template: book-renewal.yaml, per_year: 2}
-      - id: growth
-        accounts: 30
-        revenue: 20000
-        priority: growth
-        journeys:
-          - {template: book-renewal.yaml, per_year: 6}
-    money:
-      churn: {below: 60, per_point: [0.5, 1.5]}
-    EXPANSION
-    INVESTMENT
-    """
-
 
 def _book(folder, name: str, *, juniors: bool = False, investment: bool = False, grow: bool = False):
-    text = dedent(SMALL)
-    text = text.replace("JUNIORS\n", "    - {level: junior, people: 2, relationships: 15, cost_per_hour: 90}\n"
-                        if juniors else "")
-    text = text.replace("EXPANSION\n", "  expansion: {above: 50, per_point: [0.2, 0.6]}\n" if grow else "")
-    text = text.replace("INVESTMENT\n", "  investment: {one_off: 1000, per_month: 100}\n" if investment else "")
+    """helpers.SMALL_BOOK with its churn link, and optionally juniors, an expansion link and an investment."""
+    money = ["churn: {below: 60, per_point: [0.5, 1.5]}"]
+    money += ["expansion: {above: 50, per_point: [0.2, 0.6]}"] if grow else []
+    money += ["investment: {one_off: 1000, per_month: 100}"] if investment else []
     path = folder / name
-    path.write_text(text, encoding="utf-8")
+    path.write_text(small_book(juniors=juniors, money=money), encoding="utf-8")
     return path
 
 

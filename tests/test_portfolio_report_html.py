@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from helpers import JOURNEYS, copy_journey, dedent
+from helpers import JOURNEYS, copy_journey, small_book
 
 from journeymap.cli import main
 from journeymap.errors import EXIT_OK, EXIT_USAGE
@@ -26,44 +26,14 @@ from journeymap.portfolio import load_portfolio
 from journeymap.portfolio_compare import compare_books, figure_text
 from journeymap.portfolio_report_html import book_headline, book_report_html
 
-#: Two tiers: 2 key accounts with the one senior manager, 30 growth accounts left to a one-person pool; the
-#: after book adds two junior managers (no account left to the pool) and an investment.
-SMALL = """\
-    portfolio: {id: ID, name: NAME, currency: EUR, horizon: 1y}
-    departments:
-      - {id: success, capacity: 2, cost_per_hour: 90}
-    account_management:
-      department: sales
-      managers:
-        - {level: senior, people: 1, relationships: 2, cost_per_hour: 130}
-    JUNIORS
-      policy: by_revenue
-      pool: {capacity: 1, cost_per_hour: 70}
-    tiers:
-      - id: key
-        accounts: 2
-        revenue: 100000
-        priority: key
-        journeys:
-          - {template: book-renewal.yaml, per_year: 2}
-      - id: growth
-        accounts: 30
-        revenue: {uniform: [10000, 30000]}
-        priority: growth
-        journeys:
-          - {template: book-renewal.yaml, per_year: 6}
-    money:
-      handoff_overhead: 10min
-      churn: {below: 60, per_point: [0.5, 1.5]}
-    INVESTMENT
-    """
-
 
 def _book(folder, name: str, *, after: bool = False, title: str = "Small book") -> Any:
-    text = dedent(SMALL).replace("ID", name.removesuffix(".yaml")).replace("NAME", json.dumps(title))
-    text = text.replace("JUNIORS\n", "    - {level: junior, people: 2, relationships: 15, cost_per_hour: 90}\n"
-                        if after else "")
-    text = text.replace("INVESTMENT\n", "  investment: {one_off: 20000, per_month: 500}\n" if after else "")
+    """helpers.SMALL_BOOK with uniform growth revenue and a handoff overhead; the after book adds two junior
+    managers (no account left to the pool) and an investment."""
+    money = ["handoff_overhead: 10min", "churn: {below: 60, per_point: [0.5, 1.5]}"]
+    money += ["investment: {one_off: 20000, per_month: 500}"] if after else []
+    text = small_book(book_id=name.removesuffix(".yaml"), name=json.dumps(title), juniors=after,
+                      growth_revenue="{uniform: [10000, 30000]}", money=money)
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
