@@ -613,25 +613,14 @@ def cmd_check(args: argparse.Namespace) -> int:
               "checked", file=sys.stderr)
         return EXIT_USAGE
     data = result.as_dict()
-    outputs = [p for p in (args.json_output, chart) if p]
-    if args.json:
-        print(dumps_json(data))
-    else:
-        from .tables import show
-
-        show(check_blocks(result))
-    if args.json_output:
-        from .output import write_json
-
-        write_json(args.json_output, data)
+    _show_json(args, data, lambda _: check_blocks(result))
     if chart:
         from .rendering.output import write_figure
         from .rendering.qq import qq_chart
 
         os.makedirs(args.output, exist_ok=True)
         write_figure(chart, qq_chart(data, journey.name))
-    for path in outputs:
-        print(f"wrote {path}", file=sys.stderr)
+        print(f"wrote {chart}", file=sys.stderr)
     return EXIT_OK if result.reproduced else EXIT_INVALID
 
 
